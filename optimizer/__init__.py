@@ -1,0 +1,26 @@
+"""Compute procurement optimizer: allocate AI inference volume across chips, clouds and regions.
+
+Python API::
+
+    import optimizer
+    inputs = optimizer.load("data")
+    plan = optimizer.solve(inputs)
+    plan.allocation, plan.purchases, plan.shares, plan.totals
+"""
+
+from .errors import InputError, OptimizerError, SolveError, VerificationError
+from .inputs import Inputs
+from .loading import load
+from .plan import Plan
+from .planner import solve
+
+__all__ = [
+    "InputError",
+    "Inputs",
+    "OptimizerError",
+    "Plan",
+    "SolveError",
+    "VerificationError",
+    "load",
+    "solve",
+]

@@ -1,0 +1,122 @@
+"""The ``optimizer`` command: a thin layer over the Python API.
+
+Exit codes: 0 success, 2 invalid inputs or options, 3 no proven optimum (time limit,
+conflicting hard rules), 5 a plan failed verification (a bug: nothing is written),
+1 an unexpected internal error.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from importlib.resources import files
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from .errors import InputError, OptimizerError
+from .loading import load
+from .outputs import csv_writer, json_writer, write_outputs
+
+app = typer.Typer(
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    no_args_is_help=True,
+    help="Compute procurement optimizer: where every inference workload should run, and at what cost.",
+)
+console = Console()
+
+
+@app.callback()
+def _commands() -> None:
+    """Compute procurement optimizer: where every inference workload should run, and at what cost."""
+
+errors = Console(stderr=True)
+
+
+def bundled_data() -> Path:
+    """The dataset shipped with the package (the repository's ``data/`` folder)."""
+    return Path(str(files("optimizer.bundled_data")))
+
+
+DataOption = Annotated[
+    Path | None,
+    typer.Option("--data", help="Input folder (CSV files + policy.yaml). Default: the bundled data/."),
+]
+TimeLimit = Annotated[
+    float | None, typer.Option("--time-limit", min=0.001, help="Stop HiGHS after this many seconds (no plan is reported then).")
+]
+Method = Annotated[str, typer.Option("--method", help="LP method: auto, simplex or ipm.")]
+
+
+def _run(action) -> None:
+    """Run a command body, turning the tool's errors into one message and an exit code."""
+    try:
+        action()
+    except InputError as error:
+        errors.print(f"[red]error:[/red] {error}", highlight=False, soft_wrap=True)
+        raise typer.Exit(error.exit_code) from None
+    except OptimizerError as error:
+        errors.print(f"[red]error:[/red] {error}", highlight=False, soft_wrap=True)
+        raise typer.Exit(error.exit_code) from None
+    except (typer.Exit, typer.Abort, KeyboardInterrupt):
+        raise
+    except Exception as error:  # a bug: say so plainly, show the traceback only on request
+        if os.environ.get("OPTIMIZER_DEBUG"):
+            raise
+        errors.print(
+            f"[red]internal error:[/red] {type(error).__name__}: {error}\n"
+            "This is a bug in the optimizer; rerun with OPTIMIZER_DEBUG=1 for the traceback.",
+            highlight=False,
+        )
+        raise typer.Exit(1) from None
+
+
+@app.command()
+def plan(
+    data: DataOption = None,
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("out/plan"),
+    time_limit: TimeLimit = None,
+    method: Method = "auto",
+) -> None:
+    """Solve the cost-minimal plan, verify it, print a summary and write the contract's outputs."""
+    from . import planner
+    from .display import show_plan, show_warnings
+    from .plan import summary
+
+    def action() -> None:
+        folder = data or bundled_data()
+        inputs = load(folder)
+        show_warnings(inputs.warnings, errors)
+        result = planner.solve(inputs, time_limit=time_limit, method=method)
+        show_plan(result, console)
+        write_outputs(
+            out,
+            {
+                "summary.json": json_writer(summary(result)),
+                "allocation.csv": csv_writer(result.allocation),
+                "purchases.csv": csv_writer(result.purchases),
+                "shares.csv": csv_writer(result.shares),
+                "unmet.csv": csv_writer(result.unmet),
+            },
+            inputs=[folder],
+        )
+        console.print(f"Verified plan written to {out}/", highlight=False)
+
+    if method not in ("auto", "simplex", "ipm"):
+        errors.print(f"[red]error:[/red] --method {method!r}: expected auto, simplex or ipm")
+        raise typer.Exit(2)
+    _run(action)
+
+
+def main() -> None:
+    try:
+        app()
+    except SystemExit as exit_:
+        sys.exit(exit_.code)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,255 @@
+"""Cross-file checks: references, keys across files, bounds, and rules that cannot all hold.
+
+Errors make the inputs unusable; warnings describe demand that cannot be served or
+rules that cannot all hold, which the LP handles (as unserved demand) but a planner
+should hear about before reading the plan.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from . import quarters
+from .allowed import LATENCY_TOLERANCE_MS, allowed_pairs, offer_terms
+from .errors import Problem
+from .inputs import Inputs
+from .schema import DIMENSIONS
+
+
+def check(
+    inputs: Inputs, policy_lines: dict[tuple[Any, ...], int], policy_file: str
+) -> tuple[list[Problem], list[str]]:
+    problems: list[Problem] = []
+    problems += _references(inputs)
+    problems += _regions(inputs)
+    problems += _workload_identity(inputs)
+    problems += _bounds(inputs)
+    problems += _policy_groups(inputs, policy_lines, policy_file)
+    if problems:
+        return problems, []
+    warnings = _unservable_demand(inputs) + _rules_that_cannot_hold(inputs)
+    return problems, warnings
+
+
+def _missing(table: pd.DataFrame, column: str, known: set[str], what: str, where: str) -> list[Problem]:
+    bad = table[~table[column].isin(known)]
+    return [
+        Problem(row["_file"], f"value {row[column]!r}: unknown {what} (not in {where})", row["_line"], column)
+        for _, row in bad.iterrows()
+    ]
+
+
+def _references(inputs: Inputs) -> list[Problem]:
+    accelerators = set(inputs.accelerators["accelerator"])
+    regions = set(inputs.offers["region"])
+    problems = _missing(inputs.offers, "accelerator", accelerators, "accelerator", "accelerators.csv")
+    problems += _missing(
+        inputs.performance, "accelerator", accelerators, "accelerator", "accelerators.csv"
+    )
+    problems += _missing(inputs.latency, "region", regions, "region", "offers.csv")
+    problems += _missing(inputs.offer_quarters, "offer", set(inputs.offers["offer"]), "offer", "offers.csv")
+    return problems
+
+
+def _regions(inputs: Inputs) -> list[Problem]:
+    """A region id belongs to one provider: the same id under two providers is an error."""
+    offers = inputs.offers
+    first_provider = offers.drop_duplicates("region").set_index("region")["provider"]
+    clash = offers[offers["provider"] != offers["region"].map(first_provider)]
+    return [
+        Problem(
+            row["_file"],
+            f"region {row['region']!r} is listed under provider {row['provider']!r} here and under "
+            f"{first_provider[row['region']]!r} elsewhere: a region belongs to one provider",
+            row["_line"],
+            "region",
+        )
+        for _, row in clash.iterrows()
+    ]
+
+
+def _workload_identity(inputs: Inputs) -> list[Problem]:
+    workloads = inputs.workloads
+    problems = []
+    for column in ("model", "geography"):
+        first = workloads.drop_duplicates("workload").set_index("workload")[column]
+        changed = workloads[workloads[column] != workloads["workload"].map(first)]
+        problems += [
+            Problem(
+                row["_file"],
+                f"workload {row['workload']!r} has {column} {row[column]!r} in {row['quarter']} but "
+                f"{first[row['workload']]!r} in its first row: a workload keeps its {column}",
+                row["_line"],
+                column,
+            )
+            for _, row in changed.iterrows()
+        ]
+    return problems
+
+
+def _bounds(inputs: Inputs) -> list[Problem]:
+    offers = inputs.offers
+    problems = [
+        Problem(
+            row["_file"],
+            f"min_chips {row['min_chips']:g} is above max_chips {row['max_chips']:g}",
+            row["_line"],
+            "min_chips",
+        )
+        for _, row in offers[offers["min_chips"] > offers["max_chips"]].iterrows()
+    ]
+    dated = offers.dropna(subset=["available_from", "available_until"])
+    late = dated[
+        dated["available_from"].map(quarters.ordinal) > dated["available_until"].map(quarters.ordinal)
+    ]
+    problems += [
+        Problem(
+            row["_file"],
+            f"available_from {row['available_from']} is after available_until {row['available_until']}",
+            row["_line"],
+            "available_from",
+        )
+        for _, row in late.iterrows()
+    ]
+    overrides = inputs.offer_quarters.merge(
+        offers[["offer", "min_chips", "max_chips"]], on="offer", how="inner", suffixes=("", "_offer")
+    )
+    low = overrides["min_chips"].fillna(overrides["min_chips_offer"])
+    high = overrides["max_chips"].fillna(overrides["max_chips_offer"])
+    for _, row in overrides[low > high].iterrows():
+        problems.append(
+            Problem(
+                row["_file"],
+                f"in {row['quarter']} min_chips {low[row.name]:g} is above max_chips {high[row.name]:g}",
+                row["_line"],
+                "min_chips",
+            )
+        )
+    return problems
+
+
+def groups_of(inputs: Inputs) -> dict[str, set[str]]:
+    """Every group of each share dimension that has at least one offer."""
+    offers = inputs.offers.merge(inputs.accelerators[["accelerator", "vendor"]], on="accelerator")
+    return {dimension: set(offers[dimension]) for dimension in DIMENSIONS}
+
+
+def _policy_groups(
+    inputs: Inputs, lines: dict[tuple[Any, ...], int], file: str
+) -> list[Problem]:
+    policy = inputs.policy
+    groups = groups_of(inputs)
+    problems = []
+    for kind in ("max_share", "min_share"):
+        named = getattr(policy.share_overrides, kind)
+        for dimension, values in named.items():
+            for group in values:
+                if group not in groups[dimension]:
+                    path = ("share_overrides", kind, dimension, group)
+                    problems.append(
+                        Problem(
+                            file,
+                            f"{dimension} {group!r} has no offers in offers.csv",
+                            lines.get(path),
+                            ".".join(path),
+                        )
+                    )
+    for dimension in DIMENSIONS:
+        candidates = groups[dimension] | set(policy.share_overrides.max_share.get(dimension, {}))
+        candidates |= set(policy.share_overrides.min_share.get(dimension, {}))
+        for group in sorted(candidates):
+            floor, cap = policy.floor(dimension, group), policy.cap(dimension, group)
+            if floor > cap:
+                path = ("share_overrides", "min_share", dimension, group)
+                line = lines.get(path) or lines.get(("min_share", dimension))
+                problems.append(
+                    Problem(
+                        file,
+                        f"{dimension} {group!r}: floor {floor:g} is above its cap {cap:g}",
+                        line,
+                        f"min_share.{dimension}",
+                    )
+                )
+    return problems
+
+
+def _unservable_demand(inputs: Inputs) -> list[str]:
+    """Demand that no allowed pair can serve, with the first reason that rules it out."""
+    terms = offer_terms(inputs)
+    pairs = allowed_pairs(inputs, terms)
+    workloads = inputs.workloads.reset_index(drop=True)
+    served = set(pairs["w"])
+    messages: dict[tuple[str, str], list[str]] = {}
+    for w, row in workloads.iterrows():
+        if w in served or row["tokens_per_s"] <= 0:
+            continue
+        reason = why_unservable(inputs, terms, row)
+        messages.setdefault((row["workload"], reason), []).append(row["quarter"])
+    return [
+        f"demand of workload {workload!r} cannot be served in {', '.join(qs)}: {reason}"
+        for (workload, reason), qs in messages.items()
+    ]
+
+
+def why_unservable(inputs: Inputs, terms: pd.DataFrame, row: pd.Series) -> str:
+    """The first reason why no allowed pair exists for a workload row."""
+    chips = set(inputs.performance.loc[inputs.performance["model"] == row["model"], "accelerator"])
+    if not chips:
+        return f"no accelerator runs model {row['model']!r} (performance.csv)"
+    sold = inputs.offers[inputs.offers["accelerator"].isin(chips)]
+    if sold.empty:
+        return f"no offer sells an accelerator that runs model {row['model']!r}"
+    available = terms[(terms["quarter"] == row["quarter"]) & terms["accelerator"].isin(chips)]
+    if available.empty:
+        return f"no offer running model {row['model']!r} is available in {row['quarter']} (availability)"
+    reach = available.merge(
+        inputs.latency[inputs.latency["geography"] == row["geography"]], on="region"
+    )
+    if reach.empty:
+        return f"no latency row links geography {row['geography']!r} to a region selling it (latency)"
+    ttft = inputs.performance[inputs.performance["model"] == row["model"]].set_index("accelerator")["ttft_ms"]
+    best = (reach["rtt_ms"] + reach["accelerator"].map(ttft)).min()
+    assert best > row["latency_slo_ms"] + LATENCY_TOLERANCE_MS
+    return (
+        f"latency: the fastest option takes {best:g} ms (rtt + ttft), above the SLO of "
+        f"{row['latency_slo_ms']:g} ms"
+    )
+
+
+def _rules_that_cannot_hold(inputs: Inputs) -> list[str]:
+    """Caps that cannot all hold: the groups able to serve some demand have caps summing < 1."""
+    policy = inputs.policy
+    terms = offer_terms(inputs)
+    pairs = allowed_pairs(inputs, terms)
+    if pairs.empty:
+        return []
+    pairs = pairs.merge(terms[["offer", "quarter", "provider", "region", "vendor"]], on=["offer", "quarter"])
+    pairs["offer_group"] = pairs["offer"]
+    workloads = inputs.workloads.reset_index(drop=True)
+    warnings = []
+    for dimension in DIMENSIONS:
+        column = "offer_group" if dimension == "offer" else dimension
+        for quarter, block in terms.groupby("quarter"):
+            total = sum(policy.cap(dimension, g) for g in block[dimension].unique())
+            if total < 1 - 1e-9:
+                warnings.append(
+                    f"in {quarter} the {dimension} caps of all groups with offers sum to {total:.3g} < 1: "
+                    f"at least {1 - total:.1%} of that quarter's demand will go unserved"
+                )
+        by_workload = pairs.groupby("w")[column].apply(lambda s: sorted(set(s)))
+        flagged: dict[tuple[str, tuple[str, ...]], list[str]] = {}
+        for w, groups in by_workload.items():
+            total = sum(policy.cap(dimension, g) for g in groups)
+            if total < 1 - 1e-9:
+                row = workloads.loc[w]
+                flagged.setdefault((row["workload"], tuple(groups)), []).append(row["quarter"])
+        for (workload, groups), qs in flagged.items():
+            total = sum(policy.cap(dimension, g) for g in groups)
+            warnings.append(
+                f"workload {workload!r} can only be served by {dimension} {', '.join(groups)} whose caps "
+                f"sum to {total:.3g} < 1 ({', '.join(qs)}): it is fully served only if other demand "
+                f"fills the rest of those quarters"
+            )
+    return warnings

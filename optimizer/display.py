@@ -1,0 +1,78 @@
+"""Terminal rendering of plans with rich: what a planner reads first."""
+
+from __future__ import annotations
+
+import pandas as pd
+from rich.console import Console
+from rich.table import Table
+
+from .plan import Plan
+
+
+def usd(value: float | None) -> str:
+    if value is None:
+        return "-"
+    for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= size:
+            return f"${value / size:,.2f}{suffix}"
+    return f"${value:,.2f}"
+
+
+def percent(value: float) -> str:
+    return f"{value:.1%}"
+
+
+def frame_table(frame: pd.DataFrame, title: str, formats: dict[str, callable] | None = None) -> Table:
+    """A rich table of a DataFrame, numbers right-aligned and formatted per column."""
+    formats = formats or {}
+    table = Table(title=title, title_justify="left", header_style="bold")
+    for column in frame.columns:
+        numeric = pd.api.types.is_numeric_dtype(frame[column])
+        table.add_column(str(column), justify="right" if numeric else "left")
+    for row in frame.itertuples(index=False):
+        cells = []
+        for column, value in zip(frame.columns, row, strict=True):
+            formatter = formats.get(column)
+            if formatter is not None:
+                cells.append(formatter(value))
+            elif isinstance(value, float):
+                cells.append(f"{value:,.4g}")
+            else:
+                cells.append(str(value))
+        table.add_row(*cells)
+    return table
+
+
+def show_plan(plan: Plan, console: Console) -> None:
+    totals = plan.totals
+    head = Table(title="Plan", title_justify="left", show_header=False)
+    head.add_column(style="bold")
+    head.add_column(justify="right")
+    head.add_row("status", totals["status"])
+    head.add_row("total cost (objective)", usd(totals["total_cost_usd"]))
+    head.add_row("compute cost", usd(totals["compute_cost_usd"]))
+    head.add_row("unmet-demand penalty", usd(totals["unmet_penalty_usd"]))
+    cost_per_mtok = totals["cost_per_mtok_usd"]
+    head.add_row("cost per million served tokens", "-" if cost_per_mtok is None else f"${cost_per_mtok:,.4f}")
+    head.add_row("unmet demand (tokens/s, summed over rows)", f"{totals['unmet_tokens_per_s']:,.0f}")
+    for key in ("hhi_provider", "hhi_vendor"):
+        value = totals[key]
+        head.add_row(f"HHI {key.split('_')[1]} (0-10,000)", "-" if value is None else f"{value:,.0f}")
+    console.print(head)
+    basis = plan.inputs.policy.share_basis
+    for dimension in ("provider", "vendor"):
+        mix = plan.share_table(dimension).reset_index()
+        formats = {c: percent for c in mix.columns if c != "quarter"}
+        console.print(frame_table(mix, f"Mix by {dimension} ({basis} share per quarter)", formats))
+    if not plan.binding_rules.empty:
+        rules = plan.binding_rules.assign(limit=plan.binding_rules["limit"].map(percent))
+        console.print(frame_table(rules, "Binding share rules",
+                                  {"share": percent, "usd_per_share_point": usd}))
+    if not plan.unmet.empty:
+        unmet = plan.unmet[["workload", "quarter", "tokens_per_s", "unmet_tokens_per_s", "reason"]]
+        console.print(frame_table(unmet, "Unmet demand"))
+
+
+def show_warnings(warnings: list[str], console: Console) -> None:
+    for message in warnings:
+        console.print(f"[yellow]warning:[/yellow] {message}", highlight=False, soft_wrap=True)

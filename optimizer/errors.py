@@ -1,0 +1,67 @@
+"""Errors the tool reports to its users, each carrying everything needed to act on it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem found in the inputs, located as precisely as the input allows.
+
+    ``line`` counts physical lines of the file, header = line 1, so an editor's
+    "go to line" lands on the bad row.
+    """
+
+    file: str
+    message: str
+    line: int | None = None
+    column: str | None = None
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.line is not None:
+            where += f", line {self.line}"
+        if self.column is not None:
+            where += f", column {self.column}"
+        return f"{where}: {self.message}"
+
+
+class OptimizerError(Exception):
+    """Base class of the errors the CLI turns into a message and an exit code."""
+
+    exit_code = 1
+
+
+class InputError(OptimizerError):
+    """The inputs are invalid: every problem found, not only the first."""
+
+    exit_code = 2
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = list(problems)
+        count = len(self.problems)
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(f"{count} problem{'s' if count != 1 else ''} in the inputs:\n{lines}")
+
+
+class SolveError(OptimizerError):
+    """The solver did not prove an optimum (time limit, numerical trouble, infeasible rules)."""
+
+    exit_code = 3
+
+
+class VerificationError(OptimizerError):
+    """A solved plan broke a constraint of the data contract: never shown, never written."""
+
+    exit_code = 5
+
+    def __init__(self, violations: list[str]):
+        self.violations = list(violations)
+        lines = "\n".join(f"  - {v}" for v in self.violations[:50])
+        more = len(self.violations) - 50
+        tail = f"\n  ... and {more} more" if more > 0 else ""
+        super().__init__(
+            f"the solved plan failed verification ({len(self.violations)} violations); "
+            f"nothing was written:\n{lines}{tail}"
+        )

@@ -1,0 +1,48 @@
+"""The validated inputs of one plan: typed tables and the policy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from . import quarters
+from .schema import Policy
+
+TABLES = ("accelerators", "offers", "offer_quarters", "performance", "workloads", "latency")
+ORIGIN_COLUMNS = ["_file", "_line"]
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Validated input tables, one row per CSV record, in file order.
+
+    Every table keeps two trailing columns, ``_file`` and ``_line``, naming where the
+    row came from (a data file or a scenario file), so later checks can point at it.
+    Blank optional cells are None/NaN: ``available_from``/``available_until`` left
+    blank mean the horizon's first/last quarter.
+    """
+
+    accelerators: pd.DataFrame
+    offers: pd.DataFrame
+    offer_quarters: pd.DataFrame
+    performance: pd.DataFrame
+    workloads: pd.DataFrame
+    latency: pd.DataFrame
+    policy: Policy
+    folder: Path | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def horizon(self) -> list[str]:
+        """Every quarter from the first to the last quarter of demand, gaps included."""
+        if self.workloads.empty:
+            return []
+        ordinals = self.workloads["quarter"].map(quarters.ordinal)
+        return quarters.quarter_range(
+            quarters.label(int(ordinals.min())), quarters.label(int(ordinals.max()))
+        )
+
+    def table(self, name: str) -> pd.DataFrame:
+        return getattr(self, name)

@@ -1,0 +1,232 @@
+"""A solved, verified plan as pandas tables, and how it is assembled from a solution."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .consistency import why_unservable
+from .inputs import Inputs
+from .model import LpModel
+from .solve import Solution
+from .verify import RELATIVE_TOLERANCE
+
+# Values this small relative to their row's demand are solver noise, reported as zero.
+NOISE = 1e-9
+SHARE_DIMENSIONS = ("provider", "vendor", "region", "accelerator")
+
+
+@dataclass
+class Plan:
+    """A cost-minimal plan that passed :func:`optimizer.verify.verify`.
+
+    Tables (one row per key, zero rows omitted):
+    - ``allocation``: workload, quarter, offer, provider, region, accelerator, tokens_per_s, chips
+    - ``purchases``: offer, quarter, provider, region, accelerator, chips, cost_usd
+    - ``unmet``: workload, quarter, model, geography, tokens_per_s, unmet_tokens_per_s, reason
+    - ``shares``: dimension, group, quarter, tokens_per_s, volume_share, spend_usd, spend_share
+    - ``binding_rules``: share rules at their limit, with the share reached and the saving
+      per share point of relaxation read from the dual
+    ``totals`` holds the headline numbers; ``model`` and ``solution`` are kept for re-solves.
+    """
+
+    inputs: Inputs
+    allocation: pd.DataFrame
+    purchases: pd.DataFrame
+    unmet: pd.DataFrame
+    shares: pd.DataFrame
+    binding_rules: pd.DataFrame
+    totals: dict[str, Any]
+    model: LpModel = field(repr=False)
+    solution: Solution = field(repr=False)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def status(self) -> str:
+        return "optimal"
+
+    def share_table(self, dimension: str, basis: str | None = None) -> pd.DataFrame:
+        """Shares of one dimension as a quarter x group table (basis: volume or spend)."""
+        basis = basis or self.inputs.policy.share_basis
+        column = "volume_share" if basis == "volume" else "spend_share"
+        rows = self.shares[self.shares["dimension"] == dimension]
+        return rows.pivot_table(index="quarter", columns="group", values=column, fill_value=0.0)
+
+
+def assemble(model: LpModel, solution: Solution) -> Plan:
+    """Turn solver values into the plan's tables, with noise below ``NOISE`` removed."""
+    inputs = model.inputs
+    policy = inputs.policy
+    workloads = model.workloads
+    demand = workloads["tokens_per_s"].to_numpy()
+    pairs = model.pairs
+    terms = model.terms
+
+    x = np.where(solution.x > NOISE * np.maximum(1.0, demand[pairs["w"].to_numpy()]), solution.x, 0.0)
+    y = np.where(solution.y > NOISE * np.maximum(1.0, terms["max_chips"].to_numpy()), solution.y, 0.0)
+    y = np.maximum(y, terms["min_chips"].to_numpy())
+
+    located = pairs.merge(terms[["offer", "quarter", "provider", "region", "accelerator", "vendor"]],
+                          on=["offer", "quarter"], how="left")
+    allocation = pd.DataFrame({
+        "workload": workloads["workload"].to_numpy()[pairs["w"].to_numpy()],
+        "quarter": located["quarter"],
+        "offer": located["offer"],
+        "provider": located["provider"],
+        "region": located["region"],
+        "accelerator": located["accelerator"],
+        "tokens_per_s": x,
+        "chips": x / pairs["tokens_per_s_per_chip"].to_numpy(),
+    })
+    allocation = allocation[allocation["tokens_per_s"] > 0].reset_index(drop=True)
+
+    spend = terms["usd_per_chip_hour"].to_numpy() * policy.hours_per_quarter * y
+    purchases = terms[["offer", "quarter", "provider", "region", "accelerator"]].assign(chips=y, cost_usd=spend)
+    purchases = purchases[purchases["chips"] > 0].reset_index(drop=True)
+
+    served = np.bincount(pairs["w"].to_numpy(), weights=x, minlength=len(workloads))
+    unserved = np.clip(demand - served, 0.0, None)
+    unserved = np.where(unserved > NOISE * np.maximum(1.0, demand), unserved, 0.0)
+
+    volume = np.bincount(pairs["t"].to_numpy(), weights=x, minlength=len(terms))
+    shares = _shares(terms.assign(volume=volume, spend=spend))
+    binding = _binding_rules(model, solution, terms.assign(volume=volume, spend=spend))
+    unmet = _unmet(model, solution, unserved, y, binding)
+
+    compute = float(spend.sum())
+    penalty = float(unserved.sum() * policy.penalty_usd_per_token_s)
+    seconds_per_quarter = policy.hours_per_quarter * 3600
+    served_mtok = float(((demand - unserved) * workloads["utilization"].to_numpy()).sum() * seconds_per_quarter / 1e6)
+    totals = {
+        "status": "optimal",
+        "total_cost_usd": compute + penalty,
+        "compute_cost_usd": compute,
+        "unmet_penalty_usd": penalty,
+        "unmet_tokens_per_s": float(unserved.sum()),
+        "served_mtok": served_mtok,
+        "cost_per_mtok_usd": compute / served_mtok if served_mtok > 0 else None,
+        "hhi_provider": _hhi(located.assign(v=x), "provider"),
+        "hhi_vendor": _hhi(located.assign(v=x), "vendor"),
+        "share_basis": policy.share_basis,
+        "solver_objective_usd": solution.objective,
+        "method": solution.method,
+    }
+    return Plan(
+        inputs=inputs, allocation=allocation, purchases=purchases, unmet=unmet, shares=shares,
+        binding_rules=binding, totals=totals, model=model, solution=solution,
+    )
+
+
+def _hhi(located: pd.DataFrame, dimension: str) -> float | None:
+    """Herfindahl-Hirschman index of volume shares over the horizon, on the 0-10,000 scale."""
+    volume = located.groupby(dimension)["v"].sum()
+    total = volume.sum()
+    if total <= 0:
+        return None
+    return float(((volume / total * 100) ** 2).sum())
+
+
+def _shares(terms: pd.DataFrame) -> pd.DataFrame:
+    frames = []
+    for dimension in SHARE_DIMENSIONS:
+        grouped = terms.groupby(["quarter", dimension], as_index=False)[["volume", "spend"]].sum()
+        totals = grouped.groupby("quarter")[["volume", "spend"]].transform("sum")
+        frames.append(pd.DataFrame({
+            "dimension": dimension,
+            "group": grouped[dimension],
+            "quarter": grouped["quarter"],
+            "tokens_per_s": grouped["volume"],
+            "volume_share": (grouped["volume"] / totals["volume"].where(totals["volume"] > 0)).fillna(0.0),
+            "spend_usd": grouped["spend"],
+            "spend_share": (grouped["spend"] / totals["spend"].where(totals["spend"] > 0)).fillna(0.0),
+        }))
+    shares = pd.concat(frames, ignore_index=True)
+    shares = shares[(shares["tokens_per_s"] > 0) | (shares["spend_usd"] > 0)]
+    return shares.sort_values(["dimension", "quarter", "group"], kind="stable").reset_index(drop=True)
+
+
+def _binding_rules(model: LpModel, solution: Solution, terms: pd.DataFrame) -> pd.DataFrame:
+    """Share rules whose group sits at its limit, with the share reached and the dual's saving."""
+    columns = ["dimension", "group", "quarter", "kind", "limit", "share", "usd_per_share_point"]
+    rules = model.rows.get("share")
+    if rules is None or rules.empty:
+        return pd.DataFrame(columns=columns)
+    basis = "volume" if model.inputs.policy.share_basis == "volume" else "spend"
+    terms = terms.assign(offer_group=terms["offer"])
+    total = terms.groupby("quarter")[basis].sum()
+    records = []
+    for rule in rules.itertuples(index=False):
+        column = "offer_group" if rule.dimension == "offer" else rule.dimension
+        amount = terms.loc[(terms["quarter"] == rule.quarter) & (terms[column] == rule.group), basis].sum()
+        quarter_total = total.get(rule.quarter, 0.0)
+        if quarter_total <= 0:
+            continue
+        gap = abs(amount - rule.limit * quarter_total)
+        if gap > RELATIVE_TOLERANCE * max(1.0, quarter_total):
+            continue
+        saving = abs(solution.row_dual[rule.row]) * 0.01 * quarter_total
+        records.append((rule.dimension, rule.group, rule.quarter, rule.kind, rule.limit,
+                        amount / quarter_total, saving))
+    return pd.DataFrame(records, columns=columns)
+
+
+def _unmet(model: LpModel, solution: Solution, unserved: np.ndarray, y: np.ndarray,
+           binding: pd.DataFrame) -> pd.DataFrame:
+    """Unserved demand per workload row and why: nothing can serve it, capacity, a rule, price."""
+    columns = ["workload", "quarter", "model", "geography", "tokens_per_s", "unmet_tokens_per_s", "reason"]
+    workloads = model.workloads
+    short = np.flatnonzero(unserved > 0)
+    if len(short) == 0:
+        return pd.DataFrame(columns=columns)
+    inputs = model.inputs
+    terms = model.terms
+    penalty = inputs.policy.penalty_usd_per_token_s
+    hours = inputs.policy.hours_per_quarter
+    options = model.pairs.groupby("w")
+    records = []
+    for w in short:
+        row = workloads.loc[w]
+        if w not in options.groups:
+            reason = "nothing can serve it: " + why_unservable(inputs, terms, row)
+        else:
+            mine = model.pairs.loc[options.groups[w]]
+            t = mine["t"].to_numpy()
+            room = y[t] < terms["max_chips"].to_numpy()[t] * (1 - RELATIVE_TOLERANCE)
+            unit_cost = terms["usd_per_chip_hour"].to_numpy()[t] * hours / mine["tokens_per_s_per_chip"].to_numpy()
+            if not room.any():
+                reason = "capacity ran out: every offer that can serve it is at max_chips"
+            elif (unit_cost[room] > penalty).all():
+                reason = "serving it on the offers with room costs more than the unmet-demand penalty"
+            else:
+                held = binding[binding["quarter"] == row["quarter"]]
+                names = ", ".join(f"{r.dimension} {r.group} {r.kind} {r.limit:g}" for r in held.itertuples())
+                reason = "a share rule held it back" + (f" ({names})" if names else "")
+        records.append((row["workload"], row["quarter"], row["model"], row["geography"],
+                        row["tokens_per_s"], unserved[w], reason))
+    return pd.DataFrame(records, columns=columns)
+
+
+
+def summary(plan: Plan) -> dict[str, Any]:
+    """The contents of ``summary.json``: totals, per-quarter shares, binding rules, warnings."""
+    totals = {k: v for k, v in plan.totals.items() if k not in ("solver_objective_usd", "method")}
+
+    def nested(dimension: str, column: str) -> dict[str, dict[str, float]]:
+        rows = plan.shares[plan.shares["dimension"] == dimension]
+        result: dict[str, dict[str, float]] = {}
+        for r in rows.itertuples(index=False):
+            result.setdefault(r.quarter, {})[r.group] = float(getattr(r, column))
+        return result
+
+    basis_column = "volume_share" if plan.inputs.policy.share_basis == "volume" else "spend_share"
+    return {
+        **totals,
+        "shares": {d: nested(d, basis_column) for d in ("provider", "vendor")},
+        "volume_shares": {d: nested(d, "volume_share") for d in ("provider", "vendor")},
+        "spend_shares": {d: nested(d, "spend_share") for d in ("provider", "vendor")},
+        "binding_rules": plan.binding_rules.drop(columns="usd_per_share_point").to_dict("records"),
+        "warnings": list(plan.inputs.warnings),
+    }

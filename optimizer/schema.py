@@ -1,0 +1,176 @@
+"""Pydantic models of one input row per file and of the policy: the contract's types and ranges.
+
+Rows are validated in strict mode. CSV cells arrive as text, so numbers and booleans are
+parsed explicitly before the strict check; nothing else is coerced (a YAML ``true`` is
+never a number, a ``"0.5"`` string in the policy is never a share).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+
+ID_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
+QUARTER_PATTERN = r"^\d{4}Q[1-4]$"
+DIMENSIONS = ("provider", "vendor", "region", "offer")
+
+Dimension = Literal["provider", "vendor", "region", "offer"]
+
+
+def _parse_number(value: Any) -> Any:
+    """Turn CSV text into a float; leave native YAML/Python values to the strict check."""
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            number = float(text)
+        except ValueError:
+            raise ValueError("expected a number") from None
+        if not math.isfinite(number):
+            raise ValueError("expected a finite number (not NaN or infinity)")
+        return number
+    return value
+
+
+_TRUE = {"true", "yes", "1"}
+_FALSE = {"false", "no", "0"}
+
+
+def _parse_bool(value: Any) -> Any:
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+        raise ValueError("expected true or false")
+    return value
+
+
+Number = Annotated[float, BeforeValidator(_parse_number), Field(allow_inf_nan=False)]
+NonNegative = Annotated[float, BeforeValidator(_parse_number), Field(ge=0, allow_inf_nan=False)]
+Positive = Annotated[float, BeforeValidator(_parse_number), Field(gt=0, allow_inf_nan=False)]
+Fraction = Annotated[float, BeforeValidator(_parse_number), Field(ge=0, le=1, allow_inf_nan=False)]
+Flag = Annotated[bool, BeforeValidator(_parse_bool)]
+Id = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
+Quarter = Annotated[str, StringConstraints(pattern=QUARTER_PATTERN)]
+
+
+class _Row(BaseModel):
+    """A CSV record: unknown columns are reported as warnings by the loader, not here."""
+
+    model_config = ConfigDict(strict=True, extra="ignore", frozen=True)
+
+
+class AcceleratorRow(_Row):
+    accelerator: Id
+    vendor: Id
+    name: str = ""
+    hbm_gb: NonNegative | None = None
+    power_kw: NonNegative | None = None
+    source: str = ""
+
+
+class OfferRow(_Row):
+    offer: Id
+    provider: Id
+    region: Id
+    accelerator: Id
+    usd_per_chip_hour: NonNegative
+    max_chips: NonNegative
+    term: Literal["on-demand"] = "on-demand"
+    min_chips: NonNegative = 0.0
+    available_from: Quarter | None = None
+    available_until: Quarter | None = None
+    assumed: Flag = False
+    source: str = ""
+
+
+class OfferQuarterRow(_Row):
+    offer: Id
+    quarter: Quarter
+    usd_per_chip_hour: NonNegative | None = None
+    max_chips: NonNegative | None = None
+    min_chips: NonNegative | None = None
+
+
+class PerformanceRow(_Row):
+    model: Id
+    accelerator: Id
+    tokens_per_s_per_chip: Positive
+    ttft_ms: NonNegative
+    assumed: Flag = False
+    source: str = ""
+
+
+class WorkloadRow(_Row):
+    workload: Id
+    model: Id
+    geography: Id
+    quarter: Quarter
+    tokens_per_s: NonNegative
+    latency_slo_ms: NonNegative
+    utilization: Annotated[
+        float, BeforeValidator(_parse_number), Field(gt=0, le=1, allow_inf_nan=False)
+    ] = 1.0
+
+
+class LatencyRow(_Row):
+    geography: Id
+    region: Id
+    rtt_ms: NonNegative
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+PolicyFraction = Annotated[float, Field(ge=0, le=1)]
+
+
+class MaxShare(_Strict):
+    """Largest share of a quarter's volume (or spend) any one group may take."""
+
+    provider: PolicyFraction = 1.0
+    vendor: PolicyFraction = 1.0
+    region: PolicyFraction = 1.0
+    offer: PolicyFraction = 1.0
+
+
+class MinShare(_Strict):
+    """Smallest share of a quarter's volume (or spend) every group must take."""
+
+    provider: PolicyFraction = 0.0
+    vendor: PolicyFraction = 0.0
+    region: PolicyFraction = 0.0
+    offer: PolicyFraction = 0.0
+
+
+class ShareOverrides(_Strict):
+    max_share: dict[Dimension, dict[Id, PolicyFraction]] = Field(default_factory=dict)
+    min_share: dict[Dimension, dict[Id, PolicyFraction]] = Field(default_factory=dict)
+
+
+class Policy(_Strict):
+    """The whole-plan settings of ``policy.yaml``; every key optional."""
+
+    hours_per_quarter: Annotated[float, Field(gt=0)] = 2190.0
+    unmet_penalty_usd_per_mtok: Annotated[float, Field(ge=0)] = 100.0
+    share_basis: Literal["volume", "spend"] = "volume"
+    max_share: MaxShare = Field(default_factory=MaxShare)
+    min_share: MinShare = Field(default_factory=MinShare)
+    share_overrides: ShareOverrides = Field(default_factory=ShareOverrides)
+
+    @property
+    def penalty_usd_per_token_s(self) -> float:
+        """P: the cost of one token/s left unserved for a whole quarter."""
+        return self.unmet_penalty_usd_per_mtok * self.hours_per_quarter * 3600 / 1e6
+
+    def cap(self, dimension: str, group: str) -> float:
+        override = self.share_overrides.max_share.get(dimension, {})  # type: ignore[call-overload]
+        return override.get(group, getattr(self.max_share, dimension))
+
+    def floor(self, dimension: str, group: str) -> float:
+        override = self.share_overrides.min_share.get(dimension, {})  # type: ignore[call-overload]
+        return override.get(group, getattr(self.min_share, dimension))
