@@ -28,6 +28,7 @@ import pulp
 
 from .allowed import allowed_pairs, offer_terms
 from .inputs import Inputs
+from .pulp_compat import weighted_sum
 from .schema import DIMENSIONS
 
 
@@ -102,10 +103,7 @@ def add_objective(model: LpModel) -> None:
     policy = model.inputs.policy
     price = model.terms["usd_per_chip_hour"].to_numpy() * policy.hours_per_quarter
     penalty = policy.penalty_usd_per_token_s
-    model.prob += pulp.lpSum(
-        [c * y for c, y in zip(price, model.y, strict=True)]
-        + [penalty * u for u in model.u]
-    )
+    model.prob += weighted_sum(model.y + model.u, list(price) + [penalty] * len(model.u))
 
 
 def add_demand(model: LpModel) -> None:
@@ -126,7 +124,8 @@ def add_capacity(model: LpModel) -> None:
     inverse = 1.0 / model.pairs["tokens_per_s_per_chip"].to_numpy()
     used = [t for t, members in enumerate(per_term) if len(members)]
     constraints = [
-        pulp.lpSum([inverse[i] * model.x[i] for i in per_term[t]]) - model.y[t] <= 0 for t in used
+        weighted_sum([model.x[i] for i in per_term[t]] + [model.y[t]], list(inverse[per_term[t]]) + [-1.0]) <= 0
+        for t in used
     ]
     keys = model.terms.loc[used, ["offer", "quarter"]].assign(t=used)
     model.add_rows("capacity", keys, constraints)
@@ -164,7 +163,10 @@ def add_shares(model: LpModel) -> None:
         per_term = _groups(model.pairs["t"].to_numpy(), len(terms))
         amount = {t: model.prob.add_variable(f"v{t}", lowBound=0) for t in range(len(terms)) if len(per_term[t])}
         model.aux += list(amount.values())
-        definitions = [amount[t] - pulp.lpSum([model.x[i] for i in per_term[t]]) == 0 for t in amount]
+        definitions = [
+            weighted_sum([amount[t]] + [model.x[i] for i in per_term[t]], [1.0] + [-1.0] * len(per_term[t])) == 0
+            for t in amount
+        ]
         model.add_rows("volume", terms.loc[list(amount), ["offer", "quarter"]], definitions)
         weight = {t: 1.0 for t in amount}
     else:
@@ -173,10 +175,12 @@ def add_shares(model: LpModel) -> None:
     total = {q: model.prob.add_variable(f"s{k}", lowBound=0) for k, q in enumerate(quarters_used)}
     model.aux += list(total.values())
     in_quarter = terms.groupby("quarter").indices
-    definitions = [
-        total[q] - pulp.lpSum([weight[t] * amount[t] for t in in_quarter[q] if t in amount and weight[t]]) == 0
-        for q in quarters_used
-    ]
+    definitions = []
+    for q in quarters_used:
+        members = [t for t in in_quarter[q] if t in amount and weight[t]]
+        definitions.append(
+            weighted_sum([total[q]] + [amount[t] for t in members], [1.0] + [-weight[t] for t in members]) == 0
+        )
     model.add_rows("total", pd.DataFrame({"quarter": quarters_used}), definitions)
     members = terms.assign(offer_group=terms["offer"])
     index = {
@@ -186,9 +190,9 @@ def add_shares(model: LpModel) -> None:
     constraints = []
     for rule in rules.itertuples(index=False):
         group_terms = index[rule.dimension][(rule.quarter, rule.group)]
-        share = pulp.lpSum([weight[t] * amount[t] for t in group_terms if t in amount and weight[t]])
-        if rule.kind == "max":
-            constraints.append(share - rule.limit * total[rule.quarter] <= 0)
-        else:
-            constraints.append(share - rule.limit * total[rule.quarter] >= 0)
+        members = [t for t in group_terms if t in amount and weight[t]]
+        row = weighted_sum(
+            [amount[t] for t in members] + [total[rule.quarter]], [weight[t] for t in members] + [-rule.limit]
+        )
+        constraints.append(row <= 0 if rule.kind == "max" else row >= 0)
     model.add_rows("share", rules, constraints)

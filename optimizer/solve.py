@@ -18,13 +18,10 @@ import highspy
 import numpy as np
 import pulp
 
+from . import pulp_compat
 from .errors import SolveError
 from .model import LpModel
 
-# Measured with benchmarks/run.py on 2 cores: below this many allowed pairs dual simplex
-# wins (no interior-point start-up, exact vertex); above it interior point with
-# crossover is several times faster and still returns a basis for warm re-solves.
-IPM_FROM_PAIRS = 20_000
 
 
 @contextmanager
@@ -41,12 +38,34 @@ def _stdout_silenced():
         os.close(saved)
 
 
-class QuietHiGHS(pulp.HiGHS):
-    """``pulp.HiGHS`` without the banner HiGHS prints on construction."""
+_PULP_STATUS = {
+    highspy.HighsModelStatus.kOptimal: (pulp.LpStatusOptimal, pulp.LpSolutionOptimal),
+    highspy.HighsModelStatus.kInfeasible: (pulp.LpStatusInfeasible, pulp.LpSolutionInfeasible),
+    highspy.HighsModelStatus.kUnbounded: (pulp.LpStatusUnbounded, pulp.LpSolutionUnbounded),
+}
+
+
+class FastHiGHS(pulp.HiGHS):
+    """``pulp.HiGHS`` without HiGHS's start-up banner, and fast on PuLP 3.x.
+
+    On PuLP 3.x the model goes to HiGHS as one sparse matrix, and the solution is not
+    copied back into every PuLP variable: this tool reads HiGHS's arrays directly. On
+    PuLP 4.x (which already passes the model in one call) the parent's solve runs.
+    """
 
     def createAndConfigureSolver(self, lp):  # noqa: N802 (PuLP's name)
         with _stdout_silenced():
             super().createAndConfigureSolver(lp)
+
+    if pulp_compat.LEGACY:
+
+        def actualSolve(self, lp):  # noqa: N802 (PuLP's name)
+            self.createAndConfigureSolver(lp)
+            pulp_compat.pass_model_3x(lp, lp.solverModel, self.mip)
+            self.callSolver(lp)
+            status = lp.solverModel.getModelStatus()
+            lp.assignStatus(*_PULP_STATUS.get(status, (pulp.LpStatusNotSolved, pulp.LpSolutionNoSolutionFound)))
+            return lp.status
 
 
 @dataclass
@@ -68,16 +87,17 @@ class Solution:
     columns: dict[str, np.ndarray] = field(default_factory=dict)
 
 
-def choose_method(model: LpModel, method: str) -> str:
-    if method != "auto":
-        return method
-    return "ipm" if len(model.pairs) >= IPM_FROM_PAIRS else "simplex"
+def choose_method(method: str) -> str:
+    """``auto`` is HiGHS's dual simplex: on this formulation (sparse share rows) it beat
+    interior point at every size measured by benchmarks/run.py (README, "Benchmarks"),
+    and it is deterministic, which a race between the two methods would not be."""
+    return "simplex" if method == "auto" else method
 
 
 def solve(model: LpModel, time_limit: float | None = None, method: str = "auto") -> Solution:
     """Solve ``model``; raise :class:`SolveError` unless HiGHS proves an optimum."""
-    chosen = choose_method(model, method)
-    solver = QuietHiGHS(msg=False, timeLimit=time_limit, solver=chosen)
+    chosen = choose_method(method)
+    solver = FastHiGHS(msg=False, timeLimit=time_limit, solver=chosen)
     started = time.perf_counter()
     model.prob.solve(solver)
     elapsed = time.perf_counter() - started
