@@ -19,15 +19,29 @@ from .schema import DIMENSIONS
 
 
 def check(
-    inputs: Inputs, policy_lines: dict[tuple[Any, ...], int], policy_file: str
+    inputs: Inputs,
+    policy_lines: dict[tuple[Any, ...], int],
+    policy_file: str,
+    known: dict[str, set[str]] | None = None,
+    broken: set[str] | None = None,
+    check_policy: bool = True,
 ) -> tuple[list[Problem], list[str]]:
+    """Cross-file problems and warnings.
+
+    ``known`` adds ids from rows that failed validation (so they are not reported as
+    unknown again); references into a ``broken`` table (unreadable file) are skipped.
+    Warnings are computed only when there is no problem at all.
+    """
+    known = known or {}
+    broken = broken or set()
     problems: list[Problem] = []
-    problems += _references(inputs)
+    problems += _references(inputs, known, broken)
     problems += _regions(inputs)
     problems += _workload_identity(inputs)
     problems += _bounds(inputs)
-    problems += _policy_groups(inputs, policy_lines, policy_file)
-    if problems:
+    if check_policy and "offers" not in broken and "accelerators" not in broken:
+        problems += _policy_groups(inputs, policy_lines, policy_file)
+    if problems or broken or not check_policy:
         return problems, []
     warnings = _unservable_demand(inputs) + _rules_that_cannot_hold(inputs)
     return problems, warnings
@@ -41,15 +55,17 @@ def _missing(table: pd.DataFrame, column: str, known: set[str], what: str, where
     ]
 
 
-def _references(inputs: Inputs) -> list[Problem]:
-    accelerators = set(inputs.accelerators["accelerator"])
-    regions = set(inputs.offers["region"])
-    problems = _missing(inputs.offers, "accelerator", accelerators, "accelerator", "accelerators.csv")
-    problems += _missing(
-        inputs.performance, "accelerator", accelerators, "accelerator", "accelerators.csv"
-    )
-    problems += _missing(inputs.latency, "region", regions, "region", "offers.csv")
-    problems += _missing(inputs.offer_quarters, "offer", set(inputs.offers["offer"]), "offer", "offers.csv")
+def _references(inputs: Inputs, known: dict[str, set[str]], broken: set[str]) -> list[Problem]:
+    accelerators = set(inputs.accelerators["accelerator"]) | known.get("accelerator", set())
+    regions = set(inputs.offers["region"]) | known.get("region", set())
+    offers = set(inputs.offers["offer"]) | known.get("offer", set())
+    problems: list[Problem] = []
+    if "accelerators" not in broken:
+        problems += _missing(inputs.offers, "accelerator", accelerators, "accelerator", "accelerators.csv")
+        problems += _missing(inputs.performance, "accelerator", accelerators, "accelerator", "accelerators.csv")
+    if "offers" not in broken:
+        problems += _missing(inputs.latency, "region", regions, "region", "offers.csv")
+        problems += _missing(inputs.offer_quarters, "offer", offers, "offer", "offers.csv")
     return problems
 
 

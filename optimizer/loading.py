@@ -71,16 +71,20 @@ def load(folder: str | Path) -> Inputs:
     if not folder.is_dir():
         raise InputError([Problem(str(folder), "input folder not found")])
     records: dict[str, list[Record]] = {}
+    broken: set[str] = set()
     for spec in FILES:
         found, file_problems, file_warnings = read_records(folder / spec.filename, spec)
         records[spec.table] = found
+        if file_problems:
+            broken.add(spec.table)
         problems += file_problems
         warnings += file_warnings
     policy_data, policy_lines, policy_problems = read_policy_file(folder / POLICY_FILE, warnings)
     problems += policy_problems
-    return validate(
-        records, policy_data, policy_lines, str(folder / POLICY_FILE), folder, problems, warnings
-    )
+    if policy_problems:
+        policy_data = None  # unreadable YAML: its keys are not checked further
+    return validate(records, policy_data, policy_lines, str(folder / POLICY_FILE), folder,
+                    problems, warnings, broken)
 
 
 def validate(
@@ -91,11 +95,15 @@ def validate(
     folder: Path | None,
     problems: list[Problem] | None = None,
     warnings: list[str] | None = None,
+    broken: set[str] | None = None,
 ) -> Inputs:
     """Validate records of every table and the policy data into :class:`Inputs`.
 
     Shared by folder loading and scenario overlays, so changed inputs pass exactly the
-    same checks as files.
+    same checks as files. Cross-file checks still run when rows are invalid, but count
+    the ids of invalid rows as known, so one bad row gives one message, not a cascade;
+    ``broken`` names tables whose file could not be read at all (not checked against).
+    ``policy_data`` None means the policy file could not be parsed: defaults stand in.
     """
     problems = list(problems or [])
     warnings = list(warnings or [])
@@ -104,16 +112,27 @@ def validate(
         table, row_problems = validate_rows(spec, records.get(spec.table, []))
         tables[spec.table] = table
         problems += row_problems
-    policy, policy_problems = validate_policy(policy_data, policy_lines, policy_file)
+    policy, policy_problems = (
+        validate_policy(policy_data, policy_lines, policy_file) if policy_data is not None else (None, [])
+    )
     problems += policy_problems
-    if policy is None:
-        raise InputError(problems)
-    inputs = Inputs(**tables, policy=policy, folder=folder, warnings=warnings)
-    cross_problems, cross_warnings = consistency.check(inputs, policy_lines, policy_file)
+    known = {
+        "accelerator": _raw_values(records, "accelerators", "accelerator"),
+        "region": _raw_values(records, "offers", "region"),
+        "offer": _raw_values(records, "offers", "offer"),
+    }
+    inputs = Inputs(**tables, policy=policy or Policy(), folder=folder, warnings=warnings)
+    cross_problems, cross_warnings = consistency.check(
+        inputs, policy_lines, policy_file, known=known, broken=broken or set(), check_policy=policy is not None
+    )
     problems += cross_problems
     if problems:
         raise InputError(problems)
-    return Inputs(**tables, policy=policy, folder=folder, warnings=warnings + cross_warnings)
+    return Inputs(**tables, policy=inputs.policy, folder=folder, warnings=warnings + cross_warnings)
+
+
+def _raw_values(records: dict[str, list[Record]], table: str, column: str) -> set[str]:
+    return {str(values.get(column, "")).strip() for _, _, values in records.get(table, [])}
 
 
 def read_records(path: Path, spec: FileSpec) -> tuple[list[Record], list[Problem], list[str]]:
