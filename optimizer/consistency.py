@@ -43,7 +43,9 @@ def check(
         problems += _policy_groups(inputs, policy_lines, policy_file)
     if problems or broken or not check_policy:
         return problems, []
-    warnings = _unservable_demand(inputs) + _rules_that_cannot_hold(inputs)
+    terms = offer_terms(inputs)
+    pairs = allowed_pairs(inputs, terms)
+    warnings = _unservable_demand(inputs, terms, pairs) + _rules_that_cannot_hold(inputs, terms, pairs)
     return problems, warnings
 
 
@@ -191,10 +193,8 @@ def _policy_groups(
     return problems
 
 
-def _unservable_demand(inputs: Inputs) -> list[str]:
+def _unservable_demand(inputs: Inputs, terms: pd.DataFrame, pairs: pd.DataFrame) -> list[str]:
     """Demand that no allowed pair can serve, with the first reason that rules it out."""
-    terms = offer_terms(inputs)
-    pairs = allowed_pairs(inputs, terms)
     workloads = inputs.workloads.reset_index(drop=True)
     served = set(pairs["w"])
     messages: dict[tuple[str, str], list[str]] = {}
@@ -234,35 +234,37 @@ def why_unservable(inputs: Inputs, terms: pd.DataFrame, row: pd.Series) -> str:
     )
 
 
-def _rules_that_cannot_hold(inputs: Inputs) -> list[str]:
+def _rules_that_cannot_hold(inputs: Inputs, terms: pd.DataFrame, pairs: pd.DataFrame) -> list[str]:
     """Caps that cannot all hold: the groups able to serve some demand have caps summing < 1."""
     policy = inputs.policy
-    terms = offer_terms(inputs)
-    pairs = allowed_pairs(inputs, terms)
     if pairs.empty:
         return []
     pairs = pairs.merge(terms[["offer", "quarter", "provider", "region", "vendor"]], on=["offer", "quarter"])
     pairs["offer_group"] = pairs["offer"]
+    terms = terms.assign(offer_group=terms["offer"])
     workloads = inputs.workloads.reset_index(drop=True)
     warnings = []
     for dimension in DIMENSIONS:
         column = "offer_group" if dimension == "offer" else dimension
-        for quarter, block in terms.groupby("quarter"):
-            total = sum(policy.cap(dimension, g) for g in block[dimension].unique())
-            if total < 1 - 1e-9:
-                warnings.append(
-                    f"in {quarter} the {dimension} caps of all groups with offers sum to {total:.3g} < 1: "
-                    f"at least {1 - total:.1%} of that quarter's demand will go unserved"
-                )
-        by_workload = pairs.groupby("w")[column].apply(lambda s: sorted(set(s)))
+        cap_of = {group: policy.cap(dimension, group) for group in terms[column].unique()}
+        if min(cap_of.values(), default=1.0) >= 1:
+            continue
+        per_quarter = terms[["quarter", column]].drop_duplicates()
+        totals = per_quarter[column].map(cap_of).groupby(per_quarter["quarter"]).sum()
+        for quarter, total in totals[totals < 1 - 1e-9].items():
+            warnings.append(
+                f"in {quarter} the {dimension} caps of all groups with offers sum to {total:.3g} < 1: "
+                f"at least {1 - total:.1%} of that quarter's demand will go unserved"
+            )
+        reach = pairs[["w", column]].drop_duplicates()
+        by_workload = reach[column].map(cap_of).groupby(reach["w"]).sum()
         flagged: dict[tuple[str, tuple[str, ...]], list[str]] = {}
-        for w, groups in by_workload.items():
-            total = sum(policy.cap(dimension, g) for g in groups)
-            if total < 1 - 1e-9:
-                row = workloads.loc[w]
-                flagged.setdefault((row["workload"], tuple(groups)), []).append(row["quarter"])
+        for w in by_workload.index[by_workload < 1 - 1e-9]:
+            groups = tuple(sorted(reach.loc[reach["w"] == w, column]))
+            row = workloads.loc[w]
+            flagged.setdefault((row["workload"], groups), []).append(row["quarter"])
         for (workload, groups), qs in flagged.items():
-            total = sum(policy.cap(dimension, g) for g in groups)
+            total = sum(cap_of[g] for g in groups)
             warnings.append(
                 f"workload {workload!r} can only be served by {dimension} {', '.join(groups)} whose caps "
                 f"sum to {total:.3g} < 1 ({', '.join(qs)}): it is fully served only if other demand "

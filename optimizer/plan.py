@@ -157,10 +157,13 @@ def _binding_rules(model: LpModel, solution: Solution, terms: pd.DataFrame) -> p
     basis = "volume" if model.inputs.policy.share_basis == "volume" else "spend"
     terms = terms.assign(offer_group=terms["offer"])
     total = terms.groupby("quarter")[basis].sum()
+    amounts = {
+        dimension: terms.groupby(["quarter", "offer_group" if dimension == "offer" else dimension])[basis].sum()
+        for dimension in rules["dimension"].unique()
+    }
     records = []
     for rule in rules.itertuples(index=False):
-        column = "offer_group" if rule.dimension == "offer" else rule.dimension
-        amount = terms.loc[(terms["quarter"] == rule.quarter) & (terms[column] == rule.group), basis].sum()
+        amount = amounts[rule.dimension].get((rule.quarter, rule.group), 0.0)
         quarter_total = total.get(rule.quarter, 0.0)
         if quarter_total <= 0:
             continue

@@ -125,8 +125,9 @@ def solve(model: LpModel, time_limit: float | None = None, method: str = "auto")
 
 def column_positions(model: LpModel) -> dict[str, np.ndarray]:
     """HiGHS column of every x, y and u variable, from PuLP's column order."""
-    exported = getattr(model.prob, "exported_variables", None)
-    variables = exported() if callable(exported) else model.prob.variables()
+    if pulp_compat.LEGACY:  # FastHiGHS numbered the columns while passing the model
+        return {name: np.array([v.index for v in getattr(model, name)], dtype=np.int64) for name in ("x", "y", "u")}
+    variables = model.prob.exported_variables()
     position = {variable.name: i for i, variable in enumerate(variables)}
     return {
         name: np.array([position[v.name] for v in getattr(model, name)], dtype=np.int64)

@@ -1,0 +1,117 @@
+"""The ``optimizer`` command end to end: outputs, exit codes, messages, atomic writes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from conftest import offer, workload, write_folder
+from optimizer import cli
+from optimizer.errors import VerificationError
+
+runner = CliRunner()
+
+TABLES = dict(
+    accelerators=[{"accelerator": "a", "vendor": "nvidia"}, {"accelerator": "b", "vendor": "google"}],
+    performance=[{"model": "m", "accelerator": "a", "tokens_per_s_per_chip": 100, "ttft_ms": 100},
+                 {"model": "m", "accelerator": "b", "tokens_per_s_per_chip": 200, "ttft_ms": 100}],
+    latency=[{"geography": "g", "region": "r1", "rtt_ms": 50}, {"geography": "g", "region": "r2", "rtt_ms": 50}],
+    offers=[offer("o1", "aws", "r1", "a", 2.0, 10), offer("o2", "gcp", "r2", "b", 3.0, 10)],
+    workloads=[workload("w", "2026Q1", 1000)],
+)
+
+
+@pytest.fixture
+def folder(tmp_path):
+    return write_folder(tmp_path / "data", policy="max_share:\n  provider: 0.7\n", **TABLES)
+
+
+def test_plan_writes_contract_outputs(folder, tmp_path):
+    out = tmp_path / "out"
+    result = runner.invoke(cli.app, ["plan", "--data", str(folder), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "Binding share rules" in result.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["status"] == "optimal"
+    assert summary["total_cost_usd"] == pytest.approx(36_135)  # hand-solved in test_planner
+    assert summary["shares"]["provider"]["2026Q1"] == pytest.approx({"aws": 0.3, "gcp": 0.7})
+    allocation = pd.read_csv(out / "allocation.csv")
+    assert list(allocation.columns) == ["workload", "quarter", "offer", "provider", "region", "accelerator",
+                                        "tokens_per_s", "chips"]
+    purchases = pd.read_csv(out / "purchases.csv")
+    assert list(purchases.columns) == ["offer", "quarter", "provider", "region", "accelerator", "chips", "cost_usd"]
+    assert purchases["cost_usd"].sum() == pytest.approx(36_135)
+    assert not list(out.glob(".writing-*"))
+
+
+def test_same_inputs_give_identical_files(folder, tmp_path):
+    for name in ("one", "two"):
+        assert runner.invoke(cli.app, ["plan", "--data", str(folder), "--out", str(tmp_path / name)]).exit_code == 0
+    for file in ("summary.json", "allocation.csv", "purchases.csv"):
+        assert (tmp_path / "one" / file).read_bytes() == (tmp_path / "two" / file).read_bytes()
+
+
+def test_bad_input_exits_2_with_located_message(folder, tmp_path):
+    (folder / "offers.csv").write_text("offer,provider,region,accelerator,usd_per_chip_hour,max_chips\n"
+                                       "o1,aws,r1,a,-2,10\n")
+    result = runner.invoke(cli.app, ["plan", "--data", str(folder), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert "offers.csv, line 2, column usd_per_chip_hour" in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_output_inside_data_folder_is_refused(folder):
+    result = runner.invoke(cli.app, ["plan", "--data", str(folder), "--out", str(folder / "out")])
+    assert result.exit_code == 2
+    assert "never written among the inputs" in result.output
+    assert not (folder / "out").exists()
+
+
+def test_failed_verification_exits_5_and_keeps_previous_outputs(folder, tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    assert runner.invoke(cli.app, ["plan", "--data", str(folder), "--out", str(out)]).exit_code == 0
+    before = (out / "summary.json").read_bytes()
+
+    def broken(*args, **kwargs):
+        raise VerificationError(["capacity of o1 exceeded"])
+
+    monkeypatch.setattr("optimizer.planner.verify", broken)
+    result = runner.invoke(cli.app, ["plan", "--data", str(folder), "--out", str(out)])
+    assert result.exit_code == 5
+    assert "nothing was written" in result.output
+    assert (out / "summary.json").read_bytes() == before
+
+
+def test_time_limit_stop_is_not_reported_as_optimal(tmp_path):
+    sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
+    from generate import generate
+
+    generate(20_000, tmp_path / "big")
+    result = runner.invoke(cli.app, ["plan", "--data", str(tmp_path / "big"), "--out", str(tmp_path / "out"),
+                                     "--time-limit", "0.001"])
+    assert result.exit_code == 3, result.output
+    assert "time limit" in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_unknown_method_is_a_usage_error(folder, tmp_path):
+    result = runner.invoke(cli.app, ["plan", "--data", str(folder), "--method", "magic"])
+    assert result.exit_code == 2
+
+
+def test_console_script_runs(folder, tmp_path):
+    """The installed entry point, in a real process: exit code and files."""
+    completed = subprocess.run(
+        [sys.executable, "-m", "optimizer.cli", "plan", "--data", str(folder), "--out", str(tmp_path / "out")],
+        capture_output=True, text=True, check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert (tmp_path / "out" / "summary.json").exists()
+    assert "Running HiGHS" not in completed.stdout
