@@ -1,0 +1,1 @@
+"""The bundled default dataset (CSV files and policy.yaml), installed with the package."""

@@ -170,7 +170,9 @@ def _binding_rules(model: LpModel, solution: Solution, terms: pd.DataFrame) -> p
         gap = abs(amount - rule.limit * quarter_total)
         if gap > RELATIVE_TOLERANCE * max(1.0, quarter_total):
             continue
-        saving = abs(solution.row_dual[rule.row]) * 0.01 * quarter_total
+        # The row is written per hour for spend (price x chips), per token/s for volume.
+        row_total = quarter_total / model.inputs.policy.hours_per_quarter if basis == "spend" else quarter_total
+        saving = abs(solution.row_dual[rule.row]) * 0.01 * row_total
         records.append((rule.dimension, rule.group, rule.quarter, rule.kind, rule.limit,
                         amount / quarter_total, saving))
     return pd.DataFrame(records, columns=columns)

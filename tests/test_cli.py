@@ -115,3 +115,16 @@ def test_console_script_runs(folder, tmp_path):
     assert completed.returncode == 0, completed.stderr
     assert (tmp_path / "out" / "summary.json").exists()
     assert "Running HiGHS" not in completed.stdout
+
+
+def test_bundled_data_plan_is_diversified(tmp_path):
+    """`optimizer plan` alone runs the main job: a verified, non-trivial plan on data/."""
+    out = tmp_path / "out"
+    result = runner.invoke(cli.app, ["plan", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text())
+    providers = {g for shares in summary["volume_shares"]["provider"].values() for g, s in shares.items() if s > 0}
+    vendors = {g for shares in summary["volume_shares"]["vendor"].values() for g, s in shares.items() if s > 0}
+    assert len(providers) >= 3 and len(vendors) >= 3
+    assert summary["binding_rules"], "at least one share cap binds on the bundled data"
+    assert summary["unmet_tokens_per_s"] == pytest.approx(0, abs=1e-6)
