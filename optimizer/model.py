@@ -37,7 +37,8 @@ class LpModel:
     """The PuLP problem and the tables that map its columns and rows to domain keys.
 
     ``pairs``, ``terms`` and ``workloads`` are aligned with the variable lists ``x``, ``y``
-    and ``u``; ``rows`` maps each constraint family to a table of its keys with the
+    and ``u``; ``volume`` (by term position) and ``share_total`` (by quarter) hold the
+    auxiliary v and s variables of the share rows; ``rows`` maps each constraint family to a table of its keys with the
     row's position in the problem (``row``), which is also its position in HiGHS.
     """
 
@@ -49,7 +50,8 @@ class LpModel:
     x: list[pulp.LpVariable]
     y: list[pulp.LpVariable]
     u: list[pulp.LpVariable]
-    aux: list[pulp.LpVariable] = field(default_factory=list)
+    volume: dict[int, pulp.LpVariable] = field(default_factory=dict)
+    share_total: dict[str, pulp.LpVariable] = field(default_factory=dict)
     rows: dict[str, pd.DataFrame] = field(default_factory=dict)
     row_count: int = 0
 
@@ -162,7 +164,7 @@ def add_shares(model: LpModel) -> None:
     if model.inputs.policy.share_basis == "volume":
         per_term = _groups(model.pairs["t"].to_numpy(), len(terms))
         amount = {t: model.prob.add_variable(f"v{t}", lowBound=0) for t in range(len(terms)) if len(per_term[t])}
-        model.aux += list(amount.values())
+        model.volume = amount
         definitions = [
             weighted_sum([amount[t]] + [model.x[i] for i in per_term[t]], [1.0] + [-1.0] * len(per_term[t])) == 0
             for t in amount
@@ -173,7 +175,7 @@ def add_shares(model: LpModel) -> None:
         amount = dict(enumerate(model.y))
         weight = dict(enumerate(terms["usd_per_chip_hour"].to_numpy()))
     total = {q: model.prob.add_variable(f"s{k}", lowBound=0) for k, q in enumerate(quarters_used)}
-    model.aux += list(total.values())
+    model.share_total = total
     in_quarter = terms.groupby("quarter").indices
     definitions = []
     for q in quarters_used:

@@ -124,14 +124,17 @@ def solve(model: LpModel, time_limit: float | None = None, method: str = "auto")
 
 
 def column_positions(model: LpModel) -> dict[str, np.ndarray]:
-    """HiGHS column of every x, y and u variable, from PuLP's column order."""
+    """HiGHS column of every x, y, u variable and of each quarter's share total s.
+
+    ``s`` is aligned with ``sorted(model.share_total)`` (empty without share rules).
+    """
+    groups = {"x": model.x, "y": model.y, "u": model.u,
+              "s": [model.share_total[q] for q in sorted(model.share_total)]}
     if pulp_compat.LEGACY:  # FastHiGHS numbered the columns while passing the model
-        return {name: np.array([v.index for v in getattr(model, name)], dtype=np.int64) for name in ("x", "y", "u")}
-    variables = model.prob.exported_variables()
-    position = {variable.name: i for i, variable in enumerate(variables)}
+        return {name: np.array([v.index for v in variables], dtype=np.int64) for name, variables in groups.items()}
+    position = {variable.name: i for i, variable in enumerate(model.prob.exported_variables())}
     return {
-        name: np.array([position[v.name] for v in getattr(model, name)], dtype=np.int64)
-        for name in ("x", "y", "u")
+        name: np.array([position[v.name] for v in variables], dtype=np.int64) for name, variables in groups.items()
     }
 
 
