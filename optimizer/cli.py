@@ -26,7 +26,8 @@ app = typer.Typer(
     no_args_is_help=True,
     help="Compute procurement optimizer: where every inference workload should run, and at what cost.",
 )
-console = Console()
+# Wide tables when the output is a file or a pipe (rich would assume 80 columns).
+console = Console(width=None if sys.stdout.isatty() else 160)
 
 
 @app.callback()
@@ -109,6 +110,47 @@ def plan(
         errors.print(f"[red]error:[/red] --method {method!r}: expected auto, simplex or ipm")
         raise typer.Exit(2)
     _run(action)
+
+
+@app.command()
+def leverage(
+    data: DataOption = None,
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("out/leverage"),
+    time_limit: TimeLimit = None,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="Threads for the re-solves.")] = 2,
+) -> None:
+    """How strong is our hand? Walk-away costs, price ceilings, prices to win, rule costs, outages."""
+    from . import planner
+    from .display import show_leverage, show_warnings
+    from .leverage import leverage as run_leverage
+
+    def action() -> None:
+        folder = data or bundled_data()
+        inputs = load(folder)
+        show_warnings(inputs.warnings, errors)
+        plan_ = planner.solve(inputs, time_limit=time_limit)
+        report = run_leverage(inputs, plan_, workers=workers)
+        show_leverage(report, console)
+        write_outputs(out, leverage_files(report), inputs=[folder])
+        console.print(f"Leverage report written to {out}/ ({report.solves} re-solves, {report.seconds:.1f} s)",
+                      highlight=False)
+
+    _run(action)
+
+
+def leverage_files(report) -> dict:
+    """The contract's leverage outputs, one writer per file."""
+    return {
+        "suppliers.csv": csv_writer(report.suppliers),
+        "supplier_shares.csv": csv_writer(report.supplier_shares),
+        "offer_prices.csv": csv_writer(report.offer_prices),
+        "capacity.csv": csv_writer(report.capacity),
+        "rules.csv": csv_writer(report.rules),
+        "walk_away_curve.csv": csv_writer(report.walk_away_curve),
+        "price_response.csv": csv_writer(report.price_response),
+        "outage.csv": csv_writer(report.outage),
+        "summary.json": json_writer(report.summary),
+    }
 
 
 def main() -> None:

@@ -10,7 +10,7 @@ from .plan import Plan
 
 
 def usd(value: float | None) -> str:
-    if value is None:
+    if value is None or pd.isna(value):
         return "-"
     for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
         if abs(value) >= size:
@@ -76,3 +76,45 @@ def show_plan(plan: Plan, console: Console) -> None:
 def show_warnings(warnings: list[str], console: Console) -> None:
     for message in warnings:
         console.print(f"[yellow]warning:[/yellow] {message}", highlight=False, soft_wrap=True)
+
+
+def show_leverage(report, console: Console) -> None:
+    """Suppliers first (what walking away costs, how far prices can rise), then offers and rules."""
+    suppliers = report.suppliers.sort_values(["dimension", "walk_away_cost_usd"], ascending=[True, False])
+    columns = ["dimension", "supplier", "spend_usd", "share", "walk_away_cost_usd", "walk_away_cost_no_rules_usd",
+               "unserved_if_removed_tokens_per_s", "uniform_ceiling_pct", "half_volume_pct"]
+    console.print(frame_table(suppliers[columns], "Suppliers: cost of walking away, price headroom", {
+        "spend_usd": usd, "share": percent, "walk_away_cost_usd": usd, "walk_away_cost_no_rules_usd": usd,
+        "unserved_if_removed_tokens_per_s": _count, "uniform_ceiling_pct": _pct_points,
+        "half_volume_pct": _pct_points,
+    }))
+    offers = report.offer_prices.sort_values("chip_hours", ascending=False)
+    columns = ["offer", "usd_per_chip_hour", "chip_hours", "chip_hours_at_risk", "price_ceiling_usd_per_chip_hour",
+               "price_to_win_usd_per_chip_hour", "method", "rests_on_assumption"]
+    console.print(frame_table(offers[columns], "Offers: price ceiling (holds volume) or price to win", {
+        "usd_per_chip_hour": _price, "chip_hours": _count, "chip_hours_at_risk": _count,
+        "price_ceiling_usd_per_chip_hour": _price, "price_to_win_usd_per_chip_hour": _price,
+    }))
+    if not report.rules.empty:
+        console.print(frame_table(report.rules, "Cost of each binding rule (costs overlap: never add them up)", {
+            "limit": percent, "cost_of_rule_usd": usd, "usd_per_share_point": usd}))
+    premium = report.summary.get("diversification_premium_usd")
+    console.print(f"Diversification premium (all share rules lifted at once): {usd(premium)}", highlight=False)
+    if not report.outage.empty:
+        worst = report.outage.groupby(["dimension", "supplier"], as_index=False)["stranded_share"].max()
+        worst = worst.sort_values("stranded_share", ascending=False).rename(
+            columns={"stranded_share": "worst_quarter_stranded_share"})
+        console.print(frame_table(worst, "Outage drill: today's chips, one provider or region lost",
+                                  {"worst_quarter_stranded_share": percent}))
+
+
+def _price(value) -> str:
+    return "-" if value is None or pd.isna(value) else f"${value:,.3f}"
+
+
+def _count(value) -> str:
+    return "-" if value is None or pd.isna(value) else f"{value:,.0f}"
+
+
+def _pct_points(value) -> str:
+    return "-" if value is None or pd.isna(value) else f"{value:+.1f}%"

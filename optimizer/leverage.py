@@ -19,6 +19,7 @@ Definitions (README, "How strong is our hand?"):
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,11 +27,12 @@ import numpy as np
 import pandas as pd
 
 from .plan import Plan
-from .price_pieces import PriceCurve, search_volume
+from .price_pieces import BEYOND, MAX_PIECES, SIDE_STEP, PriceCurve, search_volume
 from .whatif import INF, Change, Outcome, WhatIf
 
 PRICE_STEPS = [round(-0.5 + 0.1 * k, 1) for k in range(16)]   # -50% ... +100%
 CURVE_LEVELS = [0.75, 0.5, 0.25, 0.0]
+HALF_VOLUME_LIMIT = 11.0    # search price rises up to +1000%
 SUPPLIER_DIMENSIONS = ("provider", "vendor")
 OUTAGE_DIMENSIONS = ("provider", "region")
 
@@ -67,18 +69,30 @@ class _Context:
         self.min_chips = self.terms["min_chips"].to_numpy()
         self.max_chips = self.terms["max_chips"].to_numpy()
         self.y_today = plan.solution.y
+        self.x_today = plan.solution.x
         self.u_today = plan.solution.u
         self.share_rows = model.rows["share"]["row"].to_numpy() if "share" in model.rows else np.array([], int)
         self.pair_quarter = self.pairs["quarter"].to_numpy()
         self.workload_quarter = model.workloads["quarter"].to_numpy()
         self.demand = model.workloads["tokens_per_s"].to_numpy()
-        self.tolerance = 1e-9 * max(1.0, abs(plan.solution.objective))
+        self.v0 = plan.solution.objective
+        self.tolerance = 1e-9 * max(1.0, abs(self.v0))
+        self.assumed = _assumed_offers(plan)
 
     def terms_of(self, dimension: str) -> dict[str, np.ndarray]:
         return {str(k): np.asarray(v) for k, v in self.terms.groupby(dimension).indices.items()}
 
     def pairs_of(self, terms: np.ndarray) -> np.ndarray:
         return np.flatnonzero(np.isin(self.pairs["t"].to_numpy(), terms))
+
+    def in_use(self, dimension: str) -> list[tuple[str, np.ndarray, np.ndarray]]:
+        """(supplier, its terms, its pairs) for every supplier with volume or spend today."""
+        found = []
+        for supplier, terms in sorted(self.terms_of(dimension).items()):
+            pairs = self.pairs_of(terms)
+            if self.x_today[pairs].sum() > 0 or (self.base_cost[terms] * self.y_today[terms]).sum() > 0:
+                found.append((supplier, terms, pairs))
+        return found
 
     def chip_hours(self, outcome: Outcome, terms: np.ndarray) -> float:
         return float(outcome.values[self.columns["y"][terms]].sum() * self.hours)
@@ -96,53 +110,65 @@ class _Context:
     def rules_lifted(self) -> dict[int, tuple[float, float]]:
         return {int(r): (-INF, INF) for r in self.share_rows}
 
+    def holds(self, slope: float, minimum: float) -> bool:
+        """The group keeps more than its take-or-pay minimum (slopes in the handle's units)."""
+        return slope > minimum + 1e-9 * max(1.0, minimum) + 1e-6
 
-def _price_handles(plan: Plan, context: _Context, groups: dict[str, np.ndarray], weights: np.ndarray,
-                   prices: dict[str, float]) -> tuple[WhatIf, dict[str, int], float]:
+
+def _price_handles(context: _Context, groups: dict[str, np.ndarray], weights: np.ndarray,
+                   prices: dict[str, float]) -> tuple[WhatIf, dict[str, int]]:
     """A WhatIf copy where each group's cost sits on one handle column (cost = its price).
 
-    Handle row: h_G - sum_{t in G} weights[t] * y_t = 0; the y_t lose their own cost.
+    Handle row: h_G - sum_{t in G} weights[t] * y_t = 0; the y_t lose their own cost, so
+    the objective is unchanged at today's prices.
     """
-    whatif = WhatIf(plan)
+    whatif = WhatIf(context.plan, changes="costs")
     names = sorted(groups)
     y_cols = context.columns["y"]
-    first_row = whatif.highs.getNumRow()
     handles = whatif.add_columns(np.array([prices[g] for g in names]), [([], []) for _ in names])
     entries = [(np.concatenate([[handles[k]], y_cols[groups[g]]]), np.concatenate([[1.0], -weights[groups[g]]]))
                for k, g in enumerate(names)]
     whatif.add_rows(np.zeros(len(names)), np.zeros(len(names)), entries)
-    assert whatif.highs.getNumRow() == first_row + len(names)
     members = np.concatenate([groups[g] for g in names]) if names else np.array([], int)
     whatif.set_base_costs(y_cols[members], np.zeros(len(members)))
-    base = whatif.baseline()
-    return whatif, {g: int(handles[k]) for k, g in enumerate(names)}, base.objective
+    whatif.baseline()
+    return whatif, {g: int(handles[k]) for k, g in enumerate(names)}
 
 
-def leverage(inputs, plan: Plan | None = None) -> Leverage:
-    """The full leverage report for ``inputs`` (solving the plan first when not given)."""
+def leverage(inputs, plan: Plan | None = None, workers: int = 2) -> Leverage:
+    """The full leverage report for ``inputs`` (solving the plan first when not given).
+
+    The analyses run on separate warm copies of the LP, in ``workers`` threads (HiGHS
+    releases the GIL while it solves); each copy runs its experiments in a fixed order,
+    so the report does not depend on the number of workers.
+    """
     from .planner import solve
 
     started = time.perf_counter()
     plan = plan or solve(inputs)
     context = _Context(plan)
-    plain = WhatIf(plan)
-    v0 = plan.solution.objective
-
-    offer_prices = _offer_prices(plan, context)
-    supplier_tables = _suppliers(plan, context, plain, v0)
-    capacity = _capacity(plan, context, plain, v0)
-    rules, premium = _rules(plan, context, plain, v0)
-    outage = _outage(plan, context, plain)
+    tasks = {
+        "offers": lambda: _offer_prices(context),
+        "provider": lambda: _supplier_prices(context, "provider"),
+        "vendor": lambda: _supplier_prices(context, "vendor"),
+        "plain": lambda: _plain_analyses(context),
+    }
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        futures = {name: pool.submit(task) for name, task in tasks.items()}
+        results = {name: future.result() for name, future in futures.items()}
+    plain = results["plain"]
+    prices = pd.concat([results["provider"]["suppliers"], results["vendor"]["suppliers"]], ignore_index=True)
+    suppliers = plain["suppliers"].merge(prices, on=["dimension", "supplier"], how="left")
     summary = {**{k: v for k, v in plan.totals.items() if k not in ("solver_objective_usd", "method")},
-               "diversification_premium_usd": premium}
+               "diversification_premium_usd": plain["premium"]}
     result = Leverage(
-        suppliers=supplier_tables["suppliers"], supplier_shares=supplier_tables["shares"],
-        offer_prices=offer_prices, capacity=capacity, rules=rules,
-        walk_away_curve=supplier_tables["curve"], price_response=supplier_tables["response"],
-        outage=outage, summary=summary,
+        suppliers=suppliers, supplier_shares=plain["shares"], offer_prices=results["offers"]["table"],
+        capacity=plain["capacity"], rules=plain["rules"], walk_away_curve=plain["curve"],
+        price_response=pd.concat([results["provider"]["response"], results["vendor"]["response"]], ignore_index=True),
+        outage=plain["outage"], summary=summary,
     )
     result.seconds = time.perf_counter() - started
-    result.solves = plain.solves + supplier_tables["solves"] + offer_prices.attrs.pop("solves", 0)
+    result.solves = sum(r["solves"] for r in results.values())
     return result
 
 
@@ -158,9 +184,9 @@ def _assumed_offers(plan: Plan) -> set[str]:
     return flagged
 
 
-def _offer_prices(plan: Plan, context: _Context) -> pd.DataFrame:
+def _offer_prices(context: _Context) -> dict[str, Any]:
     """Price ceiling or price to win of every offer, with chip-hours held and at risk."""
-    offers = plan.inputs.offers.set_index("offer")
+    offers = context.plan.inputs.offers.set_index("offer")
     groups = context.terms_of("offer")
     p0 = {o: float(offers.loc[o, "usd_per_chip_hour"]) for o in groups}
     # Handle weight per term: H x (quarter price / offer price), so the handle's cost is the
@@ -169,24 +195,23 @@ def _offer_prices(plan: Plan, context: _Context) -> pd.DataFrame:
         context.terms.loc[t, "usd_per_chip_hour"] / p0[o] if p0[o] > 0 else 1.0
         for t, o in enumerate(context.terms["offer"])
     ])
-    whatif, handles, v0 = _price_handles(plan, context, groups, ratio * context.hours, p0)
-    assumed = _assumed_offers(plan)
+    whatif, handles = _price_handles(context, groups, ratio * context.hours, p0)
     records = []
     for offer in sorted(groups):
         terms = groups[offer]
-        curve = PriceCurve(whatif, handles[offer], p0[offer], v0, context.tolerance)
-        up, down = curve.beside(+1), curve.beside(-1)
-        slope_up, slope_down = curve.slope_at(up), curve.slope_at(down)
+        curve = PriceCurve(whatif, handles[offer], p0[offer], context.v0, context.tolerance)
+        up = curve.beside(+1)
         minimum = float((ratio[terms] * context.min_chips[terms]).sum() * context.hours)
-        holds = slope_up > minimum + 1e-9 * max(1.0, minimum) + 1e-6
+        holds = context.holds(curve.slope(up), minimum)
+        down = curve.beside(-1, ranging=not holds)
         ceiling = to_win = None
         if holds:
-            candidate = float(up.ranging.col_cost_up.value_[handles[offer]])
-            end = curve.ceiling(slope_up, candidate)
+            end = curve.piece_end(up, +1)
             ceiling, method = end.price, end.method
+        elif context.holds(curve.slope(down), minimum):
+            to_win, method = p0[offer], "tie at today's price"  # any cut wins the volume at risk
         else:
-            candidate = float(down.ranging.col_cost_dn.value_[handles[offer]])
-            end = curve.floor(slope_down, candidate)
+            end = curve.piece_end(down, -1)
             to_win, method = end.price, end.method
             if minimum > 0:
                 method = f"take-or-pay; price to win by {method}"
@@ -194,73 +219,86 @@ def _offer_prices(plan: Plan, context: _Context) -> pd.DataFrame:
         records.append({
             "offer": offer, "provider": row["provider"], "accelerator": row["accelerator"],
             "usd_per_chip_hour": p0[offer],
-            "chip_hours": float(plan.solution.y[terms].sum() * context.hours),
+            "chip_hours": float(context.y_today[terms].sum() * context.hours),
             "chip_hours_at_risk": max(0.0, context.chip_hours(down, terms) - context.chip_hours(up, terms)),
             "price_ceiling_usd_per_chip_hour": ceiling,
             "price_to_win_usd_per_chip_hour": to_win,
-            "ceiling_pct": None if ceiling is None else (ceiling / p0[offer] - 1) * 100 if p0[offer] else None,
-            "price_to_win_pct": None if to_win is None else (to_win / p0[offer] - 1) * 100 if p0[offer] else None,
+            "ceiling_pct": _percent(ceiling, p0[offer]),
+            "price_to_win_pct": _percent(to_win, p0[offer]),
             "method": method,
-            "rests_on_assumption": offer in assumed,
+            "rests_on_assumption": offer in context.assumed,
         })
-    table = pd.DataFrame(records)
-    table.attrs["solves"] = whatif.solves
-    return table
+    return {"table": pd.DataFrame(records), "solves": whatif.solves}
 
 
-def _suppliers(plan: Plan, context: _Context, plain: WhatIf, v0: float) -> dict[str, Any]:
-    assumed = _assumed_offers(plan)
-    rows, shares, curve_rows, response_rows = [], [], [], []
-    solves = 0
-    x_today = plan.solution.x
-    total_volume = float(x_today.sum())
+def _percent(price: float | None, today: float) -> float | None:
+    return None if price is None or today <= 0 else (price / today - 1) * 100
+
+
+def _supplier_prices(context: _Context, dimension: str) -> dict[str, Any]:
+    """Uniform price ceiling, half-volume price and price response of every supplier in use."""
+    groups = context.terms_of(dimension)
+    whatif, handles = _price_handles(context, groups, context.base_cost, {g: 1.0 for g in groups})
+    rows, response_rows = [], []
+    factors = [1 + step for step in PRICE_STEPS]
+    for supplier, terms, pairs in context.in_use(dimension):
+        curve = PriceCurve(whatif, handles[supplier], 1.0, context.v0, context.tolerance)
+        up = curve.beside(+1)
+        minimum = float((context.base_cost[terms] * context.min_chips[terms]).sum())
+        ceiling = None
+        if context.holds(curve.slope(up), minimum):
+            end = curve.piece_end(up, +1)
+            ceiling = None if end.price is None else (end.price - 1) * 100
+        response = dict(zip(factors, curve.sweep(factors), strict=True))
+        for factor, outcome in response.items():
+            response_rows.append({
+                "dimension": dimension, "supplier": supplier, "price_change_pct": round((factor - 1) * 100, 6),
+                "volume_tokens_per_s": context.volume(outcome, pairs),
+                "supplier_revenue_usd": factor * curve.slope(outcome),
+                "total_cost_usd": outcome.objective,
+            })
+        volume_today = float(context.x_today[pairs].sum())
+        rows.append({"dimension": dimension, "supplier": supplier, "uniform_ceiling_pct": ceiling,
+                     "half_volume_pct": _half_volume(curve, context, pairs, volume_today, response)})
+    return {"suppliers": pd.DataFrame(rows, columns=["dimension", "supplier", "uniform_ceiling_pct", "half_volume_pct"]),
+            "response": pd.DataFrame(response_rows), "solves": whatif.solves}
+
+
+def _plain_analyses(context: _Context) -> dict[str, Any]:
+    """Everything that changes bounds or rules rather than prices, on one warm copy."""
+    plain = WhatIf(context.plan, changes="bounds")
+    limit_rows = _volume_limit_rows(context, plain)
+    walk = _walk_away(context, plain, limit_rows)
+    capacity = _capacity(context, plain)
+    rules, premium = _rules(context, plain)
+    outage = _outage(context, plain)
+    return {**walk, "capacity": capacity, "rules": rules, "premium": premium, "outage": outage,
+            "solves": plain.solves}
+
+
+def _walk_away(context: _Context, plain: WhatIf, limit_rows) -> dict[str, pd.DataFrame]:
+    """Walk-away costs (rules kept and lifted), unserved demand, shares and partial walk-away."""
+    rows, shares, curve_rows = [], [], []
+    total_volume = float(context.x_today.sum())
     lifted = context.rules_lifted()
-    limit_rows = _volume_limit_rows(plan, context, plain)
     for dimension in SUPPLIER_DIMENSIONS:
-        groups = context.terms_of(dimension)
-        whatif, handles, _ = _price_handles(plan, context, groups, context.base_cost, {g: 1.0 for g in groups})
-        for supplier in sorted(groups):
-            terms = groups[supplier]
-            pairs = context.pairs_of(terms)
-            volume_today = float(x_today[pairs].sum())
-            spend = float((context.base_cost[terms] * plan.solution.y[terms]).sum())
-            if volume_today <= 0 and spend <= 0:
-                continue
-            offers = set(context.terms.loc[terms, "offer"])
+        for supplier, terms, pairs in context.in_use(dimension):
             walked = plain.solve(Change(col_bounds=context.walk_away(terms)))
             walked_free = plain.solve(Change(col_bounds=context.walk_away(terms), row_bounds=lifted))
-            stranded = float(context.unmet(walked).sum() - context.u_today.sum()) if walked.optimal else None
-            curve = PriceCurve(whatif, handles[supplier], 1.0, v0, context.tolerance)
-            up = curve.beside(+1)
-            minimum = float((context.base_cost[terms] * context.min_chips[terms]).sum())
-            slope = curve.slope_at(up)
-            ceiling = None
-            if slope > minimum + 1e-9 * max(1.0, minimum) + 1e-6:
-                end = curve.ceiling(slope, float(up.ranging.col_cost_up.value_[handles[supplier]]))
-                ceiling = None if end.price is None else (end.price - 1) * 100
-            response = {}
-            for step in PRICE_STEPS:
-                outcome = whatif.solve(Change(cost={handles[supplier]: 1 + step}))
-                response[1 + step] = outcome
-                response_rows.append({
-                    "dimension": dimension, "supplier": supplier, "price_change_pct": step * 100,
-                    "volume_tokens_per_s": context.volume(outcome, pairs),
-                    "supplier_revenue_usd": (1 + step) * float(outcome.values[handles[supplier]]),
-                    "total_cost_usd": outcome.objective,
-                })
-            half = _half_volume(whatif, handles[supplier], context, pairs, volume_today, response)
+            volume_today = float(context.x_today[pairs].sum())
             rows.append({
-                "dimension": dimension, "supplier": supplier, "spend_usd": spend,
+                "dimension": dimension, "supplier": supplier,
+                "spend_usd": float((context.base_cost[terms] * context.y_today[terms]).sum()),
                 "share": volume_today / total_volume if total_volume else 0.0,
-                "walk_away_cost_usd": walked.objective - v0 if walked.optimal else None,
-                "walk_away_cost_no_rules_usd": walked_free.objective - v0 if walked_free.optimal else None,
-                "unserved_if_removed_tokens_per_s": stranded,
-                "uniform_ceiling_pct": ceiling,
-                "half_volume_pct": half,
-                "rests_on_assumption": bool(offers & assumed),
+                "walk_away_cost_usd": walked.objective - context.v0 if walked.optimal else None,
+                "walk_away_cost_no_rules_usd": walked_free.objective - context.v0 if walked_free.optimal else None,
+                "unserved_if_removed_tokens_per_s":
+                    float(context.unmet(walked).sum() - context.u_today.sum()) if walked.optimal else None,
+                "rests_on_assumption": bool(set(context.terms.loc[terms, "offer"]) & context.assumed),
             })
-            for quarter, volume in pd.Series(x_today[pairs]).groupby(context.pair_quarter[pairs]).sum().items():
-                quarter_total = float(x_today[context.pair_quarter == quarter].sum())
+            by_quarter = pd.Series(context.x_today[pairs]).groupby(context.pair_quarter[pairs]).sum()
+            for quarter, volume in by_quarter.items():
+                quarter_total = float(context.x_today[context.pair_quarter == quarter].sum())
                 shares.append({"dimension": dimension, "supplier": supplier, "quarter": quarter,
                                "share": volume / quarter_total if quarter_total else 0.0})
             for level in CURVE_LEVELS:
@@ -268,43 +306,43 @@ def _suppliers(plan: Plan, context: _Context, plain: WhatIf, v0: float) -> dict[
                 outcome = plain.solve(Change(row_bounds=limits))
                 curve_rows.append({"dimension": dimension, "supplier": supplier, "volume_pct": level * 100,
                                    "total_cost_usd": outcome.objective if outcome.optimal else None})
-        solves += whatif.solves
-    return {
-        "suppliers": pd.DataFrame(rows), "shares": pd.DataFrame(shares), "curve": pd.DataFrame(curve_rows),
-        "response": pd.DataFrame(response_rows), "solves": solves,
-    }
+    return {"suppliers": pd.DataFrame(rows), "shares": pd.DataFrame(shares), "curve": pd.DataFrame(curve_rows)}
 
 
-def _half_volume(whatif: WhatIf, handle: int, context: _Context, pairs: np.ndarray, volume_today: float,
+def _half_volume(curve: PriceCurve, context: _Context, pairs: np.ndarray, volume_today: float,
                  response: dict[float, Outcome]) -> float | None:
-    """Price rise (%) on all the supplier's offers at which its volume falls to half of today's."""
+    """Price rise (%) on all the supplier's offers at which its volume falls to half of today's.
+
+    Volume is constant on each piece of V, so the answer is a piece end: walk the pieces up
+    from the highest known factor where the volume is still above half.
+    """
     if volume_today <= 0:
         return None
     target = volume_today / 2
-    known = sorted(f for f in response if f >= 1)
-    start = 1.0
-    for factor in known:
-        if context.volume(response[factor], pairs) > target:
-            start = factor
-    factor = search_volume(
-        lambda f: context.volume(whatif.solve(Change(cost={handle: f})), pairs), target, start, limit=101.0
-    )
+    start = max([f for f in response if f >= 1 and context.volume(response[f], pairs) > target], default=1.0)
+    outcome = curve.at(start * (1 + SIDE_STEP), ranging=True)
+    for _ in range(MAX_PIECES):
+        bound = outcome.cost_range[1]
+        if not np.isfinite(bound) or bound > HALF_VOLUME_LIMIT:
+            return None
+        outcome = curve.at(bound * (1 + BEYOND), ranging=True)
+        if context.volume(outcome, pairs) <= target:
+            return (bound - 1) * 100
+    factor = search_volume(lambda f: context.volume(curve.at(f), pairs), target, start, HALF_VOLUME_LIMIT)
     return None if factor is None else (factor - 1) * 100
 
 
-def _volume_limit_rows(plan: Plan, context: _Context, plain: WhatIf) -> dict[tuple[str, str], list[tuple[int, float]]]:
+def _volume_limit_rows(context: _Context, plain: WhatIf) -> dict[tuple[str, str], list[tuple[int, float]]]:
     """Inactive rows sum_{pairs of S in q} x <= +inf, one per supplier and quarter with volume.
 
     Returns (row, today's volume) per supplier, to hold it to a fraction of today's volume.
     """
-    x_today = plan.solution.x
     specs, keys = [], []
     for dimension in SUPPLIER_DIMENSIONS:
-        for supplier, terms in context.terms_of(dimension).items():
-            pairs = context.pairs_of(terms)
+        for supplier, _, pairs in context.in_use(dimension):
             for quarter in np.unique(context.pair_quarter[pairs]):
                 members = pairs[context.pair_quarter[pairs] == quarter]
-                volume = float(x_today[members].sum())
+                volume = float(context.x_today[members].sum())
                 if volume > 0:
                     specs.append((context.columns["x"][members], np.ones(len(members))))
                     keys.append((dimension, supplier, volume))
@@ -317,10 +355,10 @@ def _volume_limit_rows(plan: Plan, context: _Context, plain: WhatIf) -> dict[tup
     return limits
 
 
-def _capacity(plan: Plan, context: _Context, plain: WhatIf, v0: float) -> pd.DataFrame:
+def _capacity(context: _Context, plain: WhatIf) -> pd.DataFrame:
     """Value of one more chip-hour where max_chips binds: the dual, checked by a re-solve."""
-    y = plan.solution.y
-    duals = np.asarray(plan.solution.highs.getSolution().col_dual)[context.columns["y"]]
+    y, v0 = context.y_today, context.v0
+    duals = np.asarray(context.plan.solution.highs.getSolution().col_dual)[context.columns["y"]]
     binding = np.flatnonzero((context.max_chips > 0) & (y >= context.max_chips * (1 - 1e-9)))
     records = []
     for t in binding:
@@ -340,11 +378,12 @@ def _capacity(plan: Plan, context: _Context, plain: WhatIf, v0: float) -> pd.Dat
     return pd.DataFrame(records, columns=columns)
 
 
-def _rules(plan: Plan, context: _Context, plain: WhatIf, v0: float) -> tuple[pd.DataFrame, float | None]:
+def _rules(context: _Context, plain: WhatIf) -> tuple[pd.DataFrame, float | None]:
     """Cost of each binding share rule (lifted alone) and per point; the diversification premium."""
     columns = ["dimension", "group", "quarter", "kind", "limit", "cost_of_rule_usd", "usd_per_share_point"]
     if not len(context.share_rows):
         return pd.DataFrame(columns=columns), 0.0
+    plan, v0 = context.plan, context.v0
     free = plain.solve(Change(row_bounds=context.rules_lifted()))
     premium = v0 - free.objective if free.optimal else None
     rules = plan.model.rows["share"].merge(
@@ -367,7 +406,7 @@ def _rules(plan: Plan, context: _Context, plain: WhatIf, v0: float) -> tuple[pd.
     return pd.DataFrame(records, columns=columns), premium
 
 
-def _outage(plan: Plan, context: _Context, plain: WhatIf) -> pd.DataFrame:
+def _outage(context: _Context, plain: WhatIf) -> pd.DataFrame:
     """Today's purchases fixed, one provider (or region) lost, rules lifted: demand stranded."""
     y_cols = context.columns["y"]
     fixed = {int(y_cols[t]): (context.y_today[t], context.y_today[t]) for t in range(len(context.terms))}

@@ -1,41 +1,42 @@
-"""Where the linear pieces of V(p) end: price ceilings and prices to win.
+"""Where the linear pieces of V(p) end: price ceilings, prices to win, response curves.
 
-V(p) is the optimal total cost when one group of offers (an offer, or all offers of a
-supplier) is priced at p, everything else fixed. V is concave and piecewise linear in p,
+V(p) is the optimal total cost when one group of offers (an offer, or every offer of a
+supplier) is priced at p, everything else fixed. V is concave and piecewise linear in p;
 its slope is the group's (price-weighted) chip-hours. A *price handle* column carries the
-group's whole cost, so p is one cost coefficient of the LP (see :mod:`optimizer.whatif`).
+group's whole cost, so p is a single cost coefficient of the LP (see
+:mod:`optimizer.whatif`), and HiGHS's cost ranging of that column tells how far p can move
+before the optimal basis changes.
 
-Two methods, and the report says which one gave each number:
-- ``ranging``: HiGHS's cost ranging of the handle, at an optimum just beside p0 (so the
-  basis is the one of the piece on that side). Accepted only when V re-solved 0.5% inside
-  and 0.5% outside the reported end confirms it: at a degenerate optimum the basis can
-  change while V's slope does not, and then ranging stops short.
-- ``bisection``: re-solves of V, doubling then halving, until the end is bracketed within
-  0.5%; the midpoint of the bracket is reported, so V 0.5% inside is on the piece and
-  V 0.5% outside is off it.
+Method ``ranging`` walks the pieces exactly: solve just beside p, read the ranging bound,
+solve just beyond it; if V's slope changed there, the bound is the breakpoint, otherwise
+(a degenerate basis change, same slope) walk on from there. Method ``bisection`` is the
+fallback when ranging makes no progress: re-solves of V, doubling then halving, until
+the breakpoint is bracketed within 0.5%; the bracket's midpoint is reported, so V 0.5%
+inside lies on the piece and V 0.5% outside does not.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from .whatif import Change, Outcome, WhatIf
 
-RESOLUTION = 0.005      # brackets are closed to 0.5% of the price
-SIDE_STEP = 1e-6        # "just beside p0", relative
+RESOLUTION = 0.005      # bisection closes brackets to 0.5% of the price
+SIDE_STEP = 1e-6        # "just beside" a price, relative
+BEYOND = 1e-7           # "just beyond" a ranging bound, relative
+MAX_PIECES = 60         # pieces walked before falling back to bisection
 MAX_DOUBLINGS = 40
 
 
 @dataclass
 class PieceEnd:
-    price: float | None          # None: the piece never ends (unbounded) or no price wins
+    price: float | None          # None: the piece never ends, or no price wins volume
     method: str
 
 
 class PriceCurve:
-    """V(p) of one price handle on a :class:`WhatIf` copy, with today's optimum V(p0)."""
+    """V(p) of one price handle on a :class:`WhatIf` copy, anchored at today's optimum V(p0)."""
 
     def __init__(self, whatif: WhatIf, handle: int, p0: float, v0: float, tolerance: float):
         self.whatif = whatif
@@ -44,71 +45,101 @@ class PriceCurve:
         self.v0 = v0
         self.tolerance = tolerance
 
-    def at(self, price: float) -> Outcome:
-        return self.whatif.solve(Change(cost={self.handle: price}))
+    def at(self, price: float, ranging: bool = False) -> Outcome:
+        return self.whatif.solve(Change(cost={self.handle: price}), range_column=self.handle if ranging else None)
 
-    def slope_at(self, outcome: Outcome) -> float:
+    def slope(self, outcome: Outcome) -> float:
         return float(outcome.values[self.handle])
 
-    def beside(self, direction: int) -> Outcome:
-        """The optimum just right (+1) or left (-1) of p0, with HiGHS's cost ranging there."""
+    def beside(self, direction: int, ranging: bool = True) -> Outcome:
+        """The optimum just right (+1) or left (-1) of p0 (ranged unless told otherwise)."""
         step = SIDE_STEP * max(self.p0, 1e-3)
-        price = max(0.0, self.p0 + direction * step)
-        return self.whatif.solve(Change(cost={self.handle: price}), ranging=True)
+        return self.at(max(0.0, self.p0 + direction * step), ranging=ranging)
 
-    def on_piece(self, price: float, slope: float) -> bool:
-        """V(price) lies on the line through (p0, V(p0)) with ``slope``."""
-        outcome = self.at(price)
-        if not outcome.optimal:
-            return False
-        line = self.v0 + slope * (price - self.p0)
-        return outcome.objective >= line - self.tolerance
+    def _bound(self, outcome: Outcome, direction: int) -> float:
+        low, high = outcome.cost_range
+        return high if direction > 0 else low
 
-    def ceiling(self, slope: float, candidate: float) -> PieceEnd:
-        """End of the piece starting at p0 to the right, with the piece's ``slope``."""
-        if math.isfinite(candidate) and candidate > self.p0 * (1 + RESOLUTION):
-            if self.on_piece(candidate * (1 - RESOLUTION), slope) and not self.on_piece(
-                candidate * (1 + RESOLUTION), slope
-            ):
-                return PieceEnd(candidate, "ranging")
-        low, high = self.p0, max(2 * self.p0, 1e-3)
-        for _ in range(MAX_DOUBLINGS):
-            if not self.on_piece(high, slope):
-                break
-            low, high = high, 2 * high
-        else:
-            return PieceEnd(None, "bisection")
-        return PieceEnd(self._bisect(inside=low, outside=high, slope=slope), "bisection")
+    def _differs(self, slope: float, other: float) -> bool:
+        return abs(slope - other) > 1e-9 * max(1.0, abs(slope)) + 1e-6
 
-    def floor(self, slope: float, candidate: float) -> PieceEnd:
-        """Start of the piece ending at p0 from the left: below it the group gains volume."""
-        if math.isfinite(candidate) and 0 < candidate < self.p0 * (1 - RESOLUTION):
-            if self.on_piece(candidate * (1 + RESOLUTION), slope) and not self.on_piece(
-                candidate * (1 - RESOLUTION), slope
-            ):
-                return PieceEnd(candidate, "ranging")
+    def piece_end(self, start: Outcome, direction: int) -> PieceEnd:
+        """End of the piece of ``start`` (an optimum beside p0) going right (+1) or left (-1).
+
+        Going left, the end is the highest price below which the slope rises; going right,
+        the lowest price above which it falls. None when the piece never ends (right) or
+        reaches price 0 (left).
+        """
+        slope = self.slope(start)
+        outcome = start
+        previous = None
+        for _ in range(MAX_PIECES):
+            bound = self._bound(outcome, direction)
+            if direction > 0 and not math.isfinite(bound):
+                return PieceEnd(None, "ranging")
+            if direction < 0 and (not math.isfinite(bound) or bound <= 0):
+                return self._left_end_near_zero(slope)
+            if previous is not None and abs(bound - previous) <= 1e-12 * max(1.0, abs(bound)):
+                break  # no progress: a degenerate stall, let bisection decide
+            previous = bound
+            beyond = bound * (1 + direction * BEYOND) if bound else direction * BEYOND
+            outcome = self.at(beyond, ranging=True)
+            if self._differs(slope, self.slope(outcome)):
+                return PieceEnd(bound, "ranging")
+        return self._bisection(slope, direction)
+
+    def _left_end_near_zero(self, slope: float) -> PieceEnd:
+        """Ranging says the piece reaches price 0: confirm, or bisect if V bends before."""
         if self.on_piece(0.0, slope):
             return PieceEnd(None, "no volume at any price")
-        high, low = self.p0, self.p0 / 2
-        while self.on_piece(low, slope):
-            high, low = low, low / 2
-        return PieceEnd(self._bisect(inside=high, outside=low, slope=slope), "bisection")
+        return self._bisection(slope, -1)
 
-    def _bisect(self, inside: float, outside: float, slope: float) -> float:
-        """Close the bracket (inside on the piece, outside off it) to RESOLUTION; its midpoint."""
+    def on_piece(self, price: float, slope: float) -> bool:
+        """V(price) lies on the line through (p0, V(p0)) with ``slope`` (V is concave: never above)."""
+        outcome = self.at(price)
+        return outcome.optimal and outcome.objective >= self.v0 + slope * (price - self.p0) - self.tolerance
+
+    def _bisection(self, slope: float, direction: int) -> PieceEnd:
+        inside = self.p0
+        outside = max(2 * self.p0, 1e-3) if direction > 0 else self.p0 / 2
+        for _ in range(MAX_DOUBLINGS):
+            if not self.on_piece(outside, slope):
+                break
+            inside, outside = outside, (2 * outside if direction > 0 else outside / 2)
+        else:
+            return PieceEnd(None, "bisection")
         while abs(outside - inside) > RESOLUTION * min(inside, outside):
             middle = (inside + outside) / 2
             if self.on_piece(middle, slope):
                 inside = middle
             else:
                 outside = middle
-        return (inside + outside) / 2
+        return PieceEnd((inside + outside) / 2, "bisection")
+
+    def sweep(self, prices: list[float]) -> list[Outcome]:
+        """V at each price (ascending), solving only where the last basis stops being optimal.
+
+        Within a ranging interval the optimal solution is unchanged, so V moves along the
+        line and the group's volume and chip-hours stay as they are.
+        """
+        results: list[Outcome] = []
+        current: Outcome | None = None
+        anchor = low = high = 0.0
+        for price in prices:
+            if current is None or not (low <= price <= high):
+                current = self.at(price, ranging=True)
+                anchor = price
+                low, high = self._bound(current, -1), self._bound(current, +1)
+            shift = self.slope(current) * (price - anchor)
+            results.append(Outcome(current.optimal, current.objective + shift, current.values))
+        return results
 
 
-def search_volume(volume_at: Callable[[float], float], target: float, start: float, limit: float) -> float | None:
-    """Smallest factor f >= start with volume_at(f) <= target, to 0.5%; None if beyond ``limit``.
+def search_volume(volume_at, target: float, start: float, limit: float) -> float | None:
+    """Smallest factor f >= start with volume_at(f) <= target, to 0.5%; None beyond ``limit``.
 
-    ``volume_at`` is non-increasing in the group's own price factor (V is concave).
+    The fallback of the piece walk: ``volume_at`` is non-increasing in the group's own
+    price (V is concave), so a doubling then a bisection brackets the drop.
     """
     low, high = start, start * 1.25
     while volume_at(high) > target:

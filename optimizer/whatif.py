@@ -23,6 +23,15 @@ from .plan import Plan
 from .solve import _stdout_silenced
 
 INF = highspy.kHighsInf
+_TINY = 1e-9     # a value this close (relative) to its bound sits at the bound
+_PIVOT = 1e-9    # tableau entries below this are numerical noise, not pivots
+
+
+def _ratio(slack: np.ndarray, rate: np.ndarray, mask: np.ndarray) -> float:
+    """min over mask of slack / rate (rate > 0 there): how far t can go before a sign change."""
+    if not mask.any():
+        return INF
+    return float(np.min(slack[mask] / rate[mask]))
 
 
 @dataclass
@@ -46,18 +55,23 @@ class Outcome:
     optimal: bool
     objective: float
     values: np.ndarray
-    ranging: highspy.HighsRanging | None = None
+    cost_range: tuple[float, float] | None = None
 
 
 class WhatIf:
     """A private, warm copy of a plan's LP for re-solves (see module docstring)."""
 
-    def __init__(self, plan: Plan):
+    def __init__(self, plan: Plan, changes: str = "bounds"):
+        """``changes``: what the experiments will mostly change. Cost changes keep the
+        basis primal feasible, so primal simplex resumes directly (about 2x faster than
+        dual simplex measured on the bundled data); bound changes keep it dual feasible,
+        so dual simplex is the one that resumes."""
         source = plan.solution.highs
         with _stdout_silenced():
             self.highs = highspy.Highs()
         self.highs.setOptionValue("output_flag", False)
         self.highs.setOptionValue("solver", "simplex")
+        self.highs.setOptionValue("simplex_strategy", 4 if changes == "costs" else 1)
         self.highs.passModel(source.getLp())
         self.highs.setBasis(source.getBasis())
         self.plan = plan
@@ -114,8 +128,8 @@ class WhatIf:
         """Re-solve the unchanged copy (after adding handles or rows)."""
         return self.solve(Change())
 
-    def solve(self, change: Change, ranging: bool = False) -> Outcome:
-        """Apply ``change``, re-solve warm, undo it; with ``ranging``, also range the optimum."""
+    def solve(self, change: Change, range_column: int | None = None) -> Outcome:
+        """Apply ``change``, re-solve warm, undo it; optionally range one column's cost."""
         self._apply(change.cost, change.col_bounds, change.row_bounds, change.coefficients)
         try:
             self.highs.run()
@@ -123,7 +137,9 @@ class WhatIf:
             status = self.highs.getModelStatus()
             if status == highspy.HighsModelStatus.kOptimal:
                 values = np.asarray(self.highs.getSolution().col_value)
-                ranges = self._ranging() if ranging else None
+                ranges = None
+                if range_column is not None:
+                    ranges = self.cost_range(range_column, change.cost.get(range_column, self.cost[range_column]))
                 return Outcome(True, float(self.highs.getInfo().objective_function_value), values, ranges)
             if status in (highspy.HighsModelStatus.kInfeasible, highspy.HighsModelStatus.kUnboundedOrInfeasible):
                 return Outcome(False, float("nan"), np.empty(0))
@@ -131,12 +147,54 @@ class WhatIf:
         finally:
             self._restore(change)
 
-    def _ranging(self) -> highspy.HighsRanging:
-        """HiGHS cost and bound ranging at the optimum just found."""
-        status, ranging = self.highs.getRanging()
-        if status != highspy.HighsStatus.kOk:
-            raise SolveError("HiGHS could not range the last optimum")
-        return ranging
+    def cost_range(self, column: int, cost: float) -> tuple[float, float]:
+        """Interval of ``column``'s cost (now ``cost``) over which the current basis stays optimal.
+
+        HiGHS's ``getRanging`` ranges every column and row (about 7 ms on the bundled data
+        and it holds the GIL); only one column is needed here, so its range is computed
+        from one row of B^-1 A and of B^-1 (about 0.7 ms). With HiGHS's convention
+        col_dual = c - A^T row_dual, raising the cost of the basic column at basis
+        position p by t moves every nonbasic reduced cost d_k to d_k - t * alpha_k and
+        every row dual pi_i to pi_i + t * rho_i; the range ends where the first of them
+        changes sign. tests/test_whatif.py checks it against ``getRanging``.
+        """
+        highs = self.highs
+        basic = np.asarray(highs.getBasicVariables()[1])
+        solution = highs.getSolution()
+        x, d = np.asarray(solution.col_value), np.asarray(solution.col_dual)
+        activity, pi = np.asarray(solution.row_value), np.asarray(solution.row_dual)
+        position = np.flatnonzero(basic == column)
+        if len(position) == 0:  # nonbasic: it enters once its cost falls by its reduced cost
+            at_lower = x[column] <= self.col_lower[column] + _TINY * max(1.0, abs(self.col_lower[column]))
+            return (cost - d[column], INF) if at_lower else (-INF, cost - d[column])
+        alpha = np.asarray(highs.getReducedRow(int(position[0]))[1])
+        rho = np.asarray(highs.getBasisInverseRow(int(position[0]))[1])
+        basic_col = np.zeros(len(x), bool)
+        basic_col[basic[basic >= 0]] = True
+        basic_row = np.zeros(len(activity), bool)
+        basic_row[-basic[basic < 0] - 1] = True
+        col_free = ~basic_col & (self.col_lower < self.col_upper)
+        col_low = col_free & (x <= self.col_lower + _TINY * np.maximum(1.0, np.abs(self.col_lower)))
+        col_up = col_free & ~col_low
+        row_free = ~basic_row & (self.row_lower < self.row_upper)
+        with np.errstate(invalid="ignore"):
+            row_low = row_free & (activity <= self.row_lower + _TINY * np.maximum(1.0, np.abs(self.row_lower)))
+        row_up = row_free & ~row_low
+        d_low, d_up = np.maximum(d, 0.0), np.minimum(d, 0.0)
+        pi_low, pi_up = np.maximum(pi, 0.0), np.minimum(pi, 0.0)
+        up = min(
+            _ratio(d_low, alpha, col_low & (alpha > _PIVOT)),        # d - t alpha >= 0
+            _ratio(-d_up, -alpha, col_up & (alpha < -_PIVOT)),       # d - t alpha <= 0
+            _ratio(pi_low, -rho, row_low & (rho < -_PIVOT)),         # pi + t rho >= 0
+            _ratio(-pi_up, rho, row_up & (rho > _PIVOT)),            # pi + t rho <= 0
+        )
+        down = min(
+            _ratio(d_low, -alpha, col_low & (alpha < -_PIVOT)),
+            _ratio(-d_up, alpha, col_up & (alpha > _PIVOT)),
+            _ratio(pi_low, rho, row_low & (rho > _PIVOT)),
+            _ratio(-pi_up, -rho, row_up & (rho < -_PIVOT)),
+        )
+        return cost - down, cost + up
 
     def _apply(self, cost, col_bounds, row_bounds, coefficients) -> None:
         if cost:

@@ -128,3 +128,29 @@ def test_bundled_data_plan_is_diversified(tmp_path):
     assert len(providers) >= 3 and len(vendors) >= 3
     assert summary["binding_rules"], "at least one share cap binds on the bundled data"
     assert summary["unmet_tokens_per_s"] == pytest.approx(0, abs=1e-6)
+
+
+def test_leverage_writes_every_table(folder, tmp_path):
+    out = tmp_path / "lev"
+    result = runner.invoke(cli.app, ["leverage", "--data", str(folder), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert result.output.index("Suppliers") < result.output.index("Offers")
+    expected = {
+        "suppliers.csv": ["dimension", "supplier", "spend_usd", "share", "walk_away_cost_usd",
+                          "walk_away_cost_no_rules_usd", "unserved_if_removed_tokens_per_s",
+                          "uniform_ceiling_pct", "half_volume_pct"],
+        "offer_prices.csv": ["offer", "provider", "accelerator", "usd_per_chip_hour", "chip_hours",
+                             "chip_hours_at_risk", "price_ceiling_usd_per_chip_hour",
+                             "price_to_win_usd_per_chip_hour", "method", "rests_on_assumption"],
+        "capacity.csv": ["offer", "quarter", "max_chips", "chips", "value_usd_per_chip_hour"],
+        "rules.csv": ["dimension", "group", "quarter", "kind", "limit", "cost_of_rule_usd", "usd_per_share_point"],
+        "walk_away_curve.csv": ["dimension", "supplier", "volume_pct", "total_cost_usd"],
+        "price_response.csv": ["dimension", "supplier", "price_change_pct", "volume_tokens_per_s",
+                               "supplier_revenue_usd", "total_cost_usd"],
+        "outage.csv": ["dimension", "supplier", "quarter", "stranded_tokens_per_s", "stranded_share"],
+    }
+    for name, columns in expected.items():
+        header = pd.read_csv(out / name, nrows=0).columns.tolist()
+        assert set(columns) <= set(header), (name, header)
+    summary = json.loads((out / "summary.json").read_text())
+    assert "diversification_premium_usd" in summary and summary["total_cost_usd"] == pytest.approx(36_135)

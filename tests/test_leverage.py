@@ -1,0 +1,210 @@
+"""The leverage report on small instances solved by hand, checked by independent re-solves.
+
+Sign convention (pinned here): every USD amount is what we would lose, so a walk-away
+cost is today's optimum subtracted from the optimum after walking away; a rule's cost is
+what lifting it would save; a capacity value is what one more chip-hour would save.
+
+Instance "three suppliers" (H = 2190 h, one quarter, 1000 tok/s, every chip 100 tok/s, so
+one token/s for a quarter costs 21.9 x price): o1 aws at 1 USD/chip-h (21.9 per token/s),
+o2 gcp at 2 (43.8), o3 oci at 3 (65.7); provider cap 0.5. Optimum: o1 500 (capped), o2 500:
+10,950 + 21,900 = 32,850 USD.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+import optimizer
+from conftest import offer, workload, write_folder
+from optimizer.leverage import leverage
+
+H = 2190.0
+ACCELERATORS = [{"accelerator": a, "vendor": v} for a, v in
+                [("a", "nvidia"), ("b", "google"), ("c", "amd"), ("d", "aws"), ("e", "microsoft")]]
+PERFORMANCE = [{"model": "m", "accelerator": a["accelerator"], "tokens_per_s_per_chip": 100, "ttft_ms": 100}
+               for a in ACCELERATORS]
+THREE = [offer("o1", "aws", "r1", "a", 1.0, 1000), offer("o2", "gcp", "r2", "b", 2.0, 1000),
+         offer("o3", "oci", "r3", "c", 3.0, 1000)]
+CAP = "max_share:\n  provider: 0.5\n"
+
+
+def solve(tmp_path, offers, policy=CAP, name="case"):
+    latency = [{"geography": "g", "region": r, "rtt_ms": 10} for r in sorted({o["region"] for o in offers})]
+    folder = write_folder(tmp_path / name, policy=policy, accelerators=ACCELERATORS, performance=PERFORMANCE,
+                          latency=latency, offers=offers, workloads=[workload("w", "2026Q1", 1000)])
+    inputs = optimizer.load(folder)
+    return inputs, optimizer.solve(inputs)
+
+
+def cost(tmp_path, offers, policy=CAP, **change):
+    """Independent full re-solve (new files, cold) with one offer's fields changed."""
+    name, fields = change.popitem() if change else (None, {})
+    changed = [dict(o, **fields) if o["offer"] == name else o for o in offers]
+    return solve(tmp_path, changed, policy, name=f"v{abs(hash(repr(changed)))}")[1].totals["total_cost_usd"]
+
+
+def by(table, **keys):
+    rows = table
+    for column, value in keys.items():
+        rows = rows[rows[column] == value]
+    assert len(rows) == 1, rows
+    return rows.iloc[0]
+
+
+@pytest.fixture
+def three(tmp_path):
+    inputs, plan = solve(tmp_path, THREE)
+    return inputs, plan, leverage(inputs, plan)
+
+
+def test_baseline(three):
+    assert three[1].totals["total_cost_usd"] == pytest.approx(32_850)
+
+
+def test_price_ceilings(three, tmp_path):
+    """o1 keeps its 500 tok/s (5 chips = 10,950 chip-hours) until it costs more than o3: 3.0.
+
+    o2 keeps its 500 until 3.0 too. V(p) = 21,900 + 10,950 p on o1's piece.
+    """
+    _, _, report = three
+    o1 = by(report.offer_prices, offer="o1")
+    assert o1["price_ceiling_usd_per_chip_hour"] == pytest.approx(3.0, rel=0.005)
+    assert o1["chip_hours"] == pytest.approx(10_950)
+    assert o1["chip_hours_at_risk"] == pytest.approx(0, abs=1e-6)
+    assert by(report.offer_prices, offer="o2")["price_ceiling_usd_per_chip_hour"] == pytest.approx(3.0, rel=0.005)
+    ceiling = o1["price_ceiling_usd_per_chip_hour"]
+    inside = cost(tmp_path, THREE, o1={"usd_per_chip_hour": ceiling * 0.995})
+    outside = cost(tmp_path, THREE, o1={"usd_per_chip_hour": ceiling * 1.005})
+    assert inside == pytest.approx(21_900 + 10_950 * ceiling * 0.995)
+    assert outside < 21_900 + 10_950 * ceiling * 1.005 - 1
+
+
+def test_price_to_win_of_an_unused_offer(three, tmp_path):
+    """o3 wins volume once it undercuts o2 (o1 is capped): price to win 2.0 = -33.3%."""
+    _, _, report = three
+    o3 = by(report.offer_prices, offer="o3")
+    assert o3["chip_hours"] == 0
+    assert o3["price_to_win_usd_per_chip_hour"] == pytest.approx(2.0, rel=0.005)
+    assert o3["price_to_win_pct"] == pytest.approx(-100 / 3, rel=0.01)
+    win = o3["price_to_win_usd_per_chip_hour"]
+    assert cost(tmp_path, THREE, o3={"usd_per_chip_hour": win * 1.005}) == pytest.approx(32_850)
+    assert cost(tmp_path, THREE, o3={"usd_per_chip_hour": win * 0.995}) < 32_850 - 1
+
+
+def test_walk_away_costs(three, tmp_path):
+    """Without aws: o2 500 + o3 500 = 21,900 + 32,850 = 54,750, so walking away costs 21,900.
+
+    With every rule lifted too: all on o2, 43,800, so 10,950 more than today. Without gcp:
+    o1 500 + o3 500 = 43,800 (10,950); rules lifted: all on o1, 21,900 (-10,950, cheaper
+    than today's diversified plan). oci sells nothing today: walking away costs 0.
+    """
+    _, _, report = three
+    aws = by(report.suppliers, dimension="provider", supplier="aws")
+    assert aws["walk_away_cost_usd"] == pytest.approx(21_900)
+    assert aws["walk_away_cost_no_rules_usd"] == pytest.approx(10_950)
+    assert aws["unserved_if_removed_tokens_per_s"] == pytest.approx(0, abs=1e-6)
+    gcp = by(report.suppliers, dimension="provider", supplier="gcp")
+    assert gcp["walk_away_cost_usd"] == pytest.approx(10_950)
+    assert gcp["walk_away_cost_no_rules_usd"] == pytest.approx(-10_950)
+    assert "oci" not in set(report.suppliers["supplier"])  # not in use today
+    independent = cost(tmp_path, THREE, o1={"max_chips": 0}) - 32_850
+    assert aws["walk_away_cost_usd"] == pytest.approx(independent)
+
+
+def test_uniform_ceiling_half_volume_and_curve(three):
+    """aws keeps o1's volume until its price triples (+200%), then loses all of it.
+
+    Held to 50% of today (250 tok/s): o1 250, o2 500, o3 250 = 5,475 + 21,900 + 16,425 = 43,800.
+    """
+    _, _, report = three
+    aws = by(report.suppliers, dimension="provider", supplier="aws")
+    assert aws["uniform_ceiling_pct"] == pytest.approx(200, rel=0.005)
+    assert aws["half_volume_pct"] == pytest.approx(200, rel=0.005)
+    assert by(report.suppliers, dimension="provider", supplier="gcp")["uniform_ceiling_pct"] == \
+        pytest.approx(50, rel=0.005)
+    curve = by(report.walk_away_curve, dimension="provider", supplier="aws", volume_pct=50.0)
+    assert curve["total_cost_usd"] == pytest.approx(43_800)
+
+
+def test_price_response(three):
+    """aws at -50%: o1 at 0.5 keeps its capped 500 tok/s: revenue 0.5 x 2190 x 5 = 5,475, total 27,375.
+
+    At +100% (2.0, tied with o2, below o3) aws still sells 500: revenue 21,900, total 43,800.
+    """
+    _, _, report = three
+    low = by(report.price_response, dimension="provider", supplier="aws", price_change_pct=-50.0)
+    assert low["volume_tokens_per_s"] == pytest.approx(500)
+    assert low["supplier_revenue_usd"] == pytest.approx(5_475)
+    assert low["total_cost_usd"] == pytest.approx(27_375)
+    high = by(report.price_response, dimension="provider", supplier="aws", price_change_pct=100.0)
+    assert high["supplier_revenue_usd"] == pytest.approx(21_900)
+    assert high["total_cost_usd"] == pytest.approx(43_800)
+
+
+def test_rule_costs_and_premium(three):
+    """Lifting aws's cap alone puts all on o1: 21,900, so the rule costs 10,950. gcp's cap is at
+    its limit too but costs nothing alone (aws stays capped). One more point for aws moves
+    10 tok/s from o2 to o1: 10 x (43.8 - 21.9) = 219 USD. All rules lifted: premium 10,950."""
+    _, _, report = three
+    aws = by(report.rules, dimension="provider", group="aws")
+    assert aws["cost_of_rule_usd"] == pytest.approx(10_950)
+    assert aws["usd_per_share_point"] == pytest.approx(219)
+    assert by(report.rules, dimension="provider", group="gcp")["cost_of_rule_usd"] == pytest.approx(0, abs=1e-6)
+    assert report.summary["diversification_premium_usd"] == pytest.approx(10_950)
+
+
+def test_outage_drill(three):
+    """Today's chips fixed (o1 5, o2 5, o3 0): losing aws strands o1's 500 of 1000 tok/s."""
+    _, _, report = three
+    aws = by(report.outage, dimension="provider", supplier="aws", quarter="2026Q1")
+    assert aws["stranded_tokens_per_s"] == pytest.approx(500)
+    assert aws["stranded_share"] == pytest.approx(0.5)
+
+
+def test_value_of_binding_capacity(tmp_path):
+    """o1 (1 USD) capped at 3 chips, o2 (2 USD) takes the rest: one more o1 chip-hour replaces
+    one o2 chip-hour, saving 1 USD. Checked by a full re-solve with one more chip."""
+    offers = [offer("o1", "aws", "r1", "a", 1.0, 3), offer("o2", "gcp", "r2", "b", 2.0, 1000)]
+    inputs, plan = solve(tmp_path, offers, policy="{}\n")
+    assert plan.totals["total_cost_usd"] == pytest.approx(3 * H + 7 * 2 * H)
+    row = by(leverage(inputs, plan).capacity, offer="o1", quarter="2026Q1")
+    assert row["value_usd_per_chip_hour"] == pytest.approx(1.0)
+    more = cost(tmp_path, offers, policy="{}\n", o1={"max_chips": 4})
+    assert (plan.totals["total_cost_usd"] - more) / H == pytest.approx(row["value_usd_per_chip_hour"])
+
+
+def test_twin_offers_at_one_price(tmp_path):
+    """o2 (gcp) and o4 (lambda) both at 2.0 share the 500 tok/s o1 cannot take: any split is
+    optimal. On any price rise o2 loses it all, on any cut it takes it all: 10,950 chip-hours
+    at risk, and its price to win is today's price."""
+    offers = THREE[:2] + [offer("o4", "lambda", "r4", "d", 2.0, 1000)]
+    inputs, plan = solve(tmp_path, offers)
+    report = leverage(inputs, plan)
+    o2 = by(report.offer_prices, offer="o2")
+    assert o2["chip_hours_at_risk"] == pytest.approx(10_950)
+    assert o2["price_ceiling_usd_per_chip_hour"] is None or o2["price_ceiling_usd_per_chip_hour"] != \
+        o2["price_ceiling_usd_per_chip_hour"]
+    assert o2["price_to_win_usd_per_chip_hour"] == pytest.approx(2.0, rel=0.005)
+
+
+def test_take_or_pay_offer(tmp_path):
+    """o5 (azure, 4 USD) must buy 2 chips: their 200 tok/s are used, o1 serves 800. It holds
+    nothing beyond take-or-pay, so no ceiling (method take-or-pay); it wins more volume below
+    o1's price, 1.0. Walking away from azure keeps the signed 2 chips: it costs nothing."""
+    offers = [offer("o1", "aws", "r1", "a", 1.0, 1000), offer("o5", "azure", "r5", "e", 4.0, 10, min_chips=2)]
+    inputs, plan = solve(tmp_path, offers, policy="{}\n")
+    assert plan.totals["total_cost_usd"] == pytest.approx(2 * 4 * H + 8 * H)
+    report = leverage(inputs, plan)
+    o5 = by(report.offer_prices, offer="o5")
+    assert o5["price_ceiling_usd_per_chip_hour"] != o5["price_ceiling_usd_per_chip_hour"]  # NaN: none
+    assert "take-or-pay" in o5["method"]
+    assert o5["price_to_win_usd_per_chip_hour"] == pytest.approx(1.0, rel=0.005)
+    assert by(report.suppliers, dimension="provider", supplier="azure")["walk_away_cost_usd"] == \
+        pytest.approx(0, abs=1e-6)
+
+
+def test_report_does_not_depend_on_workers(three):
+    inputs, plan, report = three
+    again = leverage(inputs, plan, workers=1)
+    assert again.offer_prices.equals(report.offer_prices)
+    assert again.suppliers.equals(report.suppliers)
