@@ -246,10 +246,17 @@ def _rules_that_cannot_hold(inputs: Inputs, terms: pd.DataFrame, pairs: pd.DataF
     warnings = []
     for dimension in DIMENSIONS:
         column = "offer_group" if dimension == "offer" else dimension
+        floor_of = {group: policy.floor(dimension, group) for group in terms[column].unique()}
+        per_quarter = terms[["quarter", column]].drop_duplicates()
+        floors = per_quarter[column].map(floor_of).groupby(per_quarter["quarter"]).sum()
+        for quarter, total in floors[floors > 1 + 1e-9].items():
+            warnings.append(
+                f"in {quarter} the {dimension} floors of the groups with offers sum to {total:.3g} > 1: "
+                "they cannot all hold, so that quarter can serve nothing"
+            )
         cap_of = {group: policy.cap(dimension, group) for group in terms[column].unique()}
         if min(cap_of.values(), default=1.0) >= 1:
             continue
-        per_quarter = terms[["quarter", column]].drop_duplicates()
         totals = per_quarter[column].map(cap_of).groupby(per_quarter["quarter"]).sum()
         for quarter, total in totals[totals < 1 - 1e-9].items():
             warnings.append(

@@ -248,3 +248,11 @@ def test_caps_summing_below_one_warn(tmp_path):
 def test_csv_helper_round_trip(tmp_path):
     write_csv(tmp_path / "t.csv", [{"a": 1, "b": 2}])
     assert (tmp_path / "t.csv").read_text().splitlines() == ["a,b", "1,2"]
+
+
+def test_floors_summing_above_one_warn(tmp_path):
+    offers = [offer("o1", "aws", "r1", "a", 2.0, 100), offer("o2", "gcp", "r2", "b", 2.0, 100)]
+    latency = LATENCY + [{"geography": "g", "region": "r2", "rtt_ms": 50}]
+    inputs = optimizer.load(write_folder(tmp_path / "in", policy="min_share:\n  provider: 0.6\n",
+                                         **tables(offers=offers, latency=latency)))
+    assert any("floors" in w and "sum to 1.2 > 1" in w for w in inputs.warnings), inputs.warnings
