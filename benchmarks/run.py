@@ -38,7 +38,7 @@ import json, resource, sys, time
 sys.path.insert(0, "benchmarks")
 start = time.perf_counter()
 import optimizer
-from optimizer.cli import bundled_data
+from optimizer.loading import bundled_data
 from optimizer.outputs import write_outputs, csv_writer, json_writer
 from optimizer.plan import summary
 imported = time.perf_counter()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import sys
-from importlib.resources import files
 from pathlib import Path
 from typing import Annotated
 
@@ -17,7 +16,7 @@ import typer
 from rich.console import Console
 
 from .errors import InputError, OptimizerError
-from .loading import load
+from .loading import bundled_data, load
 from .outputs import csv_writer, json_writer, write_outputs
 
 app = typer.Typer(
@@ -35,11 +34,6 @@ def _commands() -> None:
     """Compute procurement optimizer: where every inference workload should run, and at what cost."""
 
 errors = Console(stderr=True)
-
-
-def bundled_data() -> Path:
-    """The dataset shipped with the package (the repository's ``data/`` folder)."""
-    return Path(str(files("optimizer.bundled_data")))
 
 
 DataOption = Annotated[
@@ -134,6 +128,51 @@ def leverage(
         write_outputs(out, leverage_files(report), inputs=[folder])
         console.print(f"Leverage report written to {out}/ ({report.solves} re-solves, {report.seconds:.1f} s)",
                       highlight=False)
+
+    _run(action)
+
+
+Workers = Annotated[int | None, typer.Option("--workers", min=1, help="Local worker processes (default: all cores).")]
+Scheduler = Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler address (tcp://host:8786): run there.")]
+
+
+@app.command()
+def compare(
+    scenarios: Annotated[list[Path], typer.Argument(help="Scenario files; the first is the reference.")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("out/compare"),
+    workers: Workers = None,
+    scheduler: Scheduler = None,
+) -> None:
+    """Compare scenarios side by side: cost, change against the first, mix, HHI, walk-away costs."""
+    from .compare import compare as run_compare
+    from .display import show_comparison
+
+    def action() -> None:
+        table = run_compare(scenarios, workers=workers, scheduler=scheduler)
+        show_comparison(table, console)
+        write_outputs(out, {"comparison.csv": csv_writer(table)}, inputs=[])
+        console.print(f"Comparison written to {out}/comparison.csv", highlight=False)
+
+    _run(action)
+
+
+@app.command()
+def sweep(
+    file: Annotated[Path, typer.Argument(help="Sweep file (grid or monte_carlo).")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("out/sweep"),
+    workers: Workers = None,
+    scheduler: Scheduler = None,
+) -> None:
+    """Sweep a grid of one or two parameters, or run a seeded Monte Carlo."""
+    from .display import show_sweep
+    from .sweeps import read_sweep, run_sweep
+
+    def action() -> None:
+        spec, base = read_sweep(file)
+        points, summary = run_sweep(spec, base, workers=workers, scheduler=scheduler)
+        show_sweep(spec, points, summary, console)
+        write_outputs(out, {"points.csv": csv_writer(points), "summary.csv": csv_writer(summary)}, inputs=[])
+        console.print(f"Sweep written to {out}/ (points.csv, summary.csv)", highlight=False)
 
     _run(action)
 

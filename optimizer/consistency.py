@@ -20,8 +20,7 @@ from .schema import DIMENSIONS
 
 def check(
     inputs: Inputs,
-    policy_lines: dict[tuple[Any, ...], int],
-    policy_file: str,
+    policy_origins: dict[tuple[Any, ...], tuple[str, int | None]],
     known: dict[str, set[str]] | None = None,
     broken: set[str] | None = None,
     check_policy: bool = True,
@@ -40,7 +39,7 @@ def check(
     problems += _workload_identity(inputs)
     problems += _bounds(inputs)
     if check_policy and "offers" not in broken and "accelerators" not in broken:
-        problems += _policy_groups(inputs, policy_lines, policy_file)
+        problems += _policy_groups(inputs, policy_origins)
     if problems or broken or not check_policy:
         return problems, []
     terms = offer_terms(inputs)
@@ -154,9 +153,7 @@ def groups_of(inputs: Inputs) -> dict[str, set[str]]:
     return {dimension: set(offers[dimension]) for dimension in DIMENSIONS}
 
 
-def _policy_groups(
-    inputs: Inputs, lines: dict[tuple[Any, ...], int], file: str
-) -> list[Problem]:
+def _policy_groups(inputs: Inputs, origins: dict[tuple[Any, ...], tuple[str, int | None]]) -> list[Problem]:
     policy = inputs.policy
     groups = groups_of(inputs)
     problems = []
@@ -166,13 +163,9 @@ def _policy_groups(
             for group in values:
                 if group not in groups[dimension]:
                     path = ("share_overrides", kind, dimension, group)
+                    file, line = origins.get(path, ("policy.yaml", None))
                     problems.append(
-                        Problem(
-                            file,
-                            f"{dimension} {group!r} has no offers in offers.csv",
-                            lines.get(path),
-                            ".".join(path),
-                        )
+                        Problem(file, f"{dimension} {group!r} has no offers in offers.csv", line, ".".join(path))
                     )
     for dimension in DIMENSIONS:
         candidates = groups[dimension] | set(policy.share_overrides.max_share.get(dimension, {}))
@@ -181,7 +174,7 @@ def _policy_groups(
             floor, cap = policy.floor(dimension, group), policy.cap(dimension, group)
             if floor > cap:
                 path = ("share_overrides", "min_share", dimension, group)
-                line = lines.get(path) or lines.get(("min_share", dimension))
+                file, line = origins.get(path) or origins.get(("min_share", dimension)) or ("policy.yaml", None)
                 problems.append(
                     Problem(
                         file,

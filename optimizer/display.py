@@ -12,10 +12,11 @@ from .plan import Plan
 def usd(value: float | None) -> str:
     if value is None or pd.isna(value):
         return "-"
+    sign = "-" if value < 0 else ""
     for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
         if abs(value) >= size:
-            return f"${value / size:,.2f}{suffix}"
-    return f"${value:,.2f}"
+            return f"{sign}${abs(value) / size:,.2f}{suffix}"
+    return f"{sign}${abs(value):,.2f}"
 
 
 def percent(value: float) -> str:
@@ -118,3 +119,44 @@ def _count(value) -> str:
 
 def _pct_points(value) -> str:
     return "-" if value is None or pd.isna(value) else f"{value:+.1f}%"
+
+
+def show_comparison(table: pd.DataFrame, console: Console) -> None:
+    head = table[["scenario", "total_cost_usd", "cost_per_mtok_usd", "delta_usd", "delta_pct", "hhi_provider",
+                  "hhi_vendor", "unmet_tokens_per_s"]]
+    console.print(frame_table(head, f"Scenarios against {table['scenario'].iloc[0]}", {
+        "total_cost_usd": usd, "cost_per_mtok_usd": _price, "delta_usd": usd, "delta_pct": _pct_points,
+        "hhi_provider": _count, "hhi_vendor": _count, "unmet_tokens_per_s": _count}))
+    for dimension in ("provider", "vendor"):
+        columns = [c for c in table.columns if c.startswith(f"share_{dimension}_")]
+        shares = table[["scenario"] + columns].rename(columns={c: c.removeprefix(f"share_{dimension}_") for c in columns})
+        console.print(frame_table(shares, f"Volume share by {dimension} over the horizon",
+                                  {c: percent for c in shares.columns if c != "scenario"}))
+    walks = [c for c in table.columns if c.startswith("walk_away_")]
+    if walks:
+        costs = table[["scenario"] + walks].rename(columns={c: c.removeprefix("walk_away_") for c in walks})
+        console.print(frame_table(costs, "Walk-away cost by supplier (USD, rules kept)",
+                                  {c: usd for c in costs.columns if c != "scenario"}))
+
+
+def show_sweep(spec, points: pd.DataFrame, summary: pd.DataFrame, console: Console) -> None:
+    if spec.grid:
+        columns = [c for c in points.columns if c.endswith("change_pct")]
+        shares = [c for c in points.columns if c.startswith("share_vendor_")]
+        view = points[columns + ["total_cost_usd", "cost_per_mtok_usd", "unmet_tokens_per_s"] + shares]
+        console.print(frame_table(view, f"Sweep {spec.name}", {
+            "total_cost_usd": usd, "cost_per_mtok_usd": _price, "unmet_tokens_per_s": _count,
+            **{c: percent for c in shares}}))
+    else:
+        formats = {f"p{q}": _metric for q in (5, 25, 50, 75, 95)}
+        formats.update({"mean": _metric, "used_fraction": lambda v: "-" if pd.isna(v) else f"{v:.0%}"})
+        console.print(frame_table(summary, f"Monte Carlo {spec.name}: percentiles over {spec.samples} samples",
+                                  formats))
+    if "error" in points.columns and points["error"].notna().any():
+        console.print(f"[yellow]{int(points['error'].notna().sum())} point(s) failed; see points.csv[/yellow]")
+
+
+def _metric(value) -> str:
+    if value is None or pd.isna(value):
+        return "-"
+    return usd(value) if abs(value) >= 1000 else f"{value:,.4f}"

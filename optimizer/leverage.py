@@ -276,6 +276,29 @@ def _plain_analyses(context: _Context) -> dict[str, Any]:
             "solves": plain.solves}
 
 
+def walk_away_costs(plan: Plan) -> pd.DataFrame:
+    """Walk-away cost of every supplier in use (rules kept) and the demand it would strand.
+
+    The light version of the report, for scenario comparisons.
+    """
+    context = _Context(plan)
+    plain = WhatIf(plan, changes="bounds")
+    rows = []
+    for dimension in SUPPLIER_DIMENSIONS:
+        for supplier, terms, _ in context.in_use(dimension):
+            walked = plain.solve(Change(col_bounds=context.walk_away(terms)))
+            rows.append({"dimension": dimension, "supplier": supplier, **_walked(context, walked)})
+    return pd.DataFrame(rows, columns=["dimension", "supplier", "walk_away_cost_usd",
+                                       "unserved_if_removed_tokens_per_s"])
+
+
+def _walked(context: _Context, outcome: Outcome) -> dict[str, float | None]:
+    if not outcome.optimal:
+        return {"walk_away_cost_usd": None, "unserved_if_removed_tokens_per_s": None}
+    return {"walk_away_cost_usd": outcome.objective - context.v0,
+            "unserved_if_removed_tokens_per_s": float(context.unmet(outcome).sum() - context.u_today.sum())}
+
+
 def _walk_away(context: _Context, plain: WhatIf, limit_rows) -> dict[str, pd.DataFrame]:
     """Walk-away costs (rules kept and lifted), unserved demand, shares and partial walk-away."""
     rows, shares, curve_rows = [], [], []
@@ -283,17 +306,16 @@ def _walk_away(context: _Context, plain: WhatIf, limit_rows) -> dict[str, pd.Dat
     lifted = context.rules_lifted()
     for dimension in SUPPLIER_DIMENSIONS:
         for supplier, terms, pairs in context.in_use(dimension):
-            walked = plain.solve(Change(col_bounds=context.walk_away(terms)))
+            walked = _walked(context, plain.solve(Change(col_bounds=context.walk_away(terms))))
             walked_free = plain.solve(Change(col_bounds=context.walk_away(terms), row_bounds=lifted))
             volume_today = float(context.x_today[pairs].sum())
             rows.append({
                 "dimension": dimension, "supplier": supplier,
                 "spend_usd": float((context.base_cost[terms] * context.y_today[terms]).sum()),
                 "share": volume_today / total_volume if total_volume else 0.0,
-                "walk_away_cost_usd": walked.objective - context.v0 if walked.optimal else None,
+                "walk_away_cost_usd": walked["walk_away_cost_usd"],
                 "walk_away_cost_no_rules_usd": walked_free.objective - context.v0 if walked_free.optimal else None,
-                "unserved_if_removed_tokens_per_s":
-                    float(context.unmet(walked).sum() - context.u_today.sum()) if walked.optimal else None,
+                "unserved_if_removed_tokens_per_s": walked["unserved_if_removed_tokens_per_s"],
                 "rests_on_assumption": bool(set(context.terms.loc[terms, "offer"]) & context.assumed),
             })
             by_quarter = pd.Series(context.x_today[pairs]).groupby(context.pair_quarter[pairs]).sum()

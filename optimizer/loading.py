@@ -9,8 +9,9 @@ collected, so one run lists everything that is wrong.
 from __future__ import annotations
 
 import csv
+from importlib.resources import files
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -61,74 +62,88 @@ SPECS = {spec.table: spec for spec in FILES}
 POLICY_FILE = "policy.yaml"
 
 Record = tuple[str, int | None, dict[str, Any]]  # (file, line, values)
+Origin = tuple[str, int | None]                  # (file, line) of a policy key
+
+
+@dataclass
+class RawInputs:
+    """Input records before validation, each with its origin: what scenarios change.
+
+    ``policy`` is the parsed policy mapping (None when the file could not be parsed) and
+    ``policy_origins`` the file and line of every key in it, by path of keys.
+    """
+
+    folder: Path | None
+    records: dict[str, list[Record]]
+    policy: Any
+    policy_origins: dict[tuple[Any, ...], Origin]
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    broken: set[str] = field(default_factory=set)
+
+
+def bundled_data() -> Path:
+    """The dataset shipped with the package (the repository's ``data/`` folder)."""
+    return Path(str(files("optimizer.bundled_data")))
 
 
 def load(folder: str | Path) -> Inputs:
     """Read and validate an input folder; raise :class:`InputError` listing every problem."""
+    return validate(read_raw(folder))
+
+
+def read_raw(folder: str | Path) -> RawInputs:
+    """Read every file of an input folder into records, without validating values."""
     folder = Path(folder)
-    problems: list[Problem] = []
-    warnings: list[str] = []
     if not folder.is_dir():
         raise InputError([Problem(str(folder), "input folder not found")])
-    records: dict[str, list[Record]] = {}
-    broken: set[str] = set()
+    raw = RawInputs(folder=folder, records={}, policy=None, policy_origins={})
     for spec in FILES:
         found, file_problems, file_warnings = read_records(folder / spec.filename, spec)
-        records[spec.table] = found
+        raw.records[spec.table] = found
         if file_problems:
-            broken.add(spec.table)
-        problems += file_problems
-        warnings += file_warnings
-    policy_data, policy_lines, policy_problems = read_policy_file(folder / POLICY_FILE, warnings)
-    problems += policy_problems
-    if policy_problems:
-        policy_data = None  # unreadable YAML: its keys are not checked further
-    return validate(records, policy_data, policy_lines, str(folder / POLICY_FILE), folder,
-                    problems, warnings, broken)
+            raw.broken.add(spec.table)
+        raw.problems += file_problems
+        raw.warnings += file_warnings
+    policy_file = folder / POLICY_FILE
+    data, lines, policy_problems = read_policy_file(policy_file, raw.warnings)
+    raw.problems += policy_problems
+    raw.policy = None if policy_problems else data  # unreadable YAML: its keys are not checked further
+    raw.policy_origins = {path: (str(policy_file), line) for path, line in lines.items()}
+    return raw
 
 
-def validate(
-    records: dict[str, list[Record]],
-    policy_data: Any,
-    policy_lines: dict[tuple[Any, ...], int],
-    policy_file: str,
-    folder: Path | None,
-    problems: list[Problem] | None = None,
-    warnings: list[str] | None = None,
-    broken: set[str] | None = None,
-) -> Inputs:
-    """Validate records of every table and the policy data into :class:`Inputs`.
+def validate(raw: RawInputs) -> Inputs:
+    """Validate raw records of every table and the policy into :class:`Inputs`.
 
     Shared by folder loading and scenario overlays, so changed inputs pass exactly the
     same checks as files. Cross-file checks still run when rows are invalid, but count
     the ids of invalid rows as known, so one bad row gives one message, not a cascade;
-    ``broken`` names tables whose file could not be read at all (not checked against).
-    ``policy_data`` None means the policy file could not be parsed: defaults stand in.
+    tables whose file could not be read at all (``raw.broken``) are not checked against.
     """
-    problems = list(problems or [])
-    warnings = list(warnings or [])
+    problems = list(raw.problems)
     tables = {}
     for spec in FILES:
-        table, row_problems = validate_rows(spec, records.get(spec.table, []))
+        table, row_problems = validate_rows(spec, raw.records.get(spec.table, []))
         tables[spec.table] = table
         problems += row_problems
-    policy, policy_problems = (
-        validate_policy(policy_data, policy_lines, policy_file) if policy_data is not None else (None, [])
-    )
+    policy, policy_problems = (None, [])
+    if raw.policy is not None:
+        policy, policy_problems = validate_policy(raw.policy, raw.policy_origins)
     problems += policy_problems
     known = {
-        "accelerator": _raw_values(records, "accelerators", "accelerator"),
-        "region": _raw_values(records, "offers", "region"),
-        "offer": _raw_values(records, "offers", "offer"),
+        "accelerator": _raw_values(raw.records, "accelerators", "accelerator"),
+        "region": _raw_values(raw.records, "offers", "region"),
+        "offer": _raw_values(raw.records, "offers", "offer"),
     }
-    inputs = Inputs(**tables, policy=policy or Policy(), folder=folder, warnings=warnings)
+    inputs = Inputs(**tables, policy=policy or Policy(), folder=raw.folder, warnings=list(raw.warnings))
     cross_problems, cross_warnings = consistency.check(
-        inputs, policy_lines, policy_file, known=known, broken=broken or set(), check_policy=policy is not None
+        inputs, raw.policy_origins, known=known, broken=raw.broken, check_policy=policy is not None
     )
     problems += cross_problems
     if problems:
         raise InputError(problems)
-    return Inputs(**tables, policy=inputs.policy, folder=folder, warnings=warnings + cross_warnings)
+    return Inputs(**tables, policy=inputs.policy, folder=raw.folder, warnings=list(raw.warnings) + cross_warnings)
 
 
 def _raw_values(records: dict[str, list[Record]], table: str, column: str) -> set[str]:
@@ -244,30 +259,31 @@ def read_policy_file(
 
 
 def validate_policy(
-    data: Any, lines: dict[tuple[Any, ...], int], file: str
+    data: Any, origins: dict[tuple[Any, ...], Origin]
 ) -> tuple[Policy | None, list[Problem]]:
+    """Validate the policy mapping; each problem points at the file and line of its key."""
+    top = origins.get((), (POLICY_FILE, 1))
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        return None, [Problem(file, "expected a mapping of policy keys at the top level", 1)]
+        return None, [Problem(top[0], "expected a mapping of policy keys at the top level", top[1])]
     try:
         return Policy.model_validate(data), []
     except ValidationError as error:
         problems = []
         for detail in error.errors():
             loc = tuple(detail["loc"])
-            problems.append(
-                Problem(file, describe(detail), line_of(lines, loc), ".".join(map(str, loc)))
-            )
+            file, line = origin_of(origins, loc, top)
+            problems.append(Problem(file, describe(detail), line, ".".join(map(str, loc))))
         return None, problems
 
 
-def line_of(lines: dict[tuple[Any, ...], int], loc: tuple[Any, ...]) -> int | None:
-    """Line of the deepest key of ``loc`` that the YAML file really contains."""
+def origin_of(origins: dict[tuple[Any, ...], Origin], loc: tuple[Any, ...], default: Origin) -> Origin:
+    """Origin of the deepest key of ``loc`` that the YAML really contains."""
     for end in range(len(loc), 0, -1):
-        if loc[:end] in lines:
-            return lines[loc[:end]]
-    return None
+        if loc[:end] in origins:
+            return origins[loc[:end]]
+    return default
 
 
 _EXPECTED = {

@@ -12,7 +12,7 @@ from optimizer.whatif import Change, WhatIf
 
 @pytest.fixture(scope="module")
 def plan():
-    from optimizer.cli import bundled_data
+    from optimizer.loading import bundled_data
 
     return optimizer.solve(optimizer.load(bundled_data()))
 

@@ -1,0 +1,107 @@
+"""Scenario comparison: one row per scenario, the first one as the reference."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .errors import InputError, OptimizerError, Problem
+from .plan import Plan
+from .runner import run_all
+from .scenarios import Scenario, apply, read_scenario
+
+HEADLINE = ["scenario", "description", "total_cost_usd", "compute_cost_usd", "cost_per_mtok_usd", "delta_usd",
+            "delta_pct", "hhi_provider", "hhi_vendor", "unmet_tokens_per_s"]
+
+
+@dataclass(frozen=True)
+class Job:
+    """One scenario to evaluate, and whether to price walking away from each supplier."""
+
+    scenario: Scenario
+    walk_away: bool = True
+
+
+def horizon_shares(plan: Plan) -> dict[str, float]:
+    """Volume share of each provider and vendor over the whole horizon: ``share_<dimension>_<group>``."""
+    row = {}
+    for dimension in ("provider", "vendor"):
+        volume = plan.shares[plan.shares["dimension"] == dimension].groupby("group")["tokens_per_s"].sum()
+        total = volume.sum()
+        for group, amount in volume.items():
+            row[f"share_{dimension}_{group}"] = float(amount / total) if total else 0.0
+    return row
+
+
+def evaluate(job: Job) -> dict[str, Any]:
+    """Apply, solve and summarise one scenario (a worker-side function: returns plain data)."""
+    from .leverage import walk_away_costs
+    from .planner import solve
+
+    scenario = job.scenario
+    try:
+        plan = solve(apply(scenario))
+    except InputError as error:
+        return {"scenario": scenario.name, "error": str(error), "input_error": True}
+    except OptimizerError as error:
+        return {"scenario": scenario.name, "error": str(error), "input_error": False}
+    totals = plan.totals
+    row: dict[str, Any] = {
+        "scenario": scenario.name, "description": scenario.description,
+        **{k: totals[k] for k in ("total_cost_usd", "compute_cost_usd", "cost_per_mtok_usd", "hhi_provider",
+                                  "hhi_vendor", "unmet_tokens_per_s")},
+        **horizon_shares(plan),
+    }
+    if job.walk_away:
+        for item in walk_away_costs(plan).itertuples(index=False):
+            row[f"walk_away_{item.dimension}_{item.supplier}"] = item.walk_away_cost_usd
+    return row
+
+
+def as_scenario(item: str | Path | Scenario) -> Scenario:
+    return item if isinstance(item, Scenario) else read_scenario(item)
+
+
+def compare(scenarios: Iterable[str | Path | Scenario], workers: int | None = None, scheduler: str | None = None,
+            client: Any = None, walk_away: bool = True) -> pd.DataFrame:
+    """One row per scenario: costs, change against the first, shares, HHI, unmet, walk-away costs.
+
+    Scenarios are files or :class:`~optimizer.scenarios.Scenario` objects built in Python.
+    Columns: ``scenario, description, total_cost_usd, compute_cost_usd, cost_per_mtok_usd,
+    delta_usd, delta_pct, hhi_provider, hhi_vendor, unmet_tokens_per_s``, then
+    ``share_provider_<p>``, ``share_vendor_<v>`` (volume over the horizon) and
+    ``walk_away_provider_<p>``, ``walk_away_vendor_<v>`` (USD, rules kept).
+    """
+    items = list(scenarios)
+    problems: list[Problem] = []
+    parsed: list[Scenario] = []
+    for item in items:
+        try:
+            parsed.append(as_scenario(item))
+        except InputError as error:
+            problems += error.problems
+    if problems:
+        raise InputError(problems)
+    if not parsed:
+        raise InputError([Problem("<compare>", "no scenario given")])
+    rows = run_all(evaluate, [Job(s, walk_away) for s in parsed], workers, scheduler, client, "scenarios")
+    failed = [r for r in rows if "error" in r]
+    if failed:
+        message = "\n".join(f"scenario {r['scenario']}: {r['error']}" for r in failed)
+        if all(r["input_error"] for r in failed):
+            raise InputError([Problem(r["scenario"], r["error"]) for r in failed])
+        raise OptimizerError(message)
+    table = pd.DataFrame(rows)
+    reference = table["total_cost_usd"].iloc[0]
+    table["delta_usd"] = table["total_cost_usd"] - reference
+    table["delta_pct"] = table["delta_usd"] / reference * 100 if reference else float("nan")
+    extra = sorted(c for c in table.columns if c not in HEADLINE)
+    shares = [c for c in extra if c.startswith("share_")]
+    walks = [c for c in extra if c.startswith("walk_away_")]
+    for column in shares:
+        table[column] = table[column].fillna(0.0)
+    return table[HEADLINE + shares + walks]

@@ -1,0 +1,396 @@
+"""Scenario overlays: named, ordered changes to a base input folder, validated like data.
+
+A scenario file::
+
+    name: nvidia-price-rise
+    description: Nvidia raises every list price by 20%.
+    base: ../data                  # optional, relative to this file; default: the bundled data
+    changes:
+      - scale: offers              # multiply a numeric column of the rows matched by `where`
+        where: {vendor: nvidia}    # column -> value or list of values; offers and performance
+        column: usd_per_chip_hour  #   also match on the accelerator's vendor
+        by: 1.2
+        from: 2027Q1               # optional quarter range (workloads, offer_quarters; on offers
+        until: 2027Q4              #   it writes per-quarter overrides)
+      - set: offers                # same selectors, `value:` instead of `by:`
+      - add: offers                # `rows:` a list of rows in the table's columns
+      - remove: latency            # `where:` the rows to drop
+      - policy: {max_share: {provider: 1.0}}   # policy keys, merged into the base policy
+
+Changes apply in order to the base folder's records; the result passes the same
+validation as a data folder, and every problem names the scenario file and line of the
+change (or the data file and line of an untouched row).
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from . import quarters
+from .errors import InputError, Problem
+from .inputs import Inputs
+from .loading import SPECS, Origin, RawInputs, bundled_data, describe, read_raw, validate
+from .schema import QUARTER_PATTERN
+from .yaml_io import read_yaml
+
+TableName = Literal["accelerators", "offers", "offer_quarters", "performance", "workloads", "latency"]
+Selector = dict[str, str | float | int | bool | list[str | float | int | bool]]
+QuarterLabel = Annotated[str, Field(pattern=QUARTER_PATTERN)]
+VIRTUAL_VENDOR = ("offers", "performance")  # tables whose rows can be selected by vendor
+
+
+class _Change(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid", populate_by_name=True, frozen=True)
+
+
+class Add(_Change):
+    add: TableName
+    rows: list[dict[str, Any]]
+
+
+class Remove(_Change):
+    remove: TableName
+    where: Selector
+
+
+class Scale(_Change):
+    scale: TableName
+    where: Selector = Field(default_factory=dict)
+    column: str
+    by: Annotated[float, Field(ge=0, allow_inf_nan=False)]
+    first: QuarterLabel | None = Field(default=None, alias="from")
+    last: QuarterLabel | None = Field(default=None, alias="until")
+
+
+class Set(_Change):
+    set: TableName
+    where: Selector = Field(default_factory=dict)
+    column: str
+    value: str | float | int | bool
+    first: QuarterLabel | None = Field(default=None, alias="from")
+    last: QuarterLabel | None = Field(default=None, alias="until")
+
+
+class PolicyChange(_Change):
+    policy: dict[str, Any]
+
+
+Change = Add | Remove | Scale | Set | PolicyChange
+KINDS: dict[str, type[_Change]] = {"add": Add, "remove": Remove, "scale": Scale, "set": Set, "policy": PolicyChange}
+
+
+class Scenario(BaseModel):
+    """A named list of changes to a base folder (None: the bundled data).
+
+    Built from a YAML file with :func:`read_scenario`, or directly in Python::
+
+        Scenario(name="cheap-maia", changes=[Scale(scale="offers", where={"accelerator":
+                 "microsoft-maia-200"}, column="usd_per_chip_hour", by=0.7)])
+    """
+
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+
+    name: str
+    description: str = ""
+    base: Path | None = None
+    changes: list[Any] = Field(default_factory=list)
+    file: str = "<python>"
+    change_lines: list[int | None] = Field(default_factory=list)
+    key_lines: dict[tuple, int] = Field(default_factory=dict)   # YAML line of every key, by path
+
+
+def read_scenario(path: str | Path) -> Scenario:
+    """Parse and check a scenario file; raise :class:`InputError` naming file and line."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError([Problem(str(path), "scenario file not found")])
+    data, lines, yaml_problems = read_yaml(path)
+    problems = [Problem(str(path), p.message, p.line) for p in yaml_problems]
+    if problems:
+        raise InputError(problems)
+    if not isinstance(data, dict):
+        raise InputError([Problem(str(path), "expected a mapping with name, description, base and changes", 1)])
+    for key in data:
+        if key not in ("name", "description", "base", "changes"):
+            problems.append(Problem(str(path), f"unknown key {key!r} (expected name, description, base, changes)",
+                                    lines.get((key,)), key))
+    if not isinstance(data.get("name"), str) or not data.get("name"):
+        problems.append(Problem(str(path), "a scenario needs a name (text)", lines.get(("name",), 1), "name"))
+    raw_changes = data.get("changes") or []
+    if not isinstance(raw_changes, list):
+        problems.append(Problem(str(path), "changes: expected a list", lines.get(("changes",)), "changes"))
+        raw_changes = []
+    changes, change_lines = [], []
+    for index, raw in enumerate(raw_changes):
+        line = lines.get(("changes", index))
+        change, change_problems = _parse_change(raw, str(path), line, lines, ("changes", index))
+        problems += change_problems
+        changes.append(change)
+        change_lines.append(line)
+    if problems:
+        raise InputError(problems)
+    base = data.get("base")
+    return Scenario(
+        name=data["name"], description=str(data.get("description") or "").strip(),
+        base=(path.parent / base) if base else None, changes=changes, file=str(path), change_lines=change_lines,
+        key_lines=lines,
+    )
+
+
+def _parse_change(raw: Any, file: str, line: int | None, lines: dict, path: tuple) -> tuple[Any, list[Problem]]:
+    if not isinstance(raw, dict):
+        return None, [Problem(file, "a change must be a mapping", line)]
+    kinds = [k for k in KINDS if k in raw]
+    if len(kinds) != 1:
+        return None, [Problem(file, "a change names exactly one of add, remove, scale, set, policy "
+                                    f"(found {', '.join(kinds) or 'none'})", line)]
+    try:
+        return KINDS[kinds[0]].model_validate(raw), []
+    except ValidationError as error:
+        return None, [
+            Problem(file, describe(detail), lines.get(path + tuple(detail["loc"][:1]), line),
+                    ".".join(map(str, detail["loc"])))
+            for detail in error.errors()
+        ]
+
+
+def apply(scenario: Scenario) -> Inputs:
+    """The scenario's inputs: its base folder with every change applied, then validated."""
+    raw = read_raw(scenario.base or bundled_data())
+    raw = apply_changes(raw, scenario)
+    return validate(raw)
+
+
+def apply_changes(raw: RawInputs, scenario: Scenario) -> RawInputs:
+    """A copy of ``raw`` with the scenario's changes applied in order (problems collected)."""
+    raw = copy.deepcopy(raw)
+    problems: list[Problem] = []
+    lines = scenario.change_lines or [None] * len(scenario.changes)
+    for index, (change, line) in enumerate(zip(scenario.changes, lines, strict=True)):
+        origin = (scenario.file, line)
+        if isinstance(change, PolicyChange):
+            keys = {path[3:]: (scenario.file, key_line) for path, key_line in scenario.key_lines.items()
+                    if path[:3] == ("changes", index, "policy")}
+            _merge_policy(raw, change.policy, origin, keys)
+        elif isinstance(change, Add):
+            problems += _add(raw, change, origin)
+        elif isinstance(change, Remove):
+            problems += _remove(raw, change, origin)
+        elif isinstance(change, Scale | Set):
+            problems += _update(raw, change, origin)
+        else:
+            problems.append(Problem(scenario.file, f"not a change: {change!r}", line))
+    if problems:
+        raise InputError(problems)
+    return raw
+
+
+def _table_of(change: Any) -> str:
+    for key in ("add", "remove", "scale", "set"):
+        if hasattr(change, key):
+            return getattr(change, key)
+    raise ValueError(change)
+
+
+def _merge_policy(raw: RawInputs, change: dict[str, Any], origin: Origin, keys: dict[tuple, Origin]) -> None:
+    """Deep-merge policy keys; merged keys point at their line in the scenario file."""
+    def merge(target: dict, source: dict, path: tuple) -> None:
+        for key, value in source.items():
+            raw.policy_origins[path + (key,)] = keys.get(path + (key,), origin)
+            if isinstance(value, dict) and isinstance(target.get(key), dict):
+                merge(target[key], value, path + (key,))
+            else:
+                target[key] = copy.deepcopy(value)
+
+    if raw.policy is None:
+        raw.policy = {}
+    merge(raw.policy, change, ())
+
+
+def _add(raw: RawInputs, change: Add, origin: Origin) -> list[Problem]:
+    columns = SPECS[change.add].columns
+    problems = []
+    for row in change.rows:
+        unknown = [c for c in row if c not in columns]
+        if unknown:
+            problems.append(Problem(origin[0], f"{change.add} has no column(s) {', '.join(unknown)}", origin[1]))
+            continue
+        raw.records.setdefault(change.add, []).append((origin[0], origin[1], dict(row)))
+    return problems
+
+
+def _matches(table: str, values: dict[str, Any], where: Selector, vendors: dict[str, str]) -> bool:
+    for column, wanted in where.items():
+        actual = values.get(column)
+        if column == "vendor" and table in VIRTUAL_VENDOR:
+            actual = vendors.get(str(values.get("accelerator", "")).strip())
+        options = wanted if isinstance(wanted, list) else [wanted]
+        if not any(_same(actual, option) for option in options):
+            return False
+    return True
+
+
+def _same(actual: Any, wanted: Any) -> bool:
+    if actual is None:
+        return False
+    try:
+        return float(actual) == float(wanted)
+    except (TypeError, ValueError):
+        return str(actual).strip() == str(wanted).strip()
+
+
+def _check_selector(table: str, where: Selector, origin: Origin) -> list[Problem]:
+    columns = SPECS[table].columns + (["vendor"] if table in VIRTUAL_VENDOR else [])
+    return [Problem(origin[0], f"{table} has no column {column!r} to select on", origin[1], column)
+            for column in where if column not in columns]
+
+
+def _vendors(raw: RawInputs) -> dict[str, str]:
+    return {str(v.get("accelerator", "")).strip(): str(v.get("vendor", "")).strip()
+            for _, _, v in raw.records.get("accelerators", [])}
+
+
+def _remove(raw: RawInputs, change: Remove, origin: Origin) -> list[Problem]:
+    problems = _check_selector(change.remove, change.where, origin)
+    if problems:
+        return problems
+    vendors = _vendors(raw)
+    records = raw.records.get(change.remove, [])
+    kept = [r for r in records if not _matches(change.remove, r[2], change.where, vendors)]
+    if len(kept) == len(records):
+        return [Problem(origin[0], f"no {change.remove} row matches {change.where}", origin[1])]
+    raw.records[change.remove] = kept
+    return []
+
+
+def _update(raw: RawInputs, change: Scale | Set, origin: Origin) -> list[Problem]:
+    table = _table_of(change)
+    problems = _check_selector(table, change.where, origin)
+    if change.column not in SPECS[table].columns:
+        problems.append(Problem(origin[0], f"{table} has no column {change.column!r}", origin[1], "column"))
+    ranged = change.first is not None or change.last is not None
+    if ranged and table not in ("workloads", "offer_quarters", "offers"):
+        problems.append(Problem(origin[0], f"{table} rows have no quarter: from/until do not apply", origin[1]))
+    if problems:
+        return problems
+    vendors = _vendors(raw)
+    matched = [i for i, r in enumerate(raw.records.get(table, [])) if _matches(table, r[2], change.where, vendors)]
+    if not matched:
+        return [Problem(origin[0], f"no {table} row matches {change.where}", origin[1])]
+    if table == "offers" and ranged:
+        return _update_offer_quarters(raw, change, matched, origin)
+    touched = 0
+    for i in matched:
+        file, line, values = raw.records[table][i]
+        if ranged and not _in_range(values.get("quarter"), change):
+            continue
+        updated, problem = _new_value(values.get(change.column), change, origin)
+        if problem:
+            return [problem]
+        raw.records[table][i] = (origin[0], origin[1], {**values, change.column: updated})
+        touched += 1
+    if not touched:
+        return [Problem(origin[0], f"no {table} row matches {change.where} between "
+                                   f"{change.first or 'the start'} and {change.last or 'the end'}", origin[1])]
+    if table == "offers":
+        return _follow_overrides(raw, change, matched, origin)
+    return []
+
+
+def _follow_overrides(raw: RawInputs, change: Scale | Set, matched: list[int], origin: Origin) -> list[Problem]:
+    """An offer's quarter overrides of the changed column change with it (scaled, or set).
+
+    Without this, "halve TPU capacity" would leave a quarter whose capacity comes from
+    offer_quarters.csv untouched.
+    """
+    names = {str(raw.records["offers"][i][2].get("offer", "")).strip() for i in matched}
+    overrides = raw.records.get("offer_quarters", [])
+    for k, (file, line, values) in enumerate(overrides):
+        current = values.get(change.column)
+        if str(values.get("offer", "")).strip() not in names or current is None or not str(current).strip():
+            continue
+        updated, problem = _new_value(current, change, origin)
+        if problem:
+            return [problem]
+        overrides[k] = (origin[0], origin[1], {**values, change.column: updated})
+    return []
+
+
+def _in_range(quarter: Any, change: Scale | Set) -> bool:
+    try:
+        ordinal = quarters.ordinal(str(quarter).strip())
+    except ValueError:
+        return False
+    low = quarters.ordinal(change.first) if change.first else ordinal
+    high = quarters.ordinal(change.last) if change.last else ordinal
+    return low <= ordinal <= high
+
+
+def _new_value(current: Any, change: Scale | Set, origin: Origin) -> tuple[Any, Problem | None]:
+    if isinstance(change, Set):
+        return change.value, None
+    if current is None or (isinstance(current, str) and not current.strip()):
+        return None, Problem(origin[0], f"cannot scale {change.column}: a matched row has no value", origin[1],
+                             change.column)
+    try:
+        return float(current) * change.by, None
+    except (TypeError, ValueError):
+        return None, Problem(origin[0], f"cannot scale {change.column}: value {current!r} is not a number",
+                             origin[1], change.column)
+
+
+def _update_offer_quarters(raw: RawInputs, change: Scale | Set, matched: list[int], origin: Origin) -> list[Problem]:
+    """A quarter-ranged change of offers becomes per-quarter overrides in offer_quarters."""
+    if change.column not in ("usd_per_chip_hour", "max_chips", "min_chips"):
+        return [Problem(origin[0], f"only prices and chip bounds change by quarter, not {change.column}",
+                        origin[1], "column")]
+    horizon = _horizon(raw)
+    if not horizon:
+        return [Problem(origin[0], "no workloads: the horizon is unknown", origin[1])]
+    overrides = raw.records.setdefault("offer_quarters", [])
+    index = {(str(v.get("offer", "")).strip(), str(v.get("quarter", "")).strip()): k
+             for k, (_, _, v) in enumerate(overrides)}
+    for i in matched:
+        offer = raw.records["offers"][i][2]
+        name = str(offer.get("offer", "")).strip()
+        for quarter in horizon:
+            if not _in_range(quarter, change) or not _available(offer, quarter, horizon):
+                continue
+            existing = index.get((name, quarter))
+            values = dict(overrides[existing][2]) if existing is not None else {"offer": name, "quarter": quarter}
+            current = values.get(change.column)
+            if current is None or (isinstance(current, str) and not current.strip()):
+                current = offer.get(change.column, 0.0 if change.column == "min_chips" else None)
+            updated, problem = _new_value(current, change, origin)
+            if problem:
+                return [problem]
+            values[change.column] = updated
+            if existing is None:
+                index[(name, quarter)] = len(overrides)
+                overrides.append((origin[0], origin[1], values))
+            else:
+                overrides[existing] = (origin[0], origin[1], values)
+    return []
+
+
+def _horizon(raw: RawInputs) -> list[str]:
+    found = []
+    for _, _, values in raw.records.get("workloads", []):
+        try:
+            found.append(quarters.ordinal(str(values.get("quarter", "")).strip()))
+        except ValueError:
+            continue
+    return quarters.quarter_range(quarters.label(min(found)), quarters.label(max(found))) if found else []
+
+
+def _available(offer: dict[str, Any], quarter: str, horizon: list[str]) -> bool:
+    start = str(offer.get("available_from") or "").strip() or horizon[0]
+    end = str(offer.get("available_until") or "").strip() or horizon[-1]
+    try:
+        return quarters.ordinal(start) <= quarters.ordinal(quarter) <= quarters.ordinal(end)
+    except ValueError:
+        return True

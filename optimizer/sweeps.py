@@ -1,0 +1,223 @@
+"""Parameter sweeps: a grid over one or two parameters, or Monte Carlo over distributions.
+
+A sweep file::
+
+    name: maia-price
+    scenario: maia-200-pilot.yaml      # optional base scenario, relative to this file
+    grid:                              # one or two parameters
+      - table: offers
+        where: {accelerator: microsoft-maia-200}
+        column: usd_per_chip_hour
+        change_pct: {from: -50, to: 0, step: 5}
+
+    name: price-and-demand-risk
+    samples: 200
+    seed: 42
+    monte_carlo:                       # each parameter multiplies its column by a drawn factor
+      - table: offers
+        where: {vendor: nvidia}
+        column: usd_per_chip_hour
+        factor: {distribution: lognormal, mu: 0.0, sigma: 0.1}
+      - table: workloads
+        column: tokens_per_s
+        from: 2027Q1
+        factor: {distribution: triangular, low: 0.8, mode: 1.0, high: 1.5}
+
+Distributions of the factor: ``normal`` (mean, sd; negative draws count as 0),
+``lognormal`` (mu, sigma of its logarithm), ``uniform`` (low, high), ``triangular``
+(low, mode, high). All draws come from one generator seeded with ``seed``, parameter by
+parameter, before any job is dispatched: the same file gives the same numbers whichever
+executor runs it.
+"""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from .compare import Job, as_scenario, evaluate
+from .errors import InputError, Problem
+from .loading import describe
+from .runner import run_all
+from .scenarios import QuarterLabel, Scale, Scenario, Selector, TableName
+from .yaml_io import read_yaml
+
+PERCENTILES = (5, 25, 50, 75, 95)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid", populate_by_name=True, frozen=True)
+
+
+class Steps(_Strict):
+    first: float = Field(alias="from")
+    last: float = Field(alias="to")
+    step: Annotated[float, Field(gt=0)]
+
+    def values(self) -> list[float]:
+        count = int(np.floor((self.last - self.first) / self.step + 1e-9)) + 1
+        return [round(self.first + k * self.step, 10) for k in range(max(count, 0))]
+
+
+class Normal(_Strict):
+    distribution: Literal["normal"]
+    mean: float
+    sd: Annotated[float, Field(ge=0)]
+
+
+class LogNormal(_Strict):
+    distribution: Literal["lognormal"]
+    mu: float
+    sigma: Annotated[float, Field(ge=0)]
+
+
+class Uniform(_Strict):
+    distribution: Literal["uniform"]
+    low: Annotated[float, Field(ge=0)]
+    high: Annotated[float, Field(ge=0)]
+
+
+class Triangular(_Strict):
+    distribution: Literal["triangular"]
+    low: Annotated[float, Field(ge=0)]
+    mode: Annotated[float, Field(ge=0)]
+    high: Annotated[float, Field(ge=0)]
+
+
+Distribution = Annotated[Normal | LogNormal | Uniform | Triangular, Field(discriminator="distribution")]
+
+
+class Parameter(_Strict):
+    """Which numbers move (as in a scenario's ``scale``) and how: grid steps or a distribution."""
+
+    table: TableName
+    where: Selector = Field(default_factory=dict)
+    column: str
+    first: QuarterLabel | None = Field(default=None, alias="from")
+    last: QuarterLabel | None = Field(default=None, alias="until")
+    change_pct: Steps | None = None
+    factor: Distribution | None = None
+
+    @property
+    def label(self) -> str:
+        where = ",".join(f"{k}={v}" for k, v in self.where.items())
+        return f"{self.table}[{where}].{self.column}" if where else f"{self.table}.{self.column}"
+
+    def change(self, factor: float) -> Scale:
+        return Scale(scale=self.table, where=self.where, column=self.column, by=max(0.0, float(factor)),
+                     first=self.first, last=self.last)
+
+    def draw(self, generator: np.random.Generator, count: int) -> np.ndarray:
+        d = self.factor
+        if isinstance(d, Normal):
+            return np.maximum(generator.normal(d.mean, d.sd, count), 0.0)
+        if isinstance(d, LogNormal):
+            return generator.lognormal(d.mu, d.sigma, count)
+        if isinstance(d, Uniform):
+            return generator.uniform(d.low, d.high, count)
+        return generator.triangular(d.low, d.mode, d.high, count)
+
+
+class Sweep(_Strict):
+    name: str
+    description: str = ""
+    scenario: str | None = None
+    grid: Annotated[list[Parameter], Field(min_length=1, max_length=2)] | None = None
+    monte_carlo: Annotated[list[Parameter], Field(min_length=1)] | None = None
+    samples: Annotated[int, Field(gt=0)] = 100
+    seed: int = 0
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Sweep:
+        if (self.grid is None) == (self.monte_carlo is None):
+            raise ValueError("a sweep has either grid or monte_carlo")
+        for p in self.grid or []:
+            if p.change_pct is None or p.factor is not None:
+                raise ValueError(f"grid parameter {p.label}: give change_pct (from, to, step), not factor")
+        for p in self.monte_carlo or []:
+            if p.factor is None or p.change_pct is not None:
+                raise ValueError(f"monte_carlo parameter {p.label}: give factor (a distribution), not change_pct")
+        return self
+
+
+def read_sweep(path: str | Path) -> tuple[Sweep, Scenario]:
+    """The sweep of a file and its base scenario; :class:`InputError` naming file and line."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError([Problem(str(path), "sweep file not found")])
+    data, lines, yaml_problems = read_yaml(path)
+    if yaml_problems:
+        raise InputError([Problem(str(path), p.message, p.line) for p in yaml_problems])
+    try:
+        sweep = Sweep.model_validate(data)
+    except ValidationError as error:
+        problems = []
+        for detail in error.errors():
+            loc = tuple(detail["loc"])
+            line = next((lines[loc[:k]] for k in range(len(loc), 0, -1) if loc[:k] in lines), 1)
+            problems.append(Problem(str(path), describe(detail) if detail["type"] != "value_error"
+                                    else str(detail["ctx"]["error"]), line, ".".join(map(str, loc)) or None))
+        raise InputError(problems) from None
+    base = as_scenario(path.parent / sweep.scenario) if sweep.scenario else Scenario(name="base")
+    return sweep, base
+
+
+def jobs_of(sweep: Sweep, base: Scenario) -> tuple[list[Job], pd.DataFrame]:
+    """One job per grid point or sample, and the table of their parameter values."""
+    parameters = sweep.grid or sweep.monte_carlo or []
+    if sweep.grid:
+        points = list(itertools.product(*[p.change_pct.values() for p in parameters]))
+        factors = [[1 + pct / 100 for pct in point] for point in points]
+        table = pd.DataFrame(points, columns=[f"{p.label} change_pct" for p in parameters])
+    else:
+        generator = np.random.default_rng(sweep.seed)
+        draws = np.column_stack([p.draw(generator, sweep.samples) for p in parameters])
+        factors = draws.tolist()
+        table = pd.DataFrame(draws, columns=[f"{p.label} factor" for p in parameters])
+    jobs = []
+    for index, point in enumerate(factors):
+        changes = list(base.changes) + [p.change(f) for p, f in zip(parameters, point, strict=True)]
+        lines = list(base.change_lines or [None] * len(base.changes)) + [None] * len(parameters)
+        scenario = base.model_copy(update={"name": f"{sweep.name}-{index}", "changes": changes, "change_lines": lines})
+        jobs.append(Job(scenario, walk_away=False))
+    return jobs, table
+
+
+def run_sweep(sweep: Sweep, base: Scenario, workers: int | None = None, scheduler: str | None = None,
+              client: Any = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Evaluate every point: (points, summary).
+
+    ``points``: one row per grid point or sample (its parameters, total cost, cost per
+    Mtok, unmet demand, each supplier's volume share, or the error that stopped it).
+    ``summary``: percentiles of total cost and of each supplier's share, and how often each
+    supplier is used (share above zero).
+    """
+    jobs, parameters = jobs_of(sweep, base)
+    rows = run_all(evaluate, jobs, workers, scheduler, client, sweep.name)
+    results = pd.DataFrame(rows).drop(columns=["description", "input_error"], errors="ignore")
+    points = pd.concat([parameters, results], axis=1)
+    shares = [c for c in points.columns if c.startswith("share_")]
+    points[shares] = points[shares].fillna(0.0)
+    return points, summarize(points)
+
+
+def summarize(points: pd.DataFrame) -> pd.DataFrame:
+    """Percentiles and mean of cost, cost per Mtok and each supplier's share; how often used."""
+    good = points[points["error"].isna()] if "error" in points.columns else points
+    metrics = ["total_cost_usd", "cost_per_mtok_usd", "unmet_tokens_per_s"] + \
+        [c for c in points.columns if c.startswith("share_")]
+    records = []
+    for metric in metrics:
+        values = good[metric].astype(float).to_numpy()
+        record = {"metric": metric, "runs": len(values)}
+        record.update({f"p{q}": float(np.percentile(values, q)) if len(values) else None for q in PERCENTILES})
+        record["mean"] = float(values.mean()) if len(values) else None
+        if metric.startswith("share_"):
+            record["used_fraction"] = float((values > 1e-9).mean()) if len(values) else None
+        records.append(record)
+    return pd.DataFrame(records)
