@@ -12,32 +12,43 @@ import pandas as pd
 
 from . import quarters
 from .inputs import Inputs
+from .schema import TERM_QUARTERS
 
 LATENCY_TOLERANCE_MS = 1e-9
 
 
 def offer_terms(inputs: Inputs) -> pd.DataFrame:
-    """One row per (offer, quarter) in the horizon where the offer is available.
+    """One row per (offer, quarter) of the horizon in which the offer's chips can be held.
 
-    Columns: offer, quarter, provider, region, accelerator, vendor, usd_per_chip_hour,
-    max_chips, min_chips, assumed; ``offer_quarters.csv`` values replace the offer's.
+    That is every quarter in which the offer is available (``buyable``: bought on demand,
+    or a commitment can start), the later quarters a commitment started then still runs
+    (1yr: 4 quarters, 3yr: 12), and quarters covered by a signed contract. Columns:
+    offer, quarter, provider, region, accelerator, vendor, usd_per_chip_hour, max_chips,
+    min_chips (0 where not buyable; max 0 where an on-demand offer is not buyable),
+    assumed, term, term_quarters, buyable, pool, contract_chips, contract_usd_per_hour;
+    ``offer_quarters.csv`` values replace the offer's.
     """
     horizon = inputs.horizon
     columns = [
-        "offer", "quarter", "provider", "region", "accelerator", "vendor",
-        "usd_per_chip_hour", "max_chips", "min_chips", "assumed",
+        "offer", "quarter", "provider", "region", "accelerator", "vendor", "usd_per_chip_hour", "max_chips",
+        "min_chips", "assumed", "term", "term_quarters", "buyable", "pool", "contract_chips",
+        "contract_usd_per_hour",
     ]
     if not horizon or inputs.offers.empty:
         return pd.DataFrame(columns=columns)
-    offers = inputs.offers.merge(
-        inputs.accelerators[["accelerator", "vendor"]], on="accelerator", how="left"
-    )
+    offers = inputs.offers.merge(inputs.accelerators[["accelerator", "vendor"]], on="accelerator", how="left")
     first, last = quarters.ordinal(horizon[0]), quarters.ordinal(horizon[-1])
+    offers["term_quarters"] = offers["term"].map(TERM_QUARTERS)
     start = offers["available_from"].map(lambda q: first if pd.isna(q) else quarters.ordinal(q))
     end = offers["available_until"].map(lambda q: last if pd.isna(q) else quarters.ordinal(q))
     grid = pd.DataFrame({"quarter": horizon, "_q": range(first, last + 1)})
     terms = offers.assign(_start=start, _end=end).merge(grid, how="cross")
-    terms = terms[(terms["_q"] >= terms["_start"]) & (terms["_q"] <= terms["_end"])]
+    terms["buyable"] = (terms["_q"] >= terms["_start"]) & (terms["_q"] <= terms["_end"])
+    held = (terms["_q"] >= terms["_start"]) & (terms["_q"] <= terms["_end"] + terms["term_quarters"] - 1)
+    contracts = _contract_terms(inputs, terms)
+    terms = terms.merge(contracts, on=["offer", "quarter"], how="left")
+    terms[["contract_chips", "contract_usd_per_hour"]] = terms[["contract_chips", "contract_usd_per_hour"]].fillna(0.0)
+    terms = terms[held | (terms["contract_chips"] > 0)]
     overrides = inputs.offer_quarters
     if not overrides.empty:
         terms = terms.merge(
@@ -47,8 +58,51 @@ def offer_terms(inputs: Inputs) -> pd.DataFrame:
         for column in ("usd_per_chip_hour", "max_chips", "min_chips"):
             override = terms.pop(f"{column}_override")
             terms[column] = override.where(override.notna(), terms[column]).astype(float)
+    terms["min_chips"] = terms["min_chips"].where(terms["buyable"], 0.0)
+    on_demand = terms["term"] == "on-demand"
+    terms["max_chips"] = terms["max_chips"].where(terms["buyable"] | ~on_demand, 0.0)
     terms = terms.sort_values(["offer", "_q"], kind="stable")
     return terms[columns].reset_index(drop=True)
+
+
+def _contract_terms(inputs: Inputs, terms: pd.DataFrame) -> pd.DataFrame:
+    """Signed chips per (offer, quarter) of the horizon, and what they cost per hour."""
+    empty = pd.DataFrame(columns=["offer", "quarter", "contract_chips", "contract_usd_per_hour"])
+    if inputs.contracts.empty:
+        return empty
+    price = inputs.offers.set_index("offer")["usd_per_chip_hour"]
+    overrides = {(r.offer, r.quarter): r.usd_per_chip_hour for r in inputs.offer_quarters.itertuples()
+                 if not pd.isna(r.usd_per_chip_hour)}
+    horizon = set(terms["quarter"])
+    rows = []
+    for contract in inputs.contracts.itertuples(index=False):
+        for quarter in quarters.quarter_range(contract.start, contract.end):
+            if quarter not in horizon:
+                continue
+            rate = contract.usd_per_chip_hour
+            if pd.isna(rate):
+                rate = overrides.get((contract.offer, quarter), price[contract.offer])
+            rows.append((contract.offer, quarter, contract.chips, contract.chips * rate))
+    if not rows:
+        return empty
+    table = pd.DataFrame(rows, columns=empty.columns)
+    return table.groupby(["offer", "quarter"], as_index=False).sum()
+
+
+def commitment_starts(terms: pd.DataFrame, horizon: list[str]) -> pd.DataFrame:
+    """One row per (commitment offer, quarter it can start): its price and term length.
+
+    ``inside`` counts the term's quarters within the horizon (the rest fall after it).
+    """
+    starts = terms[(terms["term"] != "on-demand") & terms["buyable"]]
+    last = quarters.ordinal(horizon[-1]) if horizon else 0
+    ordinal = starts["quarter"].map(quarters.ordinal)
+    inside = np.minimum(starts["term_quarters"], last - ordinal + 1)
+    return pd.DataFrame({
+        "offer": starts["offer"].to_numpy(), "quarter": starts["quarter"].to_numpy(),
+        "usd_per_chip_hour": starts["usd_per_chip_hour"].to_numpy(),
+        "term_quarters": starts["term_quarters"].to_numpy(), "inside": inside.to_numpy(),
+    })
 
 
 def allowed_pairs(inputs: Inputs, terms: pd.DataFrame) -> pd.DataFrame:

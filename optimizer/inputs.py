@@ -10,7 +10,8 @@ import pandas as pd
 from . import quarters
 from .schema import Policy
 
-TABLES = ("accelerators", "offers", "offer_quarters", "performance", "workloads", "latency")
+TABLES = ("accelerators", "offers", "offer_quarters", "performance", "workloads", "latency", "contracts",
+          "spend_commitments")
 ORIGIN_COLUMNS = ["_file", "_line"]
 
 
@@ -30,6 +31,8 @@ class Inputs:
     performance: pd.DataFrame
     workloads: pd.DataFrame
     latency: pd.DataFrame
+    contracts: pd.DataFrame
+    spend_commitments: pd.DataFrame
     policy: Policy
     folder: Path | None = None
     warnings: list[str] = field(default_factory=list)

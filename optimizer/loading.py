@@ -23,11 +23,13 @@ from .errors import InputError, Problem
 from .inputs import ORIGIN_COLUMNS, Inputs
 from .schema import (
     AcceleratorRow,
+    ContractRow,
     LatencyRow,
     OfferQuarterRow,
     OfferRow,
     PerformanceRow,
     Policy,
+    SpendCommitmentRow,
     WorkloadRow,
 )
 from .yaml_io import read_yaml
@@ -57,6 +59,8 @@ FILES = (
     FileSpec("performance", "performance.csv", PerformanceRow, ("model", "accelerator")),
     FileSpec("workloads", "workloads.csv", WorkloadRow, ("workload", "quarter")),
     FileSpec("latency", "latency.csv", LatencyRow, ("geography", "region")),
+    FileSpec("contracts", "contracts.csv", ContractRow, (), True),
+    FileSpec("spend_commitments", "spend_commitments.csv", SpendCommitmentRow, (), True),
 )
 SPECS = {spec.table: spec for spec in FILES}
 POLICY_FILE = "policy.yaml"
@@ -227,6 +231,8 @@ def validate_rows(spec: FileSpec, records: list[Record]) -> tuple[pd.DataFrame, 
 
 def duplicate_keys(spec: FileSpec, table: pd.DataFrame) -> list[Problem]:
     key = list(spec.key)
+    if not key:  # tables where repeated rows are meaningful (two contracts on one offer)
+        return []
     repeated = table[table.duplicated(key, keep="first")]
     problems = []
     for _, row in repeated.iterrows():

@@ -1,14 +1,26 @@
 """The LP of the data contract, built with PuLP: one ``add_<family>`` per constraint family.
 
 Notation (contract, "Formulation"): w workload rows, o offers, q horizon quarters,
-x[w,o] tokens/s served on an allowed pair, y[o,q] chips provisioned, u[w] tokens/s left
-unserved, H hours per quarter, P the penalty per unserved token/s per quarter::
+x[w,o] tokens/s served on an allowed pair, y[o,q] chips held, u[w] tokens/s left unserved,
+H hours per quarter, P the penalty per unserved token/s per quarter::
 
-    minimize   sum_{o,q} price[o,q] * H * y[o,q]  +  sum_w P * u[w]
+    minimize   sum_{on-demand o,q} price[o,q] * H * y[o,q]
+             + sum_{commitments o,s} price[o,s] * H * L_eff[o,s] * c[o,s]
+             + sum_k shortfall[k]  +  sum_w P * u[w]  +  sunk contract cost (a constant)
     demand     sum_o x[w,o] + u[w] = tokens_per_s[w]
-    capacity   sum_{w: q(w)=q} x[w,o] / tokens_per_s_per_chip[w,o] <= y[o,q]
+    capacity   sum_{w: q(w)=q} x[w,o] / tokens_per_s_per_chip[w,o] <= y[o,q] + contract_chips[o,q]
     bounds     min_chips[o,q] <= y[o,q] <= max_chips[o,q]
+    commitment y[o,q] = sum_{s <= q < s + L[o]} c[o,s]                   (1yr: L = 4, 3yr: L = 12)
+    pools      sum_{o in pool} y[o,q] <= max_{o in pool} max_chips[o,q]
     shares     S_g <= max_share[d,g] * S ;  S_g >= min_share[d,g] * S
+    spend      spend(provider, first..last) + shortfall[k] >= usd[k]       (spend commitments)
+    budget     spend(q) <= budget[q]
+
+c[o,s] are chips committed for L quarters from s (a quarter in which the offer is
+available); L_eff is L, or with ``commitment_cost: in_horizon`` the term's quarters
+inside the horizon. spend(...) is what is paid in those quarters: on-demand chips, the
+running commitments' quarterly payments and signed contracts. Without commitments,
+contracts, pools, spend commitments or budgets, this is exactly the contract's v1 LP.
 
 Share rows are kept sparse with auxiliary variables: v[o,q] (volume served by an offer
 in a quarter) and s[q] (the quarter's total S), so a group's row holds one entry per
@@ -26,7 +38,8 @@ import numpy as np
 import pandas as pd
 import pulp
 
-from .allowed import allowed_pairs, offer_terms
+from . import quarters
+from .allowed import allowed_pairs, commitment_starts, offer_terms
 from .inputs import Inputs
 from .pulp_compat import weighted_sum
 from .schema import DIMENSIONS
@@ -36,38 +49,77 @@ from .schema import DIMENSIONS
 class LpModel:
     """The PuLP problem and the tables that map its columns and rows to domain keys.
 
-    ``pairs``, ``terms`` and ``workloads`` are aligned with the variable lists ``x``, ``y``
-    and ``u``; ``volume`` (by term position) and ``share_total`` (by quarter) hold the
-    auxiliary v and s variables of the share rows; ``rows`` maps each constraint family to a table of its keys with the
-    row's position in the problem (``row``), which is also its position in HiGHS.
+    ``pairs``, ``terms``, ``starts`` and ``workloads`` are aligned with the variable lists
+    ``x``, ``y``, ``c`` and ``u``; ``volume`` (by term position) and ``share_total`` (by
+    quarter) hold the auxiliary v and s variables of the share rows, ``shortfall`` one
+    variable per spend commitment; ``rows`` maps each constraint family to a table of its
+    keys with the row's position in the problem (``row``), which is also its position in
+    HiGHS. ``price_links`` lists (row, variable, coefficient) entries that are prices
+    (spend rows), so a what-if on a price can move them too.
     """
 
     inputs: Inputs
     prob: pulp.LpProblem
     pairs: pd.DataFrame
     terms: pd.DataFrame
+    starts: pd.DataFrame
     workloads: pd.DataFrame
     x: list[pulp.LpVariable]
     y: list[pulp.LpVariable]
+    c: list[pulp.LpVariable]
     u: list[pulp.LpVariable]
     volume: dict[int, pulp.LpVariable] = field(default_factory=dict)
     share_total: dict[str, pulp.LpVariable] = field(default_factory=dict)
+    shortfall: list[pulp.LpVariable] = field(default_factory=list)
+    running: dict[int, list[int]] = field(default_factory=dict)
     rows: dict[str, pd.DataFrame] = field(default_factory=dict)
     row_count: int = 0
+    price_links: list[tuple[int, pulp.LpVariable, float]] = field(default_factory=list)
 
-    def add_rows(self, family: str, keys: pd.DataFrame, constraints: list[pulp.LpConstraint]) -> None:
-        """Add constraints of one family, recording each one's key and row position."""
+    def add_rows(self, family: str, keys: pd.DataFrame, constraints: list[pulp.LpConstraint],
+                 links: list[list[tuple[pulp.LpVariable, float]]] | None = None) -> None:
+        """Add constraints of one family, recording each one's key and row position.
+
+        ``links``, per constraint, the (variable, coefficient) entries that are prices.
+        """
         start = self.row_count
         for offset, constraint in enumerate(constraints):
             self.prob += constraint, f"{family}{start + offset}"
+            for variable, coefficient in (links[offset] if links else []):
+                self.price_links.append((start + offset, variable, coefficient))
         self.row_count += len(constraints)
         keys = keys.reset_index(drop=True).assign(row=np.arange(start, self.row_count))
         self.rows[family] = pd.concat([self.rows[family], keys]) if family in self.rows else keys
+
+    def hourly_spend(self, t: int) -> tuple[list[pulp.LpVariable], list[float], float]:
+        """What term t costs per hour: (variables, prices, constant from signed contracts)."""
+        term = self.terms.iloc[t]
+        constant = float(term["contract_usd_per_hour"])
+        if term["term"] == "on-demand":
+            return [self.y[t]], [float(term["usd_per_chip_hour"])], constant
+        running = self.running[t]
+        prices = self.starts["usd_per_chip_hour"].to_numpy()
+        return [self.c[s] for s in running], [float(prices[s]) for s in running], constant
+
+
+def running_commitments(terms: pd.DataFrame, starts: pd.DataFrame) -> dict[int, list[int]]:
+    """For each commitment term (position), the commitment starts still running in its quarter."""
+    start_of: dict[str, list[tuple[int, int, int]]] = {}
+    for s, (offer, quarter, length) in enumerate(
+            zip(starts["offer"], starts["quarter"], starts["term_quarters"], strict=True)):
+        start_of.setdefault(offer, []).append((quarters.ordinal(quarter), int(length), s))
+    running = {}
+    for t, (offer, quarter, term) in enumerate(zip(terms["offer"], terms["quarter"], terms["term"], strict=True)):
+        if term != "on-demand":
+            q = quarters.ordinal(quarter)
+            running[t] = [s for begin, length, s in start_of.get(offer, []) if begin <= q < begin + length]
+    return running
 
 
 def build(inputs: Inputs) -> LpModel:
     """Build the contract's LP for ``inputs`` (families in the order of the contract)."""
     terms = offer_terms(inputs)
+    starts = commitment_starts(terms, inputs.horizon)
     pairs = allowed_pairs(inputs, terms)
     term_index = pd.Series(np.arange(len(terms)), index=pd.MultiIndex.from_frame(terms[["offer", "quarter"]]))
     pairs["t"] = term_index.reindex(pd.MultiIndex.from_frame(pairs[["offer", "quarter"]])).to_numpy()
@@ -78,18 +130,26 @@ def build(inputs: Inputs) -> LpModel:
         prob=prob,
         pairs=pairs,
         terms=terms,
+        starts=starts,
         workloads=workloads,
         x=[prob.add_variable(f"x{i}", lowBound=0) for i in range(len(pairs))],
         y=[
             prob.add_variable(f"y{j}", lowBound=low, upBound=high)
             for j, (low, high) in enumerate(zip(terms["min_chips"], terms["max_chips"], strict=True))
         ],
+        c=[prob.add_variable(f"c{s}", lowBound=0) for s in range(len(starts))],
         u=[prob.add_variable(f"u{w}", lowBound=0) for w in range(len(workloads))],
+        shortfall=[prob.add_variable(f"f{k}", lowBound=0) for k in range(len(inputs.spend_commitments))],
+        running=running_commitments(terms, starts),
     )
     add_objective(model)
     add_demand(model)
     add_capacity(model)
+    add_commitments(model)
+    add_pools(model)
     add_shares(model)
+    add_spend_commitments(model)
+    add_budgets(model)
     return model
 
 
@@ -100,12 +160,25 @@ def _groups(index: np.ndarray, count: int) -> list[np.ndarray]:
     return [order[bounds[k] : bounds[k + 1]] for k in range(count)]
 
 
+def commitment_weight(model: LpModel) -> np.ndarray:
+    """Quarters of each commitment start the objective pays for: L, or L inside the horizon."""
+    column = "term_quarters" if model.inputs.policy.commitment_cost == "whole" else "inside"
+    return model.starts[column].to_numpy(dtype=float)
+
+
 def add_objective(model: LpModel) -> None:
-    """Compute cost of every provisioned chip-hour plus the penalty on unserved demand."""
+    """Chip-hours held on demand, commitments (whole term by default), shortfalls, penalty, sunk cost."""
     policy = model.inputs.policy
-    price = model.terms["usd_per_chip_hour"].to_numpy() * policy.hours_per_quarter
+    hours = policy.hours_per_quarter
+    on_demand = (model.terms["term"] == "on-demand").to_numpy()
+    price = np.where(on_demand, model.terms["usd_per_chip_hour"].to_numpy() * hours, 0.0)
+    commitment = model.starts["usd_per_chip_hour"].to_numpy() * hours * commitment_weight(model)
     penalty = policy.penalty_usd_per_token_s
-    model.prob += weighted_sum(model.y + model.u, list(price) + [penalty] * len(model.u))
+    sunk = float(model.terms["contract_usd_per_hour"].sum() * hours)
+    model.prob += weighted_sum(
+        model.y + model.c + model.shortfall + model.u,
+        list(price) + list(commitment) + [1.0] * len(model.shortfall) + [penalty] * len(model.u),
+    ) + sunk
 
 
 def add_demand(model: LpModel) -> None:
@@ -121,16 +194,45 @@ def add_demand(model: LpModel) -> None:
 
 
 def add_capacity(model: LpModel) -> None:
-    """sum_w x[w,o] / tokens_per_s_per_chip <= y[o,q] for every (offer, quarter) with pairs."""
+    """sum_w x[w,o] / tokens_per_s_per_chip <= y[o,q] + contract_chips[o,q] where o can serve."""
     per_term = _groups(model.pairs["t"].to_numpy(), len(model.terms))
     inverse = 1.0 / model.pairs["tokens_per_s_per_chip"].to_numpy()
+    signed = model.terms["contract_chips"].to_numpy()
     used = [t for t, members in enumerate(per_term) if len(members)]
     constraints = [
-        weighted_sum([model.x[i] for i in per_term[t]] + [model.y[t]], list(inverse[per_term[t]]) + [-1.0]) <= 0
+        weighted_sum([model.x[i] for i in per_term[t]] + [model.y[t]], list(inverse[per_term[t]]) + [-1.0])
+        <= signed[t]
         for t in used
     ]
     keys = model.terms.loc[used, ["offer", "quarter"]].assign(t=used)
     model.add_rows("capacity", keys, constraints)
+
+
+def add_commitments(model: LpModel) -> None:
+    """y[o,q] = sum of the commitments c[o,s] running in q (started in the last L quarters)."""
+    running = model.running
+    if not running:
+        return
+    held = sorted(running)
+    constraints = [
+        weighted_sum([model.y[t]] + [model.c[s] for s in running[t]], [1.0] + [-1.0] * len(running[t])) == 0
+        for t in held
+    ]
+    model.add_rows("commitment", model.terms.loc[held, ["offer", "quarter"]].assign(t=held), constraints)
+
+
+def add_pools(model: LpModel) -> None:
+    """Offers sharing a pool hold, together, at most the pool's largest max_chips in a quarter."""
+    pooled = model.terms[model.terms["pool"].notna()]
+    keys, constraints = [], []
+    for (pool, quarter), block in pooled.groupby(["pool", "quarter"], sort=True):
+        if block["offer"].nunique() < 2:
+            continue
+        capacity = float(block["max_chips"].max())
+        constraints.append(pulp.lpSum([model.y[t] for t in block.index]) <= capacity)
+        keys.append((pool, quarter, capacity))
+    if constraints:
+        model.add_rows("pool", pd.DataFrame(keys, columns=["pool", "quarter", "max_chips"]), constraints)
 
 
 def share_rules(model: LpModel) -> pd.DataFrame:
@@ -140,7 +242,7 @@ def share_rules(model: LpModel) -> pd.DataFrame:
     below 1 (kind max) or its floor above 0 (kind min).
     """
     policy = model.inputs.policy
-    terms = model.terms.assign(offer_group=model.terms["offer"])
+    terms = model.terms[model.terms["buyable"]].assign(offer_group=lambda t: t["offer"])
     records = []
     for dimension in DIMENSIONS:
         column = "offer_group" if dimension == "offer" else dimension
@@ -154,6 +256,22 @@ def share_rules(model: LpModel) -> pd.DataFrame:
     return rules.sort_values(["dimension", "group", "quarter", "kind"], kind="stable").reset_index(drop=True)
 
 
+def _amounts(model: LpModel, terms: list[int], volume: dict[int, pulp.LpVariable] | None):
+    """(variables, weights, constant) of the share amount of some terms: volume or hourly spend."""
+    variables, weights, constant = [], [], 0.0
+    for t in terms:
+        if volume is not None:
+            if t in volume:
+                variables.append(volume[t])
+                weights.append(1.0)
+            continue
+        spend_vars, prices, sunk = model.hourly_spend(t)
+        variables += spend_vars
+        weights += prices
+        constant += sunk
+    return variables, weights, constant
+
+
 def add_shares(model: LpModel) -> None:
     """S_g <= cap * S and S_g >= floor * S per (dimension, group, quarter), volume or spend."""
     rules = share_rules(model)
@@ -161,40 +279,94 @@ def add_shares(model: LpModel) -> None:
         return
     terms = model.terms
     quarters_used = sorted(set(rules["quarter"]))
+    volume = None
     if model.inputs.policy.share_basis == "volume":
         per_term = _groups(model.pairs["t"].to_numpy(), len(terms))
-        amount = {t: model.prob.add_variable(f"v{t}", lowBound=0) for t in range(len(terms)) if len(per_term[t])}
-        model.volume = amount
+        volume = {t: model.prob.add_variable(f"v{t}", lowBound=0) for t in range(len(terms)) if len(per_term[t])}
+        model.volume = volume
         definitions = [
-            weighted_sum([amount[t]] + [model.x[i] for i in per_term[t]], [1.0] + [-1.0] * len(per_term[t])) == 0
-            for t in amount
+            weighted_sum([volume[t]] + [model.x[i] for i in per_term[t]], [1.0] + [-1.0] * len(per_term[t])) == 0
+            for t in volume
         ]
-        model.add_rows("volume", terms.loc[list(amount), ["offer", "quarter"]], definitions)
-        weight = {t: 1.0 for t in amount}
-    else:
-        amount = dict(enumerate(model.y))
-        weight = dict(enumerate(terms["usd_per_chip_hour"].to_numpy()))
+        model.add_rows("volume", terms.loc[list(volume), ["offer", "quarter"]], definitions)
     total = {q: model.prob.add_variable(f"s{k}", lowBound=0) for k, q in enumerate(quarters_used)}
     model.share_total = total
     in_quarter = terms.groupby("quarter").indices
-    definitions = []
+    definitions, links = [], []
     for q in quarters_used:
-        members = [t for t in in_quarter[q] if t in amount and weight[t]]
-        definitions.append(
-            weighted_sum([total[q]] + [amount[t] for t in members], [1.0] + [-weight[t] for t in members]) == 0
-        )
-    model.add_rows("total", pd.DataFrame({"quarter": quarters_used}), definitions)
+        variables, weights, constant = _amounts(model, list(in_quarter[q]), volume)
+        definitions.append(weighted_sum([total[q]] + variables, [1.0] + [-w for w in weights]) == constant)
+        links.append(_links(volume, variables, [-w for w in weights]))
+    model.add_rows("total", pd.DataFrame({"quarter": quarters_used}), definitions, links)
     members = terms.assign(offer_group=terms["offer"])
     index = {
         dimension: members.groupby(["quarter", "offer_group" if dimension == "offer" else dimension]).indices
         for dimension in DIMENSIONS
     }
-    constraints = []
+    constraints, links = [], []
     for rule in rules.itertuples(index=False):
-        group_terms = index[rule.dimension][(rule.quarter, rule.group)]
-        members = [t for t in group_terms if t in amount and weight[t]]
-        row = weighted_sum(
-            [amount[t] for t in members] + [total[rule.quarter]], [weight[t] for t in members] + [-rule.limit]
-        )
-        constraints.append(row <= 0 if rule.kind == "max" else row >= 0)
-    model.add_rows("share", rules, constraints)
+        variables, weights, constant = _amounts(model, list(index[rule.dimension][(rule.quarter, rule.group)]), volume)
+        row = weighted_sum(variables + [total[rule.quarter]], weights + [-rule.limit])
+        constraints.append(row <= -constant if rule.kind == "max" else row >= -constant)
+        links.append(_links(volume, variables, weights))
+    model.add_rows("share", rules, constraints, links)
+
+
+def _links(volume, variables, weights) -> list[tuple[pulp.LpVariable, float]]:
+    """Price entries of a spend row (none for volume rows)."""
+    return [] if volume is not None else list(zip(variables, weights, strict=True))
+
+
+def _spend_in(model: LpModel, mask: np.ndarray):
+    """(variables, USD coefficients, sunk USD) of everything paid in the terms of ``mask``."""
+    hours = model.inputs.policy.hours_per_quarter
+    variables, weights, constant = _amounts(model, list(np.flatnonzero(mask)), None)
+    return variables, [w * hours for w in weights], constant * hours
+
+
+def spend_commitment_terms(model: LpModel) -> pd.DataFrame:
+    """Each spend commitment with the part of its amount that falls in the horizon.
+
+    A period reaching outside the horizon keeps the share of its amount of the quarters
+    inside (pro rata): the plan can only consume what falls within it.
+    """
+    horizon = model.inputs.horizon
+    rows = []
+    for k, item in enumerate(model.inputs.spend_commitments.itertuples(index=False)):
+        period = quarters.quarter_range(item.first, item.last)
+        inside = [q for q in period if q in horizon]
+        rows.append({"k": k, "provider": item.provider, "first": item.first, "last": item.last, "usd": item.usd,
+                     "usd_in_horizon": item.usd * len(inside) / len(period), "quarters": inside})
+    return pd.DataFrame(rows, columns=["k", "provider", "first", "last", "usd", "usd_in_horizon", "quarters"])
+
+
+def add_spend_commitments(model: LpModel) -> None:
+    """spend(provider, period) + shortfall[k] >= usd[k]: what is not consumed is paid anyway."""
+    commitments = spend_commitment_terms(model)
+    if commitments.empty:
+        return
+    constraints, links = [], []
+    for item in commitments.itertuples(index=False):
+        mask = (model.terms["provider"] == item.provider) & model.terms["quarter"].isin(item.quarters)
+        variables, weights, sunk = _spend_in(model, mask.to_numpy())
+        row = weighted_sum(variables + [model.shortfall[item.k]], weights + [1.0])
+        constraints.append(row >= item.usd_in_horizon - sunk)
+        links.append(list(zip(variables, weights, strict=True)))
+    model.add_rows("spend_commitment", commitments[["k", "provider", "first", "last", "usd_in_horizon"]],
+                   constraints, links)
+
+
+def add_budgets(model: LpModel) -> None:
+    """Everything paid in a quarter (on demand, commitments running, contracts) <= its budget."""
+    policy = model.inputs.policy
+    keys, constraints, links = [], [], []
+    for quarter in model.inputs.horizon:
+        budget = policy.budget(quarter)
+        if budget is None:
+            continue
+        variables, weights, sunk = _spend_in(model, (model.terms["quarter"] == quarter).to_numpy())
+        constraints.append(weighted_sum(variables, weights) <= budget - sunk)
+        keys.append((quarter, budget))
+        links.append(list(zip(variables, weights, strict=True)))
+    if constraints:
+        model.add_rows("budget", pd.DataFrame(keys, columns=["quarter", "budget_usd"]), constraints, links)

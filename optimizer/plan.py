@@ -10,7 +10,8 @@ import pandas as pd
 
 from .consistency import why_unservable
 from .inputs import Inputs
-from .model import LpModel
+from . import quarters
+from .model import LpModel, spend_commitment_terms
 from .solve import Solution
 from .verify import RELATIVE_TOLERANCE
 
@@ -25,7 +26,13 @@ class Plan:
 
     Tables (one row per key, zero rows omitted):
     - ``allocation``: workload, quarter, offer, provider, region, accelerator, tokens_per_s, chips
-    - ``purchases``: offer, quarter, provider, region, accelerator, chips, cost_usd
+    - ``purchases``: offer, quarter, provider, region, accelerator, chips, cost_usd (chips
+      held in the quarter; cost_usd is what is paid in it, running commitments included)
+    - ``commitments``: offer, start_quarter, end_quarter, term, chips, usd_per_chip_hour,
+      cost_usd (whole term), cost_in_horizon_usd, cost_after_horizon_usd
+    - ``contracts``: offer, quarter, chips, used_chips, cost_usd (signed, sunk)
+    - ``spend_commitments``: provider, first, last, usd, usd_in_horizon, consumed_usd, shortfall_usd
+    - ``budgets``: quarter, budget_usd, spend_usd, binding
     - ``unmet``: workload, quarter, model, geography, tokens_per_s, unmet_tokens_per_s, reason
     - ``shares``: dimension, group, quarter, tokens_per_s, volume_share, spend_usd, spend_share
     - ``binding_rules``: share rules at their limit, with the share reached and the saving
@@ -36,6 +43,10 @@ class Plan:
     inputs: Inputs
     allocation: pd.DataFrame
     purchases: pd.DataFrame
+    commitments: pd.DataFrame
+    contracts: pd.DataFrame
+    spend_commitments: pd.DataFrame
+    budgets: pd.DataFrame
     unmet: pd.DataFrame
     shares: pd.DataFrame
     binding_rules: pd.DataFrame
@@ -56,18 +67,31 @@ class Plan:
         return rows.pivot_table(index="quarter", columns="group", values=column, fill_value=0.0)
 
 
+def _clean(values: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    return np.where(values > NOISE * np.maximum(1.0, scale), values, 0.0)
+
+
 def assemble(model: LpModel, solution: Solution) -> Plan:
     """Turn solver values into the plan's tables, with noise below ``NOISE`` removed."""
     inputs = model.inputs
     policy = inputs.policy
+    hours = policy.hours_per_quarter
     workloads = model.workloads
     demand = workloads["tokens_per_s"].to_numpy()
     pairs = model.pairs
     terms = model.terms
+    starts = model.starts
 
-    x = np.where(solution.x > NOISE * np.maximum(1.0, demand[pairs["w"].to_numpy()]), solution.x, 0.0)
-    y = np.where(solution.y > NOISE * np.maximum(1.0, terms["max_chips"].to_numpy()), solution.y, 0.0)
-    y = np.maximum(y, terms["min_chips"].to_numpy())
+    x = _clean(solution.x, demand[pairs["w"].to_numpy()])
+    c = _clean(solution.c, np.full(len(starts), 1.0))
+    y = np.maximum(_clean(solution.y, terms["max_chips"].to_numpy()), terms["min_chips"].to_numpy())
+    start_price = starts["usd_per_chip_hour"].to_numpy()
+    payment = terms["usd_per_chip_hour"].to_numpy() * hours * y
+    for t, running in model.running.items():  # commitment terms: chips and payments of the running commitments
+        y[t] = c[running].sum()
+        payment[t] = float((start_price[running] * c[running]).sum() * hours)
+    sunk = terms["contract_usd_per_hour"].to_numpy() * hours
+    spend = payment + sunk
 
     located = pairs.merge(terms[["offer", "quarter", "provider", "region", "accelerator", "vendor"]],
                           on=["offer", "quarter"], how="left")
@@ -82,24 +106,30 @@ def assemble(model: LpModel, solution: Solution) -> Plan:
         "chips": x / pairs["tokens_per_s_per_chip"].to_numpy(),
     })
     allocation = allocation[allocation["tokens_per_s"] > 0].reset_index(drop=True)
-
-    spend = terms["usd_per_chip_hour"].to_numpy() * policy.hours_per_quarter * y
-    purchases = terms[["offer", "quarter", "provider", "region", "accelerator"]].assign(chips=y, cost_usd=spend)
+    purchases = terms[["offer", "quarter", "provider", "region", "accelerator"]].assign(chips=y, cost_usd=payment)
     purchases = purchases[purchases["chips"] > 0].reset_index(drop=True)
 
     served = np.bincount(pairs["w"].to_numpy(), weights=x, minlength=len(workloads))
-    unserved = np.clip(demand - served, 0.0, None)
-    unserved = np.where(unserved > NOISE * np.maximum(1.0, demand), unserved, 0.0)
-
+    unserved = _clean(np.clip(demand - served, 0.0, None), demand)
     volume = np.bincount(pairs["t"].to_numpy(), weights=x, minlength=len(terms))
+    needed = np.bincount(pairs["t"].to_numpy(), weights=x / pairs["tokens_per_s_per_chip"].to_numpy(),
+                         minlength=len(terms))
+
+    commitments = _commitments(model, c, hours)
+    contracts = _contracts(terms, needed, sunk)
+    spend_commitments = _spend_commitments(model, spend, solution)
+    budgets = _budgets(model, spend)
     shares = _shares(terms.assign(volume=volume, spend=spend))
     binding = _binding_rules(model, solution, terms.assign(volume=volume, spend=spend))
-    unmet = _unmet(model, solution, unserved, y, binding)
+    unmet = _unmet(model, solution, unserved, y, binding, budgets)
 
-    compute = float(spend.sum())
+    on_demand = float(payment[(terms["term"] == "on-demand").to_numpy()].sum())
+    committed = float(commitments["cost_usd" if policy.commitment_cost == "whole" else "cost_in_horizon_usd"].sum())
+    after = float(commitments["cost_after_horizon_usd"].sum()) if policy.commitment_cost == "whole" else 0.0
+    shortfall = float(spend_commitments["shortfall_usd"].sum())
+    compute = on_demand + committed + float(sunk.sum()) + shortfall
     penalty = float(unserved.sum() * policy.penalty_usd_per_token_s)
-    seconds_per_quarter = policy.hours_per_quarter * 3600
-    served_mtok = float(((demand - unserved) * workloads["utilization"].to_numpy()).sum() * seconds_per_quarter / 1e6)
+    served_mtok = float(((demand - unserved) * workloads["utilization"].to_numpy()).sum() * hours * 3600 / 1e6)
     totals = {
         "status": "optimal",
         "total_cost_usd": compute + penalty,
@@ -107,17 +137,71 @@ def assemble(model: LpModel, solution: Solution) -> Plan:
         "unmet_penalty_usd": penalty,
         "unmet_tokens_per_s": float(unserved.sum()),
         "served_mtok": served_mtok,
-        "cost_per_mtok_usd": compute / served_mtok if served_mtok > 0 else None,
+        "cost_per_mtok_usd": (compute - after) / served_mtok if served_mtok > 0 else None,
         "hhi_provider": _hhi(located.assign(v=x), "provider"),
         "hhi_vendor": _hhi(located.assign(v=x), "vendor"),
         "share_basis": policy.share_basis,
+        "on_demand_cost_usd": on_demand,
+        "commitment_cost_usd": committed,
+        "commitment_cost_after_horizon_usd": float(commitments["cost_after_horizon_usd"].sum()),
+        "sunk_contract_cost_usd": float(sunk.sum()),
+        "spend_shortfall_usd": shortfall,
         "solver_objective_usd": solution.objective,
         "method": solution.method,
     }
     return Plan(
-        inputs=inputs, allocation=allocation, purchases=purchases, unmet=unmet, shares=shares,
+        inputs=inputs, allocation=allocation, purchases=purchases, commitments=commitments, contracts=contracts,
+        spend_commitments=spend_commitments, budgets=budgets, unmet=unmet, shares=shares,
         binding_rules=binding, totals=totals, model=model, solution=solution,
     )
+
+
+def _commitments(model: LpModel, c: np.ndarray, hours: float) -> pd.DataFrame:
+    starts = model.starts
+    ordinal = starts["quarter"].map(quarters.ordinal).to_numpy() if len(starts) else np.array([], int)
+    per_quarter = starts["usd_per_chip_hour"].to_numpy() * hours * c
+    table = pd.DataFrame({
+        "offer": starts["offer"], "start_quarter": starts["quarter"],
+        "end_quarter": [quarters.label(int(o + n - 1)) for o, n in zip(ordinal, starts["term_quarters"], strict=True)],
+        "term": starts["offer"].map(model.inputs.offers.set_index("offer")["term"]) if len(starts) else [],
+        "chips": c, "usd_per_chip_hour": starts["usd_per_chip_hour"],
+        "cost_usd": per_quarter * starts["term_quarters"].to_numpy(),
+        "cost_in_horizon_usd": per_quarter * starts["inside"].to_numpy(),
+    })
+    table["cost_after_horizon_usd"] = table["cost_usd"] - table["cost_in_horizon_usd"]
+    return table[table["chips"] > 0].reset_index(drop=True)
+
+
+def _contracts(terms: pd.DataFrame, needed: np.ndarray, sunk: np.ndarray) -> pd.DataFrame:
+    signed = terms["contract_chips"].to_numpy()
+    table = pd.DataFrame({"offer": terms["offer"], "quarter": terms["quarter"], "chips": signed,
+                          "used_chips": np.minimum(signed, needed), "cost_usd": sunk})
+    return table[table["chips"] > 0].reset_index(drop=True)
+
+
+def _spend_commitments(model: LpModel, spend: np.ndarray, solution: Solution) -> pd.DataFrame:
+    """What each spend commitment consumed, and the shortfall paid anyway."""
+    records = []
+    for item in spend_commitment_terms(model).itertuples(index=False):
+        mask = (model.terms["provider"] == item.provider) & model.terms["quarter"].isin(item.quarters)
+        consumed = float(spend[mask.to_numpy()].sum())
+        records.append({"provider": item.provider, "first": item.first, "last": item.last, "usd": item.usd,
+                        "usd_in_horizon": item.usd_in_horizon, "consumed_usd": consumed,
+                        "shortfall_usd": max(0.0, item.usd_in_horizon - consumed)})
+    return pd.DataFrame(records, columns=["provider", "first", "last", "usd", "usd_in_horizon", "consumed_usd",
+                                          "shortfall_usd"])
+
+
+def _budgets(model: LpModel, spend: np.ndarray) -> pd.DataFrame:
+    records = []
+    for quarter in model.inputs.horizon:
+        budget = model.inputs.policy.budget(quarter)
+        if budget is None:
+            continue
+        paid = float(spend[(model.terms["quarter"] == quarter).to_numpy()].sum())
+        records.append({"quarter": quarter, "budget_usd": budget, "spend_usd": paid,
+                        "binding": paid >= budget - RELATIVE_TOLERANCE * max(1.0, budget)})
+    return pd.DataFrame(records, columns=["quarter", "budget_usd", "spend_usd", "binding"])
 
 
 def _hhi(located: pd.DataFrame, dimension: str) -> float | None:
@@ -179,7 +263,7 @@ def _binding_rules(model: LpModel, solution: Solution, terms: pd.DataFrame) -> p
 
 
 def _unmet(model: LpModel, solution: Solution, unserved: np.ndarray, y: np.ndarray,
-           binding: pd.DataFrame) -> pd.DataFrame:
+           binding: pd.DataFrame, budgets: pd.DataFrame) -> pd.DataFrame:
     """Unserved demand per workload row and why: nothing can serve it, capacity, a rule, price."""
     columns = ["workload", "quarter", "model", "geography", "tokens_per_s", "unmet_tokens_per_s", "reason"]
     workloads = model.workloads
@@ -201,8 +285,11 @@ def _unmet(model: LpModel, solution: Solution, unserved: np.ndarray, y: np.ndarr
             t = mine["t"].to_numpy()
             room = y[t] < terms["max_chips"].to_numpy()[t] * (1 - RELATIVE_TOLERANCE)
             unit_cost = terms["usd_per_chip_hour"].to_numpy()[t] * hours / mine["tokens_per_s_per_chip"].to_numpy()
+            tight = set(budgets.loc[budgets["binding"], "quarter"]) if not budgets.empty else set()
             if not room.any():
                 reason = "capacity ran out: every offer that can serve it is at max_chips"
+            elif row["quarter"] in tight:
+                reason = f"the budget held it back: {row['quarter']}'s compute budget is spent"
             elif (unit_cost[room] > penalty).all():
                 reason = "serving it on the offers with room costs more than the unmet-demand penalty"
             else:

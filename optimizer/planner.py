@@ -26,7 +26,7 @@ def solve(inputs: Inputs, time_limit: float | None = None, method: str = "auto")
     solved = time.perf_counter()
     plan = assemble(model, solution)
     assembled = time.perf_counter()
-    verify(inputs, plan.allocation, plan.purchases, solution.objective)
+    verify(inputs, plan.allocation, plan.purchases, solution.objective, plan.commitments)
     verified = time.perf_counter()
     plan.seconds = {
         "build": built - started,

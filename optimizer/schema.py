@@ -79,12 +79,16 @@ class OfferRow(_Row):
     accelerator: Id
     usd_per_chip_hour: NonNegative
     max_chips: NonNegative
-    term: Literal["on-demand"] = "on-demand"
+    term: Literal["on-demand", "1yr", "3yr"] = "on-demand"
     min_chips: NonNegative = 0.0
     available_from: Quarter | None = None
     available_until: Quarter | None = None
     assumed: Flag = False
     source: str = ""
+    pool: Id | None = None
+
+
+TERM_QUARTERS = {"on-demand": 1, "1yr": 4, "3yr": 12}
 
 
 class OfferQuarterRow(_Row):
@@ -114,6 +118,27 @@ class WorkloadRow(_Row):
     utilization: Annotated[
         float, BeforeValidator(_parse_number), Field(gt=0, le=1, allow_inf_nan=False)
     ] = 1.0
+
+
+class ContractRow(_Row):
+    """Capacity already signed for: sunk, usable, paid whatever the plan does."""
+
+    offer: Id
+    chips: NonNegative
+    start: Quarter
+    end: Quarter
+    usd_per_chip_hour: NonNegative | None = None
+    source: str = ""
+
+
+class SpendCommitmentRow(_Row):
+    """Spend owed to a provider over a period: consumed by purchases, the shortfall paid anyway."""
+
+    provider: Id
+    first: Quarter
+    last: Quarter
+    usd: NonNegative
+    source: str = ""
 
 
 class LatencyRow(_Row):
@@ -161,6 +186,16 @@ class Policy(_Strict):
     max_share: MaxShare = Field(default_factory=MaxShare)
     min_share: MinShare = Field(default_factory=MinShare)
     share_overrides: ShareOverrides = Field(default_factory=ShareOverrides)
+    budget_usd_per_quarter: Annotated[float, Field(ge=0)] | dict[
+        Annotated[str, StringConstraints(pattern=QUARTER_PATTERN)], Annotated[float, Field(ge=0)]
+    ] | None = None
+    commitment_cost: Literal["whole", "in_horizon"] = "whole"
+
+    def budget(self, quarter: str) -> float | None:
+        """The compute budget of a quarter (None: no budget)."""
+        if isinstance(self.budget_usd_per_quarter, dict):
+            return self.budget_usd_per_quarter.get(quarter)
+        return self.budget_usd_per_quarter
 
     @property
     def penalty_usd_per_token_s(self) -> float:

@@ -80,6 +80,8 @@ class Solution:
     x: np.ndarray
     y: np.ndarray
     u: np.ndarray
+    c: np.ndarray
+    shortfall: np.ndarray
     row_dual: np.ndarray
     method: str
     seconds: dict[str, float] = field(default_factory=dict)
@@ -115,6 +117,8 @@ def solve(model: LpModel, time_limit: float | None = None, method: str = "auto")
         x=values[columns["x"]],
         y=values[columns["y"]],
         u=values[columns["u"]],
+        c=values[columns["c"]],
+        shortfall=values[columns["f"]],
         row_dual=np.asarray(solution.row_dual),
         method=chosen,
         seconds={"solve": float(highs.getRunTime()), "pulp_solve_call": elapsed},
@@ -124,11 +128,11 @@ def solve(model: LpModel, time_limit: float | None = None, method: str = "auto")
 
 
 def column_positions(model: LpModel) -> dict[str, np.ndarray]:
-    """HiGHS column of every x, y, u variable and of each quarter's share total s.
+    """HiGHS column of every x, y, c, u, shortfall f variable and each quarter's share total s.
 
     ``s`` is aligned with ``sorted(model.share_total)`` (empty without share rules).
     """
-    groups = {"x": model.x, "y": model.y, "u": model.u,
+    groups = {"x": model.x, "y": model.y, "c": model.c, "u": model.u, "f": model.shortfall,
               "s": [model.share_total[q] for q in sorted(model.share_total)]}
     if pulp_compat.LEGACY:  # FastHiGHS numbered the columns while passing the model
         return {name: np.array([v.index for v in variables], dtype=np.int64) for name, variables in groups.items()}

@@ -1,9 +1,10 @@
 """Independent re-check of a plan against every constraint of the data contract.
 
 Deliberately written apart from :mod:`optimizer.model` and :mod:`optimizer.allowed`: it
-recomputes availability, overrides, allowed pairs, shares and the cost from the input
-tables with pandas, and reads only the plan's own tables (allocation and purchases),
-never the LP. A plan that fails here is a bug, so it is never shown or written.
+recomputes availability, overrides, commitment terms, contracts, allowed pairs, shares,
+spend and the cost from the input tables with pandas, and reads only the plan's own
+tables (allocation, purchases, commitments), never the LP. A plan that fails here is a
+bug, so it is never shown or written.
 
 Tolerance: a constraint holds when its violation is at most ``RELATIVE_TOLERANCE`` times
 the magnitude of the quantities it compares (at least 1), e.g. 1e-6 x demand for a
@@ -17,27 +18,33 @@ import pandas as pd
 
 from .errors import VerificationError
 from .inputs import Inputs
-from .quarters import ordinal, quarter_range
+from .quarters import label, ordinal, quarter_range
 from .schema import DIMENSIONS
 
 RELATIVE_TOLERANCE = 1e-6
+TERM_LENGTH = {"on-demand": 1, "1yr": 4, "3yr": 12}
 
 
 def _slack_ok(excess: np.ndarray, scale: np.ndarray) -> np.ndarray:
     return excess <= RELATIVE_TOLERANCE * np.maximum(1.0, np.abs(scale))
 
 
-def verify(inputs: Inputs, allocation: pd.DataFrame, purchases: pd.DataFrame, objective: float) -> None:
+def verify(inputs: Inputs, allocation: pd.DataFrame, purchases: pd.DataFrame, objective: float,
+           commitments: pd.DataFrame | None = None) -> None:
     """Raise :class:`VerificationError` listing every violated constraint, or return None.
 
     ``allocation``: workload, quarter, offer, tokens_per_s; ``purchases``: offer, quarter,
-    chips (a missing (offer, quarter) means zero chips).
+    chips held (a missing (offer, quarter) means zero chips); ``commitments``: offer,
+    start_quarter, chips (commitments bought; none when omitted).
     """
     violations: list[str] = []
     policy = inputs.policy
+    hours = policy.hours_per_quarter
     demand = inputs.workloads.set_index(["workload", "quarter"])
     horizon = quarter_range(*_first_last(inputs.workloads["quarter"]))
-    available = _available_terms(inputs, horizon)
+    held = _held_terms(inputs, horizon)
+    commitments = (commitments if commitments is not None
+                   else pd.DataFrame(columns=["offer", "start_quarter", "chips"]))[["offer", "start_quarter", "chips"]]
 
     allocation = allocation[["workload", "quarter", "offer", "tokens_per_s"]]
     purchases = purchases[["offer", "quarter", "chips"]]
@@ -52,11 +59,11 @@ def verify(inputs: Inputs, allocation: pd.DataFrame, purchases: pd.DataFrame, ob
     violations += [f"negative allocation {r.tokens_per_s} on ({r.workload}, {r.quarter}, {r.offer})"
                    for r in negative.itertuples()]
 
-    # Only allowed pairs: performance row, availability, latency row, rtt + ttft <= SLO.
-    alloc = alloc.merge(available[["offer", "quarter", "accelerator", "region", "price", "max", "min"]],
+    # Only allowed pairs: performance row, chips held that quarter, latency row, rtt + ttft <= SLO.
+    alloc = alloc.merge(held[["offer", "quarter", "accelerator", "region"]],
                         on=["offer", "quarter"], how="left", indicator="_o")
     for r in alloc[alloc["_o"] != "both"].itertuples():
-        violations.append(f"offer {r.offer} is not available in {r.quarter} but serves {r.workload}")
+        violations.append(f"offer {r.offer} is not available in {r.quarter} (no chips can be held) but serves {r.workload}")
     alloc = alloc[alloc["_o"] == "both"].drop(columns="_o")
     alloc = alloc.merge(inputs.performance[["model", "accelerator", "tokens_per_s_per_chip", "ttft_ms"]],
                         on=["model", "accelerator"], how="left")
@@ -78,43 +85,41 @@ def verify(inputs: Inputs, allocation: pd.DataFrame, purchases: pd.DataFrame, ob
         violations.append(f"demand of {key[0]} in {key[1]}: served {served[key]:.6g} > demand {demand.loc[key, 'tokens_per_s']:.6g}")
     unmet = (demand["tokens_per_s"] - served).clip(lower=0.0)
 
-    # Chips: bounds, and capacity covers the chips the allocation needs.
-    chips = available.merge(purchases[["offer", "quarter", "chips"]], on=["offer", "quarter"], how="left")
+    # Chips held: bounds, commitments behind committed chips, capacity, pools.
+    chips = held.merge(purchases, on=["offer", "quarter"], how="left")
     chips["chips"] = chips["chips"].fillna(0.0)
-    stray = purchases.merge(available[["offer", "quarter"]], on=["offer", "quarter"], how="left", indicator="_a")
+    stray = purchases.merge(held[["offer", "quarter"]], on=["offer", "quarter"], how="left", indicator="_a")
     for r in stray[(stray["_a"] != "both") & (stray["chips"] > 0)].itertuples():
-        violations.append(f"chips bought on {r.offer} in {r.quarter}, where it is not available")
+        violations.append(f"chips held on {r.offer} in {r.quarter}, where it can hold none")
     for r in chips[~_slack_ok((chips["min"] - chips["chips"]).to_numpy(), chips["min"].to_numpy())].itertuples():
         violations.append(f"{r.offer} in {r.quarter}: {r.chips:.6g} chips below min_chips {r.min:g}")
     for r in chips[~_slack_ok((chips["chips"] - chips["max"]).to_numpy(), chips["max"].to_numpy())].itertuples():
         violations.append(f"{r.offer} in {r.quarter}: {r.chips:.6g} chips above max_chips {r.max:g}")
+    chips, payments, starts_cost = _commitment_checks(inputs, chips, commitments, horizon, hours, violations)
     needed = (alloc["tokens_per_s"] / alloc["tokens_per_s_per_chip"]).groupby([alloc["offer"], alloc["quarter"]]).sum()
     chips = chips.merge(needed.rename("needed").reset_index(), on=["offer", "quarter"], how="left").fillna({"needed": 0.0})
-    for r in chips[~_slack_ok((chips["needed"] - chips["chips"]).to_numpy(), chips["needed"].to_numpy())].itertuples():
-        violations.append(f"{r.offer} in {r.quarter}: allocation needs {r.needed:.6g} chips, only {r.chips:.6g} bought")
+    short = (chips["needed"] - chips["chips"] - chips["contract"]).to_numpy()
+    for r in chips[~_slack_ok(short, chips["needed"].to_numpy())].itertuples():
+        violations.append(f"{r.offer} in {r.quarter}: allocation needs {r.needed:.6g} chips, only "
+                          f"{r.chips:.6g} held and {r.contract:.6g} signed")
+    _pool_checks(inputs, chips, violations)
 
-    # Shares per dimension, group with an available offer, and quarter.
+    # Spend in each (offer, quarter): on demand, running commitments, signed contracts.
+    chips["spend"] = payments + chips["contract_usd"] * hours
     volume = alloc.groupby(["offer", "quarter"])["tokens_per_s"].sum().rename("volume").reset_index()
     chips = chips.merge(volume, on=["offer", "quarter"], how="left").fillna({"volume": 0.0})
-    chips["spend"] = chips["price"] * chips["chips"]
-    basis = "volume" if policy.share_basis == "volume" else "spend"
-    chips["offer_group"] = chips["offer"]
-    quarter_total = chips.groupby("quarter")[basis].sum()
-    for dimension in DIMENSIONS:
-        column = "offer_group" if dimension == "offer" else dimension
-        grouped = chips.groupby(["quarter", column])[basis].sum()
-        for (quarter, group), amount in grouped.items():
-            total = quarter_total[quarter]
-            cap, floor = policy.cap(dimension, group), policy.floor(dimension, group)
-            if cap < 1 and not _slack_ok(np.array([amount - cap * total]), np.array([total]))[0]:
-                violations.append(f"{dimension} {group} in {quarter}: share {amount / total:.6f} above cap {cap:g}")
-            if floor > 0 and not _slack_ok(np.array([floor * total - amount]), np.array([total]))[0]:
-                share = amount / total if total else 0.0
-                violations.append(f"{dimension} {group} in {quarter}: share {share:.6f} below floor {floor:g}")
+    _share_checks(policy, chips[chips["buyable"] | (chips["spend"] > 0) | (chips["volume"] > 0)], violations)
+    shortfall = _spend_commitment_checks(inputs, chips, horizon)
+    for quarter in horizon:
+        budget = policy.budget(quarter)
+        paid = float(chips.loc[chips["quarter"] == quarter, "spend"].sum())
+        if budget is not None and not _slack_ok(np.array([paid - budget]), np.array([budget]))[0]:
+            violations.append(f"{quarter}: spend {paid:,.2f} USD above the budget {budget:,.2f}")
 
-    # Cost: compute spend plus the penalty on unserved demand equals the objective.
-    cost = float((chips["price"] * chips["chips"]).sum() * policy.hours_per_quarter)
-    cost += float(unmet.sum() * policy.unmet_penalty_usd_per_mtok * policy.hours_per_quarter * 3600 / 1e6)
+    # Cost: what the objective counts equals the solver's objective.
+    on_demand = float(payments[(chips["term"] == "on-demand").to_numpy()].sum())
+    cost = on_demand + starts_cost + float(chips["contract_usd"].sum() * hours) + shortfall
+    cost += float(unmet.sum() * policy.unmet_penalty_usd_per_mtok * hours * 3600 / 1e6)
     if abs(cost - objective) > RELATIVE_TOLERANCE * max(1.0, abs(objective)):
         violations.append(f"recomputed cost {cost:.2f} USD differs from the solver's objective {objective:.2f} USD")
     if violations:
@@ -126,18 +131,32 @@ def _first_last(labels: pd.Series) -> tuple[str, str]:
     return ordered[0], ordered[-1]
 
 
-def _available_terms(inputs: Inputs, horizon: list[str]) -> pd.DataFrame:
-    """Offer x quarter rows where the offer is available, with effective price and bounds."""
+def _held_terms(inputs: Inputs, horizon: list[str]) -> pd.DataFrame:
+    """(offer, quarter) rows where chips can be held: bought, still committed, or signed.
+
+    Columns: offer, quarter, provider, region, accelerator, vendor, pool, term, buyable,
+    price (the offer's price that quarter), max, min (0 unless buyable; max 0 for
+    on-demand offers not buyable), contract (signed chips), contract_usd (their USD/h).
+    """
     rows = []
     vendor = inputs.accelerators.set_index("accelerator")["vendor"]
-    overrides = {
-        (r.offer, r.quarter): r for r in inputs.offer_quarters.itertuples(index=False)
-    }
+    overrides = {(r.offer, r.quarter): r for r in inputs.offer_quarters.itertuples(index=False)}
+    signed: dict[tuple[str, str], list[float]] = {}
+    for contract in inputs.contracts.itertuples(index=False):
+        for quarter in quarter_range(contract.start, contract.end):
+            if quarter in horizon:
+                signed.setdefault((contract.offer, quarter), []).append(
+                    (contract.chips, contract.usd_per_chip_hour))
     for offer in inputs.offers.itertuples(index=False):
-        start = horizon[0] if pd.isna(offer.available_from) else offer.available_from
-        end = horizon[-1] if pd.isna(offer.available_until) else offer.available_until
+        start = ordinal(horizon[0] if pd.isna(offer.available_from) else offer.available_from)
+        end = ordinal(horizon[-1] if pd.isna(offer.available_until) else offer.available_until)
+        length = TERM_LENGTH[offer.term]
         for quarter in horizon:
-            if not ordinal(start) <= ordinal(quarter) <= ordinal(end):
+            q = ordinal(quarter)
+            buyable = start <= q <= end
+            committed = start <= q <= end + length - 1
+            contracts = signed.get((offer.offer, quarter), [])
+            if not (buyable or committed or contracts):
                 continue
             price, high, low = offer.usd_per_chip_hour, offer.max_chips, offer.min_chips
             override = overrides.get((offer.offer, quarter))
@@ -145,7 +164,94 @@ def _available_terms(inputs: Inputs, horizon: list[str]) -> pd.DataFrame:
                 price = price if pd.isna(override.usd_per_chip_hour) else override.usd_per_chip_hour
                 high = high if pd.isna(override.max_chips) else override.max_chips
                 low = low if pd.isna(override.min_chips) else override.min_chips
+            if not buyable:
+                low = 0.0
+                if offer.term == "on-demand":
+                    high = 0.0
+            signed_chips = sum(n for n, _ in contracts)
+            signed_usd = sum(n * (price if pd.isna(rate) else rate) for n, rate in contracts)
             rows.append((offer.offer, quarter, offer.provider, offer.region, offer.accelerator,
-                         vendor[offer.accelerator], price, high, low))
-    return pd.DataFrame(rows, columns=["offer", "quarter", "provider", "region", "accelerator",
-                                       "vendor", "price", "max", "min"])
+                         vendor[offer.accelerator], offer.pool, offer.term, buyable, price, high, low,
+                         signed_chips, signed_usd))
+    return pd.DataFrame(rows, columns=["offer", "quarter", "provider", "region", "accelerator", "vendor", "pool",
+                                       "term", "buyable", "price", "max", "min", "contract", "contract_usd"])
+
+
+def _commitment_checks(inputs: Inputs, chips: pd.DataFrame, commitments: pd.DataFrame, horizon: list[str],
+                       hours: float, violations: list[str]) -> tuple[pd.DataFrame, np.ndarray, float]:
+    """Committed chips equal the running commitments; payments per (offer, quarter); their cost.
+
+    Returns the chips table, each row's payment (USD) and what the objective counts for the
+    commitments (whole terms, or their quarters inside the horizon).
+    """
+    offers = inputs.offers.set_index("offer")
+    price = chips.set_index(["offer", "quarter"])["price"].to_dict()
+    buyable = chips.set_index(["offer", "quarter"])["buyable"].to_dict()
+    last = ordinal(horizon[-1])
+    running: dict[tuple[str, str], list[float]] = {}
+    counted = 0.0
+    for item in commitments.itertuples(index=False):
+        if item.chips < -RELATIVE_TOLERANCE:
+            violations.append(f"negative commitment {item.chips} on {item.offer} from {item.start_quarter}")
+        term = offers["term"].get(item.offer)
+        if term is None or term == "on-demand" or not buyable.get((item.offer, item.start_quarter), False):
+            violations.append(f"{item.offer} cannot start a commitment in {item.start_quarter}")
+            continue
+        rate = price[(item.offer, item.start_quarter)]
+        length = TERM_LENGTH[term]
+        inside = min(length, last - ordinal(item.start_quarter) + 1)
+        counted += rate * hours * item.chips * (length if inputs.policy.commitment_cost == "whole" else inside)
+        for k in range(inside):
+            running.setdefault((item.offer, label(ordinal(item.start_quarter) + k)), []).append((item.chips, rate))
+    payments = np.zeros(len(chips))
+    for i, row in enumerate(chips.itertuples(index=False)):
+        if row.term == "on-demand":
+            payments[i] = row.price * hours * row.chips
+            continue
+        active = running.get((row.offer, row.quarter), [])
+        total = sum(n for n, _ in active)
+        if not _slack_ok(np.array([abs(total - row.chips)]), np.array([total]))[0]:
+            violations.append(f"{row.offer} in {row.quarter}: {row.chips:.6g} chips held but commitments "
+                              f"running then hold {total:.6g}")
+        payments[i] = sum(n * rate for n, rate in active) * hours
+    return chips, payments, counted
+
+
+def _pool_checks(inputs: Inputs, chips: pd.DataFrame, violations: list[str]) -> None:
+    pooled = chips[chips["pool"].notna()]
+    for (pool, quarter), block in pooled.groupby(["pool", "quarter"]):
+        if block["offer"].nunique() < 2:
+            continue
+        capacity = block["max"].max()
+        if not _slack_ok(np.array([block["chips"].sum() - capacity]), np.array([capacity]))[0]:
+            violations.append(f"pool {pool} in {quarter}: {block['chips'].sum():.6g} chips above {capacity:g}")
+
+
+def _share_checks(policy, chips: pd.DataFrame, violations: list[str]) -> None:
+    basis = "volume" if policy.share_basis == "volume" else "spend"
+    chips = chips.assign(offer_group=chips["offer"])
+    quarter_total = chips.groupby("quarter")[basis].sum()
+    for dimension in DIMENSIONS:
+        column = "offer_group" if dimension == "offer" else dimension
+        groups = chips[chips["buyable"]][["quarter", column]].drop_duplicates()
+        grouped = chips.groupby(["quarter", column])[basis].sum()
+        for quarter, group in groups.itertuples(index=False):
+            amount, total = grouped.get((quarter, group), 0.0), quarter_total[quarter]
+            cap, floor = policy.cap(dimension, group), policy.floor(dimension, group)
+            if cap < 1 and not _slack_ok(np.array([amount - cap * total]), np.array([total]))[0]:
+                violations.append(f"{dimension} {group} in {quarter}: share {amount / total:.6f} above cap {cap:g}")
+            if floor > 0 and not _slack_ok(np.array([floor * total - amount]), np.array([total]))[0]:
+                share = amount / total if total else 0.0
+                violations.append(f"{dimension} {group} in {quarter}: share {share:.6f} below floor {floor:g}")
+
+
+def _spend_commitment_checks(inputs: Inputs, chips: pd.DataFrame, horizon: list[str]) -> float:
+    """The shortfall owed on all spend commitments: what the spend in their period misses."""
+    total = 0.0
+    for item in inputs.spend_commitments.itertuples(index=False):
+        period = quarter_range(item.first, item.last)
+        inside = [q for q in period if q in horizon]
+        due = item.usd * len(inside) / len(period)
+        consumed = chips.loc[(chips["provider"] == item.provider) & chips["quarter"].isin(inside), "spend"].sum()
+        total += max(0.0, due - float(consumed))
+    return total

@@ -164,7 +164,8 @@ def test_available_from_after_until(tmp_path):
 
 
 def test_term_other_than_on_demand(tmp_path):
-    only(problems_of(tmp_path, offers=[offer("o1", "aws", "r1", "a", 2.0, 100, term="1yr")]),
+    """v1 allowed only on-demand; commitments (1yr, 3yr) came with the contract's extension."""
+    only(problems_of(tmp_path, offers=[offer("o1", "aws", "r1", "a", 2.0, 100, term="5yr")]),
          line=2, column="term", message="on-demand")
 
 
