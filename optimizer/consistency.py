@@ -38,13 +38,17 @@ def check(
     problems += _regions(inputs)
     problems += _workload_identity(inputs)
     problems += _bounds(inputs)
+    problems += _commitments(inputs, known, broken)
     if check_policy and "offers" not in broken and "accelerators" not in broken:
         problems += _policy_groups(inputs, policy_origins)
     if problems or broken or not check_policy:
         return problems, []
     terms = offer_terms(inputs)
+    problems += _budgets(inputs, terms, policy_origins)
+    if problems:
+        return problems, []
     pairs = allowed_pairs(inputs, terms)
-    warnings = _unservable_demand(inputs, terms, pairs) + _rules_that_cannot_hold(inputs, terms, pairs)
+    warnings = _outside_horizon(inputs) + _unservable_demand(inputs, terms, pairs) + _rules_that_cannot_hold(inputs, terms, pairs)
     return problems, warnings
 
 
@@ -145,6 +149,64 @@ def _bounds(inputs: Inputs) -> list[Problem]:
             )
         )
     return problems
+
+
+def _commitments(inputs: Inputs, known: dict[str, set[str]], broken: set[str]) -> list[Problem]:
+    """Contracts name known offers, periods run forwards, a pool is one supply."""
+    problems: list[Problem] = []
+    if "offers" not in broken:
+        offers = set(inputs.offers["offer"]) | known.get("offer", set())
+        problems += _missing(inputs.contracts, "offer", offers, "offer", "offers.csv")
+        providers = set(inputs.offers["provider"])
+        problems += [
+            Problem(r["_file"], f"provider {r['provider']!r} has no offers in offers.csv", r["_line"], "provider")
+            for _, r in inputs.spend_commitments.iterrows() if r["provider"] not in providers
+        ]
+    for table, first, last in (("contracts", "start", "end"), ("spend_commitments", "first", "last")):
+        frame = inputs.table(table)
+        for _, row in frame.iterrows():
+            if quarters.ordinal(row[first]) > quarters.ordinal(row[last]):
+                problems.append(Problem(row["_file"], f"{first} {row[first]} is after {last} {row[last]}",
+                                        row["_line"], first))
+    pooled = inputs.offers[inputs.offers["pool"].notna()]
+    for pool, block in pooled.groupby("pool"):
+        kinds = block[["provider", "region", "accelerator"]].drop_duplicates()
+        if len(kinds) > 1:
+            row = block.iloc[1]
+            problems.append(Problem(row["_file"], f"pool {pool!r} mixes offers of different providers, regions or "
+                                    "accelerators: a pool is one supply sold under several terms",
+                                    row["_line"], "pool"))
+    return problems
+
+
+def _budgets(inputs: Inputs, terms: pd.DataFrame, origins: dict) -> list[Problem]:
+    """A quarter's signed contracts alone must fit in its budget (otherwise no plan exists)."""
+    policy = inputs.policy
+    problems = []
+    sunk = terms.groupby("quarter")["contract_usd_per_hour"].sum() * policy.hours_per_quarter
+    for quarter, amount in sunk.items():
+        budget = policy.budget(quarter)
+        if budget is not None and amount > budget * (1 + 1e-9):
+            file, line = origins.get(("budget_usd_per_quarter", quarter)) or origins.get(
+                ("budget_usd_per_quarter",), ("policy.yaml", None))
+            problems.append(Problem(file, f"the budget of {quarter} ({budget:,.0f} USD) is below what signed "
+                                    f"contracts already cost then ({amount:,.0f} USD)", line,
+                                    "budget_usd_per_quarter"))
+    return problems
+
+
+def _outside_horizon(inputs: Inputs) -> list[str]:
+    horizon = set(inputs.horizon)
+    warnings = []
+    budgets = inputs.policy.budget_usd_per_quarter
+    if isinstance(budgets, dict):
+        warnings += [f"policy.yaml: budget for {q} is outside the horizon: ignored" for q in budgets
+                     if q not in horizon]
+    for _, row in inputs.spend_commitments.iterrows():
+        if not set(quarters.quarter_range(row["first"], row["last"])) & horizon:
+            warnings.append(f"{row['_file']}, line {row['_line']}: spend commitment to {row['provider']} falls "
+                            "outside the horizon: ignored")
+    return warnings
 
 
 def groups_of(inputs: Inputs) -> dict[str, set[str]]:

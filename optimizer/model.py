@@ -75,6 +75,7 @@ class LpModel:
     rows: dict[str, pd.DataFrame] = field(default_factory=dict)
     row_count: int = 0
     price_links: list[tuple[int, pulp.LpVariable, float]] = field(default_factory=list)
+    objective_constant: float = 0.0   # sunk contract cost: added to HiGHS's objective, not passed to it
 
     def add_rows(self, family: str, keys: pd.DataFrame, constraints: list[pulp.LpConstraint],
                  links: list[list[tuple[pulp.LpVariable, float]]] | None = None) -> None:
@@ -174,11 +175,11 @@ def add_objective(model: LpModel) -> None:
     price = np.where(on_demand, model.terms["usd_per_chip_hour"].to_numpy() * hours, 0.0)
     commitment = model.starts["usd_per_chip_hour"].to_numpy() * hours * commitment_weight(model)
     penalty = policy.penalty_usd_per_token_s
-    sunk = float(model.terms["contract_usd_per_hour"].sum() * hours)
+    model.objective_constant = float(model.terms["contract_usd_per_hour"].sum() * hours)
     model.prob += weighted_sum(
         model.y + model.c + model.shortfall + model.u,
         list(price) + list(commitment) + [1.0] * len(model.shortfall) + [penalty] * len(model.u),
-    ) + sunk
+    )
 
 
 def add_demand(model: LpModel) -> None:

@@ -113,7 +113,7 @@ def solve(model: LpModel, time_limit: float | None = None, method: str = "auto")
     solution = highs.getSolution()
     values = np.asarray(solution.col_value)
     return Solution(
-        objective=float(highs.getInfo().objective_function_value),
+        objective=float(highs.getInfo().objective_function_value) + model.objective_constant,
         x=values[columns["x"]],
         y=values[columns["y"]],
         u=values[columns["u"]],

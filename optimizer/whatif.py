@@ -75,6 +75,7 @@ class WhatIf:
         self.highs.passModel(source.getLp())
         self.highs.setBasis(source.getBasis())
         self.plan = plan
+        self.constant = plan.model.objective_constant
         self.columns = plan.solution.columns
         self.solves = 0
         self._refresh()
@@ -140,7 +141,8 @@ class WhatIf:
                 ranges = None
                 if range_column is not None:
                     ranges = self.cost_range(range_column, change.cost.get(range_column, self.cost[range_column]))
-                return Outcome(True, float(self.highs.getInfo().objective_function_value), values, ranges)
+                objective = float(self.highs.getInfo().objective_function_value) + self.constant
+                return Outcome(True, objective, values, ranges)
             if status in (highspy.HighsModelStatus.kInfeasible, highspy.HighsModelStatus.kUnboundedOrInfeasible):
                 return Outcome(False, float("nan"), np.empty(0))
             raise SolveError(f"a what-if re-solve ended with status {self.highs.modelStatusToString(status)}")

@@ -257,3 +257,27 @@ def test_floors_summing_above_one_warn(tmp_path):
     inputs = optimizer.load(write_folder(tmp_path / "in", policy="min_share:\n  provider: 0.6\n",
                                          **tables(offers=offers, latency=latency)))
     assert any("floors" in w and "sum to 1.2 > 1" in w for w in inputs.warnings), inputs.warnings
+
+
+def test_contract_on_unknown_offer_and_backwards_periods(tmp_path):
+    folder = write_folder(tmp_path / "in", **tables())
+    (folder / "contracts.csv").write_text("offer,chips,start,end\nnope,2,2026Q1,2026Q2\no1,2,2026Q2,2026Q1\n")
+    (folder / "spend_commitments.csv").write_text("provider,first,last,usd\nazure,2026Q1,2026Q2,100\n")
+    with pytest.raises(optimizer.InputError) as caught:
+        optimizer.load(folder)
+    found = {(p.file.rsplit("/", 1)[-1], p.line, p.column) for p in caught.value.problems}
+    assert found == {("contracts.csv", 2, "offer"), ("contracts.csv", 3, "start"),
+                     ("spend_commitments.csv", 2, "provider")}
+
+
+def test_pool_must_be_one_supply(tmp_path):
+    rows = [offer("o1", "aws", "r1", "a", 2.0, 100, pool="p"), offer("o2", "aws", "r1", "b", 2.0, 100, pool="p")]
+    only(problems_of(tmp_path, offers=rows), file="offers.csv", line=3, column="pool", message="one supply")
+
+
+def test_budget_below_signed_contracts(tmp_path):
+    folder = write_folder(tmp_path / "in", policy="budget_usd_per_quarter: 1000\n", **tables())
+    (folder / "contracts.csv").write_text("offer,chips,start,end\no1,10,2026Q1,2026Q1\n")
+    with pytest.raises(optimizer.InputError) as caught:
+        optimizer.load(folder)
+    only(caught.value.problems, file="policy.yaml", line=1, message="below what signed contracts already cost")
