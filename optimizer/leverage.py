@@ -78,6 +78,21 @@ class _Context:
         self.v0 = plan.solution.objective
         self.tolerance = 1e-9 * max(1.0, abs(self.v0))
         self.assumed = _assumed_offers(plan)
+        self.cost_columns = _cost_columns(plan)
+        self.links = [(row, int(_column_of(plan, variable)), coefficient)
+                      for row, variable, coefficient in model.price_links]
+
+    def offers_of(self, dimension: str) -> dict[str, list[str]]:
+        return {str(k): sorted(set(v)) for k, v in self.terms.groupby(dimension)["offer"]}
+
+    def costs_of(self, offers: list[str]) -> pd.DataFrame:
+        """The columns carrying these offers' cost in the objective, with that cost."""
+        return self.cost_columns[self.cost_columns["offer"].isin(offers)]
+
+    def links_of(self, columns: np.ndarray) -> list[tuple[int, int, float]]:
+        """Spend-row coefficients (prices) on these columns: they move with the price."""
+        wanted = set(int(c) for c in columns)
+        return [link for link in self.links if link[1] in wanted]
 
     def terms_of(self, dimension: str) -> dict[str, np.ndarray]:
         return {str(k): np.asarray(v) for k, v in self.terms.groupby(dimension).indices.items()}
@@ -115,24 +130,64 @@ class _Context:
         return slope > minimum + 1e-9 * max(1.0, minimum) + 1e-6
 
 
-def _price_handles(context: _Context, groups: dict[str, np.ndarray], weights: np.ndarray,
-                   prices: dict[str, float]) -> tuple[WhatIf, dict[str, int]]:
-    """A WhatIf copy where each group's cost sits on one handle column (cost = its price).
+def _cost_columns(plan: Plan) -> pd.DataFrame:
+    """One row per column with a price in the objective: on-demand chips y, commitments c.
 
-    Handle row: h_G - sum_{t in G} weights[t] * y_t = 0; the y_t lose their own cost, so
-    the objective is unchanged at today's prices.
+    ``cost`` is the column's objective coefficient today; ``minimum`` what its take-or-pay
+    minimum costs (on-demand chips).
+    """
+    model, columns = plan.model, plan.solution.columns
+    hours = plan.inputs.policy.hours_per_quarter
+    terms, starts = model.terms, model.starts
+    on_demand = np.flatnonzero((terms["term"] == "on-demand").to_numpy())
+    price = terms["usd_per_chip_hour"].to_numpy()
+    from .model import commitment_weight
+
+    weight = commitment_weight(model)
+    return pd.concat([
+        pd.DataFrame({"column": columns["y"][on_demand], "offer": terms["offer"].to_numpy()[on_demand],
+                      "cost": price[on_demand] * hours,
+                      "minimum": price[on_demand] * hours * terms["min_chips"].to_numpy()[on_demand]}),
+        pd.DataFrame({"column": columns["c"], "offer": starts["offer"].to_numpy(),
+                      "cost": starts["usd_per_chip_hour"].to_numpy() * hours * weight, "minimum": 0.0}),
+    ], ignore_index=True)
+
+
+def _column_of(plan: Plan, variable) -> int:
+    """HiGHS column of a y or c variable (price links only name those)."""
+    kind, index = variable.name[0], int(variable.name[1:])
+    return plan.solution.columns[kind][index]
+
+
+def _price_handles(context: _Context, groups: dict[str, list[str]], prices: dict[str, float]
+                   ) -> tuple[WhatIf, dict[str, int], dict[str, float]]:
+    """A WhatIf copy where each group's cost sits on one handle column whose cost is its price.
+
+    Handle row: h_G - sum_j (cost_j / price_G) * col_j = 0 over the group's cost columns,
+    which lose their own cost, so the objective is unchanged at today's prices. Returns the
+    copy, the handles, and each group's take-or-pay minimum in the handle's units.
     """
     whatif = WhatIf(context.plan, changes="costs")
     names = sorted(groups)
-    y_cols = context.columns["y"]
     handles = whatif.add_columns(np.array([prices[g] for g in names]), [([], []) for _ in names])
-    entries = [(np.concatenate([[handles[k]], y_cols[groups[g]]]), np.concatenate([[1.0], -weights[groups[g]]]))
-               for k, g in enumerate(names)]
+    entries, minimum, members = [], {}, []
+    for k, name in enumerate(names):
+        costs = context.costs_of(groups[name])
+        scale = prices[name] if prices[name] > 0 else 1.0
+        entries.append((np.concatenate([[handles[k]], costs["column"].to_numpy()]),
+                        np.concatenate([[1.0], -costs["cost"].to_numpy() / scale])))
+        minimum[name] = float(costs["minimum"].sum() / scale)
+        members.append(costs["column"].to_numpy())
     whatif.add_rows(np.zeros(len(names)), np.zeros(len(names)), entries)
-    members = np.concatenate([groups[g] for g in names]) if names else np.array([], int)
-    whatif.set_base_costs(y_cols[members], np.zeros(len(members)))
+    members = np.concatenate(members) if members else np.array([], int)
+    whatif.set_base_costs(members, np.zeros(len(members)))
     whatif.baseline()
-    return whatif, {g: int(handles[k]) for k, g in enumerate(names)}
+    return whatif, {g: int(handles[k]) for k, g in enumerate(names)}, minimum
+
+
+def _curve(context: _Context, whatif: WhatIf, handle: int, offers: list[str], p0: float) -> PriceCurve:
+    columns = context.costs_of(offers)["column"].to_numpy()
+    return PriceCurve(whatif, handle, p0, context.v0, context.tolerance, links=context.links_of(columns))
 
 
 def leverage(inputs, plan: Plan | None = None, workers: int = 2) -> Leverage:
@@ -187,33 +242,30 @@ def _assumed_offers(plan: Plan) -> set[str]:
 def _offer_prices(context: _Context) -> dict[str, Any]:
     """Price ceiling or price to win of every offer, with chip-hours held and at risk."""
     offers = context.plan.inputs.offers.set_index("offer")
-    groups = context.terms_of("offer")
+    groups = {offer: [offer] for offer in sorted(set(context.terms["offer"]))}
     p0 = {o: float(offers.loc[o, "usd_per_chip_hour"]) for o in groups}
-    # Handle weight per term: H x (quarter price / offer price), so the handle's cost is the
-    # offer's price and its value the (price-weighted) chip-hours.
-    ratio = np.array([
-        context.terms.loc[t, "usd_per_chip_hour"] / p0[o] if p0[o] > 0 else 1.0
-        for t, o in enumerate(context.terms["offer"])
-    ])
-    whatif, handles = _price_handles(context, groups, ratio * context.hours, p0)
+    # The handle's cost is the offer's price; each cost column weighs in by its cost / price
+    # (hours, term length, and quarter prices relative to the offer's), so the handle's value
+    # is V's slope: the chip-hours the offer sells, price-weighted.
+    whatif, handles, minimum = _price_handles(context, groups, p0)
+    terms_of = context.terms_of("offer")
     records = []
     for offer in sorted(groups):
-        terms = groups[offer]
-        curve = PriceCurve(whatif, handles[offer], p0[offer], context.v0, context.tolerance)
+        terms = terms_of[offer]
+        curve = _curve(context, whatif, handles[offer], [offer], p0[offer])
         up = curve.beside(+1)
-        minimum = float((ratio[terms] * context.min_chips[terms]).sum() * context.hours)
-        holds = context.holds(curve.slope(up), minimum)
+        holds = context.holds(curve.slope(up), minimum[offer])
         down = curve.beside(-1, ranging=not holds)
         ceiling = to_win = None
         if holds:
             end = curve.piece_end(up, +1)
             ceiling, method = end.price, end.method
-        elif context.holds(curve.slope(down), minimum):
+        elif context.holds(curve.slope(down), minimum[offer]):
             to_win, method = p0[offer], "tie at today's price"  # any cut wins the volume at risk
         else:
             end = curve.piece_end(down, -1)
             to_win, method = end.price, end.method
-            if minimum > 0:
+            if minimum[offer] > 0:
                 method = f"take-or-pay; price to win by {method}"
         row = offers.loc[offer]
         records.append({
@@ -237,16 +289,15 @@ def _percent(price: float | None, today: float) -> float | None:
 
 def _supplier_prices(context: _Context, dimension: str) -> dict[str, Any]:
     """Uniform price ceiling, half-volume price and price response of every supplier in use."""
-    groups = context.terms_of(dimension)
-    whatif, handles = _price_handles(context, groups, context.base_cost, {g: 1.0 for g in groups})
+    groups = context.offers_of(dimension)
+    whatif, handles, minimum = _price_handles(context, groups, {g: 1.0 for g in groups})
     rows, response_rows = [], []
     factors = [1 + step for step in PRICE_STEPS]
-    for supplier, terms, pairs in context.in_use(dimension):
-        curve = PriceCurve(whatif, handles[supplier], 1.0, context.v0, context.tolerance)
+    for supplier, _, pairs in context.in_use(dimension):
+        curve = _curve(context, whatif, handles[supplier], groups[supplier], 1.0)
         up = curve.beside(+1)
-        minimum = float((context.base_cost[terms] * context.min_chips[terms]).sum())
         ceiling = None
-        if context.holds(curve.slope(up), minimum):
+        if context.holds(curve.slope(up), minimum[supplier]):
             end = curve.piece_end(up, +1)
             ceiling = None if end.price is None else (end.price - 1) * 100
         response = dict(zip(factors, curve.sweep(factors), strict=True))
@@ -343,7 +394,7 @@ def _half_volume(curve: PriceCurve, context: _Context, pairs: np.ndarray, volume
     target = volume_today / 2
     start = max([f for f in response if f >= 1 and context.volume(response[f], pairs) > target], default=1.0)
     outcome = curve.at(start * (1 + SIDE_STEP), ranging=True)
-    for _ in range(MAX_PIECES):
+    for _ in range(MAX_PIECES if curve.exact else 0):
         bound = outcome.cost_range[1]
         if not np.isfinite(bound) or bound > HALF_VOLUME_LIMIT:
             return None
@@ -401,10 +452,13 @@ def _capacity(context: _Context, plain: WhatIf) -> pd.DataFrame:
 
 
 def _rules(context: _Context, plain: WhatIf) -> tuple[pd.DataFrame, float | None]:
-    """Cost of each binding share rule (lifted alone) and per point; the diversification premium."""
+    """Cost of each binding rule, lifted alone (share rules also per point), and the
+    diversification premium (every share rule lifted at once). Spend commitments and
+    binding budgets are priced the same way: what lifting each would save."""
     columns = ["dimension", "group", "quarter", "kind", "limit", "cost_of_rule_usd", "usd_per_share_point"]
+    records = _money_rules(context, plain)
     if not len(context.share_rows):
-        return pd.DataFrame(columns=columns), 0.0
+        return pd.DataFrame(records, columns=columns), 0.0
     plan, v0 = context.plan, context.v0
     free = plain.solve(Change(row_bounds=context.rules_lifted()))
     premium = v0 - free.objective if free.optimal else None
@@ -412,7 +466,6 @@ def _rules(context: _Context, plain: WhatIf) -> tuple[pd.DataFrame, float | None
         plan.binding_rules[["dimension", "group", "quarter", "kind"]], on=["dimension", "group", "quarter", "kind"]
     )
     quarters = sorted(plan.model.share_total)
-    records = []
     for rule in rules.itertuples(index=False):
         lifted = plain.solve(Change(row_bounds={int(rule.row): (-INF, INF)}))
         relaxed_limit = min(1.0, rule.limit + 0.01) if rule.kind == "max" else max(0.0, rule.limit - 0.01)
@@ -428,20 +481,50 @@ def _rules(context: _Context, plain: WhatIf) -> tuple[pd.DataFrame, float | None
     return pd.DataFrame(records, columns=columns), premium
 
 
+def _money_rules(context: _Context, plain: WhatIf) -> list[dict[str, Any]]:
+    """Spend commitments (kind min: spend at least) and binding budgets (kind max), lifted alone."""
+    model, records = context.plan.model, []
+    commitments = model.rows.get("spend_commitment")
+    for item in ([] if commitments is None else commitments.itertuples(index=False)):
+        lifted = plain.solve(Change(row_bounds={int(item.row): (-INF, INF)}))
+        records.append({"dimension": "spend_commitment", "group": item.provider,
+                        "quarter": f"{item.first}-{item.last}", "kind": "min", "limit": item.usd_in_horizon,
+                        "cost_of_rule_usd": context.v0 - lifted.objective if lifted.optimal else None,
+                        "usd_per_share_point": None})
+    budgets = model.rows.get("budget")
+    binding = set(context.plan.budgets.loc[context.plan.budgets["binding"], "quarter"])
+    for item in ([] if budgets is None else budgets.itertuples(index=False)):
+        if item.quarter not in binding:
+            continue
+        lifted = plain.solve(Change(row_bounds={int(item.row): (-INF, INF)}))
+        records.append({"dimension": "budget", "group": "all", "quarter": item.quarter, "kind": "max",
+                        "limit": item.budget_usd,
+                        "cost_of_rule_usd": context.v0 - lifted.objective if lifted.optimal else None,
+                        "usd_per_share_point": None})
+    return records
+
+
 def _outage(context: _Context, plain: WhatIf) -> pd.DataFrame:
     """Today's purchases fixed, one provider (or region) lost, rules lifted: demand stranded."""
     y_cols = context.columns["y"]
     fixed = {int(y_cols[t]): (context.y_today[t], context.y_today[t]) for t in range(len(context.terms))}
     lifted = context.rules_lifted()
+    capacity_row = dict(zip(context.plan.model.rows["capacity"]["t"], context.plan.model.rows["capacity"]["row"],
+                            strict=True))
     demand_by_quarter = pd.Series(context.demand).groupby(context.workload_quarter).sum()
     records = []
     for dimension in OUTAGE_DIMENSIONS:
         for supplier, terms in sorted(context.terms_of(dimension).items()):
-            if context.y_today[terms].sum() <= 0:
+            signed = context.terms["contract_chips"].to_numpy()[terms]
+            if context.y_today[terms].sum() + signed.sum() <= 0:
                 continue
             bounds = dict(fixed)
             bounds.update({int(y_cols[t]): (0.0, 0.0) for t in terms})
-            outcome = plain.solve(Change(col_bounds=bounds, row_bounds=lifted))
+            rows = dict(lifted)
+            rows.update({int(capacity_row[t]): (-INF, 0.0) for t in terms if t in capacity_row})  # signed chips lost too
+            outcome = plain.solve(Change(col_bounds=bounds, row_bounds=rows))
+            if not outcome.optimal:
+                continue
             extra = context.unmet(outcome) - context.u_today
             stranded = pd.Series(extra).groupby(context.workload_quarter).sum()
             for quarter, amount in stranded.items():

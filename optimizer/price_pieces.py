@@ -38,15 +38,24 @@ class PieceEnd:
 class PriceCurve:
     """V(p) of one price handle on a :class:`WhatIf` copy, anchored at today's optimum V(p0)."""
 
-    def __init__(self, whatif: WhatIf, handle: int, p0: float, v0: float, tolerance: float):
+    def __init__(self, whatif: WhatIf, handle: int, p0: float, v0: float, tolerance: float,
+                 links: list[tuple[int, int, float]] | None = None):
+        """``links``: (row, column, coefficient) entries of spend rows (budgets, spend
+        commitments, spend shares) that are prices of this group: they move with p, which
+        a cost ranging cannot follow, so such curves are walked by bisection only."""
         self.whatif = whatif
         self.handle = handle
         self.p0 = p0
         self.v0 = v0
         self.tolerance = tolerance
+        self.links = links or []
+        self.exact = not self.links
 
     def at(self, price: float, ranging: bool = False) -> Outcome:
-        return self.whatif.solve(Change(cost={self.handle: price}), range_column=self.handle if ranging else None)
+        scale = price / self.p0 if self.p0 else 1.0
+        change = Change(cost={self.handle: price},
+                        coefficients={(row, col): (value * scale, value) for row, col, value in self.links})
+        return self.whatif.solve(change, range_column=self.handle if ranging and self.exact else None)
 
     def slope(self, outcome: Outcome) -> float:
         return float(outcome.values[self.handle])
@@ -71,6 +80,8 @@ class PriceCurve:
         reaches price 0 (left).
         """
         slope = self.slope(start)
+        if not self.exact:
+            return self._bisection(slope, direction)
         outcome = start
         previous = None
         for _ in range(MAX_PIECES):
@@ -126,6 +137,9 @@ class PriceCurve:
         current: Outcome | None = None
         anchor = low = high = 0.0
         for price in prices:
+            if not self.exact:
+                results.append(self.at(price))
+                continue
             if current is None or not (low <= price <= high):
                 current = self.at(price, ranging=True)
                 anchor = price

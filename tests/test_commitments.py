@@ -124,3 +124,63 @@ def test_budget_per_quarter_mapping(solve_case):
     """A budget in Q2 only: Q1 is served in full (43,800), Q2 as above (278,400)."""
     plan = case(solve_case, [ON_DEMAND], quarters_=YEAR[:2], policy="budget_usd_per_quarter: {2026Q2: 30000}\n")
     assert plan.totals["total_cost_usd"] == pytest.approx(43_800 + 278_400)
+
+
+def _leverage(plan):
+    from optimizer.leverage import leverage
+
+    return leverage(plan.inputs, plan)
+
+
+def _row(table, **keys):
+    for column, value in keys.items():
+        table = table[table[column] == value]
+    assert len(table) == 1, table
+    return table.iloc[0]
+
+
+def test_walking_away_keeps_signed_contracts(solve_case):
+    """With 2 signed o2 chips (test above): walking away from gcp changes nothing (the contract
+    stays usable), walking away from aws puts the other 600 tok/s on o2 on demand: 3 chips at
+    5 USD = 32,850 instead of 26,280 on o1, so 6,570."""
+    contracts = [{"offer": "o2", "chips": 2, "start": "2026Q1", "end": "2026Q1", "usd_per_chip_hour": 4.0}]
+    plan = case(solve_case, [ON_DEMAND, offer("o2", "gcp", "r2", "b", 5.0, 1000)], quarters_=YEAR[:1],
+                contracts=contracts)
+    suppliers = _leverage(plan).suppliers
+    assert _row(suppliers, dimension="provider", supplier="gcp")["walk_away_cost_usd"] == pytest.approx(0, abs=1e-6)
+    assert _row(suppliers, dimension="provider", supplier="aws")["walk_away_cost_usd"] == pytest.approx(6_570)
+
+
+def test_spend_commitment_is_money_already_owed(solve_case):
+    """The binding gcp commitment (45,990): walking away from gcp pays the 10,950 anyway and all
+    1000 tok/s go to o1 (43,800): 54,750, so 8,760. Lifting the commitment alone saves
+    45,990 - 43,800 = 2,190: its cost among the rules."""
+    commitments = [{"provider": "gcp", "first": "2026Q1", "last": "2026Q1", "usd": 10_950}]
+    plan = case(solve_case, [ON_DEMAND, offer("o2", "gcp", "r2", "b", 5.0, 1000)], quarters_=YEAR[:1],
+                spend_commitments=commitments)
+    report = _leverage(plan)
+    assert _row(report.suppliers, dimension="provider", supplier="gcp")["walk_away_cost_usd"] == \
+        pytest.approx(8_760)
+    assert _row(report.rules, dimension="spend_commitment", group="gcp")["cost_of_rule_usd"] == \
+        pytest.approx(2_190)
+
+
+def test_budget_cost_among_the_rules(solve_case):
+    """Lifting the 30,000 budget serves everything for 43,800 instead of 278,400: 234,600."""
+    plan = case(solve_case, [ON_DEMAND], quarters_=YEAR[:1], policy="budget_usd_per_quarter: 30000\n")
+    rule = _row(_leverage(plan).rules, dimension="budget", quarter="2026Q1")
+    assert rule["cost_of_rule_usd"] == pytest.approx(234_600)
+
+
+def test_ceiling_of_a_commitment_offer(solve_case):
+    """The 1yr offer at 1.5 holds all 10 chips for the year until it costs as much as on demand:
+    its ceiling is 2.0 (V = 87,600 p on that piece), checked 0.5% either side."""
+    offers = [ON_DEMAND, offer("o1y", "aws", "r1", "a", 1.5, 1000, term="1yr")]
+    plan = case(solve_case, offers)
+    row = _row(_leverage(plan).offer_prices, offer="o1y")
+    ceiling = row["price_ceiling_usd_per_chip_hour"]
+    assert ceiling == pytest.approx(2.0, rel=0.005)
+    inside = case(solve_case, [ON_DEMAND, dict(offers[1], usd_per_chip_hour=ceiling * 0.995)])
+    outside = case(solve_case, [ON_DEMAND, dict(offers[1], usd_per_chip_hour=ceiling * 1.005)])
+    assert inside.totals["total_cost_usd"] == pytest.approx(87_600 * ceiling * 0.995)
+    assert outside.totals["total_cost_usd"] < 87_600 * ceiling * 1.005 - 1

@@ -30,8 +30,8 @@ def test_change_is_undone(plan):
 def test_single_column_cost_range_matches_highs_ranging(plan, dimension):
     """For every price handle: our one-column ranging equals HiGHS's getRanging."""
     context = _Context(plan)
-    groups = context.terms_of(dimension)
-    whatif, handles = _price_handles(context, groups, context.base_cost, {g: 1.0 for g in groups})
+    groups = context.offers_of(dimension)
+    whatif, handles, _ = _price_handles(context, groups, {g: 1.0 for g in groups})
     whatif.highs.run()
     status, ranging = whatif.highs.getRanging()
     up = np.asarray(ranging.col_cost_up.value_)
