@@ -95,6 +95,10 @@ def plan(
                 "purchases.csv": csv_writer(result.purchases),
                 "shares.csv": csv_writer(result.shares),
                 "unmet.csv": csv_writer(result.unmet),
+                "commitments.csv": csv_writer(result.commitments),
+                "contracts.csv": csv_writer(result.contracts),
+                "spend_commitments.csv": csv_writer(result.spend_commitments),
+                "budgets.csv": csv_writer(result.budgets),
             },
             inputs=[folder],
         )

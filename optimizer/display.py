@@ -65,6 +65,24 @@ def show_plan(plan: Plan, console: Console) -> None:
         mix = plan.share_table(dimension).reset_index()
         formats = {c: percent for c in mix.columns if c != "quarter"}
         console.print(frame_table(mix, f"Mix by {dimension} ({basis} share per quarter)", formats))
+    if totals.get("commitment_cost_usd") or totals.get("sunk_contract_cost_usd") or totals.get("spend_shortfall_usd"):
+        money = Table(title="Where the compute cost goes", title_justify="left", show_header=False)
+        money.add_column(style="bold")
+        money.add_column(justify="right")
+        money.add_row("on demand", usd(totals["on_demand_cost_usd"]))
+        money.add_row("commitments (as the objective counts them)", usd(totals["commitment_cost_usd"]))
+        money.add_row("  of which after the horizon", usd(totals["commitment_cost_after_horizon_usd"]))
+        money.add_row("signed contracts (sunk)", usd(totals["sunk_contract_cost_usd"]))
+        money.add_row("spend-commitment shortfalls", usd(totals["spend_shortfall_usd"]))
+        console.print(money)
+    if not plan.commitments.empty:
+        console.print(frame_table(plan.commitments.drop(columns=["cost_in_horizon_usd"]), "Commitments bought", {
+            "chips": _count, "usd_per_chip_hour": _price, "cost_usd": usd, "cost_after_horizon_usd": usd}))
+    if not plan.spend_commitments.empty:
+        console.print(frame_table(plan.spend_commitments, "Spend commitments", {
+            "usd": usd, "usd_in_horizon": usd, "consumed_usd": usd, "shortfall_usd": usd}))
+    if not plan.budgets.empty and plan.budgets["binding"].any():
+        console.print(frame_table(plan.budgets, "Budgets", {"budget_usd": usd, "spend_usd": usd}))
     if not plan.binding_rules.empty:
         rules = plan.binding_rules.assign(limit=plan.binding_rules["limit"].map(percent))
         console.print(frame_table(rules, "Binding share rules",
