@@ -39,6 +39,7 @@ def check(
     problems += _workload_identity(inputs)
     problems += _bounds(inputs)
     problems += _commitments(inputs, known, broken)
+    problems += _power(inputs, broken)
     if check_policy and "offers" not in broken and "accelerators" not in broken:
         problems += _policy_groups(inputs, policy_origins)
     if problems or broken or not check_policy:
@@ -179,6 +180,31 @@ def _commitments(inputs: Inputs, known: dict[str, set[str]], broken: set[str]) -
     return problems
 
 
+def _power(inputs: Inputs, broken: set[str]) -> list[Problem]:
+    """A power cap names a known provider and/or region; the chips it covers have power_kw."""
+    problems = []
+    if "offers" in broken or "accelerators" in broken:
+        return problems
+    offers = inputs.offers.merge(inputs.accelerators[["accelerator", "power_kw"]], on="accelerator")
+    for _, row in inputs.power.iterrows():
+        if pd.isna(row["provider"]) and pd.isna(row["region"]):
+            problems.append(Problem(row["_file"], "a power cap names a provider, a region or both", row["_line"],
+                                    "provider"))
+            continue
+        covered = offers
+        for column in ("provider", "region"):
+            if not pd.isna(row[column]):
+                if row[column] not in set(offers[column]):
+                    problems.append(Problem(row["_file"], f"{column} {row[column]!r} has no offers in offers.csv",
+                                            row["_line"], column))
+                covered = covered[covered[column] == row[column]]
+        for accelerator in sorted(set(covered.loc[covered["power_kw"].isna(), "accelerator"])):
+            problems.append(Problem(row["_file"], f"accelerator {accelerator!r} has no power_kw in "
+                                    "accelerators.csv, but this power cap covers its offers", row["_line"],
+                                    "megawatts"))
+    return problems
+
+
 def _budgets(inputs: Inputs, terms: pd.DataFrame, origins: dict) -> list[Problem]:
     """A quarter's signed contracts alone must fit in its budget (otherwise no plan exists)."""
     policy = inputs.policy
@@ -219,6 +245,15 @@ def _policy_groups(inputs: Inputs, origins: dict[tuple[Any, ...], tuple[str, int
     policy = inputs.policy
     groups = groups_of(inputs)
     problems = []
+    for dimension, values in policy.ramp_limits.items():
+        available = groups["vendor" if dimension == "vendor" else dimension] if dimension != "accelerator" \
+            else set(inputs.offers["accelerator"])
+        for group in values:
+            if group not in available:
+                path = ("ramp_limits", dimension, group)
+                file, line = origins.get(path, ("policy.yaml", None))
+                problems.append(Problem(file, f"{dimension} {group!r} has no offers in offers.csv", line,
+                                        ".".join(path)))
     for kind in ("max_share", "min_share"):
         named = getattr(policy.share_overrides, kind)
         for dimension, values in named.items():

@@ -11,7 +11,7 @@ from . import quarters
 from .schema import Policy
 
 TABLES = ("accelerators", "offers", "offer_quarters", "performance", "workloads", "latency", "contracts",
-          "spend_commitments")
+          "spend_commitments", "power")
 ORIGIN_COLUMNS = ["_file", "_line"]
 
 
@@ -33,9 +33,11 @@ class Inputs:
     latency: pd.DataFrame
     contracts: pd.DataFrame
     spend_commitments: pd.DataFrame
+    power: pd.DataFrame
     policy: Policy
     folder: Path | None = None
     warnings: list[str] = field(default_factory=list)
+    policy_origins: dict = field(default_factory=dict, repr=False)  # (file, line) of each policy key
 
     @property
     def horizon(self) -> list[str]:

@@ -29,6 +29,7 @@ from .schema import (
     OfferRow,
     PerformanceRow,
     Policy,
+    PowerRow,
     SpendCommitmentRow,
     WorkloadRow,
 )
@@ -61,6 +62,7 @@ FILES = (
     FileSpec("latency", "latency.csv", LatencyRow, ("geography", "region")),
     FileSpec("contracts", "contracts.csv", ContractRow, (), True),
     FileSpec("spend_commitments", "spend_commitments.csv", SpendCommitmentRow, (), True),
+    FileSpec("power", "power.csv", PowerRow, (), True),
 )
 SPECS = {spec.table: spec for spec in FILES}
 POLICY_FILE = "policy.yaml"
@@ -147,7 +149,8 @@ def validate(raw: RawInputs) -> Inputs:
     problems += cross_problems
     if problems:
         raise InputError(problems)
-    return Inputs(**tables, policy=inputs.policy, folder=raw.folder, warnings=list(raw.warnings) + cross_warnings)
+    return Inputs(**tables, policy=inputs.policy, folder=raw.folder, warnings=list(raw.warnings) + cross_warnings,
+                  policy_origins=dict(raw.policy_origins))
 
 
 def _raw_values(records: dict[str, list[Record]], table: str, column: str) -> set[str]:

@@ -76,6 +76,12 @@ class LpModel:
     row_count: int = 0
     price_links: list[tuple[int, pulp.LpVariable, float]] = field(default_factory=list)
     objective_constant: float = 0.0   # sunk contract cost: added to HiGHS's objective, not passed to it
+    ports: pd.DataFrame = field(default_factory=pd.DataFrame)   # model, accelerator, port_usd, port_quarters
+    port_starts: pd.DataFrame = field(default_factory=pd.DataFrame)  # port (position), quarter
+    z: list[pulp.LpVariable] = field(default_factory=list)      # binary: port started in that quarter
+    instances: list[pulp.LpVariable] = field(default_factory=list)
+    recourse: dict[str, tuple[np.ndarray, list[pulp.LpVariable], list[pulp.LpVariable]]] = field(default_factory=dict)
+    integer: bool = False
 
     def add_rows(self, family: str, keys: pd.DataFrame, constraints: list[pulp.LpConstraint],
                  links: list[list[tuple[pulp.LpVariable, float]]] | None = None) -> None:
@@ -117,8 +123,12 @@ def running_commitments(terms: pd.DataFrame, starts: pd.DataFrame) -> dict[int, 
     return running
 
 
-def build(inputs: Inputs) -> LpModel:
-    """Build the contract's LP for ``inputs`` (families in the order of the contract)."""
+def build(inputs: Inputs, integer: bool = False) -> LpModel:
+    """Build the contract's LP for ``inputs`` (families in the order of the contract).
+
+    ``integer``: offers with ``chips_per_instance`` are bought in whole instances (a MIP).
+    Porting decisions are binary whenever a (model, accelerator) pair needs porting.
+    """
     terms = offer_terms(inputs)
     starts = commitment_starts(terms, inputs.horizon)
     pairs = allowed_pairs(inputs, terms)
@@ -142,8 +152,8 @@ def build(inputs: Inputs) -> LpModel:
         u=[prob.add_variable(f"u{w}", lowBound=0) for w in range(len(workloads))],
         shortfall=[prob.add_variable(f"f{k}", lowBound=0) for k in range(len(inputs.spend_commitments))],
         running=running_commitments(terms, starts),
+        integer=integer,
     )
-    add_objective(model)
     add_demand(model)
     add_capacity(model)
     add_commitments(model)
@@ -151,6 +161,12 @@ def build(inputs: Inputs) -> LpModel:
     add_shares(model)
     add_spend_commitments(model)
     add_budgets(model)
+    add_ports(model)
+    add_ramps(model)
+    add_instances(model)
+    add_power(model)
+    add_resilience(model)
+    add_objective(model)
     return model
 
 
@@ -168,17 +184,19 @@ def commitment_weight(model: LpModel) -> np.ndarray:
 
 
 def add_objective(model: LpModel) -> None:
-    """Chip-hours held on demand, commitments (whole term by default), shortfalls, penalty, sunk cost."""
+    """Chip-hours on demand, commitments (whole term by default), shortfalls, penalty, ports, sunk cost."""
     policy = model.inputs.policy
     hours = policy.hours_per_quarter
     on_demand = (model.terms["term"] == "on-demand").to_numpy()
     price = np.where(on_demand, model.terms["usd_per_chip_hour"].to_numpy() * hours, 0.0)
     commitment = model.starts["usd_per_chip_hour"].to_numpy() * hours * commitment_weight(model)
     penalty = policy.penalty_usd_per_token_s
+    port_cost = model.ports["port_usd"].to_numpy()[model.port_starts["port"].to_numpy()] if model.z else []
     model.objective_constant = float(model.terms["contract_usd_per_hour"].sum() * hours)
     model.prob += weighted_sum(
-        model.y + model.c + model.shortfall + model.u,
-        list(price) + list(commitment) + [1.0] * len(model.shortfall) + [penalty] * len(model.u),
+        model.y + model.c + model.shortfall + model.u + model.z,
+        list(price) + list(commitment) + [1.0] * len(model.shortfall) + [penalty] * len(model.u)
+        + list(port_cost),
     )
 
 
@@ -371,3 +389,167 @@ def add_budgets(model: LpModel) -> None:
         links.append(list(zip(variables, weights, strict=True)))
     if constraints:
         model.add_rows("budget", pd.DataFrame(keys, columns=["quarter", "budget_usd"]), constraints, links)
+
+
+def _port_groups(model: LpModel, pairs: pd.DataFrame) -> dict[tuple[int, str], np.ndarray]:
+    """Positions of ``pairs`` by (port, quarter) for the pairs that need a port."""
+    if model.ports.empty or pairs.empty:
+        return {}
+    key = model.workloads["model"].to_numpy()[pairs["w"].to_numpy()]
+    accelerator = model.terms["accelerator"].to_numpy()[pairs["t"].to_numpy()]
+    index = {(m, a): p for p, (m, a) in enumerate(zip(model.ports["model"], model.ports["accelerator"], strict=True))}
+    port = np.array([index.get((m, a), -1) for m, a in zip(key, accelerator, strict=True)])
+    frame = pd.DataFrame({"port": port, "quarter": pairs["quarter"].to_numpy()})
+    frame = frame[frame["port"] >= 0]
+    return {(int(p), q): np.asarray(v) for (p, q), v in frame.groupby(["port", "quarter"]).indices.items()} \
+        if not frame.empty else {}
+
+
+def add_ports(model: LpModel) -> None:
+    """Binary port decisions: sum_q z[p,q] <= 1, and a pair not yet ported serves nothing:
+    sum_{w in q, its pairs} x <= D(model, q) * sum_{s: s + lead <= q} z[p,s]."""
+    performance = model.inputs.performance
+    needs = performance[(performance["port_usd"] > 0) | (performance["port_quarters"] > 0)]
+    used = set(zip(model.workloads["model"].to_numpy()[model.pairs["w"].to_numpy()],
+                   model.terms["accelerator"].to_numpy()[model.pairs["t"].to_numpy()], strict=True))
+    needs = needs.loc[np.array([(m, a) in used for m, a in zip(needs["model"], needs["accelerator"], strict=True)],
+                               dtype=bool)]
+    model.ports = needs[["model", "accelerator", "port_usd", "port_quarters"]].reset_index(drop=True)
+    if model.ports.empty:
+        return
+    horizon = model.inputs.horizon
+    model.port_starts = pd.DataFrame([(p, q) for p in range(len(model.ports)) for q in horizon],
+                                     columns=["port", "quarter"])
+    model.z = [model.prob.add_variable(f"z{k}", lowBound=0, upBound=1, cat=pulp.LpBinary)
+               for k in range(len(model.port_starts))]
+    once = [pulp.lpSum(model.z[k * len(horizon):(k + 1) * len(horizon)]) <= 1 for k in range(len(model.ports))]
+    model.add_rows("port_once", model.ports[["model", "accelerator"]], once)
+    _add_readiness(model, model.pairs, model.x, "port_ready")
+
+
+def _add_readiness(model: LpModel, pairs: pd.DataFrame, x: list[pulp.LpVariable], family: str) -> None:
+    """Rows holding unported pairs at zero: their volume needs a port finished by then."""
+    horizon = model.inputs.horizon
+    demand = model.workloads.groupby(["model", "quarter"])["tokens_per_s"].sum()
+    keys, constraints = [], []
+    for (port, quarter), members in sorted(_port_groups(model, pairs).items()):
+        lead = int(model.ports["port_quarters"].iloc[port])
+        ready = [model.z[port * len(horizon) + k] for k, q in enumerate(horizon)
+                 if quarters.ordinal(q) + lead <= quarters.ordinal(quarter)]
+        cap = float(demand.get((model.ports["model"].iloc[port], quarter), 0.0))
+        constraints.append(weighted_sum([x[i] for i in members] + ready, [1.0] * len(members) + [-cap] * len(ready))
+                           <= 0)
+        keys.append((model.ports["model"].iloc[port], model.ports["accelerator"].iloc[port], quarter))
+    if constraints:
+        model.add_rows(family, pd.DataFrame(keys, columns=["model", "accelerator", "quarter"]), constraints)
+
+
+def add_ramps(model: LpModel) -> None:
+    """Volume of a provider, vendor or accelerator in q+1 <= factor x its volume in q + allowance."""
+    horizon = model.inputs.horizon
+    terms_column = {"provider": "provider", "vendor": "vendor", "accelerator": "accelerator"}
+    keys, constraints = [], []
+    for dimension, limits in sorted(model.inputs.policy.ramp_limits.items()):
+        group_of_pair = model.terms[terms_column[dimension]].to_numpy()[model.pairs["t"].to_numpy()]
+        quarter_of_pair = model.pairs["quarter"].to_numpy()
+        for group, limit in sorted(limits.items()):
+            for before, after in zip(horizon, horizon[1:], strict=False):
+                now = np.flatnonzero((group_of_pair == group) & (quarter_of_pair == before))
+                later = np.flatnonzero((group_of_pair == group) & (quarter_of_pair == after))
+                if not len(later):
+                    continue
+                row = weighted_sum([model.x[i] for i in later] + [model.x[i] for i in now],
+                                   [1.0] * len(later) + [-limit.factor] * len(now))
+                constraints.append(row <= limit.allowance_tokens_per_s)
+                keys.append((dimension, group, after, limit.factor, limit.allowance_tokens_per_s))
+    if constraints:
+        model.add_rows("ramp", pd.DataFrame(keys, columns=["dimension", "group", "quarter", "factor",
+                                                           "allowance_tokens_per_s"]), constraints)
+
+
+def add_instances(model: LpModel) -> None:
+    """With ``integer``: chips of offers with chips_per_instance come in whole instances."""
+    if not model.integer:
+        return
+    per_instance = model.inputs.offers.set_index("offer")["chips_per_instance"]
+    keys, constraints = [], []
+    targets = [(model.y[t], o, q) for t, (o, q, term, buyable) in enumerate(
+        zip(model.terms["offer"], model.terms["quarter"], model.terms["term"], model.terms["buyable"], strict=True))
+        if term == "on-demand" and buyable]
+    targets += [(model.c[s], o, q) for s, (o, q) in enumerate(zip(model.starts["offer"], model.starts["quarter"],
+                                                                   strict=True))]
+    for variable, offer, quarter in targets:
+        size = per_instance.get(offer)
+        if size is None or pd.isna(size):
+            continue
+        count = model.prob.add_variable(f"n{len(model.instances)}", lowBound=0, cat=pulp.LpInteger)
+        model.instances.append(count)
+        constraints.append(weighted_sum([variable, count], [1.0, -float(size)]) == 0)
+        keys.append((offer, quarter, float(size)))
+    if constraints:
+        model.add_rows("instance", pd.DataFrame(keys, columns=["offer", "quarter", "chips_per_instance"]),
+                       constraints)
+
+
+def add_power(model: LpModel) -> None:
+    """sum of chips held x power_kw <= megawatts x 1000 per power cap and quarter (signed chips too)."""
+    power = model.inputs.power
+    if power.empty:
+        return
+    kw = model.terms["accelerator"].map(model.inputs.accelerators.set_index("accelerator")["power_kw"]).to_numpy()
+    keys, constraints = [], []
+    for index, cap in zip(power.index, power.itertuples(index=False), strict=True):
+        mask = np.ones(len(model.terms), dtype=bool)
+        for column in ("provider", "region"):
+            value = getattr(cap, column)
+            if not pd.isna(value):
+                mask &= (model.terms[column] == value).to_numpy()
+        for quarter in ([cap.quarter] if not pd.isna(cap.quarter) else model.inputs.horizon):
+            members = np.flatnonzero(mask & (model.terms["quarter"] == quarter).to_numpy())
+            if not len(members):
+                continue
+            signed = float((kw[members] * model.terms["contract_chips"].to_numpy()[members]).sum())
+            constraints.append(weighted_sum([model.y[t] for t in members], list(kw[members]))
+                               <= cap.megawatts * 1000 - signed)
+            keys.append((index, cap.provider, cap.region, quarter, cap.megawatts))
+    if constraints:
+        model.add_rows("power", pd.DataFrame(keys, columns=["cap", "provider", "region", "quarter", "megawatts"]),
+                       constraints)
+
+
+def add_resilience(model: LpModel) -> None:
+    """For every single outage (one provider or region lost), a re-allocation of the chips held
+    elsewhere that strands at most the allowed share of each quarter's demand:
+    sum_o x^g[w,o] + u^g[w] = D[w];  sum_w x^g / tp <= y + signed (o outside g);
+    sum_{w in q} u^g[w] <= max_stranded_share x D(q)."""
+    resilience = model.inputs.policy.resilience
+    if resilience is None:
+        return
+    dimension = resilience.dimension
+    workloads = model.workloads
+    demand_of_quarter = workloads.groupby("quarter")["tokens_per_s"].sum()
+    group_of_pair = model.terms[dimension].to_numpy()[model.pairs["t"].to_numpy()]
+    signed = model.terms["contract_chips"].to_numpy()
+    inverse = 1.0 / model.pairs["tokens_per_s_per_chip"].to_numpy()
+    for k, group in enumerate(sorted(set(model.terms[dimension]))):
+        kept = np.flatnonzero(group_of_pair != group)
+        x = [model.prob.add_variable(f"r{k}x{i}", lowBound=0) for i in range(len(kept))]
+        u = [model.prob.add_variable(f"r{k}u{w}", lowBound=0) for w in range(len(workloads))]
+        model.recourse[group] = (kept, x, u)
+        by_row = _groups(model.pairs["w"].to_numpy()[kept], len(workloads))
+        rows = [pulp.lpSum([x[i] for i in members] + [u[w]]) == workloads["tokens_per_s"].iloc[w]
+                for w, members in enumerate(by_row)]
+        model.add_rows("outage_demand", workloads[["workload", "quarter"]].assign(outage=group), rows)
+        per_term = _groups(model.pairs["t"].to_numpy()[kept], len(model.terms))
+        used = [t for t, members in enumerate(per_term) if len(members)]
+        rows = [weighted_sum([x[i] for i in per_term[t]] + [model.y[t]],
+                             list(inverse[kept[per_term[t]]]) + [-1.0]) <= signed[t] for t in used]
+        model.add_rows("outage_capacity", model.terms.loc[used, ["offer", "quarter"]].assign(outage=group), rows)
+        in_quarter = workloads.groupby("quarter").indices
+        quarters_ = sorted(in_quarter)
+        rows = [pulp.lpSum([u[w] for w in in_quarter[q]]) <= resilience.max_stranded_share * demand_of_quarter[q]
+                for q in quarters_]
+        model.add_rows("stranded", pd.DataFrame({"quarter": quarters_, "outage": group}), rows)
+        if model.z:
+            _add_readiness(model, model.pairs.iloc[kept].reset_index(drop=True).assign(t=model.pairs["t"].to_numpy()[kept]),
+                           x, "outage_port_ready")

@@ -33,6 +33,10 @@ class Plan:
     - ``contracts``: offer, quarter, chips, used_chips, cost_usd (signed, sunk)
     - ``spend_commitments``: provider, first, last, usd, usd_in_horizon, consumed_usd, shortfall_usd
     - ``budgets``: quarter, budget_usd, spend_usd, binding
+    - ``ports``: model, accelerator, port_quarter, serves_from, port_usd, net_saving_usd,
+      payback_quarter (the last two filled by the planner, which re-solves without the port)
+    - ``resilience``: outage, quarter, demand_tokens_per_s, stranded_tokens_per_s, stranded_share
+      (the re-allocation the plan holds ready for each single outage); ``recourse`` its allocation
     - ``unmet``: workload, quarter, model, geography, tokens_per_s, unmet_tokens_per_s, reason
     - ``shares``: dimension, group, quarter, tokens_per_s, volume_share, spend_usd, spend_share
     - ``binding_rules``: share rules at their limit, with the share reached and the saving
@@ -47,10 +51,13 @@ class Plan:
     contracts: pd.DataFrame
     spend_commitments: pd.DataFrame
     budgets: pd.DataFrame
+    ports: pd.DataFrame
+    resilience: pd.DataFrame
     unmet: pd.DataFrame
     shares: pd.DataFrame
     binding_rules: pd.DataFrame
     totals: dict[str, Any]
+    recourse: pd.DataFrame = field(repr=False)
     model: LpModel = field(repr=False)
     solution: Solution = field(repr=False)
     seconds: dict[str, float] = field(default_factory=dict)
@@ -116,6 +123,8 @@ def assemble(model: LpModel, solution: Solution) -> Plan:
                          minlength=len(terms))
 
     commitments = _commitments(model, c, hours)
+    ports = _ports(model, solution)
+    resilience, recourse = _resilience(model, solution)
     contracts = _contracts(terms, needed, sunk)
     spend_commitments = _spend_commitments(model, spend, solution)
     budgets = _budgets(model, spend)
@@ -127,7 +136,8 @@ def assemble(model: LpModel, solution: Solution) -> Plan:
     committed = float(commitments["cost_usd" if policy.commitment_cost == "whole" else "cost_in_horizon_usd"].sum())
     after = float(commitments["cost_after_horizon_usd"].sum()) if policy.commitment_cost == "whole" else 0.0
     shortfall = float(spend_commitments["shortfall_usd"].sum())
-    compute = on_demand + committed + float(sunk.sum()) + shortfall
+    port_cost = float(ports["port_usd"].sum())
+    compute = on_demand + committed + float(sunk.sum()) + shortfall + port_cost
     penalty = float(unserved.sum() * policy.penalty_usd_per_token_s)
     served_mtok = float(((demand - unserved) * workloads["utilization"].to_numpy()).sum() * hours * 3600 / 1e6)
     totals = {
@@ -146,13 +156,15 @@ def assemble(model: LpModel, solution: Solution) -> Plan:
         "commitment_cost_after_horizon_usd": float(commitments["cost_after_horizon_usd"].sum()),
         "sunk_contract_cost_usd": float(sunk.sum()),
         "spend_shortfall_usd": shortfall,
+        "port_cost_usd": port_cost,
+        "mip_gap": solution.mip_gap,
         "solver_objective_usd": solution.objective,
         "method": solution.method,
     }
     return Plan(
         inputs=inputs, allocation=allocation, purchases=purchases, commitments=commitments, contracts=contracts,
-        spend_commitments=spend_commitments, budgets=budgets, unmet=unmet, shares=shares,
-        binding_rules=binding, totals=totals, model=model, solution=solution,
+        spend_commitments=spend_commitments, budgets=budgets, ports=ports, resilience=resilience, unmet=unmet,
+        shares=shares, binding_rules=binding, totals=totals, recourse=recourse, model=model, solution=solution,
     )
 
 
@@ -170,6 +182,43 @@ def _commitments(model: LpModel, c: np.ndarray, hours: float) -> pd.DataFrame:
     })
     table["cost_after_horizon_usd"] = table["cost_usd"] - table["cost_in_horizon_usd"]
     return table[table["chips"] > 0].reset_index(drop=True)
+
+
+def _ports(model: LpModel, solution: Solution) -> pd.DataFrame:
+    """Ports the plan starts: where, when, and from when the pair serves."""
+    columns = ["model", "accelerator", "port_quarter", "serves_from", "port_usd", "net_saving_usd", "payback_quarter"]
+    records = []
+    for k in np.flatnonzero(solution.z > 0.5):
+        start = model.port_starts.iloc[k]
+        port = model.ports.iloc[int(start["port"])]
+        records.append({"model": port["model"], "accelerator": port["accelerator"], "port_quarter": start["quarter"],
+                        "serves_from": quarters.label(quarters.ordinal(start["quarter"]) + int(port["port_quarters"])),
+                        "port_usd": float(port["port_usd"]), "net_saving_usd": None, "payback_quarter": None})
+    return pd.DataFrame(records, columns=columns)
+
+
+def _resilience(model: LpModel, solution: Solution) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """For each single outage, the demand the ready re-allocation strands per quarter, and that allocation."""
+    columns = ["outage", "quarter", "demand_tokens_per_s", "stranded_tokens_per_s", "stranded_share"]
+    allocation_columns = ["outage", "workload", "quarter", "offer", "tokens_per_s"]
+    if not model.recourse:
+        return pd.DataFrame(columns=columns), pd.DataFrame(columns=allocation_columns)
+    workloads = model.workloads
+    demand = workloads.groupby("quarter")["tokens_per_s"].sum()
+    records, frames = [], []
+    for group, (kept, _, _) in model.recourse.items():
+        x, u = solution.recourse[group]
+        x = _clean(x, workloads["tokens_per_s"].to_numpy()[model.pairs["w"].to_numpy()[kept]])
+        stranded = pd.Series(np.clip(u, 0.0, None)).groupby(workloads["quarter"].to_numpy()).sum()
+        for quarter, amount in stranded.items():
+            records.append((group, quarter, demand[quarter], float(amount),
+                            float(amount / demand[quarter]) if demand[quarter] else 0.0))
+        pairs = model.pairs.iloc[kept]
+        frames.append(pd.DataFrame({"outage": group, "workload": workloads["workload"].to_numpy()[pairs["w"]],
+                                    "quarter": pairs["quarter"].to_numpy(), "offer": pairs["offer"].to_numpy(),
+                                    "tokens_per_s": x}))
+    allocation = pd.concat(frames, ignore_index=True)
+    return pd.DataFrame(records, columns=columns), allocation[allocation["tokens_per_s"] > 0].reset_index(drop=True)
 
 
 def _contracts(terms: pd.DataFrame, needed: np.ndarray, sunk: np.ndarray) -> pd.DataFrame:

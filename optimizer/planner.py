@@ -26,7 +26,8 @@ def solve(inputs: Inputs, time_limit: float | None = None, method: str = "auto")
     solved = time.perf_counter()
     plan = assemble(model, solution)
     assembled = time.perf_counter()
-    verify(inputs, plan.allocation, plan.purchases, solution.objective, plan.commitments)
+    verify(inputs, plan.allocation, plan.purchases, solution.objective, plan.commitments, plan.ports,
+           plan.recourse, integer=model.integer)
     verified = time.perf_counter()
     plan.seconds = {
         "build": built - started,

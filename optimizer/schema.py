@@ -86,6 +86,7 @@ class OfferRow(_Row):
     assumed: Flag = False
     source: str = ""
     pool: Id | None = None
+    chips_per_instance: Positive | None = None
 
 
 TERM_QUARTERS = {"on-demand": 1, "1yr": 4, "3yr": 12}
@@ -99,6 +100,18 @@ class OfferQuarterRow(_Row):
     min_chips: NonNegative | None = None
 
 
+def _whole(value: Any) -> Any:
+    number = _parse_number(value)
+    if isinstance(number, float) and number.is_integer():
+        return int(number)
+    if isinstance(number, float):
+        raise ValueError("expected a whole number of quarters")
+    return number
+
+
+Quarters = Annotated[int, BeforeValidator(_whole), Field(ge=0)]
+
+
 class PerformanceRow(_Row):
     model: Id
     accelerator: Id
@@ -106,6 +119,8 @@ class PerformanceRow(_Row):
     ttft_ms: NonNegative
     assumed: Flag = False
     source: str = ""
+    port_usd: NonNegative = 0.0       # one-time cost of making the pair production-ready
+    port_quarters: Quarters = 0       # lead time: ported in q, it serves from q + port_quarters
 
 
 class WorkloadRow(_Row):
@@ -138,6 +153,16 @@ class SpendCommitmentRow(_Row):
     first: Quarter
     last: Quarter
     usd: NonNegative
+    source: str = ""
+
+
+class PowerRow(_Row):
+    """A power cap: chips held x their power_kw within megawatts (provider and/or region)."""
+
+    provider: Id | None = None
+    region: Id | None = None
+    quarter: Quarter | None = None      # blank: every quarter
+    megawatts: NonNegative
     source: str = ""
 
 
@@ -177,6 +202,20 @@ class ShareOverrides(_Strict):
     min_share: dict[Dimension, dict[Id, PolicyFraction]] = Field(default_factory=dict)
 
 
+class RampLimit(_Strict):
+    """Growth cap: volume in q+1 <= factor x volume in q + allowance (tokens/s)."""
+
+    factor: Annotated[float, Field(ge=0)]
+    allowance_tokens_per_s: Annotated[float, Field(ge=0)] = 0.0
+
+
+class Resilience(_Strict):
+    """Losing any one provider (or region) strands at most this share of each quarter's demand."""
+
+    dimension: Literal["provider", "region"] = "provider"
+    max_stranded_share: PolicyFraction
+
+
 class Policy(_Strict):
     """The whole-plan settings of ``policy.yaml``; every key optional."""
 
@@ -190,6 +229,8 @@ class Policy(_Strict):
         Annotated[str, StringConstraints(pattern=QUARTER_PATTERN)], Annotated[float, Field(ge=0)]
     ] | None = None
     commitment_cost: Literal["whole", "in_horizon"] = "whole"
+    ramp_limits: dict[Literal["provider", "vendor", "accelerator"], dict[Id, RampLimit]] = Field(default_factory=dict)
+    resilience: Resilience | None = None
 
     def budget(self, quarter: str) -> float | None:
         """The compute budget of a quarter (None: no budget)."""

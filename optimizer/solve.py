@@ -22,6 +22,8 @@ from . import pulp_compat
 from .errors import SolveError
 from .model import LpModel
 
+MIP_GAP = 1e-6  # relative optimality gap at which HiGHS may stop a MIP and call it optimal
+
 
 
 @contextmanager
@@ -87,6 +89,9 @@ class Solution:
     seconds: dict[str, float] = field(default_factory=dict)
     highs: highspy.Highs | None = None
     columns: dict[str, np.ndarray] = field(default_factory=dict)
+    z: np.ndarray = field(default_factory=lambda: np.empty(0))
+    recourse: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    mip_gap: float | None = None
 
 
 def choose_method(method: str) -> str:
@@ -99,14 +104,14 @@ def choose_method(method: str) -> str:
 def solve(model: LpModel, time_limit: float | None = None, method: str = "auto") -> Solution:
     """Solve ``model``; raise :class:`SolveError` unless HiGHS proves an optimum."""
     chosen = choose_method(method)
-    solver = FastHiGHS(msg=False, timeLimit=time_limit, solver=chosen)
+    solver = FastHiGHS(msg=False, timeLimit=time_limit, solver=chosen, gapRel=MIP_GAP)
     started = time.perf_counter()
     model.prob.solve(solver)
     elapsed = time.perf_counter() - started
     highs = model.prob.solverModel
     status = highs.getModelStatus()
     if status != highspy.HighsModelStatus.kOptimal or model.prob.status != pulp.LpStatusOptimal:
-        raise SolveError(_explain(highs, status, time_limit))
+        raise SolveError(_explain(model, highs, status, time_limit))
     if model.prob.sol_status != pulp.LpSolutionOptimal:
         raise SolveError(f"HiGHS stopped with solution status {model.prob.sol_status}: not a proven optimum")
     columns = column_positions(model)
@@ -119,6 +124,10 @@ def solve(model: LpModel, time_limit: float | None = None, method: str = "auto")
         u=values[columns["u"]],
         c=values[columns["c"]],
         shortfall=values[columns["f"]],
+        z=values[columns["z"]],
+        recourse={group: (values[columns[f"recourse_x:{group}"]], values[columns[f"recourse_u:{group}"]])
+                  for group in model.recourse},
+        mip_gap=float(highs.getInfo().mip_gap) if (model.z or model.instances) else None,
         row_dual=np.asarray(solution.row_dual),
         method=chosen,
         seconds={"solve": float(highs.getRunTime()), "pulp_solve_call": elapsed},
@@ -128,12 +137,16 @@ def solve(model: LpModel, time_limit: float | None = None, method: str = "auto")
 
 
 def column_positions(model: LpModel) -> dict[str, np.ndarray]:
-    """HiGHS column of every x, y, c, u, shortfall f variable and each quarter's share total s.
+    """HiGHS column of every variable group: x, y, c, u, shortfall f, ports z, instances n,
+    each quarter's share total s, and the recourse x and u of each outage.
 
     ``s`` is aligned with ``sorted(model.share_total)`` (empty without share rules).
     """
-    groups = {"x": model.x, "y": model.y, "c": model.c, "u": model.u, "f": model.shortfall,
-              "s": [model.share_total[q] for q in sorted(model.share_total)]}
+    groups = {"x": model.x, "y": model.y, "c": model.c, "u": model.u, "f": model.shortfall, "z": model.z,
+              "n": model.instances, "s": [model.share_total[q] for q in sorted(model.share_total)]}
+    for group, (_, x, u) in model.recourse.items():
+        groups[f"recourse_x:{group}"] = x
+        groups[f"recourse_u:{group}"] = u
     if pulp_compat.LEGACY:  # FastHiGHS numbered the columns while passing the model
         return {name: np.array([v.index for v in variables], dtype=np.int64) for name, variables in groups.items()}
     position = {variable.name: i for i, variable in enumerate(model.prob.exported_variables())}
@@ -142,7 +155,8 @@ def column_positions(model: LpModel) -> dict[str, np.ndarray]:
     }
 
 
-def _explain(highs: highspy.Highs, status: highspy.HighsModelStatus, time_limit: float | None) -> str:
+def _explain(model: LpModel, highs: highspy.Highs, status: highspy.HighsModelStatus,
+             time_limit: float | None) -> str:
     text = highs.modelStatusToString(status)
     if status == highspy.HighsModelStatus.kTimeLimit:
         return (
@@ -150,8 +164,9 @@ def _explain(highs: highspy.Highs, status: highspy.HighsModelStatus, time_limit:
             "no plan is reported. Raise --time-limit."
         )
     if status in (highspy.HighsModelStatus.kInfeasible, highspy.HighsModelStatus.kUnboundedOrInfeasible):
-        return (
-            "the hard rules cannot all hold (take-or-pay minimums against share caps or floors "
-            "on spend): no plan exists. Relax a min_chips or a share rule."
-        )
+        from .infeasibility import explain
+
+        rules = "\n".join(f"  - {sentence}" for sentence in explain(model, highs))
+        return ("the hard rules cannot all hold, so no plan exists. These conflict (drop or relax any one of "
+                f"them):\n{rules}")
     return f"HiGHS did not prove an optimum (model status: {text}); no plan is reported"

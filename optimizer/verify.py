@@ -30,12 +30,15 @@ def _slack_ok(excess: np.ndarray, scale: np.ndarray) -> np.ndarray:
 
 
 def verify(inputs: Inputs, allocation: pd.DataFrame, purchases: pd.DataFrame, objective: float,
-           commitments: pd.DataFrame | None = None) -> None:
+           commitments: pd.DataFrame | None = None, ports: pd.DataFrame | None = None,
+           recourse: pd.DataFrame | None = None, integer: bool = False) -> None:
     """Raise :class:`VerificationError` listing every violated constraint, or return None.
 
     ``allocation``: workload, quarter, offer, tokens_per_s; ``purchases``: offer, quarter,
     chips held (a missing (offer, quarter) means zero chips); ``commitments``: offer,
-    start_quarter, chips (commitments bought; none when omitted).
+    start_quarter, chips; ``ports``: model, accelerator, port_quarter (ports started);
+    ``recourse``: outage, workload, quarter, offer, tokens_per_s (the re-allocation held
+    ready for each outage); ``integer``: chips come in whole instances.
     """
     violations: list[str] = []
     policy = inputs.policy
@@ -45,48 +48,20 @@ def verify(inputs: Inputs, allocation: pd.DataFrame, purchases: pd.DataFrame, ob
     held = _held_terms(inputs, horizon)
     commitments = (commitments if commitments is not None
                    else pd.DataFrame(columns=["offer", "start_quarter", "chips"]))[["offer", "start_quarter", "chips"]]
+    ports = (ports if ports is not None else pd.DataFrame(columns=["model", "accelerator", "port_quarter"]))[
+        ["model", "accelerator", "port_quarter"]]
+    ready = _port_checks(inputs, ports, violations)
 
-    allocation = allocation[["workload", "quarter", "offer", "tokens_per_s"]]
-    purchases = purchases[["offer", "quarter", "chips"]]
-    alloc = allocation.merge(
-        inputs.workloads[["workload", "quarter", "model", "geography", "latency_slo_ms"]],
-        on=["workload", "quarter"], how="left", indicator="_w",
-    )
-    for _, row in alloc[alloc["_w"] != "both"].iterrows():
-        violations.append(f"allocation to unknown workload row ({row['workload']}, {row['quarter']})")
-    alloc = alloc[alloc["_w"] == "both"].drop(columns="_w")
-    negative = alloc[alloc["tokens_per_s"] < -RELATIVE_TOLERANCE]
-    violations += [f"negative allocation {r.tokens_per_s} on ({r.workload}, {r.quarter}, {r.offer})"
-                   for r in negative.itertuples()]
-
-    # Only allowed pairs: performance row, chips held that quarter, latency row, rtt + ttft <= SLO.
-    alloc = alloc.merge(held[["offer", "quarter", "accelerator", "region"]],
-                        on=["offer", "quarter"], how="left", indicator="_o")
-    for r in alloc[alloc["_o"] != "both"].itertuples():
-        violations.append(f"offer {r.offer} is not available in {r.quarter} (no chips can be held) but serves {r.workload}")
-    alloc = alloc[alloc["_o"] == "both"].drop(columns="_o")
-    alloc = alloc.merge(inputs.performance[["model", "accelerator", "tokens_per_s_per_chip", "ttft_ms"]],
-                        on=["model", "accelerator"], how="left")
-    alloc = alloc.merge(inputs.latency[["geography", "region", "rtt_ms"]], on=["geography", "region"], how="left")
-    for r in alloc[alloc["tokens_per_s_per_chip"].isna()].itertuples():
-        violations.append(f"{r.workload} ({r.quarter}) served on {r.offer}: model {r.model} does not run on {r.accelerator}")
-    for r in alloc[alloc["rtt_ms"].isna()].itertuples():
-        violations.append(f"{r.workload} ({r.quarter}) served on {r.offer}: no latency from {r.geography} to {r.region}")
-    late = alloc["rtt_ms"] + alloc["ttft_ms"] > alloc["latency_slo_ms"] + 1e-9
-    for r in alloc[late].itertuples():
-        violations.append(f"{r.workload} ({r.quarter}) served on {r.offer}: {r.rtt_ms + r.ttft_ms:g} ms > SLO {r.latency_slo_ms:g} ms")
-    alloc = alloc[alloc["tokens_per_s_per_chip"].notna() & alloc["rtt_ms"].notna()]
-
-    # Demand: served <= demand, so that u = demand - served >= 0.
-    served = alloc.groupby(["workload", "quarter"])["tokens_per_s"].sum()
-    served = served.reindex(demand.index, fill_value=0.0)
+    alloc = _allowed(inputs, held, allocation[["workload", "quarter", "offer", "tokens_per_s"]], ready,
+                     violations, "")
+    served = alloc.groupby(["workload", "quarter"])["tokens_per_s"].sum().reindex(demand.index, fill_value=0.0)
     over = served - demand["tokens_per_s"]
     for key in over.index[~_slack_ok(over.to_numpy(), demand["tokens_per_s"].to_numpy())]:
         violations.append(f"demand of {key[0]} in {key[1]}: served {served[key]:.6g} > demand {demand.loc[key, 'tokens_per_s']:.6g}")
     unmet = (demand["tokens_per_s"] - served).clip(lower=0.0)
 
-    # Chips held: bounds, commitments behind committed chips, capacity, pools.
-    chips = held.merge(purchases, on=["offer", "quarter"], how="left")
+    # Chips held: bounds, commitments behind committed chips, capacity, pools, instances, power.
+    chips = held.merge(purchases[["offer", "quarter", "chips"]], on=["offer", "quarter"], how="left")
     chips["chips"] = chips["chips"].fillna(0.0)
     stray = purchases.merge(held[["offer", "quarter"]], on=["offer", "quarter"], how="left", indicator="_a")
     for r in stray[(stray["_a"] != "both") & (stray["chips"] > 0)].itertuples():
@@ -96,34 +71,176 @@ def verify(inputs: Inputs, allocation: pd.DataFrame, purchases: pd.DataFrame, ob
     for r in chips[~_slack_ok((chips["chips"] - chips["max"]).to_numpy(), chips["max"].to_numpy())].itertuples():
         violations.append(f"{r.offer} in {r.quarter}: {r.chips:.6g} chips above max_chips {r.max:g}")
     chips, payments, starts_cost = _commitment_checks(inputs, chips, commitments, horizon, hours, violations)
-    needed = (alloc["tokens_per_s"] / alloc["tokens_per_s_per_chip"]).groupby([alloc["offer"], alloc["quarter"]]).sum()
-    chips = chips.merge(needed.rename("needed").reset_index(), on=["offer", "quarter"], how="left").fillna({"needed": 0.0})
-    short = (chips["needed"] - chips["chips"] - chips["contract"]).to_numpy()
-    for r in chips[~_slack_ok(short, chips["needed"].to_numpy())].itertuples():
-        violations.append(f"{r.offer} in {r.quarter}: allocation needs {r.needed:.6g} chips, only "
-                          f"{r.chips:.6g} held and {r.contract:.6g} signed")
+    _capacity_checks(chips, alloc, violations, "")
     _pool_checks(inputs, chips, violations)
+    if integer:
+        _instance_checks(inputs, chips, commitments, violations)
+    _power_checks(inputs, chips, violations)
 
     # Spend in each (offer, quarter): on demand, running commitments, signed contracts.
     chips["spend"] = payments + chips["contract_usd"] * hours
     volume = alloc.groupby(["offer", "quarter"])["tokens_per_s"].sum().rename("volume").reset_index()
     chips = chips.merge(volume, on=["offer", "quarter"], how="left").fillna({"volume": 0.0})
     _share_checks(policy, chips[chips["buyable"] | (chips["spend"] > 0) | (chips["volume"] > 0)], violations)
+    _ramp_checks(policy, chips, horizon, violations)
     shortfall = _spend_commitment_checks(inputs, chips, horizon)
     for quarter in horizon:
         budget = policy.budget(quarter)
         paid = float(chips.loc[chips["quarter"] == quarter, "spend"].sum())
         if budget is not None and not _slack_ok(np.array([paid - budget]), np.array([budget]))[0]:
             violations.append(f"{quarter}: spend {paid:,.2f} USD above the budget {budget:,.2f}")
+    _resilience_checks(inputs, held, chips, recourse, ready, violations)
 
     # Cost: what the objective counts equals the solver's objective.
     on_demand = float(payments[(chips["term"] == "on-demand").to_numpy()].sum())
-    cost = on_demand + starts_cost + float(chips["contract_usd"].sum() * hours) + shortfall
+    port_cost = float(ports.merge(inputs.performance, on=["model", "accelerator"])["port_usd"].sum())
+    cost = on_demand + starts_cost + float(chips["contract_usd"].sum() * hours) + shortfall + port_cost
     cost += float(unmet.sum() * policy.unmet_penalty_usd_per_mtok * hours * 3600 / 1e6)
     if abs(cost - objective) > RELATIVE_TOLERANCE * max(1.0, abs(objective)):
         violations.append(f"recomputed cost {cost:.2f} USD differs from the solver's objective {objective:.2f} USD")
     if violations:
         raise VerificationError(violations)
+
+
+def _allowed(inputs: Inputs, held: pd.DataFrame, allocation: pd.DataFrame, ready: dict, violations: list[str],
+             label: str) -> pd.DataFrame:
+    """Rows of an allocation on allowed pairs only, with their throughput; violations named.
+
+    Allowed: the model runs on the chip, the offer holds chips that quarter, a latency row
+    exists and rtt + ttft <= SLO, and a pair that needs porting is ported by then.
+    """
+    alloc = allocation.merge(
+        inputs.workloads[["workload", "quarter", "model", "geography", "latency_slo_ms"]],
+        on=["workload", "quarter"], how="left", indicator="_w",
+    )
+    for _, row in alloc[alloc["_w"] != "both"].iterrows():
+        violations.append(f"{label}allocation to unknown workload row ({row['workload']}, {row['quarter']})")
+    alloc = alloc[alloc["_w"] == "both"].drop(columns="_w")
+    negative = alloc[alloc["tokens_per_s"] < -RELATIVE_TOLERANCE]
+    violations += [f"{label}negative allocation {r.tokens_per_s} on ({r.workload}, {r.quarter}, {r.offer})"
+                   for r in negative.itertuples()]
+    alloc = alloc.merge(held[["offer", "quarter", "accelerator", "region"]],
+                        on=["offer", "quarter"], how="left", indicator="_o")
+    for r in alloc[alloc["_o"] != "both"].itertuples():
+        violations.append(f"{label}offer {r.offer} is not available in {r.quarter} (no chips can be held) but serves {r.workload}")
+    alloc = alloc[alloc["_o"] == "both"].drop(columns="_o")
+    alloc = alloc.merge(inputs.performance[["model", "accelerator", "tokens_per_s_per_chip", "ttft_ms"]],
+                        on=["model", "accelerator"], how="left")
+    alloc = alloc.merge(inputs.latency[["geography", "region", "rtt_ms"]], on=["geography", "region"], how="left")
+    for r in alloc[alloc["tokens_per_s_per_chip"].isna()].itertuples():
+        violations.append(f"{label}{r.workload} ({r.quarter}) served on {r.offer}: model {r.model} does not run on {r.accelerator}")
+    for r in alloc[alloc["rtt_ms"].isna()].itertuples():
+        violations.append(f"{label}{r.workload} ({r.quarter}) served on {r.offer}: no latency from {r.geography} to {r.region}")
+    late = alloc["rtt_ms"] + alloc["ttft_ms"] > alloc["latency_slo_ms"] + 1e-9
+    for r in alloc[late].itertuples():
+        violations.append(f"{label}{r.workload} ({r.quarter}) served on {r.offer}: {r.rtt_ms + r.ttft_ms:g} ms > SLO {r.latency_slo_ms:g} ms")
+    for r in alloc[alloc["tokens_per_s"] > 0].itertuples():
+        start = ready.get((r.model, r.accelerator))
+        if start is not None and (start is False or ordinal(r.quarter) < start):
+            violations.append(f"{label}{r.workload} ({r.quarter}) served on {r.accelerator}: {r.model} is not ported "
+                              "to it by then")
+    return alloc[alloc["tokens_per_s_per_chip"].notna() & alloc["rtt_ms"].notna()]
+
+
+def _port_checks(inputs: Inputs, ports: pd.DataFrame, violations: list[str]) -> dict:
+    """(model, accelerator) -> first quarter (ordinal) it may serve, or False: never in this plan."""
+    performance = inputs.performance
+    needs = performance[(performance["port_usd"] > 0) | (performance["port_quarters"] > 0)]
+    ready: dict = {(m, a): False for m, a in zip(needs["model"], needs["accelerator"], strict=True)}
+    lead = {(m, a): int(q) for m, a, q in zip(needs["model"], needs["accelerator"], needs["port_quarters"],
+                                               strict=True)}
+    for item in ports.itertuples(index=False):
+        key = (item.model, item.accelerator)
+        if key not in ready:
+            violations.append(f"port of {item.model} to {item.accelerator}: the pair needs no port")
+            continue
+        if ready[key] is not False:
+            violations.append(f"{item.model} is ported to {item.accelerator} twice")
+        ready[key] = ordinal(item.port_quarter) + lead[key]
+    return ready
+
+
+def _capacity_checks(chips: pd.DataFrame, alloc: pd.DataFrame, violations: list[str], label: str) -> None:
+    needed = (alloc["tokens_per_s"] / alloc["tokens_per_s_per_chip"]).groupby([alloc["offer"], alloc["quarter"]]).sum()
+    table = chips.merge(needed.rename("needed").reset_index(), on=["offer", "quarter"], how="left")
+    table["needed"] = table["needed"].fillna(0.0)
+    short = (table["needed"] - table["chips"] - table["contract"]).to_numpy()
+    for r in table[~_slack_ok(short, table["needed"].to_numpy())].itertuples():
+        violations.append(f"{label}{r.offer} in {r.quarter}: allocation needs {r.needed:.6g} chips, only "
+                          f"{r.chips:.6g} held and {r.contract:.6g} signed")
+
+
+def _instance_checks(inputs: Inputs, chips: pd.DataFrame, commitments: pd.DataFrame, violations: list[str]) -> None:
+    size = inputs.offers.set_index("offer")["chips_per_instance"]
+    bought = chips[(chips["term"] == "on-demand") & chips["buyable"]][["offer", "quarter", "chips"]]
+    bought = pd.concat([bought, commitments.rename(columns={"start_quarter": "quarter"})], ignore_index=True)
+    for r in bought.itertuples(index=False):
+        k = size.get(r.offer)
+        if k is None or pd.isna(k):
+            continue
+        instances = r.chips / k
+        if abs(instances - round(instances)) > 1e-6 * max(1.0, abs(instances)):
+            violations.append(f"{r.offer} in {r.quarter}: {r.chips:.6g} chips are not whole instances of {k:g}")
+
+
+def _power_checks(inputs: Inputs, chips: pd.DataFrame, violations: list[str]) -> None:
+    kw = chips["accelerator"].map(inputs.accelerators.set_index("accelerator")["power_kw"]).fillna(0.0)
+    draw = (chips["chips"] + chips["contract"]) * kw
+    for cap in inputs.power.itertuples(index=False):
+        mask = np.ones(len(chips), dtype=bool)
+        for column in ("provider", "region"):
+            if not pd.isna(getattr(cap, column)):
+                mask &= (chips[column] == getattr(cap, column)).to_numpy()
+        for quarter in sorted(set(chips.loc[mask, "quarter"])):
+            if not pd.isna(cap.quarter) and quarter != cap.quarter:
+                continue
+            kilowatts = float(draw[mask & (chips["quarter"] == quarter).to_numpy()].sum())
+            if not _slack_ok(np.array([kilowatts - cap.megawatts * 1000]), np.array([cap.megawatts * 1000]))[0]:
+                violations.append(f"power cap {cap.megawatts:g} MW in {quarter}: chips draw {kilowatts / 1000:.6g} MW")
+
+
+def _ramp_checks(policy, chips: pd.DataFrame, horizon: list[str], violations: list[str]) -> None:
+    for dimension, limits in policy.ramp_limits.items():
+        volume = chips.groupby([dimension, "quarter"])["volume"].sum()
+        for group, limit in limits.items():
+            for before, after in zip(horizon, horizon[1:], strict=False):
+                now, later = volume.get((group, before), 0.0), volume.get((group, after), 0.0)
+                bound = limit.factor * now + limit.allowance_tokens_per_s
+                if not _slack_ok(np.array([later - bound]), np.array([bound]))[0]:
+                    violations.append(f"ramp of {dimension} {group} into {after}: {later:.6g} tok/s above "
+                                      f"{limit.factor:g} x {now:.6g} + {limit.allowance_tokens_per_s:g}")
+
+
+def _resilience_checks(inputs: Inputs, held: pd.DataFrame, chips: pd.DataFrame, recourse: pd.DataFrame | None,
+                       ready: dict, violations: list[str]) -> None:
+    """For each single outage: the plan's re-allocation uses only the rest, within chips held,
+    and strands at most the allowed share of each quarter's demand."""
+    resilience = inputs.policy.resilience
+    if resilience is None:
+        return
+    recourse = recourse if recourse is not None else pd.DataFrame(
+        columns=["outage", "workload", "quarter", "offer", "tokens_per_s"])
+    demand = inputs.workloads.set_index(["workload", "quarter"])["tokens_per_s"]
+    per_quarter = inputs.workloads.groupby("quarter")["tokens_per_s"].sum()
+    dimension = resilience.dimension
+    for group in sorted(set(held[dimension])):
+        label = f"outage of {dimension} {group}: "
+        plan = recourse[recourse["outage"] == group][["workload", "quarter", "offer", "tokens_per_s"]]
+        lost = set(held.loc[held[dimension] == group, "offer"])
+        for r in plan[plan["offer"].isin(lost) & (plan["tokens_per_s"] > 0)].itertuples():
+            violations.append(f"{label}{r.workload} still served on {r.offer}, which is lost")
+        alloc = _allowed(inputs, held, plan, ready, violations, label)
+        _capacity_checks(chips[~chips["offer"].isin(lost)], alloc, violations, label)
+        served = alloc.groupby(["workload", "quarter"])["tokens_per_s"].sum().reindex(demand.index, fill_value=0.0)
+        over = served - demand
+        for key in over.index[~_slack_ok(over.to_numpy(), demand.to_numpy())]:
+            violations.append(f"{label}demand of {key[0]} in {key[1]} over-served")
+        stranded = (demand - served).clip(lower=0.0).groupby(level="quarter").sum()
+        for quarter, amount in stranded.items():
+            allowed = resilience.max_stranded_share * per_quarter[quarter]
+            if not _slack_ok(np.array([amount - allowed]), np.array([per_quarter[quarter]]))[0]:
+                violations.append(f"{label}{amount:,.6g} tok/s stranded in {quarter}, above "
+                                  f"{resilience.max_stranded_share:.0%} of its demand")
 
 
 def _first_last(labels: pd.Series) -> tuple[str, str]:
