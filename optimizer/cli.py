@@ -29,8 +29,19 @@ app = typer.Typer(
 console = Console(width=None if sys.stdout.isatty() else 160)
 
 
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        console.print(f"optimizer {version('compute-procurement-optimizer')}")
+        raise typer.Exit(0)
+
+
 @app.callback()
-def _commands() -> None:
+def _commands(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
     """Compute procurement optimizer: where every inference workload should run, and at what cost."""
 
 errors = Console(stderr=True)
@@ -58,6 +69,9 @@ def _run(action) -> None:
         raise typer.Exit(error.exit_code) from None
     except (typer.Exit, typer.Abort, KeyboardInterrupt):
         raise
+    except BrokenPipeError:  # output piped into `head`: the files are already written
+        _detach_stdout()
+        raise typer.Exit(0) from None
     except Exception as error:  # a bug: say so plainly, show the traceback only on request
         if os.environ.get("OPTIMIZER_DEBUG"):
             raise
@@ -86,7 +100,6 @@ def plan(
         inputs = load(folder)
         show_warnings(inputs.warnings, errors)
         result = planner.solve(inputs, time_limit=time_limit, method=method)
-        show_plan(result, console)
         write_outputs(
             out,
             {
@@ -102,6 +115,7 @@ def plan(
             },
             inputs=[folder],
         )
+        show_plan(result, console)
         console.print(f"Verified plan written to {out}/", highlight=False)
 
     if method not in ("auto", "simplex", "ipm"):
@@ -128,8 +142,8 @@ def leverage(
         show_warnings(inputs.warnings, errors)
         plan_ = planner.solve(inputs, time_limit=time_limit)
         report = run_leverage(inputs, plan_, workers=workers)
-        show_leverage(report, console)
         write_outputs(out, leverage_files(report), inputs=[folder])
+        show_leverage(report, console)
         console.print(f"Leverage report written to {out}/ ({report.solves} re-solves, {report.seconds:.1f} s)",
                       highlight=False)
 
@@ -153,8 +167,9 @@ def compare(
 
     def action() -> None:
         table = run_compare(scenarios, workers=workers, scheduler=scheduler)
+        write_outputs(out, {"comparison.csv": csv_writer(table)}, inputs=[bundled_data()],
+                      beside=[p.parent for p in scenarios])
         show_comparison(table, console)
-        write_outputs(out, {"comparison.csv": csv_writer(table)}, inputs=[])
         console.print(f"Comparison written to {out}/comparison.csv", highlight=False)
 
     _run(action)
@@ -174,8 +189,9 @@ def sweep(
     def action() -> None:
         spec, base = read_sweep(file)
         points, summary = run_sweep(spec, base, workers=workers, scheduler=scheduler)
+        write_outputs(out, {"points.csv": csv_writer(points), "summary.csv": csv_writer(summary)},
+                      inputs=[bundled_data()], beside=[file.parent])
         show_sweep(spec, points, summary, console)
-        write_outputs(out, {"points.csv": csv_writer(points), "summary.csv": csv_writer(summary)}, inputs=[])
         console.print(f"Sweep written to {out}/ (points.csv, summary.csv)", highlight=False)
 
     _run(action)
@@ -196,9 +212,18 @@ def leverage_files(report) -> dict:
     }
 
 
+def _detach_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+
+
 def main() -> None:
     try:
         app()
+    except BrokenPipeError:
+        _detach_stdout()
+        sys.exit(0)
     except SystemExit as exit_:
         sys.exit(exit_.code)
 

@@ -46,7 +46,7 @@ def evaluate(job: Job) -> dict[str, Any]:
     try:
         plan = solve(apply(scenario))
     except InputError as error:
-        return {"scenario": scenario.name, "error": str(error), "input_error": True}
+        return {"scenario": scenario.name, "error": [str(p) for p in error.problems], "input_error": True}
     except OptimizerError as error:
         return {"scenario": scenario.name, "error": str(error), "input_error": False}
     totals = plan.totals
@@ -91,10 +91,9 @@ def compare(scenarios: Iterable[str | Path | Scenario], workers: int | None = No
     rows = run_all(evaluate, [Job(s, walk_away) for s in parsed], workers, scheduler, client, "scenarios")
     failed = [r for r in rows if "error" in r]
     if failed:
-        message = "\n".join(f"scenario {r['scenario']}: {r['error']}" for r in failed)
         if all(r["input_error"] for r in failed):
-            raise InputError([Problem(r["scenario"], r["error"]) for r in failed])
-        raise OptimizerError(message)
+            raise InputError([Problem(f"scenario {r['scenario']}", text) for r in failed for text in r["error"]])
+        raise OptimizerError("\n".join(f"scenario {r['scenario']}: {r['error']}" for r in failed))
     table = pd.DataFrame(rows)
     reference = table["total_cost_usd"].iloc[0]
     table["delta_usd"] = table["total_cost_usd"] - reference

@@ -85,8 +85,9 @@ def show_plan(plan: Plan, console: Console) -> None:
         console.print(frame_table(plan.budgets, "Budgets", {"budget_usd": usd, "spend_usd": usd}))
     if not plan.binding_rules.empty:
         rules = plan.binding_rules.assign(limit=plan.binding_rules["limit"].map(percent))
-        console.print(frame_table(rules, "Binding share rules",
-                                  {"share": percent, "usd_per_share_point": usd}))
+        rules = rules.drop(columns="dual_usd_per_share_point")
+        console.print(frame_table(rules, "Binding share rules (what each costs: optimizer leverage)",
+                                  {"share": percent}))
     if not plan.unmet.empty:
         unmet = plan.unmet[["workload", "quarter", "tokens_per_s", "unmet_tokens_per_s", "reason"]]
         console.print(frame_table(unmet, "Unmet demand"))
@@ -115,8 +116,11 @@ def show_leverage(report, console: Console) -> None:
         "price_ceiling_usd_per_chip_hour": _price, "price_to_win_usd_per_chip_hour": _price,
     }))
     if not report.rules.empty:
-        console.print(frame_table(report.rules, "Cost of each binding rule (costs overlap: never add them up)", {
-            "limit": percent, "cost_of_rule_usd": usd, "usd_per_share_point": usd}))
+        rules = report.rules.assign(limit=[usd(v) if d in ("spend_commitment", "budget") else percent(v)
+                                           for d, v in zip(report.rules["dimension"], report.rules["limit"],
+                                                           strict=True)])
+        console.print(frame_table(rules, "Cost of each binding rule (costs overlap: never add them up)", {
+            "cost_of_rule_usd": usd, "usd_per_share_point": usd}))
     premium = report.summary.get("diversification_premium_usd")
     console.print(f"Diversification premium (all share rules lifted at once): {usd(premium)}", highlight=False)
     if not report.outage.empty:

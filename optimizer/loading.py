@@ -9,7 +9,7 @@ collected, so one run lists everything that is wrong.
 from __future__ import annotations
 
 import csv
-from importlib.resources import files
+import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,8 +89,18 @@ class RawInputs:
 
 
 def bundled_data() -> Path:
-    """The dataset shipped with the package (the repository's ``data/`` folder)."""
-    return Path(str(files("optimizer.bundled_data")))
+    """The default dataset: the repository's ``data/`` folder.
+
+    In a source checkout or an editable install that is ``data/`` next to the package; an
+    installed wheel carries a copy as ``optimizer/bundled_data``. Resolved from the
+    package's own location (not by importing a subpackage), so a script run from the
+    repository root, where ``optimizer/`` shadows the installed package, finds it too.
+    """
+    package = Path(__file__).resolve().parent
+    checkout = package.parent / "data"
+    if (checkout / "offers.csv").exists():
+        return checkout
+    return package / "bundled_data"
 
 
 def load(folder: str | Path) -> Inputs:
@@ -183,12 +193,18 @@ def read_records(path: Path, spec: FileSpec) -> tuple[list[Record], list[Problem
     for name in spec.required_columns:
         if name not in header:
             problems.append(Problem(file, "required column is missing", header_line, name))
-    unknown = [name for name in header if name not in spec.columns]
-    if unknown:
-        warnings.append(
-            f"{file}: column(s) {', '.join(unknown)} not in the data contract: ignored"
-        )
-    if problems:
+    ignored = []
+    for name in header:
+        if name in spec.columns:
+            continue
+        near = [c for c in difflib.get_close_matches(name, spec.columns, n=1, cutoff=0.75) if c not in header]
+        if near:  # an optional column with a typo would silently take its default
+            problems.append(Problem(file, f"unknown column: did you mean {near[0]!r}?", header_line, name))
+        else:
+            ignored.append(name)
+    if ignored:
+        warnings.append(f"{file}: column(s) {', '.join(ignored)} not in the data contract: ignored")
+    if duplicates:
         return [], problems, warnings
     records: list[Record] = []
     for line, values in rows[1:]:
@@ -224,6 +240,8 @@ def validate_rows(spec: FileSpec, records: list[Record]) -> tuple[pd.DataFrame, 
         except ValidationError as error:
             for detail in error.errors():
                 column = ".".join(str(part) for part in detail["loc"]) or None
+                if detail["type"] == "missing" and column not in values:
+                    continue  # the whole column is missing: reported once, on the header
                 problems.append(Problem(file, describe(detail), line, column))
             continue
         rows.append({**row.model_dump(), "_file": file, "_line": line})
@@ -281,10 +299,17 @@ def validate_policy(
     except ValidationError as error:
         problems = []
         for detail in error.errors():
-            loc = tuple(detail["loc"])
+            loc = clean_loc(detail["loc"])
             file, line = origin_of(origins, loc, top)
             problems.append(Problem(file, describe(detail), line, ".".join(map(str, loc))))
         return None, problems
+
+
+def clean_loc(loc: tuple) -> tuple:
+    """A pydantic location without the names of union members (``constrained-float``...)."""
+    internal = ("constrained-", "function-", "dict[", "list[", "literal[", "union[", "tagged-union[")
+    kept = [part for part in loc if not (isinstance(part, str) and part.startswith(internal))]
+    return tuple(part for part in kept if part not in ("float", "int", "str", "bool", "none", "dict"))
 
 
 def origin_of(origins: dict[tuple[Any, ...], Origin], loc: tuple[Any, ...], default: Origin) -> Origin:

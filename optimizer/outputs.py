@@ -59,8 +59,9 @@ def _clean_json(value: Any) -> Any:
     return value
 
 
-def check_output_folder(out: Path, inputs: list[Path]) -> None:
-    """Refuse an output folder that is, or lies inside, an input folder."""
+def check_output_folder(out: Path, inputs: list[Path], beside: list[Path] | None = None) -> None:
+    """Refuse an output folder that is, or lies inside, an input folder, or is one of
+    ``beside`` (folders holding input files, such as scenario files, whose subfolders are fine)."""
     target = out.resolve()
     for folder in inputs:
         source = folder.resolve()
@@ -69,11 +70,15 @@ def check_output_folder(out: Path, inputs: list[Path]) -> None:
                 f"output folder {out} is inside the input folder {folder}: outputs are never "
                 "written among the inputs. Choose another --out."
             )
+    for folder in beside or []:
+        if target == folder.resolve():
+            raise OutputError(f"output folder {out} holds input files: choose another --out.")
 
 
-def write_outputs(out: Path, files: dict[str, Callable[[Path], None]], inputs: list[Path]) -> None:
+def write_outputs(out: Path, files: dict[str, Callable[[Path], None]], inputs: list[Path],
+                  beside: list[Path] | None = None) -> None:
     """Write every file of ``files`` (name -> writer of that path) into ``out`` atomically."""
-    check_output_folder(out, inputs)
+    check_output_folder(out, inputs, beside)
     out.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".writing-", dir=out))
     try:

@@ -62,7 +62,14 @@ def _run_dask(function, jobs, scheduler, client, label) -> list[Any]:
 
         raise OptimizerError("Dask is not installed: pip install '.[dask]' to use --scheduler") from None
     own = client is None
-    client = client or Client(scheduler)
+    if own:
+        try:
+            client = Client(scheduler, timeout="10s")
+        except (OSError, ValueError, TimeoutError) as error:
+            from .errors import InputError, Problem
+
+            raise InputError([Problem("--scheduler", f"cannot reach the Dask scheduler {scheduler!r}: {error}")]) \
+                from None
     try:
         futures = client.map(function, list(jobs), pure=False)
         index = {future.key: i for i, future in enumerate(futures)}

@@ -23,6 +23,8 @@ from .plan import Plan
 from .solve import _stdout_silenced
 
 INF = highspy.kHighsInf
+_SETTLED = (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kInfeasible,
+            highspy.HighsModelStatus.kUnboundedOrInfeasible)
 _TINY = 1e-9     # a value this close (relative) to its bound sits at the bound
 _PIVOT = 1e-9    # tableau entries below this are numerical noise, not pivots
 
@@ -136,6 +138,11 @@ class WhatIf:
             self.highs.run()
             self.solves += 1
             status = self.highs.getModelStatus()
+            if status not in _SETTLED:  # a warm start can stall numerically: retry from scratch once
+                self.highs.clearSolver()
+                self.highs.run()
+                self.solves += 1
+                status = self.highs.getModelStatus()
             if status == highspy.HighsModelStatus.kOptimal:
                 values = np.asarray(self.highs.getSolution().col_value)
                 ranges = None

@@ -7,6 +7,7 @@ PyYAML's ``safe_load`` silently keeps the last of two duplicate keys; a policy w
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,17 @@ _PLAIN_TAGS = {
     "tag:yaml.org,2002:bool",
     "tag:yaml.org,2002:null",
 }
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that also reads 4.0e9 and 1e9 as numbers (YAML 1.1 wants 4.0e+9)."""
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"),
+)
 
 
 class YamlProblem(Exception):
@@ -44,7 +56,7 @@ def read_yaml(path: Path) -> tuple[Any, dict[Path_, int], list[YamlProblem]]:
 
 
 def parse_yaml(text: str) -> tuple[Any, dict[Path_, int], list[YamlProblem]]:
-    loader = yaml.SafeLoader(text)
+    loader = _Loader(text)
     lines: dict[Path_, int] = {}
     problems: list[YamlProblem] = []
     try:

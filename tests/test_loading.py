@@ -225,9 +225,24 @@ def test_byte_order_mark_is_accepted(tmp_path):
 
 
 def test_unknown_column_is_a_warning(tmp_path):
-    rows = [dict(offer("o1", "aws", "r1", "a", 2.0, 100), min_chip=3)]
+    rows = [dict(offer("o1", "aws", "r1", "a", 2.0, 100), notes="list price")]
     inputs = optimizer.load(write_folder(tmp_path / "in", **tables(offers=rows)))
-    assert any("min_chip" in w for w in inputs.warnings)
+    assert any("notes" in w for w in inputs.warnings)
+
+
+def test_misspelled_optional_column_is_an_error(tmp_path):
+    """min_chip would silently drop every take-or-pay minimum: refused, with the likely name."""
+    rows = [dict(offer("o1", "aws", "r1", "a", 2.0, 100), min_chip=3)]
+    only(problems_of(tmp_path, offers=rows), file="offers.csv", line=1, column="min_chip",
+         message="did you mean 'min_chips'")
+
+
+def test_missing_column_does_not_hide_other_rows(tmp_path):
+    """A header typo in workloads.csv and a bad quarter on a row: both reported at once."""
+    rows = [{k if k != "latency_slo_ms" else "latency_slo_msec": v for k, v in workload("w", "2026Q5", 10).items()}]
+    problems = problems_of(tmp_path, workloads=rows)
+    found = {(p.line, p.column) for p in problems}
+    assert {(1, "latency_slo_ms"), (1, "latency_slo_msec"), (2, "quarter")} <= found
 
 
 @pytest.mark.parametrize("change,reason", [
