@@ -85,7 +85,7 @@ def show_plan(plan: Plan, console: Console) -> None:
         console.print(frame_table(plan.budgets, "Budgets", {"budget_usd": usd, "spend_usd": usd}))
     if not plan.binding_rules.empty:
         rules = plan.binding_rules.assign(limit=plan.binding_rules["limit"].map(percent))
-        rules = rules.drop(columns="dual_usd_per_share_point")
+        rules = rules.drop(columns="usd_per_share_point")
         console.print(frame_table(rules, "Binding share rules (what each costs: optimizer leverage)",
                                   {"share": percent}))
     if not plan.unmet.empty:

@@ -284,7 +284,7 @@ def _shares(terms: pd.DataFrame) -> pd.DataFrame:
 
 def _binding_rules(model: LpModel, solution: Solution, terms: pd.DataFrame) -> pd.DataFrame:
     """Share rules whose group sits at its limit, with the share reached and the dual's saving."""
-    columns = ["dimension", "group", "quarter", "kind", "limit", "share", "dual_usd_per_share_point"]
+    columns = ["dimension", "group", "quarter", "kind", "limit", "share", "usd_per_share_point"]
     rules = model.rows.get("share")
     if rules is None or rules.empty:
         return pd.DataFrame(columns=columns)
@@ -369,6 +369,6 @@ def summary(plan: Plan) -> dict[str, Any]:
         "shares": {d: nested(d, basis_column) for d in ("provider", "vendor")},
         "volume_shares": {d: nested(d, "volume_share") for d in ("provider", "vendor")},
         "spend_shares": {d: nested(d, "spend_share") for d in ("provider", "vendor")},
-        "binding_rules": plan.binding_rules.drop(columns="dual_usd_per_share_point").to_dict("records"),
+        "binding_rules": plan.binding_rules.drop(columns="usd_per_share_point").to_dict("records"),
         "warnings": list(plan.inputs.warnings),
     }
