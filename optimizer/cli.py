@@ -55,6 +55,7 @@ TimeLimit = Annotated[
     float | None, typer.Option("--time-limit", min=0.001, help="Stop HiGHS after this many seconds (no plan is reported then).")
 ]
 Method = Annotated[str, typer.Option("--method", help="LP method: auto, simplex or ipm.")]
+Integer = Annotated[bool, typer.Option("--integer", help="Buy offers with chips_per_instance in whole instances (MIP).")]
 
 
 def _run(action) -> None:
@@ -89,6 +90,7 @@ def plan(
     out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("out/plan"),
     time_limit: TimeLimit = None,
     method: Method = "auto",
+    integer: Integer = False,
 ) -> None:
     """Solve the cost-minimal plan, verify it, print a summary and write the contract's outputs."""
     from . import planner
@@ -99,7 +101,7 @@ def plan(
         folder = data or bundled_data()
         inputs = load(folder)
         show_warnings(inputs.warnings, errors)
-        result = planner.solve(inputs, time_limit=time_limit, method=method)
+        result = planner.solve(inputs, time_limit=time_limit, method=method, integer=integer)
         write_outputs(
             out,
             {
@@ -112,6 +114,8 @@ def plan(
                 "contracts.csv": csv_writer(result.contracts),
                 "spend_commitments.csv": csv_writer(result.spend_commitments),
                 "budgets.csv": csv_writer(result.budgets),
+                "ports.csv": csv_writer(result.ports),
+                "resilience.csv": csv_writer(result.resilience),
             },
             inputs=[folder],
         )
@@ -130,6 +134,7 @@ def leverage(
     out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("out/leverage"),
     time_limit: TimeLimit = None,
     workers: Annotated[int, typer.Option("--workers", min=1, help="Threads for the re-solves.")] = 2,
+    integer: Integer = False,
 ) -> None:
     """How strong is our hand? Walk-away costs, price ceilings, prices to win, rule costs, outages."""
     from . import planner
@@ -140,7 +145,7 @@ def leverage(
         folder = data or bundled_data()
         inputs = load(folder)
         show_warnings(inputs.warnings, errors)
-        plan_ = planner.solve(inputs, time_limit=time_limit)
+        plan_ = planner.solve(inputs, time_limit=time_limit, integer=integer)
         report = run_leverage(inputs, plan_, workers=workers)
         write_outputs(out, leverage_files(report), inputs=[folder])
         show_leverage(report, console)
@@ -208,6 +213,7 @@ def leverage_files(report) -> dict:
         "walk_away_curve.csv": csv_writer(report.walk_away_curve),
         "price_response.csv": csv_writer(report.price_response),
         "outage.csv": csv_writer(report.outage),
+        "ports.csv": csv_writer(report.ports),
         "summary.json": json_writer(report.summary),
     }
 

@@ -24,6 +24,7 @@ def explain(model: LpModel, highs: highspy.Highs) -> list[str]:
     with _stdout_silenced():
         relaxed = highspy.Highs()
     relaxed.setOptionValue("output_flag", False)
+    relaxed.setOptionValue("presolve", "off")  # an infeasibility found by presolve leaves the IIS empty
     relaxed.passModel(highs.getLp())
     lp = relaxed.getLp()
     if len(lp.integrality_):
@@ -34,8 +35,8 @@ def explain(model: LpModel, highs: highspy.Highs) -> list[str]:
     if relaxed.getModelStatus() != highspy.HighsModelStatus.kInfeasible:
         return ["the rules hold in fractions of chips but not in whole instances or whole ports: "
                 "check chips_per_instance against min_chips and max_chips, or run without --integer"]
-    status, iis = relaxed.getIis()
-    if status != highspy.HighsStatus.kOk or not iis.valid_:
+    iis = _irreducible_subset(relaxed)
+    if iis is None:
         return ["HiGHS could not isolate the conflicting rules"]
     sentences = []
     rows = _row_index(model)
@@ -49,6 +50,18 @@ def explain(model: LpModel, highs: highspy.Highs) -> list[str]:
         if item is not None:
             sentences.append(item)
     return list(dict.fromkeys(s for s in sentences if s)) or ["HiGHS found the conflict only among definitions"]
+
+
+def _irreducible_subset(highs: highspy.Highs):
+    """HiGHS's IIS; the default strategy can return an empty set (measured with HiGHS 1.16),
+    so the LP-based strategies are tried in turn."""
+    for strategy in (None, 2, 4):
+        if strategy is not None:
+            highs.setOptionValue("iis_strategy", strategy)
+        status, iis = highs.getIis()
+        if status == highspy.HighsStatus.kOk and iis.valid_ and (len(iis.row_index_) or len(iis.col_index_)):
+            return iis
+    return None
 
 
 def _row_index(model: LpModel) -> dict[int, tuple[str, dict]]:

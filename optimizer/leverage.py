@@ -50,6 +50,7 @@ class Leverage:
     price_response: pd.DataFrame
     outage: pd.DataFrame
     summary: dict[str, Any]
+    ports: pd.DataFrame = field(default_factory=pd.DataFrame)
     seconds: float = 0.0
     solves: int = 0
     notes: list[str] = field(default_factory=list)
@@ -167,7 +168,7 @@ def _price_handles(context: _Context, groups: dict[str, list[str]], prices: dict
     which lose their own cost, so the objective is unchanged at today's prices. Returns the
     copy, the handles, and each group's take-or-pay minimum in the handle's units.
     """
-    whatif = WhatIf(context.plan, changes="costs")
+    whatif = WhatIf(context.plan, changes="costs", fix_integers=True)
     names = sorted(groups)
     handles = whatif.add_columns(np.array([prices[g] for g in names]), [([], []) for _ in names])
     entries, minimum, members = [], {}, []
@@ -207,6 +208,7 @@ def leverage(inputs, plan: Plan | None = None, workers: int = 2) -> Leverage:
         "provider": lambda: _supplier_prices(context, "provider"),
         "vendor": lambda: _supplier_prices(context, "vendor"),
         "plain": lambda: _plain_analyses(context),
+        "ports": lambda: port_break_even(context),
     }
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         futures = {name: pool.submit(task) for name, task in tasks.items()}
@@ -216,11 +218,14 @@ def leverage(inputs, plan: Plan | None = None, workers: int = 2) -> Leverage:
     suppliers = plain["suppliers"].merge(prices, on=["dimension", "supplier"], how="left")
     summary = {**{k: v for k, v in plan.totals.items() if k not in ("solver_objective_usd", "method")},
                "diversification_premium_usd": plain["premium"]}
+    if plan.model.z or plan.model.instances:
+        summary["prices_and_duals_from"] = ("the LP with integer decisions (whole instances, ports) fixed at their "
+                                            "optimum; walk-away and rule costs re-solve the full MIP")
     result = Leverage(
         suppliers=suppliers, supplier_shares=plain["shares"], offer_prices=results["offers"]["table"],
         capacity=plain["capacity"], rules=plain["rules"], walk_away_curve=plain["curve"],
         price_response=pd.concat([results["provider"]["response"], results["vendor"]["response"]], ignore_index=True),
-        outage=plain["outage"], summary=summary,
+        outage=plain["outage"], summary=summary, ports=results["ports"]["table"],
     )
     result.seconds = time.perf_counter() - started
     result.solves = sum(r["solves"] for r in results.values())
@@ -340,14 +345,18 @@ def walk_away_costs(plan: Plan) -> pd.DataFrame:
             walked = plain.solve(Change(col_bounds=context.walk_away(terms)))
             rows.append({"dimension": dimension, "supplier": supplier, **_walked(context, walked)})
     return pd.DataFrame(rows, columns=["dimension", "supplier", "walk_away_cost_usd",
-                                       "unserved_if_removed_tokens_per_s"])
+                                       "unserved_if_removed_tokens_per_s", "walk_away_penalty_usd"])
 
 
 def _walked(context: _Context, outcome: Outcome) -> dict[str, float | None]:
+    """Walk-away cost, the demand it strands, and the part of the cost that is the penalty
+    on that stranded demand (a policy setting, not a price: when it is large, the threat of
+    walking away is not credible and the dollar figure mostly restates the penalty)."""
     if not outcome.optimal:
-        return {"walk_away_cost_usd": None, "unserved_if_removed_tokens_per_s": None}
-    return {"walk_away_cost_usd": outcome.objective - context.v0,
-            "unserved_if_removed_tokens_per_s": float(context.unmet(outcome).sum() - context.u_today.sum())}
+        return {"walk_away_cost_usd": None, "unserved_if_removed_tokens_per_s": None, "walk_away_penalty_usd": None}
+    stranded = float(context.unmet(outcome).sum() - context.u_today.sum())
+    return {"walk_away_cost_usd": outcome.objective - context.v0, "unserved_if_removed_tokens_per_s": stranded,
+            "walk_away_penalty_usd": stranded * context.plan.inputs.policy.penalty_usd_per_token_s}
 
 
 def _walk_away(context: _Context, plain: WhatIf, limit_rows) -> dict[str, pd.DataFrame]:
@@ -367,6 +376,7 @@ def _walk_away(context: _Context, plain: WhatIf, limit_rows) -> dict[str, pd.Dat
                 "walk_away_cost_usd": walked["walk_away_cost_usd"],
                 "walk_away_cost_no_rules_usd": walked_free.objective - context.v0 if walked_free.optimal else None,
                 "unserved_if_removed_tokens_per_s": walked["unserved_if_removed_tokens_per_s"],
+                "walk_away_penalty_usd": walked["walk_away_penalty_usd"],
                 "rests_on_assumption": bool(set(context.terms.loc[terms, "offer"]) & context.assumed),
             })
             by_quarter = pd.Series(context.x_today[pairs]).groupby(context.pair_quarter[pairs]).sum()
@@ -429,9 +439,16 @@ def _volume_limit_rows(context: _Context, plain: WhatIf) -> dict[tuple[str, str]
 
 
 def _capacity(context: _Context, plain: WhatIf) -> pd.DataFrame:
-    """Value of one more chip-hour where max_chips binds: the dual, checked by a re-solve."""
+    """Value of one more chip-hour where max_chips binds: the dual, checked by a re-solve.
+
+    With integer decisions, both come from the LP with them fixed at their optimum."""
     y, v0 = context.y_today, context.v0
-    duals = np.asarray(context.plan.solution.highs.getSolution().col_dual)[context.columns["y"]]
+    if context.plan.model.z or context.plan.model.instances:
+        plain = WhatIf(context.plan, changes="bounds", fix_integers=True)
+        plain.baseline()
+        duals = np.asarray(plain.highs.getSolution().col_dual)[context.columns["y"]]
+    else:
+        duals = np.asarray(context.plan.solution.highs.getSolution().col_dual)[context.columns["y"]]
     binding = np.flatnonzero((context.max_chips > 0) & (y >= context.max_chips * (1 - 1e-9)))
     records = []
     for t in binding:
@@ -533,3 +550,54 @@ def _outage(context: _Context, plain: WhatIf) -> pd.DataFrame:
                                 "stranded_tokens_per_s": amount,
                                 "stranded_share": amount / demand_by_quarter[quarter] if demand_by_quarter[quarter] else 0.0})
     return pd.DataFrame(records, columns=["dimension", "supplier", "quarter", "stranded_tokens_per_s", "stranded_share"])
+
+
+def port_break_even(context: _Context) -> dict[str, Any]:
+    """For every pair that needs porting: the largest one-time cost its savings repay over
+    the horizon, and the smallest cut in its chip's prices at which porting at the stated
+    cost is chosen (full re-solves, integer decisions included)."""
+    from .ports import port_columns
+
+    plan = context.plan
+    columns = ["model", "accelerator", "port_usd", "port_quarters", "ported", "break_even_port_usd",
+               "price_cut_to_port_pct"]
+    if plan.model.ports.empty:
+        return {"table": pd.DataFrame(columns=columns), "solves": 0}
+    whatif = WhatIf(plan, changes="costs")
+    records = []
+    for port, item in plan.model.ports.iterrows():
+        z = port_columns(plan, port)
+        chosen = bool(plan.solution.z[np.isin(plan.solution.columns["z"], z)].sum() > 0.5)
+        never = whatif.solve(Change(col_bounds={int(c): (0.0, 0.0) for c in z}))
+        free = whatif.solve(Change(cost={int(c): 0.0 for c in z}))
+        break_even = never.objective - free.objective if never.optimal and free.optimal else None
+        offers = sorted(set(context.terms.loc[context.terms["accelerator"] == item["accelerator"], "offer"]))
+        records.append({"model": item["model"], "accelerator": item["accelerator"], "port_usd": item["port_usd"],
+                        "port_quarters": item["port_quarters"], "ported": chosen,
+                        "break_even_port_usd": max(0.0, break_even) if break_even is not None else None,
+                        "price_cut_to_port_pct": 0.0 if chosen else _cut_to_port(context, whatif, z, offers)})
+    return {"table": pd.DataFrame(records, columns=columns), "solves": whatif.solves}
+
+
+def _cut_to_port(context: _Context, whatif: WhatIf, z: np.ndarray, offers: list[str]) -> float | None:
+    """Smallest cut (%) in the prices of the chip's offers at which the port is chosen, to 0.5 points."""
+    costs = context.costs_of(offers)
+    links = context.links_of(costs["column"].to_numpy())
+
+    def ported(cut: float) -> bool:
+        factor = 1 - cut / 100
+        change = Change(cost={int(c): v * factor for c, v in zip(costs["column"], costs["cost"], strict=True)},
+                        coefficients={(row, col): (value * factor, value) for row, col, value in links})
+        outcome = whatif.solve(change)
+        return outcome.optimal and float(outcome.values[z].sum()) > 0.5
+
+    if not ported(90.0):
+        return None
+    low, high = 0.0, 90.0
+    while high - low > 0.5:
+        middle = (low + high) / 2
+        if ported(middle):
+            high = middle
+        else:
+            low = middle
+    return high

@@ -399,10 +399,9 @@ def _port_groups(model: LpModel, pairs: pd.DataFrame) -> dict[tuple[int, str], n
     accelerator = model.terms["accelerator"].to_numpy()[pairs["t"].to_numpy()]
     index = {(m, a): p for p, (m, a) in enumerate(zip(model.ports["model"], model.ports["accelerator"], strict=True))}
     port = np.array([index.get((m, a), -1) for m, a in zip(key, accelerator, strict=True)])
-    frame = pd.DataFrame({"port": port, "quarter": pairs["quarter"].to_numpy()})
+    frame = pd.DataFrame({"port": port, "quarter": pairs["quarter"].to_numpy(), "position": np.arange(len(pairs))})
     frame = frame[frame["port"] >= 0]
-    return {(int(p), q): np.asarray(v) for (p, q), v in frame.groupby(["port", "quarter"]).indices.items()} \
-        if not frame.empty else {}
+    return {(int(p), q): block["position"].to_numpy() for (p, q), block in frame.groupby(["port", "quarter"])}
 
 
 def add_ports(model: LpModel) -> None:

@@ -63,11 +63,13 @@ class Outcome:
 class WhatIf:
     """A private, warm copy of a plan's LP for re-solves (see module docstring)."""
 
-    def __init__(self, plan: Plan, changes: str = "bounds"):
+    def __init__(self, plan: Plan, changes: str = "bounds", fix_integers: bool = False):
         """``changes``: what the experiments will mostly change. Cost changes keep the
         basis primal feasible, so primal simplex resumes directly (about 2x faster than
         dual simplex measured on the bundled data); bound changes keep it dual feasible,
-        so dual simplex is the one that resumes."""
+        so dual simplex is the one that resumes. ``fix_integers``: integer decisions (whole
+        instances, ports) are held at the plan's optimum and the copy is an LP, whose duals
+        and ranging are meaningful; otherwise every re-solve solves the full MIP."""
         source = plan.solution.highs
         with _stdout_silenced():
             self.highs = highspy.Highs()
@@ -75,12 +77,27 @@ class WhatIf:
         self.highs.setOptionValue("solver", "simplex")
         self.highs.setOptionValue("simplex_strategy", 4 if changes == "costs" else 1)
         self.highs.passModel(source.getLp())
-        self.highs.setBasis(source.getBasis())
+        self.fixed = fix_integers and self._fix_integers(np.asarray(source.getSolution().col_value))
+        basis = source.getBasis()
+        if basis.valid:
+            self.highs.setBasis(basis)
         self.plan = plan
         self.constant = plan.model.objective_constant
         self.columns = plan.solution.columns
         self.solves = 0
         self._refresh()
+
+    def _fix_integers(self, values: np.ndarray) -> bool:
+        """Make integer columns continuous, fixed at their (rounded) optimal values."""
+        integrality = list(self.highs.getLp().integrality_)
+        columns = [i for i, kind in enumerate(integrality) if kind != highspy.HighsVarType.kContinuous]
+        if not columns:
+            return False
+        index = np.array(columns, dtype=np.int32)
+        self.highs.changeColsIntegrality(len(index), index, np.array([highspy.HighsVarType.kContinuous] * len(index)))
+        fixed = np.round(values[index])
+        self.highs.changeColsBounds(len(index), index, fixed, fixed)
+        return True
 
     def _refresh(self) -> None:
         lp = self.highs.getLp()
