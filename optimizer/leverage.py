@@ -23,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+import highspy
 import numpy as np
 import pandas as pd
 
@@ -203,17 +204,18 @@ def leverage(inputs, plan: Plan | None = None, workers: int = 2) -> Leverage:
     started = time.perf_counter()
     plan = plan or solve(inputs)
     context = _Context(plan)
-    tasks = {
+    tasks = {  # longest first, so two workers finish together
         "offers": lambda: _offer_prices(context),
+        "walk": lambda: _walk_analyses(context),
         "provider": lambda: _supplier_prices(context, "provider"),
         "vendor": lambda: _supplier_prices(context, "vendor"),
-        "plain": lambda: _plain_analyses(context),
+        "rules": lambda: _rule_analyses(context),
         "ports": lambda: port_break_even(context),
     }
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         futures = {name: pool.submit(task) for name, task in tasks.items()}
         results = {name: future.result() for name, future in futures.items()}
-    plain = results["plain"]
+    plain = {**results["walk"], **results["rules"]}
     prices = pd.concat([results["provider"]["suppliers"], results["vendor"]["suppliers"]], ignore_index=True)
     suppliers = plain["suppliers"].merge(prices, on=["dimension", "supplier"], how="left")
     summary = {**{k: v for k, v in plan.totals.items() if k not in ("solver_objective_usd", "method")},
@@ -320,16 +322,20 @@ def _supplier_prices(context: _Context, dimension: str) -> dict[str, Any]:
             "response": pd.DataFrame(response_rows), "solves": whatif.solves}
 
 
-def _plain_analyses(context: _Context) -> dict[str, Any]:
-    """Everything that changes bounds or rules rather than prices, on one warm copy."""
+def _walk_analyses(context: _Context) -> dict[str, Any]:
+    """Walking away, wholly and in part: bound and row changes on one warm copy."""
     plain = WhatIf(context.plan, changes="bounds")
-    limit_rows = _volume_limit_rows(context, plain)
-    walk = _walk_away(context, plain, limit_rows)
+    walk = _walk_away(context, plain, _volume_limit_rows(context, plain))
+    return {**walk, "solves": plain.solves}
+
+
+def _rule_analyses(context: _Context) -> dict[str, Any]:
+    """Capacity values, rule costs and the outage drill, on another warm copy."""
+    plain = WhatIf(context.plan, changes="bounds")
     capacity = _capacity(context, plain)
     rules, premium = _rules(context, plain)
     outage = _outage(context, plain)
-    return {**walk, "capacity": capacity, "rules": rules, "premium": premium, "outage": outage,
-            "solves": plain.solves}
+    return {"capacity": capacity, "rules": rules, "premium": premium, "outage": outage, "solves": plain.solves}
 
 
 def walk_away_costs(plan: Plan) -> pd.DataFrame:
@@ -439,31 +445,34 @@ def _volume_limit_rows(context: _Context, plain: WhatIf) -> dict[tuple[str, str]
 
 
 def _capacity(context: _Context, plain: WhatIf) -> pd.DataFrame:
-    """Value of one more chip-hour where max_chips binds: the dual, checked by a re-solve.
+    """Value of one more chip-hour where max_chips binds: the dual, checked.
 
-    With integer decisions, both come from the LP with them fixed at their optimum."""
+    The dual is the exact saving of one more chip when HiGHS's bound ranging shows the
+    optimal basis survives a larger max_chips (method ``dual``); at a degenerate optimum it
+    need not, and a re-solve with a little more capacity measures it (``re-solve``). With
+    integer decisions, both come from the LP with them fixed at their optimum.
+    """
     y, v0 = context.y_today, context.v0
     if context.plan.model.z or context.plan.model.instances:
         plain = WhatIf(context.plan, changes="bounds", fix_integers=True)
-        plain.baseline()
-        duals = np.asarray(plain.highs.getSolution().col_dual)[context.columns["y"]]
-    else:
-        duals = np.asarray(context.plan.solution.highs.getSolution().col_dual)[context.columns["y"]]
+    plain.baseline()
+    duals = np.asarray(plain.highs.getSolution().col_dual)[context.columns["y"]]
+    status, ranging = plain.highs.getRanging()
+    ranged = np.asarray(ranging.col_bound_up.value_) if status == highspy.HighsStatus.kOk else None
     binding = np.flatnonzero((context.max_chips > 0) & (y >= context.max_chips * (1 - 1e-9)))
     records = []
     for t in binding:
         dual_value = max(0.0, -duals[t] / context.hours)
-        step = max(1e-3, 1e-4 * context.max_chips[t])
         column = int(context.columns["y"][t])
-        outcome = plain.solve(Change(col_bounds={column: (context.min_chips[t], context.max_chips[t] + step)}))
-        measured = (v0 - outcome.objective) / (step * context.hours)
-        agrees = abs(measured - dual_value) <= 1e-3 * max(1.0, abs(dual_value))
-        records.append({
-            "offer": context.terms.loc[t, "offer"], "quarter": context.terms.loc[t, "quarter"],
-            "max_chips": context.max_chips[t], "chips": y[t],
-            "value_usd_per_chip_hour": dual_value if agrees else max(0.0, measured),
-            "method": "dual" if agrees else "re-solve",
-        })
+        if ranged is not None and ranged[column] > context.max_chips[t] * (1 + 1e-9) + 1e-9:
+            value, method = dual_value, "dual"
+        else:
+            step = max(1e-3, 1e-4 * context.max_chips[t])
+            outcome = plain.solve(Change(col_bounds={column: (context.min_chips[t], context.max_chips[t] + step)}))
+            value, method = max(0.0, (v0 - outcome.objective) / (step * context.hours)), "re-solve"
+        records.append({"offer": context.terms.loc[t, "offer"], "quarter": context.terms.loc[t, "quarter"],
+                        "max_chips": context.max_chips[t], "chips": y[t], "value_usd_per_chip_hour": value,
+                        "method": method})
     columns = ["offer", "quarter", "max_chips", "chips", "value_usd_per_chip_hour", "method"]
     return pd.DataFrame(records, columns=columns)
 

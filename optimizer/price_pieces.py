@@ -81,7 +81,7 @@ class PriceCurve:
         """
         slope = self.slope(start)
         if not self.exact:
-            return self._bisection(slope, direction)
+            return self._confirmed_or_bisected(slope, direction)
         outcome = start
         previous = None
         for _ in range(MAX_PIECES):
@@ -97,6 +97,18 @@ class PriceCurve:
             outcome = self.at(beyond, ranging=True)
             if self._differs(slope, self.slope(outcome)):
                 return PieceEnd(bound, "ranging")
+        return self._bisection(slope, direction)
+
+    def _confirmed_or_bisected(self, slope: float, direction: int) -> PieceEnd:
+        """With spend rows moving with the price, ranging is only a guess: take the piece end
+        the cost alone would give, and keep it if V re-solved 0.5% inside and outside agrees."""
+        unlinked = PriceCurve(self.whatif, self.handle, self.p0, self.v0, self.tolerance)
+        guess = unlinked.piece_end(unlinked.beside(direction), direction)
+        if guess.price is not None and guess.price > 0:
+            inside = guess.price * (1 - direction * RESOLUTION)
+            outside = guess.price * (1 + direction * RESOLUTION)
+            if self.on_piece(inside, slope) and not self.on_piece(outside, slope):
+                return PieceEnd(guess.price, "ranging, confirmed by re-solves")
         return self._bisection(slope, direction)
 
     def _left_end_near_zero(self, slope: float) -> PieceEnd:
