@@ -29,7 +29,7 @@ import pandas as pd
 
 from .plan import Plan
 from .price_pieces import BEYOND, MAX_PIECES, SIDE_STEP, PriceCurve, search_volume
-from .whatif import INF, Change, Outcome, WhatIf
+from .whatif import INF, Change, MipWhatIf, Outcome, WhatIf
 
 PRICE_STEPS = [round(-0.5 + 0.1 * k, 1) for k in range(16)]   # -50% ... +100%
 CURVE_LEVELS = [0.75, 0.5, 0.25, 0.0]
@@ -322,19 +322,31 @@ def _supplier_prices(context: _Context, dimension: str) -> dict[str, Any]:
             "response": pd.DataFrame(response_rows), "solves": whatif.solves}
 
 
+def _full_copy(context: _Context, changes: str = "bounds"):
+    """A copy for re-solves of the full problem: plain LP, or the two-bound MIP re-solver."""
+    if context.plan.model.z or context.plan.model.instances:
+        return MipWhatIf(context.plan, changes)
+    return WhatIf(context.plan, changes=changes)
+
+
 def _walk_analyses(context: _Context) -> dict[str, Any]:
-    """Walking away, wholly and in part: bound and row changes on one warm copy."""
-    plain = WhatIf(context.plan, changes="bounds")
-    walk = _walk_away(context, plain, _volume_limit_rows(context, plain))
+    """Walking away, wholly and in part: bound and row changes on warm copies."""
+    plain = _full_copy(context)
+    if isinstance(plain, MipWhatIf):  # the curve on the LP with integer decisions held
+        held = plain.held
+        walk = _walk_away(context, plain, _volume_limit_rows(context, plain), held)
+    else:
+        walk = _walk_away(context, plain, _volume_limit_rows(context, plain))
     return {**walk, "solves": plain.solves}
 
 
 def _rule_analyses(context: _Context) -> dict[str, Any]:
-    """Capacity values, rule costs and the outage drill, on another warm copy."""
-    plain = WhatIf(context.plan, changes="bounds")
+    """Capacity values, rule costs and the outage drill, on another warm copy (the outage
+    drill fixes today's chips, so a mixed-integer plan's integer decisions are held)."""
+    plain = _full_copy(context)
     capacity = _capacity(context, plain)
     rules, premium = _rules(context, plain)
-    outage = _outage(context, plain)
+    outage = _outage(context, plain.held if isinstance(plain, MipWhatIf) else plain)
     return {"capacity": capacity, "rules": rules, "premium": premium, "outage": outage, "solves": plain.solves}
 
 
@@ -365,8 +377,13 @@ def _walked(context: _Context, outcome: Outcome) -> dict[str, float | None]:
             "walk_away_penalty_usd": stranded * context.plan.inputs.policy.penalty_usd_per_token_s}
 
 
-def _walk_away(context: _Context, plain: WhatIf, limit_rows) -> dict[str, pd.DataFrame]:
-    """Walk-away costs (rules kept and lifted), unserved demand, shares and partial walk-away."""
+def _walk_away(context: _Context, plain: WhatIf, limit_rows, curve_copy: WhatIf | None = None
+               ) -> dict[str, pd.DataFrame]:
+    """Walk-away costs (rules kept and lifted), unserved demand, shares and partial walk-away.
+
+    ``curve_copy`` (integer decisions held, for mixed-integer plans) prices the partial
+    walk-away curve; the walk-away costs themselves re-solve the full problem on ``plain``."""
+    curve_copy = curve_copy or plain
     rows, shares, curve_rows = [], [], []
     total_volume = float(context.x_today.sum())
     lifted = context.rules_lifted()
@@ -392,7 +409,7 @@ def _walk_away(context: _Context, plain: WhatIf, limit_rows) -> dict[str, pd.Dat
                                "share": volume / quarter_total if quarter_total else 0.0})
             for level in CURVE_LEVELS:
                 limits = {row: (-INF, level * cap) for row, cap in limit_rows.get((dimension, supplier), [])}
-                outcome = plain.solve(Change(row_bounds=limits))
+                outcome = curve_copy.solve(Change(row_bounds=limits))
                 curve_rows.append({"dimension": dimension, "supplier": supplier, "volume_pct": level * 100,
                                    "total_cost_usd": outcome.objective if outcome.optimal else None})
     return {"suppliers": pd.DataFrame(rows), "shares": pd.DataFrame(shares), "curve": pd.DataFrame(curve_rows)}
@@ -572,7 +589,7 @@ def port_break_even(context: _Context) -> dict[str, Any]:
                "price_cut_to_port_pct"]
     if plan.model.ports.empty:
         return {"table": pd.DataFrame(columns=columns), "solves": 0}
-    whatif = WhatIf(plan, changes="costs")
+    whatif = _full_copy(context, "costs")
     records = []
     for port, item in plan.model.ports.iterrows():
         z = port_columns(plan, port)
@@ -589,7 +606,7 @@ def port_break_even(context: _Context) -> dict[str, Any]:
 
 
 def _cut_to_port(context: _Context, whatif: WhatIf, z: np.ndarray, offers: list[str]) -> float | None:
-    """Smallest cut (%) in the prices of the chip's offers at which the port is chosen, to 0.5 points."""
+    """Smallest cut (%) in the prices of the chip's offers at which the port is chosen, to 1 point."""
     costs = context.costs_of(offers)
     links = context.links_of(costs["column"].to_numpy())
 
@@ -603,7 +620,7 @@ def _cut_to_port(context: _Context, whatif: WhatIf, z: np.ndarray, offers: list[
     if not ported(90.0):
         return None
     low, high = 0.0, 90.0
-    while high - low > 0.5:
+    while high - low > 1.0:
         middle = (low + high) / 2
         if ported(middle):
             high = middle

@@ -427,20 +427,25 @@ def add_ports(model: LpModel) -> None:
 
 
 def _add_readiness(model: LpModel, pairs: pd.DataFrame, x: list[pulp.LpVariable], family: str) -> None:
-    """Rows holding unported pairs at zero: their volume needs a port finished by then."""
+    """Rows holding unported pairs at zero: sum_{o on the chip} x[w,o] <= D[w] * (ported by then),
+    one per workload row. Per row rather than per model and quarter: the LP relaxation is
+    then tight enough for HiGHS to settle the port decisions with little branching."""
     horizon = model.inputs.horizon
-    demand = model.workloads.groupby(["model", "quarter"])["tokens_per_s"].sum()
+    demand = model.workloads["tokens_per_s"].to_numpy()
+    rows_of_pair = pairs["w"].to_numpy()
     keys, constraints = [], []
     for (port, quarter), members in sorted(_port_groups(model, pairs).items()):
         lead = int(model.ports["port_quarters"].iloc[port])
         ready = [model.z[port * len(horizon) + k] for k, q in enumerate(horizon)
                  if quarters.ordinal(q) + lead <= quarters.ordinal(quarter)]
-        cap = float(demand.get((model.ports["model"].iloc[port], quarter), 0.0))
-        constraints.append(weighted_sum([x[i] for i in members] + ready, [1.0] * len(members) + [-cap] * len(ready))
-                           <= 0)
-        keys.append((model.ports["model"].iloc[port], model.ports["accelerator"].iloc[port], quarter))
+        for w in sorted(set(rows_of_pair[members])):
+            mine = members[rows_of_pair[members] == w]
+            constraints.append(weighted_sum([x[i] for i in mine] + ready,
+                                            [1.0] * len(mine) + [-float(demand[w])] * len(ready)) <= 0)
+            keys.append((model.ports["model"].iloc[port], model.ports["accelerator"].iloc[port], quarter,
+                         model.workloads["workload"].iloc[w]))
     if constraints:
-        model.add_rows(family, pd.DataFrame(keys, columns=["model", "accelerator", "quarter"]), constraints)
+        model.add_rows(family, pd.DataFrame(keys, columns=["model", "accelerator", "quarter", "workload"]), constraints)
 
 
 def add_ramps(model: LpModel) -> None:

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .plan import Plan
-from .whatif import Change, Outcome, WhatIf
+from .whatif import Change, MipWhatIf, Outcome, WhatIf
 
 
 def port_columns(plan: Plan, port: int) -> np.ndarray:
@@ -48,7 +48,7 @@ def payback(plan: Plan) -> pd.DataFrame:
     """The plan's ports with their net saving and payback quarter filled in."""
     if plan.ports.empty:
         return plan.ports
-    whatif = WhatIf(plan, changes="bounds")
+    whatif = MipWhatIf(plan, changes="bounds")
     today = quarterly_cost(plan, np.asarray(plan.solution.highs.getSolution().col_value))
     table = plan.ports.copy()
     index = {(m, a): p for p, (m, a) in enumerate(zip(plan.model.ports["model"], plan.model.ports["accelerator"],
