@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from .errors import InputError, OptimizerError
+from .errors import InputError, OptimizerError, Problem
 from .loading import bundled_data, load
 from .outputs import csv_writer, json_writer, write_outputs
 
@@ -198,6 +198,37 @@ def sweep(
                       inputs=[bundled_data()], beside=[file.parent])
         show_sweep(spec, points, summary, console)
         console.print(f"Sweep written to {out}/ (points.csv, summary.csv)", highlight=False)
+
+    _run(action)
+
+
+@app.command()
+def report(
+    more: Annotated[list[Path] | None, typer.Argument(help="More scenario files after --scenarios.",
+                                                      show_default=False)] = None,
+    data: DataOption = None,
+    scenarios: Annotated[list[Path] | None, typer.Option("--scenarios", help="Scenario files (the first is the "
+                                                          "reference), instead of --data: --scenarios a.yaml b.yaml")] = None,
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("out/report"),
+    workers: Workers = None,
+    integer: Integer = False,
+) -> None:
+    """Finance reports: an Excel workbook with native charts and a self-contained HTML page."""
+    from .report import make_report, report_files
+
+    files = list(scenarios or []) + list(more or [])
+
+    def action() -> None:
+        if more and not scenarios:
+            raise InputError([Problem("report", "scenario files follow --scenarios: --scenarios a.yaml b.yaml")])
+        if data is not None and files:
+            raise InputError([Problem("--data/--scenarios", "give a data folder or scenario files, not both")])
+        content = make_report(data, files, workers=workers, integer=integer)
+        sources = [data or bundled_data()]
+        write_outputs(out, report_files(content), inputs=sources, beside=[p.parent for p in files])
+        verdict = "reconcile" if content.reconciles else "DO NOT reconcile"
+        console.print(f"Report written to {out}/ (report.xlsx, report.html); compute lines {verdict} to the cent",
+                      highlight=False)
 
     _run(action)
 
