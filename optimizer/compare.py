@@ -44,7 +44,7 @@ def evaluate(job: Job) -> dict[str, Any]:
 
     scenario = job.scenario
     try:
-        plan = solve(apply(scenario))
+        plan = solve(apply(scenario), payback=False)
     except InputError as error:
         return {"scenario": scenario.name, "error": [str(p) for p in error.problems], "input_error": True}
     except OptimizerError as error:

@@ -8,17 +8,19 @@ from dataclasses import replace
 from . import model as lp_model
 from .inputs import Inputs
 from .plan import Plan, assemble
-from .ports import payback
+from .ports import payback as port_payback
 from .solve import solve as solve_lp
 from .verify import verify
 
 
-def solve(inputs: Inputs, time_limit: float | None = None, method: str = "auto", integer: bool = False) -> Plan:
+def solve(inputs: Inputs, time_limit: float | None = None, method: str = "auto", integer: bool = False,
+          payback: bool = True) -> Plan:
     """Cost-minimal plan for ``inputs``, verified against every contract constraint.
 
     ``method`` is ``auto`` (dual simplex), ``simplex`` or ``ipm``; ``integer`` buys offers
     with ``chips_per_instance`` in whole instances. Chosen ports get their saving and
-    payback (one re-solve each without the port); with a resilience requirement the plan
+    payback (one re-solve each without the port; ``payback=False`` skips them, as scenario
+    comparisons and sweeps do); with a resilience requirement the plan
     also reports what it costs (one solve without it). Raises
     :class:`~optimizer.errors.SolveError` when HiGHS does not prove an optimum (naming the
     conflicting rules when there are some) and :class:`~optimizer.errors.VerificationError`
@@ -34,11 +36,12 @@ def solve(inputs: Inputs, time_limit: float | None = None, method: str = "auto",
     verify(inputs, plan.allocation, plan.purchases, solution.objective, plan.commitments, plan.ports,
            plan.recourse, integer=model.integer)
     verified = time.perf_counter()
-    plan.ports = payback(plan)
+    if payback:
+        plan.ports = port_payback(plan)
     if inputs.policy.resilience is not None:
         relaxed = replace(inputs, policy=inputs.policy.model_copy(update={"resilience": None}))
         plan.totals["resilience_cost_usd"] = plan.totals["total_cost_usd"] - solve(
-            relaxed, time_limit, method, integer).totals["total_cost_usd"]
+            relaxed, time_limit, method, integer, payback=False).totals["total_cost_usd"]
     plan.seconds = {
         "build": built - started,
         "solve": solved - built,

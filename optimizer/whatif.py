@@ -152,9 +152,17 @@ class WhatIf:
         """Re-solve the unchanged copy (after adding handles or rows)."""
         return self.solve(Change())
 
-    def solve(self, change: Change, range_column: int | None = None) -> Outcome:
-        """Apply ``change``, re-solve warm, undo it; optionally range one column's cost."""
+    def solve(self, change: Change, range_column: int | None = None, start: np.ndarray | None = None) -> Outcome:
+        """Apply ``change``, re-solve warm, undo it; optionally range one column's cost.
+
+        ``start``: a feasible solution of the changed problem, handed to a MIP as its first
+        incumbent (branch and bound then only has to prove or improve it)."""
         self._apply(change.cost, change.col_bounds, change.row_bounds, change.coefficients)
+        if start is not None:
+            incumbent = highspy.HighsSolution()
+            incumbent.col_value = list(start)
+            incumbent.value_valid = True
+            self.highs.setSolution(incumbent)
         try:
             self.highs.run()
             self.solves += 1
@@ -307,7 +315,7 @@ class MipWhatIf:
         if self._closes(best, low):
             return best
         self.branched += 1
-        return self.full.solve(change)
+        return self.full.solve(change, start=best.values if best.optimal else None)
 
     def _closes(self, upper: Outcome, lower: Outcome) -> bool:
         return upper.optimal and upper.objective - lower.objective <= self.gap * max(1.0, abs(upper.objective))
