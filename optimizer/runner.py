@@ -7,6 +7,7 @@ results on one process, on local workers or on a cluster.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -18,6 +19,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 def default_workers() -> int:
     return os.cpu_count() or 1
+
+
+def _one_thread_each() -> None:
+    """Worker processes share the cores between them: one HiGHS thread each (see solve.py)."""
+    os.environ["OPTIMIZER_HIGHS_THREADS"] = "1"
 
 
 def _progress(label: str) -> Progress:
@@ -44,7 +50,11 @@ def run_all(function: Callable[[Any], Any], jobs: Sequence[Any], workers: int | 
                 results[index] = function(job)
                 progress.advance(task)
         return results
-    with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
+    # Not fork: HiGHS keeps a process-wide thread pool, and a child forked after the parent
+    # has solved anything inherits it in a broken state (it spins). Spawned workers start clean.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context,
+                             initializer=_one_thread_each) as pool:
         futures = {pool.submit(function, job): index for index, job in enumerate(jobs)}
         with _progress(label) as progress:
             task = progress.add_task(label, total=len(jobs))

@@ -104,7 +104,9 @@ def choose_method(method: str) -> str:
 def solve(model: LpModel, time_limit: float | None = None, method: str = "auto") -> Solution:
     """Solve ``model``; raise :class:`SolveError` unless HiGHS proves an optimum."""
     chosen = choose_method(method)
-    solver = FastHiGHS(msg=False, timeLimit=time_limit, solver=chosen, gapRel=MIP_GAP)
+    threads = os.environ.get("OPTIMIZER_HIGHS_THREADS")  # set in worker processes of a sweep
+    solver = FastHiGHS(msg=False, timeLimit=time_limit, solver=chosen, gapRel=MIP_GAP,
+                       threads=int(threads) if threads else None)
     started = time.perf_counter()
     model.prob.solve(solver)
     elapsed = time.perf_counter() - started
