@@ -205,12 +205,13 @@ def leverage(inputs, plan: Plan | None = None, workers: int = 2) -> Leverage:
     plan = plan or solve(inputs)
     context = _Context(plan)
     tasks = {  # longest first, so two workers finish together
+        "ports": lambda: port_break_even(context, part=0, parts=2),
+        "ports-2": lambda: port_break_even(context, part=1, parts=2),
         "offers": lambda: _offer_prices(context),
         "walk": lambda: _walk_analyses(context),
         "provider": lambda: _supplier_prices(context, "provider"),
         "vendor": lambda: _supplier_prices(context, "vendor"),
         "rules": lambda: _rule_analyses(context),
-        "ports": lambda: port_break_even(context),
     }
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         futures = {name: pool.submit(task) for name, task in tasks.items()}
@@ -227,7 +228,8 @@ def leverage(inputs, plan: Plan | None = None, workers: int = 2) -> Leverage:
         suppliers=suppliers, supplier_shares=plain["shares"], offer_prices=results["offers"]["table"],
         capacity=plain["capacity"], rules=plain["rules"], walk_away_curve=plain["curve"],
         price_response=pd.concat([results["provider"]["response"], results["vendor"]["response"]], ignore_index=True),
-        outage=plain["outage"], summary=summary, ports=results["ports"]["table"],
+        outage=plain["outage"], summary=summary,
+        ports=pd.concat([results["ports"]["table"], results["ports-2"]["table"]]).sort_index().reset_index(drop=True),
     )
     result.seconds = time.perf_counter() - started
     result.solves = sum(r["solves"] for r in results.values())
@@ -578,10 +580,11 @@ def _outage(context: _Context, plain: WhatIf) -> pd.DataFrame:
     return pd.DataFrame(records, columns=["dimension", "supplier", "quarter", "stranded_tokens_per_s", "stranded_share"])
 
 
-def port_break_even(context: _Context) -> dict[str, Any]:
+def port_break_even(context: _Context, part: int = 0, parts: int = 1) -> dict[str, Any]:
     """For every pair that needs porting: the largest one-time cost its savings repay over
     the horizon, and the smallest cut in its chip's prices at which porting at the stated
-    cost is chosen (full re-solves, integer decisions included)."""
+    cost is chosen (full re-solves, integer decisions included). ``part`` of ``parts``:
+    every parts-th port from the part-th, so the work splits over threads."""
     from .ports import port_columns
 
     plan = context.plan
@@ -590,8 +593,8 @@ def port_break_even(context: _Context) -> dict[str, Any]:
     if plan.model.ports.empty:
         return {"table": pd.DataFrame(columns=columns), "solves": 0}
     whatif = _full_copy(context, "costs")
-    records = []
-    for port, item in plan.model.ports.iterrows():
+    records, index = [], []
+    for port, item in plan.model.ports.iloc[part::parts].iterrows():
         z = port_columns(plan, port)
         chosen = bool(plan.solution.z[np.isin(plan.solution.columns["z"], z)].sum() > 0.5)
         never = whatif.solve(Change(col_bounds={int(c): (0.0, 0.0) for c in z}))
@@ -602,7 +605,8 @@ def port_break_even(context: _Context) -> dict[str, Any]:
                         "port_quarters": item["port_quarters"], "ported": chosen,
                         "break_even_port_usd": max(0.0, break_even) if break_even is not None else None,
                         "price_cut_to_port_pct": 0.0 if chosen else _cut_to_port(context, whatif, z, offers)})
-    return {"table": pd.DataFrame(records, columns=columns), "solves": whatif.solves}
+        index.append(port)
+    return {"table": pd.DataFrame(records, columns=columns, index=index), "solves": whatif.solves}
 
 
 def _cut_to_port(context: _Context, whatif: WhatIf, z: np.ndarray, offers: list[str]) -> float | None:
