@@ -17,6 +17,7 @@ from rich.console import Console
 
 from .errors import InputError, OptimizerError, Problem
 from .loading import bundled_data, load
+from .runner import default_workers
 from .outputs import csv_writer, json_writer, write_outputs
 
 app = typer.Typer(
@@ -171,7 +172,7 @@ def compare(
     from .display import show_comparison
 
     def action() -> None:
-        table = run_compare(scenarios, workers=workers, scheduler=scheduler)
+        table = run_compare(scenarios, workers=workers or default_workers(), scheduler=scheduler)
         write_outputs(out, {"comparison.csv": csv_writer(table)}, inputs=[bundled_data()],
                       beside=[p.parent for p in scenarios])
         show_comparison(table, console)
@@ -193,7 +194,7 @@ def sweep(
 
     def action() -> None:
         spec, base = read_sweep(file)
-        points, summary = run_sweep(spec, base, workers=workers, scheduler=scheduler)
+        points, summary = run_sweep(spec, base, workers=workers or default_workers(), scheduler=scheduler)
         write_outputs(out, {"points.csv": csv_writer(points), "summary.csv": csv_writer(summary)},
                       inputs=[bundled_data()], beside=[file.parent])
         show_sweep(spec, points, summary, console)
@@ -223,7 +224,7 @@ def report(
             raise InputError([Problem("report", "scenario files follow --scenarios: --scenarios a.yaml b.yaml")])
         if data is not None and files:
             raise InputError([Problem("--data/--scenarios", "give a data folder or scenario files, not both")])
-        content = make_report(data, files, workers=workers, integer=integer)
+        content = make_report(data, files, workers=workers or default_workers(), integer=integer)
         sources = [data or bundled_data()]
         write_outputs(out, report_files(content), inputs=sources, beside=[p.parent for p in files])
         verdict = "reconcile" if content.reconciles else "DO NOT reconcile"

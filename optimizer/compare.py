@@ -66,7 +66,7 @@ def as_scenario(item: str | Path | Scenario) -> Scenario:
     return item if isinstance(item, Scenario) else read_scenario(item)
 
 
-def compare(scenarios: Iterable[str | Path | Scenario], workers: int | None = None, scheduler: str | None = None,
+def compare(scenarios: Iterable[str | Path | Scenario], workers: int | None = 1, scheduler: str | None = None,
             client: Any = None, walk_away: bool = True) -> pd.DataFrame:
     """One row per scenario: costs, change against the first, shares, HHI, unmet, walk-away costs.
 

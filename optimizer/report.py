@@ -465,7 +465,7 @@ def write_html(path: Path, data: ReportData) -> None:
     path.write_text(page, encoding="utf-8")
 
 
-def make_report(data: Path | None = None, scenarios: list[Path] | None = None, workers: int | None = None,
+def make_report(data: Path | None = None, scenarios: list[Path] | None = None, workers: int | None = 1,
                 integer: bool = False) -> ReportData:
     """The report for a data folder (default: the bundled data) or for scenario files (the
     first one's plan and leverage, and every scenario side by side)."""

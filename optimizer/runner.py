@@ -36,8 +36,10 @@ def run_all(function: Callable[[Any], Any], jobs: Sequence[Any], workers: int | 
     """``[function(job) for job in jobs]``, in parallel, with a progress bar on the terminal.
 
     ``client`` (a ``dask.distributed.Client``) or ``scheduler`` (its address) sends the jobs
-    to a Dask cluster; otherwise ``workers`` local processes run them (default: all cores;
-    1 runs them in this process).
+    to a Dask cluster; otherwise ``workers`` local processes run them (None: all cores;
+    1 runs them in this process). Workers are spawned, so a script that asks for more than
+    one must guard its entry point with ``if __name__ == "__main__":`` (Python's rule for
+    spawned processes); the Python API therefore defaults to 1 and the CLI to all cores.
     """
     if client is not None or scheduler is not None:
         return _run_dask(function, jobs, scheduler, client, label)

@@ -188,7 +188,7 @@ def jobs_of(sweep: Sweep, base: Scenario) -> tuple[list[Job], pd.DataFrame]:
     return jobs, table
 
 
-def run_sweep(sweep: Sweep, base: Scenario, workers: int | None = None, scheduler: str | None = None,
+def run_sweep(sweep: Sweep, base: Scenario, workers: int | None = 1, scheduler: str | None = None,
               client: Any = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Evaluate every point: (points, summary).
 
