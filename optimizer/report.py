@@ -265,7 +265,7 @@ def _sheet(book, name: str, table: pd.DataFrame, formats: dict):
 def _stacked_spend_chart(book, sheet, table: pd.DataFrame, left: int) -> None:
     chart = book.add_chart({"type": "column", "subtype": "stacked"})
     rows = len(table)
-    for j, column in enumerate(table.columns[1:], start=1):
+    for j in range(1, len(table.columns)):
         chart.add_series({"name": ["Spend", 0, left + j], "categories": ["Spend", 1, left, rows, left],
                           "values": ["Spend", 1, left + j, rows, left + j]})
     chart.set_title({"name": "Spend by provider per quarter (USD)"})

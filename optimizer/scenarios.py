@@ -309,7 +309,7 @@ def _follow_overrides(raw: RawInputs, change: Scale | Set, matched: list[int], o
     """
     names = {str(raw.records["offers"][i][2].get("offer", "")).strip() for i in matched}
     overrides = raw.records.get("offer_quarters", [])
-    for k, (file, line, values) in enumerate(overrides):
+    for k, (_, _, values) in enumerate(overrides):
         current = values.get(change.column)
         if str(values.get("offer", "")).strip() not in names or current is None or not str(current).strip():
             continue
