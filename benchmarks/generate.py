@@ -63,7 +63,7 @@ def generate(pairs: int, folder: Path, seed: int = 7) -> None:
 
     latency = []
     for geography in GEOGRAPHIES:
-        for provider, region, home in regions:
+        for _, region, home in regions:
             near = home == geography
             latency.append((geography, region, round(rng.uniform(8, 40) if near else rng.uniform(60, 260), 1)))
     latency = pd.DataFrame(latency, columns=["geography", "region", "rtt_ms"])
