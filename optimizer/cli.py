@@ -63,9 +63,6 @@ def _run(action) -> None:
     """Run a command body, turning the tool's errors into one message and an exit code."""
     try:
         action()
-    except InputError as error:
-        errors.print(f"[red]error:[/red] {error}", highlight=False, soft_wrap=True)
-        raise typer.Exit(error.exit_code) from None
     except OptimizerError as error:
         errors.print(f"[red]error:[/red] {error}", highlight=False, soft_wrap=True)
         raise typer.Exit(error.exit_code) from None
@@ -85,6 +82,18 @@ def _run(action) -> None:
         raise typer.Exit(1) from None
 
 
+def _solved(data: Path | None, time_limit: float | None, integer: bool, method: str = "auto", payback: bool = True):
+    """Load a folder (default: the bundled data), show its warnings, solve and verify the plan."""
+    from . import planner
+    from .display import show_warnings
+
+    folder = data or bundled_data()
+    inputs = load(folder)
+    show_warnings(inputs.warnings, errors)
+    return folder, inputs, planner.solve(inputs, time_limit=time_limit, method=method, integer=integer,
+                                         payback=payback)
+
+
 @app.command()
 def plan(
     data: DataOption = None,
@@ -94,15 +103,11 @@ def plan(
     integer: Integer = False,
 ) -> None:
     """Solve the cost-minimal plan, verify it, print a summary and write the contract's outputs."""
-    from . import planner
-    from .display import show_plan, show_warnings
+    from .display import show_plan
     from .plan import summary
 
     def action() -> None:
-        folder = data or bundled_data()
-        inputs = load(folder)
-        show_warnings(inputs.warnings, errors)
-        result = planner.solve(inputs, time_limit=time_limit, method=method, integer=integer)
+        folder, _, result = _solved(data, time_limit, integer, method)
         write_outputs(
             out,
             {
@@ -138,15 +143,12 @@ def leverage(
     integer: Integer = False,
 ) -> None:
     """How strong is our hand? Walk-away costs, price ceilings, prices to win, rule costs, outages."""
-    from . import planner
-    from .display import show_leverage, show_warnings
+    from .display import show_leverage
     from .leverage import leverage as run_leverage
 
     def action() -> None:
-        folder = data or bundled_data()
-        inputs = load(folder)
-        show_warnings(inputs.warnings, errors)
-        plan_ = planner.solve(inputs, time_limit=time_limit, integer=integer)
+        # The report prices ports itself (break-even), so the plan's payback re-solves are skipped.
+        folder, inputs, plan_ = _solved(data, time_limit, integer, payback=False)
         report = run_leverage(inputs, plan_, workers=workers)
         write_outputs(out, leverage_files(report), inputs=[folder])
         show_leverage(report, console)

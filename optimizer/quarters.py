@@ -11,10 +11,6 @@ import re
 QUARTER_PATTERN = re.compile(r"^(\d{4})Q([1-4])$")
 
 
-def is_quarter(text: str) -> bool:
-    return bool(QUARTER_PATTERN.match(text))
-
-
 def ordinal(label: str) -> int:
     match = QUARTER_PATTERN.match(label)
     if match is None:

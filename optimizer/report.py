@@ -485,7 +485,7 @@ def make_report(data: Path | None = None, scenarios: list[Path] | None = None, w
         inputs = load(folder)
         comparison = None
         title = f"Compute procurement plan: {folder}"
-    plan = solve(inputs, integer=integer)
+    plan = solve(inputs, integer=integer, payback=False)  # the report shows no payback
     return assemble(plan, leverage(inputs, plan), comparison, title)
 
 

@@ -282,15 +282,10 @@ class MipWhatIf:
         self.columns = plan.solution.columns
         kinds = list(self.full.highs.getLp().integrality_)
         self.integers = np.array([i for i, k in enumerate(kinds) if k != highspy.HighsVarType.kContinuous], dtype=int)
-        self.branched = 0
 
     @property
     def solves(self) -> int:
         return sum(copy.solves for copy in self.copies)
-
-    @property
-    def highs(self) -> highspy.Highs:
-        return self.held.highs
 
     def add_rows(self, lower, upper, entries) -> np.ndarray:
         rows = [copy.add_rows(lower, upper, entries) for copy in self.copies]
@@ -314,7 +309,6 @@ class MipWhatIf:
                 best = candidate
         if self._closes(best, low):
             return best
-        self.branched += 1
         return self.full.solve(change, start=best.values if best.optimal else None)
 
     def _closes(self, upper: Outcome, lower: Outcome) -> bool:
