@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from . import quarters
@@ -51,3 +52,22 @@ class Inputs:
 
     def table(self, name: str) -> pd.DataFrame:
         return getattr(self, name)
+
+    def canonical(self) -> Inputs:
+        """The same inputs with every table's rows in one order fixed by their content.
+
+        The LP's columns and rows follow the tables' row order, and when several plans
+        are optimal the solver's choice among them can follow that order too; planning the
+        canonical order makes the plan, and every output file, independent of how the
+        input files happen to be sorted.
+        """
+        return replace(self, **{name: _content_sorted(self.table(name)) for name in TABLES})
+
+
+def _content_sorted(table: pd.DataFrame) -> pd.DataFrame:
+    """Rows sorted by the text of every content column (origin columns left out), left to right."""
+    content = [column for column in table.columns if column not in ORIGIN_COLUMNS]
+    if len(table) < 2 or not content:
+        return table
+    keys = [np.array([str(value) for value in table[column]]) for column in reversed(content)]
+    return table.iloc[np.lexsort(keys)].reset_index(drop=True)

@@ -27,6 +27,7 @@ def solve(inputs: Inputs, time_limit: float | None = None, method: str = "auto",
     when the plan breaks a constraint.
     """
     started = time.perf_counter()
+    inputs = inputs.canonical()  # the plan does not depend on how the files are sorted
     model = lp_model.build(inputs, integer=integer)
     built = time.perf_counter()
     solution = solve_lp(model, time_limit=time_limit, method=method)
