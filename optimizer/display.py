@@ -59,6 +59,10 @@ def show_plan(plan: Plan, console: Console) -> None:
     for key in ("hhi_provider", "hhi_vendor"):
         value = totals[key]
         head.add_row(f"HHI {key.split('_')[1]} (0-10,000)", "-" if value is None else f"{value:,.0f}")
+    if plan.certificate is not None:
+        proof = plan.certificate
+        head.add_row("optimality certificate", f"primal-dual gap {proof.relative_gap:.1e} relative"
+                     + ("" if proof.mip_relative_gap is None else f", MIP gap {proof.mip_relative_gap:.1e}"))
     console.print(head)
     basis = plan.inputs.policy.share_basis
     for dimension in ("provider", "vendor"):

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .certificate import Certificate
 from .consistency import why_unservable
 from .inputs import Inputs
 from . import quarters
@@ -42,7 +43,8 @@ class Plan:
     - ``binding_rules``: share rules at their limit, with the share reached and the saving
       of the first unit of relaxation read from the dual, per share point (the leverage
       report's ``usd_per_share_point`` re-solves a whole point instead, so it can be lower)
-    ``totals`` holds the headline numbers; ``model`` and ``solution`` are kept for re-solves.
+    ``totals`` holds the headline numbers; ``model`` and ``solution`` are kept for re-solves;
+    ``certificate`` proves the optimum (:mod:`optimizer.certificate`).
     """
 
     inputs: Inputs
@@ -62,6 +64,7 @@ class Plan:
     model: LpModel = field(repr=False)
     solution: Solution = field(repr=False)
     seconds: dict[str, float] = field(default_factory=dict)
+    certificate: Certificate | None = None
 
     @property
     def status(self) -> str:
@@ -370,5 +373,6 @@ def summary(plan: Plan) -> dict[str, Any]:
         "volume_shares": {d: nested(d, "volume_share") for d in ("provider", "vendor")},
         "spend_shares": {d: nested(d, "spend_share") for d in ("provider", "vendor")},
         "binding_rules": plan.binding_rules.drop(columns="usd_per_share_point").to_dict("records"),
+        "certificate": plan.certificate.as_dict() if plan.certificate else None,
         "warnings": list(plan.inputs.warnings),
     }

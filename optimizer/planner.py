@@ -6,6 +6,8 @@ import time
 from dataclasses import replace
 
 from . import model as lp_model
+from .certificate import certify, uncertified
+from .errors import SolveError
 from .inputs import Inputs
 from .plan import Plan, assemble
 from .ports import payback as port_payback
@@ -37,6 +39,10 @@ def solve(inputs: Inputs, time_limit: float | None = None, method: str = "auto",
     verify(inputs, plan.allocation, plan.purchases, solution.objective, plan.commitments, plan.ports,
            plan.recourse, integer=model.integer)
     verified = time.perf_counter()
+    plan.certificate = certify(solution.highs, model.objective_constant)
+    if not plan.certificate.certified:
+        raise SolveError(uncertified(plan.certificate))
+    certified = time.perf_counter()
     if payback:
         plan.ports = port_payback(plan)
     if inputs.policy.resilience is not None:
@@ -49,5 +55,6 @@ def solve(inputs: Inputs, time_limit: float | None = None, method: str = "auto",
         "highs_run": solution.seconds["solve"],
         "assemble": assembled - solved,
         "verify": verified - assembled,
+        "certify": certified - verified,
     }
     return plan

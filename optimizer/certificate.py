@@ -1,0 +1,157 @@
+"""Optimality certificate of a solved plan, computed from the LP and the solver's duals.
+
+The verifier (:mod:`optimizer.verify`) proves the plan *feasible* from the input tables.
+This module proves it *optimal*: with the LP as HiGHS holds it (``l <= x <= u``,
+``L <= A x <= U``, minimise ``c x + offset``), the solution ``x`` and HiGHS's row duals
+``y``, it recomputes from the matrix itself
+
+- the reduced costs ``d = c - A^T y`` (HiGHS's own column duals are not used);
+- dual feasibility: a row dual may be positive only where the row has a finite lower
+  bound, negative only where it has a finite upper bound; likewise each reduced cost;
+- complementary slackness: ``y_i (A x - L)_i`` for positive ``y_i``, ``|y_i| (U - A x)_i``
+  for negative, and the same for each reduced cost and its column bound;
+- the dual objective ``offset + sum y_i L_i|U_i + sum d_j l_j|u_j`` and the gap to the
+  primal objective (the gap is the sum of the complementary-slackness products).
+
+A MIP (ports, whole instances) has no duals: its integer decisions are fixed at the
+optimum and the remaining LP is certified the same way, and HiGHS's branch-and-bound gap
+(its proven lower bound against the plan) is reported beside it.
+
+Tolerances (``TOLERANCES``) are relative: residuals to ``1 + |bound|``, dual
+infeasibility to ``1 + max |c|``, the gap and the sum of the products to ``1 + |objective|``.
+A plan whose certificate fails them is not reported (:class:`~optimizer.errors.SolveError`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import highspy
+import numpy as np
+
+from .errors import SolveError
+from .solve import _stdout_silenced
+
+TOLERANCES = {"primal_residual": 1e-6, "dual_infeasibility": 1e-7, "gap": 1e-7}
+
+
+@dataclass(frozen=True)
+class Certificate:
+    """What was proven about a plan; see the module docstring for each quantity."""
+
+    lp: str                          # "as solved", or "integer decisions fixed" for a MIP
+    primal_objective_usd: float
+    dual_objective_usd: float
+    gap_usd: float
+    relative_gap: float
+    max_primal_residual: float       # relative, rows and column bounds
+    max_dual_infeasibility: float    # relative to 1 + max |cost|
+    max_complementary_slackness_usd: float
+    mip_relative_gap: float | None   # HiGHS's proven bound against the plan (MIP only)
+    certified: bool
+
+    def as_dict(self) -> dict:
+        return {**asdict(self), "tolerances": dict(TOLERANCES)}
+
+
+def certify(highs: highspy.Highs, constant: float = 0.0) -> Certificate:
+    """Certificate of the optimum held by ``highs``; ``constant`` is the objective's part
+    that was kept out of the solver (sunk contract costs)."""
+    lp = highs.getLp()
+    x = np.asarray(highs.getSolution().col_value)
+    integer = np.array([kind != highspy.HighsVarType.kContinuous for kind in lp.integrality_], dtype=bool)
+    mip_gap = None
+    if integer.any():  # the fixed LP's duals bound every plan with the same integer decisions
+        mip_gap = float(highs.getInfo().mip_gap)
+        highs = _integers_fixed(lp, x, integer)
+        lp = highs.getLp()
+    solution = highs.getSolution()
+    if not solution.dual_valid:
+        raise SolveError("HiGHS returned no duals for the plan's LP, so its optimality cannot be certified")
+    return _check(lp, x, np.asarray(solution.row_dual), constant,
+                  "integer decisions fixed" if mip_gap is not None else "as solved", mip_gap)
+
+
+def _integers_fixed(lp: highspy.HighsLp, values: np.ndarray, integer: np.ndarray) -> highspy.Highs:
+    """A fresh HiGHS holding the LP with every integer column fixed at its rounded value, solved."""
+    with _stdout_silenced():
+        fixed = highspy.Highs()
+    fixed.setOptionValue("output_flag", False)
+    fixed.passModel(lp)
+    columns = np.flatnonzero(integer).astype(np.int32)
+    fixed.changeColsIntegrality(len(columns), columns,
+                                np.array([highspy.HighsVarType.kContinuous] * len(columns)))
+    rounded = np.round(values[columns])
+    fixed.changeColsBounds(len(columns), columns, rounded, rounded)
+    fixed.run()
+    if fixed.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        raise SolveError("the plan's LP with its integer decisions fixed has no proven optimum "
+                         f"({fixed.modelStatusToString(fixed.getModelStatus())}): the plan is not reported")
+    return fixed
+
+
+def _check(lp: highspy.HighsLp, x: np.ndarray, y: np.ndarray, constant: float, kind: str,
+           mip_gap: float | None) -> Certificate:
+    matrix = lp.a_matrix_
+    starts = np.asarray(matrix.start_)
+    rows = np.asarray(matrix.index_)
+    values = np.asarray(matrix.value_)
+    columns = np.repeat(np.arange(lp.num_col_), np.diff(starts))
+    cost = np.asarray(lp.col_cost_)
+    col_lower, col_upper = np.asarray(lp.col_lower_), np.asarray(lp.col_upper_)
+    row_lower, row_upper = np.asarray(lp.row_lower_), np.asarray(lp.row_upper_)
+
+    activity = np.bincount(rows, weights=values * x[columns], minlength=lp.num_row_)
+    reduced = cost - np.bincount(columns, weights=values * y[rows], minlength=lp.num_col_)
+
+    residual = max(_excess(activity, row_lower, row_upper), _excess(x, col_lower, col_upper))
+    row_part = _dual_part(y, activity, row_lower, row_upper)
+    col_part = _dual_part(reduced, x, col_lower, col_upper)
+    cost_scale = 1.0 + (float(np.max(np.abs(cost))) if len(cost) else 0.0)
+    dual_infeasibility = max(row_part[1], col_part[1]) / cost_scale
+
+    primal = float(cost @ x) + lp.offset_ + constant
+    dual = row_part[0] + col_part[0] + lp.offset_ + constant
+    gap = primal - dual
+    relative_gap = abs(gap) / (1.0 + abs(primal))
+    certified = (residual <= TOLERANCES["primal_residual"]
+                 and dual_infeasibility <= TOLERANCES["dual_infeasibility"]
+                 and relative_gap <= TOLERANCES["gap"])
+    return Certificate(kind, primal, dual, gap, relative_gap, residual, dual_infeasibility,
+                       max(row_part[2], col_part[2]), mip_gap, certified)
+
+
+def _excess(value: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> float:
+    """Largest violation of lower <= value <= upper, relative to 1 + |bound|."""
+    if not len(value):
+        return 0.0
+    with np.errstate(invalid="ignore"):
+        below = np.where(np.isfinite(lower), (lower - value) / (1.0 + np.abs(lower)), 0.0)
+        above = np.where(np.isfinite(upper), (value - upper) / (1.0 + np.abs(upper)), 0.0)
+    return float(max(0.0, below.max(), above.max()))
+
+
+def _dual_part(dual: np.ndarray, value: np.ndarray, lower: np.ndarray,
+               upper: np.ndarray) -> tuple[float, float, float]:
+    """For duals on ``lower <= value <= upper``: (their term of the dual objective, the
+    largest dual with no finite bound to price it, the largest complementary product)."""
+    positive = dual > 0
+    bound = np.where(positive, lower, upper)
+    priced = np.isfinite(bound)
+    infeasible = float(np.max(np.abs(dual[~priced]), initial=0.0))
+    objective = float(dual[priced] @ bound[priced])
+    slack = np.abs(value[priced] - bound[priced])
+    products = np.abs(dual[priced]) * slack
+    return objective, infeasible, float(np.max(products, initial=0.0))
+
+
+def uncertified(certificate: Certificate) -> str:
+    """Why a plan is not reported: the measures of its certificate against the tolerances."""
+    return (
+        "the solver's optimum failed its optimality certificate, so no plan is reported "
+        f"(relative gap {certificate.relative_gap:.2e}, tolerance {TOLERANCES['gap']:.0e}; "
+        f"primal residual {certificate.max_primal_residual:.2e}, tolerance {TOLERANCES['primal_residual']:.0e}; "
+        f"dual infeasibility {certificate.max_dual_infeasibility:.2e}, tolerance "
+        f"{TOLERANCES['dual_infeasibility']:.0e}). The inputs may be numerically difficult: "
+        "check for prices or volumes many orders of magnitude apart."
+    )

@@ -1,0 +1,76 @@
+"""The optimality certificate: closed-form figures on a hand-worked case, and refusals.
+
+Hand case: one quarter (2190 h), demand 100 tokens/s, 10 tokens/s per chip, so 10 chips.
+Offer ``cheap`` ($1/chip-h) sells at most 5; ``dear`` ($3/chip-h) the rest. Optimal cost
+(5 x 1 + 5 x 3) x 2190 = 43,800. The same plan all on ``dear`` costs 10 x 3 x 2190 = 65,700,
+a primal-feasible point whose gap to the optimal dual must be 21,900.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import offer, workload
+
+import optimizer
+from optimizer import certificate
+from optimizer.errors import SolveError
+
+HAND = dict(
+    accelerators=[{"accelerator": "a", "vendor": "v"}],
+    offers=[offer("cheap", "p1", "r1", "a", 1.0, 5), offer("dear", "p2", "r2", "a", 3.0, 100)],
+    performance=[{"model": "m", "accelerator": "a", "tokens_per_s_per_chip": 10, "ttft_ms": 100}],
+    workloads=[workload("w", "2026Q1", 100)],
+    latency=[{"geography": "g", "region": "r1", "rtt_ms": 10}, {"geography": "g", "region": "r2", "rtt_ms": 10}],
+)
+
+
+def test_hand_case_certified_with_closed_form_objectives(solve_case):
+    plan = solve_case(**HAND)
+    proof = plan.certificate
+    assert proof.certified and proof.lp == "as solved" and proof.mip_relative_gap is None
+    assert proof.primal_objective_usd == pytest.approx(43_800, rel=1e-12)
+    assert proof.dual_objective_usd == pytest.approx(43_800, rel=1e-12)
+    assert abs(proof.gap_usd) < 1e-6
+
+
+def test_a_feasible_but_dearer_plan_fails_its_certificate(solve_case):
+    plan = solve_case(**HAND)
+    highs, columns = plan.solution.highs, plan.solution.columns
+    x = np.array(highs.getSolution().col_value)
+    offers = list(plan.model.pairs["offer"])
+    terms = list(plan.model.terms["offer"])
+    x[columns["x"][offers.index("cheap")]], x[columns["x"][offers.index("dear")]] = 0.0, 100.0
+    x[columns["y"][terms.index("cheap")]], x[columns["y"][terms.index("dear")]] = 0.0, 10.0
+    proof = certificate._check(highs.getLp(), x, np.array(highs.getSolution().row_dual), 0.0, "as solved", None)
+    assert proof.max_primal_residual == 0.0
+    assert proof.primal_objective_usd == pytest.approx(65_700, rel=1e-12)
+    assert proof.gap_usd == pytest.approx(21_900, rel=1e-9)
+    assert not proof.certified
+
+
+def test_duals_of_the_wrong_sign_are_dual_infeasible(solve_case):
+    plan = solve_case(**HAND)
+    highs = plan.solution.highs
+    duals = -np.array(highs.getSolution().row_dual)   # the demand row's dual (657 $ per token/s) flipped
+    proof = certificate._check(highs.getLp(), np.array(highs.getSolution().col_value), duals, 0.0, "as solved", None)
+    assert proof.max_dual_infeasibility > 1e-3 and not proof.certified
+
+
+def test_an_uncertified_optimum_is_refused(solve_case, monkeypatch):
+    real = certificate.certify
+
+    def failing(highs, constant=0.0):
+        return certificate.Certificate(**{**real(highs, constant).__dict__, "relative_gap": 1e-3, "certified": False})
+
+    monkeypatch.setattr("optimizer.planner.certify", failing)
+    with pytest.raises(SolveError, match="failed its optimality certificate"):
+        solve_case(**HAND)
+
+
+def test_bundled_mip_plan_is_certified_with_its_integers_fixed():
+    plan = optimizer.solve(optimizer.load(optimizer.loading.bundled_data()), payback=False)
+    proof = plan.certificate
+    assert proof.lp == "integer decisions fixed" and proof.certified
+    assert proof.mip_relative_gap <= 1e-6
+    assert proof.primal_objective_usd == pytest.approx(plan.totals["total_cost_usd"], rel=1e-12)
