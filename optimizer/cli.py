@@ -17,8 +17,8 @@ from rich.console import Console
 
 from .errors import InputError, OptimizerError, Problem
 from .loading import bundled_data, load
-from .runner import default_workers
 from .outputs import csv_writer, json_writer, write_outputs
+from .runner import default_workers
 
 app = typer.Typer(
     add_completion=False,

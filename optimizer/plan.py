@@ -8,10 +8,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from . import quarters
 from .certificate import Certificate
 from .consistency import why_unservable
 from .inputs import Inputs
-from . import quarters
 from .model import LpModel, spend_commitment_terms
 from .solve import Solution
 from .verify import RELATIVE_TOLERANCE

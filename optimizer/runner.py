@@ -68,7 +68,8 @@ def run_all(function: Callable[[Any], Any], jobs: Sequence[Any], workers: int | 
 
 def _run_dask(function, jobs, scheduler, client, label) -> list[Any]:
     try:
-        from distributed import Client, as_completed as dask_completed
+        from distributed import Client
+        from distributed import as_completed as dask_completed
     except ImportError:  # pragma: no cover - depends on the optional extra
         from .errors import OptimizerError
 
