@@ -360,11 +360,11 @@ def _rules_that_cannot_hold(inputs: Inputs, terms: pd.DataFrame, pairs: pd.DataF
             groups = tuple(sorted(reach.loc[reach["w"] == w, column]))
             row = workloads.loc[w]
             flagged.setdefault((row["workload"], groups), []).append(row["quarter"])
-        for (workload, groups), qs in flagged.items():
+        for (workload, groups), qs in sorted(flagged.items()):
             total = sum(cap_of[g] for g in groups)
             warnings.append(
                 f"workload {workload!r} can only be served by {dimension} {', '.join(groups)} whose caps "
-                f"sum to {total:.3g} < 1 ({', '.join(qs)}): it is fully served only if other demand "
+                f"sum to {total:.3g} < 1 ({', '.join(sorted(qs))}): it is fully served only if other demand "
                 f"fills the rest of those quarters"
             )
     return warnings
