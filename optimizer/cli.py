@@ -1,14 +1,16 @@
 """The ``optimizer`` command: a thin layer over the Python API.
 
 Exit codes: 0 success, 2 invalid inputs or options, 3 no proven optimum (time limit,
-conflicting hard rules), 5 a plan failed verification (a bug: nothing is written),
-1 an unexpected internal error.
+conflicting hard rules, a solver failure, an optimum that fails its certificate), 4 a
+``--check-manifest`` re-run that does not reproduce the manifest, 5 a plan failed
+verification (a bug: nothing is written), 1 an unexpected internal error.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -88,10 +90,13 @@ def _solved(data: Path | None, time_limit: float | None, integer: bool, method: 
     from .display import show_warnings
 
     folder = data or bundled_data()
+    started = time.perf_counter()
     inputs = load(folder)
+    loaded = time.perf_counter() - started
     show_warnings(inputs.warnings, errors)
-    return folder, inputs, planner.solve(inputs, time_limit=time_limit, method=method, integer=integer,
-                                         payback=payback)
+    result = planner.solve(inputs, time_limit=time_limit, method=method, integer=integer, payback=payback)
+    result.seconds = {"load": loaded, **result.seconds}
+    return folder, inputs, result
 
 
 @app.command()
@@ -101,37 +106,76 @@ def plan(
     time_limit: TimeLimit = None,
     method: Method = "auto",
     integer: Integer = False,
+    check_manifest: Annotated[Path | None, typer.Option(
+        "--check-manifest", help="Re-run the plan of this manifest.json (with its options; --data points at "
+        "archived inputs) and confirm the same inputs give the same plan, file by file. Writes nothing; "
+        "exit 4 when it does not reproduce.")] = None,
 ) -> None:
     """Solve the cost-minimal plan, verify it, print a summary and write the contract's outputs."""
     from .display import show_plan
-    from .plan import summary
+    from .manifest import folder_inputs, new_manifest
 
     def action() -> None:
         folder, _, result = _solved(data, time_limit, integer, method)
-        write_outputs(
-            out,
-            {
-                "summary.json": json_writer(summary(result)),
-                "allocation.csv": csv_writer(result.allocation),
-                "purchases.csv": csv_writer(result.purchases),
-                "shares.csv": csv_writer(result.shares),
-                "unmet.csv": csv_writer(result.unmet),
-                "commitments.csv": csv_writer(result.commitments),
-                "contracts.csv": csv_writer(result.contracts),
-                "spend_commitments.csv": csv_writer(result.spend_commitments),
-                "budgets.csv": csv_writer(result.budgets),
-                "ports.csv": csv_writer(result.ports),
-                "resilience.csv": csv_writer(result.resilience),
-            },
-            inputs=[folder],
-        )
+        options = {"data": str(folder.resolve()), "out": str(out), "time_limit": time_limit, "method": method,
+                   "integer": integer}
+        manifest = new_manifest("plan", options, folder_inputs(folder), result.seconds, _result(result))
+        write_outputs(out, plan_files(result), inputs=[folder], manifest=manifest)
         show_plan(result, console)
         console.print(f"Verified plan written to {out}/", highlight=False)
 
     if method not in ("auto", "simplex", "ipm"):
         errors.print(f"[red]error:[/red] --method {method!r}: expected auto, simplex or ipm")
         raise typer.Exit(2)
-    _run(action)
+    _run(lambda: _check_manifest(check_manifest, data) if check_manifest else action())
+
+
+def plan_files(result) -> dict:
+    """The contract's plan outputs, one writer per file."""
+    from .plan import summary
+
+    return {
+        "summary.json": json_writer(summary(result)),
+        "allocation.csv": csv_writer(result.allocation),
+        "purchases.csv": csv_writer(result.purchases),
+        "shares.csv": csv_writer(result.shares),
+        "unmet.csv": csv_writer(result.unmet),
+        "commitments.csv": csv_writer(result.commitments),
+        "contracts.csv": csv_writer(result.contracts),
+        "spend_commitments.csv": csv_writer(result.spend_commitments),
+        "budgets.csv": csv_writer(result.budgets),
+        "ports.csv": csv_writer(result.ports),
+        "resilience.csv": csv_writer(result.resilience),
+    }
+
+
+def _result(plan) -> dict:
+    """The headline figures a manifest records, so a reader can tell runs apart at a glance."""
+    return {"total_cost_usd": plan.totals["total_cost_usd"],
+            "certified": plan.certificate.certified if plan.certificate else None}
+
+
+def _check_manifest(path: Path, data: Path | None) -> None:
+    """Re-run a past plan in a scratch folder and compare inputs, outputs and versions."""
+    import tempfile
+
+    from .manifest import compare_inputs, compare_outputs, read_manifest
+
+    recorded = read_manifest(path)
+    options = recorded["options"]
+    folder = data or Path(options["data"])
+    check = compare_inputs(recorded, folder)
+    _, _, result = _solved(folder, options.get("time_limit"), bool(options.get("integer")),
+                           options.get("method", "auto"))
+    with tempfile.TemporaryDirectory(prefix="optimizer-check-") as scratch:
+        write_outputs(Path(scratch), plan_files(result), inputs=[folder])
+        compare_outputs(check, recorded, Path(scratch))
+    check.recorded_cost = recorded.get("result", {}).get("total_cost_usd")
+    check.rerun_cost = result.totals["total_cost_usd"]
+    for line in check.lines():
+        console.print(line, highlight=False, soft_wrap=True)
+    if not (check.same_inputs and check.same_plan):
+        raise typer.Exit(4)
 
 
 @app.command()
@@ -145,12 +189,17 @@ def leverage(
     """How strong is our hand? Walk-away costs, price ceilings, prices to win, rule costs, outages."""
     from .display import show_leverage
     from .leverage import leverage as run_leverage
+    from .manifest import folder_inputs, new_manifest
 
     def action() -> None:
         # The report prices ports itself (break-even), so the plan's payback re-solves are skipped.
         folder, inputs, plan_ = _solved(data, time_limit, integer, payback=False)
         report = run_leverage(inputs, plan_, workers=workers)
-        write_outputs(out, leverage_files(report), inputs=[folder])
+        options = {"data": str(folder.resolve()), "out": str(out), "time_limit": time_limit, "workers": workers,
+                   "integer": integer}
+        manifest = new_manifest("leverage", options, folder_inputs(folder),
+                                {**plan_.seconds, "leverage": report.seconds}, _result(plan_))
+        write_outputs(out, leverage_files(report), inputs=[folder], manifest=manifest)
         show_leverage(report, console)
         console.print(f"Leverage report written to {out}/ ({report.solves} re-solves, {report.seconds:.1f} s)",
                       highlight=False)
@@ -172,11 +221,17 @@ def compare(
     """Compare scenarios side by side: cost, change against the first, mix, HHI, walk-away costs."""
     from .compare import compare as run_compare
     from .display import show_comparison
+    from .manifest import new_manifest, scenario_inputs
 
     def action() -> None:
+        started = time.perf_counter()
         table = run_compare(scenarios, workers=workers or default_workers(), scheduler=scheduler)
+        options = {"scenarios": [str(p.resolve()) for p in scenarios], "out": str(out), "workers": workers,
+                   "scheduler": scheduler}
+        manifest = new_manifest("compare", options, scenario_inputs(scenarios),
+                                {"compare": time.perf_counter() - started})
         write_outputs(out, {"comparison.csv": csv_writer(table)}, inputs=[bundled_data()],
-                      beside=[p.parent for p in scenarios])
+                      beside=[p.parent for p in scenarios], manifest=manifest)
         show_comparison(table, console)
         console.print(f"Comparison written to {out}/comparison.csv", highlight=False)
 
@@ -192,13 +247,19 @@ def sweep(
 ) -> None:
     """Sweep a grid of one or two parameters, or run a seeded Monte Carlo."""
     from .display import show_sweep
+    from .manifest import file_entries, folder_inputs, new_manifest, scenario_inputs
     from .sweeps import read_sweep, run_sweep
 
     def action() -> None:
+        started = time.perf_counter()
         spec, base = read_sweep(file)
         points, summary = run_sweep(spec, base, workers=workers or default_workers(), scheduler=scheduler)
+        read = file_entries([file], "sweep") + (
+            scenario_inputs([file.parent / spec.scenario]) if spec.scenario else folder_inputs(bundled_data()))
+        options = {"sweep": str(file.resolve()), "out": str(out), "workers": workers, "scheduler": scheduler}
+        manifest = new_manifest("sweep", options, read, {"sweep": time.perf_counter() - started})
         write_outputs(out, {"points.csv": csv_writer(points), "summary.csv": csv_writer(summary)},
-                      inputs=[bundled_data()], beside=[file.parent])
+                      inputs=[bundled_data()], beside=[file.parent], manifest=manifest)
         show_sweep(spec, points, summary, console)
         console.print(f"Sweep written to {out}/ (points.csv, summary.csv)", highlight=False)
 
@@ -217,6 +278,7 @@ def report(
     integer: Integer = False,
 ) -> None:
     """Finance reports: an Excel workbook with native charts and a self-contained HTML page."""
+    from .manifest import folder_inputs, new_manifest, scenario_inputs
     from .report import make_report, report_files
 
     files = list(scenarios or []) + list(more or [])
@@ -226,9 +288,16 @@ def report(
             raise InputError([Problem("report", "scenario files follow --scenarios: --scenarios a.yaml b.yaml")])
         if data is not None and files:
             raise InputError([Problem("--data/--scenarios", "give a data folder or scenario files, not both")])
+        started = time.perf_counter()
         content = make_report(data, files, workers=workers or default_workers(), integer=integer)
         sources = [data or bundled_data()]
-        write_outputs(out, report_files(content), inputs=sources, beside=[p.parent for p in files])
+        read = scenario_inputs(files) if files else folder_inputs(sources[0])
+        options = {"data": str(sources[0].resolve()) if not files else None,
+                   "scenarios": [str(p.resolve()) for p in files], "out": str(out), "workers": workers,
+                   "integer": integer}
+        manifest = new_manifest("report", options, read, {"report": time.perf_counter() - started})
+        write_outputs(out, report_files(content), inputs=sources, beside=[p.parent for p in files],
+                      manifest=manifest)
         verdict = "reconcile" if content.reconciles else "DO NOT reconcile"
         console.print(f"Report written to {out}/ (report.xlsx, report.html); compute lines {verdict} to the cent",
                       highlight=False)

@@ -15,6 +15,7 @@ import math
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -76,15 +77,29 @@ def check_output_folder(out: Path, inputs: list[Path], beside: list[Path] | None
 
 
 def write_outputs(out: Path, files: dict[str, Callable[[Path], None]], inputs: list[Path],
-                  beside: list[Path] | None = None) -> None:
-    """Write every file of ``files`` (name -> writer of that path) into ``out`` atomically."""
+                  beside: list[Path] | None = None, manifest: dict[str, Any] | None = None) -> None:
+    """Write every file of ``files`` (name -> writer of that path) into ``out`` atomically.
+
+    ``manifest`` (:mod:`optimizer.manifest`) is completed with the hash of every file and
+    the seconds spent writing them, and written beside them as ``manifest.json``.
+    """
     check_output_folder(out, inputs, beside)
+    started = time.perf_counter()
     out.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".writing-", dir=out))
     try:
         for name, writer in files.items():
             writer(staging / name)
-        for name in files:
+        names = list(files)
+        if manifest is not None:
+            from .manifest import MANIFEST, sha256
+
+            manifest["outputs"] = [{"file": name, "bytes": (staging / name).stat().st_size,
+                                    "sha256": sha256(staging / name)} for name in names]
+            manifest["seconds"]["write"] = round(time.perf_counter() - started, 6)
+            json_writer(manifest)(staging / MANIFEST)
+            names.append(MANIFEST)
+        for name in names:
             os.replace(staging / name, out / name)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

@@ -1,0 +1,193 @@
+"""Reproducibility manifests: what a run read, with what, how long it took, what it wrote.
+
+Every command writes ``manifest.json`` beside its outputs, in the same atomic batch: the
+tool, solver and library versions, the options, the SHA-256 of every input file and of
+every output file, and the seconds spent per phase. ``optimizer plan --check-manifest``
+re-runs a past plan from its manifest and confirms that the same inputs still give the
+same plan, file by file: the audit trail of last quarter's approved plan.
+
+The manifest itself differs between runs (time stamps, timings); every other output file
+is byte-identical for the same inputs, options and versions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import sys
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError, Problem
+from .loading import FILES, POLICY_FILE
+from .solve import MIP_GAP
+
+MANIFEST = "manifest.json"
+FORMAT = 1
+LIBRARIES = ("compute-procurement-optimizer", "highspy", "pulp", "pandas", "numpy", "pydantic", "pyyaml")
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def environment() -> dict[str, Any]:
+    """Versions of everything that can change a plan: Python, the libraries and HiGHS itself."""
+    import highspy
+
+    from .solve import _stdout_silenced
+
+    with _stdout_silenced():
+        highs = highspy.Highs()
+    libraries = {}
+    for name in LIBRARIES:
+        try:
+            libraries[name] = version(name)
+        except PackageNotFoundError:
+            libraries[name] = None
+    return {"python": sys.version.split()[0], "platform": platform.platform(), "machine": platform.machine(),
+            "highs": f"{highs.version()} ({highs.githash()})", "libraries": libraries}
+
+
+def data_files(folder: Path) -> list[Path]:
+    """The files of an input folder that a plan reads (optional ones only when present)."""
+    names = [spec.filename for spec in FILES] + [POLICY_FILE]
+    return [folder / name for name in names if (folder / name).is_file()]
+
+
+def file_entries(paths: list[Path], role: str) -> list[dict[str, Any]]:
+    return [{"role": role, "path": str(path.resolve()), "bytes": path.stat().st_size, "sha256": sha256(path)}
+            for path in paths]
+
+
+def new_manifest(command: str, options: dict[str, Any], inputs: list[dict[str, Any]],
+                 seconds: dict[str, float], result: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A manifest without its outputs; :func:`optimizer.outputs.write_outputs` adds their hashes."""
+    return {
+        "manifest_format": FORMAT,
+        "command": command,
+        "created_utc": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "argv": sys.argv[1:],
+        "options": {**options, "mip_rel_gap": MIP_GAP},
+        "environment": environment(),
+        "inputs": inputs,
+        "seconds": {phase: round(value, 6) for phase, value in seconds.items()},
+        "result": result or {},
+        "outputs": [],
+    }
+
+
+def read_manifest(path: Path) -> dict[str, Any]:
+    """A plan's manifest, or :class:`InputError` saying why it cannot serve for a check."""
+    file = str(path)
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError([Problem(file, "manifest not found")]) from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise InputError([Problem(file, f"not a manifest written by this tool (unreadable JSON: {error})")]) from None
+    problems = []
+    if not isinstance(manifest, dict) or manifest.get("manifest_format") != FORMAT:
+        problems.append(Problem(file, f"not a manifest of format {FORMAT} written by this tool"))
+    elif manifest.get("command") != "plan":
+        problems.append(Problem(file, f"a manifest of `optimizer {manifest.get('command')}`: only plan "
+                                      "manifests can be checked"))
+    else:
+        for key in ("options", "inputs", "outputs", "environment"):
+            if key not in manifest:
+                problems.append(Problem(file, f"key {key!r} is missing"))
+    if problems:
+        raise InputError(problems)
+    return manifest
+
+
+@dataclass
+class Check:
+    """A past plan against its re-run: which inputs, outputs and versions differ."""
+
+    data: Path
+    changed_inputs: list[str] = field(default_factory=list)
+    missing_inputs: list[str] = field(default_factory=list)
+    new_inputs: list[str] = field(default_factory=list)
+    differing_outputs: list[str] = field(default_factory=list)
+    matching_outputs: list[str] = field(default_factory=list)
+    changed_versions: list[str] = field(default_factory=list)
+    recorded_cost: float | None = None
+    rerun_cost: float | None = None
+
+    @property
+    def same_inputs(self) -> bool:
+        return not (self.changed_inputs or self.missing_inputs or self.new_inputs)
+
+    @property
+    def same_plan(self) -> bool:
+        return not self.differing_outputs
+
+    def lines(self) -> list[str]:
+        """The verdict and every difference, one line each, for the terminal."""
+        verdict = ("same inputs, same plan: every output file is byte-identical"
+                   if self.same_inputs and self.same_plan else "the re-run does NOT reproduce the manifest")
+        lines = [verdict, f"inputs read from {self.data}"]
+        lines += [f"input changed since the plan: {name}" for name in self.changed_inputs]
+        lines += [f"input missing now: {name}" for name in self.missing_inputs]
+        lines += [f"input not in the manifest: {name}" for name in self.new_inputs]
+        lines += [f"output differs: {name}" for name in self.differing_outputs]
+        lines += [f"version differs: {item}" for item in self.changed_versions]
+        if self.recorded_cost is not None and self.rerun_cost is not None:
+            lines.append(f"total cost recorded {self.recorded_cost:,.2f} USD, re-run {self.rerun_cost:,.2f} USD")
+        return lines
+
+
+def compare_inputs(manifest: dict[str, Any], data: Path) -> Check:
+    """Hashes of the files of ``data`` against the manifest's, matched by file name."""
+    check = Check(data=data)
+    recorded = {Path(entry["path"]).name: entry["sha256"] for entry in manifest["inputs"] if entry["role"] == "data"}
+    current = {path.name: sha256(path) for path in data_files(data)}
+    check.changed_inputs = sorted(n for n in recorded if n in current and current[n] != recorded[n])
+    check.missing_inputs = sorted(n for n in recorded if n not in current)
+    check.new_inputs = sorted(n for n in current if n not in recorded)
+    return check
+
+
+def compare_outputs(check: Check, manifest: dict[str, Any], written: Path) -> None:
+    """Hashes of the re-run's output files against the manifest's."""
+    for entry in manifest["outputs"]:
+        path = written / entry["file"]
+        same = path.is_file() and sha256(path) == entry["sha256"]
+        (check.matching_outputs if same else check.differing_outputs).append(entry["file"])
+    now = environment()
+    then = manifest["environment"]
+    for key in ("python", "highs"):
+        if then.get(key) != now[key]:
+            check.changed_versions.append(f"{key} {then.get(key)} -> {now[key]}")
+    for name, value in now["libraries"].items():
+        if then.get("libraries", {}).get(name) != value:
+            check.changed_versions.append(f"{name} {then.get('libraries', {}).get(name)} -> {value}")
+
+
+def folder_inputs(folder: Path) -> list[dict[str, Any]]:
+    return file_entries(data_files(folder), "data")
+
+
+def scenario_inputs(files: list[Path], role: str = "scenario") -> list[dict[str, Any]]:
+    """Scenario files and the data folders they build on (each folder once)."""
+    from .loading import bundled_data
+    from .scenarios import read_scenario
+
+    entries = file_entries(files, role)
+    folders: list[Path] = []
+    for file in files:
+        base = (read_scenario(file).base or bundled_data()).resolve()
+        if base not in folders:
+            folders.append(base)
+    for folder in folders:
+        entries += folder_inputs(folder)
+    return entries
