@@ -106,7 +106,10 @@ def solve(model: LpModel, time_limit: float | None = None, method: str = "auto")
     threads = os.environ.get("OPTIMIZER_HIGHS_THREADS")  # set in worker processes of a sweep
     solver = FastHiGHS(msg=False, timeLimit=time_limit, solver=chosen, gapRel=MIP_GAP,
                        threads=int(threads) if threads else None)
-    model.prob.solve(solver)
+    try:
+        model.prob.solve(solver)
+    except Exception as error:  # the solver is an outside component: its failure is not a plan
+        raise SolveError(f"HiGHS failed while solving ({type(error).__name__}: {error}); no plan is reported") from error
     highs = model.prob.solverModel
     status = highs.getModelStatus()
     if status != highspy.HighsModelStatus.kOptimal or model.prob.status != pulp.LpStatusOptimal:
