@@ -1,16 +1,20 @@
 """Files to validated inputs: read every CSV and the policy, report all problems at once.
 
-The order is: read each file (missing files and columns, malformed rows), validate each
-row against its pydantic model (types, ranges, ids, quarters), find duplicate keys, then
-run the cross-file checks of :mod:`optimizer.consistency`. Problems from every stage are
-collected, so one run lists everything that is wrong.
+The order is: read each file (size, encoding, CSV syntax, missing files and columns,
+malformed rows), validate each row against its pydantic model (types, ranges, ids,
+quarters), find duplicate keys and empty tables, then run the cross-file checks of
+:mod:`optimizer.consistency`. Problems from every stage are collected, so one run lists
+everything that is wrong. Values from the files are shown with ``repr`` (and header or
+policy key names when they are not plain text), so a control character in a file never
+reaches the terminal raw.
 """
 
 from __future__ import annotations
 
 import csv
 import difflib
-from collections.abc import Iterable
+import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,7 +37,7 @@ from .schema import (
     SpendCommitmentRow,
     WorkloadRow,
 )
-from .yaml_io import read_yaml
+from .yaml_io import character_name, decode_utf8, read_yaml
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,16 @@ FILES = (
 )
 SPECS = {spec.table: spec for spec in FILES}
 POLICY_FILE = "policy.yaml"
+# Refused before reading: 64 MiB is some 10^6 workload rows, far beyond what one LP solves
+# in reasonable time, and reading it already takes a minute of validation.
+MAX_CSV_BYTES = 64 * 1024 * 1024
+ROW_NAMES = {
+    "accelerators": "accelerator",
+    "offers": "offer",
+    "performance": "(model, accelerator) pair",
+    "workloads": "workload row",
+    "latency": "(geography, region) pair",
+}
 
 Record = tuple[str, int | None, dict[str, Any]]  # (file, line, values)
 Origin = tuple[str, int | None]                  # (file, line) of a policy key
@@ -124,8 +138,9 @@ def read_raw(folder: str | Path) -> RawInputs:
     policy_file = folder / POLICY_FILE
     data, lines, policy_problems = read_policy_file(policy_file, raw.warnings)
     raw.problems += policy_problems
-    raw.policy = None if policy_problems else data  # unreadable YAML: its keys are not checked further
-    raw.policy_origins = {path: (str(policy_file), line) for path, line in lines.items()}
+    raw.policy = None if policy_problems else data  # unreadable YAML: keys not checked further
+    raw.policy_origins = {(): (str(policy_file), 1)}
+    raw.policy_origins.update({path: (str(policy_file), line) for path, line in lines.items()})
     return raw
 
 
@@ -139,10 +154,18 @@ def validate(raw: RawInputs) -> Inputs:
     """
     problems = list(raw.problems)
     tables = {}
+    broken = set(raw.broken)
     for spec in FILES:
-        table, row_problems = validate_rows(spec, raw.records.get(spec.table, []))
+        records = raw.records.get(spec.table, [])
+        table, row_problems = validate_rows(spec, records)
         tables[spec.table] = table
         problems += row_problems
+        if not records and not spec.optional and spec.table not in broken:
+            file = str(raw.folder / spec.filename) if raw.folder else spec.filename
+            what = ROW_NAMES[spec.table]
+            message = f"no rows after the header: at least one {what} is needed"
+            problems.append(Problem(file, message))
+            broken.add(spec.table)
     policy, policy_problems = (None, [])
     if raw.policy is not None:
         policy, policy_problems = validate_policy(raw.policy, raw.policy_origins)
@@ -152,14 +175,16 @@ def validate(raw: RawInputs) -> Inputs:
         "region": _raw_values(raw.records, "offers", "region"),
         "offer": _raw_values(raw.records, "offers", "offer"),
     }
-    inputs = Inputs(**tables, policy=policy or Policy(), folder=raw.folder, warnings=list(raw.warnings))
+    inputs = Inputs(**tables, policy=policy or Policy(), folder=raw.folder,
+                    warnings=list(raw.warnings))
     cross_problems, cross_warnings = consistency.check(
-        inputs, raw.policy_origins, known=known, broken=raw.broken, check_policy=policy is not None
+        inputs, raw.policy_origins, known=known, broken=broken, check_policy=policy is not None
     )
     problems += cross_problems
     if problems:
         raise InputError(problems)
-    return Inputs(**tables, policy=inputs.policy, folder=raw.folder, warnings=list(raw.warnings) + cross_warnings,
+    return Inputs(**tables, policy=inputs.policy, folder=raw.folder,
+                  warnings=list(raw.warnings) + cross_warnings,
                   policy_origins=dict(raw.policy_origins))
 
 
@@ -174,22 +199,21 @@ def read_records(path: Path, spec: FileSpec) -> tuple[list[Record], list[Problem
         if spec.optional:
             return [], [], []
         return [], [Problem(file, "file not found")], []
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            rows = list(_rows_with_lines(csv.reader(handle)))
-    except UnicodeDecodeError as error:
-        return [], [Problem(file, f"not valid UTF-8 text ({error.reason})")], []
-    except csv.Error as error:
-        return [], [Problem(file, f"not a readable CSV file: {error}")], []
+    rows, problems = read_csv_rows(path)
     if not rows:
-        return [], [Problem(file, "empty file: expected a header row")], []
+        return [], problems or [Problem(file, "empty file: expected a header row")], []
     header_line, header = rows[0]
     header = [name.strip() for name in header]
-    problems = []
+    separator = _other_separator(header)
+    if separator:
+        message = f"the header has no commas but {separator}: save the file comma-separated"
+        return [], [Problem(file, message, header_line)], []
     warnings = []
     duplicates = sorted({name for name in header if header.count(name) > 1})
     for name in duplicates:
-        problems.append(Problem(file, "column appears twice in the header", header_line, name))
+        problems.append(
+            Problem(file, "column appears twice in the header", header_line, shown(name))
+        )
     for name in spec.required_columns:
         if name not in header:
             problems.append(Problem(file, "required column is missing", header_line, name))
@@ -197,11 +221,15 @@ def read_records(path: Path, spec: FileSpec) -> tuple[list[Record], list[Problem
     for name in header:
         if name in spec.columns:
             continue
-        near = [c for c in difflib.get_close_matches(name, spec.columns, n=1, cutoff=0.75) if c not in header]
+        near = [
+            c for c in difflib.get_close_matches(name, spec.columns, n=1, cutoff=0.75)
+            if c not in header
+        ]
         if near:  # an optional column with a typo would silently take its default
-            problems.append(Problem(file, f"unknown column: did you mean {near[0]!r}?", header_line, name))
+            message = f"unknown column: did you mean {near[0]!r}?"
+            problems.append(Problem(file, message, header_line, shown(name)))
         else:
-            ignored.append(name)
+            ignored.append(shown(name))
     if ignored:
         warnings.append(f"{file}: column(s) {', '.join(ignored)} not in the data contract: ignored")
     if duplicates:
@@ -217,14 +245,74 @@ def read_records(path: Path, spec: FileSpec) -> tuple[list[Record], list[Problem
     return records, problems, warnings
 
 
-def _rows_with_lines(reader: Iterable[list[str]]) -> Iterable[tuple[int, list[str]]]:
-    """Yield (first line of the record, fields), skipping blank lines."""
-    line = 1
-    for row in reader:
-        start = line
-        line = reader.line_num + 1  # type: ignore[attr-defined]
-        if row and any(cell.strip() for cell in row):
-            yield start, row
+_CSV_ERRORS = {  # the csv module's words, and what they mean for the person fixing the file
+    "unexpected end of data":
+        "a quoted field is still open at the end of the file: the file is truncated, "
+        "or a quote is not closed",
+    "',' expected after '\"'":
+        "text follows the closing quote of a field: a stray quote? (inside a quoted field "
+        "a quote is written twice: \"\")",
+    "field larger than field limit":
+        "a field is longer than 131,072 characters: a quote that is never closed "
+        "takes in the lines after it",
+}
+
+
+def read_csv_rows(path: Path) -> tuple[list[tuple[int, list[str]]], list[Problem]]:
+    """(first line, fields) of every non-blank record, and the problems of the file as text.
+
+    The size is checked before reading, the encoding before parsing (the line of the first
+    byte that is not UTF-8), and quotes strictly: Python's lenient reader would glue a
+    stray quote's text to its field. A last line without a line break is taken as a
+    truncated file; its record is left out, so it is not validated as if it were whole.
+    """
+    file = str(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_CSV_BYTES:
+            limit = MAX_CSV_BYTES // 2**20
+            message = (f"file is {size / 2**20:,.0f} MiB, above the {limit} MiB limit for input "
+                       "files: is this the right file?")
+            return [], [Problem(file, message)]
+        data = path.read_bytes()
+    except OSError as error:
+        return [], [Problem(file, f"cannot read the file: {error.strerror}")]
+    text, bad = decode_utf8(data)
+    if bad is not None:
+        return [], [Problem(file, bad.message, bad.line)]
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    rows: list[tuple[int, list[str]]] = []
+    start = 1
+    try:
+        for row in reader:
+            if row and any(cell.strip() for cell in row):
+                rows.append((start, row))
+            start = reader.line_num + 1
+    except csv.Error as error:
+        plain = [words for known, words in _CSV_ERRORS.items() if str(error).startswith(known)]
+        message = plain[0] if plain else f"not readable as CSV: {error}"
+        return [], [Problem(file, message, start)]
+    if rows and re.split(r"\r\n|\r|\n", text)[-1].strip():
+        line, _ = rows.pop()
+        return rows, [Problem(file, "the file ends in this line without a line break: it looks "
+                                    "truncated (if the line is complete, end it with a line break)",
+                              line)]
+    return rows, []
+
+
+def _other_separator(header: list[str]) -> str | None:
+    """'4 semicolons' when a one-column header is really separated by something else than commas."""
+    if len(header) != 1:
+        return None
+    marks = (("\t", "tabs"), (";", "semicolons"), ("|", "bars"))
+    counts = {name: header[0].count(mark) for mark, name in marks}
+    name, count = max(counts.items(), key=lambda item: item[1])
+    return f"{count} {name}" if count else None
+
+
+def shown(name: str) -> str:
+    """A header or key name as written when it is plain text, else quoted with escapes."""
+    return name if name and name.isprintable() and name == name.strip() else repr(name)
 
 
 def validate_rows(spec: FileSpec, records: list[Record]) -> tuple[pd.DataFrame, list[Problem]]:
@@ -233,7 +321,8 @@ def validate_rows(spec: FileSpec, records: list[Record]) -> tuple[pd.DataFrame, 
     rows: list[dict[str, Any]] = []
     for file, line, values in records:
         present = {
-            k: v for k, v in values.items() if v is not None and not (isinstance(v, str) and not v.strip())
+            k: v for k, v in values.items()
+            if v is not None and not (isinstance(v, str) and not v.strip())
         }
         try:
             row = spec.row.model_validate(present)
@@ -277,10 +366,7 @@ def read_policy_file(
     if not path.exists():
         warnings.append(f"{path}: not found; every policy key takes its default")
         return {}, {}, []
-    try:
-        data, lines, yaml_problems = read_yaml(path)
-    except UnicodeDecodeError as error:
-        return None, {}, [Problem(str(path), f"not valid UTF-8 text ({error.reason})")]
+    data, lines, yaml_problems = read_yaml(path)
     problems = [Problem(str(path), p.message, p.line) for p in yaml_problems]
     return data, lines, problems
 
@@ -301,18 +387,23 @@ def validate_policy(
         for detail in error.errors():
             loc = clean_loc(detail["loc"])
             file, line = origin_of(origins, loc, top)
-            problems.append(Problem(file, describe(detail), line, ".".join(map(str, loc))))
+            column = ".".join(shown(str(part)) for part in loc)
+            problems.append(Problem(file, describe(detail), line, column))
         return None, problems
 
 
 def clean_loc(loc: tuple) -> tuple:
     """A pydantic location without the names of union members (``constrained-float``...)."""
-    internal = ("constrained-", "function-", "dict[", "list[", "literal[", "union[", "tagged-union[")
+    internal = ("constrained-", "function-", "dict[", "list[", "literal[", "union[",
+                "tagged-union[")
     kept = [part for part in loc if not (isinstance(part, str) and part.startswith(internal))]
-    return tuple(part for part in kept if part not in ("float", "int", "str", "bool", "none", "dict"))
+    types = ("float", "int", "str", "bool", "none", "dict")
+    return tuple(part for part in kept if part not in types)
 
 
-def origin_of(origins: dict[tuple[Any, ...], Origin], loc: tuple[Any, ...], default: Origin) -> Origin:
+def origin_of(
+    origins: dict[tuple[Any, ...], Origin], loc: tuple[Any, ...], default: Origin
+) -> Origin:
     """Origin of the deepest key of ``loc`` that the YAML really contains."""
     for end in range(len(loc), 0, -1):
         if loc[:end] in origins:
@@ -345,18 +436,43 @@ def describe(detail: dict[str, Any]) -> str:
     if kind == "value_error":
         expected = str(ctx.get("error", detail["msg"]))
     elif kind == "greater_than_equal":
-        expected = f"expected a number >= {ctx['ge']:g}"
+        expected = f"expected a number >= {number_text(ctx['ge'])}"
     elif kind == "greater_than":
-        expected = f"expected a number > {ctx['gt']:g}"
+        expected = f"expected a number > {number_text(ctx['gt'])}"
     elif kind == "less_than_equal":
-        expected = f"expected a number <= {ctx['le']:g}"
+        expected = f"expected a number <= {number_text(ctx['le'])}"
     elif kind == "string_pattern_mismatch":
         if "Q" in ctx.get("pattern", ""):
             expected = "expected a quarter such as 2026Q1"
         else:
-            expected = "expected a lowercase id: letters a-z, digits, '.', '_' or '-'"
+            expected = ("expected a lowercase id: letters a-z, digits, '.', '_' or '-'"
+                        + _first_misfit(value))
     elif kind == "literal_error":
         expected = f"expected {ctx.get('expected', '')}"
     else:
         expected = _EXPECTED.get(kind, detail["msg"])
-    return f"value {value!r}: {expected}"
+    return f"value {_short_repr(value)}: {expected}"
+
+
+def number_text(number: float) -> str:
+    """1e6 rather than 1e+06: limits as the data contract writes them."""
+    return re.sub(r"e\+?(-?)0*(\d)", r"e\1\2", f"{number:g}")
+
+
+def _short_repr(value: Any, limit: int = 80) -> str:
+    """repr of a value, cut short: a cell can hold a whole file when a quote is never closed."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(str(value)):,} characters)"
+
+
+def _first_misfit(value: Any) -> str:
+    """The first character an id may not hold: invisible and look-alike ones are hard to spot."""
+    if not isinstance(value, str) or not value:
+        return ""
+    if value[0] in "._-":
+        return f" (it starts with {value[0]!r})"
+    for character in value:
+        if not (character in "._-" or "a" <= character <= "z" or "0" <= character <= "9"):
+            plain = character.isascii() and character.isprintable()
+            return f" (found {character!r})" if plain else f" (found {character_name(character)})"
+    return ""

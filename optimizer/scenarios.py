@@ -33,7 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from . import quarters
 from .errors import InputError, Problem
 from .inputs import Inputs
-from .loading import SPECS, Origin, RawInputs, bundled_data, describe, read_raw, validate
+from .loading import FILES, SPECS, Origin, RawInputs, bundled_data, describe, read_raw, validate
 from .schema import QUARTER_PATTERN
 from .yaml_io import read_yaml
 
@@ -120,6 +120,13 @@ def read_scenario(path: str | Path) -> Scenario:
                                     lines.get((key,)), key))
     if not isinstance(data.get("name"), str) or not data.get("name"):
         problems.append(Problem(str(path), "a scenario needs a name (text)", lines.get(("name",), 1), "name"))
+    for key, allowed in (("name", ""), ("description", "\n\t")):
+        text = data.get(key)
+        if isinstance(text, str) and _control(text, allowed):
+            message = f"{key} {text!r}: control characters are not allowed"
+            problems.append(Problem(str(path), message, lines.get((key,)), key))
+    base, base_problems = _base_folder(data.get("base"), path, lines.get(("base",)))
+    problems += base_problems
     raw_changes = data.get("changes") or []
     if not isinstance(raw_changes, list):
         problems.append(Problem(str(path), "changes: expected a list", lines.get(("changes",)), "changes"))
@@ -133,12 +140,39 @@ def read_scenario(path: str | Path) -> Scenario:
         change_lines.append(line)
     if problems:
         raise InputError(problems)
-    base = data.get("base")
     return Scenario(
         name=data["name"], description=str(data.get("description") or "").strip(),
-        base=(path.parent / base) if base else None, changes=changes, file=str(path), change_lines=change_lines,
-        key_lines=lines,
+        base=base, changes=changes, file=str(path), change_lines=change_lines, key_lines=lines,
     )
+
+
+def _control(text: str, allowed: str) -> bool:
+    """Whether text holds a control or invisible character (other than ``allowed``)."""
+    return any(not character.isprintable() and character not in allowed for character in text)
+
+
+def _base_folder(base: Any, path: Path, line: int | None) -> tuple[Path | None, list[Problem]]:
+    """The scenario's base folder (None: the bundled data), checked now to be a data folder,
+    so a wrong path is named with the scenario's line before any solve starts."""
+    if base is None:
+        return None, []
+
+    def problem(message: str) -> tuple[None, list[Problem]]:
+        return None, [Problem(str(path), message, line, "base")]
+
+    if not isinstance(base, str) or not base.strip():
+        return problem("expected the path of a data folder, relative to this file")
+    folder = path.parent / base
+    if not folder.exists():
+        return problem(f"base folder {str(folder)!r} not found")
+    if not folder.is_dir():
+        return problem(f"base {str(folder)!r} is a file, not a data folder")
+    missing = [spec.filename for spec in FILES
+               if not spec.optional and not (folder / spec.filename).is_file()]
+    if missing:
+        return problem(f"base folder {str(folder)!r} is not a data folder: "
+                       f"it has no {', '.join(missing)}")
+    return folder, []
 
 
 def _parse_change(raw: Any, file: str, line: int | None, lines: dict, path: tuple) -> tuple[Any, list[Problem]]:
@@ -263,6 +297,9 @@ def _remove(raw: RawInputs, change: Remove, origin: Origin) -> list[Problem]:
     kept = [r for r in records if not _matches(change.remove, r[2], change.where, vendors)]
     if len(kept) == len(records):
         return [Problem(origin[0], f"no {change.remove} row matches {change.where}", origin[1])]
+    if not kept and not SPECS[change.remove].optional:
+        message = f"removes every {change.remove} row: a plan needs at least one"
+        return [Problem(origin[0], message, origin[1])]
     raw.records[change.remove] = kept
     return []
 

@@ -3,32 +3,65 @@
 Rows are validated in strict mode. CSV cells arrive as text, so numbers and booleans are
 parsed explicitly before the strict check; nothing else is coerced (a YAML ``true`` is
 never a number, a ``"0.5"`` string in the policy is never a share).
+
+Value ranges: every quantity that enters the LP has an upper limit (and throughputs a lower
+one) far beyond real use but well inside what the solver can represent. HiGHS reads
+bounds and costs from 1e20 up as infinite and drops matrix entries below 1e-9, so a price
+of 1e30 or a throughput of 1e-300 would make the plan meaningless, not just expensive.
+With these limits the largest cost coefficient, price x hours / throughput, stays below
+1e6 x 1e4 / 1e-3 = 1e13 and every capacity coefficient 1 / throughput between 1e-7 and
+1e3. Latencies are only compared, never enter the LP, and have no upper limit.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
-QUARTER_PATTERN = r"^\d{4}Q[1-4]$"
+QUARTER_PATTERN = r"^[0-9]{4}Q[1-4]$"  # not \d: it also matches fullwidth and other scripts' digits
 DIMENSIONS = ("provider", "vendor", "region", "offer")
 
 Dimension = Literal["provider", "vendor", "region", "offer"]
 
 
+MAX_USD_PER_CHIP_HOUR = 1e6      # bundled prices: 0.68 to 38; a whole rack-hour is about 1e3
+MAX_CHIPS = 1e9                  # all accelerators ever shipped are of the order of 1e8
+MIN_TOKENS_PER_S_PER_CHIP = 1e-3  # bundled: 22 to 44,186
+MAX_TOKENS_PER_S_PER_CHIP = 1e7
+MAX_TOKENS_PER_S = 1e10          # demand; bundled at most 9e6, benchmarks 1e6
+MAX_USD = 1e13                   # spend commitments, ports, budgets; bundled at most 1e10
+MAX_KW_PER_CHIP = 1e3            # bundled 0.3 to 3.1
+MAX_MEGAWATTS = 1e6              # all data centres on earth draw of the order of 1e5
+MAX_CHIPS_PER_INSTANCE = 1e6
+MIN_CHIPS_PER_INSTANCE = 1e-3    # fractional GPUs exist; smaller would vanish from the matrix
+MAX_PORT_QUARTERS = 400          # a century
+MAX_HOURS_PER_QUARTER = 1e4      # a quarter has at most 2,208 hours (and at least 1 is asked)
+MAX_PENALTY_USD_PER_MTOK = 1e9   # above any serving cost the price limits allow
+MAX_RAMP_FACTOR = 1e6
+
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_NOT_FINITE = re.compile(r"[+-]?(?:nan|inf|infinity)", re.IGNORECASE)
+
+
 def _parse_number(value: Any) -> Any:
-    """Turn CSV text into a float; leave native YAML/Python values to the strict check."""
+    """Turn CSV text into a float; leave native YAML/Python values to the strict check.
+
+    Only plain ASCII decimals: Python's ``float`` would also take ``1_000`` and fullwidth or
+    other scripts' digits, which a spreadsheet would not read as the same number.
+    """
     if isinstance(value, str):
         text = value.strip()
-        try:
-            number = float(text)
-        except ValueError:
-            raise ValueError("expected a number") from None
-        if not math.isfinite(number):
+        if _NOT_FINITE.fullmatch(text):
             raise ValueError("expected a finite number (not NaN or infinity)")
+        if not _DECIMAL.fullmatch(text):
+            raise ValueError("expected a number (digits, '.' for decimals, e.g. 1234.5 or 1.5e6)")
+        number = float(text)
+        if not math.isfinite(number):
+            raise ValueError("expected a finite number: too large to represent")
         return number
     return value
 
@@ -48,10 +81,16 @@ def _parse_bool(value: Any) -> Any:
     return value
 
 
-Number = Annotated[float, BeforeValidator(_parse_number), Field(allow_inf_nan=False)]
-NonNegative = Annotated[float, BeforeValidator(_parse_number), Field(ge=0, allow_inf_nan=False)]
-Positive = Annotated[float, BeforeValidator(_parse_number), Field(gt=0, allow_inf_nan=False)]
-Fraction = Annotated[float, BeforeValidator(_parse_number), Field(ge=0, le=1, allow_inf_nan=False)]
+_Csv = BeforeValidator(_parse_number)
+NonNegative = Annotated[float, _Csv, Field(ge=0, allow_inf_nan=False)]
+Price = Annotated[float, _Csv, Field(ge=0, le=MAX_USD_PER_CHIP_HOUR, allow_inf_nan=False)]
+Chips = Annotated[float, _Csv, Field(ge=0, le=MAX_CHIPS, allow_inf_nan=False)]
+Throughput = Annotated[float, _Csv, Field(ge=MIN_TOKENS_PER_S_PER_CHIP,
+                                          le=MAX_TOKENS_PER_S_PER_CHIP, allow_inf_nan=False)]
+InstanceSize = Annotated[float, _Csv, Field(ge=MIN_CHIPS_PER_INSTANCE, le=MAX_CHIPS_PER_INSTANCE,
+                                            allow_inf_nan=False)]
+Demand = Annotated[float, _Csv, Field(ge=0, le=MAX_TOKENS_PER_S, allow_inf_nan=False)]
+Usd = Annotated[float, _Csv, Field(ge=0, le=MAX_USD, allow_inf_nan=False)]
 Flag = Annotated[bool, BeforeValidator(_parse_bool)]
 Id = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
 Quarter = Annotated[str, StringConstraints(pattern=QUARTER_PATTERN)]
@@ -68,7 +107,8 @@ class AcceleratorRow(_Row):
     vendor: Id
     name: str = ""
     hbm_gb: NonNegative | None = None
-    power_kw: NonNegative | None = None
+    power_kw: Annotated[float, _Csv, Field(ge=0, le=MAX_KW_PER_CHIP, allow_inf_nan=False)] | None \
+        = None
     source: str = ""
 
 
@@ -77,16 +117,16 @@ class OfferRow(_Row):
     provider: Id
     region: Id
     accelerator: Id
-    usd_per_chip_hour: NonNegative
-    max_chips: NonNegative
+    usd_per_chip_hour: Price
+    max_chips: Chips
     term: Literal["on-demand", "1yr", "3yr"] = "on-demand"
-    min_chips: NonNegative = 0.0
+    min_chips: Chips = 0.0
     available_from: Quarter | None = None
     available_until: Quarter | None = None
     assumed: Flag = False
     source: str = ""
     pool: Id | None = None
-    chips_per_instance: Positive | None = None
+    chips_per_instance: InstanceSize | None = None
 
 
 TERM_QUARTERS = {"on-demand": 1, "1yr": 4, "3yr": 12}
@@ -95,9 +135,9 @@ TERM_QUARTERS = {"on-demand": 1, "1yr": 4, "3yr": 12}
 class OfferQuarterRow(_Row):
     offer: Id
     quarter: Quarter
-    usd_per_chip_hour: NonNegative | None = None
-    max_chips: NonNegative | None = None
-    min_chips: NonNegative | None = None
+    usd_per_chip_hour: Price | None = None
+    max_chips: Chips | None = None
+    min_chips: Chips | None = None
 
 
 def _whole(value: Any) -> Any:
@@ -109,17 +149,17 @@ def _whole(value: Any) -> Any:
     return number
 
 
-Quarters = Annotated[int, BeforeValidator(_whole), Field(ge=0)]
+Quarters = Annotated[int, BeforeValidator(_whole), Field(ge=0, le=MAX_PORT_QUARTERS)]
 
 
 class PerformanceRow(_Row):
     model: Id
     accelerator: Id
-    tokens_per_s_per_chip: Positive
+    tokens_per_s_per_chip: Throughput
     ttft_ms: NonNegative
     assumed: Flag = False
     source: str = ""
-    port_usd: NonNegative = 0.0       # one-time cost of making the pair production-ready
+    port_usd: Usd = 0.0             # one-time cost of making the pair production-ready
     port_quarters: Quarters = 0       # lead time: ported in q, it serves from q + port_quarters
 
 
@@ -128,10 +168,10 @@ class WorkloadRow(_Row):
     model: Id
     geography: Id
     quarter: Quarter
-    tokens_per_s: NonNegative
+    tokens_per_s: Demand
     latency_slo_ms: NonNegative
     utilization: Annotated[
-        float, BeforeValidator(_parse_number), Field(gt=0, le=1, allow_inf_nan=False)
+        float, _Csv, Field(gt=0, le=1, allow_inf_nan=False)
     ] = 1.0
 
 
@@ -139,10 +179,10 @@ class ContractRow(_Row):
     """Capacity already signed for: sunk, usable, paid whatever the plan does."""
 
     offer: Id
-    chips: NonNegative
+    chips: Chips
     start: Quarter
     end: Quarter
-    usd_per_chip_hour: NonNegative | None = None
+    usd_per_chip_hour: Price | None = None
     source: str = ""
 
 
@@ -152,7 +192,7 @@ class SpendCommitmentRow(_Row):
     provider: Id
     first: Quarter
     last: Quarter
-    usd: NonNegative
+    usd: Usd
     source: str = ""
 
 
@@ -162,7 +202,7 @@ class PowerRow(_Row):
     provider: Id | None = None
     region: Id | None = None
     quarter: Quarter | None = None      # blank: every quarter
-    megawatts: NonNegative
+    megawatts: Annotated[float, _Csv, Field(ge=0, le=MAX_MEGAWATTS, allow_inf_nan=False)]
     source: str = ""
 
 
@@ -177,6 +217,7 @@ class _Strict(BaseModel):
 
 
 PolicyFraction = Annotated[float, Field(ge=0, le=1)]
+PolicyUsd = Annotated[float, Field(ge=0, le=MAX_USD)]
 
 
 class MaxShare(_Strict):
@@ -205,8 +246,8 @@ class ShareOverrides(_Strict):
 class RampLimit(_Strict):
     """Growth cap: volume in q+1 <= factor x volume in q + allowance (tokens/s)."""
 
-    factor: Annotated[float, Field(ge=0)]
-    allowance_tokens_per_s: Annotated[float, Field(ge=0)] = 0.0
+    factor: Annotated[float, Field(ge=0, le=MAX_RAMP_FACTOR)]
+    allowance_tokens_per_s: Annotated[float, Field(ge=0, le=MAX_TOKENS_PER_S)] = 0.0
 
 
 class Resilience(_Strict):
@@ -219,17 +260,19 @@ class Resilience(_Strict):
 class Policy(_Strict):
     """The whole-plan settings of ``policy.yaml``; every key optional."""
 
-    hours_per_quarter: Annotated[float, Field(gt=0)] = 2190.0
-    unmet_penalty_usd_per_mtok: Annotated[float, Field(ge=0)] = 100.0
+    hours_per_quarter: Annotated[float, Field(ge=1, le=MAX_HOURS_PER_QUARTER)] = 2190.0
+    unmet_penalty_usd_per_mtok: Annotated[float, Field(ge=0, le=MAX_PENALTY_USD_PER_MTOK)] = 100.0
     share_basis: Literal["volume", "spend"] = "volume"
     max_share: MaxShare = Field(default_factory=MaxShare)
     min_share: MinShare = Field(default_factory=MinShare)
     share_overrides: ShareOverrides = Field(default_factory=ShareOverrides)
-    budget_usd_per_quarter: Annotated[float, Field(ge=0)] | dict[
-        Annotated[str, StringConstraints(pattern=QUARTER_PATTERN)], Annotated[float, Field(ge=0)]
+    budget_usd_per_quarter: PolicyUsd | dict[
+        Annotated[str, StringConstraints(pattern=QUARTER_PATTERN)], PolicyUsd
     ] | None = None
     commitment_cost: Literal["whole", "in_horizon"] = "whole"
-    ramp_limits: dict[Literal["provider", "vendor", "accelerator"], dict[Id, RampLimit]] = Field(default_factory=dict)
+    ramp_limits: dict[Literal["provider", "vendor", "accelerator"], dict[Id, RampLimit]] = Field(
+        default_factory=dict
+    )
     resilience: Resilience | None = None
 
     def budget(self, quarter: str) -> float | None:

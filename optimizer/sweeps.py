@@ -163,6 +163,9 @@ def read_sweep(path: str | Path) -> tuple[Sweep, Scenario]:
             problems.append(Problem(str(path), describe(detail) if detail["type"] != "value_error"
                                     else str(detail["ctx"]["error"]), line, ".".join(map(str, loc)) or None))
         raise InputError(problems) from None
+    if sweep.scenario and not (path.parent / sweep.scenario).is_file():
+        message = f"scenario file {sweep.scenario!r} not found next to this file"
+        raise InputError([Problem(str(path), message, lines.get(("scenario",)), "scenario")])
     base = as_scenario(path.parent / sweep.scenario) if sweep.scenario else Scenario(name="base")
     return sweep, base
 

@@ -2,16 +2,24 @@
 
 PyYAML's ``safe_load`` silently keeps the last of two duplicate keys; a policy with
 ``max_share`` written twice must fail instead. Tags that would construct objects
-(``!!python/object``...) are refused, as is any tag outside YAML's plain types.
+(``!!python/object``...) are refused, as is any tag outside YAML's plain types. Aliases
+(``*name``) are refused too: a few lines of them expand to billions of values ("billion
+laughs"), and the policy, scenario and sweep files are small enough to write out.
+Files above :data:`MAX_YAML_BYTES` are refused before parsing: PyYAML reads about
+0.1 MB a second, so a large file would look like a hang.
 """
 
 from __future__ import annotations
 
+import codecs
 import re
+import unicodedata
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+MAX_YAML_BYTES = 256 * 1024
 
 _PLAIN_TAGS = {
     "tag:yaml.org,2002:map",
@@ -24,8 +32,20 @@ _PLAIN_TAGS = {
 }
 
 
+class _Refused(yaml.MarkedYAMLError):
+    """Valid YAML this tool does not read (an alias)."""
+
+
 class _Loader(yaml.SafeLoader):
-    """SafeLoader that also reads 4.0e9 and 1e9 as numbers (YAML 1.1 wants 4.0e+9)."""
+    """SafeLoader that also reads 4.0e9 and 1e9 as numbers (YAML 1.1 wants 4.0e+9), and
+    refuses aliases when composing, before anything can expand."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            message = f"YAML aliases (*{event.anchor}) are not allowed: write the value out"
+            raise _Refused(problem=message, problem_mark=event.start_mark)
+        return super().compose_node(parent, index)
 
 
 _Loader.add_implicit_resolver(
@@ -49,25 +69,61 @@ def read_yaml(path: Path) -> tuple[Any, dict[Path_, int], list[YamlProblem]]:
     """Parse ``path`` into plain Python data.
 
     Returns the data, the 1-based line of every mapping key and list item by its path
-    of keys/indexes, and the problems found (duplicate keys, forbidden tags, syntax).
+    of keys/indexes, and the problems found (too large, not UTF-8, duplicate keys,
+    forbidden tags or aliases, syntax).
     """
-    text = path.read_text(encoding="utf-8-sig")
+    try:
+        size = path.stat().st_size
+        if size > MAX_YAML_BYTES:
+            message = (f"file is {size / 1024:,.0f} KiB, above the {MAX_YAML_BYTES // 1024} KiB "
+                       "limit for YAML files: is this the right file?")
+            return None, {}, [YamlProblem(message, None)]
+        data = path.read_bytes()
+    except OSError as error:
+        return None, {}, [YamlProblem(f"cannot read the file: {error.strerror}", None)]
+    text, problem = decode_utf8(data)
+    if problem is not None:
+        return None, {}, [problem]
     return parse_yaml(text)
 
 
+def decode_utf8(data: bytes) -> tuple[str, YamlProblem | None]:
+    """The text of UTF-8 bytes (a leading BOM dropped), or the line of the first bad byte."""
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8):]
+    try:
+        return data.decode("utf-8"), None
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        utf16 = data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+        hint = " (it looks UTF-16: save it as UTF-8)" if utf16 else ""
+        byte = data[error.start]
+        message = f"not valid UTF-8 text: byte 0x{byte:02x} cannot be decoded{hint}"
+        return "", YamlProblem(message, line)
+
+
 def parse_yaml(text: str) -> tuple[Any, dict[Path_, int], list[YamlProblem]]:
-    loader = _Loader(text)
     lines: dict[Path_, int] = {}
     problems: list[YamlProblem] = []
+    loader = None
     try:
+        loader = _Loader(text)
         node = loader.get_single_node()
+    except yaml.reader.ReaderError as error:
+        line = text[: error.position].count("\n") + 1
+        message = f"{character_name(chr(error.character))} is not allowed in YAML"
+        return None, lines, [YamlProblem(message, line)]
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         problem = getattr(error, "problem", None) or str(error)
-        return None, lines, [YamlProblem(f"YAML syntax error: {problem}", line)]
+        prefix = "" if isinstance(error, _Refused) else "YAML syntax error: "
+        return None, lines, [YamlProblem(prefix + problem, line)]
+    except RecursionError:
+        return None, lines, [YamlProblem("YAML nested too deeply", None)]
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     if node is None:
         return None, lines, problems
 
@@ -81,8 +137,12 @@ def parse_yaml(text: str) -> tuple[Any, dict[Path_, int], list[YamlProblem]]:
         if isinstance(current, yaml.MappingNode):
             result: dict[Any, Any] = {}
             for key_node, value_node in current.value:
-                key = walk(key_node, path)
                 key_line = key_node.start_mark.line + 1
+                if not isinstance(key_node, yaml.ScalarNode):
+                    message = "a YAML key must be text or a number, not a list or mapping"
+                    problems.append(YamlProblem(message, key_line))
+                    continue
+                key = walk(key_node, path)
                 if key == "<<":
                     problems.append(YamlProblem("YAML merge keys (<<) are not allowed", key_line))
                     continue
@@ -100,4 +160,14 @@ def parse_yaml(text: str) -> tuple[Any, dict[Path_, int], list[YamlProblem]]:
             return items
         return loader.construct_object(current, deep=True)
 
-    return walk(node, ()), lines, problems
+    try:
+        return walk(node, ()), lines, problems
+    except RecursionError:
+        return None, lines, [YamlProblem("YAML nested too deeply", None)]
+
+
+def character_name(character: str) -> str:
+    """A character as a reader can identify it, even when it is invisible or a control code."""
+    control = unicodedata.category(character) == "Cc"
+    name = unicodedata.name(character, "control character" if control else "")
+    return f"{character!r} (U+{ord(character):04X}{' ' + name if name else ''})"
