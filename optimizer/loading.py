@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import difflib
 import io
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -271,8 +272,8 @@ def read_csv_rows(path: Path) -> tuple[list[tuple[int, list[str]]], list[Problem
         size = path.stat().st_size
         if size > MAX_CSV_BYTES:
             limit = MAX_CSV_BYTES // 2**20
-            message = (f"file is {size / 2**20:,.0f} MiB, above the {limit} MiB limit for input "
-                       "files: is this the right file?")
+            message = (f"file is {math.ceil(size / 2**20):,} MiB, above the {limit} MiB limit for "
+                       "input files: is this the right file?")
             return [], [Problem(file, message)]
         data = path.read_bytes()
     except OSError as error:

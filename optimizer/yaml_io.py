@@ -12,6 +12,7 @@ Files above :data:`MAX_YAML_BYTES` are refused before parsing: PyYAML reads abou
 from __future__ import annotations
 
 import codecs
+import math
 import re
 import unicodedata
 from pathlib import Path
@@ -75,8 +76,9 @@ def read_yaml(path: Path) -> tuple[Any, dict[Path_, int], list[YamlProblem]]:
     try:
         size = path.stat().st_size
         if size > MAX_YAML_BYTES:
-            message = (f"file is {size / 1024:,.0f} KiB, above the {MAX_YAML_BYTES // 1024} KiB "
-                       "limit for YAML files: is this the right file?")
+            limit = MAX_YAML_BYTES // 1024
+            message = (f"file is {math.ceil(size / 1024):,} KiB, above the {limit} KiB limit for "
+                       "YAML files: is this the right file?")
             return None, {}, [YamlProblem(message, None)]
         data = path.read_bytes()
     except OSError as error:
@@ -142,10 +144,10 @@ def parse_yaml(text: str) -> tuple[Any, dict[Path_, int], list[YamlProblem]]:
                     message = "a YAML key must be text or a number, not a list or mapping"
                     problems.append(YamlProblem(message, key_line))
                     continue
-                key = walk(key_node, path)
-                if key == "<<":
+                if key_node.tag == "tag:yaml.org,2002:merge":
                     problems.append(YamlProblem("YAML merge keys (<<) are not allowed", key_line))
                     continue
+                key = walk(key_node, path)
                 if key in result:
                     problems.append(YamlProblem(f"duplicate key {key!r}", key_line))
                     continue
