@@ -61,3 +61,20 @@ def solve_case(tmp_path):
         return optimizer.solve(optimizer.load(folder))
 
     return run
+
+
+# Hypothesis profiles (issue 8). ``ci``, loaded by default, is what .ci/run runs:
+# derandomized so CI is reproducible, no deadline (a solve's time varies with the load
+# of the machine). ``long`` (pytest --hypothesis-profile=long) is the 10,000-instance
+# cross-check. max_examples is the cross-check's count; other property tests scale from
+# it (tests/instances.py, ``examples``). The plugin loads a profile named on the command
+# line in pytest_configure, which may run before or after this file is imported: load
+# ``ci`` only while no profile has been chosen.
+from hypothesis import settings  # noqa: E402
+
+for _name, _count in (("ci", 300), ("long", 10_000)):
+    settings.register_profile(
+        _name, max_examples=_count, deadline=None, derandomize=True, print_blob=True
+    )
+if settings.get_current_profile_name() == "default":
+    settings.load_profile("ci")

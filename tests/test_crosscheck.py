@@ -1,0 +1,334 @@
+"""The tool's optimum against an independent formulation of the data contract.
+
+The reference below reads the contract's "Formulation" section literally, from the raw
+rows of the generated input folder (never from the optimizer package), builds the LP as
+scipy.sparse matrices in plain loops (share rows written densely over the quarter's x or
+y, no auxiliary variables) and solves it with scipy's ``linprog`` (HiGHS interior point
+with crossover, where the tool uses dual simplex). Two careful implementations of the
+contract must reach the same optimal cost, or agree that no plan exists (spend-basis
+shares against take-or-pay minimums).
+
+Instances come from ``instances.instances()``; their number comes from the hypothesis
+profile (tests/conftest.py): ``ci`` by default, ``--hypothesis-profile=long`` for the
+long run. The worst relative difference seen is printed at the end of the module and
+written to ``<tempdir>/crosscheck_summary.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, Phase, event, given, settings, target
+from instances import DIMENSIONS, Case, costs_agree, instances, relative_difference, tool_cost
+from scipy.optimize import linprog
+from scipy.sparse import coo_array
+
+HOURS_PER_QUARTER = 2190.0
+LATENCY_SLACK_MS = 1e-9  # contract: rtt + ttft <= slo + 1e-9
+ACTIVE = 1e-6  # a bound or row counts as binding within this (reporting only)
+
+
+@dataclass
+class Reference:
+    """The reference's verdict: status, optimal cost, and which families were active."""
+
+    status: str  # "optimal" or "infeasible"
+    cost: float = float("nan")
+    families: set[str] = field(default_factory=set)
+
+
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _ordinal(quarter: str) -> int:
+    return int(quarter[:4]) * 4 + int(quarter[5]) - 1
+
+
+def reference(case: Case) -> Reference:
+    """Build and solve the contract's v1 LP for ``case`` (contract, "Formulation")."""
+    tables, policy = case.tables, case.policy
+    hours = float(policy.get("hours_per_quarter", HOURS_PER_QUARTER))
+    penalty = float(policy.get("unmet_penalty_usd_per_mtok", 100.0)) * hours * 3600 / 1e6
+    basis = policy.get("share_basis", "volume")
+    demand_quarters = [_ordinal(row["quarter"]) for row in tables["workloads"]]
+    horizon = list(range(min(demand_quarters), max(demand_quarters) + 1))  # gaps included
+
+    vendor = {row["accelerator"]: row["vendor"] for row in tables["accelerators"]}
+    performance = {(row["model"], row["accelerator"]): row for row in tables["performance"]}
+    rtt = {(row["geography"], row["region"]): float(row["rtt_ms"]) for row in tables["latency"]}
+    overrides = {(row["offer"], _ordinal(row["quarter"])): row for row in tables["offer_quarters"]}
+
+    def available(offer: dict, q: int) -> bool:
+        first = horizon[0] if _blank(offer["available_from"]) else _ordinal(offer["available_from"])
+        last = (
+            horizon[-1] if _blank(offer["available_until"]) else _ordinal(offer["available_until"])
+        )
+        return first <= q <= last
+
+    def value(offer: dict, q: int, column: str) -> float:
+        override = overrides.get((offer["offer"], q), {}).get(column)
+        if not _blank(override):
+            return float(override)
+        return 0.0 if _blank(offer.get(column)) else float(offer[column])
+
+    def group(offer: dict, dimension: str) -> str:
+        return vendor[offer["accelerator"]] if dimension == "vendor" else offer[dimension]
+
+    def share(kind: str, dimension: str, name: str) -> float:
+        default = 1.0 if kind == "max_share" else 0.0
+        named = policy.get("share_overrides", {}).get(kind, {}).get(dimension, {})
+        return float(named.get(name, policy.get(kind, {}).get(dimension, default)))
+
+    # columns: x[w,o] for allowed pairs, y[o,q] for available quarters, u[w]
+    columns: list[tuple] = []
+    cost: list[float] = []
+    bounds: list[tuple[float, float | None]] = []
+    x_of_row: dict[int, list[int]] = {}
+    boundary = 0
+    for w, row in enumerate(tables["workloads"]):
+        q = _ordinal(row["quarter"])
+        x_of_row[w] = []
+        for offer in tables["offers"]:
+            pair = performance.get((row["model"], offer["accelerator"]))
+            link = rtt.get((row["geography"], offer["region"]))
+            if pair is None or link is None or not available(offer, q):
+                continue
+            if link + float(pair["ttft_ms"]) <= float(row["latency_slo_ms"]) + LATENCY_SLACK_MS:
+                boundary += (
+                    abs(link + float(pair["ttft_ms"]) - float(row["latency_slo_ms"])) <= 1e-6
+                )
+                x_of_row[w].append(len(columns))
+                columns.append(("x", w, offer, q, float(pair["tokens_per_s_per_chip"])))
+                cost.append(0.0)
+                bounds.append((0.0, None))
+    y_of: dict[tuple[str, int], int] = {}
+    for offer in tables["offers"]:
+        for q in horizon:
+            if available(offer, q):
+                y_of[(offer["offer"], q)] = len(columns)
+                columns.append(("y", offer, q))
+                cost.append(value(offer, q, "usd_per_chip_hour") * hours)
+                bounds.append((value(offer, q, "min_chips"), value(offer, q, "max_chips")))
+    u_of = {}
+    for w in range(len(tables["workloads"])):
+        u_of[w] = len(columns)
+        columns.append(("u", w))
+        cost.append(penalty)
+        bounds.append((0.0, None))
+
+    # demand: sum_o x[w,o] + u[w] = tokens_per_s[w]
+    eq_rows, eq_cols, eq_vals, b_eq = [], [], [], []
+    for w, row in enumerate(tables["workloads"]):
+        for j in x_of_row[w] + [u_of[w]]:
+            eq_rows.append(w)
+            eq_cols.append(j)
+            eq_vals.append(1.0)
+        b_eq.append(float(row["tokens_per_s"]))
+
+    ub_rows, ub_cols, ub_vals, kinds = [], [], [], []
+
+    def add_row(entries: dict[int, float], kind: tuple) -> None:
+        entries = {j: v for j, v in entries.items() if v != 0.0}
+        if not entries:
+            return
+        for j, v in entries.items():
+            ub_rows.append(len(kinds))
+            ub_cols.append(j)
+            ub_vals.append(v)
+        kinds.append(kind)
+
+    # capacity: sum_{w: q(w)=q} x[w,o] / tokens_per_s_per_chip - y[o,q] <= 0
+    for (name, q), j in y_of.items():
+        entries = {
+            i: 1.0 / c[4]
+            for i, c in enumerate(columns)
+            if c[0] == "x" and c[2]["offer"] == name and c[3] == q
+        }
+        entries[j] = -1.0
+        add_row(entries, ("capacity", j))
+
+    # shares: (1[o in g] - limit) * amount summed over the quarter, <= 0 for a cap, >= 0 for a floor
+    for q in horizon:
+        offered = [o for o in tables["offers"] if available(o, q)]
+        if basis == "volume":
+            amounts = [(i, c[2], 1.0) for i, c in enumerate(columns) if c[0] == "x" and c[3] == q]
+        else:
+            amounts = [
+                (y_of[(o["offer"], q)], o, value(o, q, "usd_per_chip_hour")) for o in offered
+            ]
+        for dimension in DIMENSIONS:
+            for name in sorted({group(o, dimension) for o in offered}):
+                cap, floor = (
+                    share("max_share", dimension, name),
+                    share("min_share", dimension, name),
+                )
+                inside = {
+                    j: float(group(o, dimension) == name) * weight for j, o, weight in amounts
+                }
+                if cap < 1.0:
+                    add_row(
+                        {j: inside[j] - cap * weight for j, _, weight in amounts},
+                        ("cap", q, tuple(inside)),
+                    )
+                if floor > 0.0:
+                    add_row(
+                        {j: floor * weight - inside[j] for j, _, weight in amounts}, ("floor", q)
+                    )
+
+    n = len(columns)
+    a_eq = coo_array((eq_vals, (eq_rows, eq_cols)), shape=(len(b_eq), n)).tocsr()
+    a_ub = (
+        coo_array((ub_vals, (ub_rows, ub_cols)), shape=(len(kinds), n)).tocsr() if kinds else None
+    )
+    problem = dict(
+        c=np.array(cost),
+        A_ub=a_ub,
+        b_ub=np.zeros(len(kinds)) if kinds else None,
+        A_eq=a_eq,
+        b_eq=np.array(b_eq),
+        bounds=bounds,
+    )
+    result = linprog(**problem, method="highs-ipm")
+    if result.status not in (
+        0,
+        2,
+    ):  # interior point gave up (numerical trouble): dual simplex decides
+        result = linprog(**problem, method="highs-ds")
+    if result.status == 2:
+        return Reference("infeasible", families={"infeasible", basis})
+    assert result.status == 0, f"reference LP: {result.message}"
+
+    values = result.x
+    families = {basis}
+    if boundary:
+        families.add("latency boundary")
+    if sum(values[j] for j in u_of.values()) > ACTIVE:
+        families.add("unmet")
+    for (name, q), j in y_of.items():
+        low = bounds[j][0]
+        used = sum(
+            values[i] / columns[i][4]
+            for i in range(n)
+            if columns[i][0] == "x" and columns[i][2]["offer"] == name and columns[i][3] == q
+        )
+        if low > 0 and values[j] <= low + ACTIVE and used < low - ACTIVE:
+            families.add("min_chips binding")
+    activity = a_ub @ values if a_ub is not None else np.zeros(0)
+    for r, kind in enumerate(kinds):
+        if (
+            kind[0] in ("cap", "floor")
+            and activity[r] >= -ACTIVE
+            and values @ np.abs(a_ub[[r], :].toarray()[0]) > ACTIVE
+        ):
+            families.add(f"{kind[0]} binding")
+    return Reference("optimal", float(result.fun), families)
+
+
+# Running record of the cross-check, printed and written at the end of the module.
+SUMMARY = {
+    "instances": 0,
+    "optimal": 0,
+    "infeasible": 0,
+    "worst_relative_difference": 0.0,
+    "worst_case": None,
+}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _report_summary(request):
+    yield
+    if not SUMMARY["instances"]:
+        return
+    path = Path(tempfile.gettempdir()) / "crosscheck_summary.json"
+    path.write_text(json.dumps(SUMMARY, indent=1) + "\n", encoding="utf-8")
+    line = (
+        f"cross-check: {SUMMARY['instances']} instances ({SUMMARY['optimal']} optimal, "
+        f"{SUMMARY['infeasible']} infeasible), worst relative cost difference "
+        f"{SUMMARY['worst_relative_difference']:.3g}; written to {path}"
+    )
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    if reporter is not None and capture is not None:
+        with capture.global_and_fixture_disabled():
+            reporter.write_line("")
+            reporter.write_line(line)
+
+
+@settings(suppress_health_check=[HealthCheck.too_slow])
+@given(case=instances())
+def test_same_optimal_cost_as_independent_formulation(case: Case) -> None:
+    expected = reference(case)
+    cost, _ = tool_cost(case)
+    SUMMARY["instances"] += 1
+    event(f"reference: {expected.status}")
+    if expected.status == "infeasible":
+        assert cost is None, (
+            f"the reference proves the rules infeasible, the tool found a plan costing {cost!r}"
+        )
+        SUMMARY["infeasible"] += 1
+        return
+    assert cost is not None, (
+        f"the tool found no plan (SolveError), the reference's optimum is {expected.cost!r}"
+    )
+    SUMMARY["optimal"] += 1
+    difference = relative_difference(cost, expected.cost)
+    if difference > SUMMARY["worst_relative_difference"]:
+        SUMMARY["worst_relative_difference"] = difference
+        SUMMARY["worst_case"] = {"tool": cost, "reference": expected.cost}
+    target(difference, label="relative cost difference")
+    assert costs_agree(cost, expected.cost), f"tool {cost!r} != reference {expected.cost!r}"
+
+
+def test_random_cases_exercise_every_family():
+    """Guard against a generator that silently stops producing the interesting cases.
+
+    A fixed sample (derandomized, generation only) of instances, solved by the reference,
+    must contain every family the cross-check is meant to reach.
+    """
+    seen: set[str] = set()
+
+    @settings(
+        max_examples=150,
+        derandomize=True,
+        database=None,
+        phases=[Phase.generate],
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+    @given(case=instances())
+    def sample(case: Case) -> None:
+        seen.update(reference(case).families)
+        if any(row["available_from"] or row["available_until"] for row in case.tables["offers"]):
+            seen.add("availability window")
+        if len({row["quarter"] for row in case.tables["workloads"]}) < len(_horizon(case)):
+            seen.add("horizon gap")
+        if case.tables["offer_quarters"]:
+            seen.add("offer_quarters")
+        if "share_overrides" in case.policy:
+            seen.add("share_overrides")
+
+    sample()
+    assert seen >= {
+        "volume",
+        "spend",
+        "infeasible",
+        "unmet",
+        "min_chips binding",
+        "cap binding",
+        "floor binding",
+        "latency boundary",
+        "availability window",
+        "horizon gap",
+        "offer_quarters",
+        "share_overrides",
+    }, seen
+
+
+def _horizon(case: Case) -> list[int]:
+    quarters = [_ordinal(row["quarter"]) for row in case.tables["workloads"]]
+    return list(range(min(quarters), max(quarters) + 1))
