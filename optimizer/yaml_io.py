@@ -90,7 +90,10 @@ def read_yaml(path: Path) -> tuple[Any, dict[Path_, int], list[YamlProblem]]:
 
 
 def decode_utf8(data: bytes) -> tuple[str, YamlProblem | None]:
-    """The text of UTF-8 bytes (a leading BOM dropped), or the line of the first bad byte."""
+    """The text of UTF-8 bytes (a leading BOM dropped), or the line of the first bad byte.
+
+    Shared with the CSV reader: both name the line, and a UTF-16 file, for the person fixing it.
+    """
     if data.startswith(codecs.BOM_UTF8):
         data = data[len(codecs.BOM_UTF8):]
     try:

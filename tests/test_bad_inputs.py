@@ -114,6 +114,8 @@ FILE_CASES = [
          1, CHIPS, "column appears twice in the header"),
     Case("short-row", "offers.csv", offers("o1,aws,r1,a,2.0"), 2, None,
          "row has 5 fields, the header has 6"),
+    Case("header-of-a-million-columns", "offers.csv", ",".join(["x"] * 10**6) + "\n" + ROW, 1, None,
+         "the header has 1,000,000 columns, above the limit of 1,000: is this the right file?"),
     # huge and tiny numbers
     Case("price-1e308", "offers.csv", offers("o1,aws,r1,a,1e308,100"), 2, PRICE,
          "value '1e308': expected a number <= 1e6"),
