@@ -13,6 +13,7 @@ import base64
 import html
 import io
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,8 @@ import pandas as pd
 from .leverage import Leverage
 from .outputs import neutralise
 from .plan import Plan
+
+FIXED_CREATED = datetime(1980, 1, 1)  # the zip epoch, which the workbook's members carry too
 
 RECONCILE_TOLERANCE_USD = 0.005  # "to the cent"
 
@@ -160,6 +163,9 @@ def write_excel(path: Path, data: ReportData) -> None:
     import xlsxwriter
 
     book = xlsxwriter.Workbook(str(path), {"nan_inf_to_errors": True})
+    # A fixed creation stamp keeps the workbook byte-identical for the same inputs; when the
+    # run happened is in manifest.json.
+    book.set_properties({"title": "Compute procurement plan", "created": FIXED_CREATED})
     formats = {
         "usd": book.add_format({"num_format": '"$"#,##0.00'}),
         "pct": book.add_format({"num_format": "0.0%"}),

@@ -158,3 +158,12 @@ def test_every_command_writes_a_manifest(tmp_path):
     roles = {e["role"] for e in manifest["inputs"]}
     assert roles == {"scenario", "data"}
     assert [e["file"] for e in manifest["outputs"]] == ["comparison.csv"]
+
+
+def test_leverage_and_report_files_are_byte_identical_across_runs(tied, tmp_path):
+    for run in ("first", "second"):
+        for command in ("leverage", "report"):
+            result = runner.invoke(cli.app, [command, "--data", str(tied), "--out", str(tmp_path / run / command)])
+            assert result.exit_code == 0, result.output
+    for command in ("leverage", "report"):
+        assert outputs(tmp_path / "second" / command) == outputs(tmp_path / "first" / command)
