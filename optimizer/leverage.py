@@ -36,6 +36,12 @@ CURVE_LEVELS = [0.75, 0.5, 0.25, 0.0]
 HALF_VOLUME_LIMIT = 11.0    # search price rises up to +1000%
 SUPPLIER_DIMENSIONS = ("provider", "vendor")
 OUTAGE_DIMENSIONS = ("provider", "region")
+SUPPLIER_COLUMNS = ["dimension", "supplier", "spend_usd", "share", "walk_away_cost_usd",
+                    "walk_away_cost_no_rules_usd", "unserved_if_removed_tokens_per_s",
+                    "walk_away_penalty_usd", "rests_on_assumption"]
+CURVE_COLUMNS = ["dimension", "supplier", "volume_pct", "total_cost_usd"]
+RESPONSE_COLUMNS = ["dimension", "supplier", "price_change_pct", "volume_tokens_per_s",
+                    "supplier_revenue_usd", "total_cost_usd"]
 
 
 @dataclass
@@ -321,7 +327,8 @@ def _supplier_prices(context: _Context, dimension: str) -> dict[str, Any]:
         rows.append({"dimension": dimension, "supplier": supplier, "uniform_ceiling_pct": ceiling,
                      "half_volume_pct": _half_volume(curve, context, pairs, volume_today, response)})
     return {"suppliers": pd.DataFrame(rows, columns=["dimension", "supplier", "uniform_ceiling_pct", "half_volume_pct"]),
-            "response": pd.DataFrame(response_rows), "solves": whatif.solves}
+            "response": pd.DataFrame(response_rows, columns=RESPONSE_COLUMNS),
+            "solves": whatif.solves}
 
 
 def _full_copy(context: _Context, changes: str = "bounds"):
@@ -414,7 +421,10 @@ def _walk_away(context: _Context, plain: WhatIf, limit_rows, curve_copy: WhatIf 
                 outcome = curve_copy.solve(Change(row_bounds=limits))
                 curve_rows.append({"dimension": dimension, "supplier": supplier, "volume_pct": level * 100,
                                    "total_cost_usd": outcome.objective if outcome.optimal else None})
-    return {"suppliers": pd.DataFrame(rows), "shares": pd.DataFrame(shares), "curve": pd.DataFrame(curve_rows)}
+    # Named columns: with nothing served, no supplier is in use and the tables are empty.
+    return {"suppliers": pd.DataFrame(rows, columns=SUPPLIER_COLUMNS),
+            "shares": pd.DataFrame(shares, columns=["dimension", "supplier", "quarter", "share"]),
+            "curve": pd.DataFrame(curve_rows, columns=CURVE_COLUMNS)}
 
 
 def _half_volume(curve: PriceCurve, context: _Context, pairs: np.ndarray, volume_today: float,
