@@ -133,24 +133,24 @@ def parse_yaml(text: str) -> tuple[Any, dict[Path_, int], list[YamlProblem]]:
         return None, lines, problems
 
     def walk(current: yaml.Node, path: Path_) -> Any:
-        line = current.start_mark.line + 1
         if current.tag not in _PLAIN_TAGS:
-            problems.append(
-                YamlProblem(f"YAML tag {current.tag!r} is not allowed (plain data only)", line)
-            )
+            problems.append(_tag_problem(current))
             return None
         if isinstance(current, yaml.MappingNode):
             result: dict[Any, Any] = {}
             for key_node, value_node in current.value:
                 key_line = key_node.start_mark.line + 1
                 if not isinstance(key_node, yaml.ScalarNode):
-                    message = "a YAML key must be text or a number, not a list or mapping"
+                    message = "a YAML key must be a plain name, not a list or mapping"
                     problems.append(YamlProblem(message, key_line))
                     continue
                 if key_node.tag == "tag:yaml.org,2002:merge":
                     problems.append(YamlProblem("YAML merge keys (<<) are not allowed", key_line))
                     continue
-                key = walk(key_node, path)
+                if key_node.tag not in _PLAIN_TAGS:
+                    problems.append(_tag_problem(key_node))
+                    continue
+                key = key_node.value  # keys are names: an id 1e5, no or 0x1f is text, as written
                 if key in result:
                     problems.append(YamlProblem(f"duplicate key {key!r}", key_line))
                     continue
@@ -169,6 +169,11 @@ def parse_yaml(text: str) -> tuple[Any, dict[Path_, int], list[YamlProblem]]:
         return walk(node, ()), lines, problems
     except RecursionError:
         return None, lines, [YamlProblem("YAML nested too deeply", None)]
+
+
+def _tag_problem(node: yaml.Node) -> YamlProblem:
+    message = f"YAML tag {node.tag!r} is not allowed (plain data only)"
+    return YamlProblem(message, node.start_mark.line + 1)
 
 
 def character_name(character: str) -> str:

@@ -178,7 +178,7 @@ FILE_CASES = [
     Case("yaml-merge-key", "policy.yaml", "max_share:\n  <<: {provider: 0.5}\n", 2, None,
          "YAML merge keys (<<) are not allowed"),
     Case("yaml-list-key", "policy.yaml", "? [a, b]\n: 1\n", 1, None,
-         "a YAML key must be text or a number, not a list or mapping"),
+         "a YAML key must be a plain name, not a list or mapping"),
     Case("yaml-top-level-list", "policy.yaml", "- max_share\n", 1, None,
          "expected a mapping of policy keys at the top level"),
     Case("yaml-escape-character", "policy.yaml", "hours_per_quarter: 2190\nshare_basis: v\x1b[2J\n",

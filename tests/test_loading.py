@@ -189,6 +189,17 @@ def test_unknown_policy_key(tmp_path):
          column="max_shares", message="unknown key 'max_shares'")
 
 
+def test_policy_keys_are_names_as_written(tmp_path):
+    """Ids such as 1e5, no or 0x1f are valid; as YAML keys they stay text, never 100000.0 or False."""
+    rows = [offer("o1", "1e5", "r1", "a", 2.0, 100), offer("o2", "no", "r2", "a", 2.0, 100),
+            offer("o3", "0x1f", "r3", "a", 2.0, 100)]
+    latency = [{"geography": "g", "region": r, "rtt_ms": 50} for r in ("r1", "r2", "r3")]
+    policy = "share_overrides:\n  max_share:\n    provider: {1e5: 0.3, no: 0.4, 0x1f: 0.5}\n"
+    folder = write_folder(tmp_path / "in", policy=policy, **tables(offers=rows, latency=latency))
+    caps = optimizer.load(folder).policy.share_overrides.max_share["provider"]
+    assert caps == {"1e5": 0.3, "no": 0.4, "0x1f": 0.5}
+
+
 def test_duplicate_policy_key(tmp_path):
     only(problems_of(tmp_path, policy="max_share:\n  provider: 0.5\nmax_share:\n  vendor: 0.5\n"),
          file="policy.yaml", line=3, message="duplicate key 'max_share'")
