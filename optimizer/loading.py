@@ -130,7 +130,12 @@ def read_raw(folder: str | Path) -> RawInputs:
     """Read every file of an input folder into records, without validating values."""
     folder = Path(folder)
     if not folder.is_dir():
-        raise InputError([Problem(str(folder), "input folder not found")])
+        found = "a file, not an input folder" if folder.exists() else "input folder not found"
+        raise InputError([Problem(str(folder), found)])
+    missing = missing_files(folder)
+    if len(missing) == len([spec for spec in FILES if not spec.optional]):
+        message = f"not an input folder: it has none of {', '.join(missing)}"
+        raise InputError([Problem(str(folder), message)])
     raw = RawInputs(folder=folder, records={}, policy=None, policy_origins={})
     for spec in FILES:
         found, file_problems, file_warnings = read_records(folder / spec.filename, spec)
@@ -146,6 +151,12 @@ def read_raw(folder: str | Path) -> RawInputs:
     raw.policy_origins = {(): (str(policy_file), 1)}
     raw.policy_origins.update({path: (str(policy_file), line) for path, line in lines.items()})
     return raw
+
+
+def missing_files(folder: Path) -> list[str]:
+    """The required CSV files that ``folder`` lacks."""
+    return [spec.filename for spec in FILES
+            if not spec.optional and not (folder / spec.filename).is_file()]
 
 
 def validate(raw: RawInputs) -> Inputs:

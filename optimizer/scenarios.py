@@ -33,7 +33,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from . import quarters
 from .errors import InputError, Problem
 from .inputs import Inputs
-from .loading import FILES, SPECS, Origin, RawInputs, bundled_data, describe, read_raw, validate
+from .loading import (
+    SPECS,
+    Origin,
+    RawInputs,
+    bundled_data,
+    describe,
+    missing_files,
+    read_raw,
+    validate,
+)
 from .schema import QUARTER_PATTERN
 from .yaml_io import read_yaml
 
@@ -167,8 +176,7 @@ def _base_folder(base: Any, path: Path, line: int | None) -> tuple[Path | None, 
         return problem(f"base folder {str(folder)!r} not found")
     if not folder.is_dir():
         return problem(f"base {str(folder)!r} is a file, not a data folder")
-    missing = [spec.filename for spec in FILES
-               if not spec.optional and not (folder / spec.filename).is_file()]
+    missing = missing_files(folder)
     if missing:
         return problem(f"base folder {str(folder)!r} is not a data folder: "
                        f"it has no {', '.join(missing)}")

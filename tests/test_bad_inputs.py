@@ -29,6 +29,7 @@ import optimizer
 from optimizer.errors import InputError, Problem
 from optimizer.loading import MAX_CSV_BYTES, bundled_data
 from optimizer.scenarios import apply, read_scenario
+from optimizer.sweeps import read_sweep
 from optimizer.yaml_io import MAX_YAML_BYTES
 
 OFFERS = "offer,provider,region,accelerator,usd_per_chip_hour,max_chips\n"
@@ -272,6 +273,19 @@ def test_oversized_yaml_is_refused_before_parsing(tmp_path):
           "file is 257 KiB, above the 256 KiB limit for YAML files")
 
 
+@pytest.mark.parametrize("make,message", [
+    (lambda folder: None, "input folder not found"),
+    (lambda folder: folder.write_text("a file\n"), "a file, not an input folder"),
+    (lambda folder: folder.mkdir(), "not an input folder: it has none of accelerators.csv, "
+                                    "offers.csv, performance.csv, workloads.csv, latency.csv"),
+], ids=["missing", "a-file", "not-a-data-folder"])
+def test_data_folder_that_is_not_one(tmp_path, make, message):
+    make(tmp_path / "data")
+    with pytest.raises(InputError) as caught:
+        optimizer.load(tmp_path / "data")
+    check(single(caught.value), "data", None, None, message)
+
+
 # Scenarios: the base folder and the file itself.
 
 def scenario_file(tmp_path: Path, text: str | bytes, name: str = "s.yaml") -> Path:
@@ -321,6 +335,24 @@ def test_scenario_removing_every_row_of_a_required_table(tmp_path):
         apply(read_scenario(path))
     check(single(caught.value), "s.yaml", 4, None,
           "removes every latency row: a plan needs at least one")
+
+
+GRID = ("grid:\n  - {table: offers, column: usd_per_chip_hour,\n"
+        "     change_pct: {from: 0, to: 10, step: 5}}\n")
+
+
+@pytest.mark.parametrize("text,line,column,message", [
+    ("name: g\nscenario: nope.yaml\n" + GRID, 2, "scenario",
+     "scenario file 'nope.yaml' not found next to this file"),
+    ("name: g\n" + LAUGHS, 3, None, "YAML aliases (*a) are not allowed"),
+    ("name: g\nseed: !!python/object/apply:random.seed [1]\n" + GRID, 2, None,
+     "YAML tag 'tag:yaml.org,2002:python/object/apply:random.seed' is not allowed"),
+    ("name: caf\u00e9\n".encode("latin-1"), 1, None, "not valid UTF-8 text: byte 0xe9"),
+], ids=["scenario-missing", "billion-laughs", "python-tag", "not-utf-8"])
+def test_bad_sweep_file_gives_one_clear_problem(tmp_path, text, line, column, message):
+    with pytest.raises(InputError) as caught:
+        read_sweep(scenario_file(tmp_path, text))
+    check(single(caught.value), "s.yaml", line, column, message)
 
 
 # End to end: what a user sees from the command.
