@@ -163,12 +163,29 @@ def parse_yaml(text: str) -> tuple[Any, dict[Path_, int], list[YamlProblem]]:
                 lines[path + (index,)] = item.start_mark.line + 1
                 items.append(walk(item, path + (index,)))
             return items
-        return loader.construct_object(current, deep=True)
+        value, problem = _scalar(loader, current)
+        if problem is not None:
+            problems.append(problem)
+        return value
 
     try:
         return walk(node, ()), lines, problems
     except RecursionError:
         return None, lines, [YamlProblem("YAML nested too deeply", None)]
+
+
+def _scalar(loader: _Loader, node: yaml.ScalarNode) -> tuple[Any, YamlProblem | None]:
+    """A scalar's value. Text an explicit tag cannot read (``!!int x``) is a problem, as is a
+    whole number too long to be meant: Python refuses to even print one of 5,000 digits."""
+    line = node.start_mark.line + 1
+    if node.tag == "tag:yaml.org,2002:int" and len(node.value) > 40:
+        return None, YamlProblem(f"a whole number of {len(node.value):,} characters is too large",
+                                 line)
+    try:
+        return loader.construct_object(node, deep=True), None
+    except (ValueError, KeyError, OverflowError):
+        kind = node.tag.rsplit(":", 1)[-1]
+        return None, YamlProblem(f"{node.value[:40]!r} is not a valid {kind}", line)
 
 
 def _tag_problem(node: yaml.Node) -> YamlProblem:

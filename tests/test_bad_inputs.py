@@ -192,6 +192,10 @@ FILE_CASES = [
          NOT_FINITE),
     Case("yaml-huge-hours", "policy.yaml", "hours_per_quarter: 1e30\n", 1, "hours_per_quarter",
          "value 1e+30: expected a number <= 10000"),
+    Case("yaml-5000-digit-number", "policy.yaml", "hours_per_quarter: " + "9" * 5000 + "\n", 1, None,
+         "a whole number of 5,000 characters is too large"),
+    Case("yaml-int-tag-on-text", "policy.yaml", "hours_per_quarter: !!int many\n", 1, None,
+         "'many' is not a valid int"),
     Case("yaml-key-with-escape", "policy.yaml", 'max_share: {"provider\\e[31m": 0.5}\n', 1,
          "max_share.'provider\\x1b[31m'", "unknown key 'provider\\x1b[31m'"),
 ]
