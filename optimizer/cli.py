@@ -16,6 +16,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from .errors import InputError, OptimizerError, Problem
 from .loading import bundled_data, load
@@ -66,7 +67,7 @@ def _run(action) -> None:
     try:
         action()
     except OptimizerError as error:
-        errors.print(f"[red]error:[/red] {error}", highlight=False, soft_wrap=True)
+        errors.print(f"[red]error:[/red] {escape(str(error))}", highlight=False, soft_wrap=True)
         raise typer.Exit(error.exit_code) from None
     except (typer.Exit, typer.Abort, KeyboardInterrupt):
         raise
@@ -77,7 +78,7 @@ def _run(action) -> None:
         if os.environ.get("OPTIMIZER_DEBUG"):
             raise
         errors.print(
-            f"[red]internal error:[/red] {type(error).__name__}: {error}\n"
+            f"[red]internal error:[/red] {type(error).__name__}: {escape(str(error))}\n"
             "This is a bug in the optimizer; rerun with OPTIMIZER_DEBUG=1 for the traceback.",
             highlight=False,
         )
@@ -173,7 +174,7 @@ def _check_manifest(path: Path, data: Path | None) -> None:
     check.recorded_cost = recorded.get("result", {}).get("total_cost_usd")
     check.rerun_cost = result.totals["total_cost_usd"]
     for line in check.lines():
-        console.print(line, highlight=False, soft_wrap=True)
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
     if not (check.same_inputs and check.same_plan):
         raise typer.Exit(4)
 

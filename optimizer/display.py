@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from .plan import Plan
@@ -99,7 +100,7 @@ def show_plan(plan: Plan, console: Console) -> None:
 
 def show_warnings(warnings: list[str], console: Console) -> None:
     for message in warnings:
-        console.print(f"[yellow]warning:[/yellow] {message}", highlight=False, soft_wrap=True)
+        console.print(f"[yellow]warning:[/yellow] {escape(message)}", highlight=False, soft_wrap=True)
 
 
 def show_leverage(report, console: Console) -> None:

@@ -254,13 +254,20 @@ def read_records(path: Path, spec: FileSpec) -> tuple[list[Record], list[Problem
     if duplicates:
         return [], problems, warnings
     records: list[Record] = []
+    cut = len(rows) > 1 and _unterminated(path)
     for line, values in rows[1:]:
         if len(values) != len(header):
+            last = cut and line == rows[-1][0]
             problems.append(
-                Problem(file, f"row has {len(values)} fields, the header has {len(header)}", line)
+                Problem(file, f"row has {len(values)} fields, the header has {len(header)}"
+                        + (": the file ends in this line without a line break, so it looks truncated"
+                           if last else ""), line)
             )
             continue
         records.append((file, line, dict(zip(header, values, strict=True))))
+    if cut and records and records[-1][1] == rows[-1][0]:
+        warnings.append(f"{file}, line {rows[-1][0]}: the file ends without a line break; if it was cut "
+                        "short, the last value of this row may be incomplete")
     return records, problems, warnings
 
 
@@ -282,8 +289,8 @@ def read_csv_rows(path: Path) -> tuple[list[tuple[int, list[str]]], list[Problem
 
     The size is checked before reading, the encoding before parsing (the line of the first
     byte that is not UTF-8), and quotes strictly: Python's lenient reader would glue a
-    stray quote's text to its field. A last line without a line break is taken as a
-    truncated file; its record is left out, so it is not validated as if it were whole.
+    stray quote's text to its field. Whether the last line ends with a line break is
+    returned too: without one, a last row short of fields was cut off (see read_records).
     """
     file = str(path)
     try:
@@ -311,12 +318,14 @@ def read_csv_rows(path: Path) -> tuple[list[tuple[int, list[str]]], list[Problem
         plain = [words for known, words in _CSV_ERRORS.items() if str(error).startswith(known)]
         message = plain[0] if plain else f"not readable as CSV: {error}"
         return [], [Problem(file, message, start)]
-    if rows and re.split(r"\r\n|\r|\n", text)[-1].strip():
-        line, _ = rows.pop()
-        return rows, [Problem(file, "the file ends in this line without a line break: it looks "
-                                    "truncated (if the line is complete, end it with a line break)",
-                              line)]
     return rows, []
+
+
+def _unterminated(path: Path) -> bool:
+    """True when the file's last line has text but no line break (it may have been cut off)."""
+    with path.open("rb") as handle:
+        handle.seek(max(0, path.stat().st_size - 1))
+        return handle.read(1) not in (b"\n", b"\r", b"")
 
 
 def _other_separator(header: list[str]) -> str | None:

@@ -345,6 +345,8 @@ def _pool_checks(inputs: Inputs, chips: pd.DataFrame, violations: list[str]) -> 
 
 
 def _share_checks(policy, chips: pd.DataFrame, violations: list[str]) -> None:
+    if chips.empty:  # no offer is available in the horizon: no share to check
+        return
     basis = "volume" if policy.share_basis == "volume" else "spend"
     chips = chips.assign(offer_group=chips["offer"])
     quarter_total = chips.groupby("quarter")[basis].sum()
