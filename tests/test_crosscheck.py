@@ -4,7 +4,8 @@ The reference below reads the contract's "Formulation" section literally, from t
 rows of the generated input folder (never from the optimizer package), builds the LP as
 scipy.sparse matrices in plain loops (share rows written densely over the quarter's x or
 y, no auxiliary variables) and solves it with scipy's ``linprog`` (HiGHS interior point
-with crossover, where the tool uses dual simplex). Two careful implementations of the
+with crossover, where the tool uses dual simplex; dual simplex only when interior point
+reports numerical trouble). Two careful implementations of the
 contract must reach the same optimal cost, or agree that no plan exists (spend-basis
 shares against take-or-pay minimums).
 
