@@ -27,6 +27,10 @@ SIDE_STEP = 1e-6        # "just beside" a price, relative
 BEYOND = 1e-7           # "just beyond" a ranging bound, relative
 MAX_PIECES = 60         # pieces walked before falling back to bisection
 MAX_DOUBLINGS = 40
+# Going left, bisection halves the price at most this often (down to p0 / 1e6). Far below,
+# spend rows scaled by the price become noise to HiGHS: entries under 1e-9 are dropped, and
+# re-solves mixing dropped and kept entries end in status Unknown.
+MAX_HALVINGS = 20
 
 
 @dataclass
@@ -118,14 +122,23 @@ class PriceCurve:
         return self._bisection(slope, -1)
 
     def on_piece(self, price: float, slope: float) -> bool:
-        """V(price) lies on the line through (p0, V(p0)) with ``slope`` (V is concave: never above)."""
+        """V(price) lies on the line through (p0, V(p0)) with ``slope``.
+
+        Without links V is concave, so never above the line. With spend rows moving with
+        the price it need not be: V above the line means the piece's plan broke a rule at
+        this price (a spend cap, a budget), so the offer's volume moved: off the piece too.
+        """
         outcome = self.at(price)
-        return outcome.optimal and outcome.objective >= self.v0 + slope * (price - self.p0) - self.tolerance
+        if not outcome.optimal:
+            return False
+        line = self.v0 + slope * (price - self.p0)
+        above = outcome.objective > line + self.tolerance
+        return outcome.objective >= line - self.tolerance and (self.exact or not above)
 
     def _bisection(self, slope: float, direction: int) -> PieceEnd:
         inside = self.p0
         outside = max(2 * self.p0, 1e-3) if direction > 0 else self.p0 / 2
-        for _ in range(MAX_DOUBLINGS):
+        for _ in range(MAX_DOUBLINGS if direction > 0 else MAX_HALVINGS):
             if not self.on_piece(outside, slope):
                 break
             inside, outside = outside, (2 * outside if direction > 0 else outside / 2)
