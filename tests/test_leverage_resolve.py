@@ -543,8 +543,9 @@ def test_hand_case_capacity_at_a_kink():
 
 
 def test_hand_case_new_offer_price_to_win():
-    """RATIO plus a new offer of p3 on a1 at 50: it is unused. It would take Q1's 4 o2 chips
-    below 1.5 and, in both quarters, everything o2 sells below 1.5 too: price to win 1.5."""
+    """RATIO plus a new offer of p3 on a1 at 50: unused. o2 at 1.5 is the marginal offer in
+    both quarters (o1 is capped in Q1 and costs 2.0 in Q2): below 1.5 the new offer takes
+    o2's chips, so its price to win is 1.5."""
     instance = copy.deepcopy(RATIO)
     instance["tables"]["offers"].append(offer(NEW, "p3", "r3", "a1", 50.0, 1000))
     check_new_offer(RATIO, instance, expected=1.5)
