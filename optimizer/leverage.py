@@ -18,6 +18,7 @@ Definitions (README, "How strong is our hand?"):
 
 from __future__ import annotations
 
+import math
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -118,9 +119,14 @@ class _Context:
         return found
 
     def chip_hours(self, outcome: Outcome, terms: np.ndarray) -> float:
+        """NaN where the hard rules cannot hold (no plan), as for every figure of an outcome."""
+        if not outcome.optimal:
+            return math.nan
         return float(outcome.values[self.columns["y"][terms]].sum() * self.hours)
 
     def volume(self, outcome: Outcome, pairs: np.ndarray) -> float:
+        if not outcome.optimal:
+            return math.nan
         return float(outcome.values[self.columns["x"][pairs]].sum())
 
     def unmet(self, outcome: Outcome) -> np.ndarray:
@@ -272,7 +278,9 @@ def _offer_prices(context: _Context) -> dict[str, Any]:
         holds = context.holds(curve.slope(up), minimum[offer])
         down = curve.beside(-1, ranging=not holds)
         ceiling = to_win = None
-        if holds:
+        if not up.optimal:  # spend shares with take-or-pay: a dearer offer breaks a hard rule
+            ceiling, method = p0[offer], "any price rise breaks a hard rule"
+        elif holds:
             end = curve.piece_end(up, +1)
             ceiling, method = end.price, end.method
         elif context.holds(curve.slope(down), minimum[offer]):
@@ -287,7 +295,8 @@ def _offer_prices(context: _Context) -> dict[str, Any]:
             "offer": offer, "provider": row["provider"], "accelerator": row["accelerator"],
             "usd_per_chip_hour": p0[offer],
             "chip_hours": float(context.y_today[terms].sum() * context.hours),
-            "chip_hours_at_risk": max(0.0, context.chip_hours(down, terms) - context.chip_hours(up, terms)),
+            "chip_hours_at_risk": (max(0.0, context.chip_hours(down, terms) - context.chip_hours(up, terms))
+                                   if up.optimal and down.optimal else None),
             "price_ceiling_usd_per_chip_hour": ceiling,
             "price_to_win_usd_per_chip_hour": to_win,
             "ceiling_pct": _percent(ceiling, p0[offer]),
@@ -311,7 +320,7 @@ def _supplier_prices(context: _Context, dimension: str) -> dict[str, Any]:
     for supplier, _, pairs in context.in_use(dimension):
         curve = _curve(context, whatif, handles[supplier], groups[supplier], 1.0)
         up = curve.beside(+1)
-        ceiling = None
+        ceiling = 0.0 if not up.optimal else None   # no rise keeps the hard rules feasible
         if context.holds(curve.slope(up), minimum[supplier]):
             end = curve.piece_end(up, +1)
             ceiling = None if end.price is None else (end.price - 1) * 100
@@ -321,11 +330,12 @@ def _supplier_prices(context: _Context, dimension: str) -> dict[str, Any]:
                 "dimension": dimension, "supplier": supplier, "price_change_pct": round((factor - 1) * 100, 6),
                 "volume_tokens_per_s": context.volume(outcome, pairs),
                 "supplier_revenue_usd": factor * curve.slope(outcome),
-                "total_cost_usd": outcome.objective,
+                "total_cost_usd": outcome.objective if outcome.optimal else math.nan,
             })
         volume_today = float(context.x_today[pairs].sum())
+        half = _half_volume(curve, context, pairs, volume_today, response) if up.optimal else None
         rows.append({"dimension": dimension, "supplier": supplier, "uniform_ceiling_pct": ceiling,
-                     "half_volume_pct": _half_volume(curve, context, pairs, volume_today, response)})
+                     "half_volume_pct": half})
     return {"suppliers": pd.DataFrame(rows, columns=["dimension", "supplier", "uniform_ceiling_pct", "half_volume_pct"]),
             "response": pd.DataFrame(response_rows, columns=RESPONSE_COLUMNS),
             "solves": whatif.solves}

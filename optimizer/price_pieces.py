@@ -62,7 +62,8 @@ class PriceCurve:
         return self.whatif.solve(change, range_column=self.handle if ranging and self.exact else None)
 
     def slope(self, outcome: Outcome) -> float:
-        return float(outcome.values[self.handle])
+        """V's slope at an outcome: NaN where the hard rules cannot hold (no plan)."""
+        return float(outcome.values[self.handle]) if outcome.optimal else math.nan
 
     def beside(self, direction: int, ranging: bool = True) -> Outcome:
         """The optimum just right (+1) or left (-1) of p0 (ranged unless told otherwise)."""
@@ -74,6 +75,8 @@ class PriceCurve:
         return high if direction > 0 else low
 
     def _differs(self, slope: float, other: float) -> bool:
+        if math.isnan(slope) or math.isnan(other):
+            return True
         return abs(slope - other) > 1e-9 * max(1.0, abs(slope)) + 1e-6
 
     def piece_end(self, start: Outcome, direction: int) -> PieceEnd:

@@ -208,3 +208,23 @@ def test_report_does_not_depend_on_workers(three):
     again = leverage(inputs, plan, workers=1)
     assert again.offer_prices.equals(report.offer_prices)
     assert again.suppliers.equals(report.suppliers)
+
+
+def test_take_or_pay_under_spend_shares_where_no_rise_is_feasible(solve_case):
+    """Spend basis, provider cap 0.5; o1 must take its one chip (take-or-pay), o2 sells at most
+    one, demand needs both. At equal prices each provider has exactly half the spend; any rise
+    of o1's price gives p1 more than half (p / (p + 1) > 0.5), which no plan can avoid."""
+    plan = solve_case(
+        policy="share_basis: spend\nmax_share:\n  provider: 0.5\n",
+        accelerators=[{"accelerator": "a", "vendor": "v"}],
+        offers=[offer("o1", "p1", "r1", "a", 1.0, 1, min_chips=1), offer("o2", "p2", "r2", "a", 1.0, 1)],
+        performance=[{"model": "m", "accelerator": "a", "tokens_per_s_per_chip": 10, "ttft_ms": 10}],
+        workloads=[workload("w", "2026Q1", 20)],
+        latency=[{"geography": "g", "region": "r1", "rtt_ms": 1}, {"geography": "g", "region": "r2", "rtt_ms": 1}],
+    )
+    assert plan.totals["total_cost_usd"] == pytest.approx(2 * 1.0 * 2190)
+    report = leverage(plan.inputs, plan, workers=1)
+    o1 = report.offer_prices.set_index("offer").loc["o1"]
+    assert o1["price_ceiling_usd_per_chip_hour"] == 1.0 and o1["method"] == "any price rise breaks a hard rule"
+    p1 = report.suppliers.set_index(["dimension", "supplier"]).loc[("provider", "p1")]
+    assert p1["uniform_ceiling_pct"] == 0.0
