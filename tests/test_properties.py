@@ -88,20 +88,16 @@ def _more_chips(case: Case, offer: dict, factor: float, loosen: bool) -> None:
             continue
         new = _scale(row["max_chips"], factor, 1) + (1.0 if loosen else 0.0)
         if not loosen:  # keep max >= min wherever this value is the quarter's maximum
-            if row is offer:
-                quarters = [
-                    q
-                    for q in QUARTERS
-                    if not any(
-                        r["quarter"] == q and r["max_chips"] is not None
-                        for r in _overrides(case, offer)
-                    )
-                ]
-            else:
-                quarters = [row["quarter"]]
+            quarters = _unoverridden(case, offer, "max_chips") if row is offer else [row["quarter"]]
             need = max([_effective(case, offer, q, "min_chips") for q in quarters], default=0.0)
             new = min(row["max_chips"], max(new, need))
         row["max_chips"] = new
+
+
+def _unoverridden(case: Case, offer: dict, column: str) -> list[str]:
+    """Quarters in which the offer's own ``column`` applies (no override sets it)."""
+    return [q for q in QUARTERS
+            if not any(r["quarter"] == q and r[column] is not None for r in _overrides(case, offer))]
 
 
 def _take_or_pay(case: Case, offer: dict, factor: float, loosen: bool) -> None:
@@ -113,14 +109,7 @@ def _take_or_pay(case: Case, offer: dict, factor: float, loosen: bool) -> None:
                 row["min_chips"] = _scale(row["min_chips"], factor, 1)
             continue
         if row is offer:
-            quarters = [
-                q
-                for q in QUARTERS
-                if not any(
-                    r["quarter"] == q and r["min_chips"] is not None
-                    for r in _overrides(case, offer)
-                )
-            ]
+            quarters = _unoverridden(case, offer, "min_chips")
         elif row["min_chips"] is None:
             continue
         else:
