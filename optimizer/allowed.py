@@ -34,8 +34,10 @@ def offer_terms(inputs: Inputs) -> pd.DataFrame:
         "min_chips", "assumed", "term", "term_quarters", "buyable", "pool", "contract_chips",
         "contract_usd_per_hour",
     ]
-    if not horizon or inputs.offers.empty:
-        return pd.DataFrame(columns=columns)
+    if not horizon or inputs.offers.empty:  # typed, so boolean masks on it stay masks
+        return pd.DataFrame(columns=columns).astype({
+            "usd_per_chip_hour": float, "max_chips": float, "min_chips": float, "assumed": bool,
+            "term_quarters": int, "buyable": bool, "contract_chips": float, "contract_usd_per_hour": float})
     offers = inputs.offers.merge(inputs.accelerators[["accelerator", "vendor"]], on="accelerator", how="left")
     first, last = quarters.ordinal(horizon[0]), quarters.ordinal(horizon[-1])
     offers["term_quarters"] = offers["term"].map(TERM_QUARTERS)

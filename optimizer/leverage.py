@@ -304,7 +304,10 @@ def _offer_prices(context: _Context) -> dict[str, Any]:
             "method": method,
             "rests_on_assumption": offer in context.assumed,
         })
-    return {"table": pd.DataFrame(records), "solves": whatif.solves}
+    columns = ["offer", "provider", "accelerator", "usd_per_chip_hour", "chip_hours", "chip_hours_at_risk",
+               "price_ceiling_usd_per_chip_hour", "price_to_win_usd_per_chip_hour", "ceiling_pct",
+               "price_to_win_pct", "method", "rests_on_assumption"]
+    return {"table": pd.DataFrame(records, columns=columns), "solves": whatif.solves}
 
 
 def _percent(price: float | None, today: float) -> float | None:

@@ -77,13 +77,6 @@ POLICY_FILE = "policy.yaml"
 # alone takes about 10 s.
 MAX_CSV_BYTES = 16 * 1024 * 1024
 MAX_COLUMNS = 1000  # a table of the contract has at most 14; extra columns are only ignored
-ROW_NAMES = {
-    "accelerators": "accelerator",
-    "offers": "offer",
-    "performance": "(model, accelerator) pair",
-    "workloads": "workload row",
-    "latency": "(geography, region) pair",
-}
 
 Record = tuple[str, int | None, dict[str, Any]]  # (file, line, values)
 Origin = tuple[str, int | None]                  # (file, line) of a policy key
@@ -175,10 +168,11 @@ def validate(raw: RawInputs) -> Inputs:
         table, row_problems = validate_rows(spec, records)
         tables[spec.table] = table
         problems += row_problems
-        if not records and not spec.optional and spec.table not in broken:
+        # Without demand there is no horizon and nothing to plan; every other table may be
+        # empty (the contract then leaves the demand unserved, at the penalty).
+        if not records and spec.table == "workloads" and spec.table not in broken:
             file = str(raw.folder / spec.filename) if raw.folder else spec.filename
-            what = ROW_NAMES[spec.table]
-            message = f"no rows after the header: at least one {what} is needed"
+            message = "no rows after the header: at least one workload row is needed"
             problems.append(Problem(file, message))
             broken.add(spec.table)
     policy, policy_problems = (None, [])

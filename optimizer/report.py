@@ -269,6 +269,8 @@ def _sheet(book, name: str, table: pd.DataFrame, formats: dict):
 
 
 def _stacked_spend_chart(book, sheet, table: pd.DataFrame, left: int) -> None:
+    if table.empty or len(table.columns) < 2:  # nothing bought: a chart needs a series
+        return
     chart = book.add_chart({"type": "column", "subtype": "stacked"})
     rows = len(table)
     for j in range(1, len(table.columns)):
@@ -280,6 +282,8 @@ def _stacked_spend_chart(book, sheet, table: pd.DataFrame, left: int) -> None:
 
 
 def _share_chart(book, sheet, table: pd.DataFrame, left: int) -> None:
+    if table.empty or len(table.columns) < 2:
+        return
     chart = book.add_chart({"type": "line"})
     rows = len(table)
     for j, column in enumerate(table.columns[1:], start=1):
@@ -308,7 +312,7 @@ def _walk_away_chart(book, sheet, table: pd.DataFrame, top: int) -> None:
 
 
 def _price_response_chart(book, sheet, table: pd.DataFrame) -> None:
-    if table.empty:
+    if table.empty or not (table["dimension"] == "provider").any():
         return
     chart = book.add_chart({"type": "scatter", "subtype": "straight_with_markers"})
     columns = list(table.columns)
@@ -359,22 +363,24 @@ def figures(data: ReportData) -> dict[str, bytes]:
         images[name] = buffer.getvalue()
 
     spend = data.spend_by_provider.set_index("quarter") / 1e9
-    figure, axis = plt.subplots(figsize=(9, 4.5))
-    spend.plot(kind="bar", stacked=True, ax=axis, width=0.8)
-    axis.set_ylabel("USD billions")
-    axis.set_title("Spend by provider per quarter")
-    axis.legend(ncol=4, fontsize=8)
-    save("spend_by_provider", figure)
+    if not spend.empty and len(spend.columns):  # nothing bought: no chart
+        figure, axis = plt.subplots(figsize=(9, 4.5))
+        spend.plot(kind="bar", stacked=True, ax=axis, width=0.8)
+        axis.set_ylabel("USD billions")
+        axis.set_title("Spend by provider per quarter")
+        axis.legend(ncol=4, fontsize=8)
+        save("spend_by_provider", figure)
 
     shares = data.shares_against_cap.set_index("quarter")
-    figure, axis = plt.subplots(figsize=(9, 4.5))
-    for column in shares.columns:
-        style = {"linestyle": "--", "color": "red", "linewidth": 2} if column == "cap" else {"marker": "o"}
-        axis.plot(shares.index, shares[column] * 100, label=column, **style)
-    axis.set_ylabel("share of the quarter (%)")
-    axis.set_title("Provider share per quarter against the cap")
-    axis.legend(ncol=4, fontsize=8)
-    save("shares_against_cap", figure)
+    if not shares.empty and len(shares.columns):
+        figure, axis = plt.subplots(figsize=(9, 4.5))
+        for column in shares.columns:
+            style = {"linestyle": "--", "color": "red", "linewidth": 2} if column == "cap" else {"marker": "o"}
+            axis.plot(shares.index, shares[column] * 100, label=column, **style)
+        axis.set_ylabel("share of the quarter (%)")
+        axis.set_title("Provider share per quarter against the cap")
+        axis.legend(ncol=4, fontsize=8)
+        save("shares_against_cap", figure)
 
     suppliers = data.suppliers.dropna(subset=["walk_away_cost_usd"]).sort_values("walk_away_cost_usd")
     if not suppliers.empty:

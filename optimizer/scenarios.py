@@ -305,8 +305,8 @@ def _remove(raw: RawInputs, change: Remove, origin: Origin) -> list[Problem]:
     kept = [r for r in records if not _matches(change.remove, r[2], change.where, vendors)]
     if len(kept) == len(records):
         return [Problem(origin[0], f"no {change.remove} row matches {change.where}", origin[1])]
-    if not kept and not SPECS[change.remove].optional:
-        message = f"removes every {change.remove} row: a plan needs at least one"
+    if not kept and change.remove == "workloads":
+        message = "removes every workloads row: a plan needs some demand"
         return [Problem(origin[0], message, origin[1])]
     raw.records[change.remove] = kept
     return []
