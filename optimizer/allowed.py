@@ -98,12 +98,12 @@ def commitment_starts(terms: pd.DataFrame, horizon: list[str]) -> pd.DataFrame:
     """
     starts = terms[(terms["term"] != "on-demand") & terms["buyable"]]
     last = quarters.ordinal(horizon[-1]) if horizon else 0
-    ordinal = starts["quarter"].map(quarters.ordinal)
-    inside = np.minimum(starts["term_quarters"], last - ordinal + 1)
+    ordinal = np.array([quarters.ordinal(q) for q in starts["quarter"]], dtype=np.int64)
+    inside = np.minimum(starts["term_quarters"].to_numpy(dtype=np.int64), last - ordinal + 1)
     return pd.DataFrame({
         "offer": starts["offer"].to_numpy(), "quarter": starts["quarter"].to_numpy(),
         "usd_per_chip_hour": starts["usd_per_chip_hour"].to_numpy(),
-        "term_quarters": starts["term_quarters"].to_numpy(), "inside": inside.to_numpy(),
+        "term_quarters": starts["term_quarters"].to_numpy(), "inside": inside,
     })
 
 

@@ -82,6 +82,7 @@ class LpModel:
     instances: list[pulp.LpVariable] = field(default_factory=list)
     recourse: dict[str, tuple[np.ndarray, list[pulp.LpVariable], list[pulp.LpVariable]]] = field(default_factory=dict)
     integer: bool = False
+    column_of: dict[str, int] = field(default_factory=dict)  # HiGHS column of each variable, set by solve
 
     def add_rows(self, family: str, keys: pd.DataFrame, constraints: list[pulp.LpConstraint],
                  links: list[list[tuple[pulp.LpVariable, float]]] | None = None) -> None:

@@ -1,9 +1,10 @@
 """Solving the PuLP model with HiGHS in process, and reading back a proven optimum only.
 
-The status is checked twice, on PuLP's side and on HiGHS's own model status, because
-PuLP's HiGHS wrapper maps a time-limit stop to "optimal" (solver notes, "Pitfalls").
-Values are read from HiGHS's solution arrays by column position rather than variable by
-variable: the column of each variable is found once, by name, in PuLP's column order.
+The model goes to a ``highspy.Highs`` the tool owns, as arrays (``pulp_compat``), never
+through PuLP's solver classes, which differ between PuLP 3.x and 4.x; the status is read
+from HiGHS itself (PuLP's HiGHS wrapper maps a time-limit stop to "optimal": solver notes,
+"Pitfalls"). Values are read from HiGHS's solution arrays by column position: the column
+of each variable is recorded, by name, when the model is handed over.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from dataclasses import dataclass, field
 
 import highspy
 import numpy as np
-import pulp
 
 from . import pulp_compat
 from .errors import SolveError
@@ -39,34 +39,17 @@ def _stdout_silenced():
         os.close(saved)
 
 
-_PULP_STATUS = {
-    highspy.HighsModelStatus.kOptimal: (pulp.LpStatusOptimal, pulp.LpSolutionOptimal),
-    highspy.HighsModelStatus.kInfeasible: (pulp.LpStatusInfeasible, pulp.LpSolutionInfeasible),
-    highspy.HighsModelStatus.kUnbounded: (pulp.LpStatusUnbounded, pulp.LpSolutionUnbounded),
-}
-
-
-class FastHiGHS(pulp.HiGHS):
-    """``pulp.HiGHS`` without HiGHS's start-up banner, and fast on PuLP 3.x.
-
-    On PuLP 3.x the model goes to HiGHS as one sparse matrix, and the solution is not
-    copied back into every PuLP variable: this tool reads HiGHS's arrays directly. On
-    PuLP 4.x (which already passes the model in one call) the parent's solve runs.
-    """
-
-    def createAndConfigureSolver(self, lp):  # noqa: N802 (PuLP's name)
-        with _stdout_silenced():
-            super().createAndConfigureSolver(lp)
-
-    if pulp_compat.LEGACY:
-
-        def actualSolve(self, lp):  # noqa: N802 (PuLP's name)
-            self.createAndConfigureSolver(lp)
-            pulp_compat.pass_model_3x(lp, lp.solverModel, self.mip)
-            self.callSolver(lp)
-            status = lp.solverModel.getModelStatus()
-            lp.assignStatus(*_PULP_STATUS.get(status, (pulp.LpStatusNotSolved, pulp.LpSolutionNoSolutionFound)))
-            return lp.status
+def new_highs(time_limit: float | None = None) -> highspy.Highs:
+    """A silent HiGHS (no start-up banner), with the thread count a sweep worker was given."""
+    with _stdout_silenced():
+        highs = highspy.Highs()
+    highs.setOptionValue("output_flag", False)
+    if time_limit is not None:
+        highs.setOptionValue("time_limit", float(time_limit))
+    threads = os.environ.get("OPTIMIZER_HIGHS_THREADS")  # set in worker processes of a sweep
+    if threads:
+        highs.setOptionValue("threads", int(threads))
+    return highs
 
 
 @dataclass
@@ -103,19 +86,20 @@ def choose_method(method: str) -> str:
 def solve(model: LpModel, time_limit: float | None = None, method: str = "auto") -> Solution:
     """Solve ``model``; raise :class:`SolveError` unless HiGHS proves an optimum."""
     chosen = choose_method(method)
-    threads = os.environ.get("OPTIMIZER_HIGHS_THREADS")  # set in worker processes of a sweep
-    solver = FastHiGHS(msg=False, timeLimit=time_limit, solver=chosen, gapRel=MIP_GAP,
-                       threads=int(threads) if threads else None)
+    highs = new_highs(time_limit)
+    highs.setOptionValue("solver", chosen)
+    highs.setOptionValue("mip_rel_gap", MIP_GAP)
+    lp, model.column_of = pulp_compat.to_highs_lp(model.prob, mip=True)
     try:
-        model.prob.solve(solver)
+        highs.passModel(lp)
+        highs.run()
     except Exception as error:  # the solver is an outside component: its failure is not a plan
         raise SolveError(f"HiGHS failed while solving ({type(error).__name__}: {error}); no plan is reported") from error
-    highs = model.prob.solverModel
     status = highs.getModelStatus()
-    if status != highspy.HighsModelStatus.kOptimal or model.prob.status != pulp.LpStatusOptimal:
+    if status != highspy.HighsModelStatus.kOptimal:
         raise SolveError(_explain(model, highs, status, time_limit))
-    if model.prob.sol_status != pulp.LpSolutionOptimal:
-        raise SolveError(f"HiGHS stopped with solution status {model.prob.sol_status}: not a proven optimum")
+    if highs.getInfo().primal_solution_status != highspy.SolutionStatus.kSolutionStatusFeasible:
+        raise SolveError("HiGHS reported an optimum without a feasible solution: not a proven optimum")
     columns = column_positions(model)
     solution = highs.getSolution()
     values = np.asarray(solution.col_value)
@@ -149,9 +133,7 @@ def column_positions(model: LpModel) -> dict[str, np.ndarray]:
     for group, (_, x, u) in model.recourse.items():
         groups[f"recourse_x:{group}"] = x
         groups[f"recourse_u:{group}"] = u
-    if pulp_compat.LEGACY:  # FastHiGHS numbered the columns while passing the model
-        return {name: np.array([v.index for v in variables], dtype=np.int64) for name, variables in groups.items()}
-    position = {variable.name: i for i, variable in enumerate(model.prob.exported_variables())}
+    position = model.column_of
     return {
         name: np.array([position[v.name] for v in variables], dtype=np.int64) for name, variables in groups.items()
     }

@@ -9,6 +9,7 @@ leaves unserved whatever costs more per token/s than the unmet-demand penalty.
 
 from __future__ import annotations
 
+import highspy
 import numpy as np
 import pytest
 from conftest import offer, workload, write_folder
@@ -17,7 +18,6 @@ from typer.testing import CliRunner
 import optimizer
 from optimizer import cli
 from optimizer.loading import bundled_data
-from optimizer.solve import FastHiGHS
 
 runner = CliRunner()
 HOURS = 2190
@@ -66,10 +66,10 @@ def test_prices_spanning_ten_orders_of_magnitude_solve_right(tmp_path, seed):
 
 
 def test_failing_solver_gives_a_clear_message_and_exit_3(tmp_path, monkeypatch):
-    def crash(self, lp):
+    def crash(self):
         raise RuntimeError("simulated HiGHS crash")
 
-    monkeypatch.setattr(FastHiGHS, "callSolver", crash)
+    monkeypatch.setattr(highspy.Highs, "run", crash)
     tables, _ = wide_case(0)
     folder = write_folder(tmp_path / "case", **tables)
     result = runner.invoke(cli.app, ["plan", "--data", str(folder), "--out", str(tmp_path / "out")])
@@ -79,7 +79,7 @@ def test_failing_solver_gives_a_clear_message_and_exit_3(tmp_path, monkeypatch):
 
 
 def test_solver_that_returns_without_an_optimum_is_not_trusted(tmp_path, monkeypatch):
-    monkeypatch.setattr(FastHiGHS, "callSolver", lambda self, lp: None)   # HiGHS never runs
+    monkeypatch.setattr(highspy.Highs, "run", lambda self: None)   # HiGHS never runs
     tables, _ = wide_case(1)
     folder = write_folder(tmp_path / "case", **tables)
     result = runner.invoke(cli.app, ["plan", "--data", str(folder), "--out", str(tmp_path / "out")])
