@@ -24,7 +24,7 @@ from typing import Any
 
 from .errors import InputError, Problem
 from .loading import FILES, POLICY_FILE
-from .solve import MIP_GAP
+from . import tolerances
 
 MANIFEST = "manifest.json"
 FORMAT = 1
@@ -76,7 +76,7 @@ def new_manifest(command: str, options: dict[str, Any], inputs: list[dict[str, A
         "command": command,
         "created_utc": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "argv": sys.argv[1:],
-        "options": {**options, "mip_rel_gap": MIP_GAP},
+        "options": {**options, "mip_abs_gap_usd": tolerances.MIP_ABS_GAP_USD, "mip_rel_gap": tolerances.MIP_REL_GAP},
         "environment": environment(),
         "inputs": inputs,
         "seconds": {phase: round(value, 6) for phase, value in seconds.items()},

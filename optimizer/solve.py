@@ -20,8 +20,7 @@ import numpy as np
 from . import pulp_compat
 from .errors import SolveError
 from .model import LpModel
-
-MIP_GAP = 1e-6  # relative optimality gap at which HiGHS may stop a MIP and call it optimal
+from .tolerances import mip_gap_usd, objectives_agree
 
 
 
@@ -76,6 +75,19 @@ class Solution:
     mip_gap: float | None = None
 
 
+def set_mip_gap(highs: highspy.Highs, scale: float) -> None:
+    """Branch and bound runs to an absolute gap (``tolerances.mip_gap_usd``), not HiGHS's
+    default relative 1e-4, which on a $30B plan would accept answers $3M from the optimum."""
+    highs.setOptionValue("mip_rel_gap", 0.0)
+    highs.setOptionValue("mip_abs_gap", mip_gap_usd(scale))
+
+
+def cost_scale(model: LpModel) -> float:
+    """The size of the problem's costs: every demand unserved at the penalty, plus sunk costs."""
+    penalty = model.inputs.policy.penalty_usd_per_token_s
+    return float(penalty * model.workloads["tokens_per_s"].sum()) + abs(model.objective_constant)
+
+
 def choose_method(method: str) -> str:
     """``auto`` is HiGHS's dual simplex: on this formulation (sparse share rows) it beat
     interior point at every size measured by benchmarks/run.py (README, "Benchmarks"),
@@ -88,8 +100,8 @@ def solve(model: LpModel, time_limit: float | None = None, method: str = "auto")
     chosen = choose_method(method)
     highs = new_highs(time_limit)
     highs.setOptionValue("solver", chosen)
-    highs.setOptionValue("mip_rel_gap", MIP_GAP)
     lp, model.column_of = pulp_compat.to_highs_lp(model.prob, mip=True)
+    set_mip_gap(highs, cost_scale(model))
     try:
         highs.passModel(lp)
         highs.run()
@@ -103,8 +115,13 @@ def solve(model: LpModel, time_limit: float | None = None, method: str = "auto")
     columns = column_positions(model)
     solution = highs.getSolution()
     values = np.asarray(solution.col_value)
+    objective = float(np.asarray(lp.col_cost_) @ values) + model.objective_constant
+    reported = float(highs.getInfo().objective_function_value) + model.objective_constant
+    if not objectives_agree(reported, objective):
+        raise SolveError(f"HiGHS reported an objective of {reported:,.2f} USD for a solution that costs "
+                         f"{objective:,.2f} USD; no plan is reported")
     return Solution(
-        objective=float(highs.getInfo().objective_function_value) + model.objective_constant,
+        objective=objective,
         x=values[columns["x"]],
         y=values[columns["y"]],
         u=values[columns["u"]],

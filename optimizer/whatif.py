@@ -20,7 +20,8 @@ import numpy as np
 
 from .errors import SolveError
 from .plan import Plan
-from .solve import MIP_GAP, _stdout_silenced
+from .solve import new_highs, set_mip_gap
+from .tolerances import mip_gap_usd, objectives_agree
 
 INF = highspy.kHighsInf
 _SETTLED = (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kInfeasible,
@@ -72,12 +73,10 @@ class WhatIf:
         and ranging are meaningful; ``relax_integers``: they become continuous (the LP
         relaxation, a lower bound); otherwise every re-solve solves the full MIP."""
         source = plan.solution.highs
-        with _stdout_silenced():
-            self.highs = highspy.Highs()
-        self.highs.setOptionValue("output_flag", False)
+        self.highs = new_highs()
         self.highs.setOptionValue("solver", "simplex")
         self.highs.setOptionValue("simplex_strategy", 4 if changes == "costs" else 1)
-        self.highs.setOptionValue("mip_rel_gap", MIP_GAP)
+        set_mip_gap(self.highs, plan.solution.objective)
         self.highs.passModel(source.getLp())
         self.fixed = (fix_integers or relax_integers) and self._fix_integers(
             np.asarray(source.getSolution().col_value), fix=not relax_integers)
@@ -158,32 +157,59 @@ class WhatIf:
         ``start``: a feasible solution of the changed problem, handed to a MIP as its first
         incumbent (branch and bound then only has to prove or improve it)."""
         self._apply(change.cost, change.col_bounds, change.row_bounds, change.coefficients)
-        if start is not None:
-            incumbent = highspy.HighsSolution()
-            incumbent.col_value = list(start)
-            incumbent.value_valid = True
-            self.highs.setSolution(incumbent)
         try:
-            self.highs.run()
-            self.solves += 1
-            status = self.highs.getModelStatus()
-            if status not in _SETTLED:  # a warm start can stall numerically: retry from scratch once
-                self.highs.clearSolver()
-                self.highs.run()
-                self.solves += 1
-                status = self.highs.getModelStatus()
+            status = self._run(start)
             if status == highspy.HighsModelStatus.kOptimal:
                 values = np.asarray(self.highs.getSolution().col_value)
-                ranges = None
-                if range_column is not None:
-                    ranges = self.cost_range(range_column, change.cost.get(range_column, self.cost[range_column]))
-                objective = float(self.highs.getInfo().objective_function_value) + self.constant
-                return Outcome(True, objective, values, ranges)
+                objective = self._objective(change, values)
+                if not objectives_agree(float(self.highs.getInfo().objective_function_value) + self.constant,
+                                        objective) and start is not None:
+                    # HiGHS can report the objective of its MIP start, not of the solution it
+                    # returns: solve again without the start, from scratch.
+                    status = self._run(None, cold=True)
+                    values = np.asarray(self.highs.getSolution().col_value)
+                    objective = self._objective(change, values)
+                if status == highspy.HighsModelStatus.kOptimal:
+                    reported = float(self.highs.getInfo().objective_function_value) + self.constant
+                    if not objectives_agree(reported, objective):
+                        raise SolveError(f"a what-if re-solve reported {reported:,.2f} USD for a solution "
+                                         f"costing {objective:,.2f} USD")
+                    ranges = None
+                    if range_column is not None:
+                        ranges = self.cost_range(range_column, change.cost.get(range_column, self.cost[range_column]))
+                    return Outcome(True, objective, values, ranges)
             if status in (highspy.HighsModelStatus.kInfeasible, highspy.HighsModelStatus.kUnboundedOrInfeasible):
                 return Outcome(False, float("nan"), np.empty(0))
             raise SolveError(f"a what-if re-solve ended with status {self.highs.modelStatusToString(status)}")
         finally:
             self._restore(change)
+
+    def _run(self, start: np.ndarray | None, cold: bool = False) -> highspy.HighsModelStatus:
+        """Run HiGHS (from ``start`` if given); a run that stalls is retried once from scratch."""
+        if cold:
+            self.highs.clearSolver()
+        if start is not None:
+            incumbent = highspy.HighsSolution()
+            incumbent.col_value = list(start)
+            incumbent.value_valid = True
+            self.highs.setSolution(incumbent)
+        self.highs.run()
+        self.solves += 1
+        status = self.highs.getModelStatus()
+        if status not in _SETTLED:  # a warm start can stall numerically: retry from scratch once
+            self.highs.clearSolver()
+            self.highs.run()
+            self.solves += 1
+            status = self.highs.getModelStatus()
+        return status
+
+    def _objective(self, change: Change, values: np.ndarray) -> float:
+        """The cost of ``values`` under the changed costs: costs times values plus constants."""
+        cost = self.cost
+        if change.cost:
+            cost = cost.copy()
+            cost[np.fromiter(change.cost, dtype=np.int64)] = np.fromiter(change.cost.values(), dtype=float)
+        return float(cost[: len(values)] @ values) + self.constant
 
     def cost_range(self, column: int, cost: float) -> tuple[float, float]:
         """Interval of ``column``'s cost (now ``cost``) over which the current basis stays optimal.
@@ -274,7 +300,7 @@ class MipWhatIf:
     """
 
     def __init__(self, plan: Plan, changes: str = "bounds"):
-        self.gap = MIP_GAP
+        self.gap = mip_gap_usd(plan.solution.objective)
         self.held = WhatIf(plan, changes, fix_integers=True)
         self.relaxed = WhatIf(plan, changes, relax_integers=True)
         self.full = WhatIf(plan, changes)
@@ -312,4 +338,4 @@ class MipWhatIf:
         return self.full.solve(change, start=best.values if best.optimal else None)
 
     def _closes(self, upper: Outcome, lower: Outcome) -> bool:
-        return upper.optimal and upper.objective - lower.objective <= self.gap * max(1.0, abs(upper.objective))
+        return upper.optimal and upper.objective - lower.objective <= self.gap

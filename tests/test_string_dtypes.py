@@ -40,6 +40,8 @@ def _string_options(storage: str) -> tuple:
     """pd.option_context arguments that turn on the ``str`` dtype with this backing."""
     if storage == "pyarrow":
         pytest.importorskip("pyarrow")
+    if int(pd.__version__.split(".")[0]) >= 3:   # str is pandas 3's default; only the backing is chosen
+        return ("mode.string_storage", storage)
     return ("future.infer_string", True, "mode.string_storage", storage)
 
 
