@@ -17,8 +17,11 @@ A MIP (ports, whole instances) has no duals: its integer decisions are fixed at 
 optimum and the remaining LP is certified the same way, and HiGHS's branch-and-bound gap
 (its proven lower bound against the plan) is reported beside it.
 
-Tolerances (``TOLERANCES``) are relative: residuals to ``1 + |bound|``, dual
-infeasibility to ``1 + max |c|``, the gap and the sum of the products to ``1 + |objective|``.
+Tolerances (``TOLERANCES``) are relative: residuals to ``1 + |bound|``; dual
+infeasibility per column to ``1 + |c_j| + sum_i |a_ij y_i|`` (the size of the terms whose
+difference is ``d_j``, so rounding passes and a wrong reduced cost on a cheap column does
+not hide behind the largest cost in the model) and per row to ``1 + |y_i|``; the gap and
+the sum of the products to ``1 + |objective|``.
 A plan whose certificate fails them is not reported (:class:`~optimizer.errors.SolveError`).
 """
 
@@ -45,7 +48,7 @@ class Certificate:
     gap_usd: float
     relative_gap: float
     max_primal_residual: float       # relative, rows and column bounds
-    max_dual_infeasibility: float    # relative to 1 + max |cost|
+    max_dual_infeasibility: float    # relative, per column and row (module docstring)
     max_complementary_slackness_usd: float
     mip_relative_gap: float | None   # HiGHS's proven bound against the plan (MIP only)
     certified: bool
@@ -105,10 +108,10 @@ def _check(lp: highspy.HighsLp, x: np.ndarray, y: np.ndarray, constant: float, k
     reduced = cost - np.bincount(columns, weights=values * y[rows], minlength=lp.num_col_)
 
     residual = max(_excess(activity, row_lower, row_upper), _excess(x, col_lower, col_upper))
-    row_part = _dual_part(y, activity, row_lower, row_upper)
-    col_part = _dual_part(reduced, x, col_lower, col_upper)
-    cost_scale = 1.0 + (float(np.max(np.abs(cost))) if len(cost) else 0.0)
-    dual_infeasibility = max(row_part[1], col_part[1]) / cost_scale
+    row_part = _dual_part(y, activity, row_lower, row_upper, 1.0 + np.abs(y))
+    column_scale = 1.0 + np.abs(cost) + np.bincount(columns, weights=np.abs(values * y[rows]), minlength=lp.num_col_)
+    col_part = _dual_part(reduced, x, col_lower, col_upper, column_scale)
+    dual_infeasibility = max(row_part[1], col_part[1])
 
     primal = float(cost @ x) + lp.offset_ + constant
     dual = row_part[0] + col_part[0] + lp.offset_ + constant
@@ -131,14 +134,15 @@ def _excess(value: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> float:
     return float(max(0.0, below.max(), above.max()))
 
 
-def _dual_part(dual: np.ndarray, value: np.ndarray, lower: np.ndarray,
-               upper: np.ndarray) -> tuple[float, float, float]:
+def _dual_part(dual: np.ndarray, value: np.ndarray, lower: np.ndarray, upper: np.ndarray,
+               scale: np.ndarray) -> tuple[float, float, float]:
     """For duals on ``lower <= value <= upper``: (their term of the dual objective, the
-    largest dual with no finite bound to price it, the largest complementary product)."""
+    largest dual with no finite bound to price it, relative to its ``scale``, the largest
+    complementary product)."""
     positive = dual > 0
     bound = np.where(positive, lower, upper)
     priced = np.isfinite(bound)
-    infeasible = float(np.max(np.abs(dual[~priced]), initial=0.0))
+    infeasible = float(np.max(np.abs(dual[~priced]) / scale[~priced], initial=0.0))
     objective = float(dual[priced] @ bound[priced])
     slack = np.abs(value[priced] - bound[priced])
     products = np.abs(dual[priced]) * slack

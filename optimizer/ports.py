@@ -1,17 +1,28 @@
-"""Porting decisions: what a chosen port saves and when it pays back; break-even of the rest.
+"""Porting decisions: what a chosen port saves and when it pays back.
 
-A port is the one-time cost of making a (model, accelerator) pair production-ready. Its
-value is measured by re-solving the full problem without it (the port's decisions held
-at zero): the saving is the difference in optimal cost, and the payback quarter is the
-first in which the quarterly savings, added up, cover the port's cost.
+A port is the one-time cost of making a (model, accelerator) pair production-ready.
+
+- **Net saving**: V(port forbidden) - V(plan), the optimal cost with the port's decisions
+  held at zero minus the plan's, every other decision (other ports included) free.
+- **Payback quarter**: the first quarter q, from the one the port serves in, such that
+  the optimal cost of the horizon cut at q with the port made (started when the plan
+  starts it) is no more than with it forbidden. Both sides are optimal costs of whole
+  problems, spend-commitment shortfalls included, so the answer does not depend on which
+  of several equally cheap plans the solver returns, and it cannot fall before the port
+  serves. A horizon cut at q keeps the workloads up to q; spend commitments reaching past
+  q count pro rata, as they do past the horizon's end (contract, "Spend commitments").
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 
+from . import quarters
 from .plan import Plan
+from .tolerances import mip_gap_usd
 from .whatif import Change, MipWhatIf, Outcome, WhatIf
 
 
@@ -21,44 +32,70 @@ def port_columns(plan: Plan, port: int) -> np.ndarray:
     return plan.solution.columns["z"][np.flatnonzero(starts["port"].to_numpy() == port)]
 
 
-def quarterly_cost(plan: Plan, values: np.ndarray) -> pd.Series:
-    """What a solution pays in each quarter: chips held (commitments as paid), signed
-    contracts and the penalty on unserved demand (spend-commitment shortfalls and ports,
-    not tied to a quarter, are left out)."""
-    model, columns = plan.model, plan.solution.columns
-    hours = model.inputs.policy.hours_per_quarter
-    y, c, u = values[columns["y"]], values[columns["c"]], values[columns["u"]]
-    payment = model.terms["usd_per_chip_hour"].to_numpy() * hours * y
-    prices = model.starts["usd_per_chip_hour"].to_numpy()
-    for t, running in model.running.items():
-        payment[t] = float((prices[running] * c[running]).sum() * hours)
-    payment = payment + model.terms["contract_usd_per_hour"].to_numpy() * hours
-    spend = pd.Series(payment).groupby(model.terms["quarter"].to_numpy()).sum()
-    penalty = pd.Series(u * model.inputs.policy.penalty_usd_per_token_s).groupby(
-        model.workloads["quarter"].to_numpy()).sum()
-    return spend.add(penalty, fill_value=0.0).reindex(model.inputs.horizon, fill_value=0.0)
+def port_index(plan: Plan, model: str, accelerator: str) -> int | None:
+    """Position of the (model, accelerator) port in the plan's model, None if it has none."""
+    ports = plan.model.ports
+    found = np.flatnonzero((ports["model"] == model).to_numpy() & (ports["accelerator"] == accelerator).to_numpy())
+    return int(found[0]) if len(found) else None
 
 
-def without_port(whatif: WhatIf, plan: Plan, port: int) -> Outcome:
+def without_port(whatif: WhatIf | MipWhatIf, plan: Plan, port: int) -> Outcome:
     columns = port_columns(plan, port)
     return whatif.solve(Change(col_bounds={int(c): (0.0, 0.0) for c in columns}))
+
+
+def made_in(plan: Plan, port: int, quarter: str) -> Change:
+    """The port started in ``quarter`` (and in no other)."""
+    columns = port_columns(plan, port)
+    start = plan.model.port_starts.loc[plan.model.port_starts["port"] == port, "quarter"].to_numpy()
+    return Change(col_bounds={int(c): ((1.0, 1.0) if q == quarter else (0.0, 0.0))
+                              for c, q in zip(columns, start, strict=True)})
 
 
 def payback(plan: Plan) -> pd.DataFrame:
     """The plan's ports with their net saving and payback quarter filled in."""
     if plan.ports.empty:
         return plan.ports
-    whatif = MipWhatIf(plan, changes="bounds")
-    today = quarterly_cost(plan, np.asarray(plan.solution.highs.getSolution().col_value))
+    from .planner import solve
+
+    whatif = WhatIf(plan, changes="bounds")   # the full MIP, warm
     table = plan.ports.copy()
-    index = {(m, a): p for p, (m, a) in enumerate(zip(plan.model.ports["model"], plan.model.ports["accelerator"],
-                                                       strict=True))}
+    cut_plans: dict[str, Plan | None] = {}
     for row, item in table.iterrows():
-        outcome = without_port(whatif, plan, index[(item["model"], item["accelerator"])])
-        if not outcome.optimal:
-            continue
-        table.loc[row, "net_saving_usd"] = outcome.objective - plan.solution.objective
-        saved = (quarterly_cost(plan, outcome.values) - today).cumsum()
-        repaid = saved[saved >= item["port_usd"]]
-        table.loc[row, "payback_quarter"] = repaid.index[0] if len(repaid) else None
+        outcome = without_port(whatif, plan, port_index(plan, item["model"], item["accelerator"]))
+        if outcome.optimal:
+            table.loc[row, "net_saving_usd"] = outcome.objective - plan.solution.objective
+        for quarter in quarters.quarter_range(item["serves_from"], plan.inputs.horizon[-1]):
+            if quarter not in cut_plans:   # the horizon cut at its last quarter is the plan itself
+                cut_plans[quarter] = plan if quarter == plan.inputs.horizon[-1] else _cut_plan(plan, quarter, solve)
+            if _pays_back(cut_plans[quarter], item):
+                table.loc[row, "payback_quarter"] = quarter
+                break
     return table
+
+
+def _cut_plan(plan: Plan, quarter: str, solve) -> Plan | None:
+    """The optimal plan of the horizon cut at ``quarter`` (None when it has no plan)."""
+    inputs = plan.inputs
+    last = quarters.ordinal(quarter)
+    kept = inputs.workloads["quarter"].map(quarters.ordinal).to_numpy() <= last
+    cut = replace(inputs, workloads=inputs.workloads[kept].reset_index(drop=True))
+    try:
+        return solve(cut, integer=plan.model.integer, payback=False)
+    except Exception:  # noqa: BLE001 (a cut horizon can break a rule the whole one meets: no answer there)
+        return None
+
+
+def _pays_back(cut: Plan | None, item) -> bool:
+    """V(cut, port made as planned) <= V(cut, port forbidden), to the MIP's gap."""
+    if cut is None:
+        return False
+    port = port_index(cut, item["model"], item["accelerator"])
+    if port is None:
+        return False
+    whatif = WhatIf(cut, changes="bounds")
+    made = whatif.solve(made_in(cut, port, item["port_quarter"]))
+    forbidden = without_port(whatif, cut, port)
+    if not made.optimal:
+        return False
+    return not forbidden.optimal or made.objective <= forbidden.objective + mip_gap_usd(cut.solution.objective)

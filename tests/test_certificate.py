@@ -8,6 +8,7 @@ a primal-feasible point whose gap to the optimal dual must be 21,900.
 
 from __future__ import annotations
 
+import highspy
 import numpy as np
 import pytest
 from conftest import offer, workload
@@ -74,3 +75,22 @@ def test_bundled_mip_plan_is_certified_with_its_integers_fixed():
     assert proof.lp == "integer decisions fixed" and proof.certified
     assert proof.mip_relative_gap <= 1e-6
     assert proof.primal_objective_usd == pytest.approx(plan.totals["total_cost_usd"], rel=1e-12)
+
+
+def test_dual_infeasibility_is_relative_to_each_column_not_to_the_largest_cost():
+    """min x1 + 1e12 x2 s.t. x1 + x2 >= 1, x >= 0: x1 = 1, row dual 1. Handed a row dual of
+    1.001, x1's reduced cost is 1 - 1.001 = -0.001 with no upper bound to price it. Against
+    its own column (1 + |c| + |a y| = 1 + 1 + 1.001) that is 0.001 / 3.001 = 3.3e-4, far
+    above tolerance; scaled by the largest cost (1e12) it would read 1e-15 and pass."""
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = 2, 1
+    lp.col_cost_ = np.array([1.0, 1e12])
+    lp.col_lower_, lp.col_upper_ = np.zeros(2), np.full(2, highspy.kHighsInf)
+    lp.row_lower_, lp.row_upper_ = np.array([1.0]), np.array([highspy.kHighsInf])
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = np.array([0, 1, 2], dtype=np.int32)
+    lp.a_matrix_.index_ = np.array([0, 0], dtype=np.int32)
+    lp.a_matrix_.value_ = np.array([1.0, 1.0])
+    proof = certificate._check(lp, np.array([1.0, 0.0]), np.array([1.001]), 0.0, "as solved", None)
+    assert proof.max_dual_infeasibility == pytest.approx(0.001 / 3.001, rel=1e-9)
+    assert not proof.certified

@@ -49,6 +49,35 @@ def test_a_port_that_pays(tmp_path):
     assert plan.allocation[plan.allocation["quarter"] == "2026Q1"]["offer"].tolist() == ["o1"]
 
 
+def test_payback_does_not_depend_on_which_equally_cheap_plan_is_returned(tmp_path):
+    """The port of test_a_port_that_pays, plus a spend commitment of 87,600 on aws over the
+    year (two quarters of o1). With the port: Q1 on o1 (43,800), one more quarter on o1 to
+    consume the commitment (43,800), two on o2 (2 x 21,900), port 20,000: 151,400. Without:
+    4 x 43,800 = 175,200, so the net saving is 23,800. Which quarter the second o1 quarter
+    falls in is a tie (Q2, Q3 or Q4 cost the same), and comparing the two plans quarter by
+    quarter would repay the port in Q2 or Q3 depending on the solver's choice. Cut at Q2,
+    the commitment counts pro rata (43,800, consumed by Q1): made 43,800 + 21,900 + 20,000 =
+    85,700 <= forbidden 87,600, so the port pays back in Q2, whatever plan is returned."""
+    commitments = [{"provider": "aws", "first": "2026Q1", "last": "2026Q4", "usd": 87_600}]
+    plan = solve(tmp_path, [O1, O2, O3], YEAR, port={"port_usd": 20_000, "port_quarters": 1},
+                 spend_commitments=commitments)
+    assert plan.totals["total_cost_usd"] == pytest.approx(151_400)
+    port = plan.ports.iloc[0]
+    assert port["net_saving_usd"] == pytest.approx(23_800)
+    assert port["payback_quarter"] == "2026Q2"
+
+
+def test_payback_never_falls_before_the_port_serves(tmp_path):
+    """A two-quarter port (20,000, started Q1, serves from Q3) saving 21,900 a quarter: 43,800
+    over Q3-Q4 against its 20,000, so it is made. Cut at Q3: made 2 x 43,800 + 21,900 + 20,000
+    = 129,500 <= 3 x 43,800 = 131,400: payback Q3, the quarter it first serves."""
+    plan = solve(tmp_path, [O1, O2], YEAR, port={"port_usd": 20_000, "port_quarters": 2})
+    port = plan.ports.iloc[0]
+    assert (port["port_quarter"], port["serves_from"]) == ("2026Q1", "2026Q3")
+    assert port["net_saving_usd"] == pytest.approx(2 * 21_900 - 20_000)
+    assert port["payback_quarter"] == "2026Q3"
+
+
 def test_a_port_that_does_not_pay_and_its_break_even(tmp_path):
     """At 80,000 the port costs more than the 3 x 21,900 = 65,700 it saves: not ported (175,200).
     Break-even: 65,700, checked by re-solving just below and above it. A price cut c on b pays
