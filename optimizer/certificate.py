@@ -32,6 +32,7 @@ from dataclasses import asdict, dataclass
 import highspy
 import numpy as np
 
+from . import deadline
 from .errors import SolveError
 from .solve import _stdout_silenced
 
@@ -86,6 +87,7 @@ def _integers_fixed(lp: highspy.HighsLp, values: np.ndarray, integer: np.ndarray
                                 np.array([highspy.HighsVarType.kContinuous] * len(columns)))
     rounded = np.round(values[columns])
     fixed.changeColsBounds(len(columns), columns, rounded, rounded)
+    deadline.limit(fixed)
     fixed.run()
     if fixed.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         raise SolveError("the plan's LP with its integer decisions fixed has no proven optimum "

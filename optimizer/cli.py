@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from . import deadline
 from .errors import InputError, OptimizerError, Problem
 from .loading import bundled_data, load
 from .outputs import csv_writer, json_writer, write_outputs
@@ -56,7 +57,8 @@ DataOption = Annotated[
     typer.Option("--data", help="Input folder (CSV files + policy.yaml). Default: the bundled data/."),
 ]
 TimeLimit = Annotated[
-    float | None, typer.Option("--time-limit", min=0.001, help="Stop HiGHS after this many seconds (no plan is reported then).")
+    float | None, typer.Option("--time-limit", min=0.001, help="Time budget of the whole command, every solve and re-solve included; "
+    "when it runs out nothing is reported (exit 3).")
 ]
 Method = Annotated[str, typer.Option("--method", help="LP method: auto, simplex or ipm.")]
 Integer = Annotated[bool, typer.Option("--integer", help="Buy offers with chips_per_instance in whole instances (MIP).")]
@@ -194,8 +196,9 @@ def leverage(
 
     def action() -> None:
         # The report prices ports itself (break-even), so the plan's payback re-solves are skipped.
-        folder, inputs, plan_ = _solved(data, time_limit, integer, payback=False)
-        report = run_leverage(inputs, plan_, workers=workers)
+        with deadline.budget(time_limit):   # the plan and every re-solve of the report
+            folder, inputs, plan_ = _solved(data, time_limit, integer, payback=False)
+            report = run_leverage(inputs, plan_, workers=workers)
         options = {"data": str(folder.resolve()), "out": str(out), "time_limit": time_limit, "workers": workers,
                    "integer": integer}
         manifest = new_manifest("leverage", options, folder_inputs(folder),

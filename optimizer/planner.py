@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
+from . import deadline
 from . import model as lp_model
 from .certificate import certify, uncertified
 from .errors import SolveError
@@ -19,7 +20,8 @@ def solve(inputs: Inputs, time_limit: float | None = None, method: str = "auto",
           payback: bool = True) -> Plan:
     """Cost-minimal plan for ``inputs``, verified against every contract constraint.
 
-    ``method`` is ``auto`` (dual simplex), ``simplex`` or ``ipm``; ``integer`` buys offers
+    ``time_limit`` (seconds) bounds the whole call, re-solves included. ``method`` is
+    ``auto`` (dual simplex), ``simplex`` or ``ipm``; ``integer`` buys offers
     with ``chips_per_instance`` in whole instances. Chosen ports get their saving and
     payback (one re-solve each without the port; ``payback=False`` skips them, as scenario
     comparisons and sweeps do); with a resilience requirement the plan
@@ -28,6 +30,11 @@ def solve(inputs: Inputs, time_limit: float | None = None, method: str = "auto",
     conflicting rules when there are some) and :class:`~optimizer.errors.VerificationError`
     when the plan breaks a constraint.
     """
+    with deadline.budget(time_limit):   # payback and resilience re-solves draw on it too
+        return _solve(inputs, time_limit, method, integer, payback)
+
+
+def _solve(inputs: Inputs, time_limit: float | None, method: str, integer: bool, payback: bool) -> Plan:
     started = time.perf_counter()
     inputs = inputs.canonical()  # the plan does not depend on how the files are sorted
     model = lp_model.build(inputs, integer=integer)

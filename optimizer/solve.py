@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import highspy
 import numpy as np
 
-from . import pulp_compat
+from . import deadline, pulp_compat
 from .errors import SolveError
 from .model import LpModel
 from .tolerances import mip_gap_usd, objectives_agree
@@ -38,13 +38,11 @@ def _stdout_silenced():
         os.close(saved)
 
 
-def new_highs(time_limit: float | None = None) -> highspy.Highs:
+def new_highs() -> highspy.Highs:
     """A silent HiGHS (no start-up banner), with the thread count a sweep worker was given."""
     with _stdout_silenced():
         highs = highspy.Highs()
     highs.setOptionValue("output_flag", False)
-    if time_limit is not None:
-        highs.setOptionValue("time_limit", float(time_limit))
     threads = os.environ.get("OPTIMIZER_HIGHS_THREADS")  # set in worker processes of a sweep
     if threads:
         highs.setOptionValue("threads", int(threads))
@@ -98,13 +96,15 @@ def choose_method(method: str) -> str:
 def solve(model: LpModel, time_limit: float | None = None, method: str = "auto") -> Solution:
     """Solve ``model``; raise :class:`SolveError` unless HiGHS proves an optimum."""
     chosen = choose_method(method)
-    highs = new_highs(time_limit)
+    highs = new_highs()
     highs.setOptionValue("solver", chosen)
     lp, model.column_of = pulp_compat.to_highs_lp(model.prob, mip=True)
     set_mip_gap(highs, cost_scale(model))
     try:
         highs.passModel(lp)
-        highs.run()
+        with deadline.budget(time_limit):
+            deadline.limit(highs)
+            highs.run()
     except Exception as error:  # the solver is an outside component: its failure is not a plan
         raise SolveError(f"HiGHS failed while solving ({type(error).__name__}: {error}); no plan is reported") from error
     status = highs.getModelStatus()
@@ -160,6 +160,8 @@ def _explain(model: LpModel, highs: highspy.Highs, status: highspy.HighsModelSta
              time_limit: float | None) -> str:
     text = highs.modelStatusToString(status)
     if status == highspy.HighsModelStatus.kTimeLimit:
+        if time_limit is None:   # the budget of an enclosing command ran out
+            return deadline.exhausted()
         return (
             f"HiGHS stopped at the time limit ({time_limit:g} s) before proving an optimum; "
             "no plan is reported. Raise --time-limit."

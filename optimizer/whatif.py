@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import highspy
 import numpy as np
 
+from . import deadline
 from .errors import SolveError
 from .plan import Plan
 from .solve import new_highs, set_mip_gap
@@ -193,11 +194,15 @@ class WhatIf:
             incumbent.col_value = list(start)
             incumbent.value_valid = True
             self.highs.setSolution(incumbent)
+        deadline.limit(self.highs)
         self.highs.run()
         self.solves += 1
         status = self.highs.getModelStatus()
+        if status == highspy.HighsModelStatus.kTimeLimit:
+            raise SolveError(deadline.exhausted())
         if status not in _SETTLED:  # a warm start can stall numerically: retry from scratch once
             self.highs.clearSolver()
+            deadline.limit(self.highs)
             self.highs.run()
             self.solves += 1
             status = self.highs.getModelStatus()

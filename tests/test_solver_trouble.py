@@ -94,3 +94,35 @@ def test_time_limit_on_the_bundled_mip_is_not_reported_as_optimal(tmp_path):
     assert result.exit_code == 3, result.output
     assert "time limit" in result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_time_limit_is_the_budget_of_the_whole_leverage_command(tmp_path):
+    """The bundled plan solves well within 5 s, its leverage report (hundreds of re-solves)
+    does not: the budget runs out in the re-solves, and nothing is written."""
+    out = tmp_path / "out"
+    result = runner.invoke(cli.app, ["leverage", "--out", str(out), "--time-limit", "5"])
+    assert result.exit_code == 3, result.output
+    assert "time limit of 5 s ran out" in result.output
+    assert not out.exists()
+
+
+def test_each_run_gets_what_is_left_on_top_of_highs_own_clock():
+    """HiGHS compares time_limit with a run clock that adds up over every run of one
+    instance, so after 100 s of warm re-solves a budget of 10 s must read 100 + 10."""
+    from optimizer import deadline
+
+    class Recorder:
+        options: dict = {}
+
+        def getRunTime(self):  # noqa: N802 (HiGHS's name)
+            return 100.0
+
+        def setOptionValue(self, name, value):  # noqa: N802
+            self.options[name] = value
+
+    highs = Recorder()
+    with deadline.budget(10.0):
+        deadline.limit(highs)
+    assert 109.0 < highs.options["time_limit"] <= 110.0
+    with deadline.budget(0.0), pytest.raises(optimizer.errors.SolveError, match="time limit of 0 s ran out"):
+        deadline.limit(highs)
