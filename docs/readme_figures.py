@@ -1,0 +1,189 @@
+"""The README's figures, regenerated from the tool's own outputs on the bundled data.
+
+Every figure of the README's results sections sits in a block between
+``<!-- generated: NAME -->`` and ``<!-- end generated: NAME -->``, written by this script
+from ``optimizer plan``, ``optimizer leverage`` and ``optimizer compare`` on ``data/`` and
+``scenarios/``, so a figure the README quotes cannot drift from what the tool prints::
+
+    python docs/readme_figures.py          # rewrite the blocks of README.md
+    python docs/readme_figures.py --check  # exit 1, with a diff, when README.md disagrees
+
+``tests/test_readme.py`` runs the check (once per CI run). Timings are not generated here:
+the benchmark tables come from ``benchmarks/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import re
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+import optimizer
+from optimizer.compare import compare
+from optimizer.leverage import leverage
+from optimizer.loading import bundled_data
+
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
+BLOCK = re.compile(r"(<!-- generated: (?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- end generated: (?P=name) -->)", re.S)
+
+# What each bundled scenario models, in a few words (its file's description says it in full).
+SCENARIO_LABELS = {
+    "base": "the bundled data",
+    "demand-surge": "demand +50% from 2027Q1",
+    "maia-200-at-scale": "claimed perf/$, 3x capacity, no pilot cap",
+    "maia-200-pilot": "claimed perf/$, at most 5% of volume",
+    "n-minus-1-clouds": "losing any cloud strands at most 10%",
+    "nvidia-price-rise": "Nvidia +20%",
+    "on-demand-only": "no new 1yr/3yr commitment",
+    "single-cloud": "no concentration caps",
+    "tpu-capacity-cut": "Google TPU capacity halved",
+    "vera-rubin-2027": "Rubin from 2027Q1 at announced performance",
+}
+
+
+def usd(amount: float | None) -> str:
+    """$1.23B, $456.7M, -$2.9M; a blank for a missing figure."""
+    if amount is None or pd.isna(amount):
+        return "-"
+    sign = "-" if amount < 0 else ""
+    amount = abs(amount)
+    return f"{sign}${amount / 1e9:.2f}B" if amount >= 1e9 else f"{sign}${amount / 1e6:.1f}M"
+
+
+def signed_usd(amount: float) -> str:
+    return ("+" if amount >= 0 else "") + usd(amount)
+
+
+def pct(value: float | None, digits: int = 1) -> str:
+    return "-" if value is None or pd.isna(value) else f"{value:+.{digits}f}%"
+
+
+def count(value: float | None) -> str:
+    return "-" if value is None or pd.isna(value) else f"{value:,.0f}"
+
+
+def leverage_block(plan, report) -> str:
+    totals = plan.totals
+    lines = [f"On the bundled data (total {len(plan.inputs.horizon)}-quarter cost {usd(totals['total_cost_usd'])}, "
+             f"${totals['cost_per_mtok_usd']:.2f} per million served tokens; `optimizer leverage`):", "",
+             "| dimension | supplier | spend | volume share | walk-away cost | of which penalty | walk-away, rules "
+             "lifted | unserved if removed (tok/s) | uniform ceiling | half-volume rise |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    suppliers = report.suppliers.sort_values(["dimension", "walk_away_cost_usd"], ascending=[True, False])
+    for row in suppliers.itertuples(index=False):
+        lines.append(f"| {row.dimension} | {row.supplier} | {usd(row.spend_usd)} | {row.share * 100:.1f}% | "
+                     f"{usd(row.walk_away_cost_usd)} | {usd(row.walk_away_penalty_usd)} | "
+                     f"{usd(row.walk_away_cost_no_rules_usd)} | {count(row.unserved_if_removed_tokens_per_s)} | "
+                     f"{pct(row.uniform_ceiling_pct)} | {pct(row.half_volume_pct)} |")
+    return "\n".join(lines) + "\n"
+
+
+def findings_block(plan, report) -> str:
+    """The headline readings, each sentence built from the figures it quotes."""
+    suppliers = report.suppliers.set_index(["dimension", "supplier"])
+    vendors = suppliers.loc["vendor"].sort_values("walk_away_cost_usd", ascending=False)
+    providers = suppliers.loc["provider"].sort_values("walk_away_cost_usd", ascending=False)
+    top_vendor, top = vendors.index[0], vendors.iloc[0]
+    top_provider, cloud = providers.index[0], providers.iloc[0]
+    easy = providers[providers["walk_away_cost_usd"] == providers["walk_away_cost_usd"]].tail(3)
+    rules = report.rules
+    shares = rules[~rules["dimension"].isin(["spend_commitment", "budget"])]
+    offers = report.offer_prices.dropna(subset=["price_to_win_pct"])
+    offers = offers[offers["chip_hours"] == 0].sort_values("price_to_win_pct", ascending=False).head(4)
+    lines = [
+        f"- **{top_vendor} is the vendor we could least afford to leave**: walking away would cost "
+        f"{usd(top['walk_away_cost_usd'])}, {usd(top['walk_away_penalty_usd'])} of it the penalty on "
+        f"{count(top['unserved_if_removed_tokens_per_s'])} tokens/s (summed over quarters) that nothing else can "
+        f"carry. Its prices can rise {pct(top['uniform_ceiling_pct'])} at once before any volume moves; it loses "
+        f"half its volume at {pct(top['half_volume_pct'])}.",
+        f"- **{top_provider} is the cloud we could least afford to leave**: {usd(cloud['walk_away_cost_usd'])}, "
+        f"{usd(cloud['walk_away_penalty_usd'])} of it the penalty on "
+        f"{count(cloud['unserved_if_removed_tokens_per_s'])} tokens/s; uniform ceiling "
+        f"{pct(cloud['uniform_ceiling_pct'])}.",
+        "- **Easiest to replace**: " + ", ".join(
+            f"{name} ({usd(row['walk_away_cost_usd'])} to walk away, uniform ceiling {pct(row['uniform_ceiling_pct'])})"
+            for name, row in easy.iloc[::-1].iterrows()) + ".",
+        f"- **Diversification**: lifting every concentration rule at once saves "
+        f"{usd(report.summary['diversification_premium_usd'])} (the diversification premium); "
+        f"{len(shares)} share rules bind.",
+    ]
+    if len(offers):
+        lines.append("- **Offers that must come down to win volume**: " + ", ".join(
+            f"{row.offer} {pct(row.price_to_win_pct)}" for row in offers.itertuples(index=False)) + ".")
+    return "\n".join(lines) + "\n"
+
+
+def porting_block(plan, report) -> str:
+    ports = plan.ports
+    breaks = report.ports
+    lines = []
+    for row in ports.itertuples(index=False):
+        even = breaks[(breaks["model"] == row.model) & (breaks["accelerator"] == row.accelerator)]
+        lines.append(f"- {row.model} to {row.accelerator}, started {row.port_quarter}, serves from "
+                     f"{row.serves_from}: costs {usd(row.port_usd)}, saves {usd(row.net_saving_usd)} net, pays back "
+                     f"in {row.payback_quarter}; break-even port cost {usd(even['break_even_port_usd'].iloc[0])}.")
+    for row in breaks[~breaks["ported"]].itertuples(index=False):
+        cut = ("no cut up to 90% makes it worth it" if pd.isna(row.price_cut_to_port_pct)
+               else f"chosen once the chip's prices fall {row.price_cut_to_port_pct:.1f}%")
+        lines.append(f"- {row.model} to {row.accelerator} ({usd(row.port_usd)}): not ported; {cut}.")
+    return "\n".join(lines) + "\n"
+
+
+def scenarios_block() -> str:
+    files = sorted((ROOT / "scenarios").glob("*.yaml"))
+    files.sort(key=lambda path: path.stem != "base")   # base first: the reference
+    table = compare(files, workers=1)
+    lines = ["| scenario | what it models | total cost | per Mtok | vs base | HHI provider | HHI vendor | unmet tok/s "
+             "| walk away from Nvidia |", "|---|---|---|---|---|---|---|---|---|"]
+    for row in table.to_dict("records"):
+        delta = "-" if row["scenario"] == "base" else f"{signed_usd(row['delta_usd'])} ({pct(row['delta_pct'])})"
+        nvidia = row.get("walk_away_vendor_nvidia")
+        lines.append(f"| {row['scenario']} | {SCENARIO_LABELS.get(row['scenario'], '')} | {usd(row['total_cost_usd'])} | "
+                     f"${row['cost_per_mtok_usd']:.2f} | {delta} | {count(row['hhi_provider'])} | "
+                     f"{count(row['hhi_vendor'])} | {count(row['unmet_tokens_per_s'])} | "
+                     f"{'no plan exists' if nvidia is None or pd.isna(nvidia) else usd(nvidia)} |")
+    return "\n".join(lines) + "\n"
+
+
+def blocks() -> dict[str, str]:
+    inputs = optimizer.load(bundled_data())
+    plan = optimizer.solve(inputs)
+    report = leverage(inputs, plan)
+    return {"leverage": leverage_block(plan, report), "findings": findings_block(plan, report),
+            "porting": porting_block(plan, report), "scenarios": scenarios_block()}
+
+
+def rendered(text: str, generated: dict[str, str]) -> str:
+    """``text`` with every generated block replaced; a block the script does not know is an error."""
+    def replace(match: re.Match) -> str:
+        name = match.group("name")
+        if name not in generated:
+            raise SystemExit(f"README.md: unknown generated block {name!r}")
+        return match.group(1) + generated[name] + match.group(4)
+
+    return BLOCK.sub(replace, text)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="compare only; exit 1 when README.md differs")
+    args = parser.parse_args(argv)
+    text = README.read_text(encoding="utf-8")
+    new = rendered(text, blocks())
+    if args.check:
+        if new != text:
+            sys.stdout.writelines(difflib.unified_diff(text.splitlines(True), new.splitlines(True),
+                                                       "README.md", "regenerated"))
+            return 1
+        return 0
+    README.write_text(new, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
