@@ -267,3 +267,32 @@ def test_signed_contract_escaping_a_cap(solve_case):
     plan = case(solve_case, [o1, O2], workloads, policy=CAP_HALF, contracts=contracts)
     assert plan.totals["total_cost_usd"] == pytest.approx(98_550)
     assert plan.share_table("provider").loc["2026Q2", "aws"] == pytest.approx(0.5)
+
+
+def test_floor_that_cannot_be_met(solve_case):
+    """amd (o3, chip c in r3) has a floor of 0.1 but no latency row reaches r3: it can hold
+    chips and serve nothing. S_amd = 0 >= 0.1 x S forces S = 0: all 1000 tok/s unserved,
+    1000 x 788.4 = 788,400 USD. The warning, the binding rules and the unmet reason name the
+    rule (share_overrides.min_share.vendor.amd)."""
+    o3 = offer("o3", "oci", "r3", "c", 1.0, 1000)
+    plan = case(solve_case, [O1, O2, o3], [workload("w", "2026Q1", 1000)], latency=LATENCY[:2],
+                policy="share_overrides:\n  min_share:\n    vendor: {amd: 0.1}\n")
+    assert plan.totals["total_cost_usd"] == pytest.approx(788_400)
+    assert any("vendor amd has a floor of 0.1 (share_overrides.min_share.vendor.amd)" in w and "100%" in w
+               for w in plan.inputs.warnings), plan.inputs.warnings
+    rules = plan.binding_rules
+    assert list(zip(rules["dimension"], rules["group"], rules["kind"])) == [("vendor", "amd", "min")]
+    assert rules["share"].isna().all()
+    assert plan.unmet["reason"].iloc[0] == "a share rule held it back (vendor amd min 0.1)"
+
+
+def test_caps_summing_below_one_leave_everything_unserved(solve_case):
+    """Three providers capped at 0.3: S = sum_g S_g <= 0.9 S forces S = 0, so 100% of the
+    demand goes unserved (not "at least 10%"): 788,400 USD."""
+    o3 = offer("o3", "oci", "r3", "a", 2.0, 1000)
+    plan = case(solve_case, [O1, O2, o3], [workload("w", "2026Q1", 1000)], policy="max_share:\n  provider: 0.3\n")
+    assert plan.totals["total_cost_usd"] == pytest.approx(788_400)
+    warning = next(w for w in plan.inputs.warnings if "provider caps" in w)
+    assert "aws 0.3 (max_share.provider)" in warning and "sum to 0.9" in warning and "100%" in warning
+    assert set(plan.binding_rules["group"]) <= {"aws", "gcp", "oci"} and not plan.binding_rules.empty
+    assert plan.unmet["reason"].iloc[0].startswith("a share rule held it back (provider ")
