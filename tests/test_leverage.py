@@ -274,3 +274,30 @@ def test_removing_an_override_can_add_rules(tmp_path):
     assert plan.totals["total_cost_usd"] == pytest.approx(21_900)
     override = by(leverage(inputs, plan).policy_rules, setting="share_overrides.max_share.provider.aws")
     assert override["cost_of_setting_usd"] == pytest.approx(-10_950)
+
+
+def test_value_of_capacity_of_a_commitment_offer(tmp_path):
+    """o1 sells 1yr commitments (aws, 1 USD/chip-h, at most 5 chips), o2 gcp on demand at 3
+    USD/chip-h (200 tok/s per chip here: 3/200 x 2190 = 32.85 per tok/s-quarter); 1000 tok/s
+    in each of four quarters, no caps. A chip committed in Q1 costs 1 x 2190 x 4 = 8,760 and
+    replaces 100 tok/s on o2 in four quarters (13,140): o1 holds 5 chips in every quarter.
+    One more chip of max_chips in one quarter saves nothing (a commitment needs it in four);
+    in every quarter it saves 13,140 - 8,760 = 4,380, per chip-hour added 4,380 / (2190 x 4)
+    = 0.50 USD. Checked against a from-scratch solve with max_chips 6."""
+    performance = [dict(p, tokens_per_s_per_chip=200) if p["accelerator"] == "b" else p for p in PERFORMANCE]
+    latency = [{"geography": "g", "region": r, "rtt_ms": 10} for r in ("r1", "r2")]
+    quarters = ("2026Q1", "2026Q2", "2026Q3", "2026Q4")
+
+    def solved(max_chips, name):
+        offers = [offer("o1", "aws", "r1", "a", 1.0, max_chips, term="1yr"), offer("o2", "gcp", "r2", "b", 3.0, 1e4)]
+        folder = write_folder(tmp_path / name, accelerators=ACCELERATORS, performance=performance, latency=latency,
+                              offers=offers, workloads=[workload("w", q, 1000) for q in quarters])
+        inputs = optimizer.load(folder)
+        return inputs, optimizer.solve(inputs)
+
+    inputs, plan = solved(5, "today")
+    row = by(leverage(inputs, plan).capacity, offer="o1")
+    assert row["quarter"] == "2026Q1-2026Q4" and row["method"] == "re-solve, every quarter"
+    assert row["value_usd_per_chip_hour"] == pytest.approx(0.5)
+    saving = plan.totals["total_cost_usd"] - solved(6, "more")[1].totals["total_cost_usd"]
+    assert row["value_usd_per_chip_hour"] == pytest.approx(saving / (1 * H * 4), rel=1e-9)
