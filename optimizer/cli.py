@@ -317,6 +317,7 @@ def leverage_files(report) -> dict:
         "offer_prices.csv": csv_writer(report.offer_prices),
         "capacity.csv": csv_writer(report.capacity),
         "rules.csv": csv_writer(report.rules),
+        "policy_rules.csv": csv_writer(report.policy_rules),
         "walk_away_curve.csv": csv_writer(report.walk_away_curve),
         "price_response.csv": csv_writer(report.price_response),
         "outage.csv": csv_writer(report.outage),

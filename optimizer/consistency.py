@@ -338,6 +338,8 @@ def _rules_that_cannot_hold(inputs: Inputs, terms: pd.DataFrame, pairs: pd.DataF
         column = "offer_group" if dimension == "offer" else dimension
         floor_of = {group: policy.floor(dimension, group) for group in terms[column].unique()}
         per_quarter = terms[["quarter", column]].drop_duplicates()
+        if policy.share_basis == "volume":
+            warnings += _floors_without_volume(inputs, terms, pairs, dimension, column, floor_of)
         floors = per_quarter[column].map(floor_of).groupby(per_quarter["quarter"]).sum()
         for quarter, total in floors[floors > 1 + 1e-9].items():
             warnings.append(
@@ -348,10 +350,15 @@ def _rules_that_cannot_hold(inputs: Inputs, terms: pd.DataFrame, pairs: pd.DataF
         if min(cap_of.values(), default=1.0) >= 1:
             continue
         totals = per_quarter[column].map(cap_of).groupby(per_quarter["quarter"]).sum()
+        overridden = policy.share_overrides.max_share.get(dimension, {})  # type: ignore[call-overload]
         for quarter, total in totals[totals < 1 - 1e-9].items():
+            groups = sorted(per_quarter.loc[per_quarter["quarter"] == quarter, column])
+            rules = ", ".join(f"{g} {cap_of[g]:g} ({_setting('max_share', dimension, g if g in overridden else None)})"
+                              for g in groups)
             warnings.append(
-                f"in {quarter} the {dimension} caps of all groups with offers sum to {total:.3g} < 1: "
-                f"at least {1 - total:.1%} of that quarter's demand will go unserved"
+                f"in {quarter} the {dimension} caps ({rules}) of all groups that can "
+                f"hold chips sum to {total:.3g} < 1: the shares of a served quarter add up to 1, so nothing "
+                "can be served and 100% of that quarter's demand goes unserved"
             )
         reach = pairs[["w", column]].drop_duplicates()
         by_workload = reach[column].map(cap_of).groupby(reach["w"]).sum()
@@ -367,4 +374,33 @@ def _rules_that_cannot_hold(inputs: Inputs, terms: pd.DataFrame, pairs: pd.DataF
                 f"sum to {total:.3g} < 1 ({', '.join(sorted(qs))}): it is fully served only if other demand "
                 f"fills the rest of those quarters"
             )
+    return warnings
+
+
+def _setting(kind: str, dimension: str, group: str | None = None) -> str:
+    """The policy.yaml line a cap or floor comes from: its override, or the default."""
+    if group is not None:
+        return f"share_overrides.{kind}.{dimension}.{group}"
+    return f"{kind}.{dimension}"
+
+
+def _floors_without_volume(inputs: Inputs, terms: pd.DataFrame, pairs: pd.DataFrame, dimension: str,
+                           column: str, floor_of: dict[str, float]) -> list[str]:
+    """Floors (volume basis) on a group that can hold chips in a quarter but serve nothing
+    there: S_g = 0 >= floor x S forces S = 0, so the floor alone leaves the whole quarter unserved."""
+    policy = inputs.policy
+    serving = set(zip(pairs["quarter"], pairs[column], strict=True))
+    demand = inputs.workloads.groupby("quarter")["tokens_per_s"].sum()
+    named = policy.share_overrides.min_share.get(dimension, {})  # type: ignore[call-overload]
+    warnings = []
+    for quarter, group in sorted(set(zip(terms["quarter"], terms[column], strict=True))):
+        floor = floor_of[group]
+        if floor <= 0 or (quarter, group) in serving or demand.get(quarter, 0.0) <= 0:
+            continue
+        setting = _setting("min_share", dimension, group if group in named else None)
+        warnings.append(
+            f"in {quarter} {dimension} {group} has a floor of {floor:g} ({setting}) but can serve no demand "
+            "(no allowed pair on its offers): the floor cannot be met, so nothing can be served and 100% of "
+            "that quarter's demand goes unserved"
+        )
     return warnings

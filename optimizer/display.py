@@ -126,6 +126,10 @@ def show_leverage(report, console: Console) -> None:
                                                            strict=True)])
         console.print(frame_table(rules, "Cost of each binding rule (costs overlap: never add them up)", {
             "cost_of_rule_usd": usd, "usd_per_share_point": usd}))
+    if not report.policy_rules.empty:
+        console.print(frame_table(report.policy_rules, "Cost of each policy.yaml share line (removed, in every "
+                                  "quarter)", {"limit": percent, "limit_without": percent,
+                                               "cost_of_setting_usd": usd}))
     premium = report.summary.get("diversification_premium_usd")
     console.print(f"Diversification premium (all share rules lifted at once): {usd(premium)}", highlight=False)
     if not report.outage.empty:

@@ -21,14 +21,18 @@ from __future__ import annotations
 import math
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import highspy
 import numpy as np
 import pandas as pd
 
+from .errors import SolveError
+from .model import build
 from .plan import Plan
+from .schema import DIMENSIONS
+from .solve import solve as solve_lp
 from .price_pieces import BEYOND, MAX_PIECES, SIDE_STEP, PriceCurve, search_volume
 from .whatif import INF, Change, MipWhatIf, Outcome, WhatIf
 
@@ -43,6 +47,8 @@ SUPPLIER_COLUMNS = ["dimension", "supplier", "spend_usd", "share", "walk_away_co
 CURVE_COLUMNS = ["dimension", "supplier", "volume_pct", "total_cost_usd"]
 RESPONSE_COLUMNS = ["dimension", "supplier", "price_change_pct", "volume_tokens_per_s",
                     "supplier_revenue_usd", "total_cost_usd"]
+SETTING_COLUMNS = ["setting", "dimension", "group", "kind", "limit", "limit_without", "cost_of_setting_usd"]
+DEFAULT_LIMIT = {"max_share": 1.0, "min_share": 0.0}
 
 
 @dataclass
@@ -59,6 +65,7 @@ class Leverage:
     outage: pd.DataFrame
     summary: dict[str, Any]
     ports: pd.DataFrame = field(default_factory=pd.DataFrame)
+    policy_rules: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=SETTING_COLUMNS))
     seconds: float = 0.0
     solves: int = 0
     notes: list[str] = field(default_factory=list)
@@ -224,6 +231,7 @@ def leverage(inputs, plan: Plan | None = None, workers: int = 2) -> Leverage:
         "provider": lambda: _supplier_prices(context, "provider"),
         "vendor": lambda: _supplier_prices(context, "vendor"),
         "rules": lambda: _rule_analyses(context),
+        "settings": lambda: _policy_settings(context),
     }
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         futures = {name: pool.submit(task) for name, task in tasks.items()}
@@ -242,6 +250,7 @@ def leverage(inputs, plan: Plan | None = None, workers: int = 2) -> Leverage:
         price_response=pd.concat([results["provider"]["response"], results["vendor"]["response"]], ignore_index=True),
         outage=plain["outage"], summary=summary,
         ports=pd.concat([results["ports"]["table"], results["ports-2"]["table"]]).sort_index().reset_index(drop=True),
+        policy_rules=results["settings"]["table"],
     )
     result.seconds = time.perf_counter() - started
     result.solves = sum(r["solves"] for r in results.values())
@@ -487,7 +496,8 @@ def _volume_limit_rows(context: _Context, plain: WhatIf) -> dict[tuple[str, str]
 
 
 def _capacity(context: _Context, plain: WhatIf) -> pd.DataFrame:
-    """Value of one more chip-hour where max_chips binds: the dual, checked.
+    """Value of one more chip-hour where max_chips binds: the dual, checked; for a
+    commitment offer, max_chips raised in every quarter (``_commitment_capacity``).
 
     The dual is the exact saving of one more chip when HiGHS's bound ranging shows the
     optimal basis survives a larger max_chips (method ``dual``); at a degenerate optimum it
@@ -502,8 +512,9 @@ def _capacity(context: _Context, plain: WhatIf) -> pd.DataFrame:
     status, ranging = plain.highs.getRanging()
     ranged = np.asarray(ranging.col_bound_up.value_) if status == highspy.HighsStatus.kOk else None
     binding = np.flatnonzero((context.max_chips > 0) & (y >= context.max_chips * (1 - 1e-9)))
+    committed = (context.terms["term"] != "on-demand").to_numpy()
     records = []
-    for t in binding:
+    for t in binding[~committed[binding]]:
         dual_value = max(0.0, -duals[t] / context.hours)
         column = int(context.columns["y"][t])
         if ranged is not None and ranged[column] > context.max_chips[t] * (1 + 1e-9) + 1e-9:
@@ -515,8 +526,29 @@ def _capacity(context: _Context, plain: WhatIf) -> pd.DataFrame:
         records.append({"offer": context.terms.loc[t, "offer"], "quarter": context.terms.loc[t, "quarter"],
                         "max_chips": context.max_chips[t], "chips": y[t], "value_usd_per_chip_hour": value,
                         "method": method})
+    for offer in sorted(set(context.terms["offer"].to_numpy()[binding[committed[binding]]])):
+        records.append(_commitment_capacity(context, plain, offer))
     columns = ["offer", "quarter", "max_chips", "chips", "value_usd_per_chip_hour", "method"]
     return pd.DataFrame(records, columns=columns)
+
+
+def _commitment_capacity(context: _Context, plain: WhatIf, offer: str) -> dict[str, Any]:
+    """Value of capacity of a 1yr/3yr offer: max_chips raised by a step in every quarter it can
+    hold chips, per chip-hour added. One quarter's headroom alone is worth nothing to it (a
+    commitment holds its chips for 4 or 12 quarters, so it would break max_chips in the
+    others): the value lies in a larger max_chips over the term, which is how offers sell.
+
+    value = (V(today) - V(max_chips + step in every quarter)) / (step x H x quarters).
+    """
+    terms = np.flatnonzero((context.terms["offer"] == offer).to_numpy())
+    step = max(1e-3, 1e-4 * float(context.max_chips[terms].max()))
+    bounds = {int(context.columns["y"][t]): (context.min_chips[t], context.max_chips[t] + step) for t in terms}
+    outcome = plain.solve(Change(col_bounds=bounds))
+    quarters = context.terms["quarter"].to_numpy()[terms]
+    return {"offer": offer, "quarter": f"{quarters[0]}-{quarters[-1]}",
+            "max_chips": float(context.max_chips[terms].max()), "chips": float(context.y_today[terms].max()),
+            "value_usd_per_chip_hour": max(0.0, (context.v0 - outcome.objective) / (step * context.hours * len(terms))),
+            "method": "re-solve, every quarter"}
 
 
 def _rules(context: _Context, plain: WhatIf) -> tuple[pd.DataFrame, float | None]:
@@ -547,6 +579,54 @@ def _rules(context: _Context, plain: WhatIf) -> tuple[pd.DataFrame, float | None
             "usd_per_share_point": (v0 - relaxed.objective) / points if relaxed.optimal and points else None,
         })
     return pd.DataFrame(records, columns=columns), premium
+
+
+def share_settings(policy) -> list[tuple[str, str, str, str, float, Any]]:
+    """Every share line of policy.yaml that sets a rule: (setting, dimension, group, kind,
+    limit, the policy with that line removed). A default line (group ``*``: every group
+    without its own override) falls back to no rule; an override line to the default."""
+    settings = []
+    for kind in ("max_share", "min_share"):
+        defaults = getattr(policy, kind)
+        for dimension in DIMENSIONS:
+            limit = getattr(defaults, dimension)
+            if limit != DEFAULT_LIMIT[kind]:
+                removed = policy.model_copy(update={kind: defaults.model_copy(update={dimension: DEFAULT_LIMIT[kind]})})
+                settings.append((f"{kind}.{dimension}", dimension, "*", kind, limit, removed))
+        named = getattr(policy.share_overrides, kind)
+        for dimension in sorted(named):
+            for group, limit in sorted(named[dimension].items()):
+                kept = {d: {g: v for g, v in groups.items() if (d, g) != (dimension, group)}
+                        for d, groups in named.items()}
+                overrides = policy.share_overrides.model_copy(update={kind: kept})
+                settings.append((f"share_overrides.{kind}.{dimension}.{group}", dimension, group, kind, limit,
+                                 policy.model_copy(update={"share_overrides": overrides})))
+    return settings
+
+
+def _policy_settings(context: _Context) -> dict[str, Any]:
+    """What each share line of policy.yaml costs: V(today) - V(the line removed), the line
+    lifted in every quarter at once (a planner edits the file, not one (rule, quarter) row).
+
+    Each figure is a from-scratch solve of the changed inputs (built and solved as the plan
+    was, integer decisions free): a removed line can add rows as well as lift them (an
+    override at 1.0 removed brings the default cap back), which no bound change expresses.
+    None when the changed rules cannot all hold (spend basis against take-or-pay).
+    """
+    plan = context.plan
+    rows = []
+    for setting, dimension, group, kind, limit, policy in share_settings(plan.inputs.policy):
+        changed = replace(plan.inputs, policy=policy)
+        try:
+            objective = solve_lp(build(changed, integer=plan.model.integer)).objective
+        except SolveError:
+            objective = None
+        rows.append({"setting": setting, "dimension": dimension, "group": group,
+                     "kind": "max" if kind == "max_share" else "min", "limit": limit,
+                     "limit_without": (policy.cap if kind == "max_share" else policy.floor)(dimension, group)
+                     if group != "*" else DEFAULT_LIMIT[kind],
+                     "cost_of_setting_usd": None if objective is None else context.v0 - objective})
+    return {"table": pd.DataFrame(rows, columns=SETTING_COLUMNS), "solves": len(rows)}
 
 
 def _money_rules(context: _Context, plain: WhatIf) -> list[dict[str, Any]]:

@@ -12,7 +12,7 @@ H hours per quarter, P the penalty per unserved token/s per quarter::
     bounds     min_chips[o,q] <= y[o,q] <= max_chips[o,q]
     commitment y[o,q] = sum_{s <= q < s + L[o]} c[o,s]                   (1yr: L = 4, 3yr: L = 12)
     pools      sum_{o in pool} y[o,q] <= max_{o in pool} max_chips[o,q]
-    shares     S_g <= max_share[d,g] * S ;  S_g >= min_share[d,g] * S
+    shares     S_g <= max_share[d,g] * S ;  S_g >= min_share[d,g] * S    (every g that can hold chips in q)
     spend      spend(provider, first..last) + shortfall[k] >= usd[k]       (spend commitments)
     budget     spend(q) <= budget[q]
 
@@ -258,11 +258,13 @@ def add_pools(model: LpModel) -> None:
 def share_rules(model: LpModel) -> pd.DataFrame:
     """Every share row the contract asks for: (dimension, group, quarter, kind, limit).
 
-    One row per group with at least one offer available in the quarter, when its cap is
-    below 1 (kind max) or its floor above 0 (kind min).
+    One row per group that can hold chips in the quarter (an offer on sale, a commitment
+    still running or a signed contract: every row of ``model.terms``), when its cap is
+    below 1 (kind max) or its floor above 0 (kind min). Groups with nothing on sale count
+    too (contract v5): otherwise running commitments and signed chips escape the caps.
     """
     policy = model.inputs.policy
-    terms = model.terms[model.terms["buyable"]].assign(offer_group=lambda t: t["offer"])
+    terms = model.terms.assign(offer_group=lambda t: t["offer"])
     records = []
     for dimension in DIMENSIONS:
         column = "offer_group" if dimension == "offer" else dimension

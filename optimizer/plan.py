@@ -42,7 +42,9 @@ class Plan:
     - ``shares``: dimension, group, quarter, tokens_per_s, volume_share, spend_usd, spend_share
     - ``binding_rules``: share rules at their limit, with the share reached and the saving
       of the first unit of relaxation read from the dual, per share point (the leverage
-      report's ``usd_per_share_point`` re-solves a whole point instead, so it can be lower)
+      report's ``usd_per_share_point`` re-solves a whole point instead, so it can be lower);
+      in a quarter with nothing served, the rules with a nonzero dual (those holding its
+      demand back), share and saving blank
     ``totals`` holds the headline numbers; ``model`` and ``solution`` are kept for re-solves;
     ``certificate`` proves the optimum (:mod:`optimizer.certificate`).
     """
@@ -303,6 +305,11 @@ def _binding_rules(model: LpModel, solution: Solution, terms: pd.DataFrame) -> p
         amount = amounts[rule.dimension].get((rule.quarter, rule.group), 0.0)
         quarter_total = total.get(rule.quarter, 0.0)
         if quarter_total <= 0:
+            # Nothing served: every rule sits at 0 = limit x 0; the ones holding demand back
+            # carry a dual. The share is undefined and the first point of relaxation saves
+            # nothing, though lifting the rule may (leverage's rule costs), so both are blank.
+            if abs(solution.row_dual[rule.row]) > NOISE * max(1.0, model.inputs.policy.penalty_usd_per_token_s):
+                records.append((rule.dimension, rule.group, rule.quarter, rule.kind, rule.limit, None, None))
             continue
         gap = abs(amount - rule.limit * quarter_total)
         if gap > RELATIVE_TOLERANCE * max(1.0, quarter_total):

@@ -81,7 +81,7 @@ def verify(inputs: Inputs, allocation: pd.DataFrame, purchases: pd.DataFrame, ob
     chips["spend"] = payments + chips["contract_usd"] * hours
     volume = alloc.groupby(["offer", "quarter"])["tokens_per_s"].sum().rename("volume").reset_index()
     chips = chips.merge(volume, on=["offer", "quarter"], how="left").fillna({"volume": 0.0})
-    _share_checks(policy, chips[chips["buyable"] | (chips["spend"] > 0) | (chips["volume"] > 0)], violations)
+    _share_checks(policy, chips, violations)
     _ramp_checks(policy, chips, horizon, violations)
     shortfall = _spend_commitment_checks(inputs, chips, horizon)
     for quarter in horizon:
@@ -345,14 +345,17 @@ def _pool_checks(inputs: Inputs, chips: pd.DataFrame, violations: list[str]) -> 
 
 
 def _share_checks(policy, chips: pd.DataFrame, violations: list[str]) -> None:
-    if chips.empty:  # no offer is available in the horizon: no share to check
+    """Caps and floors of every group that can hold chips in the quarter (every row of
+    ``chips``: on sale, a commitment running or a contract signed), not only groups with
+    something on sale."""
+    if chips.empty:  # no offer can hold chips in the horizon: no share to check
         return
     basis = "volume" if policy.share_basis == "volume" else "spend"
     chips = chips.assign(offer_group=chips["offer"])
     quarter_total = chips.groupby("quarter")[basis].sum()
     for dimension in DIMENSIONS:
         column = "offer_group" if dimension == "offer" else dimension
-        groups = chips[chips["buyable"]][["quarter", column]].drop_duplicates()
+        groups = chips[["quarter", column]].drop_duplicates()
         grouped = chips.groupby(["quarter", column])[basis].sum()
         for quarter, group in groups.itertuples(index=False):
             amount, total = grouped.get((quarter, group), 0.0), quarter_total[quarter]

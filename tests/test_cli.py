@@ -144,6 +144,8 @@ def test_leverage_writes_every_table(folder, tmp_path):
                              "price_to_win_usd_per_chip_hour", "method", "rests_on_assumption"],
         "capacity.csv": ["offer", "quarter", "max_chips", "chips", "value_usd_per_chip_hour"],
         "rules.csv": ["dimension", "group", "quarter", "kind", "limit", "cost_of_rule_usd", "usd_per_share_point"],
+        "policy_rules.csv": ["setting", "dimension", "group", "kind", "limit", "limit_without",
+                             "cost_of_setting_usd"],
         "walk_away_curve.csv": ["dimension", "supplier", "volume_pct", "total_cost_usd"],
         "price_response.csv": ["dimension", "supplier", "price_change_pct", "volume_tokens_per_s",
                                "supplier_revenue_usd", "total_cost_usd"],

@@ -228,3 +228,76 @@ def test_take_or_pay_under_spend_shares_where_no_rise_is_feasible(solve_case):
     assert o1["price_ceiling_usd_per_chip_hour"] == 1.0 and o1["method"] == "any price rise breaks a hard rule"
     p1 = report.suppliers.set_index(["dimension", "supplier"]).loc[("provider", "p1")]
     assert p1["uniform_ceiling_pct"] == 0.0
+
+
+def solve_quarters(tmp_path, policy, name, quarters=("2026Q1", "2026Q2")):
+    """The three suppliers over several quarters, 1000 tok/s in each."""
+    latency = [{"geography": "g", "region": r, "rtt_ms": 10} for r in ("r1", "r2", "r3")]
+    folder = write_folder(tmp_path / name, policy=policy, accelerators=ACCELERATORS, performance=PERFORMANCE,
+                          latency=latency, offers=THREE, workloads=[workload("w", q, 1000) for q in quarters])
+    inputs = optimizer.load(folder)
+    return inputs, optimizer.solve(inputs)
+
+
+def test_cost_of_each_policy_line(tmp_path):
+    """Provider cap 0.5 with an aws override of 0.3, two quarters. Per quarter: aws 300 (6,570),
+    gcp 500 (21,900), oci 200 (13,140): 41,610; both quarters 83,220.
+    - ``share_overrides.max_share.provider.aws`` removed: aws back to 0.5, 32,850 a quarter:
+      the line costs 2 x 8,760 = 17,520.
+    - ``max_share.provider`` removed: aws stays at 0.3, gcp takes 700 (30,660): 37,230 a
+      quarter, so the line costs 2 x 4,380 = 8,760, lifted in both quarters at once, where
+      each (rule, quarter) row of ``rules`` prices one quarter only.
+    Each figure is also the difference of two from-scratch solves of edited policy files."""
+    policy = CAP + "share_overrides:\n  max_share:\n    provider: {aws: 0.3}\n"
+    inputs, plan = solve_quarters(tmp_path, policy, "today")
+    assert plan.totals["total_cost_usd"] == pytest.approx(83_220)
+    table = leverage(inputs, plan).policy_rules
+    assert list(table["setting"]) == ["max_share.provider", "share_overrides.max_share.provider.aws"]
+    default = by(table, setting="max_share.provider")
+    override = by(table, setting="share_overrides.max_share.provider.aws")
+    assert (default["group"], default["limit"], default["limit_without"]) == ("*", 0.5, 1.0)
+    assert (override["group"], override["limit"], override["limit_without"]) == ("aws", 0.3, 0.5)
+    assert default["cost_of_setting_usd"] == pytest.approx(8_760)
+    assert override["cost_of_setting_usd"] == pytest.approx(17_520)
+    for setting, edited in (("max_share.provider", "share_overrides:\n  max_share:\n    provider: {aws: 0.3}\n"),
+                            ("share_overrides.max_share.provider.aws", CAP)):
+        resolved = solve_quarters(tmp_path, edited, f"without-{setting}")[1].totals["total_cost_usd"]
+        expected = plan.totals["total_cost_usd"] - resolved
+        assert by(table, setting=setting)["cost_of_setting_usd"] == pytest.approx(expected, rel=1e-9)
+
+
+def test_removing_an_override_can_add_rules(tmp_path):
+    """An override of 1.0 exempts aws from the 0.5 cap (one quarter: o1 1000 tok/s, 21,900).
+    Removing that line brings the cap back (32,850): the line saves 10,950, a cost of -10,950."""
+    policy = CAP + "share_overrides:\n  max_share:\n    provider: {aws: 1.0}\n"
+    inputs, plan = solve_quarters(tmp_path, policy, "today", quarters=("2026Q1",))
+    assert plan.totals["total_cost_usd"] == pytest.approx(21_900)
+    override = by(leverage(inputs, plan).policy_rules, setting="share_overrides.max_share.provider.aws")
+    assert override["cost_of_setting_usd"] == pytest.approx(-10_950)
+
+
+def test_value_of_capacity_of_a_commitment_offer(tmp_path):
+    """o1 sells 1yr commitments (aws, 1 USD/chip-h, at most 5 chips), o2 gcp on demand at 3
+    USD/chip-h (200 tok/s per chip here: 3/200 x 2190 = 32.85 per tok/s-quarter); 1000 tok/s
+    in each of four quarters, no caps. A chip committed in Q1 costs 1 x 2190 x 4 = 8,760 and
+    replaces 100 tok/s on o2 in four quarters (13,140): o1 holds 5 chips in every quarter.
+    One more chip of max_chips in one quarter saves nothing (a commitment needs it in four);
+    in every quarter it saves 13,140 - 8,760 = 4,380, per chip-hour added 4,380 / (2190 x 4)
+    = 0.50 USD. Checked against a from-scratch solve with max_chips 6."""
+    performance = [dict(p, tokens_per_s_per_chip=200) if p["accelerator"] == "b" else p for p in PERFORMANCE]
+    latency = [{"geography": "g", "region": r, "rtt_ms": 10} for r in ("r1", "r2")]
+    quarters = ("2026Q1", "2026Q2", "2026Q3", "2026Q4")
+
+    def solved(max_chips, name):
+        offers = [offer("o1", "aws", "r1", "a", 1.0, max_chips, term="1yr"), offer("o2", "gcp", "r2", "b", 3.0, 1e4)]
+        folder = write_folder(tmp_path / name, accelerators=ACCELERATORS, performance=performance, latency=latency,
+                              offers=offers, workloads=[workload("w", q, 1000) for q in quarters])
+        inputs = optimizer.load(folder)
+        return inputs, optimizer.solve(inputs)
+
+    inputs, plan = solved(5, "today")
+    row = by(leverage(inputs, plan).capacity, offer="o1")
+    assert row["quarter"] == "2026Q1-2026Q4" and row["method"] == "re-solve, every quarter"
+    assert row["value_usd_per_chip_hour"] == pytest.approx(0.5)
+    saving = plan.totals["total_cost_usd"] - solved(6, "more")[1].totals["total_cost_usd"]
+    assert row["value_usd_per_chip_hour"] == pytest.approx(saving / (1 * H * 4), rel=1e-9)

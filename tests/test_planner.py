@@ -229,3 +229,70 @@ def test_hhi_of_shares(solve_case):
     """Cap 0.7 plan: shares 0.7 / 0.3 give HHI 70^2 + 30^2 = 5,800 (0-10,000 scale)."""
     plan = case(solve_case, [O1, O2], [workload("w", "2026Q1", 1000)], policy="max_share:\n  provider: 0.7\n")
     assert plan.totals["hhi_provider"] == pytest.approx(5_800)
+
+
+# Contract v5: caps and floors hold for every group that can hold chips in a quarter.
+O1_1YR = offer("o1", "aws", "r1", "a", 0.2, 1000, term="1yr", available_until="2026Q1")
+CAP_HALF = "max_share:\n  provider: 0.5\n"
+
+
+def test_commitment_escaping_a_cap(solve_case):
+    """A 1yr commitment of o1 (aws, only on sale in Q1) still runs in Q2: the aws cap of 0.5
+    holds there too, although aws sells nothing in Q2.
+
+    1000 tok/s in Q1 and Q2. A committed chip costs 0.2 x 2190 x 4 = 1,752 USD (whole term)
+    and carries 100 tok/s in both quarters (17.52 USD per tok/s), against 2 x 32.85 = 65.7
+    on o2 (3/200 x 2190 per quarter): aws takes its cap, 500 tok/s, in both quarters.
+    c = 5 chips: 8,760; o2 500 tok/s in each quarter: 2 x 16,425. Total 41,610.
+    Were Q2 uncapped for aws (nothing on sale), 10 chips (17,520) would serve all of Q2 and
+    half of Q1 (o2 16,425): 33,945, with aws at 100% of Q2.
+    """
+    workloads = [workload("w", q, 1000) for q in ("2026Q1", "2026Q2")]
+    plan = case(solve_case, [O1_1YR, O2], workloads, policy=CAP_HALF)
+    assert plan.totals["total_cost_usd"] == pytest.approx(41_610)
+    assert plan.share_table("provider").loc["2026Q2", "aws"] == pytest.approx(0.5)
+
+
+def test_signed_contract_escaping_a_cap(solve_case):
+    """10 signed chips of o1 in Q2, when o1 is no longer on sale (until Q1): aws is capped at
+    0.5 of Q2 all the same.
+
+    Q1: aws 500 tok/s on 5 chips (21,900) + o2 500 (16,425). Q2: aws 500 on the signed
+    chips, sunk 10 x 2 x 2190 = 43,800, + o2 500 (16,425). Total 98,550 (without the cap
+    in Q2, 82,125: the signed chips would carry all of Q2).
+    """
+    o1 = offer("o1", "aws", "r1", "a", 2.0, 1000, available_until="2026Q1")
+    contracts = [{"offer": "o1", "chips": 10, "start": "2026Q2", "end": "2026Q2"}]
+    workloads = [workload("w", q, 1000) for q in ("2026Q1", "2026Q2")]
+    plan = case(solve_case, [o1, O2], workloads, policy=CAP_HALF, contracts=contracts)
+    assert plan.totals["total_cost_usd"] == pytest.approx(98_550)
+    assert plan.share_table("provider").loc["2026Q2", "aws"] == pytest.approx(0.5)
+
+
+def test_floor_that_cannot_be_met(solve_case):
+    """amd (o3, chip c in r3) has a floor of 0.1 but no latency row reaches r3: it can hold
+    chips and serve nothing. S_amd = 0 >= 0.1 x S forces S = 0: all 1000 tok/s unserved,
+    1000 x 788.4 = 788,400 USD. The warning, the binding rules and the unmet reason name the
+    rule (share_overrides.min_share.vendor.amd)."""
+    o3 = offer("o3", "oci", "r3", "c", 1.0, 1000)
+    plan = case(solve_case, [O1, O2, o3], [workload("w", "2026Q1", 1000)], latency=LATENCY[:2],
+                policy="share_overrides:\n  min_share:\n    vendor: {amd: 0.1}\n")
+    assert plan.totals["total_cost_usd"] == pytest.approx(788_400)
+    assert any("vendor amd has a floor of 0.1 (share_overrides.min_share.vendor.amd)" in w and "100%" in w
+               for w in plan.inputs.warnings), plan.inputs.warnings
+    rules = plan.binding_rules
+    assert list(zip(rules["dimension"], rules["group"], rules["kind"])) == [("vendor", "amd", "min")]
+    assert rules["share"].isna().all()
+    assert plan.unmet["reason"].iloc[0] == "a share rule held it back (vendor amd min 0.1)"
+
+
+def test_caps_summing_below_one_leave_everything_unserved(solve_case):
+    """Three providers capped at 0.3: S = sum_g S_g <= 0.9 S forces S = 0, so 100% of the
+    demand goes unserved (not "at least 10%"): 788,400 USD."""
+    o3 = offer("o3", "oci", "r3", "a", 2.0, 1000)
+    plan = case(solve_case, [O1, O2, o3], [workload("w", "2026Q1", 1000)], policy="max_share:\n  provider: 0.3\n")
+    assert plan.totals["total_cost_usd"] == pytest.approx(788_400)
+    warning = next(w for w in plan.inputs.warnings if "provider caps" in w)
+    assert "aws 0.3 (max_share.provider)" in warning and "sum to 0.9" in warning and "100%" in warning
+    assert set(plan.binding_rules["group"]) <= {"aws", "gcp", "oci"} and not plan.binding_rules.empty
+    assert plan.unmet["reason"].iloc[0].startswith("a share rule held it back (provider ")

@@ -78,3 +78,25 @@ def test_over_served_demand(plan):
 def test_cost_mismatch(plan):
     with pytest.raises(VerificationError, match="differs from the solver's objective"):
         check(plan, objective=plan.totals["total_cost_usd"] + 10)
+
+
+def test_cap_broken_by_a_group_with_nothing_on_sale(solve_case):
+    """o1 (aws) is on sale in Q1 only, 10 chips of it are signed for Q2. A plan serving all
+    of Q2 on those chips breaks aws's cap of 0.5 in Q2: the verifier names it.
+
+    Tampered plan: Q1 as optimal (o1 5 chips, o2 2.5 chips), Q2 1000 tok/s on the signed
+    chips. Cost 21,900 + 16,425 + 43,800 (sunk) = 82,125.
+    """
+    plan = solve_case(
+        policy="max_share:\n  provider: 0.5\n", accelerators=ACCELERATORS, performance=PERFORMANCE,
+        latency=LATENCY, workloads=[workload("w", q, 1000) for q in ("2026Q1", "2026Q2")],
+        offers=[offer("o1", "aws", "r1", "a", 2.0, 1000, available_until="2026Q1"),
+                offer("o2", "gcp", "r2", "b", 3.0, 1000)],
+        contracts=[{"offer": "o1", "chips": 10, "start": "2026Q2", "end": "2026Q2"}],
+    )
+    allocation = plan.allocation[plan.allocation["quarter"] == "2026Q1"]
+    allocation = pd.concat([allocation, pd.DataFrame([{"workload": "w", "quarter": "2026Q2", "offer": "o1",
+                                                       "tokens_per_s": 1000.0}])], ignore_index=True)
+    purchases = plan.purchases[plan.purchases["quarter"] == "2026Q1"]
+    with pytest.raises(VerificationError, match="aws in 2026Q2: share 1.000000 above cap 0.5"):
+        check(plan, allocation, purchases, objective=82_125)
