@@ -112,6 +112,17 @@ def findings_block(plan, report) -> str:
         f"{usd(report.summary['diversification_premium_usd'])} (the diversification premium); "
         f"{len(shares)} share rules bind.",
     ]
+    settings = report.policy_rules.sort_values("cost_of_setting_usd", ascending=False)
+    if len(settings):
+        lines.append("- **What each policy line costs** (removed in every quarter, re-solved): " + ", ".join(
+            f"`{row.setting}: {row.limit:g}` {usd(row.cost_of_setting_usd)}" for row in settings.itertuples(index=False))
+            + ".")
+    capacity = report.capacity
+    terms = capacity[(capacity["method"] == "re-solve, every quarter") & (capacity["value_usd_per_chip_hour"] > 0)]
+    if len(terms):
+        lines.append("- **Capacity worth buying on commitments**: " + ", ".join(
+            f"{row.offer} ${row.value_usd_per_chip_hour:.2f} per chip-hour" for row in terms.itertuples(index=False))
+            + ".")
     if len(offers):
         lines.append("- **Offers that must come down to win volume**: " + ", ".join(
             f"{row.offer} {pct(row.price_to_win_pct)}" for row in offers.itertuples(index=False)) + ".")
