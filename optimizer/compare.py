@@ -16,6 +16,8 @@ from .scenarios import Scenario, apply, read_scenario
 
 HEADLINE = ["scenario", "description", "total_cost_usd", "compute_cost_usd", "cost_per_mtok_usd", "delta_usd",
             "delta_pct", "hhi_provider", "hhi_vendor", "unmet_tokens_per_s"]
+FIGURES = ["total_cost_usd", "compute_cost_usd", "cost_per_mtok_usd", "hhi_provider", "hhi_vendor",
+           "unmet_tokens_per_s"]
 
 
 @dataclass(frozen=True)
@@ -52,8 +54,7 @@ def evaluate(job: Job) -> dict[str, Any]:
     totals = plan.totals
     row: dict[str, Any] = {
         "scenario": scenario.name, "description": scenario.description,
-        **{k: totals[k] for k in ("total_cost_usd", "compute_cost_usd", "cost_per_mtok_usd", "hhi_provider",
-                                  "hhi_vendor", "unmet_tokens_per_s")},
+        **{k: totals[k] for k in FIGURES},
         **horizon_shares(plan),
     }
     if job.walk_away:
@@ -65,7 +66,7 @@ def evaluate(job: Job) -> dict[str, Any]:
 def reason(error: Exception) -> str:
     """An error's message on one line, for the ``error`` column of a table."""
     lines = (line.strip().removeprefix("- ") for line in str(error).splitlines())
-    return "; ".join(line for line in lines if line)
+    return "; ".join(line for line in lines if line).replace(":; ", ": ")
 
 
 def failures(table: pd.DataFrame, what: str) -> FailedRuns | None:
@@ -116,13 +117,16 @@ def compare(scenarios: Iterable[str | Path | Scenario], workers: int | None = 1,
     extra = sorted(c for c in table.columns if c not in HEADLINE + ["error"])
     shares = [c for c in extra if c.startswith("share_")]
     walks = [c for c in extra if c.startswith("walk_away_")]
-    return table[HEADLINE + shares + walks + ["error"]]
+    return table.reindex(columns=HEADLINE + shares + walks + ["error"])
 
 
 def results_table(rows: list[dict[str, Any]]) -> pd.DataFrame:
     """One row per evaluation; a failed one keeps only its name and ``error``: its figures
     are blank (NaN), never zero. A supplier absent from a solved plan has a share of 0."""
     table = pd.DataFrame(rows).drop(columns=["problems"], errors="ignore")
+    for column in FIGURES:  # present even when no evaluation solved
+        if column not in table.columns:
+            table[column] = float("nan")
     if "error" not in table.columns:
         table["error"] = None
     table["error"] = table["error"].astype(object).where(table["error"].notna(), None)

@@ -206,7 +206,8 @@ def run_sweep(sweep: Sweep, base: Scenario, workers: int | None = 1, scheduler: 
     jobs, parameters = jobs_of(sweep, base)
     rows = run_all(evaluate, jobs, workers, scheduler, client, sweep.name)
     if all(row.get("problems") for row in rows):
-        raise InputError([Problem(f"sweep {sweep.name}", text) for text in rows[0]["problems"]])
+        texts = dict.fromkeys(text for row in rows for text in row["problems"])
+        raise InputError([Problem(f"sweep {sweep.name}", text) for text in texts])
     results = results_table(rows).drop(columns=["description"], errors="ignore")
     points = pd.concat([parameters, results], axis=1)
     return points, summarize(points)
@@ -220,7 +221,7 @@ def summarize(points: pd.DataFrame) -> pd.DataFrame:
         [c for c in points.columns if c.startswith("share_")]
     records = []
     for metric in metrics:
-        values = good[metric].astype(float).to_numpy() if metric in good.columns else np.empty(0)
+        values = good[metric].astype(float).to_numpy()
         record = {"metric": metric, "runs": len(values), "failed": len(points) - len(good)}
         record.update({f"p{q}": float(np.percentile(values, q)) if len(values) else None for q in PERCENTILES})
         record["mean"] = float(values.mean()) if len(values) else None
