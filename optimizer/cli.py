@@ -3,7 +3,9 @@
 Exit codes: 0 success, 2 invalid inputs or options, 3 no proven optimum (time limit,
 conflicting hard rules, a solver failure, an optimum that fails its certificate), 4 a
 ``--check-manifest`` re-run that does not reproduce the manifest, 5 a plan failed
-verification (a bug: nothing is written), 1 an unexpected internal error.
+verification (a bug: nothing is written), 6 some sweep points or compared scenarios did
+not solve (outputs written, their rows blank with the reason; ``sweep
+--allow-failed-draws`` exits 0 instead), 1 an unexpected internal error.
 """
 
 from __future__ import annotations
@@ -224,6 +226,7 @@ def compare(
 ) -> None:
     """Compare scenarios side by side: cost, change against the first, mix, HHI, walk-away costs."""
     from .compare import compare as run_compare
+    from .compare import failures
     from .display import show_comparison
     from .manifest import new_manifest, scenario_inputs
 
@@ -238,6 +241,9 @@ def compare(
                       beside=[p.parent for p in scenarios], manifest=manifest)
         show_comparison(table, console)
         console.print(f"Comparison written to {out}/comparison.csv", highlight=False)
+        failed = failures(table, "scenarios")
+        if failed:
+            raise failed
 
     _run(action)
 
@@ -248,8 +254,12 @@ def sweep(
     out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("out/sweep"),
     workers: Workers = None,
     scheduler: Scheduler = None,
+    allow_failed_draws: Annotated[bool, typer.Option(
+        "--allow-failed-draws", help="Exit 0 even when some points or draws did not solve (they are written "
+        "with blank figures and their reason either way; without this flag the exit code is 6).")] = False,
 ) -> None:
     """Sweep a grid of one or two parameters, or run a seeded Monte Carlo."""
+    from .compare import failures
     from .display import show_sweep
     from .manifest import file_entries, folder_inputs, new_manifest, scenario_inputs
     from .sweeps import read_sweep, run_sweep
@@ -260,12 +270,16 @@ def sweep(
         points, summary = run_sweep(spec, base, workers=workers or default_workers(), scheduler=scheduler)
         read = file_entries([file], "sweep") + (
             scenario_inputs([file.parent / spec.scenario]) if spec.scenario else folder_inputs(bundled_data()))
-        options = {"sweep": str(file.resolve()), "out": str(out), "workers": workers, "scheduler": scheduler}
+        options = {"sweep": str(file.resolve()), "out": str(out), "workers": workers, "scheduler": scheduler,
+                   "allow_failed_draws": allow_failed_draws}
         manifest = new_manifest("sweep", options, read, {"sweep": time.perf_counter() - started})
         write_outputs(out, {"points.csv": csv_writer(points), "summary.csv": csv_writer(summary)},
                       inputs=[bundled_data()], beside=[file.parent], manifest=manifest)
         show_sweep(spec, points, summary, console)
         console.print(f"Sweep written to {out}/ (points.csv, summary.csv)", highlight=False)
+        failed = failures(points, "points")
+        if failed and not allow_failed_draws:
+            raise failed
 
     _run(action)
 

@@ -9,13 +9,15 @@ from typing import Any
 
 import pandas as pd
 
-from .errors import InputError, OptimizerError, Problem
+from .errors import FailedRuns, InputError, OptimizerError, Problem
 from .plan import Plan
 from .runner import run_all
 from .scenarios import Scenario, apply, read_scenario
 
 HEADLINE = ["scenario", "description", "total_cost_usd", "compute_cost_usd", "cost_per_mtok_usd", "delta_usd",
             "delta_pct", "hhi_provider", "hhi_vendor", "unmet_tokens_per_s"]
+FIGURES = ["total_cost_usd", "compute_cost_usd", "cost_per_mtok_usd", "hhi_provider", "hhi_vendor",
+           "unmet_tokens_per_s"]
 
 
 @dataclass(frozen=True)
@@ -46,20 +48,33 @@ def evaluate(job: Job) -> dict[str, Any]:
     try:
         plan = solve(apply(scenario), payback=False)
     except InputError as error:
-        return {"scenario": scenario.name, "error": [str(p) for p in error.problems], "input_error": True}
+        return {"scenario": scenario.name, "error": reason(error), "problems": [str(p) for p in error.problems]}
     except OptimizerError as error:
-        return {"scenario": scenario.name, "error": str(error), "input_error": False}
+        return {"scenario": scenario.name, "error": reason(error)}
     totals = plan.totals
     row: dict[str, Any] = {
         "scenario": scenario.name, "description": scenario.description,
-        **{k: totals[k] for k in ("total_cost_usd", "compute_cost_usd", "cost_per_mtok_usd", "hhi_provider",
-                                  "hhi_vendor", "unmet_tokens_per_s")},
+        **{k: totals[k] for k in FIGURES},
         **horizon_shares(plan),
     }
     if job.walk_away:
         for item in walk_away_costs(plan).itertuples(index=False):
             row[f"walk_away_{item.dimension}_{item.supplier}"] = item.walk_away_cost_usd
     return row
+
+
+def reason(error: Exception) -> str:
+    """An error's message on one line, for the ``error`` column of a table."""
+    lines = (line.strip().removeprefix("- ") for line in str(error).splitlines())
+    return "; ".join(line for line in lines if line).replace(":; ", ": ")
+
+
+def failures(table: pd.DataFrame, what: str) -> FailedRuns | None:
+    """The rows of a comparison or sweep that did not solve, as the error to raise once written."""
+    failed = table[table["error"].notna()]
+    if failed.empty:
+        return None
+    return FailedRuns(list(zip(failed["scenario"], failed["error"], strict=True)), len(table), what)
 
 
 def as_scenario(item: str | Path | Scenario) -> Scenario:
@@ -74,7 +89,10 @@ def compare(scenarios: Iterable[str | Path | Scenario], workers: int | None = 1,
     Columns: ``scenario, description, total_cost_usd, compute_cost_usd, cost_per_mtok_usd,
     delta_usd, delta_pct, hhi_provider, hhi_vendor, unmet_tokens_per_s``, then
     ``share_provider_<p>``, ``share_vendor_<v>`` (volume over the horizon) and
-    ``walk_away_provider_<p>``, ``walk_away_vendor_<v>`` (USD, rules kept).
+    ``walk_away_provider_<p>``, ``walk_away_vendor_<v>`` (USD, rules kept), and ``error``:
+    blank for a scenario that solved, the reason for one that did not (its figures blank;
+    :func:`failures` turns those rows into the error to raise). A scenario that does not
+    apply to its data raises :class:`~optimizer.errors.InputError`.
     """
     items = list(scenarios)
     problems: list[Problem] = []
@@ -89,18 +107,30 @@ def compare(scenarios: Iterable[str | Path | Scenario], workers: int | None = 1,
     if not parsed:
         raise InputError([Problem("<compare>", "no scenario given")])
     rows = run_all(evaluate, [Job(s, walk_away) for s in parsed], workers, scheduler, client, "scenarios")
-    failed = [r for r in rows if "error" in r]
-    if failed:
-        if all(r["input_error"] for r in failed):
-            raise InputError([Problem(f"scenario {r['scenario']}", text) for r in failed for text in r["error"]])
-        raise OptimizerError("\n".join(f"scenario {r['scenario']}: {r['error']}" for r in failed))
-    table = pd.DataFrame(rows)
+    bad = [Problem(f"scenario {r['scenario']}", text) for r in rows for text in r.get("problems", [])]
+    if bad:  # a scenario file that does not apply is bad input, like any other
+        raise InputError(bad)
+    table = results_table(rows)
     reference = table["total_cost_usd"].iloc[0]
     table["delta_usd"] = table["total_cost_usd"] - reference
     table["delta_pct"] = table["delta_usd"] / reference * 100 if reference else float("nan")
-    extra = sorted(c for c in table.columns if c not in HEADLINE)
+    extra = sorted(c for c in table.columns if c not in HEADLINE + ["error"])
     shares = [c for c in extra if c.startswith("share_")]
     walks = [c for c in extra if c.startswith("walk_away_")]
-    for column in shares:
-        table[column] = table[column].fillna(0.0)
-    return table[HEADLINE + shares + walks]
+    return table.reindex(columns=HEADLINE + shares + walks + ["error"])
+
+
+def results_table(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """One row per evaluation; a failed one keeps only its name and ``error``: its figures
+    are blank (NaN), never zero. A supplier absent from a solved plan has a share of 0."""
+    table = pd.DataFrame(rows).drop(columns=["problems"], errors="ignore")
+    for column in FIGURES:  # present even when no evaluation solved
+        if column not in table.columns:
+            table[column] = float("nan")
+    if "error" not in table.columns:
+        table["error"] = None
+    table["error"] = table["error"].astype(object).where(table["error"].notna(), None)
+    solved = table["error"].isna()
+    shares = [c for c in table.columns if c.startswith("share_")]
+    table.loc[solved, shares] = table.loc[solved, shares].fillna(0.0)
+    return table

@@ -20,8 +20,8 @@ def usd(value: float | None) -> str:
     return f"{sign}${abs(value):,.2f}"
 
 
-def percent(value: float) -> str:
-    return f"{value:.1%}"
+def percent(value: float | None) -> str:
+    return "-" if value is None or pd.isna(value) else f"{value:.1%}"
 
 
 def frame_table(frame: pd.DataFrame, title: str, formats: dict[str, callable] | None = None) -> Table:
@@ -181,10 +181,13 @@ def show_sweep(spec, points: pd.DataFrame, summary: pd.DataFrame, console: Conso
     else:
         formats = {f"p{q}": _metric for q in (5, 25, 50, 75, 95)}
         formats.update({"mean": _metric, "used_fraction": lambda v: "-" if pd.isna(v) else f"{v:.0%}"})
-        console.print(frame_table(summary, f"Monte Carlo {spec.name}: percentiles over {spec.samples} samples",
-                                  formats))
-    if "error" in points.columns and points["error"].notna().any():
-        console.print(f"[yellow]{int(points['error'].notna().sum())} point(s) failed; see points.csv[/yellow]")
+        solved = int(points["error"].isna().sum())
+        console.print(frame_table(summary, f"Monte Carlo {spec.name}: percentiles over the {solved} of "
+                                  f"{spec.samples} samples that solved", formats))
+    failed = int(points["error"].notna().sum())
+    if failed:
+        console.print(f"[yellow]{failed} of {len(points)} point(s) failed (blank figures, reason in the error "
+                      "column of points.csv)[/yellow]")
 
 
 def _metric(value) -> str:

@@ -65,3 +65,17 @@ class VerificationError(OptimizerError):
             f"the solved plan failed verification ({len(self.violations)} violations); "
             f"nothing was written:\n{lines}{tail}"
         )
+
+
+class FailedRuns(OptimizerError):
+    """Some sweep points or compared scenarios did not solve: their rows are written blank,
+    with the reason, and the command says so with its own exit code."""
+
+    exit_code = 6
+
+    def __init__(self, failed: list[tuple[str, str]], total: int, what: str):
+        self.failed = list(failed)
+        lines = "\n".join(f"  - {name}: {reason}" for name, reason in self.failed[:20])
+        more = f"\n  ... and {len(self.failed) - 20} more" if len(self.failed) > 20 else ""
+        super().__init__(f"{len(self.failed)} of {total} {what} failed (figures left blank, reason in the "
+                         f"error column):\n{lines}{more}")

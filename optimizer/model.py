@@ -16,6 +16,8 @@ H hours per quarter, P the penalty per unserved token/s per quarter::
     spend      spend(provider, first..last) + shortfall[k] >= usd[k]       (spend commitments)
     budget     spend(q) <= budget[q]
 
+(spend and budget rows enter HiGHS divided by their amount: ``per_amount``).
+
 c[o,s] are chips committed for L quarters from s (a quarter in which the offer is
 available); L_eff is L, or with ``commitment_cost: in_horizon`` the term's quarters
 inside the horizon. spend(...) is what is paid in those quarters: on-demand chips, the
@@ -346,6 +348,19 @@ def _spend_in(model: LpModel, mask: np.ndarray):
     return variables, [w * hours for w in weights], constant * hours
 
 
+def per_amount(usd: float) -> float:
+    """The factor a money row (spend commitment, budget) is multiplied by: one over its amount.
+
+    HiGHS checks rows against an absolute tolerance (1e-7, and 1e-6 for the solutions of
+    a MIP). A row written in dollars with a $10B right-hand side cannot meet it: one
+    rounding step of 1e10 is 1.9e-6, so HiGHS rejected every good MIP solution as
+    infeasible after presolve and either reported "Solve error" or returned a worse one as
+    optimal (two draws of the bundled Monte Carlo sweep). Written as a fraction of its
+    amount, the row's tolerance is relative, the measure the verifier uses.
+    """
+    return 1.0 / max(1.0, abs(usd))
+
+
 def spend_commitment_terms(model: LpModel) -> pd.DataFrame:
     """Each spend commitment with the part of its amount that falls in the horizon.
 
@@ -371,8 +386,10 @@ def add_spend_commitments(model: LpModel) -> None:
     for item in commitments.itertuples(index=False):
         mask = (model.terms["provider"] == item.provider) & model.terms["quarter"].isin(item.quarters)
         variables, weights, sunk = _spend_in(model, mask.to_numpy())
-        row = weighted_sum(variables + [model.shortfall[item.k]], weights + [1.0])
-        constraints.append(row >= item.usd_in_horizon - sunk)
+        unit = per_amount(item.usd_in_horizon)
+        weights = [w * unit for w in weights]
+        row = weighted_sum(variables + [model.shortfall[item.k]], weights + [unit])
+        constraints.append(row >= (item.usd_in_horizon - sunk) * unit)
         links.append(list(zip(variables, weights, strict=True)))
     model.add_rows("spend_commitment", commitments[["k", "provider", "first", "last", "usd_in_horizon"]],
                    constraints, links)
@@ -387,7 +404,9 @@ def add_budgets(model: LpModel) -> None:
         if budget is None:
             continue
         variables, weights, sunk = _spend_in(model, (model.terms["quarter"] == quarter).to_numpy())
-        constraints.append(weighted_sum(variables, weights) <= budget - sunk)
+        unit = per_amount(budget)
+        weights = [w * unit for w in weights]
+        constraints.append(weighted_sum(variables, weights) <= (budget - sunk) * unit)
         keys.append((quarter, budget))
         links.append(list(zip(variables, weights, strict=True)))
     if constraints:

@@ -481,7 +481,7 @@ def make_report(data: Path | None = None, scenarios: list[Path] | None = None, w
                 integer: bool = False) -> ReportData:
     """The report for a data folder (default: the bundled data) or for scenario files (the
     first one's plan and leverage, and every scenario side by side)."""
-    from .compare import compare
+    from .compare import compare, failures
     from .leverage import leverage
     from .loading import bundled_data, load
     from .planner import solve
@@ -491,6 +491,10 @@ def make_report(data: Path | None = None, scenarios: list[Path] | None = None, w
         first = read_scenario(scenarios[0])
         inputs = apply(first)
         comparison = compare(scenarios, workers=workers) if len(scenarios) > 1 else None
+        failed = None if comparison is None else failures(comparison, "scenarios")
+        if failed:  # a finance report does not show a scenario it could not solve
+            raise failed
+        comparison = comparison.drop(columns="error") if comparison is not None else None
         title = f"Compute procurement plan: scenario {first.name}"
     else:
         folder = data or bundled_data()

@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from .compare import Job, as_scenario, evaluate
+from .compare import Job, as_scenario, evaluate, results_table
 from .errors import InputError, Problem
 from .loading import describe
 from .runner import run_all
@@ -196,28 +196,33 @@ def run_sweep(sweep: Sweep, base: Scenario, workers: int | None = 1, scheduler: 
     """Evaluate every point: (points, summary).
 
     ``points``: one row per grid point or sample (its parameters, total cost, cost per
-    Mtok, unmet demand, each supplier's volume share, or the error that stopped it).
-    ``summary``: percentiles of total cost and of each supplier's share, and how often each
-    supplier is used (share above zero).
+    Mtok, unmet demand, each supplier's volume share, and ``error``: blank, or the reason a
+    point did not solve, whose figures are then blank). ``summary``: percentiles of total
+    cost and of each supplier's share over the points that solved, how many solved
+    (``runs``) and failed (``failed``), and how often each supplier is used (share above
+    zero). A base that does not apply (every point an input error) raises
+    :class:`~optimizer.errors.InputError`.
     """
     jobs, parameters = jobs_of(sweep, base)
     rows = run_all(evaluate, jobs, workers, scheduler, client, sweep.name)
-    results = pd.DataFrame(rows).drop(columns=["description", "input_error"], errors="ignore")
+    if all(row.get("problems") for row in rows):
+        texts = dict.fromkeys(text for row in rows for text in row["problems"])
+        raise InputError([Problem(f"sweep {sweep.name}", text) for text in texts])
+    results = results_table(rows).drop(columns=["description"], errors="ignore")
     points = pd.concat([parameters, results], axis=1)
-    shares = [c for c in points.columns if c.startswith("share_")]
-    points[shares] = points[shares].fillna(0.0)
     return points, summarize(points)
 
 
 def summarize(points: pd.DataFrame) -> pd.DataFrame:
-    """Percentiles and mean of cost, cost per Mtok and each supplier's share; how often used."""
-    good = points[points["error"].isna()] if "error" in points.columns else points
+    """Percentiles and mean of cost, cost per Mtok and each supplier's share over the points
+    that solved; how many failed; how often each supplier is used."""
+    good = points[points["error"].isna()]
     metrics = ["total_cost_usd", "cost_per_mtok_usd", "unmet_tokens_per_s"] + \
         [c for c in points.columns if c.startswith("share_")]
     records = []
     for metric in metrics:
         values = good[metric].astype(float).to_numpy()
-        record = {"metric": metric, "runs": len(values)}
+        record = {"metric": metric, "runs": len(values), "failed": len(points) - len(good)}
         record.update({f"p{q}": float(np.percentile(values, q)) if len(values) else None for q in PERCENTILES})
         record["mean"] = float(values.mean()) if len(values) else None
         if metric.startswith("share_"):

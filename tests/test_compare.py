@@ -46,3 +46,23 @@ def test_invalid_scenario_exits_2(tmp_path, base):  # noqa: F811
     result = CliRunner().invoke(cli.app, ["compare", str(bad), "--workers", "1", "--out", str(tmp_path / "o")])
     assert result.exit_code == 2
     assert "bad.yaml" in result.output and "line 5" in result.output
+
+
+def test_a_scenario_that_cannot_solve_is_reported_blank_and_exits_6(tmp_path, base):  # noqa: F811
+    """o1 made to hold at least 10 chips (43,800 USD a quarter) under a 10,000 USD budget: no
+    plan exists. The comparison is still written, the base row as solved alone (108,405,
+    test_cost_difference_worked_out_by_hand), the failed row with its reason and blank
+    figures (no 0 shares, no delta), and the command exits 6."""
+    first = scenario(tmp_path, base, "  []\n", name="base")
+    broke = scenario(tmp_path, base, "  - set: offers\n    where: {offer: o1}\n    column: min_chips\n    value: 10\n"
+                     "  - policy: {budget_usd_per_quarter: 10000}\n", name="broke")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli.app, ["compare", str(first), str(broke), "--out", str(out), "--workers", "1"])
+    assert result.exit_code == 6, result.output
+    assert "1 of 2 scenarios failed" in result.output and "broke" in result.output
+    table = pd.read_csv(out / "comparison.csv")
+    assert table["total_cost_usd"].iloc[0] == pytest.approx(108_405)
+    assert pd.isna(table["error"].iloc[0])
+    assert "hard rules cannot all hold" in table["error"].iloc[1]
+    figures = [c for c in table.columns if c not in ("scenario", "description", "error")]
+    assert table.loc[1, figures].isna().all()
