@@ -41,7 +41,7 @@ import pandas as pd
 import pytest
 from audit import FAMILIES, Audit, audit
 from conftest import write_folder
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, Phase, assume, given, settings
 from hypothesis import strategies as st
 from instances import examples as example_count
 from mip_instances import mip_cases
@@ -56,9 +56,13 @@ def long_run() -> bool:
     return settings.get_current_profile_name() == "long" or os.environ.get("AUDIT_LONG") == "1"
 
 
-def examples(count: int) -> settings:
-    """``count`` examples in ci (300 cross-check examples), scaled with the profile."""
-    return settings(max_examples=example_count(count / 300, least=count), deadline=None,
+def examples(count: int, shrink: bool = True) -> settings:
+    """``count`` examples in ci (300 cross-check examples), scaled with the profile.
+
+    ``shrink=False`` for the known failures (strict xfail): shrinking a failure of a full
+    re-solve audit takes minutes, and the xfail only needs the failure."""
+    phases = tuple(Phase) if shrink else (Phase.explicit, Phase.reuse, Phase.generate)
+    return settings(max_examples=example_count(count / 300, least=count), deadline=None, phases=phases,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                            HealthCheck.filter_too_much])
 
@@ -98,14 +102,14 @@ def assert_agree(table: pd.DataFrame) -> None:
 # --------------------------------------------------------------- hypothesis, mixed-integer
 
 
-@examples(6)
+@examples(8)
 @given(pair=mip_cases(), data=st.data())
 def test_walk_away_costs_equal_resolves_on_mip_instances(pair, data):
     """Walk-away costs, rules kept and lifted, and the demand they strand."""
     assert_agree(audited(pair, data, ("walk_away", "walk_away_no_rules", "walk_away_unserved")))
 
 
-@examples(6)
+@examples(8)
 @given(pair=mip_cases(), data=st.data())
 def test_walking_away_with_rules_lifted_never_costs_more(pair, data):
     """V(walked away, share rules lifted) <= V(walked away, rules kept): lifting rules only
@@ -116,7 +120,7 @@ def test_walking_away_with_rules_lifted_never_costs_more(pair, data):
 @pytest.mark.xfail(strict=True, reason="offer_price: price ceilings / prices to win of MIP (and spend-basis) "
                                        "plans come from the LP with integers fixed and bisection midpoints "
                                        "(issue 13, items 2 and 7)")
-@examples(8)
+@examples(8, shrink=False)
 @given(pair=mip_cases(), data=st.data())
 def test_price_ceilings_and_prices_to_win_bracketed_on_mip_instances(pair, data):
     assert_agree(audited(pair, data, ("offer_price",)))
@@ -125,25 +129,25 @@ def test_price_ceilings_and_prices_to_win_bracketed_on_mip_instances(pair, data)
 @pytest.mark.xfail(strict=True, reason="half_volume / uniform_ceiling: the half-volume search never tests its "
                                        "starting point and uniform ceilings are bisection midpoints "
                                        "(issue 13, item 7)")
-@examples(6)
+@examples(8, shrink=False)
 @given(pair=mip_cases(), data=st.data())
 def test_uniform_ceiling_and_half_volume_bracketed_on_mip_instances(pair, data):
     assert_agree(audited(pair, data, ("uniform_ceiling", "half_volume")))
 
 
-@examples(6)
+@examples(8)
 @given(pair=mip_cases(), data=st.data())
 def test_capacity_values_equal_resolves_on_mip_instances(pair, data):
     assert_agree(audited(pair, data, ("capacity", "capacity_term")))
 
 
-@examples(6)
+@examples(8)
 @given(pair=mip_cases(), data=st.data())
 def test_rule_costs_and_premium_equal_resolves_on_mip_instances(pair, data):
     assert_agree(audited(pair, data, ("rule", "rule_point", "spend_commitment", "budget", "premium")))
 
 
-@examples(6)
+@examples(8)
 @given(pair=mip_cases(), data=st.data())
 def test_port_savings_and_break_even_equal_resolves_on_mip_instances(pair, data):
     assert_agree(audited(pair, data, ("port_saving", "port_break_even", "port_price_cut")))
@@ -177,7 +181,17 @@ def bundled_audit() -> pd.DataFrame:
     return table
 
 
-KNOWN = {  # family -> reason, from the full run on the current code (see the branch's note)
+KNOWN = {  # family -> reason, from the full run on the current code (442 solves, 13.5 min)
+    "offer_price": "offer_price: ceilings and prices to win of the MIP plan come from the LP with ports fixed "
+                   "(Maia 200 offers get no price to win; OCI Tokyo H200 wins at 9.44, not 9.32; OCI Frankfurt "
+                   "MI355X loses volume at 9.45, not 15.35; Azure GB200 ceilings at +0.2% bisection midpoints "
+                   "hold to 44.99 / 30.27) (issue 13, items 2 and 7)",
+    "half_volume": "half_volume: Nvidia +307%, not +335%; Azure +34.9%, not +47.4%; GCP +13.7%, not +19.2%; "
+                   "OCI/AMD +14.6%, not +29.0%; Google +10.6%, not +12.4% (issue 13, item 2)",
+    "uniform_ceiling": "uniform_ceiling: OCI and AMD lose chip-hours at +5.2%, reported +14.9% (ports fixed; "
+                       "issue 13, item 2)",
+    "capacity_term": "capacity_term: the 1yr Trainium2 commitment at max_chips shows 0.00 per quarter; raising "
+                     "its max_chips in every quarter saves 0.60 USD per chip-hour (issue 13, item 6)",
 }
 
 
