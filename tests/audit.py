@@ -606,7 +606,8 @@ class Audit:
             reported = number(row.cost_of_rule_usd)
             label = f"{row.dimension} {row.group} {row.quarter} {row.kind}"
             if row.dimension == "spend_commitment":
-                facts = self.resolver.solve(("spend", row.group), lambda: without_spend_commitment(self.inputs, row.group))
+                facts = self.resolver.solve(("spend", row.group),
+                                            lambda: without_spend_commitment(self.inputs, row.group))
                 self.add("spend_commitment", label, reported, None if facts is None else self.v0 - facts.cost,
                          self.cost_tolerance(), "V - V(spend commitment row removed)")
                 continue
