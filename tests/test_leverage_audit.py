@@ -17,7 +17,7 @@ How to run:
   costs, whole instances with ``--integer``), one test per figure family, plus the
   bundled data's port savings (plan.ports) against three re-solves.
 - Full bundled-data audit (several hundred from-scratch solves of the bundled MIP, about
-  25 min)::
+  13 min on 2 busy cores: 442 solves)::
 
       pytest tests/test_leverage_audit.py --hypothesis-profile=long -m once -k bundled
       # or: AUDIT_LONG=1 pytest tests/test_leverage_audit.py -m once
