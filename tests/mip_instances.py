@@ -1,0 +1,50 @@
+"""Small mixed-integer instances for the re-solve audit (tests/test_leverage_audit.py).
+
+:func:`mip_cases` draws an instance of :func:`instances.instances` and makes it a MIP:
+some (model, accelerator) pairs need a port (``port_usd`` and/or ``port_quarters`` on
+their performance row: binary porting decisions, always), some offers come in whole
+instances (``chips_per_instance``, which bind only when solved with ``integer``). Port
+costs are drawn on the scale of the instances' costs (up to a million USD) and a ported
+pair serves up to ten times faster, so that ports are sometimes chosen, sometimes not, and
+sometimes switch when a price moves. Some offers' ``max_chips`` are cut to a twentieth,
+so that capacity binds and has a value.
+
+Returns (Case, integer). Nothing here imports the optimizer package.
+"""
+
+from __future__ import annotations
+
+from hypothesis import strategies as st
+from instances import Case, instances
+
+PORT_USD = [0.0, 50.0, 500.0, 5_000.0, 50_000.0, 1_000_000.0]
+INSTANCE_SIZES = [1.0, 2.0, 4.0, 8.0, 0.5]
+
+
+@st.composite
+def mip_cases(draw, max_offers: int = 4) -> tuple[Case, bool]:
+    case = draw(instances(max_offers=max_offers))
+    ports = 0
+    for row in case.tables["performance"]:
+        if draw(st.integers(0, 2)) == 0:
+            row["port_usd"] = draw(st.sampled_from(PORT_USD))
+            row["port_quarters"] = draw(st.integers(0, 2))
+            # a port worth considering: the ported chip serves several times faster
+            row["tokens_per_s_per_chip"] = round(row["tokens_per_s_per_chip"] * draw(st.sampled_from([1, 4, 10])), 1)
+            if row["port_usd"] == 0 and row["port_quarters"] == 0:
+                row["port_quarters"] = 1
+            ports += 1
+        else:
+            row["port_usd"], row["port_quarters"] = None, None
+    if ports == 0:  # every example a MIP: the first pair needs porting
+        first = case.tables["performance"][0]
+        first["port_usd"], first["port_quarters"] = draw(st.sampled_from(PORT_USD[1:])), draw(st.integers(0, 1))
+    integer = draw(st.booleans())
+    for row in case.tables["offers"]:
+        if draw(st.integers(0, 2)) == 0:  # scarce capacity: max_chips binds, capacity values appear
+            for chips in [row] + [q for q in case.tables["offer_quarters"] if q["offer"] == row["offer"]]:
+                for column in ("max_chips", "min_chips"):  # scaled together: min <= max still holds
+                    if chips.get(column) is not None:
+                        chips[column] = chips[column] / 20
+        row["chips_per_instance"] = draw(st.sampled_from(INSTANCE_SIZES)) if draw(st.booleans()) else None
+    return case, integer
