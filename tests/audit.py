@@ -39,8 +39,8 @@ Changed inputs, per figure family (V = the optimal ``total_cost_usd`` of a plan)
   rightly flag the lifted rule). ``rule_point``: the same with the limit relaxed by one
   point, per point. ``spend_commitment`` / ``budget`` rows: the row removed from
   ``spend_commitments`` / the quarter's budget removed. ``premium``: V - V(all share
-  rules lifted). ``rule_setting`` (information, not reported by the tool yet): V - V(one
-  ``policy.yaml`` line lifted in every quarter).
+  rules lifted). ``rule_setting`` (``policy_rules``): V - V(one ``policy.yaml`` line
+  removed in every quarter).
 - ``port_saving`` (plan.ports): V(the pair's performance row removed, i.e. the port
   forbidden) - V. ``port_break_even`` (leverage.ports): V(forbidden) - V(``port_usd`` = 0).
   ``port_price_cut``: the chip's offers cut by the reported % + 0.5 point choose the port,
@@ -86,6 +86,7 @@ FAMILIES = ("walk_away", "walk_away_no_rules", "walk_away_unserved", "lifted_le_
             "uniform_ceiling", "half_volume", "capacity", "capacity_term", "rule", "rule_point",
             "spend_commitment", "budget", "premium", "rule_setting", "port_saving", "port_break_even",
             "port_price_cut")
+TERM_METHOD = "re-solve, every quarter"   # capacity rows of 1yr/3yr offers: max_chips raised in every quarter
 COLUMNS = ["family", "figure", "reported", "resolved", "difference", "tolerance", "ok", "note"]
 
 
@@ -572,7 +573,8 @@ class Audit:
         kinds = offers["term"] if "term" in offers else pd.Series("on-demand", index=offers.index)
         term_kind = dict(zip(offers["offer"], kinds, strict=True))
         tolerance = self.slope_cost_tolerance()
-        for row in self.sample("capacity", list(table.itertuples(index=False))):
+        per_quarter = table[table["method"] != TERM_METHOD]
+        for row in self.sample("capacity", list(per_quarter.itertuples(index=False))):
             m = float(row.max_chips)
             delta = 1e-3 * max(1.0, m)
             more = self.resolver.solve(("capacity", row.offer, row.quarter),
@@ -583,20 +585,18 @@ class Audit:
             self.add("capacity", f"{row.offer} {row.quarter}", reported, resolved, slack,
                      f"(V - V(max_chips + {delta:g})) / chip-hours; method {row.method}; "
                      f"term {term_kind.get(row.offer)}")
-        for offer in sorted({r.offer for r in table.itertuples(index=False)
-                             if str(term_kind.get(r.offer, "on-demand")) != "on-demand"}):
-            rows = table[table["offer"] == offer]
-            m = float(rows["max_chips"].max())
+        for row in table[table["method"] == TERM_METHOD].itertuples(index=False):
+            offer, m = row.offer, float(row.max_chips)
             delta = 1e-3 * max(1.0, m)
             quarters = int((self.plan.model.terms["offer"] == offer).sum())
             more = self.resolver.solve(("capacity-term", offer),
-                                       lambda: with_more_chips_everywhere(self.inputs, offer, delta))
+                                       lambda offer=offer, delta=delta: with_more_chips_everywhere(
+                                           self.inputs, offer, delta))
             resolved = None if more is None else (self.v0 - more.cost) / (delta * self.hours * quarters)
-            reported = float(rows["value_usd_per_chip_hour"].max())
+            reported = number(row.value_usd_per_chip_hour)
             self.add("capacity_term", offer, reported, resolved,
-                     2 * tolerance / (delta * self.hours * quarters) + 1e-6 * abs(reported),
-                     f"max_chips + {delta:g} in all {quarters} quarters, per chip-hour; reported: the largest "
-                     "per-quarter value")
+                     2 * tolerance / (delta * self.hours * quarters) + 1e-6 * abs(reported or 0.0),
+                     f"max_chips + {delta:g} in all {quarters} quarters, per chip-hour added")
 
     # ----------------------------------------------------------------------- rules
     def rules(self) -> None:
@@ -651,20 +651,16 @@ class Audit:
                  self.cost_tolerance(), "V - V(every share rule lifted)")
 
     def rule_settings(self) -> None:
-        """What each policy.yaml share line costs, lifted in every quarter (information: the
-        report has no such figure yet; ``reported`` is the largest per-row cost of its rows)."""
-        rules = self.report.rules
+        """What each policy.yaml share line costs, lifted in every quarter: the report's
+        ``policy_rules`` figure against V - V(that line removed)."""
+        reported_by = dict(zip(self.report.policy_rules["setting"], self.report.policy_rules["cost_of_setting_usd"],
+                               strict=True))
         for key in policy_settings(self.inputs):
             facts = self.resolver.solve(("setting", key), lambda key=key: setting_lifted(self.inputs, key))
-            dimension = key[1] if key[0] != "share_overrides" else key[2]
-            kind = "max" if "max_share" in key else "min"
-            rows = rules[(rules["dimension"] == dimension) & (rules["kind"] == kind)]
-            if key[0] == "share_overrides":
-                rows = rows[rows["group"] == key[3]]
-            reported = float(rows["cost_of_rule_usd"].max()) if len(rows) else None
-            self.add("rule_setting", ".".join(key), reported, None if facts is None else self.v0 - facts.cost,
-                     self.cost_tolerance(), "V - V(this policy line lifted in every quarter); reported: largest "
-                     "per-row cost of its rows (the report has no per-setting figure)", ok=True)
+            name = ".".join(key)
+            self.add("rule_setting", name, number(reported_by.get(name)),
+                     None if facts is None else self.v0 - facts.cost, self.cost_tolerance(),
+                     "V - V(this policy line removed in every quarter)")
 
     # ----------------------------------------------------------------------- ports
     def ports(self, plan_ports: pd.DataFrame | None) -> None:

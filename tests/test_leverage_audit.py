@@ -190,16 +190,13 @@ KNOWN = {  # family -> reason, from the full run on the current code (442 solves
                    "OCI/AMD +14.6%, not +29.0%; Google +10.6%, not +12.4% (issue 13, item 2)",
     "uniform_ceiling": "uniform_ceiling: OCI and AMD lose chip-hours at +5.2%, reported +14.9% (ports fixed; "
                        "issue 13, item 2)",
-    "capacity_term": "capacity_term: the 1yr Trainium2 commitment at max_chips shows 0.00 per quarter; raising "
-                     "its max_chips in every quarter saves 0.60 USD per chip-hour (issue 13, item 6)",
 }
 
 
 @pytest.mark.once
 @pytest.mark.parametrize("family", [
     pytest.param(f, marks=pytest.mark.xfail(strict=True, reason=KNOWN[f])) if f in KNOWN else f
-    for f in FAMILIES if f != "rule_setting"])
+    for f in FAMILIES])
 def test_bundled_figures_equal_resolves(bundled_audit, family):
-    """Full audit of the bundled data, one family per test (``rule_setting`` is information:
-    what each policy.yaml line costs, which the report does not give yet)."""
+    """Full audit of the bundled data, one family per test."""
     assert_agree(bundled_audit[bundled_audit["family"] == family])
