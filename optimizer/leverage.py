@@ -28,6 +28,7 @@ import highspy
 import numpy as np
 import pandas as pd
 
+from .errors import SolveError
 from .plan import Plan
 from .price_pieces import BEYOND, MAX_PIECES, MAX_SWITCHES, RESOLUTION, SIDE_STEP, PriceCurve, search_volume
 from .whatif import INF, Change, MipWhatIf, Outcome, WhatIf
@@ -377,7 +378,7 @@ def _supplier_prices(context: _Context, dimension: str) -> dict[str, Any]:
             response = dict(zip(factors, curve.sweep(factors), strict=True))
             response_method = "LP re-solve or ranging interval"
         else:
-            response = {factor: curve.full_at(factor) for factor in factors}
+            response = dict(zip(factors, curve.sweep_full(factors), strict=True))
             response_method = "MIP re-solve"
         for factor, outcome in response.items():
             response_rows.append({
@@ -388,7 +389,10 @@ def _supplier_prices(context: _Context, dimension: str) -> dict[str, Any]:
                 "method": response_method,
             })
         volume_today = float(context.x_today[pairs].sum())
-        half = _half_volume(curve, context, pairs, volume_today, response) if up.optimal else (None, None, "")
+        try:
+            half = _half_volume(curve, context, pairs, volume_today, response) if up.optimal else (None, None, "")
+        except SolveError as error:
+            half = (None, None, f"a re-solve failed: {error}")
         rows.append({"dimension": dimension, "supplier": supplier, "uniform_ceiling_pct": ceiling,
                      "uniform_ceiling_moves_pct": moves, "uniform_ceiling_method": ceiling_method,
                      "half_volume_pct": half[0], "half_volume_above_pct": half[1], "half_volume_method": half[2]})
@@ -482,10 +486,13 @@ def _walk_away(context: _Context, plain: WhatIf, limit_rows, curve_copy: WhatIf 
                                "share": volume / quarter_total if quarter_total else 0.0})
             for level in CURVE_LEVELS:
                 limits = {row: (-INF, level * cap) for row, cap in limit_rows.get((dimension, supplier), [])}
-                outcome = curve_copy.solve(Change(row_bounds=limits))
+                try:
+                    outcome, method = curve_copy.solve(Change(row_bounds=limits)), curve_method
+                except SolveError as error:
+                    outcome, method = Outcome(False, math.nan, np.empty(0)), f"{curve_method} failed: {error}"
                 curve_rows.append({"dimension": dimension, "supplier": supplier, "volume_pct": level * 100,
                                    "total_cost_usd": outcome.objective if outcome.optimal else None,
-                                   "method": curve_method})
+                                   "method": method})
     # Named columns: with nothing served, no supplier is in use and the tables are empty.
     return {"suppliers": pd.DataFrame(rows, columns=SUPPLIER_COLUMNS),
             "shares": pd.DataFrame(shares, columns=["dimension", "supplier", "quarter", "share"]),
@@ -518,49 +525,69 @@ def _half_volume(curve: PriceCurve, context: _Context, pairs: np.ndarray, volume
     outcome = curve.full_at(start * (1 + SIDE_STEP)) if start == 1.0 else response[start]
     if start == 1.0 and volume(outcome) <= target:
         return SIDE_STEP * 100, 0.0, "tie at today's price"
-    switched = False
-    for _ in range(MAX_SWITCHES):
-        lp = curve if curve.mip is None else curve.with_integers(outcome.values)
-        above, below, method = _volume_walk(lp, volume, target, start)
+    if curve.mip is None:
+        above, below, method = _volume_walk(curve, volume, target, start)
         if below is None:
             return None, None, f"{method}: above half up to +{(HALF_VOLUME_LIMIT - 1) * 100:.0f}%"
-        if curve.mip is None:
-            return (below - 1) * 100, (above - 1) * 100, method
-        at_below = curve.full_at(below)
-        at_above = outcome if above == start else curve.full_at(above)
-        if volume(at_below) > target:     # another integer choice keeps more: walk on from there
-            start, outcome, switched = below, at_below, True
-            continue
-        if volume(at_above) <= target:    # another choice drops it earlier: bisect between
-            low, high = start, above
-            while high - low > RESOLUTION * low:
-                middle = (low + high) / 2
-                if volume(curve.full_at(middle)) > target:
-                    low = middle
-                else:
-                    high = middle
-            return (high - 1) * 100, (low - 1) * 100, "bisection on MIP re-solves"
-        method = ("integer decisions switch" if switched else method) + ", confirmed by MIP re-solves"
         return (below - 1) * 100, (above - 1) * 100, method
-    return None, None, "unresolved: integer decisions keep switching"
+    # Mixed-integer: a bracket [a, b] of full re-solves, above half at a, at or below at b.
+    a, at_a = start, outcome
+    if first_below is None:
+        b, at_b = HALF_VOLUME_LIMIT, curve.full_at(HALF_VOLUME_LIMIT)
+        if volume(at_b) > target:
+            return None, None, f"MIP re-solve: above half up to +{(HALF_VOLUME_LIMIT - 1) * 100:.0f}%"
+    else:
+        b, at_b = first_below, response[first_below]
+    for _ in range(MAX_SWITCHES):
+        lp_a = curve.with_integers(at_a.values)
+        keep, move, method = _volume_walk(lp_a, volume, target, a, limit=b)
+        if move is None:   # a's integer choice holds above half up to b: the switch to b's does it
+            keep, move = _switch_point(lp_a, curve.with_integers(at_b.values), a, b)
+            method = "integer decisions switch"
+        at_keep, at_move = curve.full_at(keep), curve.full_at(move)
+        if volume(at_keep) <= target:
+            b, at_b = keep, at_keep
+        elif volume(at_move) > target:
+            a, at_a = move, at_move
+        else:
+            return (move - 1) * 100, (keep - 1) * 100, f"{method}, confirmed by MIP re-solves"
+        if b - a <= RESOLUTION * a:
+            break
+    return (b - 1) * 100, (a - 1) * 100, "bracket of MIP re-solves"
 
 
-def _volume_walk(curve: PriceCurve, volume, target: float, start: float
+def _switch_point(first: PriceCurve, second: PriceCurve, low: float, high: float) -> tuple[float, float]:
+    """Bracket (first cheaper, second cheaper) of the price where two integer choices' LPs
+    cost the same, ``first`` cheaper at ``low`` and ``second`` at ``high``; to 1e-7."""
+    def first_cheaper(price: float) -> bool:
+        one, two = first.at(price), second.at(price)
+        return not two.optimal or (one.optimal and one.objective <= two.objective)
+
+    while high - low > BEYOND * low:
+        middle = (low + high) / 2
+        if first_cheaper(middle):
+            low = middle
+        else:
+            high = middle
+    return low, high
+
+
+def _volume_walk(curve: PriceCurve, volume, target: float, start: float, limit: float = HALF_VOLUME_LIMIT
                  ) -> tuple[float, float | None, str]:
     """On one LP: (highest price proven above ``target``, lowest proven at or below, method),
-    from ``start`` (above target) up; None when still above at +1000%."""
+    from ``start`` (above target) up; None when still above at ``limit``."""
     outcome = curve.at(start * (1 + SIDE_STEP), ranging=True)
     if volume(outcome) <= target:
         return start, start * (1 + SIDE_STEP), "ranging"
     for _ in range(MAX_PIECES if curve.exact else 0):
         bound = outcome.cost_range[1]
-        if not np.isfinite(bound) or bound > HALF_VOLUME_LIMIT:
+        if not np.isfinite(bound) or bound > limit:
             return start, None, "ranging"
         beyond = bound * (1 + BEYOND)
         outcome = curve.at(beyond, ranging=True)
         if volume(outcome) <= target:
             return bound, beyond, "ranging"
-    found = search_volume(lambda f: volume(curve.at(f)), target, start, HALF_VOLUME_LIMIT)
+    found = search_volume(lambda f: volume(curve.at(f)), target, start, limit)
     return (start, None, "bisection") if found is None else (found[0], found[1], "bisection")
 
 

@@ -41,6 +41,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .errors import SolveError
 from .whatif import Change, Outcome, WhatIf
 
 RESOLUTION = 0.005      # bisection closes brackets to 0.5% of the price
@@ -206,6 +207,13 @@ class PriceCurve:
         full problem (module docstring, "Mixed-integer plans"); unchanged without ``mip``."""
         if self.mip is None:
             return end
+        try:
+            return self._confirmed(slope, direction, end)
+        except SolveError as error:
+            return PieceEnd(end.price, f"{end.method}; a MIP re-solve failed ({error}): LP with integers held",
+                            end.keep, end.move)
+
+    def _confirmed(self, slope: float, direction: int, end: PieceEnd) -> PieceEnd:
         switched = False
         for _ in range(MAX_SWITCHES):
             if end.keep is None or (end.price is None and direction > 0):
@@ -231,7 +239,7 @@ class PriceCurve:
             if direction * (keep - self.p0) <= 0:
                 return PieceEnd.bracketed(self.p0, below, direction,
                                           "tie at today's price: integer decisions switch, confirmed by MIP re-solves")
-            end = PieceEnd(None, "integer decisions switch", keep, below)
+            end = PieceEnd(keep, "integer decisions switch", keep, below)
         return PieceEnd(None, "unresolved: integer decisions keep switching", None, end.move)
 
     def _crossing(self, slope: float, direction: int, start: float) -> tuple[float | None, float]:
@@ -295,6 +303,38 @@ class PriceCurve:
             else:
                 outside = middle
         return PieceEnd.bracketed(inside, outside, direction, "bisection")
+
+    def sweep_full(self, prices: list[float]) -> list[Outcome]:
+        """V of the full problem at each price (ascending), each a full re-solve or proven by two.
+
+        When the plan optimal at one price costs, at a later price, what the full re-solve
+        there finds, it is optimal at both, and (V concave, that plan's cost linear) at every
+        price between: those points are read off it, not re-solved.
+        """
+        if self.mip is None or not self.exact:
+            return [self.full_at(price) for price in prices]
+        found: dict[int, Outcome] = {}
+
+        def fill(i: int, j: int) -> None:
+            if j - i < 2:
+                return
+            a, b = found[i], found[j]
+            if a.optimal and b.optimal:
+                shift = self.slope(a) * (prices[j] - prices[i])
+                if abs(a.objective + shift - b.objective) <= self.tolerance:
+                    for k in range(i + 1, j):
+                        found[k] = Outcome(True, a.objective + self.slope(a) * (prices[k] - prices[i]), a.values)
+                    return
+            middle = (i + j) // 2
+            found[middle] = self.full_at(prices[middle])
+            fill(i, middle)
+            fill(middle, j)
+
+        if prices:
+            found[0] = self.full_at(prices[0])
+            found[len(prices) - 1] = self.full_at(prices[-1]) if len(prices) > 1 else found[0]
+            fill(0, len(prices) - 1)
+        return [found[k] for k in range(len(prices))]
 
     def sweep(self, prices: list[float]) -> list[Outcome]:
         """V at each price (ascending), solving only where the last basis stops being optimal.
