@@ -46,6 +46,7 @@ from .whatif import Change, Outcome, WhatIf
 
 RESOLUTION = 0.005      # bisection closes brackets to 0.5% of the price
 SIDE_STEP = 1e-6        # "just beside" a price, relative
+CONFIRM_STEP = 1e-5     # first bracket tried around a guessed piece end (then RESOLUTION)
 BEYOND = 1e-7           # "just beyond" a ranging bound, relative
 MAX_PIECES = 60         # pieces walked before falling back to bisection
 MAX_DOUBLINGS = 40
@@ -164,14 +165,16 @@ class PriceCurve:
 
     def _confirmed_or_bisected(self, slope: float, direction: int) -> PieceEnd:
         """With spend rows moving with the price, ranging is only a guess: take the piece end
-        the cost alone would give, and keep it if V re-solved 0.5% inside and outside agrees."""
+        the cost alone would give, and keep it if V re-solved 1e-5 (else 0.5%) inside and
+        outside agrees."""
         unlinked = PriceCurve(self.whatif, self.handle, self.p0, self.v0, self.tolerance, fixed=self.fixed)
         guess = unlinked.piece_end(unlinked.beside(direction), direction)
         if guess.price is not None and guess.price > 0:
-            inside = guess.price * (1 - direction * RESOLUTION)
-            outside = guess.price * (1 + direction * RESOLUTION)
-            if self.on_piece(inside, slope) and not self.on_piece(outside, slope):
-                return PieceEnd.bracketed(inside, outside, direction, "ranging, confirmed by re-solves")
+            for width in (CONFIRM_STEP, RESOLUTION):   # the tightest bracket that holds
+                inside = guess.price * (1 - direction * width)
+                outside = guess.price * (1 + direction * width)
+                if self.on_piece(inside, slope) and not self.on_piece(outside, slope):
+                    return PieceEnd.bracketed(inside, outside, direction, "ranging, confirmed by re-solves")
         return self._bisection(slope, direction)
 
     def _left_end_near_zero(self, slope: float) -> PieceEnd:
