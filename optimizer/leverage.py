@@ -31,9 +31,9 @@ import pandas as pd
 from .errors import SolveError
 from .model import build
 from .plan import Plan
+from .price_pieces import BEYOND, MAX_PIECES, MAX_SWITCHES, RESOLUTION, SIDE_STEP, PriceCurve, search_volume
 from .schema import DIMENSIONS
 from .solve import solve as solve_lp
-from .price_pieces import BEYOND, MAX_PIECES, SIDE_STEP, PriceCurve, search_volume
 from .whatif import INF, Change, MipWhatIf, Outcome, WhatIf
 
 PRICE_STEPS = [round(-0.5 + 0.1 * k, 1) for k in range(16)]   # -50% ... +100%
@@ -44,9 +44,9 @@ OUTAGE_DIMENSIONS = ("provider", "region")
 SUPPLIER_COLUMNS = ["dimension", "supplier", "spend_usd", "share", "walk_away_cost_usd",
                     "walk_away_cost_no_rules_usd", "unserved_if_removed_tokens_per_s",
                     "walk_away_penalty_usd", "rests_on_assumption"]
-CURVE_COLUMNS = ["dimension", "supplier", "volume_pct", "total_cost_usd"]
+CURVE_COLUMNS = ["dimension", "supplier", "volume_pct", "total_cost_usd", "method"]
 RESPONSE_COLUMNS = ["dimension", "supplier", "price_change_pct", "volume_tokens_per_s",
-                    "supplier_revenue_usd", "total_cost_usd"]
+                    "supplier_revenue_usd", "total_cost_usd", "method"]
 SETTING_COLUMNS = ["setting", "dimension", "group", "kind", "limit", "limit_without", "cost_of_setting_usd"]
 DEFAULT_LIMIT = {"max_share": 1.0, "min_share": 0.0}
 
@@ -181,17 +181,22 @@ def _column_of(plan: Plan, variable) -> int:
 
 
 def _price_handles(context: _Context, groups: dict[str, list[str]], prices: dict[str, float]
-                   ) -> tuple[WhatIf, dict[str, int], dict[str, float]]:
+                   ) -> tuple[WhatIf, MipWhatIf | None, dict[str, int], dict[str, float]]:
     """A WhatIf copy where each group's cost sits on one handle column whose cost is its price.
 
     Handle row: h_G - sum_j (cost_j / price_G) * col_j = 0 over the group's cost columns,
     which lose their own cost, so the objective is unchanged at today's prices. Returns the
-    copy, the handles, and each group's take-or-pay minimum in the handle's units.
+    copy (the LP, integer decisions held at today's values), for mixed-integer plans a
+    :class:`MipWhatIf` carrying the same handles (the full re-solves that confirm each
+    figure), the handles, and each group's take-or-pay minimum in the handle's units.
     """
-    whatif = WhatIf(context.plan, changes="costs", fix_integers=True)
+    mip = MipWhatIf(context.plan, "costs") if _mixed_integer(context) else None
+    copies = list(mip.copies) if mip else [WhatIf(context.plan, changes="costs", fix_integers=True)]
     names = sorted(groups)
-    handles = whatif.add_columns(np.array([prices[g] for g in names]), [([], []) for _ in names])
     entries, minimum, members = [], {}, []
+    handles = np.array([], int)
+    for copy in copies:
+        handles = copy.add_columns(np.array([prices[g] for g in names]), [([], []) for _ in names])
     for k, name in enumerate(names):
         costs = context.costs_of(groups[name])
         scale = prices[name] if prices[name] > 0 else 1.0
@@ -199,16 +204,27 @@ def _price_handles(context: _Context, groups: dict[str, list[str]], prices: dict
                         np.concatenate([[1.0], -costs["cost"].to_numpy() / scale])))
         minimum[name] = float(costs["minimum"].sum() / scale)
         members.append(costs["column"].to_numpy())
-    whatif.add_rows(np.zeros(len(names)), np.zeros(len(names)), entries)
     members = np.concatenate(members) if members else np.array([], int)
-    whatif.set_base_costs(members, np.zeros(len(members)))
-    whatif.baseline()
-    return whatif, {g: int(handles[k]) for k, g in enumerate(names)}, minimum
+    for copy in copies:
+        copy.add_rows(np.zeros(len(names)), np.zeros(len(names)), entries)
+        copy.set_base_costs(members, np.zeros(len(members)))
+    for copy in copies[:2]:   # the LPs; the full MIP copy is solved on its first experiment
+        copy.baseline()
+    return copies[0], mip, {g: int(handles[k]) for k, g in enumerate(names)}, minimum
 
 
-def _curve(context: _Context, whatif: WhatIf, handle: int, offers: list[str], p0: float) -> PriceCurve:
+def _mixed_integer(context: _Context) -> bool:
+    return bool(context.plan.model.z or context.plan.model.instances)
+
+
+def _curve(context: _Context, whatif: WhatIf, handle: int, offers: list[str], p0: float,
+           mip: MipWhatIf | None = None) -> PriceCurve:
     columns = context.costs_of(offers)["column"].to_numpy()
-    return PriceCurve(whatif, handle, p0, context.v0, context.tolerance, links=context.links_of(columns))
+    return PriceCurve(whatif, handle, p0, context.v0, context.tolerance, links=context.links_of(columns), mip=mip)
+
+
+def _solves(whatif: WhatIf, mip: MipWhatIf | None) -> int:
+    return mip.solves if mip else whatif.solves
 
 
 def leverage(inputs, plan: Plan | None = None, workers: int = 2) -> Leverage:
@@ -270,33 +286,44 @@ def _assumed_offers(plan: Plan) -> set[str]:
 
 
 def _offer_prices(context: _Context) -> dict[str, Any]:
-    """Price ceiling or price to win of every offer, with chip-hours held and at risk."""
+    """Price ceiling or price to win of every offer, with chip-hours held and at risk.
+
+    Each figure is a bracket: ``proven_keep`` is the price farthest from today's proven to
+    leave the offer's volume as it is, ``proven_move`` the nearest proven to move it. The
+    ceiling is the proven-keep price, the price to win the proven-move price. On
+    mixed-integer plans the LP with integer decisions held finds the candidate and full
+    re-solves confirm it (:meth:`PriceCurve.confirmed`); ``chip_hours_at_risk`` is read
+    from that LP.
+    """
     offers = context.plan.inputs.offers.set_index("offer")
     groups = {offer: [offer] for offer in sorted(set(context.terms["offer"]))}
     p0 = {o: float(offers.loc[o, "usd_per_chip_hour"]) for o in groups}
     # The handle's cost is the offer's price; each cost column weighs in by its cost / price
     # (hours, term length, and quarter prices relative to the offer's), so the handle's value
     # is V's slope: the chip-hours the offer sells, price-weighted.
-    whatif, handles, minimum = _price_handles(context, groups, p0)
+    whatif, mip, handles, minimum = _price_handles(context, groups, p0)
     terms_of = context.terms_of("offer")
     records = []
     for offer in sorted(groups):
         terms = terms_of[offer]
-        curve = _curve(context, whatif, handles[offer], [offer], p0[offer])
+        curve = _curve(context, whatif, handles[offer], [offer], p0[offer], mip)
         up = curve.beside(+1)
         holds = context.holds(curve.slope(up), minimum[offer])
         down = curve.beside(-1, ranging=not holds)
-        ceiling = to_win = None
+        ceiling = to_win = keep = move = None
         if not up.optimal:  # spend shares with take-or-pay: a dearer offer breaks a hard rule
             ceiling, method = p0[offer], "any price rise breaks a hard rule"
+            keep = p0[offer]
         elif holds:
-            end = curve.piece_end(up, +1)
-            ceiling, method = end.price, end.method
+            end = curve.confirmed(curve.slope(up), +1, curve.piece_end(up, +1))
+            ceiling, method, keep, move = end.price, end.method, end.keep, end.move
         elif context.holds(curve.slope(down), minimum[offer]):
-            to_win, method = p0[offer], "tie at today's price"  # any cut wins the volume at risk
+            # any cut wins the volume at risk (today's integer choice proves it)
+            to_win, method = p0[offer], "tie at today's price"
+            keep, move = p0[offer], p0[offer] * (1 - SIDE_STEP)
         else:
-            end = curve.piece_end(down, -1)
-            to_win, method = end.price, end.method
+            end = curve.confirmed(curve.slope(down), -1, curve.piece_end(down, -1))
+            to_win, method, keep, move = end.price, end.method, end.keep, end.move
             if minimum[offer] > 0:
                 method = f"take-or-pay; price to win by {method}"
         row = offers.loc[offer]
@@ -310,47 +337,76 @@ def _offer_prices(context: _Context) -> dict[str, Any]:
             "price_to_win_usd_per_chip_hour": to_win,
             "ceiling_pct": _percent(ceiling, p0[offer]),
             "price_to_win_pct": _percent(to_win, p0[offer]),
+            "proven_keep_usd_per_chip_hour": keep,
+            "proven_move_usd_per_chip_hour": move,
             "method": method,
             "rests_on_assumption": offer in context.assumed,
         })
     columns = ["offer", "provider", "accelerator", "usd_per_chip_hour", "chip_hours", "chip_hours_at_risk",
                "price_ceiling_usd_per_chip_hour", "price_to_win_usd_per_chip_hour", "ceiling_pct",
-               "price_to_win_pct", "method", "rests_on_assumption"]
-    return {"table": pd.DataFrame(records, columns=columns), "solves": whatif.solves}
+               "price_to_win_pct", "proven_keep_usd_per_chip_hour", "proven_move_usd_per_chip_hour", "method",
+               "rests_on_assumption"]
+    return {"table": pd.DataFrame(records, columns=columns), "solves": _solves(whatif, mip)}
 
 
 def _percent(price: float | None, today: float) -> float | None:
     return None if price is None or today <= 0 else (price / today - 1) * 100
 
 
+SUPPLIER_PRICE_COLUMNS = ["dimension", "supplier", "uniform_ceiling_pct", "uniform_ceiling_moves_pct",
+                          "uniform_ceiling_method", "half_volume_pct", "half_volume_above_pct", "half_volume_method"]
+
+
 def _supplier_prices(context: _Context, dimension: str) -> dict[str, Any]:
-    """Uniform price ceiling, half-volume price and price response of every supplier in use."""
+    """Uniform price ceiling, half-volume price and price response of every supplier in use.
+
+    Brackets as for offers: ``uniform_ceiling_pct`` is the highest rise proven to keep every
+    chip-hour, ``uniform_ceiling_moves_pct`` the lowest proven to move some;
+    ``half_volume_pct`` the lowest rise proven to leave at most half of today's volume,
+    ``half_volume_above_pct`` the highest proven to leave more. On mixed-integer plans each
+    point of the price response is a full re-solve (method ``MIP re-solve``).
+    """
     groups = context.offers_of(dimension)
-    whatif, handles, minimum = _price_handles(context, groups, {g: 1.0 for g in groups})
+    whatif, mip, handles, minimum = _price_handles(context, groups, {g: 1.0 for g in groups})
     rows, response_rows = [], []
     factors = [1 + step for step in PRICE_STEPS]
     for supplier, _, pairs in context.in_use(dimension):
-        curve = _curve(context, whatif, handles[supplier], groups[supplier], 1.0)
+        curve = _curve(context, whatif, handles[supplier], groups[supplier], 1.0, mip)
         up = curve.beside(+1)
-        ceiling = 0.0 if not up.optimal else None   # no rise keeps the hard rules feasible
-        if context.holds(curve.slope(up), minimum[supplier]):
-            end = curve.piece_end(up, +1)
-            ceiling = None if end.price is None else (end.price - 1) * 100
-        response = dict(zip(factors, curve.sweep(factors), strict=True))
+        ceiling = moves = None
+        ceiling_method = "no volume beyond take-or-pay"
+        if not up.optimal:   # no rise keeps the hard rules feasible
+            ceiling, moves, ceiling_method = 0.0, 0.0, "any price rise breaks a hard rule"
+        elif context.holds(curve.slope(up), minimum[supplier]):
+            end = curve.confirmed(curve.slope(up), +1, curve.piece_end(up, +1))
+            ceiling = None if end.keep is None or end.price is None else (end.keep - 1) * 100
+            moves = None if end.move is None else (end.move - 1) * 100
+            ceiling_method = end.method
+        if mip is None:
+            response = dict(zip(factors, curve.sweep(factors), strict=True))
+            response_method = "LP re-solve or ranging interval"
+        else:
+            response = dict(zip(factors, curve.sweep_full(factors), strict=True))
+            response_method = "MIP re-solve"
         for factor, outcome in response.items():
             response_rows.append({
                 "dimension": dimension, "supplier": supplier, "price_change_pct": round((factor - 1) * 100, 6),
                 "volume_tokens_per_s": context.volume(outcome, pairs),
                 "supplier_revenue_usd": factor * curve.slope(outcome),
                 "total_cost_usd": outcome.objective if outcome.optimal else math.nan,
+                "method": response_method,
             })
         volume_today = float(context.x_today[pairs].sum())
-        half = _half_volume(curve, context, pairs, volume_today, response) if up.optimal else None
+        try:
+            half = _half_volume(curve, context, pairs, volume_today, response) if up.optimal else (None, None, "")
+        except SolveError as error:
+            half = (None, None, f"a re-solve failed: {error}")
         rows.append({"dimension": dimension, "supplier": supplier, "uniform_ceiling_pct": ceiling,
-                     "half_volume_pct": half})
-    return {"suppliers": pd.DataFrame(rows, columns=["dimension", "supplier", "uniform_ceiling_pct", "half_volume_pct"]),
+                     "uniform_ceiling_moves_pct": moves, "uniform_ceiling_method": ceiling_method,
+                     "half_volume_pct": half[0], "half_volume_above_pct": half[1], "half_volume_method": half[2]})
+    return {"suppliers": pd.DataFrame(rows, columns=SUPPLIER_PRICE_COLUMNS),
             "response": pd.DataFrame(response_rows, columns=RESPONSE_COLUMNS),
-            "solves": whatif.solves}
+            "solves": _solves(whatif, mip)}
 
 
 def _full_copy(context: _Context, changes: str = "bounds"):
@@ -363,11 +419,7 @@ def _full_copy(context: _Context, changes: str = "bounds"):
 def _walk_analyses(context: _Context) -> dict[str, Any]:
     """Walking away, wholly and in part: bound and row changes on warm copies."""
     plain = _full_copy(context)
-    if isinstance(plain, MipWhatIf):  # the curve on the LP with integer decisions held
-        held = plain.held
-        walk = _walk_away(context, plain, _volume_limit_rows(context, plain), held)
-    else:
-        walk = _walk_away(context, plain, _volume_limit_rows(context, plain))
+    walk = _walk_away(context, plain, _volume_limit_rows(context, plain))
     return {**walk, "solves": plain.solves}
 
 
@@ -412,8 +464,10 @@ def _walk_away(context: _Context, plain: WhatIf, limit_rows, curve_copy: WhatIf 
                ) -> dict[str, pd.DataFrame]:
     """Walk-away costs (rules kept and lifted), unserved demand, shares and partial walk-away.
 
-    ``curve_copy`` (integer decisions held, for mixed-integer plans) prices the partial
-    walk-away curve; the walk-away costs themselves re-solve the full problem on ``plain``."""
+    Every figure re-solves the full problem on ``plain`` (integer decisions free on a
+    mixed-integer plan: method ``MIP re-solve`` in the curve); ``curve_copy``, when given,
+    prices the partial walk-away curve instead."""
+    curve_method = "MIP re-solve" if isinstance(curve_copy or plain, MipWhatIf) else "LP re-solve"
     curve_copy = curve_copy or plain
     rows, shares, curve_rows = [], [], []
     total_volume = float(context.x_today.sum())
@@ -440,9 +494,13 @@ def _walk_away(context: _Context, plain: WhatIf, limit_rows, curve_copy: WhatIf 
                                "share": volume / quarter_total if quarter_total else 0.0})
             for level in CURVE_LEVELS:
                 limits = {row: (-INF, level * cap) for row, cap in limit_rows.get((dimension, supplier), [])}
-                outcome = curve_copy.solve(Change(row_bounds=limits))
+                try:
+                    outcome, method = curve_copy.solve(Change(row_bounds=limits)), curve_method
+                except SolveError as error:
+                    outcome, method = Outcome(False, math.nan, np.empty(0)), f"{curve_method} failed: {error}"
                 curve_rows.append({"dimension": dimension, "supplier": supplier, "volume_pct": level * 100,
-                                   "total_cost_usd": outcome.objective if outcome.optimal else None})
+                                   "total_cost_usd": outcome.objective if outcome.optimal else None,
+                                   "method": method})
     # Named columns: with nothing served, no supplier is in use and the tables are empty.
     return {"suppliers": pd.DataFrame(rows, columns=SUPPLIER_COLUMNS),
             "shares": pd.DataFrame(shares, columns=["dimension", "supplier", "quarter", "share"]),
@@ -450,26 +508,95 @@ def _walk_away(context: _Context, plain: WhatIf, limit_rows, curve_copy: WhatIf 
 
 
 def _half_volume(curve: PriceCurve, context: _Context, pairs: np.ndarray, volume_today: float,
-                 response: dict[float, Outcome]) -> float | None:
-    """Price rise (%) on all the supplier's offers at which its volume falls to half of today's.
+                 response: dict[float, Outcome]) -> tuple[float | None, float | None, str]:
+    """Price rise (%) on all the supplier's offers at which its volume falls to half of today's:
+    (lowest rise proven at or below half, highest rise proven above half, method).
 
-    Volume is constant on each piece of V, so the answer is a piece end: walk the pieces up
-    from the highest known factor where the volume is still above half.
+    Volume is constant on each piece of V, so the answer is a piece end: starting from the
+    highest response point still above half (or today's price, tested just beside it: a tie
+    can lose everything on any rise), walk the LP's pieces up to the first one at or below
+    half. On mixed-integer plans the walk follows the LP of the integer choice optimal at
+    the start, and full re-solves on both sides of the piece end confirm it; when they
+    disagree the walk restarts from the later point, or bisects on full re-solves.
     """
     if volume_today <= 0:
-        return None
+        return None, None, ""
     target = volume_today / 2
-    start = max([f for f in response if f >= 1 and context.volume(response[f], pairs) > target], default=1.0)
+
+    def volume(outcome: Outcome) -> float:
+        return context.volume(outcome, pairs)
+
+    rises = sorted(f for f in response if f > 1)
+    first_below = next((f for f in rises if volume(response[f]) <= target), None)
+    start = max([f for f in rises if volume(response[f]) > target and (first_below is None or f < first_below)],
+                default=1.0)
+    outcome = curve.full_at(start * (1 + SIDE_STEP)) if start == 1.0 else response[start]
+    if start == 1.0 and volume(outcome) <= target:
+        return SIDE_STEP * 100, 0.0, "tie at today's price"
+    if curve.mip is None:
+        above, below, method = _volume_walk(curve, volume, target, start)
+        if below is None:
+            return None, None, f"{method}: above half up to +{(HALF_VOLUME_LIMIT - 1) * 100:.0f}%"
+        return (below - 1) * 100, (above - 1) * 100, method
+    # Mixed-integer: a bracket [a, b] of full re-solves, above half at a, at or below at b.
+    a, at_a = start, outcome
+    if first_below is None:
+        b, at_b = HALF_VOLUME_LIMIT, curve.full_at(HALF_VOLUME_LIMIT)
+        if volume(at_b) > target:
+            return None, None, f"MIP re-solve: above half up to +{(HALF_VOLUME_LIMIT - 1) * 100:.0f}%"
+    else:
+        b, at_b = first_below, response[first_below]
+    for _ in range(MAX_SWITCHES):
+        lp_a = curve.with_integers(at_a.values)
+        keep, move, method = _volume_walk(lp_a, volume, target, a, limit=b)
+        if move is None:   # a's integer choice holds above half up to b: the switch to b's does it
+            keep, move = _switch_point(lp_a, curve.with_integers(at_b.values), a, b)
+            method = "integer decisions switch"
+        at_keep, at_move = curve.full_at(keep), curve.full_at(move)
+        if volume(at_keep) <= target:
+            b, at_b = keep, at_keep
+        elif volume(at_move) > target:
+            a, at_a = move, at_move
+        else:
+            return (move - 1) * 100, (keep - 1) * 100, f"{method}, confirmed by MIP re-solves"
+        if b - a <= RESOLUTION * a:
+            break
+    return (b - 1) * 100, (a - 1) * 100, "bracket of MIP re-solves"
+
+
+def _switch_point(first: PriceCurve, second: PriceCurve, low: float, high: float) -> tuple[float, float]:
+    """Bracket (first cheaper, second cheaper) of the price where two integer choices' LPs
+    cost the same, ``first`` cheaper at ``low`` and ``second`` at ``high``; to 1e-7."""
+    def first_cheaper(price: float) -> bool:
+        one, two = first.at(price), second.at(price)
+        return not two.optimal or (one.optimal and one.objective <= two.objective)
+
+    while high - low > BEYOND * low:
+        middle = (low + high) / 2
+        if first_cheaper(middle):
+            low = middle
+        else:
+            high = middle
+    return low, high
+
+
+def _volume_walk(curve: PriceCurve, volume, target: float, start: float, limit: float = HALF_VOLUME_LIMIT
+                 ) -> tuple[float, float | None, str]:
+    """On one LP: (highest price proven above ``target``, lowest proven at or below, method),
+    from ``start`` (above target) up; None when still above at ``limit``."""
     outcome = curve.at(start * (1 + SIDE_STEP), ranging=True)
+    if volume(outcome) <= target:
+        return start, start * (1 + SIDE_STEP), "ranging"
     for _ in range(MAX_PIECES if curve.exact else 0):
         bound = outcome.cost_range[1]
-        if not np.isfinite(bound) or bound > HALF_VOLUME_LIMIT:
-            return None
-        outcome = curve.at(bound * (1 + BEYOND), ranging=True)
-        if context.volume(outcome, pairs) <= target:
-            return (bound - 1) * 100
-    factor = search_volume(lambda f: context.volume(curve.at(f), pairs), target, start, HALF_VOLUME_LIMIT)
-    return None if factor is None else (factor - 1) * 100
+        if not np.isfinite(bound) or bound > limit:
+            return start, None, "ranging"
+        beyond = bound * (1 + BEYOND)
+        outcome = curve.at(beyond, ranging=True)
+        if volume(outcome) <= target:
+            return bound, beyond, "ranging"
+    found = search_volume(lambda f: volume(curve.at(f)), target, start, limit)
+    return (start, None, "bisection") if found is None else (found[0], found[1], "bisection")
 
 
 def _volume_limit_rows(context: _Context, plain: WhatIf) -> dict[tuple[str, str], list[tuple[int, float]]]:
@@ -692,7 +819,7 @@ def port_break_even(context: _Context, part: int = 0, parts: int = 1) -> dict[st
 
     plan = context.plan
     columns = ["model", "accelerator", "port_usd", "port_quarters", "ported", "break_even_port_usd",
-               "price_cut_to_port_pct"]
+               "price_cut_to_port_pct", "price_cut_not_ported_pct"]
     if plan.model.ports.empty:
         return {"table": pd.DataFrame(columns=columns), "solves": 0}
     whatif = _full_copy(context, "costs")
@@ -707,30 +834,65 @@ def port_break_even(context: _Context, part: int = 0, parts: int = 1) -> dict[st
         records.append({"model": item["model"], "accelerator": item["accelerator"], "port_usd": item["port_usd"],
                         "port_quarters": item["port_quarters"], "ported": chosen,
                         "break_even_port_usd": max(0.0, break_even) if break_even is not None else None,
-                        "price_cut_to_port_pct": 0.0 if chosen else _cut_to_port(context, whatif, z, offers)})
+                        **dict(zip(["price_cut_to_port_pct", "price_cut_not_ported_pct"],
+                                   (0.0, None) if chosen else _cut_to_port(context, whatif, z, offers),
+                                   strict=True))})
         index.append(port)
     return {"table": pd.DataFrame(records, columns=columns, index=index), "solves": whatif.solves}
 
 
-def _cut_to_port(context: _Context, whatif: WhatIf, z: np.ndarray, offers: list[str]) -> float | None:
-    """Smallest cut (%) in the prices of the chip's offers at which the port is chosen, to 1 point."""
+CUT_STEP = 1e-3   # percentage points either side of a porting cut's crossing, checked by full re-solves
+
+
+def _cut_to_port(context: _Context, whatif: WhatIf, z: np.ndarray, offers: list[str]
+                 ) -> tuple[float | None, float | None]:
+    """Smallest cut (%) in the prices of the chip's offers proven to make the port chosen, and
+    the largest proven not to (None, None: not even at 90%).
+
+    Both ends are full re-solves. Between a cut where it is not chosen (integer choice z_lo)
+    and one where it is (z_hi), the LPs with each choice held give the candidate, the cut at
+    which they cost the same (bisection on the two cheap LPs); full re-solves CUT_STEP
+    either side confirm it, or replace one end with a new integer choice and repeat.
+    """
     costs = context.costs_of(offers)
     links = context.links_of(costs["column"].to_numpy())
+    held = whatif.held if isinstance(whatif, MipWhatIf) else whatif
+    integers = whatif.integers if isinstance(whatif, MipWhatIf) else np.array([], int)
 
-    def ported(cut: float) -> bool:
+    def change(cut: float, values: np.ndarray | None = None) -> Change:
         factor = 1 - cut / 100
-        change = Change(cost={int(c): v * factor for c, v in zip(costs["column"], costs["cost"], strict=True)},
-                        coefficients={(row, col): (value * factor, value) for row, col, value in links})
-        outcome = whatif.solve(change)
+        fixed = {} if values is None else {int(c): (float(v), float(v))
+                                            for c, v in zip(integers, np.round(values[integers]), strict=True)}
+        return Change(cost={int(c): v * factor for c, v in zip(costs["column"], costs["cost"], strict=True)},
+                      col_bounds=fixed, coefficients={(row, col): (value * factor, value) for row, col, value in links})
+
+    def ported(outcome: Outcome) -> bool:
         return outcome.optimal and float(outcome.values[z].sum()) > 0.5
 
-    if not ported(90.0):
-        return None
-    low, high = 0.0, 90.0
-    while high - low > 1.0:
-        middle = (low + high) / 2
-        if ported(middle):
-            high = middle
+    def held_cost(cut: float, values: np.ndarray | None) -> float:
+        outcome = held.solve(change(cut, values))
+        return outcome.objective if outcome.optimal else math.inf
+
+    top = whatif.solve(change(90.0))
+    if not ported(top):
+        return None, None
+    low, high, low_values, high_values = 0.0, 90.0, None, top.values   # None: today's choice
+    for _ in range(MAX_SWITCHES):
+        a, b = low, high   # the two choices' LPs: not ported cheaper at a, ported cheaper at b
+        while b - a > CUT_STEP / 10:
+            middle = (a + b) / 2
+            if held_cost(middle, high_values) < held_cost(middle, low_values):
+                b = middle
+            else:
+                a = middle
+        below, above = max(low, a - CUT_STEP), min(high, b + CUT_STEP)
+        at_below, at_above = whatif.solve(change(below)), whatif.solve(change(above))
+        if ported(at_below):
+            high, high_values = below, at_below.values
+        elif not ported(at_above):
+            low, low_values = above, at_above.values
         else:
-            low = middle
-    return high
+            return above, below
+        if high - low <= 2 * CUT_STEP:
+            break
+    return high, low

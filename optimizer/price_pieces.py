@@ -11,8 +11,27 @@ Method ``ranging`` walks the pieces exactly: solve just beside p, read the rangi
 solve just beyond it; if V's slope changed there, the bound is the breakpoint, otherwise
 (a degenerate basis change, same slope) walk on from there. Method ``bisection`` is the
 fallback when ranging makes no progress: re-solves of V, doubling then halving, until
-the breakpoint is bracketed within 0.5%; the bracket's midpoint is reported, so V 0.5%
-inside lies on the piece and V 0.5% outside does not.
+the breakpoint is bracketed within 0.5%. Every piece end carries its bracket: ``keep``,
+the price farthest from p0 proven on the piece (V re-solved there lies on the piece's
+line), and ``move``, the nearest price proven off it; a ceiling is reported as ``keep``,
+a price to win as ``move`` (never a midpoint).
+
+Mixed-integer plans. V(p) is the optimal cost with every decision free, integer ones
+included: V(p) = min over integer choices z of V_z(p), where V_z is the LP with the
+integers fixed at z, concave and piecewise linear in p. V is concave too, so the set of
+prices where V lies on the line of today's piece is an interval from p0, and one full
+(MIP) re-solve at a price proves the whole stretch back to p0. The pieces of V_z0 (today's
+integer choice) give the candidate end; a MIP re-solve at its ``keep`` confirms it
+(method suffix ``confirmed by MIP re-solves``). When the MIP finds a cheaper integer choice
+z1 there, z1's plan is below the line, so V leaves the piece earlier: where V_z1 crosses
+the line, found by Newton steps on z1's LP (V_z1 minus the line is concave, so the steps
+approach the crossing from the far side and stop on it), is the next candidate, confirmed
+the same way (method ``integer decisions switch, confirmed by MIP re-solves``).
+Worked example (tests/test_leverage.py, "a port that switches"): o1 (a, 2 USD) serves 1000
+tok/s for four quarters; porting to chip b (o2 at 1 USD, 80,000 USD, one quarter) is not
+chosen. Today's LP piece of o2 says "no volume at any price"; the MIP at price 0 ports
+(cost 43,800 + 80,000 < 175,200), and z1's line 43,800 + 80,000 + 3 x 1000 x 21.9 p crosses
+175,200 at p = 0.7823: o2's price to win.
 """
 
 from __future__ import annotations
@@ -20,10 +39,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
+from .errors import SolveError
 from .whatif import Change, Outcome, WhatIf
 
 RESOLUTION = 0.005      # bisection closes brackets to 0.5% of the price
 SIDE_STEP = 1e-6        # "just beside" a price, relative
+CONFIRM_STEP = 1e-5     # first bracket tried around a guessed piece end (then RESOLUTION)
 BEYOND = 1e-7           # "just beyond" a ranging bound, relative
 MAX_PIECES = 60         # pieces walked before falling back to bisection
 MAX_DOUBLINGS = 40
@@ -33,20 +56,38 @@ MAX_DOUBLINGS = 40
 MAX_HALVINGS = 20
 
 
+FAR_FACTOR = 100.0      # a piece that never ends is checked by a MIP re-solve at 100 x p0
+MAX_SWITCHES = 8        # integer choices tried, each cheaper than the last at its check
+MAX_NEWTON = 30         # Newton steps on one integer choice's LP (each lands on a new piece)
+
+
 @dataclass
 class PieceEnd:
     price: float | None          # None: the piece never ends, or no price wins volume
     method: str
+    keep: float | None = None    # farthest price from p0 proven on the piece
+    move: float | None = None    # nearest price proven off it (None: none found)
+
+    @classmethod
+    def bracketed(cls, keep: float | None, move: float | None, direction: int, method: str) -> PieceEnd:
+        """The figure to report from a bracket: a ceiling (right) is the price proven to keep
+        the volume, a price to win (left) the price proven to gain it."""
+        return cls(keep if direction > 0 else move, method, keep, move)
 
 
 class PriceCurve:
     """V(p) of one price handle on a :class:`WhatIf` copy, anchored at today's optimum V(p0)."""
 
     def __init__(self, whatif: WhatIf, handle: int, p0: float, v0: float, tolerance: float,
-                 links: list[tuple[int, int, float]] | None = None):
+                 links: list[tuple[int, int, float]] | None = None, mip=None,
+                 fixed: dict[int, tuple[float, float]] | None = None):
         """``links``: (row, column, coefficient) entries of spend rows (budgets, spend
         commitments, spend shares) that are prices of this group: they move with p, which
-        a cost ranging cannot follow, so such curves are walked by bisection only."""
+        a cost ranging cannot follow, so such curves are walked by bisection only.
+        ``mip``: for mixed-integer plans, a :class:`MipWhatIf` carrying the same handle, for
+        the full re-solves that confirm each piece end (``whatif`` is then the LP with the
+        integer decisions held); ``fixed``: column bounds holding those decisions at
+        another integer choice (the curve V_z of that choice)."""
         self.whatif = whatif
         self.handle = handle
         self.p0 = p0
@@ -54,12 +95,28 @@ class PriceCurve:
         self.tolerance = tolerance
         self.links = links or []
         self.exact = not self.links
+        self.mip = mip
+        self.fixed = fixed or {}
+
+    def _change(self, price: float) -> Change:
+        scale = price / self.p0 if self.p0 else 1.0
+        return Change(cost={self.handle: price}, col_bounds=dict(self.fixed),
+                      coefficients={(row, col): (value * scale, value) for row, col, value in self.links})
 
     def at(self, price: float, ranging: bool = False) -> Outcome:
-        scale = price / self.p0 if self.p0 else 1.0
-        change = Change(cost={self.handle: price},
-                        coefficients={(row, col): (value * scale, value) for row, col, value in self.links})
-        return self.whatif.solve(change, range_column=self.handle if ranging and self.exact else None)
+        return self.whatif.solve(self._change(price), range_column=self.handle if ranging and self.exact else None)
+
+    def full_at(self, price: float) -> Outcome:
+        """V(price) of the full problem, integer decisions free (the LP itself without ``mip``)."""
+        if self.mip is None:
+            return self.at(price)
+        return self.mip.solve(self._change(price))
+
+    def with_integers(self, values: np.ndarray) -> PriceCurve:
+        """The curve V_z of the integer choice in ``values`` (a full solution)."""
+        columns = self.mip.integers
+        fixed = {int(c): (float(v), float(v)) for c, v in zip(columns, np.round(values[columns]), strict=True)}
+        return PriceCurve(self.whatif, self.handle, self.p0, self.v0, self.tolerance, self.links, self.mip, fixed)
 
     def slope(self, outcome: Outcome) -> float:
         """V's slope at an outcome: NaN where the hard rules cannot hold (no plan)."""
@@ -94,7 +151,7 @@ class PriceCurve:
         for _ in range(MAX_PIECES):
             bound = self._bound(outcome, direction)
             if direction > 0 and not math.isfinite(bound):
-                return PieceEnd(None, "ranging")
+                return PieceEnd(None, "ranging", None, None)
             if direction < 0 and (not math.isfinite(bound) or bound <= 0):
                 return self._left_end_near_zero(slope)
             if previous is not None and abs(bound - previous) <= 1e-12 * max(1.0, abs(bound)):
@@ -103,25 +160,27 @@ class PriceCurve:
             beyond = bound * (1 + direction * BEYOND) if bound else direction * BEYOND
             outcome = self.at(beyond, ranging=True)
             if self._differs(slope, self.slope(outcome)):
-                return PieceEnd(bound, "ranging")
+                return PieceEnd(bound, "ranging", bound, beyond)
         return self._bisection(slope, direction)
 
     def _confirmed_or_bisected(self, slope: float, direction: int) -> PieceEnd:
         """With spend rows moving with the price, ranging is only a guess: take the piece end
-        the cost alone would give, and keep it if V re-solved 0.5% inside and outside agrees."""
-        unlinked = PriceCurve(self.whatif, self.handle, self.p0, self.v0, self.tolerance)
+        the cost alone would give, and keep it if V re-solved 1e-5 (else 0.5%) inside and
+        outside agrees."""
+        unlinked = PriceCurve(self.whatif, self.handle, self.p0, self.v0, self.tolerance, fixed=self.fixed)
         guess = unlinked.piece_end(unlinked.beside(direction), direction)
         if guess.price is not None and guess.price > 0:
-            inside = guess.price * (1 - direction * RESOLUTION)
-            outside = guess.price * (1 + direction * RESOLUTION)
-            if self.on_piece(inside, slope) and not self.on_piece(outside, slope):
-                return PieceEnd(guess.price, "ranging, confirmed by re-solves")
+            for width in (CONFIRM_STEP, RESOLUTION):   # the tightest bracket that holds
+                inside = guess.price * (1 - direction * width)
+                outside = guess.price * (1 + direction * width)
+                if self.on_piece(inside, slope) and not self.on_piece(outside, slope):
+                    return PieceEnd.bracketed(inside, outside, direction, "ranging, confirmed by re-solves")
         return self._bisection(slope, direction)
 
     def _left_end_near_zero(self, slope: float) -> PieceEnd:
         """Ranging says the piece reaches price 0: confirm, or bisect if V bends before."""
         if self.on_piece(0.0, slope):
-            return PieceEnd(None, "no volume at any price")
+            return PieceEnd(None, "no volume at any price", 0.0, None)
         return self._bisection(slope, -1)
 
     def on_piece(self, price: float, slope: float) -> bool:
@@ -138,6 +197,99 @@ class PriceCurve:
         above = outcome.objective > line + self.tolerance
         return outcome.objective >= line - self.tolerance and (self.exact or not above)
 
+    def _on_line(self, outcome: Outcome, price: float, slope: float) -> bool:
+        """``outcome`` (at ``price``) lies on the line of today's piece (see :meth:`on_piece`)."""
+        if not outcome.optimal:
+            return False
+        line = self.v0 + slope * (price - self.p0)
+        return outcome.objective >= line - self.tolerance and (
+            self.exact or outcome.objective <= line + self.tolerance)
+
+    def confirmed(self, slope: float, direction: int, end: PieceEnd) -> PieceEnd:
+        """``end``, the piece end of the LP with integer decisions held, answered for the
+        full problem (module docstring, "Mixed-integer plans"); unchanged without ``mip``."""
+        if self.mip is None:
+            return end
+        try:
+            return self._confirmed(slope, direction, end)
+        except SolveError as error:
+            return PieceEnd(end.price, f"{end.method}; a MIP re-solve failed ({error}): LP with integers held",
+                            end.keep, end.move)
+
+    def _confirmed(self, slope: float, direction: int, end: PieceEnd) -> PieceEnd:
+        switched = False
+        for _ in range(MAX_SWITCHES):
+            if end.keep is None or (end.price is None and direction > 0):
+                inside = self.p0 * FAR_FACTOR if direction > 0 else 0.0
+            else:
+                inside = end.keep
+            outcome = self.full_at(inside)
+            if self._on_line(outcome, inside, slope):
+                method = ("integer decisions switch" if switched else end.method) + ", confirmed by MIP re-solves"
+                if end.price is None and end.move is None:
+                    return PieceEnd(None, method, inside, None)
+                return PieceEnd.bracketed(inside, end.move, direction, method)
+            if not outcome.optimal:
+                return PieceEnd(None, f"{end.method}; the MIP re-solve found no plan", None, None)
+            switched = True
+            other = self.with_integers(outcome.values)
+            if not self.exact:
+                return self._mip_bisection(slope, direction, inside)
+            crossing, below = other._crossing(slope, direction, inside)
+            if crossing is None:
+                return self._mip_bisection(slope, direction, inside)
+            keep = crossing * (1 - direction * SIDE_STEP)
+            if direction * (keep - self.p0) <= 0:
+                return PieceEnd.bracketed(self.p0, below, direction,
+                                          "tie at today's price: integer decisions switch, confirmed by MIP re-solves")
+            end = PieceEnd(keep, "integer decisions switch", keep, below)
+        return PieceEnd(None, "unresolved: integer decisions keep switching", None, end.move)
+
+    def _crossing(self, slope: float, direction: int, start: float) -> tuple[float | None, float]:
+        """Where this integer choice's V_z, below today's line at ``start``, meets the line
+        on the way back to p0 (Newton steps on the concave V_z minus the line), and the
+        nearest price beyond it proven below the line. (None, start) when the steps stall."""
+        def gap(outcome: Outcome, price: float) -> float:
+            return outcome.objective - (self.v0 + slope * (price - self.p0))
+
+        price, outcome, below = start, self.at(start), start
+        for _ in range(MAX_NEWTON):
+            if not outcome.optimal:
+                return None, below
+            f = gap(outcome, price)
+            if f >= -self.tolerance:
+                break
+            below = price
+            rate = self.slope(outcome) - slope
+            if direction * rate >= 0:   # no progress toward p0: not concave here
+                return None, below
+            price = price - f / rate
+            if direction * (price - self.p0) <= 0:
+                price = self.p0
+            outcome = self.at(price)
+        else:
+            return None, below
+        # The nearest price beyond the crossing where this plan is proven below the line.
+        rate = abs(self.slope(outcome) - slope) if outcome.optimal else 0.0
+        step = max(SIDE_STEP * max(price, 1e-3), 4 * self.tolerance / rate if rate > 0 else 0.0)
+        near = price + direction * step
+        if direction * (near - below) < 0 and near >= 0:
+            tried = self.at(near)
+            if tried.optimal and gap(tried, near) < -self.tolerance:
+                below = near
+        return price, below
+
+    def _mip_bisection(self, slope: float, direction: int, outside: float) -> PieceEnd:
+        """Bisection on full re-solves between p0 (on the piece) and ``outside`` (off it)."""
+        inside = self.p0
+        while abs(outside - inside) > RESOLUTION * max(min(inside, outside), 1e-3 * self.p0):
+            middle = (inside + outside) / 2
+            if self._on_line(self.full_at(middle), middle, slope):
+                inside = middle
+            else:
+                outside = middle
+        return PieceEnd.bracketed(inside, outside, direction, "bisection on MIP re-solves")
+
     def _bisection(self, slope: float, direction: int) -> PieceEnd:
         inside = self.p0
         outside = max(2 * self.p0, 1e-3) if direction > 0 else self.p0 / 2
@@ -146,14 +298,46 @@ class PriceCurve:
                 break
             inside, outside = outside, (2 * outside if direction > 0 else outside / 2)
         else:
-            return PieceEnd(None, "bisection")
+            return PieceEnd(None, "bisection", inside, None)
         while abs(outside - inside) > RESOLUTION * min(inside, outside):
             middle = (inside + outside) / 2
             if self.on_piece(middle, slope):
                 inside = middle
             else:
                 outside = middle
-        return PieceEnd((inside + outside) / 2, "bisection")
+        return PieceEnd.bracketed(inside, outside, direction, "bisection")
+
+    def sweep_full(self, prices: list[float]) -> list[Outcome]:
+        """V of the full problem at each price (ascending), each a full re-solve or proven by two.
+
+        When the plan optimal at one price costs, at a later price, what the full re-solve
+        there finds, it is optimal at both, and (V concave, that plan's cost linear) at every
+        price between: those points are read off it, not re-solved.
+        """
+        if self.mip is None or not self.exact:
+            return [self.full_at(price) for price in prices]
+        found: dict[int, Outcome] = {}
+
+        def fill(i: int, j: int) -> None:
+            if j - i < 2:
+                return
+            a, b = found[i], found[j]
+            if a.optimal and b.optimal:
+                shift = self.slope(a) * (prices[j] - prices[i])
+                if abs(a.objective + shift - b.objective) <= self.tolerance:
+                    for k in range(i + 1, j):
+                        found[k] = Outcome(True, a.objective + self.slope(a) * (prices[k] - prices[i]), a.values)
+                    return
+            middle = (i + j) // 2
+            found[middle] = self.full_at(prices[middle])
+            fill(i, middle)
+            fill(middle, j)
+
+        if prices:
+            found[0] = self.full_at(prices[0])
+            found[len(prices) - 1] = self.full_at(prices[-1]) if len(prices) > 1 else found[0]
+            fill(0, len(prices) - 1)
+        return [found[k] for k in range(len(prices))]
 
     def sweep(self, prices: list[float]) -> list[Outcome]:
         """V at each price (ascending), solving only where the last basis stops being optimal.
@@ -177,8 +361,9 @@ class PriceCurve:
         return results
 
 
-def search_volume(volume_at, target: float, start: float, limit: float) -> float | None:
-    """Smallest factor f >= start with volume_at(f) <= target, to 0.5%; None beyond ``limit``.
+def search_volume(volume_at, target: float, start: float, limit: float) -> tuple[float, float] | None:
+    """The bracket (highest factor proven above ``target``, lowest proven at or below it) of
+    the drop past ``start``, to 0.5%; None beyond ``limit``.
 
     The fallback of the piece walk: ``volume_at`` is non-increasing in the group's own
     price (V is concave), so a doubling then a bisection brackets the drop.
@@ -194,4 +379,4 @@ def search_volume(volume_at, target: float, start: float, limit: float) -> float
             low = middle
         else:
             high = middle
-    return (low + high) / 2
+    return low, high

@@ -239,6 +239,26 @@ def solve_quarters(tmp_path, policy, name, quarters=("2026Q1", "2026Q2")):
     return inputs, optimizer.solve(inputs)
 
 
+# ------------------------------------------------------------- mixed-integer plans, ties
+
+YEAR = ["2026Q1", "2026Q2", "2026Q3", "2026Q4"]
+PORT_ACCELERATORS = [{"accelerator": "a", "vendor": "nvidia"}, {"accelerator": "b", "vendor": "amd"}]
+NV = offer("o1", "aws", "r1", "a", 2.0, 1000)
+AMD = offer("o2", "oci", "r2", "b", 1.0, 1000)
+
+
+def port_case(tmp_path, offers, name="port"):
+    """1000 tok/s in each quarter of 2026; chip b needs a port of m (80,000 USD, one quarter)."""
+    performance = [{"model": "m", "accelerator": "a", "tokens_per_s_per_chip": 100, "ttft_ms": 100},
+                   {"model": "m", "accelerator": "b", "tokens_per_s_per_chip": 100, "ttft_ms": 100,
+                    "port_usd": 80_000, "port_quarters": 1}]
+    latency = [{"geography": "g", "region": r, "rtt_ms": 10} for r in sorted({o["region"] for o in offers})]
+    folder = write_folder(tmp_path / name, accelerators=PORT_ACCELERATORS, performance=performance,
+                          latency=latency, offers=offers, workloads=[workload("w", q, 1000) for q in YEAR])
+    inputs = optimizer.load(folder)
+    return inputs, optimizer.solve(inputs)
+
+
 def test_cost_of_each_policy_line(tmp_path):
     """Provider cap 0.5 with an aws override of 0.3, two quarters. Per quarter: aws 300 (6,570),
     gcp 500 (21,900), oci 200 (13,140): 41,610; both quarters 83,220.
@@ -301,3 +321,98 @@ def test_value_of_capacity_of_a_commitment_offer(tmp_path):
     assert row["value_usd_per_chip_hour"] == pytest.approx(0.5)
     saving = plan.totals["total_cost_usd"] - solved(6, "more")[1].totals["total_cost_usd"]
     assert row["value_usd_per_chip_hour"] == pytest.approx(saving / (1 * H * 4), rel=1e-9)
+
+
+def port_cost(tmp_path, name, price):
+    """From scratch, with offer ``name`` priced ``price`` in offers.csv: (total cost, ported)."""
+    offers = [dict(o, usd_per_chip_hour=price) if o["offer"] == name else o for o in (NV, AMD)]
+    plan = port_case(tmp_path, offers, name=f"{name}-{price!r}")[1]
+    return plan.totals["total_cost_usd"], not plan.ports.empty
+
+
+@pytest.fixture(scope="module")
+def switching(tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("switching")
+    inputs, plan = port_case(tmp_path, [NV, AMD])
+    return tmp_path, plan, leverage(inputs, plan, workers=1)
+
+
+def test_a_port_that_switches_when_a_price_moves(switching):
+    """A port that switches when a price moves (worked by hand, H = 2190 h).
+
+    One token/s for a quarter costs 21.9 x price. Today o1 (a, 2 USD) serves all 4 x 1000:
+    4 x 43,800 = 175,200, and porting to b (o2, 1 USD) does not pay: Q1 on o1 43,800 + 80,000
+    + 3 x 21,900 = 189,500. With the port held off, o2 sells nothing at any price and o1
+    keeps its volume up to 36 USD (where the unmet penalty, 100 USD/Mtok = 788.4 USD per
+    token/s-quarter, is cheaper than 21.9 p): the LP with integers fixed finds no price to
+    win and a ceiling of +1700%. With the port free:
+    - o2 at price p: ported costs 43,800 + 80,000 + 65,700 p, below 175,200 once
+      p < 51,400 / 65,700 = 0.78234: o2's price to win (-21.77%).
+    - o1 at price p: not ported 87,600 p, ported 21,900 p + 145,700: o1's ceiling is
+      145,700 / 65,700 = 2.21766 (+10.88%); above it aws keeps only Q1, 1000 of 4000 tok/s,
+      so that is also aws's uniform ceiling and its half-volume rise.
+    - cut of b's prices to port: 1 - 0.78234 = 21.766%.
+    Each figure is checked by from-scratch solves with the price edited, 0.5% either side.
+    """
+    tmp_path, plan, report = switching
+    assert plan.totals["total_cost_usd"] == pytest.approx(175_200) and plan.ports.empty
+    o1, o2 = by(report.offer_prices, offer="o1"), by(report.offer_prices, offer="o2")
+    win, ceiling = 51_400 / 65_700, 145_700 / 65_700
+    assert o2["price_to_win_usd_per_chip_hour"] == pytest.approx(win, rel=1e-5)
+    assert o2["proven_move_usd_per_chip_hour"] < win < o2["proven_keep_usd_per_chip_hour"] <= win * (1 + 1e-5)
+    assert "integer decisions switch" in o2["method"] and "MIP" in o2["method"]
+    assert o1["price_ceiling_usd_per_chip_hour"] == pytest.approx(ceiling, rel=1e-5)
+    assert o1["proven_keep_usd_per_chip_hour"] < ceiling < o1["proven_move_usd_per_chip_hour"]
+    aws, rise = by(report.suppliers, dimension="provider", supplier="aws"), (ceiling / 2 - 1) * 100
+    assert aws["uniform_ceiling_pct"] == pytest.approx(rise, rel=1e-4)
+    assert aws["uniform_ceiling_pct"] < rise < aws["uniform_ceiling_moves_pct"]
+    assert aws["half_volume_above_pct"] < rise < aws["half_volume_pct"]
+    assert aws["half_volume_pct"] == pytest.approx(rise, rel=1e-4)
+    port = report.ports.set_index("accelerator").loc["b"]
+    assert port["price_cut_not_ported_pct"] < (1 - win) * 100 < port["price_cut_to_port_pct"]
+    assert port["price_cut_to_port_pct"] - port["price_cut_not_ported_pct"] <= 0.01
+    # From scratch, prices edited in offers.csv.
+    assert port_cost(tmp_path, "o2", win * 1.005) == (pytest.approx(175_200), False)
+    below, ported = port_cost(tmp_path, "o2", win * 0.995)
+    assert ported and below == pytest.approx(123_800 + 65_700 * win * 0.995)
+    assert port_cost(tmp_path, "o1", ceiling * 0.995) == (pytest.approx(87_600 * ceiling * 0.995), False)
+    above, ported = port_cost(tmp_path, "o1", ceiling * 1.005)
+    assert ported and above == pytest.approx(21_900 * ceiling * 1.005 + 145_700)
+
+
+def test_price_response_and_walk_away_curve_free_the_port(switching):
+    """aws at +50% (o1 at 3 USD): ported, 21,900 x 3 + 145,700 = 211,400 (held off: 262,800),
+    aws sells 1000 tok/s. Held to 50% of today in each quarter (500 tok/s): Q1 500 on o1 and
+    500 unserved at 788.4 = 416,100; ported, Q2-Q4 all on o2: 80,000 + 65,700, so 561,800
+    (with the port held off every quarter is like Q1: 1,664,400)."""
+    _, _, report = switching
+    high = by(report.price_response, dimension="provider", supplier="aws", price_change_pct=50.0)
+    assert high["total_cost_usd"] == pytest.approx(211_400)
+    assert high["volume_tokens_per_s"] == pytest.approx(1000)
+    assert high["method"] == "MIP re-solve"
+    half = by(report.walk_away_curve, dimension="provider", supplier="aws", volume_pct=50.0)
+    assert half["total_cost_usd"] == pytest.approx(561_800)
+    assert half["method"] == "MIP re-solve"
+
+
+def test_a_tie_at_the_starting_point(tmp_path):
+    """A tie at the starting point: o2 (gcp) and o4 (lambda) both at 2.0 share the 500 tok/s
+    o1 cannot take (its provider cap is 0.5), split any way. Whichever of them sells anything
+    today loses it all on any rise of its price (the other has room for all 500 within its
+    own cap): its half-volume rise is today's price, proven just beside it, not a later
+    piece end (the search used to start one piece on and report +50%, where o3 takes over).
+    Checked from scratch with the price 0.5% up: it sells nothing."""
+    offers = THREE[:2] + [offer("o4", "lambda", "r4", "d", 2.0, 1000)]
+    inputs, plan = solve(tmp_path, offers)
+    report = leverage(inputs, plan)
+    in_use = report.suppliers[report.suppliers["supplier"].isin(["gcp", "lambda"])
+                              & (report.suppliers["dimension"] == "provider")]
+    assert len(in_use) >= 1
+    for row in in_use.itertuples():
+        assert 0 < row.half_volume_pct <= 1e-3 and row.half_volume_above_pct == 0.0
+        assert row.half_volume_method == "tie at today's price"
+        name = "o2" if row.supplier == "gcp" else "o4"
+        changed = [dict(o, usd_per_chip_hour=2.0 * 1.005) if o["offer"] == name else o for o in offers]
+        again = solve(tmp_path, changed, name=f"tie-{name}")[1]
+        assert again.allocation.loc[again.allocation["offer"] == name, "tokens_per_s"].sum() == \
+            pytest.approx(0, abs=1e-6)

@@ -366,7 +366,7 @@ def check_offer_price(instance: dict[str, Any], plan: optimizer.Plan, row) -> No
             value, far = at(p0 * 1000)
             assert same_hours(far, right) and on_line(value, p0 * 1000, right), where
             return
-        assert ceiling > p0, where
+        assert ceiling >= p0, where   # today's price itself when the first rise tested moves it
         if ceiling * (1 - eps) > p0 * (1 + EPS):
             value, inside = at(ceiling * (1 - eps))
             assert same_hours(inside, right), f"{where}; inside {inside}"
@@ -574,8 +574,9 @@ def test_hand_case_spend_shares_ceiling_at_todays_price():
     4,380, so p1 may spend 7/3 of it, 10,220: 4.667 o1 chips serve 466.7 tok/s, o2 100, and
     433.3 go unserved: V = 14,600 + 433.33 x 788.4 = 356,240. The cap is in dollars, so at
     price p o1 gets 4.667 / p chips: any rise loses volume (V(1.1) = 389,687, far above the
-    chip-hours line's 358,284). The ceiling is today's price, to bisection's 0.5%, and so is
-    p1's uniform ceiling. (The piece walk once took "V not below the line" for "on it",
+    chip-hours line's 358,284). The ceiling, the highest price proven to keep the volume, is
+    today's price itself (the rise that moves it is within bisection's 0.5%), and so is p1's
+    uniform ceiling. (The piece walk once took "V not below the line" for "on it",
     which only concavity makes true, and reported +3,500%.)"""
     instance = hand_case([offer("o1", "p1", "r1", "a1", 1.0, 1000),
                           offer("o2", "p2", "r2", "a2", 2.0, 1)],
@@ -584,9 +585,10 @@ def test_hand_case_spend_shares_ceiling_at_todays_price():
     assert cost(plan) == pytest.approx(356_240)
     assert cost(solve(priced(instance, "o1", 1.1))) == pytest.approx(389_687.27)
     o1 = by(report.offer_prices, offer="o1")
-    assert 1.0 < o1["price_ceiling_usd_per_chip_hour"] <= 1.0 + RESOLUTION
+    assert o1["price_ceiling_usd_per_chip_hour"] == 1.0
+    assert 1.0 < o1["proven_move_usd_per_chip_hour"] <= 1.0 + RESOLUTION
     p1 = by(report.suppliers, dimension="provider", supplier="p1")
-    assert 0 < p1["uniform_ceiling_pct"] <= RESOLUTION * 100
+    assert p1["uniform_ceiling_pct"] == 0.0 and 0 < p1["uniform_ceiling_moves_pct"] <= RESOLUTION * 100
     for row in report.offer_prices.itertuples(index=False):
         check_offer_price(instance, plan, row)
 

@@ -31,7 +31,7 @@ def test_single_column_cost_range_matches_highs_ranging(plan, dimension):
     """For every price handle: our one-column ranging equals HiGHS's getRanging."""
     context = _Context(plan)
     groups = context.offers_of(dimension)
-    whatif, handles, _ = _price_handles(context, groups, {g: 1.0 for g in groups})
+    whatif, _, handles, _ = _price_handles(context, groups, {g: 1.0 for g in groups})
     whatif.highs.run()
     status, ranging = whatif.highs.getRanging()
     up = np.asarray(ranging.col_cost_up.value_)
