@@ -184,7 +184,8 @@ def _price_handles(context: _Context, groups: dict[str, list[str]], prices: dict
                    ) -> tuple[WhatIf, MipWhatIf | None, dict[str, int], dict[str, float]]:
     """A WhatIf copy where each group's cost sits on one handle column whose cost is its price.
 
-    Handle row: h_G - sum_j (cost_j / price_G) * col_j = 0 over the group's cost columns,
+    Handle row: h_G - sum_j (cost_j / price_G) * col_j = 0 (scaled to a largest entry of 1)
+    over the group's cost columns,
     which lose their own cost, so the objective is unchanged at today's prices. Returns the
     copy (the LP, integer decisions held at today's values), for mixed-integer plans a
     :class:`MipWhatIf` carrying the same handles (the full re-solves that confirm each
@@ -200,8 +201,10 @@ def _price_handles(context: _Context, groups: dict[str, list[str]], prices: dict
     for k, name in enumerate(names):
         costs = context.costs_of(groups[name])
         scale = prices[name] if prices[name] > 0 else 1.0
-        entries.append((np.concatenate([[handles[k]], costs["column"].to_numpy()]),
-                        np.concatenate([[1.0], -costs["cost"].to_numpy() / scale])))
+        row = np.concatenate([[1.0], -costs["cost"].to_numpy() / scale])
+        # Divided by its largest entry: h_G is a whole horizon's spend (~1e10 USD), and in
+        # dollars the row cannot meet HiGHS's absolute feasibility tolerance ("Solve error").
+        entries.append((np.concatenate([[handles[k]], costs["column"].to_numpy()]), row / np.abs(row).max()))
         minimum[name] = float(costs["minimum"].sum() / scale)
         members.append(costs["column"].to_numpy())
     members = np.concatenate(members) if members else np.array([], int)

@@ -105,6 +105,13 @@ def solve(model: LpModel, time_limit: float | None = None, method: str = "auto")
         with deadline.budget(time_limit):
             deadline.limit(highs)
             highs.run()
+            if highs.getModelStatus() == highspy.HighsModelStatus.kSolveError:
+                # Presolve can leave a reduced MIP whose solutions break the original rows by
+                # more than HiGHS's tolerance; without it the same problem solves.
+                highs.setOptionValue("presolve", "off")
+                highs.clearSolver()
+                deadline.limit(highs)
+                highs.run()
     except Exception as error:  # the solver is an outside component: its failure is not a plan
         raise SolveError(f"HiGHS failed while solving ({type(error).__name__}: {error}); no plan is reported") from error
     status = highs.getModelStatus()

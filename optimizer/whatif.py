@@ -201,11 +201,26 @@ class WhatIf:
         if status == highspy.HighsModelStatus.kTimeLimit:
             raise SolveError(deadline.exhausted())
         if status not in _SETTLED:  # a warm start can stall numerically: retry from scratch once
-            self.highs.clearSolver()
-            deadline.limit(self.highs)
-            self.highs.run()
-            self.solves += 1
-            status = self.highs.getModelStatus()
+            status = self._rerun()
+        if status not in _SETTLED:
+            # Presolve can leave a reduced MIP whose solutions break the original rows by more
+            # than HiGHS's tolerance ("Solve error"); without it the same problem solves.
+            self.highs.setOptionValue("presolve", "off")
+            try:
+                status = self._rerun()
+            finally:
+                self.highs.setOptionValue("presolve", "choose")
+        return status
+
+    def _rerun(self) -> highspy.HighsModelStatus:
+        """Run again from scratch (no basis, no incumbent)."""
+        self.highs.clearSolver()
+        deadline.limit(self.highs)
+        self.highs.run()
+        self.solves += 1
+        status = self.highs.getModelStatus()
+        if status == highspy.HighsModelStatus.kTimeLimit:
+            raise SolveError(deadline.exhausted())
         return status
 
     def _objective(self, change: Change, values: np.ndarray) -> float:
