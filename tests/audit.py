@@ -99,6 +99,7 @@ class Facts:
     chip_hours: dict[str, float]
     tokens: dict[str, float]           # served tokens/s per offer (summed over quarters)
     ported: set[tuple[str, str]]
+    spend: dict[str, float] = field(default_factory=dict)   # cost_usd of the purchases per offer
 
 
 def number(value: Any) -> float | None:
@@ -265,10 +266,11 @@ class Resolver:
         hours = plan.inputs.policy.hours_per_quarter
         chips = plan.purchases.groupby("offer")["chips"].sum() * hours
         tokens = plan.allocation.groupby("offer")["tokens_per_s"].sum()
+        spend = plan.purchases.groupby("offer")["cost_usd"].sum()
         ported = set(zip(plan.ports["model"], plan.ports["accelerator"], strict=True)) if len(plan.ports) else set()
         return Facts(float(plan.totals["total_cost_usd"]), float(plan.totals["unmet_tokens_per_s"]),
                      {str(k): float(v) for k, v in chips.items()}, {str(k): float(v) for k, v in tokens.items()},
-                     ported)
+                     ported, {str(k): float(v) for k, v in spend.items()})
 
     def solve(self, key: Any, changed: Callable[[], optimizer.Inputs]) -> Facts | None:
         """Facts of the plan of ``changed()`` (None: the hard rules cannot hold)."""
@@ -508,32 +510,74 @@ class Audit:
         for row in self.sample("uniform_ceiling", list(table.itertuples(index=False))):
             self._supplier_price(row)
 
+    def _supplier_slope(self, dimension: str, supplier: str, factor: float) -> float | None:
+        """V's right slope in the supplier's price factor at ``factor``, as a secant over
+        BESIDE: V concave, it lies between the right slopes at factor and factor x (1 + BESIDE)."""
+        here = self.v0 if factor == 1 else self._cost_at(dimension, supplier, factor)
+        beyond = self._cost_at(dimension, supplier, factor * (1 + BESIDE))
+        return None if here is None or beyond is None else (beyond - here) / (factor * BESIDE)
+
+    def _cost_at(self, dimension: str, supplier: str, factor: float) -> float | None:
+        facts = self._supplier_at(dimension, supplier, factor)
+        return None if facts is None else facts.cost
+
     def _supplier_price(self, row) -> None:
-        """Uniform ceiling on the supplier's chip-hours (what the tool's price handle sells),
-        half-volume rise on its served tokens/s (the tool's definitions)."""
+        """Uniform ceiling and half-volume rise of a supplier, decided by V, not by the plan a
+        re-solve returns.
+
+        With whole instances several plans can be optimal at one price, with different
+        chip-hours and tokens/s for the supplier, so the returned plan's volume is no test.
+        V (the optimal cost) is unique, concave and piecewise linear in the price factor,
+        its slope the supplier's price-weighted chip-hours (spend at today's prices, the
+        least over the optimal plans on the right). So, without spend shares: the supplier
+        keeps its volume up to f iff V is linear with today's right slope on [1, f] (the
+        chord of V over [1, f] equals the secant just right of 1), and its volume falls to
+        half where V's right slope (a secant just right of the factor) falls to half of
+        today's plan's (on a tie at today's price, at once). With spend shares prices enter the rules, V's slope is not the chip-hours
+        and need not fall: the returned plan's chip-hours (ceiling, with V off its line as
+        a second sign of the piece's end) and spend at today's prices (half volume) decide.
+        """
         dimension, supplier = row.dimension, row.supplier
         names = self.resolver.offers_of[(dimension, supplier)]
         label = f"{dimension} {supplier}"
+        spend_basis = self.inputs.policy.share_basis == "spend"
 
         def hours(facts: Facts) -> float:
             return sum(facts.chip_hours.get(o, 0.0) for o in names)
 
-        today_hours, minimum = hours(self.base), sum(self.minimum.get(o, 0.0) for o in names)
-        today_tokens = self.resolver.supplier_tokens(self.base, dimension, supplier)
-        checks = (("uniform_ceiling", number(row.uniform_ceiling_pct), today_hours, minimum, hours,
-                   self.hours_tolerance(today_hours)),
-                  ("half_volume", number(row.half_volume_pct), today_tokens / 2, 0.0,
-                   lambda f: self.resolver.supplier_tokens(f, dimension, supplier),
-                   self.volume_tolerance(today_tokens)))
-        for family, pct, target, floor, measure, tol in checks:
-            def keeps(factor: float, target=target, measure=measure, tol=tol, family=family) -> bool:
-                facts = self._supplier_at(dimension, supplier, factor)
-                if facts is None:
-                    return False
-                value = measure(facts)
-                return value >= target - tol if family == "uniform_ceiling" else value > target + tol
+        def spend(facts: Facts, factor: float) -> float:   # at today's prices
+            return sum(facts.spend.get(o, 0.0) for o in names) / factor
 
-            holds = (today_hours > floor + tol) if family == "uniform_ceiling" else target > tol
+        today_hours, minimum = hours(self.base), sum(self.minimum.get(o, 0.0) for o in names)
+        slope_tol = 2 * self.slope_cost_tolerance() / BESIDE
+        today_slope = self._supplier_slope(dimension, supplier, 1.0) or 0.0
+        today_volume = spend(self.base, 1.0)
+
+        def volume(factor: float) -> float | None:
+            if not spend_basis:
+                return self._supplier_slope(dimension, supplier, factor)
+            facts = self._supplier_at(dimension, supplier, factor)
+            return None if facts is None else spend(facts, factor)
+
+        def kept(factor: float) -> bool:
+            if spend_basis:
+                facts = self._supplier_at(dimension, supplier, factor)
+                return facts is not None and hours(facts) >= today_hours - self.hours_tolerance(today_hours)
+            cost = self._cost_at(dimension, supplier, factor)
+            if cost is None:
+                return False
+            chord = (cost - self.v0) / (factor - 1)
+            return chord >= today_slope - slope_tol - 2 * self.slope_cost_tolerance() / (factor - 1) \
+                - 1e-6 * abs(today_slope)
+
+        def above_half(factor: float) -> bool:
+            value = volume(factor)
+            return value is not None and value > today_volume / 2 + slope_tol / factor + 1e-6 * today_volume
+
+        checks = (("uniform_ceiling", number(row.uniform_ceiling_pct), kept,
+                   today_hours > minimum + self.hours_tolerance(today_hours)),
+                  ("half_volume", number(row.half_volume_pct), above_half, today_volume > slope_tol))
+        for family, pct, keeps, holds in checks:
             if pct is None:
                 if not holds:
                     self.add(family, label, None, None, 0.0, "holds nothing: none expected")
