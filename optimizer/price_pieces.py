@@ -97,7 +97,6 @@ class PriceCurve:
         self.exact = not self.links
         self.mip = mip
         self.fixed = fixed or {}
-        self.held: float | None = None   # linked curves: the volume today's piece keeps (line_slope)
 
     def _change(self, price: float) -> Change:
         scale = price / self.p0 if self.p0 else 1.0
@@ -129,13 +128,12 @@ class PriceCurve:
         Without spend rows moving with the price it is the handle's value, the group's
         price-weighted chip-hours (V's slope). With them it is not: a binding spend share
         (or budget) makes other spend move with the group's price, so V's own slope is
-        taken, a secant of the LP over CONFIRM_STEP beside p0, and V on that line no longer
-        shows the volume held: the piece also keeps the handle's value of ``start``
-        (``held``, checked by :meth:`on_piece`).
+        taken, a secant of the LP over CONFIRM_STEP beside p0. The piece is then where V
+        stays on that line: the group's chip-hours need not be unique there (several plans
+        cost the same), nor even fixed by V, so they are not what decides.
         """
         if self.exact or not start.optimal:
             return self.slope(start)
-        self.held = self.slope(start)
         price = max(0.0, self.p0 + direction * CONFIRM_STEP * max(self.p0, 1e-3))
         anchor, near = self.at(self.p0), self.at(price)
         if price == self.p0 or not (anchor.optimal and near.optimal):
@@ -208,8 +206,7 @@ class PriceCurve:
 
         Without links V is concave, so never above the line. With spend rows moving with
         the price it need not be, and V's slope is not the group's volume: on the piece
-        means V on the line of :meth:`line_slope` (neither above nor below) and the handle's
-        value still the one it held beside p0.
+        means V on the line of :meth:`line_slope`, neither above nor below it.
         """
         return self._on_line(self.at(price), price, slope)
 
@@ -219,10 +216,7 @@ class PriceCurve:
             return False
         line = self.v0 + slope * (price - self.p0)
         tolerance = self.tolerance * max(1.0, abs(line) / max(1.0, abs(self.v0)))   # relative to V there
-        if self.exact:
-            return outcome.objective >= line - tolerance
-        held = self.held is None or abs(self.slope(outcome) - self.held) <= 1e-6 * max(1.0, abs(self.held))
-        return held and abs(outcome.objective - line) <= tolerance
+        return outcome.objective >= line - tolerance and (self.exact or outcome.objective <= line + tolerance)
 
     def confirmed(self, slope: float, direction: int, end: PieceEnd) -> PieceEnd:
         """``end``, the piece end of the LP with integer decisions held, answered for the
