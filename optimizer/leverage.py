@@ -105,6 +105,15 @@ class _Context:
         """The columns carrying these offers' cost in the objective, with that cost."""
         return self.cost_columns[self.cost_columns["offer"].isin(offers)]
 
+    def held_today(self, offers: list[str]) -> float:
+        """The offers' cost in today's plan at unit price: a price-factor handle's value today."""
+        costs = self.costs_of(offers)
+        solution = self.plan.solution
+        today = dict(zip(self.columns["y"], solution.y, strict=True))
+        today.update(zip(self.columns["c"], solution.c, strict=True))
+        return float(sum(cost * today.get(column, 0.0) for column, cost in zip(costs["column"], costs["cost"],
+                                                                                strict=True)))
+
     def links_of(self, columns: np.ndarray) -> list[tuple[int, int, float]]:
         """Spend-row coefficients (prices) on these columns: they move with the price."""
         wanted = set(int(c) for c in columns)
@@ -318,14 +327,14 @@ def _offer_prices(context: _Context) -> dict[str, Any]:
             ceiling, method = p0[offer], "any price rise breaks a hard rule"
             keep = p0[offer]
         elif holds:
-            end = curve.confirmed(curve.slope(up), +1, curve.piece_end(up, +1))
+            end = curve.confirmed(curve.line_slope(up, +1), +1, curve.piece_end(up, +1))
             ceiling, method, keep, move = end.price, end.method, end.keep, end.move
         elif context.holds(curve.slope(down), minimum[offer]):
             # any cut wins the volume at risk (today's integer choice proves it)
             to_win, method = p0[offer], "tie at today's price"
             keep, move = p0[offer], p0[offer] * (1 - SIDE_STEP)
         else:
-            end = curve.confirmed(curve.slope(down), -1, curve.piece_end(down, -1))
+            end = curve.confirmed(curve.line_slope(down, -1), -1, curve.piece_end(down, -1))
             to_win, method, keep, move = end.price, end.method, end.keep, end.move
             if minimum[offer] > 0:
                 method = f"take-or-pay; price to win by {method}"
@@ -381,7 +390,7 @@ def _supplier_prices(context: _Context, dimension: str) -> dict[str, Any]:
         if not up.optimal:   # no rise keeps the hard rules feasible
             ceiling, moves, ceiling_method = 0.0, 0.0, "any price rise breaks a hard rule"
         elif context.holds(curve.slope(up), minimum[supplier]):
-            end = curve.confirmed(curve.slope(up), +1, curve.piece_end(up, +1))
+            end = curve.confirmed(curve.line_slope(up, +1), +1, curve.piece_end(up, +1))
             ceiling = None if end.keep is None or end.price is None else (end.keep - 1) * 100
             moves = None if end.move is None else (end.move - 1) * 100
             ceiling_method = end.method
@@ -399,9 +408,9 @@ def _supplier_prices(context: _Context, dimension: str) -> dict[str, Any]:
                 "total_cost_usd": outcome.objective if outcome.optimal else math.nan,
                 "method": response_method,
             })
-        volume_today = float(context.x_today[pairs].sum())
         try:
-            half = _half_volume(curve, context, pairs, volume_today, response) if up.optimal else (None, None, "")
+            half = (_half_volume(curve, context.held_today(groups[supplier]), response) if up.optimal
+                    else (None, None, ""))
         except SolveError as error:
             half = (None, None, f"a re-solve failed: {error}")
         rows.append({"dimension": dimension, "supplier": supplier, "uniform_ceiling_pct": ceiling,
@@ -510,10 +519,17 @@ def _walk_away(context: _Context, plain: WhatIf, limit_rows, curve_copy: WhatIf 
             "curve": pd.DataFrame(curve_rows, columns=CURVE_COLUMNS)}
 
 
-def _half_volume(curve: PriceCurve, context: _Context, pairs: np.ndarray, volume_today: float,
-                 response: dict[float, Outcome]) -> tuple[float | None, float | None, str]:
+def _half_volume(curve: PriceCurve, volume_today: float, response: dict[float, Outcome]
+                 ) -> tuple[float | None, float | None, str]:
     """Price rise (%) on all the supplier's offers at which its volume falls to half of today's:
     (lowest rise proven at or below half, highest rise proven above half, method).
+
+    Volume is the supplier's price-weighted chip-hours, the handle's value: without spend
+    rows moving with the price it is V's slope, so the same at every optimum except at the
+    piece ends (``volume_today``: today's plan's; on a tie at today's price V's right slope
+    is already lower, and half may be lost on any rise). Served tokens/s are
+    not: with whole instances, several optimal plans serve different tokens/s at one cost,
+    and the returned plan's tokens/s need not even fall as the price rises.
 
     Volume is constant on each piece of V, so the answer is a piece end: starting from the
     highest response point still above half (or today's price, tested just beside it: a tie
@@ -527,7 +543,7 @@ def _half_volume(curve: PriceCurve, context: _Context, pairs: np.ndarray, volume
     target = volume_today / 2
 
     def volume(outcome: Outcome) -> float:
-        return context.volume(outcome, pairs)
+        return curve.slope(outcome)
 
     rises = sorted(f for f in response if f > 1)
     first_below = next((f for f in rises if volume(response[f]) <= target), None)
@@ -552,6 +568,15 @@ def _half_volume(curve: PriceCurve, context: _Context, pairs: np.ndarray, volume
     for _ in range(MAX_SWITCHES):
         lp_a = curve.with_integers(at_a.values)
         keep, move, method = _volume_walk(lp_a, volume, target, a, limit=b)
+        if move is None and not at_b.optimal:   # no plan at b (hard rules): bisect on full re-solves
+            while b - a > RESOLUTION * a:
+                middle = (a + b) / 2
+                at_middle = curve.full_at(middle)
+                if volume(at_middle) > target:
+                    a, at_a = middle, at_middle
+                else:
+                    b, at_b = middle, at_middle
+            break
         if move is None:   # a's integer choice holds above half up to b: the switch to b's does it
             keep, move = _switch_point(lp_a, curve.with_integers(at_b.values), a, b)
             method = "integer decisions switch"

@@ -122,6 +122,24 @@ class PriceCurve:
         """V's slope at an outcome: NaN where the hard rules cannot hold (no plan)."""
         return float(outcome.values[self.handle]) if outcome.optimal else math.nan
 
+    def line_slope(self, start: Outcome, direction: int) -> float:
+        """Slope of today's piece of V beside p0 (``start``: the optimum just beside it).
+
+        Without spend rows moving with the price it is the handle's value, the group's
+        price-weighted chip-hours (V's slope). With them it is not: a binding spend share
+        (or budget) makes other spend move with the group's price, so V's own slope is
+        taken, a secant of the LP over CONFIRM_STEP beside p0. The piece is then where V
+        stays on that line: the group's chip-hours need not be unique there (several plans
+        cost the same), nor even fixed by V, so they are not what decides.
+        """
+        if self.exact or not start.optimal:
+            return self.slope(start)
+        price = max(0.0, self.p0 + direction * CONFIRM_STEP * max(self.p0, 1e-3))
+        anchor, near = self.at(self.p0), self.at(price)
+        if price == self.p0 or not (anchor.optimal and near.optimal):
+            return self.slope(start)
+        return (near.objective - anchor.objective) / (price - self.p0)
+
     def beside(self, direction: int, ranging: bool = True) -> Outcome:
         """The optimum just right (+1) or left (-1) of p0 (ranged unless told otherwise)."""
         step = SIDE_STEP * max(self.p0, 1e-3)
@@ -143,9 +161,9 @@ class PriceCurve:
         the lowest price above which it falls. None when the piece never ends (right) or
         reaches price 0 (left).
         """
-        slope = self.slope(start)
         if not self.exact:
-            return self._confirmed_or_bisected(slope, direction)
+            return self._confirmed_or_bisected(self.line_slope(start, direction), direction)
+        slope = self.slope(start)
         outcome = start
         previous = None
         for _ in range(MAX_PIECES):
@@ -187,23 +205,18 @@ class PriceCurve:
         """V(price) lies on the line through (p0, V(p0)) with ``slope``.
 
         Without links V is concave, so never above the line. With spend rows moving with
-        the price it need not be: V above the line means the piece's plan broke a rule at
-        this price (a spend cap, a budget), so the offer's volume moved: off the piece too.
+        the price it need not be, and V's slope is not the group's volume: on the piece
+        means V on the line of :meth:`line_slope`, neither above nor below it.
         """
-        outcome = self.at(price)
-        if not outcome.optimal:
-            return False
-        line = self.v0 + slope * (price - self.p0)
-        above = outcome.objective > line + self.tolerance
-        return outcome.objective >= line - self.tolerance and (self.exact or not above)
+        return self._on_line(self.at(price), price, slope)
 
     def _on_line(self, outcome: Outcome, price: float, slope: float) -> bool:
         """``outcome`` (at ``price``) lies on the line of today's piece (see :meth:`on_piece`)."""
         if not outcome.optimal:
             return False
         line = self.v0 + slope * (price - self.p0)
-        return outcome.objective >= line - self.tolerance and (
-            self.exact or outcome.objective <= line + self.tolerance)
+        tolerance = self.tolerance * max(1.0, abs(line) / max(1.0, abs(self.v0)))   # relative to V there
+        return outcome.objective >= line - tolerance and (self.exact or outcome.objective <= line + tolerance)
 
     def confirmed(self, slope: float, direction: int, end: PieceEnd) -> PieceEnd:
         """``end``, the piece end of the LP with integer decisions held, answered for the

@@ -16,15 +16,26 @@ Changed inputs, per figure family (V = the optimal ``total_cost_usd`` of a plan)
   of that plan minus today's. ``lifted_le_kept``: V(walked, rules lifted) <= V(walked),
   on the re-solves and on the reported figures.
 - ``offer_price``: the offer's price (and its ``offer_quarters`` prices, in ratio) moved.
-  A price ceiling c is bracketed at +-0.5%: at c x 0.995 (when above today's price) the
-  offer still sells the chip-hours it sells today, at c x 1.005 it sells less. A price to
-  win w: at w x 1.005 (when below today's) it sells only its take-or-pay chip-hours, at
-  w x 0.995 more. No price to win: at 1e-6 of today's price it still sells only
-  take-or-pay. No ceiling although it sells volume: at 1000 x today's it still sells it.
-  Chip-hours are the offer's chips summed over quarters x hours: only its own price moves,
-  so they are monotone in it, MIP or not (exchange argument), and a bracket is meaningful.
-- ``uniform_ceiling`` / ``half_volume``: all the supplier's prices x (1 + pct/100),
-  bracketed the same way on the supplier's served tokens/s (today's, and half of it).
+  Decided by V, never by the chip-hours of the plan a re-solve returns: with whole
+  instances (or plain ties) several plans are optimal at one price and their chip-hours
+  differ, while V is unique. V is concave in the offer's own price (spend shares aside),
+  its slope the offer's price-weighted chip-hours, the least over the optimal plans on
+  the right. A price ceiling c is bracketed at +-0.5%: V's chord over [p0, c x 0.995]
+  equals today's right secant (p0 to p0 x (1 + 1e-4)): V linear, the volume kept; and the
+  chord over [c x 0.995, c x 1.005] falls below it: the volume moves. A price to win w:
+  the chord over [w x 1.005, p0] is the take-or-pay slope (only take-or-pay sold), over
+  [w x 0.995, p0] it exceeds it. No price to win: the chord over [1e-6 x p0, p0] is still
+  take-or-pay. No ceiling although it sells volume: V linear up to 1000 x today's.
+  Chords are differences of two optima, so compared to 2 x (1e-9 x V + 1e-6) / their width.
+  With spend shares V need not be concave and its slope is not the chip-hours: "on the
+  line" is then within the tolerance either side, and the price to win's line is today's
+  left secant.
+- ``uniform_ceiling`` / ``half_volume``: all the supplier's prices x (1 + pct/100). The
+  ceiling is bracketed as an offer's (V, in the factor). Half volume: V's right slope (a
+  secant over 1e-4 just right of the factor) above half of today's plan's spend at
+  x 0.995, at or below it at x 1.005 (served tokens/s are no measure: several optimal
+  plans serve different tokens/s, and the returned plan's need not fall with the price);
+  with spend shares, the re-solved plan's spend at today's prices.
 - ``capacity``: ``max_chips`` of the (offer, quarter) raised by delta
   through ``offer_quarters``; figure (V - V(m + delta)) / (delta x hours), delta =
   1e-3 x max(1, m) chips (a fraction of a chip: with whole instances the report's value is
@@ -50,9 +61,8 @@ Tolerances. Costs (walk-away, rule, premium, port figures): max(1 USD, 1e-6 x V)
 issue's bound. Slopes (capacity, per point) divide a difference of two optima by a few
 thousand chip-hours, so their costs are compared to 1e-9 x V + 1e-6 USD (both solves are
 of one model to an absolute MIP gap of min(1 USD, 1e-9 of its scale); on the bundled data
-all 123 capacity rows agree to that), plus 1e-6 of the value. Prices: brackets at +-0.5%;
-with spend shares a ceiling's piece also ends where V leaves the line through V(p0) and
-V just inside (chip-hours need not move there).
+all 123 capacity rows agree to that), plus 1e-6 of the value. Prices: brackets at +-0.5%,
+V's chords to the same cost tolerance over their width.
 Chip-hours and tokens/s: 1e-6 relative plus 1 chip-hour / 1 token/s.
 
 ``locate=True`` (the long audit) also finds, for a failed price bracket, where the
@@ -99,6 +109,7 @@ class Facts:
     chip_hours: dict[str, float]
     tokens: dict[str, float]           # served tokens/s per offer (summed over quarters)
     ported: set[tuple[str, str]]
+    spend: dict[str, float] = field(default_factory=dict)   # cost_usd of the purchases per offer
 
 
 def number(value: Any) -> float | None:
@@ -265,10 +276,11 @@ class Resolver:
         hours = plan.inputs.policy.hours_per_quarter
         chips = plan.purchases.groupby("offer")["chips"].sum() * hours
         tokens = plan.allocation.groupby("offer")["tokens_per_s"].sum()
+        spend = plan.purchases.groupby("offer")["cost_usd"].sum()
         ported = set(zip(plan.ports["model"], plan.ports["accelerator"], strict=True)) if len(plan.ports) else set()
         return Facts(float(plan.totals["total_cost_usd"]), float(plan.totals["unmet_tokens_per_s"]),
                      {str(k): float(v) for k, v in chips.items()}, {str(k): float(v) for k, v in tokens.items()},
-                     ported)
+                     ported, {str(k): float(v) for k, v in spend.items()})
 
     def solve(self, key: Any, changed: Callable[[], optimizer.Inputs]) -> Facts | None:
         """Facts of the plan of ``changed()`` (None: the hard rules cannot hold)."""
@@ -333,7 +345,15 @@ class Audit:
         self.sample = sample or (lambda family, rows: rows)
         terms = plan.model.terms
         self.minimum = (terms.groupby("offer")["min_chips"].sum() * self.hours).to_dict()
-        self.price = dict(zip(inputs.offers["offer"], inputs.offers["usd_per_chip_hour"].astype(float), strict=True))
+        # take-or-pay as V's slope in the offer's price: chip-hours weighted by quarter price / price
+        offer_price = terms["offer"].map(self.price_of(inputs)).astype(float)
+        weighted = terms["min_chips"] * self.hours * (terms["usd_per_chip_hour"] / offer_price)
+        self.minimum_slope = weighted.groupby(terms["offer"]).sum().to_dict()
+        self.price = self.price_of(inputs)
+
+    @staticmethod
+    def price_of(inputs: optimizer.Inputs) -> dict[str, float]:
+        return dict(zip(inputs.offers["offer"], inputs.offers["usd_per_chip_hour"].astype(float), strict=True))
 
     # tolerances
     def cost_tolerance(self, *values: float) -> float:
@@ -396,104 +416,137 @@ class Audit:
         return self.resolver.solve(("price", offer, round(factor, 12)),
                                    lambda: with_prices(self.inputs, {offer: factor}))
 
-    def _offer_at(self, offer: str, price: float) -> float | None:
-        facts = self._offer_facts(offer, price)
-        return None if facts is None else facts.chip_hours.get(offer, 0.0)
-
-    def off_line(self, p0: float, inside: Facts | None, p_in: float, outside: Facts | None, p_out: float) -> bool:
-        """V at p_out is off the straight line through V(p0) and V(p_in): the piece has ended
-        (with spend shares V need not be concave, so chip-hours alone do not show it)."""
-        if inside is None or outside is None or p_in <= p0:
-            return outside is None
-        line = inside.cost + (inside.cost - self.v0) * (p_out - p_in) / (p_in - p0)
-        return abs(outside.cost - line) > 4 * self.slope_cost_tolerance()
-
     def offer_prices(self) -> None:
         table = self.report.offer_prices
         for row in self.sample("offer_price", list(table.itertuples(index=False))):
             self._offer_price(row)
 
-    def _offer_price(self, row) -> None:
+    def chord(self, cost_at: Callable[[float], float | None], low: float, high: float
+              ) -> tuple[float | None, float]:
+        """V's chord over [low, high] (``cost_at``: V at a price or factor) and its tolerance:
+        both costs to the MIP gap, SLOPE_REL of the larger, plus 1e-6 of the chord."""
+        costs = [cost_at(low), cost_at(high)]
+        if None in costs:
+            return None, 0.0
+        chord = (costs[1] - costs[0]) / (high - low)
+        spread = 2 * (SLOPE_REL * max(abs(self.v0), *map(abs, costs)) + SLOPE_ABS) / (high - low)
+        return chord, spread + 1e-6 * abs(chord)
+
+    def bent(self, cost_at: Callable[[float], float | None], start: float, inside: float, outside: float
+             ) -> bool:
+        """V bends between ``inside`` and ``outside``: its chord there leaves its chord over
+        [start, inside]. On one line up to ``inside``, this is where the line ends (concave V:
+        the chord falls; with spend shares V need not be concave, and either way counts).
+        With ``inside`` not past ``start``: V is not one line over [start, outside], its
+        chords over the two halves differ (wide chords: a secant just beside ``start`` is
+        only known to 2 x the MIP gap over its tiny width)."""
+        if inside <= start * (1 + 2 * BESIDE):
+            inside = (start + outside) / 2
+        before = self.chord(cost_at, start, inside)
+        after = self.chord(cost_at, inside, outside)
+        if before[0] is None or after[0] is None:
+            return True
+        gap = before[0] - after[0]
+        return (gap if self.concave else abs(gap)) > before[1] + after[1]
+
+    @property
+    def concave(self) -> bool:
+        """V is concave in a price unless prices enter the rules (spend shares)."""
+        return self.inputs.policy.share_basis != "spend"
+
+    def on_line(self, chord: float | None, tol: float, right: tuple[float, float]) -> bool:
+        """A chord from today's price is today's right secant (concave V: not below it)."""
+        if chord is None:
+            return False
+        gap = right[0] - chord
+        return (gap if self.concave else abs(gap)) <= right[1] + tol
+
+    def _offer_price_by_v(self, row) -> None:
+        """Ceiling and price to win decided by V, not by the chip-hours of the plan a re-solve
+        returns (with whole instances or ties several plans are optimal; their chip-hours
+        differ, V does not). V is concave in the offer's own price, its slope the offer's
+        (price-weighted) chip-hours. The offer keeps today's volume up to c iff V is linear on
+        [p0, c] with today's right slope: V's chord over [p0, c] equals the secant just right
+        of p0 (a chord never exceeds it). It sells more than take-or-pay at w iff the chord
+        over [w, p0] exceeds the take-or-pay slope (V is linear with that slope down to the
+        price to win)."""
         offer, p0 = row.offer, float(row.usd_per_chip_hour)
-        if p0 <= 0:
-            return
         ceiling, to_win = number(row.price_ceiling_usd_per_chip_hour), number(row.price_to_win_usd_per_chip_hour)
-        minimum = self.minimum.get(offer, 0.0)
-        today = self.base.chip_hours.get(offer, 0.0)
-        tol = self.hours_tolerance(max(today, minimum))
+        minimum = self.minimum_slope.get(offer, 0.0)
+
+        def cost_at(price: float) -> float | None:
+            return self.v0 if price == p0 else getattr(self._offer_facts(offer, price), "cost", None)
+
+        right = self.chord(cost_at, p0, p0 * (1 + BESIDE))
+        right = (right[0] or 0.0, right[1])
+
+        def keeps(price: float) -> bool:
+            return self.on_line(*self.chord(cost_at, p0, price), right)
+
+        # left of today's price V's slope is the take-or-pay minimum (with spend shares, not
+        # the chip-hours: today's left secant)
+        left = (minimum, 1e-6 * max(1.0, minimum)) if self.concave else self.chord(cost_at, p0 * (1 - BESIDE), p0)
+
+        def wins(price: float) -> bool:
+            chord, tol = self.chord(cost_at, price, p0)
+            if chord is None or left[0] is None:
+                return False
+            return (chord - left[0] if self.concave else abs(chord - left[0])) > left[1] + tol
+
         if ceiling is not None:
-            reference = today
-            just_above = None
-
-            def keeps(price: float) -> bool:
-                hours = self._offer_at(offer, price)
-                return hours is not None and hours >= reference - tol
-
-            inside_price = ceiling * (1 - BRACKET)
-            inside = True if inside_price <= p0 else keeps(inside_price)
-            if not inside:  # today's chip-hours may be one of several optimal splits: take V's right side
-                just_above = self._offer_at(offer, p0 * (1 + BESIDE))
-                if just_above is not None and just_above > minimum + tol:
-                    reference = min(today, just_above)
-                    inside = keeps(inside_price)
-            outside = not keeps(ceiling * (1 + BRACKET))
-            if not outside and self.inputs.policy.share_basis == "spend":
-                p_in = max(inside_price, p0 * (1 + BESIDE))
-                outside = self.off_line(p0, self._offer_facts(offer, p_in), p_in,
-                                        self._offer_facts(offer, ceiling * (1 + BRACKET)), ceiling * (1 + BRACKET))
-            resolved, note = ceiling if inside and outside else None, f"method {row.method}"
+            inside = True if ceiling * (1 - BRACKET) <= p0 else keeps(ceiling * (1 - BRACKET))
+            outside = self.bent(cost_at, p0, ceiling * (1 - BRACKET), ceiling * (1 + BRACKET))
+            resolved, note = ceiling if inside and outside else None, f"method {row.method} (decided by V)"
             if not (inside and outside):
-                note += f"; keeps its chip-hours at c x 0.995: {inside}, loses them at c x 1.005: {outside}"
+                note += f"; V linear at c x 0.995: {inside}, bent at c x 1.005: {outside}"
                 if self.locate:
-                    if not inside:
-                        low, high = _threshold(keeps, p0 * (1 + BESIDE), inside_price)
-                        resolved = low if keeps(p0 * (1 + BESIDE)) else p0
-                    else:
-                        low, high = ceiling * (1 + BRACKET), ceiling * 2
-                        while keeps(high) and high < 1000 * p0:
-                            low, high = high, high * 2
-                        resolved = _threshold(keeps, low, high)[0] if high < 1000 * p0 else None
-                    note += " (re-solved ceiling by bisection to 0.5%)"
+                    resolved = self._locate(keeps, p0, ceiling, inside, up=True)
             self.add("offer_price", f"ceiling {offer}", ceiling, resolved, ceiling * BRACKET, note,
                      ok=inside and outside)
             return
-        # no ceiling: a price to win, or none
-
-        def wins(price: float) -> bool:
-            hours = self._offer_at(offer, price)
-            return hours is not None and hours > minimum + tol
-
         if to_win is None:
-            holds = self._offer_at(offer, p0 * (1 + BESIDE))
-            if holds is not None and holds > minimum + tol:  # holds volume but no ceiling: never loses it
-                far = self._offer_at(offer, p0 * 1000)
-                ok = far is not None and far >= holds - tol
+            today, least = self.base.chip_hours.get(offer, 0.0), self.minimum.get(offer, 0.0)
+            holds = (right[0] > minimum + right[1] + 1e-6 * max(1.0, minimum) if self.concave
+                     else today > least + self.hours_tolerance(today))
+            if holds:   # holds volume, no ceiling
+                ok = keeps(p0 * 1000)
                 self.add("offer_price", f"ceiling {offer}", None, None if ok else p0 * 1000, p0 * BRACKET,
-                         f"no ceiling reported; at 1000 x today's price it keeps {far} of {holds} chip-hours", ok=ok)
+                         f"no ceiling reported; V linear up to 1000 x today's price: {ok}", ok=ok)
                 return
             ok = not wins(p0 * 1e-6)
-            resolved = None
-            if not ok and self.locate:
-                resolved = _threshold(wins, p0 * 1e-6, p0)[0]
-            self.add("offer_price", f"to win {offer}", None, resolved, p0 * BRACKET,
+            self.add("offer_price", f"to win {offer}", None, None, p0 * BRACKET,
                      "no price to win reported; at 1e-6 of today's price it wins volume: " + str(not ok), ok=ok)
             return
         inside = True if to_win * (1 + BRACKET) >= p0 else not wins(to_win * (1 + BRACKET))
         outside = wins(to_win * (1 - BRACKET))
-        resolved, note = to_win if inside and outside else None, f"method {row.method}"
+        resolved, note = to_win if inside and outside else None, f"method {row.method} (decided by V)"
         if not (inside and outside):
             note += f"; only take-or-pay at w x 1.005: {inside}, gains at w x 0.995: {outside}"
             if self.locate:
-                if not inside:   # wins above w already: between w x 1.005 and today's price
-                    low, high = to_win * (1 + BRACKET), p0
-                    resolved = _threshold(lambda p: wins(p), low, high)[0] if not wins(high) else p0
-                else:            # gains only further down
-                    low = to_win * (1 - BRACKET)
-                    while low > p0 * 1e-6 and not wins(low):
-                        low /= 2
-                    resolved = None if low <= p0 * 1e-6 else _threshold(wins, low, to_win * (1 - BRACKET))[0]
-                note += " (re-solved price to win by bisection to 0.5%)"
+                resolved = self._locate(wins, p0, to_win, inside, up=False)
         self.add("offer_price", f"to win {offer}", to_win, resolved, to_win * BRACKET, note, ok=inside and outside)
+
+    @staticmethod
+    def _locate(test: Callable[[float], bool], p0: float, figure: float, inside: bool, up: bool) -> float | None:
+        """Where the re-solves put a failed ceiling (``test`` = keeps, ``up``) or price to win
+        (``test`` = wins), by bisection to 0.5%."""
+        if up:
+            if not inside:
+                return _threshold(test, p0 * (1 + BESIDE), figure * (1 - BRACKET))[0] if test(p0 * (1 + BESIDE)) else p0
+            low, high = figure * (1 + BRACKET), figure * 2
+            while test(high) and high < 1000 * p0:
+                low, high = high, high * 2
+            return _threshold(test, low, high)[0] if high < 1000 * p0 else None
+        if not inside:   # wins above w already
+            return _threshold(test, figure * (1 + BRACKET), p0)[0] if not test(p0 * (1 - BESIDE)) else p0
+        low = figure * (1 - BRACKET)
+        while low > p0 * 1e-6 and not test(low):
+            low /= 2
+        return None if low <= p0 * 1e-6 else _threshold(test, low, figure * (1 - BRACKET))[0]
+
+    def _offer_price(self, row) -> None:
+        if float(row.usd_per_chip_hour) > 0:
+            self._offer_price_by_v(row)
 
     # ---------------------------------------------------------------- supplier prices
     def _supplier_at(self, dimension: str, supplier: str, factor: float) -> Facts | None:
@@ -508,32 +561,70 @@ class Audit:
         for row in self.sample("uniform_ceiling", list(table.itertuples(index=False))):
             self._supplier_price(row)
 
+    def _supplier_slope(self, dimension: str, supplier: str, factor: float) -> float | None:
+        """V's right slope in the supplier's price factor at ``factor``, as a secant over
+        BESIDE: V concave, it lies between the right slopes at factor and factor x (1 + BESIDE)."""
+        here = self.v0 if factor == 1 else self._cost_at(dimension, supplier, factor)
+        beyond = self._cost_at(dimension, supplier, factor * (1 + BESIDE))
+        return None if here is None or beyond is None else (beyond - here) / (factor * BESIDE)
+
+    def _cost_at(self, dimension: str, supplier: str, factor: float) -> float | None:
+        facts = self._supplier_at(dimension, supplier, factor)
+        return None if facts is None else facts.cost
+
     def _supplier_price(self, row) -> None:
-        """Uniform ceiling on the supplier's chip-hours (what the tool's price handle sells),
-        half-volume rise on its served tokens/s (the tool's definitions)."""
+        """Uniform ceiling and half-volume rise of a supplier, decided by V, not by the plan a
+        re-solve returns.
+
+        With whole instances several plans can be optimal at one price, with different
+        chip-hours and tokens/s for the supplier, so the returned plan's volume is no test.
+        V (the optimal cost) is unique, concave and piecewise linear in the price factor,
+        its slope the supplier's price-weighted chip-hours (spend at today's prices, the
+        least over the optimal plans on the right). So, without spend shares: the supplier
+        keeps its volume up to f iff V is linear with today's right slope on [1, f] (the
+        chord of V over [1, f] equals the secant just right of 1), and its volume falls to
+        half where V's right slope (a secant just right of the factor) falls to half of
+        today's plan's (on a tie at today's price, at once). With spend shares prices enter the rules, V's slope is not the chip-hours
+        and need not fall: the returned plan's chip-hours (ceiling, with V off its line as
+        a second sign of the piece's end) and spend at today's prices (half volume) decide.
+        """
         dimension, supplier = row.dimension, row.supplier
         names = self.resolver.offers_of[(dimension, supplier)]
         label = f"{dimension} {supplier}"
+        spend_basis = self.inputs.policy.share_basis == "spend"
 
         def hours(facts: Facts) -> float:
             return sum(facts.chip_hours.get(o, 0.0) for o in names)
 
-        today_hours, minimum = hours(self.base), sum(self.minimum.get(o, 0.0) for o in names)
-        today_tokens = self.resolver.supplier_tokens(self.base, dimension, supplier)
-        checks = (("uniform_ceiling", number(row.uniform_ceiling_pct), today_hours, minimum, hours,
-                   self.hours_tolerance(today_hours)),
-                  ("half_volume", number(row.half_volume_pct), today_tokens / 2, 0.0,
-                   lambda f: self.resolver.supplier_tokens(f, dimension, supplier),
-                   self.volume_tolerance(today_tokens)))
-        for family, pct, target, floor, measure, tol in checks:
-            def keeps(factor: float, target=target, measure=measure, tol=tol, family=family) -> bool:
-                facts = self._supplier_at(dimension, supplier, factor)
-                if facts is None:
-                    return False
-                value = measure(facts)
-                return value >= target - tol if family == "uniform_ceiling" else value > target + tol
+        def spend(facts: Facts, factor: float) -> float:   # at today's prices
+            return sum(facts.spend.get(o, 0.0) for o in names) / factor
 
-            holds = (today_hours > floor + tol) if family == "uniform_ceiling" else target > tol
+        def cost_at(factor: float) -> float | None:
+            return self.v0 if factor == 1 else self._cost_at(dimension, supplier, factor)
+
+        today_hours, minimum = hours(self.base), sum(self.minimum.get(o, 0.0) for o in names)
+        slope_tol = 2 * self.slope_cost_tolerance() / BESIDE
+        right = self.chord(cost_at, 1.0, 1 + BESIDE)
+        right = (right[0] or 0.0, right[1])
+        today_volume = spend(self.base, 1.0)
+
+        def volume(factor: float) -> float | None:
+            if not spend_basis:
+                return self._supplier_slope(dimension, supplier, factor)
+            facts = self._supplier_at(dimension, supplier, factor)
+            return None if facts is None else spend(facts, factor)
+
+        def kept(factor: float) -> bool:
+            return self.on_line(*self.chord(cost_at, 1.0, factor), right)
+
+        def above_half(factor: float) -> bool:
+            value = volume(factor)
+            return value is not None and value > today_volume / 2 + slope_tol / factor + 1e-6 * today_volume
+
+        checks = (("uniform_ceiling", number(row.uniform_ceiling_pct), kept,
+                   today_hours > minimum + self.hours_tolerance(today_hours)),
+                  ("half_volume", number(row.half_volume_pct), above_half, today_volume > slope_tol))
+        for family, pct, keeps, holds in checks:
             if pct is None:
                 if not holds:
                     self.add(family, label, None, None, 0.0, "holds nothing: none expected")
@@ -545,12 +636,10 @@ class Audit:
                 continue
             factor = 1 + pct / 100
             inside = True if factor * (1 - BRACKET) <= 1 else keeps(factor * (1 - BRACKET))
-            outside = not keeps(factor * (1 + BRACKET))
-            if not outside and family == "uniform_ceiling" and self.inputs.policy.share_basis == "spend":
-                f_in = max(factor * (1 - BRACKET), 1 + BESIDE)
-                outside = self.off_line(1.0, self._supplier_at(dimension, supplier, f_in), f_in,
-                                        self._supplier_at(dimension, supplier, factor * (1 + BRACKET)),
-                                        factor * (1 + BRACKET))
+            if family == "uniform_ceiling":
+                outside = self.bent(cost_at, 1.0, factor * (1 - BRACKET), factor * (1 + BRACKET))
+            else:
+                outside = not keeps(factor * (1 + BRACKET))
             resolved, note = pct if inside and outside else None, ""
             if not (inside and outside):
                 note = f"keeps at x0.995: {inside}, loses at x1.005: {outside}"

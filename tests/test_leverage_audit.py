@@ -117,18 +117,12 @@ def test_walking_away_with_rules_lifted_never_costs_more(pair, data):
     assert_agree(audited(pair, data, ("lifted_le_kept",), rows=4))
 
 
-@pytest.mark.xfail(strict=True, reason="offer_price: price ceilings / prices to win of MIP (and spend-basis) "
-                                       "plans come from the LP with integers fixed and bisection midpoints "
-                                       "(issue 13, items 2 and 7)")
 @examples(8, shrink=False)
 @given(pair=mip_cases(), data=st.data())
 def test_price_ceilings_and_prices_to_win_bracketed_on_mip_instances(pair, data):
     assert_agree(audited(pair, data, ("offer_price",)))
 
 
-@pytest.mark.xfail(strict=True, reason="half_volume / uniform_ceiling: the half-volume search never tests its "
-                                       "starting point and uniform ceilings are bisection midpoints "
-                                       "(issue 13, item 7)")
 @examples(8, shrink=False)
 @given(pair=mip_cases(), data=st.data())
 def test_uniform_ceiling_and_half_volume_bracketed_on_mip_instances(pair, data):

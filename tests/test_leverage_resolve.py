@@ -336,9 +336,11 @@ def check_offer_price(instance: dict[str, Any], plan: optimizer.Plan, row) -> No
     win (and beside today's price).
 
     With shares measured in spend the price is also a coefficient of the share rows, V need
-    not be concave and its slope need not be the chip-hours: there the piece is only what
-    the tool defines, V on the line through V(p0) with the offer's chip-hours unchanged, and
-    beyond its end the offer's chip-hours or V leave it (in either direction)."""
+    not be concave and its slope need not be the chip-hours: there a ceiling's piece is V
+    on its own line through V(p0) (slope: V's secant just right of p0; the chip-hours are
+    not what decides, several plans can cost the same), and beyond its end V leaves it (in
+    either direction); a price to win's piece is V on the take-or-pay line with the
+    offer's chip-hours at take-or-pay."""
     name, p0, v0 = row.offer, float(row.usd_per_chip_hour), cost(plan)
     concave = plan.inputs.policy.share_basis == "volume"
     minimum = take_or_pay_hours(plan, name)
@@ -356,27 +358,27 @@ def check_offer_price(instance: dict[str, Any], plan: optimizer.Plan, row) -> No
     def on_piece(value: float, hours: float, price: float, slope: float) -> bool:
         return same_hours(hours, slope) and on_line(value, price, slope)
 
-    _, right = at(p0 * (1 + EPS))
+    v_right, right = at(p0 * (1 + EPS))
     holds = right > minimum + hours_tolerance(minimum)
+    line = right if concave else (v_right - v0) / (p0 * EPS)   # the ceiling's line: V's own slope
     where = f"{name} at {p0}: {row.method}, ceiling {ceiling}, to win {to_win}, slope {right}"
     kind(f"offer price: {'holds' if holds else 'holds nothing'}, {row.method}")
     if holds:
         assert to_win is None, where
         if ceiling is None:  # the piece never ends
             value, far = at(p0 * 1000)
-            assert same_hours(far, right) and on_line(value, p0 * 1000, right), where
+            assert (same_hours(far, right) or not concave) and on_line(value, p0 * 1000, line), where
             return
         assert ceiling >= p0, where   # today's price itself when the first rise tested moves it
         if ceiling * (1 - eps) > p0 * (1 + EPS):
             value, inside = at(ceiling * (1 - eps))
-            assert same_hours(inside, right), f"{where}; inside {inside}"
-            assert on_line(value, ceiling * (1 - eps), right), f"{where}; V inside {value}"
+            assert same_hours(inside, right) or not concave, f"{where}; inside {inside}"
+            assert on_line(value, ceiling * (1 - eps), line), f"{where}; V inside {value}"
         value, outside = at(ceiling * (1 + eps))
         if concave:
             assert outside < right - hours_tolerance(right), f"{where}; outside {outside}"
         else:
-            assert not on_piece(value, outside, ceiling * (1 + eps), right), \
-                f"{where}; outside {outside}, V {value}"
+            assert not on_line(value, ceiling * (1 + eps), line), f"{where}; outside {outside}, V {value}"
         return
     assert ceiling is None, where
     if to_win is None:  # no volume beyond take-or-pay at any price, down to 0
