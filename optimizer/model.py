@@ -198,7 +198,7 @@ def add_objective(model: LpModel) -> None:
     model.objective_constant = float(model.terms["contract_usd_per_hour"].sum() * hours)
     model.prob += weighted_sum(
         model.y + model.c + model.shortfall + model.u + model.z,
-        list(price) + list(commitment) + [1.0] * len(model.shortfall) + [penalty] * len(model.u)
+        list(price) + list(commitment) + list(shortfall_unit_usd(model)) + [penalty] * len(model.u)
         + list(port_cost),
     )
 
@@ -348,6 +348,15 @@ def _spend_in(model: LpModel, mask: np.ndarray):
     return variables, [w * hours for w in weights], constant * hours
 
 
+def shortfall_unit_usd(model: LpModel) -> np.ndarray:
+    """Dollars per unit of each shortfall column f[k]: f counts the commitment's amount
+    (``1 / per_amount``), so its coefficient in its scaled row is 1. Written in dollars,
+    it would enter that row as 1 / amount, which HiGHS drops as zero below 1e-9 (a $10B
+    commitment), leaving a walk-away from the provider with no feasible plan."""
+    amounts = spend_commitment_terms(model)["usd_in_horizon"].to_numpy(dtype=float)
+    return 1.0 / np.array([per_amount(a) for a in amounts], dtype=float)
+
+
 def per_amount(usd: float) -> float:
     """The factor a money row (spend commitment, budget) is multiplied by: one over its amount.
 
@@ -388,7 +397,7 @@ def add_spend_commitments(model: LpModel) -> None:
         variables, weights, sunk = _spend_in(model, mask.to_numpy())
         unit = per_amount(item.usd_in_horizon)
         weights = [w * unit for w in weights]
-        row = weighted_sum(variables + [model.shortfall[item.k]], weights + [unit])
+        row = weighted_sum(variables + [model.shortfall[item.k]], weights + [1.0])   # f in units of 1 / unit
         constraints.append(row >= (item.usd_in_horizon - sunk) * unit)
         links.append(list(zip(variables, weights, strict=True)))
     model.add_rows("spend_commitment", commitments[["k", "provider", "first", "last", "usd_in_horizon"]],

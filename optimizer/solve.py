@@ -19,7 +19,7 @@ import numpy as np
 
 from . import deadline, pulp_compat
 from .errors import SolveError
-from .model import LpModel
+from .model import LpModel, shortfall_unit_usd
 from .tolerances import mip_gap_usd, objectives_agree
 
 
@@ -133,7 +133,7 @@ def solve(model: LpModel, time_limit: float | None = None, method: str = "auto")
         y=values[columns["y"]],
         u=values[columns["u"]],
         c=values[columns["c"]],
-        shortfall=values[columns["f"]],
+        shortfall=values[columns["f"]] * shortfall_unit_usd(model),
         z=values[columns["z"]],
         recourse={group: (values[columns[f"recourse_x:{group}"]], values[columns[f"recourse_u:{group}"]])
                   for group in model.recourse},

@@ -184,3 +184,19 @@ def test_ceiling_of_a_commitment_offer(solve_case):
     outside = case(solve_case, [ON_DEMAND, dict(offers[1], usd_per_chip_hour=ceiling * 1.005)])
     assert inside.totals["total_cost_usd"] == pytest.approx(87_600 * ceiling * 0.995)
     assert outside.totals["total_cost_usd"] < 87_600 * ceiling * 1.005 - 1
+
+
+def test_walking_away_from_a_provider_owed_ten_billion(solve_case):
+    """aws is owed $10B in Q1. The plan spends 43,800 on o1 and pays the rest as shortfall:
+    1e10 in all. Walking away from aws moves the 1000 tok/s to o2 (gcp, chip b, 5 USD/chip-h,
+    5 chips: 5 x 5 x 2190 = 54,750) and pays the whole $10B as shortfall: walk-away cost
+    54,750, the same from the report and from a re-solve (shortfall shown in USD)."""
+    from optimizer.leverage import walk_away_costs
+
+    commitments = [{"provider": "aws", "first": "2026Q1", "last": "2026Q1", "usd": 1e10}]
+    plan = case(solve_case, [ON_DEMAND, offer("o2", "gcp", "r2", "b", 5.0, 1000)], quarters_=YEAR[:1],
+                spend_commitments=commitments)
+    assert plan.totals["total_cost_usd"] == pytest.approx(1e10, rel=1e-12)
+    assert plan.spend_commitments.iloc[0]["shortfall_usd"] == pytest.approx(1e10 - 43_800, rel=1e-12)
+    walked = walk_away_costs(plan).set_index(["dimension", "supplier"]).loc[("provider", "aws")]
+    assert walked["walk_away_cost_usd"] == pytest.approx(54_750, abs=1e-3)
