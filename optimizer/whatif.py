@@ -194,27 +194,23 @@ class WhatIf:
             incumbent.col_value = list(start)
             incumbent.value_valid = True
             self.highs.setSolution(incumbent)
-        deadline.limit(self.highs)
-        self.highs.run()
-        self.solves += 1
-        status = self.highs.getModelStatus()
-        if status == highspy.HighsModelStatus.kTimeLimit:
-            raise SolveError(deadline.exhausted())
+        status = self._attempt()
         if status not in _SETTLED:  # a warm start can stall numerically: retry from scratch once
-            status = self._rerun()
+            self.highs.clearSolver()
+            status = self._attempt()
         if status not in _SETTLED:
             # Presolve can leave a reduced MIP whose solutions break the original rows by more
             # than HiGHS's tolerance ("Solve error"); without it the same problem solves.
             self.highs.setOptionValue("presolve", "off")
             try:
-                status = self._rerun()
+                self.highs.clearSolver()
+                status = self._attempt()
             finally:
                 self.highs.setOptionValue("presolve", "choose")
         return status
 
-    def _rerun(self) -> highspy.HighsModelStatus:
-        """Run again from scratch (no basis, no incumbent)."""
-        self.highs.clearSolver()
+    def _attempt(self) -> highspy.HighsModelStatus:
+        """One run within the command's time budget."""
         deadline.limit(self.highs)
         self.highs.run()
         self.solves += 1
