@@ -175,15 +175,12 @@ def bundled_audit() -> pd.DataFrame:
     return table
 
 
-KNOWN = {  # family -> reason, from the full run on the current code (442 solves, 13.5 min)
-    "offer_price": "offer_price: ceilings and prices to win of the MIP plan come from the LP with ports fixed "
-                   "(Maia 200 offers get no price to win; OCI Tokyo H200 wins at 9.44, not 9.32; OCI Frankfurt "
-                   "MI355X loses volume at 9.45, not 15.35; Azure GB200 ceilings at +0.2% bisection midpoints "
-                   "hold to 44.99 / 30.27) (issue 13, items 2 and 7)",
-    "half_volume": "half_volume: Nvidia +307%, not +335%; Azure +34.9%, not +47.4%; GCP +13.7%, not +19.2%; "
-                   "OCI/AMD +14.6%, not +29.0%; Google +10.6%, not +12.4% (issue 13, item 2)",
-    "uniform_ceiling": "uniform_ceiling: OCI and AMD lose chip-hours at +5.2%, reported +14.9% (ports fixed; "
-                       "issue 13, item 2)",
+KNOWN = {  # family -> reason, from the full run on the final code of issue 13 (514 solves)
+    "offer_price": "offer_price: two ceilings are proven but not tight: az-japaneast-gb200 44.59 (V still linear "
+                   "to 45.05), gcp-asse1-v6e 3.1146 (to 3.1302)",
+    "half_volume": "half_volume: overstated on the bundled MIP: azure +100.4% (half lost by +40.1%), gcp +66.3% "
+                   "(+36.4%), google +62.5% (+34.5%), nvidia +169.5% (+166.1%)",
+    "uniform_ceiling": "uniform_ceiling: gcp and google +4.87%, V linear to +5.39% (just outside the 0.5% bracket)",
 }
 
 
