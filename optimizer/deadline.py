@@ -14,7 +14,7 @@ from contextlib import contextmanager
 
 import highspy
 
-from .errors import SolveError
+from .errors import TimeLimitReached
 
 _deadline: float | None = None
 _seconds: float | None = None
@@ -41,7 +41,7 @@ def limit(highs: highspy.Highs) -> None:
         return
     left = _deadline - time.monotonic()
     if left <= 0:
-        raise SolveError(exhausted())
+        raise TimeLimitReached(exhausted())
     # HiGHS checks time_limit against its run clock, which adds up over every run of the
     # same instance (warm re-solves): the limit is that clock plus what is left.
     highs.setOptionValue("time_limit", highs.getRunTime() + left)

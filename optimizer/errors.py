@@ -51,6 +51,10 @@ class SolveError(OptimizerError):
     exit_code = 3
 
 
+class TimeLimitReached(SolveError):
+    """The time budget ran out: the command as a whole has no answer, whatever step it was in."""
+
+
 class VerificationError(OptimizerError):
     """A solved plan broke a constraint of the data contract: never shown, never written."""
 

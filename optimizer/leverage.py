@@ -31,7 +31,15 @@ import pandas as pd
 from .errors import SolveError
 from .model import build
 from .plan import Plan
-from .price_pieces import BEYOND, MAX_PIECES, MAX_SWITCHES, RESOLUTION, SIDE_STEP, PriceCurve, search_volume
+from .price_pieces import (
+    BEYOND,
+    MAX_PIECES,
+    MAX_SWITCHES,
+    RESOLUTION,
+    SIDE_STEP,
+    PriceCurve,
+    search_volume,
+)
 from .schema import DIMENSIONS
 from .solve import solve as solve_lp
 from .whatif import INF, Change, MipWhatIf, Outcome, WhatIf

@@ -22,9 +22,9 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+from . import tolerances
 from .errors import InputError, Problem
 from .loading import FILES, POLICY_FILE
-from . import tolerances
 
 MANIFEST = "manifest.json"
 FORMAT = 1

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from . import quarters
+from .errors import SolveError, TimeLimitReached, VerificationError
 from .plan import Plan
 from .tolerances import mip_gap_usd
 from .whatif import Change, MipWhatIf, Outcome, WhatIf
@@ -82,7 +83,9 @@ def _cut_plan(plan: Plan, quarter: str, solve) -> Plan | None:
     cut = replace(inputs, workloads=inputs.workloads[kept].reset_index(drop=True))
     try:
         return solve(cut, integer=plan.model.integer, payback=False)
-    except Exception:  # noqa: BLE001 (a cut horizon can break a rule the whole one meets: no answer there)
+    except TimeLimitReached:   # the command's budget is spent: no payback figure is an answer
+        raise
+    except (SolveError, VerificationError):   # a cut horizon can break a rule the whole one meets
         return None
 
 

@@ -18,10 +18,9 @@ import highspy
 import numpy as np
 
 from . import deadline, pulp_compat
-from .errors import SolveError
+from .errors import SolveError, TimeLimitReached
 from .model import LpModel, shortfall_unit_usd
 from .tolerances import mip_gap_usd, objectives_agree
-
 
 
 @contextmanager
@@ -116,7 +115,8 @@ def solve(model: LpModel, time_limit: float | None = None, method: str = "auto")
         raise SolveError(f"HiGHS failed while solving ({type(error).__name__}: {error}); no plan is reported") from error
     status = highs.getModelStatus()
     if status != highspy.HighsModelStatus.kOptimal:
-        raise SolveError(_explain(model, highs, status, time_limit))
+        stop = TimeLimitReached if status == highspy.HighsModelStatus.kTimeLimit else SolveError
+        raise stop(_explain(model, highs, status, time_limit))
     if highs.getInfo().primal_solution_status != highspy.SolutionStatus.kSolutionStatusFeasible:
         raise SolveError("HiGHS reported an optimum without a feasible solution: not a proven optimum")
     columns = column_positions(model)

@@ -19,7 +19,7 @@ import highspy
 import numpy as np
 
 from . import deadline
-from .errors import SolveError
+from .errors import SolveError, TimeLimitReached
 from .plan import Plan
 from .solve import new_highs, set_mip_gap
 from .tolerances import mip_gap_usd, objectives_agree
@@ -216,7 +216,7 @@ class WhatIf:
         self.solves += 1
         status = self.highs.getModelStatus()
         if status == highspy.HighsModelStatus.kTimeLimit:
-            raise SolveError(deadline.exhausted())
+            raise TimeLimitReached(deadline.exhausted())
         return status
 
     def _objective(self, change: Change, values: np.ndarray) -> float:

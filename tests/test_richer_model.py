@@ -152,3 +152,22 @@ def test_conflicting_rules_are_named(tmp_path):
     assert "policy.yaml, line 3: max_share 0.4 for provider aws in 2026Q1" in message
     assert "offers.csv, line 2: min_chips 10" in message and "of o1" in message
     assert "offers.csv, line 3: min_chips 0 / max_chips 1 of o3" in message
+
+
+def test_payback_stops_when_the_time_budget_runs_out(tmp_path):
+    """A cut horizon with no plan gives no payback quarter; a spent time budget is not
+    that: it stops the command instead of leaving the figure blank."""
+    from optimizer import ports
+    from optimizer.errors import SolveError, TimeLimitReached
+
+    plan = solve(tmp_path, [O1, O2], YEAR, port={"port_usd": 20_000, "port_quarters": 1})
+
+    def no_plan(*args, **kwargs):
+        raise SolveError("the hard rules cannot all hold")
+
+    def spent(*args, **kwargs):
+        raise TimeLimitReached("the time limit of 1 s ran out")
+
+    assert ports._cut_plan(plan, "2026Q2", no_plan) is None
+    with pytest.raises(TimeLimitReached):
+        ports._cut_plan(plan, "2026Q2", spent)
