@@ -26,7 +26,11 @@ integer choice) give the candidate end; a MIP re-solve at its ``keep`` confirms 
 z1 there, z1's plan is below the line, so V leaves the piece earlier: where V_z1 crosses
 the line, found by Newton steps on z1's LP (V_z1 minus the line is concave, so the steps
 approach the crossing from the far side and stop on it), is the next candidate, confirmed
-the same way (method ``integer decisions switch, confirmed by MIP re-solves``).
+the same way (method ``integer decisions switch, confirmed by MIP re-solves``). Below the
+line, V_z0 proves V off the piece too (V <= V_z0); with spend rows moving with the price
+V_z0 need not be concave and may leave the line upwards, so there a MIP re-solve at
+``move`` confirms that side as well, and when V is still on the line the end is searched
+on MIP re-solves (method ``bisection on MIP re-solves``).
 Worked example (tests/test_leverage.py, "a port that switches"): o1 (a, 2 USD) serves 1000
 tok/s for four quarters; porting to chip b (o2 at 1 USD, 80,000 USD, one quarter) is not
 chosen. Today's LP piece of o2 says "no volume at any price"; the MIP at price 0 ports
@@ -241,7 +245,11 @@ class PriceCurve:
                 method = ("integer decisions switch" if switched else end.method) + ", confirmed by MIP re-solves"
                 if end.price is None and end.move is None:
                     return PieceEnd(None, method, inside, None)
-                return PieceEnd.bracketed(inside, end.move, direction, method)
+                if self.exact or not self._on_line(self.full_at(end.move), end.move, slope):
+                    return PieceEnd.bracketed(inside, end.move, direction, method)
+                # With spend rows moving with the price V_z0 need not be concave: off its line
+                # it may lie above it, and another integer choice keep V on the line.
+                return self._mip_search(slope, direction, end.move)
             if not outcome.optimal:
                 return PieceEnd(None, f"{end.method}; the MIP re-solve found no plan", None, None)
             switched = True
@@ -292,9 +300,23 @@ class PriceCurve:
                 below = near
         return price, below
 
-    def _mip_bisection(self, slope: float, direction: int, outside: float) -> PieceEnd:
-        """Bisection on full re-solves between p0 (on the piece) and ``outside`` (off it)."""
-        inside = self.p0
+    def _mip_search(self, slope: float, direction: int, inside: float) -> PieceEnd:
+        """The piece end beyond ``inside`` (proven on the piece by a full re-solve), on full
+        re-solves: its distance from p0 doubled until off the piece, then bisection."""
+        for _ in range(MAX_DOUBLINGS if direction > 0 else MAX_HALVINGS):
+            outside = max(0.0, self.p0 + 2 * (inside - self.p0))
+            if not self._on_line(self.full_at(outside), outside, slope):
+                return self._mip_bisection(slope, direction, outside, inside)
+            if outside == 0.0:
+                return PieceEnd(None, "no volume at any price, MIP re-solves", 0.0, None)
+            inside = outside
+        return PieceEnd(None, "MIP re-solves: the piece does not end", inside, None)
+
+    def _mip_bisection(self, slope: float, direction: int, outside: float, inside: float | None = None
+                       ) -> PieceEnd:
+        """Bisection on full re-solves between ``inside`` (p0 unless given; on the piece) and
+        ``outside`` (off it)."""
+        inside = self.p0 if inside is None else inside
         while abs(outside - inside) > RESOLUTION * max(min(inside, outside), 1e-3 * self.p0):
             middle = (inside + outside) / 2
             if self._on_line(self.full_at(middle), middle, slope):

@@ -35,7 +35,11 @@ Changed inputs, per figure family (V = the optimal ``total_cost_usd`` of a plan)
   secant over 1e-4 just right of the factor) above half of today's plan's spend at
   x 0.995, at or below it at x 1.005 (served tokens/s are no measure: several optimal
   plans serve different tokens/s, and the returned plan's need not fall with the price);
-  with spend shares, the re-solved plan's spend at today's prices.
+  with spend rows that move with these prices (spend shares, a budget, a spend commitment
+  of one of the supplier's providers), the re-solved plan's spend at today's prices: there
+  V's slope is (1 - the rows' duals) x the volume, not the volume (bundled: Azure's
+  4 B USD commitment keeps Azure's spend at 4 B USD, so its volume halves at +100%, while
+  V's slope halves near +40%).
 - ``capacity``: ``max_chips`` of the (offer, quarter) raised by delta
   through ``offer_quarters``; figure (V - V(m + delta)) / (delta x hours), delta =
   1e-3 x max(1, m) chips (a fraction of a chip: with whole instances the report's value is
@@ -584,14 +588,19 @@ class Audit:
         keeps its volume up to f iff V is linear with today's right slope on [1, f] (the
         chord of V over [1, f] equals the secant just right of 1), and its volume falls to
         half where V's right slope (a secant just right of the factor) falls to half of
-        today's plan's (on a tie at today's price, at once). With spend shares prices enter the rules, V's slope is not the chip-hours
-        and need not fall: the returned plan's chip-hours (ceiling, with V off its line as
-        a second sign of the piece's end) and spend at today's prices (half volume) decide.
+        today's plan's (on a tie at today's price, at once). With spend rows moving with
+        the prices (spend shares, budgets, spend commitments) V's slope is not the
+        chip-hours and need not fall: the returned plan's spend at today's prices decides
+        the half volume.
         """
         dimension, supplier = row.dimension, row.supplier
         names = self.resolver.offers_of[(dimension, supplier)]
         label = f"{dimension} {supplier}"
-        spend_basis = self.inputs.policy.share_basis == "spend"
+        offers = self.inputs.offers
+        providers = set(offers.loc[offers["offer"].isin(names), "provider"])
+        # Spend rows that move with these prices: V's slope is then not the volume.
+        linked = (self.inputs.policy.share_basis == "spend" or self.inputs.policy.budget_usd_per_quarter is not None
+                  or bool(providers & set(self.inputs.spend_commitments["provider"])))
 
         def hours(facts: Facts) -> float:
             return sum(facts.chip_hours.get(o, 0.0) for o in names)
@@ -609,7 +618,7 @@ class Audit:
         today_volume = spend(self.base, 1.0)
 
         def volume(factor: float) -> float | None:
-            if not spend_basis:
+            if not linked:
                 return self._supplier_slope(dimension, supplier, factor)
             facts = self._supplier_at(dimension, supplier, factor)
             return None if facts is None else spend(facts, factor)
