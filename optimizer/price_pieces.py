@@ -54,10 +54,20 @@ CONFIRM_STEP = 1e-5     # first bracket tried around a guessed piece end (then R
 BEYOND = 1e-7           # "just beyond" a ranging bound, relative
 MAX_PIECES = 60         # pieces walked before falling back to bisection
 MAX_DOUBLINGS = 40
+# Two optima that differ by less than this (relative) are equal to rounding. A secant over
+# CONFIRM_STEP of such a pair is noise x 1e5 (bundled-size costs: 5e-10 USD / 1e-5 gave a
+# slope of 5e-5, a line 0.003 USD off V at 65 x the price), so the slope is taken as 0.
+FLOAT_NOISE = 1e-12
 # Going left, bisection halves the price at most this often (down to p0 / 1e6). Far below,
 # spend rows scaled by the price become noise to HiGHS: entries under 1e-9 are dropped, and
 # re-solves mixing dropped and kept entries end in status Unknown.
 MAX_HALVINGS = 20
+# Entries of a spend row scale with the price (price x hours / the row's amount): a search
+# never goes below the price where the smallest would be 100 x HiGHS's smallest matrix
+# value (``solve.SMALL_MATRIX_VALUE``), below which HiGHS drops it as zero and V is off by
+# the spend it no longer counts (a few cents on a 10 M USD commitment, enough to fake a
+# "price to win" at 5e-6 USD per chip-hour).
+SMALLEST_ENTRY = 1e-10
 
 
 FAR_FACTOR = 100.0      # a piece that never ends is checked by a MIP re-solve at 100 x p0
@@ -101,6 +111,10 @@ class PriceCurve:
         self.exact = not self.links
         self.mip = mip
         self.fixed = fixed or {}
+        # Below this price a spend row's entry of the group falls under HiGHS's smallest
+        # matrix value and is dropped as zero: V is not known there (see SMALLEST_ENTRY).
+        smallest = min((abs(value) for _, _, value in self.links if value), default=0.0)
+        self.floor = p0 * SMALLEST_ENTRY / smallest if smallest else 0.0
 
     def _change(self, price: float) -> Change:
         scale = price / self.p0 if self.p0 else 1.0
@@ -142,7 +156,10 @@ class PriceCurve:
         anchor, near = self.at(self.p0), self.at(price)
         if price == self.p0 or not (anchor.optimal and near.optimal):
             return self.slope(start)
-        return (near.objective - anchor.objective) / (price - self.p0)
+        rise = near.objective - anchor.objective
+        if abs(rise) <= FLOAT_NOISE * max(1.0, abs(anchor.objective)):
+            return 0.0   # V flat to rounding: the secant of two equal optima would be noise / step
+        return rise / (price - self.p0)
 
     def beside(self, direction: int, ranging: bool = True) -> Outcome:
         """The optimum just right (+1) or left (-1) of p0 (ranged unless told otherwise)."""
@@ -196,8 +213,20 @@ class PriceCurve:
                 inside = guess.price * (1 - direction * width)
                 outside = guess.price * (1 + direction * width)
                 if self.on_piece(inside, slope) and not self.on_piece(outside, slope):
+                    inside, outside = self._closed(slope, inside, outside)
                     return PieceEnd.bracketed(inside, outside, direction, "ranging, confirmed by re-solves")
         return self._bisection(slope, direction)
+
+    def _closed(self, slope: float, inside: float, outside: float) -> tuple[float, float]:
+        """A bracket (on the piece, off it) narrowed by bisection to CONFIRM_STEP of the price:
+        the reported end is then the piece's own, not a bracket's edge up to 1% from it."""
+        while abs(outside - inside) > 2 * CONFIRM_STEP * max(min(inside, outside), 1e-3 * self.p0):
+            middle = (inside + outside) / 2
+            if self.on_piece(middle, slope):
+                inside = middle
+            else:
+                outside = middle
+        return inside, outside
 
     def _left_end_near_zero(self, slope: float) -> PieceEnd:
         """Ranging says the piece reaches price 0: confirm, or bisect if V bends before."""
@@ -305,6 +334,8 @@ class PriceCurve:
         re-solves: its distance from p0 doubled until off the piece, then bisection."""
         for _ in range(MAX_DOUBLINGS if direction > 0 else MAX_HALVINGS):
             outside = max(0.0, self.p0 + 2 * (inside - self.p0))
+            if direction < 0 and outside < self.floor:
+                return PieceEnd(None, f"MIP re-solves: no volume won down to {self.floor:.3g}", inside, None)
             if not self._on_line(self.full_at(outside), outside, slope):
                 return self._mip_bisection(slope, direction, outside, inside)
             if outside == 0.0:
@@ -329,6 +360,8 @@ class PriceCurve:
         inside = self.p0
         outside = max(2 * self.p0, 1e-3) if direction > 0 else self.p0 / 2
         for _ in range(MAX_DOUBLINGS if direction > 0 else MAX_HALVINGS):
+            if direction < 0 and outside < self.floor:
+                return PieceEnd(None, f"bisection: no volume won down to {self.floor:.3g}", inside, None)
             if not self.on_piece(outside, slope):
                 break
             inside, outside = outside, (2 * outside if direction > 0 else outside / 2)

@@ -37,11 +37,19 @@ def _stdout_silenced():
         os.close(saved)
 
 
+# HiGHS drops matrix entries below this as zero (its default 1e-9, the least it takes
+# 1e-12). Spend rows are divided by their amount (model.per_amount), so an offer's entry is
+# price x hours / amount: 2e-10 for 1 USD per chip-hour against a 1e13 USD commitment,
+# which the default would drop, not counting that spend at all.
+SMALL_MATRIX_VALUE = 1e-12
+
+
 def new_highs() -> highspy.Highs:
     """A silent HiGHS (no start-up banner), with the thread count a sweep worker was given."""
     with _stdout_silenced():
         highs = highspy.Highs()
     highs.setOptionValue("output_flag", False)
+    highs.setOptionValue("small_matrix_value", SMALL_MATRIX_VALUE)
     threads = os.environ.get("OPTIMIZER_HIGHS_THREADS")  # set in worker processes of a sweep
     if threads:
         highs.setOptionValue("threads", int(threads))

@@ -18,7 +18,7 @@ Changed inputs, per figure family (V = the optimal ``total_cost_usd`` of a plan)
 - ``offer_price``: the offer's price (and its ``offer_quarters`` prices, in ratio) moved.
   Decided by V, never by the chip-hours of the plan a re-solve returns: with whole
   instances (or plain ties) several plans are optimal at one price and their chip-hours
-  differ, while V is unique. V is concave in the offer's own price (spend shares aside),
+  differ, while V is unique. V is concave in the offer's own price (spend rows aside),
   its slope the offer's price-weighted chip-hours, the least over the optimal plans on
   the right. A price ceiling c is bracketed at +-0.5%: V's chord over [p0, c x 0.995]
   equals today's right secant (p0 to p0 x (1 + 1e-4)): V linear, the volume kept; and the
@@ -27,9 +27,12 @@ Changed inputs, per figure family (V = the optimal ``total_cost_usd`` of a plan)
   [w x 0.995, p0] it exceeds it. No price to win: the chord over [1e-6 x p0, p0] is still
   take-or-pay. No ceiling although it sells volume: V linear up to 1000 x today's.
   Chords are differences of two optima, so compared to 2 x (1e-9 x V + 1e-6) / their width.
-  With spend shares V need not be concave and its slope is not the chip-hours: "on the
-  line" is then within the tolerance either side, and the price to win's line is today's
-  left secant.
+  With spend rows that hold the offer's price (spend shares, a budget, a spend
+  commitment of its provider) V need not be concave and its slope is not the chip-hours:
+  "on the line" is then within the tolerance either side, and the price to win's line is
+  today's left secant. (Under a commitment not yet met, each dollar spent with the
+  provider is owed anyway: V is flat in its prices until the commitment is met, then
+  rises, a convex kink a one-sided test would miss.)
 - ``uniform_ceiling`` / ``half_volume``: all the supplier's prices x (1 + pct/100). The
   ceiling is bracketed as an offer's (V, in the factor). Half volume: V's right slope (a
   secant over 1e-4 just right of the factor) above half of today's plan's spend at
@@ -436,8 +439,8 @@ class Audit:
         spread = 2 * (SLOPE_REL * max(abs(self.v0), *map(abs, costs)) + SLOPE_ABS) / (high - low)
         return chord, spread + 1e-6 * abs(chord)
 
-    def bent(self, cost_at: Callable[[float], float | None], start: float, inside: float, outside: float
-             ) -> bool:
+    def bent(self, cost_at: Callable[[float], float | None], start: float, inside: float, outside: float,
+             concave: bool = True) -> bool:
         """V bends between ``inside`` and ``outside``: its chord there leaves its chord over
         [start, inside]. On one line up to ``inside``, this is where the line ends (concave V:
         the chord falls; with spend shares V need not be concave, and either way counts).
@@ -451,19 +454,26 @@ class Audit:
         if before[0] is None or after[0] is None:
             return True
         gap = before[0] - after[0]
-        return (gap if self.concave else abs(gap)) > before[1] + after[1]
+        return (gap if concave else abs(gap)) > before[1] + after[1]
 
-    @property
-    def concave(self) -> bool:
-        """V is concave in a price unless prices enter the rules (spend shares)."""
-        return self.inputs.policy.share_basis != "spend"
+    def concave_in(self, names: Iterable[str]) -> bool:
+        """V is concave in these offers' prices unless their prices enter the rules: spend
+        shares, a budget, or a spend commitment of one of their providers (below it every
+        dollar spent with the provider is owed anyway, so V is flat in its prices until the
+        commitment is met, then rises: convex there)."""
+        policy = self.inputs.policy
+        if policy.share_basis == "spend" or policy.budget_usd_per_quarter is not None:
+            return False
+        offers = self.inputs.offers
+        providers = set(offers.loc[offers["offer"].isin(list(names)), "provider"])
+        return not providers & set(self.inputs.spend_commitments["provider"])
 
-    def on_line(self, chord: float | None, tol: float, right: tuple[float, float]) -> bool:
+    def on_line(self, chord: float | None, tol: float, right: tuple[float, float], concave: bool = True) -> bool:
         """A chord from today's price is today's right secant (concave V: not below it)."""
         if chord is None:
             return False
         gap = right[0] - chord
-        return (gap if self.concave else abs(gap)) <= right[1] + tol
+        return (gap if concave else abs(gap)) <= right[1] + tol
 
     def _offer_price_by_v(self, row) -> None:
         """Ceiling and price to win decided by V, not by the chip-hours of the plan a re-solve
@@ -477,6 +487,7 @@ class Audit:
         offer, p0 = row.offer, float(row.usd_per_chip_hour)
         ceiling, to_win = number(row.price_ceiling_usd_per_chip_hour), number(row.price_to_win_usd_per_chip_hour)
         minimum = self.minimum_slope.get(offer, 0.0)
+        concave = self.concave_in([offer])
 
         def cost_at(price: float) -> float | None:
             return self.v0 if price == p0 else getattr(self._offer_facts(offer, price), "cost", None)
@@ -485,21 +496,21 @@ class Audit:
         right = (right[0] or 0.0, right[1])
 
         def keeps(price: float) -> bool:
-            return self.on_line(*self.chord(cost_at, p0, price), right)
+            return self.on_line(*self.chord(cost_at, p0, price), right, concave)
 
         # left of today's price V's slope is the take-or-pay minimum (with spend shares, not
         # the chip-hours: today's left secant)
-        left = (minimum, 1e-6 * max(1.0, minimum)) if self.concave else self.chord(cost_at, p0 * (1 - BESIDE), p0)
+        left = (minimum, 1e-6 * max(1.0, minimum)) if concave else self.chord(cost_at, p0 * (1 - BESIDE), p0)
 
         def wins(price: float) -> bool:
             chord, tol = self.chord(cost_at, price, p0)
             if chord is None or left[0] is None:
                 return False
-            return (chord - left[0] if self.concave else abs(chord - left[0])) > left[1] + tol
+            return (chord - left[0] if concave else abs(chord - left[0])) > left[1] + tol
 
         if ceiling is not None:
             inside = True if ceiling * (1 - BRACKET) <= p0 else keeps(ceiling * (1 - BRACKET))
-            outside = self.bent(cost_at, p0, ceiling * (1 - BRACKET), ceiling * (1 + BRACKET))
+            outside = self.bent(cost_at, p0, ceiling * (1 - BRACKET), ceiling * (1 + BRACKET), concave)
             resolved, note = ceiling if inside and outside else None, f"method {row.method} (decided by V)"
             if not (inside and outside):
                 note += f"; V linear at c x 0.995: {inside}, bent at c x 1.005: {outside}"
@@ -510,7 +521,7 @@ class Audit:
             return
         if to_win is None:
             today, least = self.base.chip_hours.get(offer, 0.0), self.minimum.get(offer, 0.0)
-            holds = (right[0] > minimum + right[1] + 1e-6 * max(1.0, minimum) if self.concave
+            holds = (right[0] > minimum + right[1] + 1e-6 * max(1.0, minimum) if concave
                      else today > least + self.hours_tolerance(today))
             if holds:   # holds volume, no ceiling
                 ok = keeps(p0 * 1000)
@@ -596,11 +607,7 @@ class Audit:
         dimension, supplier = row.dimension, row.supplier
         names = self.resolver.offers_of[(dimension, supplier)]
         label = f"{dimension} {supplier}"
-        offers = self.inputs.offers
-        providers = set(offers.loc[offers["offer"].isin(names), "provider"])
-        # Spend rows that move with these prices: V's slope is then not the volume.
-        linked = (self.inputs.policy.share_basis == "spend" or self.inputs.policy.budget_usd_per_quarter is not None
-                  or bool(providers & set(self.inputs.spend_commitments["provider"])))
+        concave = self.concave_in(names)   # else spend rows move with these prices: V's slope is not the volume
 
         def hours(facts: Facts) -> float:
             return sum(facts.chip_hours.get(o, 0.0) for o in names)
@@ -618,13 +625,13 @@ class Audit:
         today_volume = spend(self.base, 1.0)
 
         def volume(factor: float) -> float | None:
-            if not linked:
+            if concave:
                 return self._supplier_slope(dimension, supplier, factor)
             facts = self._supplier_at(dimension, supplier, factor)
             return None if facts is None else spend(facts, factor)
 
         def kept(factor: float) -> bool:
-            return self.on_line(*self.chord(cost_at, 1.0, factor), right)
+            return self.on_line(*self.chord(cost_at, 1.0, factor), right, concave)
 
         def above_half(factor: float) -> bool:
             value = volume(factor)
@@ -646,7 +653,7 @@ class Audit:
             factor = 1 + pct / 100
             inside = True if factor * (1 - BRACKET) <= 1 else keeps(factor * (1 - BRACKET))
             if family == "uniform_ceiling":
-                outside = self.bent(cost_at, 1.0, factor * (1 - BRACKET), factor * (1 + BRACKET))
+                outside = self.bent(cost_at, 1.0, factor * (1 - BRACKET), factor * (1 + BRACKET), concave)
             else:
                 outside = not keeps(factor * (1 + BRACKET))
             resolved, note = pct if inside and outside else None, ""

@@ -7,7 +7,10 @@ instances (``chips_per_instance``, which bind only when solved with ``integer``)
 costs are drawn on the scale of the instances' costs (up to a million USD) and a ported
 pair serves up to ten times faster, so that ports are sometimes chosen, sometimes not, and
 sometimes switch when a price moves. Some offers' ``max_chips`` are cut to a twentieth,
-so that capacity binds and has a value.
+so that capacity binds and has a value. Some instances owe a provider a spend commitment
+over the horizon: spend rows that move with the prices, so V's slope is not the volume
+and the LP with integer decisions held need not be concave in a price (the bundled data's
+Azure and GCP commitments).
 
 Returns (Case, integer). Nothing here imports the optimizer package.
 """
@@ -19,6 +22,7 @@ from instances import Case, instances
 
 PORT_USD = [0.0, 50.0, 500.0, 5_000.0, 50_000.0, 1_000_000.0]
 INSTANCE_SIZES = [1.0, 2.0, 4.0, 8.0, 0.5]
+SPEND_USD = [1e3, 1e5, 1e6, 1e7]
 
 
 @st.composite
@@ -47,4 +51,9 @@ def mip_cases(draw, max_offers: int = 4) -> tuple[Case, bool]:
                     if chips.get(column) is not None:
                         chips[column] = chips[column] / 20
         row["chips_per_instance"] = draw(st.sampled_from(INSTANCE_SIZES)) if draw(st.booleans()) else None
+    if draw(st.integers(0, 2)) == 0:
+        horizon = sorted({w["quarter"] for w in case.tables["workloads"]})
+        provider = draw(st.sampled_from(sorted({o["provider"] for o in case.tables["offers"]})))
+        case.tables["spend_commitments"] = [{"provider": provider, "first": horizon[0], "last": horizon[-1],
+                                             "usd": draw(st.sampled_from(SPEND_USD))}]
     return case, integer

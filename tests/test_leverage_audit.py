@@ -90,8 +90,13 @@ def audited(pair, data, families: tuple[str, ...], rows: int = 3) -> pd.DataFram
                            label=f"{family} rows")
         return [items[k] for k in sorted(picked)]
 
-    table = Audit(inputs, plan, report, integer=integer, sample=sample).run(families, plan.ports)
-    return table
+    try:
+        return Audit(inputs, plan, report, integer=integer, sample=sample).run(families, plan.ports)
+    except optimizer.VerificationError:
+        # A probe far from today's prices the tool itself refuses to plan (spend shares at
+        # 1e-6 USD per chip-hour: chips of 1e-8 cleaned as noise carry 10% of the spend):
+        # no figure to compare there. Such draws are left out, as unplannable bases are.
+        assume(False)
 
 
 def assert_agree(table: pd.DataFrame) -> None:
@@ -175,13 +180,7 @@ def bundled_audit() -> pd.DataFrame:
     return table
 
 
-KNOWN = {  # family -> reason, from the full run on the final code of issue 13 (514 solves)
-    "offer_price": "offer_price: two ceilings are proven but not tight: az-japaneast-gb200 44.59 (V still linear "
-                   "to 45.05), gcp-asse1-v6e 3.1146 (to 3.1302)",
-    "half_volume": "half_volume: overstated on the bundled MIP: azure +100.4% (half lost by +40.1%), gcp +66.3% "
-                   "(+36.4%), google +62.5% (+34.5%), nvidia +169.5% (+166.1%)",
-    "uniform_ceiling": "uniform_ceiling: gcp and google +4.87%, V linear to +5.39% (just outside the 0.5% bracket)",
-}
+KNOWN: dict[str, str] = {}  # family -> reason: none disagree on the final code of issue 13
 
 
 @pytest.mark.once
