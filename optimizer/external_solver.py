@@ -96,8 +96,11 @@ def _refusal(solver: type) -> str | None:
         return None   # unavailable: said as such
     resolved = Path(found).resolve()
     own = Path(sysconfig.get_path("scripts")) / Path(found).name
-    with open(resolved, "rb") as handle:
-        script = handle.read(2) == b"#!"
+    try:
+        with open(resolved, "rb") as handle:
+            script = handle.read(2) == b"#!"
+    except OSError:   # unreadable: not known to be Xpress either
+        script = True
     if script or (own.exists() and own.resolve() == resolved):
         return (f"PuLP runs Xpress as the executable {path!r} on PATH, and the one found ({found}) is "
                 "not FICO Xpress but a script (this tool's own `optimizer` command, or a shim for it). "
@@ -118,7 +121,7 @@ def available() -> list[str]:
 
 def resolve(name: str) -> type:
     """PuLP's solver class for ``name`` (any case; class names too), if it can run here;
-    otherwise :class:`InputError` naming the solvers that can."""
+    otherwise :class:`OptionError` naming the solvers that can."""
     classes = {key.lower(): solver for key, solver in solver_names().items()}
     solver = classes.get(name.lower())
     refusal = _refusal(solver) if solver is not None else None
@@ -132,8 +135,8 @@ def resolve(name: str) -> type:
 
 
 def write_model(lp: highspy.HighsLp, path: Path, names: list[str] | None = None, constant: float = 0.0) -> None:
-    """Write ``lp`` for audit as MPS or CPLEX LP (by the suffix), atomically: a temporary
-    file beside ``path``, then one rename. ``names``: the columns' names (else c0, c1...);
+    """Write ``lp`` for audit as MPS or CPLEX LP (by the suffix), atomically: written in a
+    temporary folder beside ``path``, then one rename. ``names``: the columns' names (else c0, c1...);
     ``constant`` (sunk costs kept out of the solver) goes into the objective, so the file's
     optimum is the plan's total cost."""
     check_model_path(path)
@@ -189,8 +192,8 @@ def solve(lp: highspy.HighsLp, solver: type, time_limit: float | None, scale: fl
     seconds = time.monotonic() - started
     proven, status = _outcome(prob, result)
     if not proven:
-        if _timed_out(result) or (time_limit is not None and seconds >= time_limit):
-            raise TimeLimitReached(f"{solver.name} stopped at the time limit ({time_limit:g} s left of the "
+        if time_limit is not None and (_timed_out(result) or seconds >= time_limit):
+            raise TimeLimitReached(f"{solver.name} stopped at the time limit ({time_limit:.2g} s were left of the "
                                    "command's) before proving an optimum; no plan is reported. Raise --time-limit.")
         raise SolveError(f"{solver.name} did not prove an optimum ({status}); no plan is reported. Without "
                          "--solver, HiGHS names the conflicting rules of an infeasible plan.")
@@ -291,7 +294,8 @@ def _constraints(prob: pulp.LpProblem) -> list:
 def _check_read_back(variables: dict, rows: list, lp: highspy.HighsLp) -> None:
     """Refuse a file PuLP did not read back as written: every column, and every row with
     its bounds (to 1e-9 relative: the file holds decimal text)."""
-    if len(variables) != lp.num_col_ or len(rows) != lp.num_row_:
+    named = all(f"c{j}" in variables for j in range(lp.num_col_))
+    if not named or len(variables) != lp.num_col_ or len(rows) != lp.num_row_:
         raise SolveError(f"PuLP read back {len(variables)} columns and {len(rows)} rows of the model's "
                          f"{lp.num_col_} and {lp.num_row_}; the model is not solved")
     read = np.array([[_bound(row.getLb(), -np.inf), _bound(row.getUb(), np.inf)] for row in rows])
