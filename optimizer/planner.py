@@ -35,9 +35,9 @@ def solve(inputs: Inputs, time_limit: float | None = None, method: str = "auto",
     ``solver`` names a solver PuLP drives instead of the tool's HiGHS (``--solver``,
     :mod:`optimizer.external_solver`): the plan is verified like any other but certified
     only when that solver returns duals that pass the certificate (otherwise
-    ``plan.certificate`` is None or fails, and ``plan.solution.uncertified`` says why), and
-    port savings and payback, HiGHS re-solves from the plan's HiGHS model, are left blank.
-    ``write_model`` writes the model first (:func:`write_model`).
+    ``plan.certificate`` is None or fails, and ``plan.notes`` say why), and port savings
+    and payback, warm HiGHS re-solves, are left blank (a note says so). ``write_model``
+    writes the model before the solve (:func:`write_model`; its time counts in ``build``).
     """
     chosen = external_solver.resolve(solver) if solver else None   # bad options fail before any work
     if write_model is not None:

@@ -85,6 +85,24 @@ def test_mip_through_pulp_is_verified_and_said_not_certified(folder, solver):
     assert any(note.startswith("not certified: a MIP has no duals") for note in plan.notes)
 
 
+def test_the_time_limit_reaches_the_solver(folder, monkeypatch):
+    given = []
+    real = external_solver._instance
+    monkeypatch.setattr(external_solver, "_instance", lambda solver, **options: given.append(options)
+                        or real(solver, **options))
+    optimizer.solve(optimizer.load(folder), time_limit=30, solver="HiGHS")
+    limits = [options["timeLimit"] for options in given if "timeLimit" in options]
+    assert len(limits) == 1 and 0 < limits[0] <= 30   # what is left of the budget
+
+
+def test_warm_re_solves_refuse_a_plan_from_another_solver(folder):
+    from optimizer.leverage import leverage
+
+    inputs = optimizer.load(folder)
+    with pytest.raises(OptionError, match="need the plan's HiGHS model"):
+        leverage(inputs, optimizer.solve(inputs, solver="HiGHS"))
+
+
 def test_cli_solver_and_write_model_mps(folder, tmp_path):
     out, model = tmp_path / "out", tmp_path / "audit" / "model.mps"
     result = runner.invoke(cli.app, ["plan", "--data", str(folder), "--out", str(out), "--solver", "highs",
