@@ -76,6 +76,12 @@ def certify(highs: highspy.Highs, constant: float = 0.0) -> Certificate:
                   "integer decisions fixed" if mip_gap is not None else "as solved", mip_gap)
 
 
+def certify_duals(lp: highspy.HighsLp, x: np.ndarray, row_dual: np.ndarray, constant: float = 0.0) -> Certificate:
+    """Certificate of an LP optimum another solver returned (``--solver``): its values and
+    row duals (HiGHS's sign), against ``lp`` held column-wise."""
+    return _check(lp, x, row_dual, constant, "as solved", None)
+
+
 def _integers_fixed(lp: highspy.HighsLp, values: np.ndarray, integer: np.ndarray) -> highspy.Highs:
     """A fresh HiGHS holding the LP with every integer column fixed at its rounded value, solved."""
     with _stdout_silenced():

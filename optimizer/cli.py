@@ -89,7 +89,8 @@ def _run(action) -> None:
         raise typer.Exit(1) from None
 
 
-def _solved(data: Path | None, time_limit: float | None, integer: bool, method: str = "auto", payback: bool = True):
+def _solved(data: Path | None, time_limit: float | None, integer: bool, method: str = "auto", payback: bool = True,
+            solver: str | None = None, write_model: Path | None = None):
     """Load a folder (default: the bundled data), show its warnings, solve and verify the plan."""
     from . import planner
     from .display import show_warnings
@@ -99,7 +100,8 @@ def _solved(data: Path | None, time_limit: float | None, integer: bool, method: 
     inputs = load(folder)
     loaded = time.perf_counter() - started
     show_warnings(inputs.warnings, errors)
-    result = planner.solve(inputs, time_limit=time_limit, method=method, integer=integer, payback=payback)
+    result = planner.solve(inputs, time_limit=time_limit, method=method, integer=integer, payback=payback,
+                           solver=solver, write_model=write_model)
     result.seconds = {"load": loaded, **result.seconds}
     return folder, inputs, result
 
@@ -115,19 +117,28 @@ def plan(
         "--check-manifest", help="Re-run the plan of this manifest.json (with its options; --data points at "
         "archived inputs) and confirm the same inputs give the same plan, file by file. Writes nothing; "
         "exit 4 when it does not reproduce.")] = None,
+    solver: Annotated[str | None, typer.Option(
+        "--solver", help="Solve with a solver PuLP drives (PULP_CBC_CMD, GUROBI, CPLEX_PY, XPRESS_PY, COPT, "
+        "SCIP_CMD, HiGHS...) instead of the tool's HiGHS; the plan is verified, and certified only when the "
+        "solver returns duals (an LP). A wrong or unavailable name lists the available ones (exit 2).")] = None,
+    write_model: Annotated[Path | None, typer.Option(
+        "--write-model", help="Also write the model for audit, as MPS or LP by the extension (.mps, .lp); "
+        "its optimum is the plan's total cost.")] = None,
 ) -> None:
     """Solve the cost-minimal plan, verify it, print a summary and write the contract's outputs."""
     from .display import show_plan
     from .manifest import folder_inputs, new_manifest
 
     def action() -> None:
-        folder, _, result = _solved(data, time_limit, integer, method)
+        folder, _, result = _solved(data, time_limit, integer, method, solver=solver, write_model=write_model)
         options = {"data": str(folder.resolve()), "out": str(out), "time_limit": time_limit, "method": method,
-                   "integer": integer}
+                   "integer": integer, **({"solver": solver} if solver else {}),
+                   **({"write_model": str(write_model)} if write_model else {})}
         manifest = new_manifest("plan", options, folder_inputs(folder), result.seconds, _result(result))
         write_outputs(out, plan_files(result), inputs=[folder], manifest=manifest)
         show_plan(result, console)
-        console.print(f"Verified plan written to {out}/", highlight=False)
+        console.print(f"Verified plan written to {out}/" + (f"; model written to {write_model}" if write_model
+                                                             else ""), highlight=False)
 
     if method not in ("auto", "simplex", "ipm"):
         errors.print(f"[red]error:[/red] --method {method!r}: expected auto, simplex or ipm")
@@ -171,7 +182,7 @@ def _check_manifest(path: Path, data: Path | None) -> None:
     folder = data or Path(options["data"])
     check = compare_inputs(recorded, folder)
     _, _, result = _solved(folder, options.get("time_limit"), bool(options.get("integer")),
-                           options.get("method", "auto"))
+                           options.get("method", "auto"), solver=options.get("solver"))
     with tempfile.TemporaryDirectory(prefix="optimizer-check-") as scratch:
         write_outputs(Path(scratch), plan_files(result), inputs=[folder])
         compare_outputs(check, recorded, Path(scratch))

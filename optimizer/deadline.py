@@ -1,4 +1,5 @@
-"""The time budget of one command: every HiGHS run it makes draws on what is left.
+"""The time budget of one command: every HiGHS run it makes draws on what is left
+(and so does a ``--solver`` run, given the time left as its limit).
 
 ``--time-limit S`` bounds the whole command (the plan, its payback re-solves, every
 leverage re-solve), not each solve: a command that would run past it stops with a clear
@@ -35,13 +36,21 @@ def budget(seconds: float | None) -> Iterator[None]:
         _deadline, _seconds = saved
 
 
-def limit(highs: highspy.Highs) -> None:
-    """Give ``highs`` the time left; refuse to start when none is."""
+def remaining() -> float | None:
+    """Seconds left of the budget (None: no limit); refuse to start when none are."""
     if _deadline is None:
-        return
+        return None
     left = _deadline - time.monotonic()
     if left <= 0:
         raise TimeLimitReached(exhausted())
+    return left
+
+
+def limit(highs: highspy.Highs) -> None:
+    """Give ``highs`` the time left; refuse to start when none is."""
+    left = remaining()
+    if left is None:
+        return
     # HiGHS checks time_limit against its run clock, which adds up over every run of the
     # same instance (warm re-solves): the limit is that clock plus what is left.
     highs.setOptionValue("time_limit", highs.getRunTime() + left)

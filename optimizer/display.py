@@ -60,11 +60,17 @@ def show_plan(plan: Plan, console: Console) -> None:
     for key in ("hhi_provider", "hhi_vendor"):
         value = totals[key]
         head.add_row(f"HHI {key.split('_')[1]} (0-10,000)", "-" if value is None else f"{value:,.0f}")
-    if plan.certificate is not None:
+    if plan.solution.solver:
+        head.add_row("solver", f"{plan.solution.solver} (through PuLP)")
+    if plan.certificate is not None and plan.certificate.certified:
         proof = plan.certificate
         head.add_row("optimality certificate", f"primal-dual gap {proof.relative_gap:.1e} relative"
                      + ("" if proof.mip_relative_gap is None else f", MIP gap {proof.mip_relative_gap:.1e}"))
+    elif plan.solution.solver:
+        head.add_row("optimality certificate", "none (see below)")
     console.print(head)
+    for note in plan.notes:
+        console.print(f"[yellow]note:[/yellow] {escape(note)}", highlight=False, soft_wrap=True)
     basis = plan.inputs.policy.share_basis
     for dimension in ("provider", "vendor"):
         mix = plan.share_table(dimension).reset_index()

@@ -45,6 +45,12 @@ class InputError(OptimizerError):
         super().__init__(f"{count} problem{'s' if count != 1 else ''} in the inputs:\n{lines}")
 
 
+class OptionError(OptimizerError):
+    """A command-line option (or its API parameter) that cannot be used as given."""
+
+    exit_code = 2
+
+
 class SolveError(OptimizerError):
     """The solver did not prove an optimum (time limit, numerical trouble, infeasible rules)."""
 

@@ -46,7 +46,9 @@ class Plan:
       in a quarter with nothing served, the rules with a nonzero dual (those holding its
       demand back), share and saving blank
     ``totals`` holds the headline numbers; ``model`` and ``solution`` are kept for re-solves;
-    ``certificate`` proves the optimum (:mod:`optimizer.certificate`).
+    ``certificate`` proves the optimum (:mod:`optimizer.certificate`); ``notes`` say what a
+    reader must know about a plan from another solver (``--solver``): whether it is
+    certified, what was not computed.
     """
 
     inputs: Inputs
@@ -67,6 +69,7 @@ class Plan:
     solution: Solution = field(repr=False)
     seconds: dict[str, float] = field(default_factory=dict)
     certificate: Certificate | None = None
+    notes: list[str] = field(default_factory=list)
 
     @property
     def status(self) -> str:
@@ -381,5 +384,6 @@ def summary(plan: Plan) -> dict[str, Any]:
         "spend_shares": {d: nested(d, "spend_share") for d in ("provider", "vendor")},
         "binding_rules": plan.binding_rules.drop(columns="usd_per_share_point").to_dict("records"),
         "certificate": plan.certificate.as_dict() if plan.certificate else None,
+        **({"solver": plan.solution.solver, "notes": plan.notes} if plan.solution.solver else {}),
         "warnings": list(plan.inputs.warnings),
     }

@@ -1,5 +1,7 @@
 """Solving the PuLP model with HiGHS in process, and reading back a proven optimum only.
 
+(``solve_elsewhere`` hands the same arrays to a solver PuLP drives instead: ``--solver``.)
+
 The model goes to a ``highspy.Highs`` the tool owns, as arrays (``pulp_compat``), never
 through PuLP's solver classes, which differ between PuLP 3.x and 4.x; the status is read
 from HiGHS itself (PuLP's HiGHS wrapper maps a time-limit stop to "optimal": solver notes,
@@ -13,6 +15,7 @@ import os
 import sys
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import highspy
 import numpy as np
@@ -21,6 +24,9 @@ from . import deadline, pulp_compat
 from .errors import SolveError, TimeLimitReached
 from .model import LpModel, shortfall_unit_usd
 from .tolerances import mip_gap_usd, objectives_agree
+
+if TYPE_CHECKING:
+    from .certificate import Certificate
 
 
 @contextmanager
@@ -61,7 +67,8 @@ class Solution:
     """A proven optimum: values of x, y, u (aligned with the model's tables) and duals.
 
     ``row_dual[r]`` is HiGHS's dual of row r: the change of the optimal cost per unit
-    increase of the row's right-hand side (minimisation).
+    increase of the row's right-hand side (minimisation). From another solver
+    (``solver`` set, ``highs`` None) the same sign, or NaN when it returned none.
     """
 
     objective: float
@@ -78,6 +85,9 @@ class Solution:
     z: np.ndarray = field(default_factory=lambda: np.empty(0))
     recourse: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     mip_gap: float | None = None
+    solver: str | None = None     # the PuLP solver that found it (None: the tool's own HiGHS),
+    certificate: Certificate | None = None   # its certificate, when it returned duals,
+    uncertified: str | None = None           # and why the plan is not certified, if it is not
 
 
 def set_mip_gap(highs: highspy.Highs, scale: float) -> None:
@@ -127,7 +137,6 @@ def solve(model: LpModel, time_limit: float | None = None, method: str = "auto")
         raise stop(_explain(model, highs, status, time_limit))
     if highs.getInfo().primal_solution_status != highspy.SolutionStatus.kSolutionStatusFeasible:
         raise SolveError("HiGHS reported an optimum without a feasible solution: not a proven optimum")
-    columns = column_positions(model)
     solution = highs.getSolution()
     values = np.asarray(solution.col_value)
     objective = float(np.asarray(lp.col_cost_) @ values) + model.objective_constant
@@ -135,6 +144,27 @@ def solve(model: LpModel, time_limit: float | None = None, method: str = "auto")
     if not objectives_agree(reported, objective):
         raise SolveError(f"HiGHS reported an objective of {reported:,.2f} USD for a solution that costs "
                          f"{objective:,.2f} USD; no plan is reported")
+    return _solution(model, values, np.asarray(solution.row_dual), objective, method=chosen,
+                     seconds={"solve": float(highs.getRunTime())}, highs=highs,
+                     mip_gap=float(highs.getInfo().mip_gap) if (model.z or model.instances) else None)
+
+
+def solve_elsewhere(model: LpModel, solver: type, time_limit: float | None = None) -> Solution:
+    """Solve ``model`` with a solver PuLP drives (:mod:`optimizer.external_solver`): no HiGHS
+    model is kept (``highs`` None), and ``row_dual`` is NaN where the solver returned no duals."""
+    from . import external_solver
+
+    lp, model.column_of = pulp_compat.to_highs_lp(model.prob, mip=True)
+    found = external_solver.solve(lp, solver, time_limit, cost_scale(model), model.objective_constant)
+    duals = found.row_dual if found.row_dual is not None else np.full(lp.num_row_, np.nan)
+    return _solution(model, found.values, duals, found.objective, method=f"{found.solver} via PuLP",
+                     seconds={"solve": found.seconds}, solver=found.solver, certificate=found.certificate,
+                     uncertified=found.uncertified)
+
+
+def _solution(model: LpModel, values: np.ndarray, row_dual: np.ndarray, objective: float, **given) -> Solution:
+    """The solution's values, read by the model's column groups."""
+    columns = column_positions(model)
     return Solution(
         objective=objective,
         x=values[columns["x"]],
@@ -145,12 +175,9 @@ def solve(model: LpModel, time_limit: float | None = None, method: str = "auto")
         z=values[columns["z"]],
         recourse={group: (values[columns[f"recourse_x:{group}"]], values[columns[f"recourse_u:{group}"]])
                   for group in model.recourse},
-        mip_gap=float(highs.getInfo().mip_gap) if (model.z or model.instances) else None,
-        row_dual=np.asarray(solution.row_dual),
-        method=chosen,
-        seconds={"solve": float(highs.getRunTime())},
-        highs=highs,
+        row_dual=row_dual,
         columns=columns,
+        **given,
     )
 
 

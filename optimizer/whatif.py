@@ -19,7 +19,7 @@ import highspy
 import numpy as np
 
 from . import deadline
-from .errors import SolveError, TimeLimitReached
+from .errors import OptionError, SolveError, TimeLimitReached
 from .plan import Plan
 from .solve import new_highs, set_mip_gap
 from .tolerances import mip_gap_usd, objectives_agree
@@ -74,6 +74,10 @@ class WhatIf:
         and ranging are meaningful; ``relax_integers``: they become continuous (the LP
         relaxation, a lower bound); otherwise every re-solve solves the full MIP."""
         source = plan.solution.highs
+        if source is None:
+            raise OptionError(f"this plan was solved by {plan.solution.solver} (--solver): warm re-solves and "
+                              "ranging (the leverage report, port payback) need the plan's HiGHS model; "
+                              "solve it without --solver")
         self.highs = new_highs()
         self.highs.setOptionValue("solver", "simplex")
         self.highs.setOptionValue("simplex_strategy", 4 if changes == "costs" else 1)
