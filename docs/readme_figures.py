@@ -72,14 +72,14 @@ def leverage_block(plan, report) -> str:
     lines = [f"On the bundled data (total {len(plan.inputs.horizon)}-quarter cost {usd(totals['total_cost_usd'])}, "
              f"${totals['cost_per_mtok_usd']:.2f} per million served tokens; `optimizer leverage`):", "",
              "| dimension | supplier | spend | volume share | walk-away cost | of which penalty | walk-away, rules "
-             "lifted | unserved if removed (tok/s) | uniform ceiling |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "lifted | unserved if removed (tok/s) | uniform ceiling | half-volume rise |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     suppliers = report.suppliers.sort_values(["dimension", "walk_away_cost_usd"], ascending=[True, False])
     for row in suppliers.itertuples(index=False):
         lines.append(f"| {row.dimension} | {row.supplier} | {usd(row.spend_usd)} | {row.share * 100:.1f}% | "
                      f"{usd(row.walk_away_cost_usd)} | {usd(row.walk_away_penalty_usd)} | "
                      f"{usd(row.walk_away_cost_no_rules_usd)} | {count(row.unserved_if_removed_tokens_per_s)} | "
-                     f"{pct(row.uniform_ceiling_pct)} |")
+                     f"{pct(row.uniform_ceiling_pct)} | {pct(row.half_volume_pct)} |")
     return "\n".join(lines) + "\n"
 
 
@@ -99,7 +99,8 @@ def findings_block(plan, report) -> str:
         f"- **{top_vendor} is the vendor we could least afford to leave**: walking away would cost "
         f"{usd(top['walk_away_cost_usd'])}, {usd(top['walk_away_penalty_usd'])} of it the penalty on "
         f"{count(top['unserved_if_removed_tokens_per_s'])} tokens/s (summed over quarters) that nothing else can "
-        f"carry. Its prices can rise {pct(top['uniform_ceiling_pct'])} at once before any volume moves.",
+        f"carry. Its prices can rise {pct(top['uniform_ceiling_pct'])} at once before any volume moves; it loses "
+        f"half its volume at {pct(top['half_volume_pct'])}.",
         f"- **{top_provider} is the cloud we could least afford to leave**: {usd(cloud['walk_away_cost_usd'])}, "
         f"{usd(cloud['walk_away_penalty_usd'])} of it the penalty on "
         f"{count(cloud['unserved_if_removed_tokens_per_s'])} tokens/s; uniform ceiling "

@@ -30,7 +30,8 @@ Changed inputs, per figure family (V = the optimal ``total_cost_usd`` of a plan)
   With spend rows that hold the offer's price (spend shares, a budget, a spend
   commitment of its provider) V need not be concave and its slope is not the chip-hours:
   "on the line" is then within the tolerance either side, and the price to win's line is
-  today's left secant. (Under a commitment not yet met, each dollar spent with the
+  today's left secant (too coarse, 2 x the MIP gap over 1e-4 of p0, to see a small gain:
+  the re-solved plan holding more than take-or-pay counts as winning too). (Under a commitment not yet met, each dollar spent with the
   provider is owed anyway: V is flat in its prices until the commitment is met, then
   rises, a convex kink a one-sided test would miss.)
 - ``uniform_ceiling`` / ``half_volume``: all the supplier's prices x (1 + pct/100). The
@@ -502,11 +503,19 @@ class Audit:
         # the chip-hours: today's left secant)
         left = (minimum, 1e-6 * max(1.0, minimum)) if concave else self.chord(cost_at, p0 * (1 - BESIDE), p0)
 
+        least = self.minimum.get(offer, 0.0)
+
         def wins(price: float) -> bool:
             chord, tol = self.chord(cost_at, price, p0)
             if chord is None or left[0] is None:
                 return False
-            return (chord - left[0] if concave else abs(chord - left[0])) > left[1] + tol
+            if concave:
+                return chord - left[0] > left[1] + tol
+            # Today's left secant is known only to 2 x the MIP gap over 1e-4 of p0 (on the
+            # bundled 29 B USD plan, ~1e5 USD per USD/h): too coarse to see a small gain, so
+            # the re-solved plan's chip-hours above take-or-pay count too.
+            held = self._offer_facts(offer, price).chip_hours.get(offer, 0.0)
+            return abs(chord - left[0]) > left[1] + tol or held > least + self.hours_tolerance(max(held, least))
 
         if ceiling is not None:
             inside = True if ceiling * (1 - BRACKET) <= p0 else keeps(ceiling * (1 - BRACKET))
@@ -520,7 +529,7 @@ class Audit:
                      ok=inside and outside)
             return
         if to_win is None:
-            today, least = self.base.chip_hours.get(offer, 0.0), self.minimum.get(offer, 0.0)
+            today = self.base.chip_hours.get(offer, 0.0)
             holds = (right[0] > minimum + right[1] + 1e-6 * max(1.0, minimum) if concave
                      else today > least + self.hours_tolerance(today))
             if holds:   # holds volume, no ceiling
