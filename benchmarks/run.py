@@ -3,7 +3,7 @@
 For each size the instance is generated (benchmarks/generate.py), then, each in a fresh
 process so that peak memory is per run:
 - ``optimizer plan`` end to end (wall clock of the command), with its stages: load,
-  build (PuLP), solve (PuLP -> HiGHS and HiGHS's run), assemble, verify, write;
+  build (the LP's arrays), solve (hand-over to HiGHS and HiGHS's run), assemble, verify, write;
 - the same minus the process start-up, measured on the one-offer instance;
 - HiGHS alone on the LP built directly as sparse matrices (benchmarks/raw_highs.py),
   with dual simplex and with interior point, for the literal contract LP (dense share

@@ -130,12 +130,10 @@ def _row_sentence(model: LpModel, family: str, key: dict) -> str:
 
 def _column_index(model: LpModel, highs: highspy.Highs) -> dict[int, str]:
     """Bounds that can conflict: chips held on an offer (min_chips, max_chips)."""
-    from .solve import column_positions
-
     inputs = model.inputs
     overrides = inputs.offer_quarters
     index = {}
-    for t, column in enumerate(column_positions(model)["y"]):
+    for t, column in enumerate(model.y):
         term = model.terms.iloc[t]
         override = overrides[(overrides["offer"] == term["offer"]) & (overrides["quarter"] == term["quarter"])]
         source = _where(override.iloc[0]["_file"], override.iloc[0]["_line"]) if not override.empty \

@@ -103,8 +103,7 @@ class _Context:
         self.tolerance = 1e-9 * max(1.0, abs(self.v0))
         self.assumed = _assumed_offers(plan)
         self.cost_columns = _cost_columns(plan)
-        self.links = [(row, int(_column_of(plan, variable)), coefficient)
-                      for row, variable, coefficient in model.price_links]
+        self.links = model.price_links
 
     def offers_of(self, dimension: str) -> dict[str, list[str]]:
         return {str(k): sorted(set(v)) for k, v in self.terms.groupby(dimension)["offer"]}
@@ -191,12 +190,6 @@ def _cost_columns(plan: Plan) -> pd.DataFrame:
     ], ignore_index=True)
 
 
-def _column_of(plan: Plan, variable) -> int:
-    """HiGHS column of a y or c variable (price links only name those)."""
-    kind, index = variable.name[0], int(variable.name[1:])
-    return plan.solution.columns[kind][index]
-
-
 def _price_handles(context: _Context, groups: dict[str, list[str]], prices: dict[str, float]
                    ) -> tuple[WhatIf, MipWhatIf | None, dict[str, int], dict[str, float]]:
     """A WhatIf copy where each group's cost sits on one handle column whose cost is its price.
@@ -208,7 +201,7 @@ def _price_handles(context: _Context, groups: dict[str, list[str]], prices: dict
     :class:`MipWhatIf` carrying the same handles (the full re-solves that confirm each
     figure), the handles, and each group's take-or-pay minimum in the handle's units.
     """
-    mip = MipWhatIf(context.plan, "costs") if _mixed_integer(context) else None
+    mip = MipWhatIf(context.plan, "costs") if context.plan.model.mixed_integer else None
     copies = list(mip.copies) if mip else [WhatIf(context.plan, changes="costs", fix_integers=True)]
     names = sorted(groups)
     entries, minimum, members = [], {}, []
@@ -231,10 +224,6 @@ def _price_handles(context: _Context, groups: dict[str, list[str]], prices: dict
     for copy in copies[:2]:   # the LPs; the full MIP copy is solved on its first experiment
         copy.baseline()
     return copies[0], mip, {g: int(handles[k]) for k, g in enumerate(names)}, minimum
-
-
-def _mixed_integer(context: _Context) -> bool:
-    return bool(context.plan.model.z or context.plan.model.instances)
 
 
 def _curve(context: _Context, whatif: WhatIf, handle: int, offers: list[str], p0: float,
@@ -277,7 +266,7 @@ def leverage(inputs, plan: Plan | None = None, workers: int = 2) -> Leverage:
     suppliers = plain["suppliers"].merge(prices, on=["dimension", "supplier"], how="left")
     summary = {**{k: v for k, v in plan.totals.items() if k not in ("solver_objective_usd", "method")},
                "diversification_premium_usd": plain["premium"]}
-    if plan.model.z or plan.model.instances:
+    if plan.model.mixed_integer:
         summary["prices_and_duals_from"] = ("the LP with integer decisions (whole instances, ports) fixed at their "
                                             "optimum; walk-away and rule costs re-solve the full MIP")
     result = Leverage(
@@ -431,7 +420,7 @@ def _supplier_prices(context: _Context, dimension: str) -> dict[str, Any]:
 
 def _full_copy(context: _Context, changes: str = "bounds"):
     """A copy for re-solves of the full problem: plain LP, or the two-bound MIP re-solver."""
-    if context.plan.model.z or context.plan.model.instances:
+    if context.plan.model.mixed_integer:
         return MipWhatIf(context.plan, changes)
     return WhatIf(context.plan, changes=changes)
 
@@ -668,7 +657,7 @@ def _capacity(context: _Context, plain: WhatIf) -> pd.DataFrame:
     integer decisions, both come from the LP with them fixed at their optimum.
     """
     y, v0 = context.y_today, context.v0
-    if context.plan.model.z or context.plan.model.instances:
+    if context.plan.model.mixed_integer:
         plain = WhatIf(context.plan, changes="bounds", fix_integers=True)
     plain.baseline()
     duals = np.asarray(plain.highs.getSolution().col_dual)[context.columns["y"]]

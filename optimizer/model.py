@@ -1,4 +1,4 @@
-"""The LP of the data contract, built with PuLP: one ``add_<family>`` per constraint family.
+"""The LP of the data contract, built as arrays: one ``add_<family>`` per constraint family.
 
 Notation (contract, "Formulation"): w workload rows, o offers, q horizon quarters,
 x[w,o] tokens/s served on an allowed pair, y[o,q] chips held, u[w] tokens/s left unserved,
@@ -21,15 +21,21 @@ H hours per quarter, P the penalty per unserved token/s per quarter::
 c[o,s] are chips committed for L quarters from s (a quarter in which the offer is
 available); L_eff is L, or with ``commitment_cost: in_horizon`` the term's quarters
 inside the horizon. spend(...) is what is paid in those quarters: on-demand chips, the
-running commitments' quarterly payments and signed contracts. Without commitments,
-contracts, pools, spend commitments or budgets, this is exactly the contract's v1 LP.
+running commitments' quarterly payments and signed contracts (a commitment running in
+several quarters of a period counts in each). Without commitments, contracts, pools,
+spend commitments or budgets, this is exactly the contract's v1 LP.
 
 Share rows are kept sparse with auxiliary variables: v[o,q] (volume served by an offer
 in a quarter) and s[q] (the quarter's total S), so a group's row holds one entry per
-offer of the group instead of one per allowed pair of the quarter.
+offer of the group instead of one per allowed pair of the quarter. Measured against
+share rows written over x (with s[q] kept) at 1e5 pairs, HiGHS alone: dual simplex 1.2 s
+against 1.6 s on benchmarks/generate.py's family, 2.7 s against 1.8 s on a wide family
+(600 offers, 30 workloads, offer caps); interior point was 1.5-1.9x faster with v on both.
 
-Variables and rows are named by position (``x17``, ``demand3``): PuLP rewrites characters
-such as ``-`` in names, so domain keys live in this module's tables, never in names.
+Each family computes its coefficients from the index tables (pairs, terms, starts,
+workloads) with numpy and pandas and adds them as one block through
+:class:`~optimizer.lp_arrays.LpArrays`; columns and rows are positions, and domain keys
+live in the key tables (``LpModel.rows``), never in names.
 """
 
 from __future__ import annotations
@@ -38,78 +44,65 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-import pulp
 
 from . import quarters
 from .allowed import allowed_pairs, commitment_starts, offer_terms
 from .inputs import Inputs
-from .pulp_compat import weighted_sum
+from .lp_arrays import INF, LpArrays
 from .schema import DIMENSIONS
+
+
+def _no_columns() -> np.ndarray:
+    return np.empty(0, dtype=np.int64)
 
 
 @dataclass
 class LpModel:
-    """The PuLP problem and the tables that map its columns and rows to domain keys.
+    """The LP's arrays and the tables that map its columns and rows to domain keys.
 
-    ``pairs``, ``terms``, ``starts`` and ``workloads`` are aligned with the variable lists
-    ``x``, ``y``, ``c`` and ``u``; ``volume`` (by term position) and ``share_total`` (by
-    quarter) hold the auxiliary v and s variables of the share rows, ``shortfall`` one
-    variable per spend commitment; ``rows`` maps each constraint family to a table of its
-    keys with the row's position in the problem (``row``), which is also its position in
-    HiGHS. ``price_links`` lists (row, variable, coefficient) entries that are prices
-    (spend rows), so a what-if on a price can move them too.
+    ``pairs``, ``terms``, ``starts`` and ``workloads`` are aligned with the column
+    positions ``x``, ``y``, ``c`` and ``u``; ``volume`` (by term position) and
+    ``share_total`` (by quarter) hold the auxiliary v and s columns of the share rows,
+    ``shortfall`` one column per spend commitment, ``recourse`` per outage its kept pairs
+    and their x and u columns; ``rows`` maps each constraint family to a table of its keys
+    with the row's position (``row``). ``price_links`` lists (row, column, coefficient)
+    entries that are prices (spend rows), so a what-if on a price can move them too.
     """
 
     inputs: Inputs
-    prob: pulp.LpProblem
+    lp: LpArrays
     pairs: pd.DataFrame
     terms: pd.DataFrame
     starts: pd.DataFrame
     workloads: pd.DataFrame
-    x: list[pulp.LpVariable]
-    y: list[pulp.LpVariable]
-    c: list[pulp.LpVariable]
-    u: list[pulp.LpVariable]
-    volume: dict[int, pulp.LpVariable] = field(default_factory=dict)
-    share_total: dict[str, pulp.LpVariable] = field(default_factory=dict)
-    shortfall: list[pulp.LpVariable] = field(default_factory=list)
-    running: dict[int, list[int]] = field(default_factory=dict)
-    rows: dict[str, pd.DataFrame] = field(default_factory=dict)
-    row_count: int = 0
-    price_links: list[tuple[int, pulp.LpVariable, float]] = field(default_factory=list)
+    running: dict[int, list[int]]
+    integer: bool = False
+    x: np.ndarray = field(default_factory=_no_columns)
+    y: np.ndarray = field(default_factory=_no_columns)
+    c: np.ndarray = field(default_factory=_no_columns)
+    u: np.ndarray = field(default_factory=_no_columns)
+    shortfall: np.ndarray = field(default_factory=_no_columns)
+    volume: dict[int, int] = field(default_factory=dict)
+    share_total: dict[str, int] = field(default_factory=dict)
     objective_constant: float = 0.0   # sunk contract cost: added to HiGHS's objective, not passed to it
     ports: pd.DataFrame = field(default_factory=pd.DataFrame)   # model, accelerator, port_usd, port_quarters
     port_starts: pd.DataFrame = field(default_factory=pd.DataFrame)  # port (position), quarter
-    z: list[pulp.LpVariable] = field(default_factory=list)      # binary: port started in that quarter
-    instances: list[pulp.LpVariable] = field(default_factory=list)
-    recourse: dict[str, tuple[np.ndarray, list[pulp.LpVariable], list[pulp.LpVariable]]] = field(default_factory=dict)
-    integer: bool = False
-    column_of: dict[str, int] = field(default_factory=dict)  # HiGHS column of each variable, set by solve
+    z: np.ndarray = field(default_factory=_no_columns)          # binary: port started in that quarter
+    instances: np.ndarray = field(default_factory=_no_columns)
+    recourse: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=dict)
 
-    def add_rows(self, family: str, keys: pd.DataFrame, constraints: list[pulp.LpConstraint],
-                 links: list[list[tuple[pulp.LpVariable, float]]] | None = None) -> None:
-        """Add constraints of one family, recording each one's key and row position.
+    @property
+    def rows(self) -> dict[str, pd.DataFrame]:
+        return self.lp.rows
 
-        ``links``, per constraint, the (variable, coefficient) entries that are prices.
-        """
-        start = self.row_count
-        for offset, constraint in enumerate(constraints):
-            self.prob += constraint, f"{family}{start + offset}"
-            for variable, coefficient in (links[offset] if links else []):
-                self.price_links.append((start + offset, variable, coefficient))
-        self.row_count += len(constraints)
-        keys = keys.reset_index(drop=True).assign(row=np.arange(start, self.row_count))
-        self.rows[family] = pd.concat([self.rows[family], keys]) if family in self.rows else keys
+    @property
+    def price_links(self) -> list[tuple[int, int, float]]:
+        return self.lp.price_links
 
-    def hourly_spend(self, t: int) -> tuple[list[pulp.LpVariable], list[float], float]:
-        """What term t costs per hour: (variables, prices, constant from signed contracts)."""
-        term = self.terms.iloc[t]
-        constant = float(term["contract_usd_per_hour"])
-        if term["term"] == "on-demand":
-            return [self.y[t]], [float(term["usd_per_chip_hour"])], constant
-        running = self.running[t]
-        prices = self.starts["usd_per_chip_hour"].to_numpy()
-        return [self.c[s] for s in running], [float(prices[s]) for s in running], constant
+    @property
+    def mixed_integer(self) -> bool:
+        """Ports or whole instances: HiGHS branches, and the LP's duals need integers fixed."""
+        return bool(len(self.z) or len(self.instances))
 
 
 def running_commitments(terms: pd.DataFrame, starts: pd.DataFrame) -> dict[int, list[int]]:
@@ -137,26 +130,10 @@ def build(inputs: Inputs, integer: bool = False) -> LpModel:
     pairs = allowed_pairs(inputs, terms)
     term_index = pd.Series(np.arange(len(terms)), index=pd.MultiIndex.from_frame(terms[["offer", "quarter"]]))
     pairs["t"] = term_index.reindex(pd.MultiIndex.from_frame(pairs[["offer", "quarter"]])).to_numpy()
-    workloads = inputs.workloads.reset_index(drop=True)
-    prob = pulp.LpProblem("compute_procurement", pulp.LpMinimize)
-    model = LpModel(
-        inputs=inputs,
-        prob=prob,
-        pairs=pairs,
-        terms=terms,
-        starts=starts,
-        workloads=workloads,
-        x=[prob.add_variable(f"x{i}", lowBound=0) for i in range(len(pairs))],
-        y=[
-            prob.add_variable(f"y{j}", lowBound=low, upBound=high)
-            for j, (low, high) in enumerate(zip(terms["min_chips"], terms["max_chips"], strict=True))
-        ],
-        c=[prob.add_variable(f"c{s}", lowBound=0) for s in range(len(starts))],
-        u=[prob.add_variable(f"u{w}", lowBound=0) for w in range(len(workloads))],
-        shortfall=[prob.add_variable(f"f{k}", lowBound=0) for k in range(len(inputs.spend_commitments))],
-        running=running_commitments(terms, starts),
-        integer=integer,
-    )
+    model = LpModel(inputs=inputs, lp=LpArrays(), pairs=pairs, terms=terms, starts=starts,
+                    workloads=inputs.workloads.reset_index(drop=True), running=running_commitments(terms, starts),
+                    integer=integer)
+    add_decisions(model)
     add_demand(model)
     add_capacity(model)
     add_commitments(model)
@@ -169,15 +146,28 @@ def build(inputs: Inputs, integer: bool = False) -> LpModel:
     add_instances(model)
     add_power(model)
     add_resilience(model)
-    add_objective(model)
     return model
 
 
-def _groups(index: np.ndarray, count: int) -> list[np.ndarray]:
-    """Positions of ``index`` grouped by value 0..count-1 (stable within a group)."""
-    order = np.argsort(index, kind="stable")
-    bounds = np.searchsorted(index[order], np.arange(count + 1))
-    return [order[bounds[k] : bounds[k + 1]] for k in range(count)]
+def add_decisions(model: LpModel) -> None:
+    """The contract's columns with their objective costs (module docstring, "minimize"):
+    x[w,o] >= 0 at no cost; min_chips <= y[o,q] <= max_chips at price * H when bought on
+    demand (a commitment's chips are paid through its c); c[o,s] >= 0 at price * H * L_eff;
+    u[w] >= 0 at P; shortfall f[k] >= 0 in units of its commitment's amount
+    (``shortfall_unit_usd``). Signed contracts are sunk: the objective's constant."""
+    lp, terms = model.lp, model.terms
+    hours = model.inputs.policy.hours_per_quarter
+    on_demand = (terms["term"] == "on-demand").to_numpy()
+    model.x = lp.add_columns("x", len(model.pairs))
+    model.y = lp.add_columns("y", len(terms), lower=terms["min_chips"].to_numpy(dtype=float),
+                             upper=terms["max_chips"].to_numpy(dtype=float),
+                             cost=np.where(on_demand, terms["usd_per_chip_hour"].to_numpy(dtype=float) * hours, 0.0))
+    model.c = lp.add_columns("c", len(model.starts),
+                             cost=model.starts["usd_per_chip_hour"].to_numpy(dtype=float) * hours
+                             * commitment_weight(model))
+    model.u = lp.add_columns("u", len(model.workloads), cost=model.inputs.policy.penalty_usd_per_token_s)
+    model.shortfall = lp.add_columns("f", len(model.inputs.spend_commitments), cost=shortfall_unit_usd(model))
+    model.objective_constant = float(terms["contract_usd_per_hour"].sum() * hours)
 
 
 def commitment_weight(model: LpModel) -> np.ndarray:
@@ -186,75 +176,93 @@ def commitment_weight(model: LpModel) -> np.ndarray:
     return model.starts[column].to_numpy(dtype=float)
 
 
-def add_objective(model: LpModel) -> None:
-    """Chip-hours on demand, commitments (whole term by default), shortfalls, penalty, ports, sunk cost."""
-    policy = model.inputs.policy
-    hours = policy.hours_per_quarter
-    on_demand = (model.terms["term"] == "on-demand").to_numpy()
-    price = np.where(on_demand, model.terms["usd_per_chip_hour"].to_numpy() * hours, 0.0)
-    commitment = model.starts["usd_per_chip_hour"].to_numpy() * hours * commitment_weight(model)
-    penalty = policy.penalty_usd_per_token_s
-    port_cost = model.ports["port_usd"].to_numpy()[model.port_starts["port"].to_numpy()] if model.z else []
-    model.objective_constant = float(model.terms["contract_usd_per_hour"].sum() * hours)
-    model.prob += weighted_sum(
-        model.y + model.c + model.shortfall + model.u + model.z,
-        list(price) + list(commitment) + list(shortfall_unit_usd(model)) + [penalty] * len(model.u)
-        + list(port_cost),
-    )
+def _serve_rows(model: LpModel, family: str, keys: pd.DataFrame, pair_row: np.ndarray, x: np.ndarray,
+                u: np.ndarray) -> None:
+    """sum_o x[w,o] + u[w] = tokens_per_s[w]: ``pair_row`` is each x column's workload row."""
+    demand = model.workloads["tokens_per_s"].to_numpy(dtype=float)
+    model.lp.add_rows(family, keys, row=np.concatenate([pair_row, np.arange(len(u))]), column=np.concatenate([x, u]),
+                      value=np.ones(len(x) + len(u)), lower=demand, upper=demand)
+
+
+def _chip_rows(model: LpModel, family: str, pair_term: np.ndarray, inverse: np.ndarray, x: np.ndarray,
+               **labels) -> None:
+    """sum_w x[w,o] / tokens_per_s_per_chip - y[o,q] <= contract_chips[o,q] for each term some x serves."""
+    used = np.unique(pair_term)
+    keys = model.terms.loc[used, ["offer", "quarter"]].assign(t=used, **labels)
+    model.lp.add_rows(family, keys, row=np.concatenate([np.searchsorted(used, pair_term), np.arange(len(used))]),
+                      column=np.concatenate([x, model.y[used]]), value=np.concatenate([inverse, -np.ones(len(used))]),
+                      lower=-INF, upper=model.terms["contract_chips"].to_numpy(dtype=float)[used])
 
 
 def add_demand(model: LpModel) -> None:
     """sum_o x[w,o] + u[w] = tokens_per_s[w] for every workload row."""
-    by_row = _groups(model.pairs["w"].to_numpy(), len(model.workloads))
-    demand = model.workloads["tokens_per_s"].to_numpy()
-    constraints = [
-        pulp.lpSum([model.x[i] for i in members] + [model.u[w]]) == demand[w]
-        for w, members in enumerate(by_row)
-    ]
     keys = model.workloads[["workload", "quarter"]].assign(w=np.arange(len(model.workloads)))
-    model.add_rows("demand", keys, constraints)
+    _serve_rows(model, "demand", keys, model.pairs["w"].to_numpy(), model.x, model.u)
 
 
 def add_capacity(model: LpModel) -> None:
     """sum_w x[w,o] / tokens_per_s_per_chip <= y[o,q] + contract_chips[o,q] where o can serve."""
-    per_term = _groups(model.pairs["t"].to_numpy(), len(model.terms))
-    inverse = 1.0 / model.pairs["tokens_per_s_per_chip"].to_numpy()
-    signed = model.terms["contract_chips"].to_numpy()
-    used = [t for t, members in enumerate(per_term) if len(members)]
-    constraints = [
-        weighted_sum([model.x[i] for i in per_term[t]] + [model.y[t]], list(inverse[per_term[t]]) + [-1.0])
-        <= signed[t]
-        for t in used
-    ]
-    keys = model.terms.loc[used, ["offer", "quarter"]].assign(t=used)
-    model.add_rows("capacity", keys, constraints)
+    pairs = model.pairs
+    _chip_rows(model, "capacity", pairs["t"].to_numpy(), 1.0 / pairs["tokens_per_s_per_chip"].to_numpy(dtype=float),
+               model.x)
+
+
+def _running_pairs(model: LpModel) -> tuple[np.ndarray, np.ndarray]:
+    """(commitment term, start) for every commitment start running in the term's quarter."""
+    held = np.array(sorted(model.running), dtype=np.int64)
+    counts = np.array([len(model.running[t]) for t in held], dtype=np.int64)
+    started = [np.asarray(model.running[t], dtype=np.int64) for t in held]
+    return np.repeat(held, counts), np.concatenate([np.empty(0, np.int64), *started])
 
 
 def add_commitments(model: LpModel) -> None:
     """y[o,q] = sum of the commitments c[o,s] running in q (started in the last L quarters)."""
-    running = model.running
-    if not running:
+    if not model.running:
         return
-    held = sorted(running)
-    constraints = [
-        weighted_sum([model.y[t]] + [model.c[s] for s in running[t]], [1.0] + [-1.0] * len(running[t])) == 0
-        for t in held
-    ]
-    model.add_rows("commitment", model.terms.loc[held, ["offer", "quarter"]].assign(t=held), constraints)
+    held = np.array(sorted(model.running), dtype=np.int64)
+    term, start = _running_pairs(model)
+    model.lp.add_rows("commitment", model.terms.loc[held, ["offer", "quarter"]].assign(t=held),
+                      row=np.concatenate([np.arange(len(held)), np.searchsorted(held, term)]),
+                      column=np.concatenate([model.y[held], model.c[start]]),
+                      value=np.concatenate([np.ones(len(held)), -np.ones(len(term))]), lower=0.0, upper=0.0)
 
 
 def add_pools(model: LpModel) -> None:
-    """Offers sharing a pool hold, together, at most the pool's largest max_chips in a quarter."""
-    pooled = model.terms[model.terms["pool"].notna()]
-    keys, constraints = [], []
-    for (pool, quarter), block in pooled.groupby(["pool", "quarter"], sort=True):
-        if block["offer"].nunique() < 2:
-            continue
-        capacity = float(block["max_chips"].max())
-        constraints.append(pulp.lpSum([model.y[t] for t in block.index]) <= capacity)
-        keys.append((pool, quarter, capacity))
-    if constraints:
-        model.add_rows("pool", pd.DataFrame(keys, columns=["pool", "quarter", "max_chips"]), constraints)
+    """Offers sharing a pool hold, together, at most the pool's largest max_chips in a quarter:
+    sum_{o in pool} y[o,q] <= max_{o in pool} max_chips[o,q], for pools of two offers or more."""
+    pooled = model.terms[model.terms["pool"].notna()].assign(t=lambda frame: frame.index.to_numpy())
+    by_pool = pooled.groupby(["pool", "quarter"], sort=True)
+    pooled = pooled[by_pool["offer"].transform("nunique").to_numpy() >= 2]
+    if pooled.empty:
+        return
+    grouped = pooled.groupby(["pool", "quarter"], sort=True)
+    keys = grouped["max_chips"].max().astype(float).reset_index()
+    model.lp.add_rows("pool", keys, row=grouped.ngroup().to_numpy(), column=model.y[pooled["t"].to_numpy()],
+                      value=np.ones(len(pooled)), lower=-INF, upper=keys["max_chips"].to_numpy())
+
+
+def payments(model: LpModel) -> pd.DataFrame:
+    """What each term pays per hour: (t, column, usd_per_hour). An on-demand term pays its
+    price on its y; a commitment term the price of each commitment c running in its quarter.
+    Signed contracts add ``terms.contract_usd_per_hour``, a constant."""
+    on_demand = np.flatnonzero((model.terms["term"] == "on-demand").to_numpy())
+    term, start = _running_pairs(model)
+    return pd.DataFrame({
+        "t": np.concatenate([on_demand, term]),
+        "column": np.concatenate([model.y[on_demand], model.c[start]]),
+        "usd_per_hour": np.concatenate([model.terms["usd_per_chip_hour"].to_numpy(dtype=float)[on_demand],
+                                        model.starts["usd_per_chip_hour"].to_numpy(dtype=float)[start]]),
+    })
+
+
+def _amounts(members: pd.DataFrame, amounts: pd.DataFrame, constant: np.ndarray, count: int):
+    """(row, column, weight) entries and per-row constants of rows summing the amounts of
+    their member terms; ``members`` holds (r, t), ``constant`` one value per term."""
+    entries = members.merge(amounts, on="t")
+    sunk = np.bincount(members["r"].to_numpy(dtype=np.int64), weights=constant[members["t"].to_numpy(dtype=np.int64)],
+                       minlength=count)
+    return (entries["r"].to_numpy(dtype=np.int64), entries["column"].to_numpy(dtype=np.int64),
+            entries["weight"].to_numpy(dtype=float), sunk)
 
 
 def share_rules(model: LpModel) -> pd.DataFrame:
@@ -280,72 +288,67 @@ def share_rules(model: LpModel) -> pd.DataFrame:
     return rules.sort_values(["dimension", "group", "quarter", "kind"], kind="stable").reset_index(drop=True)
 
 
-def _amounts(model: LpModel, terms: list[int], volume: dict[int, pulp.LpVariable] | None):
-    """(variables, weights, constant) of the share amount of some terms: volume or hourly spend."""
-    variables, weights, constant = [], [], 0.0
-    for t in terms:
-        if volume is not None:
-            if t in volume:
-                variables.append(volume[t])
-                weights.append(1.0)
-            continue
-        spend_vars, prices, sunk = model.hourly_spend(t)
-        variables += spend_vars
-        weights += prices
-        constant += sunk
-    return variables, weights, constant
-
-
 def add_shares(model: LpModel) -> None:
-    """S_g <= cap * S and S_g >= floor * S per (dimension, group, quarter), volume or spend."""
+    """S_g <= cap * S and S_g >= floor * S per (dimension, group, quarter), volume or spend.
+
+    Volume: v[o,q] = sum_w x[w,o] per term with pairs, S_g = sum_{o in g} v[o,q].
+    Spend (USD per hour): S_g = sum_{o in g} payments + signed contracts (a constant).
+    S = s[q], defined by s[q] = sum over every term of q (row ``total``).
+    """
     rules = share_rules(model)
     if rules.empty:
         return
-    terms = model.terms
+    lp, terms = model.lp, model.terms
     quarters_used = sorted(set(rules["quarter"]))
-    volume = None
     if model.inputs.policy.share_basis == "volume":
-        per_term = _groups(model.pairs["t"].to_numpy(), len(terms))
-        volume = {t: model.prob.add_variable(f"v{t}", lowBound=0) for t in range(len(terms)) if len(per_term[t])}
-        model.volume = volume
-        definitions = [
-            weighted_sum([volume[t]] + [model.x[i] for i in per_term[t]], [1.0] + [-1.0] * len(per_term[t])) == 0
-            for t in volume
-        ]
-        model.add_rows("volume", terms.loc[list(volume), ["offer", "quarter"]], definitions)
-    total = {q: model.prob.add_variable(f"s{k}", lowBound=0) for k, q in enumerate(quarters_used)}
-    model.share_total = total
-    in_quarter = terms.groupby("quarter").indices
-    definitions, links = [], []
-    for q in quarters_used:
-        variables, weights, constant = _amounts(model, list(in_quarter[q]), volume)
-        definitions.append(weighted_sum([total[q]] + variables, [1.0] + [-w for w in weights]) == constant)
-        links.append(_links(volume, variables, [-w for w in weights]))
-    model.add_rows("total", pd.DataFrame({"quarter": quarters_used}), definitions, links)
-    members = terms.assign(offer_group=terms["offer"])
-    index = {
-        dimension: members.groupby(["quarter", "offer_group" if dimension == "offer" else dimension]).indices
+        pair_term = model.pairs["t"].to_numpy()
+        used = np.unique(pair_term)
+        volume = lp.add_columns("v", len(used))
+        model.volume = dict(zip(used.tolist(), volume.tolist(), strict=True))
+        lp.add_rows("volume", terms.loc[used, ["offer", "quarter"]],
+                    row=np.concatenate([np.arange(len(used)), np.searchsorted(used, pair_term)]),
+                    column=np.concatenate([volume, model.x]),
+                    value=np.concatenate([np.ones(len(used)), -np.ones(len(pair_term))]), lower=0.0, upper=0.0)
+        amounts = pd.DataFrame({"t": used, "column": volume, "weight": 1.0})
+        constant, priced = np.zeros(len(terms)), False
+    else:
+        amounts = payments(model).rename(columns={"usd_per_hour": "weight"})
+        constant, priced = terms["contract_usd_per_hour"].to_numpy(dtype=float), True
+    total = lp.add_columns("s", len(quarters_used))
+    model.share_total = dict(zip(quarters_used, total.tolist(), strict=True))
+    quarter_of_term = terms["quarter"].to_numpy()
+    in_quarter = pd.DataFrame({"r": pd.Index(quarters_used).get_indexer(quarter_of_term), "t": np.arange(len(terms))})
+    in_quarter = in_quarter[in_quarter["r"] >= 0]
+    row, column, weight, sunk = _amounts(in_quarter, amounts, constant, len(quarters_used))
+    count = len(quarters_used)
+    lp.add_rows("total", pd.DataFrame({"quarter": quarters_used}), row=np.concatenate([np.arange(count), row]),
+                column=np.concatenate([total, column]), value=np.concatenate([np.ones(count), -weight]),
+                lower=sunk, upper=sunk, price=np.concatenate([np.zeros(count, bool), np.full(len(row), priced)]))
+    membership = pd.concat([
+        pd.DataFrame({"dimension": dimension, "group": terms["offer" if dimension == "offer" else dimension].to_numpy(),
+                      "quarter": quarter_of_term, "t": np.arange(len(terms))})
         for dimension in DIMENSIONS
-    }
-    constraints, links = [], []
-    for rule in rules.itertuples(index=False):
-        variables, weights, constant = _amounts(model, list(index[rule.dimension][(rule.quarter, rule.group)]), volume)
-        row = weighted_sum(variables + [total[rule.quarter]], weights + [-rule.limit])
-        constraints.append(row <= -constant if rule.kind == "max" else row >= -constant)
-        links.append(_links(volume, variables, weights))
-    model.add_rows("share", rules, constraints, links)
+    ])
+    members = rules[["dimension", "group", "quarter"]].assign(r=np.arange(len(rules))).merge(
+        membership, on=["dimension", "group", "quarter"])[["r", "t"]]
+    row, column, weight, sunk = _amounts(members, amounts, constant, len(rules))
+    limit = rules["limit"].to_numpy(dtype=float)
+    is_max = (rules["kind"] == "max").to_numpy()
+    lp.add_rows("share", rules, row=np.concatenate([row, np.arange(len(rules))]),
+                column=np.concatenate([column, total[pd.Index(quarters_used).get_indexer(rules["quarter"])]]),
+                value=np.concatenate([weight, -limit]), lower=np.where(is_max, -INF, -sunk),
+                upper=np.where(is_max, -sunk, INF),
+                price=np.concatenate([np.full(len(row), priced), np.zeros(len(rules), bool)]))
 
 
-def _links(volume, variables, weights) -> list[tuple[pulp.LpVariable, float]]:
-    """Price entries of a spend row (none for volume rows)."""
-    return [] if volume is not None else list(zip(variables, weights, strict=True))
-
-
-def _spend_in(model: LpModel, mask: np.ndarray):
-    """(variables, USD coefficients, sunk USD) of everything paid in the terms of ``mask``."""
+def _spend_rows(model: LpModel, members: pd.DataFrame, count: int, unit: np.ndarray):
+    """(row, column, coefficient) entries and sunk USD of rows summing everything paid in
+    their member terms (r, t) over the quarter, each row multiplied by its ``unit``."""
     hours = model.inputs.policy.hours_per_quarter
-    variables, weights, constant = _amounts(model, list(np.flatnonzero(mask)), None)
-    return variables, [w * hours for w in weights], constant * hours
+    amounts = payments(model).rename(columns={"usd_per_hour": "weight"})
+    constant = model.terms["contract_usd_per_hour"].to_numpy(dtype=float)
+    row, column, weight, sunk = _amounts(members, amounts, constant, count)
+    return row, column, weight * hours * unit[row], sunk * hours
 
 
 def shortfall_unit_usd(model: LpModel) -> np.ndarray:
@@ -391,165 +394,178 @@ def add_spend_commitments(model: LpModel) -> None:
     commitments = spend_commitment_terms(model)
     if commitments.empty:
         return
-    constraints, links = [], []
-    for item in commitments.itertuples(index=False):
-        mask = (model.terms["provider"] == item.provider) & model.terms["quarter"].isin(item.quarters)
-        variables, weights, sunk = _spend_in(model, mask.to_numpy())
-        unit = per_amount(item.usd_in_horizon)
-        weights = [w * unit for w in weights]
-        row = weighted_sum(variables + [model.shortfall[item.k]], weights + [1.0])   # f in units of 1 / unit
-        constraints.append(row >= (item.usd_in_horizon - sunk) * unit)
-        links.append(list(zip(variables, weights, strict=True)))
-    model.add_rows("spend_commitment", commitments[["k", "provider", "first", "last", "usd_in_horizon"]],
-                   constraints, links)
+    period = commitments[["k", "provider", "quarters"]].explode("quarters").rename(columns={"quarters": "quarter"})
+    terms = pd.DataFrame({"t": np.arange(len(model.terms)), "provider": model.terms["provider"].to_numpy(),
+                          "quarter": model.terms["quarter"].to_numpy()})
+    members = period.dropna(subset=["quarter"]).merge(terms, on=["provider", "quarter"]).rename(columns={"k": "r"})
+    count = len(commitments)
+    due = commitments["usd_in_horizon"].to_numpy(dtype=float)
+    unit = np.array([per_amount(amount) for amount in due], dtype=float)
+    row, column, value, sunk = _spend_rows(model, members[["r", "t"]], count, unit)
+    model.lp.add_rows("spend_commitment", commitments[["k", "provider", "first", "last", "usd_in_horizon"]],
+                      row=np.concatenate([row, np.arange(count)]), column=np.concatenate([column, model.shortfall]),
+                      value=np.concatenate([value, np.ones(count)]),   # f in units of 1 / unit
+                      lower=(due - sunk) * unit, upper=INF,
+                      price=np.concatenate([np.ones(len(row), bool), np.zeros(count, bool)]))
 
 
 def add_budgets(model: LpModel) -> None:
     """Everything paid in a quarter (on demand, commitments running, contracts) <= its budget."""
     policy = model.inputs.policy
-    keys, constraints, links = [], [], []
-    for quarter in model.inputs.horizon:
-        budget = policy.budget(quarter)
-        if budget is None:
-            continue
-        variables, weights, sunk = _spend_in(model, (model.terms["quarter"] == quarter).to_numpy())
-        unit = per_amount(budget)
-        weights = [w * unit for w in weights]
-        constraints.append(weighted_sum(variables, weights) <= (budget - sunk) * unit)
-        keys.append((quarter, budget))
-        links.append(list(zip(variables, weights, strict=True)))
-    if constraints:
-        model.add_rows("budget", pd.DataFrame(keys, columns=["quarter", "budget_usd"]), constraints, links)
+    budgets = [(quarter, policy.budget(quarter)) for quarter in model.inputs.horizon]
+    keys = pd.DataFrame([item for item in budgets if item[1] is not None], columns=["quarter", "budget_usd"])
+    if keys.empty:
+        return
+    r = pd.Index(keys["quarter"]).get_indexer(model.terms["quarter"])
+    members = pd.DataFrame({"r": r, "t": np.arange(len(model.terms))})[r >= 0]
+    budget = keys["budget_usd"].to_numpy(dtype=float)
+    unit = np.array([per_amount(amount) for amount in budget], dtype=float)
+    row, column, value, sunk = _spend_rows(model, members, len(keys), unit)
+    model.lp.add_rows("budget", keys, row=row, column=column, value=value, lower=-INF, upper=(budget - sunk) * unit,
+                      price=np.ones(len(row), bool))
 
 
-def _port_groups(model: LpModel, pairs: pd.DataFrame) -> dict[tuple[int, str], np.ndarray]:
-    """Positions of ``pairs`` by (port, quarter) for the pairs that need a port."""
+def _port_of(model: LpModel, pairs: pd.DataFrame) -> np.ndarray:
+    """For each of ``pairs``, the position of the port its (model, accelerator) needs, or -1."""
     if model.ports.empty or pairs.empty:
-        return {}
-    key = model.workloads["model"].to_numpy()[pairs["w"].to_numpy()]
-    accelerator = model.terms["accelerator"].to_numpy()[pairs["t"].to_numpy()]
-    index = {(m, a): p for p, (m, a) in enumerate(zip(model.ports["model"], model.ports["accelerator"], strict=True))}
-    port = np.array([index.get((m, a), -1) for m, a in zip(key, accelerator, strict=True)])
-    frame = pd.DataFrame({"port": port, "quarter": pairs["quarter"].to_numpy(), "position": np.arange(len(pairs))})
-    frame = frame[frame["port"] >= 0]
-    return {(int(p), q): block["position"].to_numpy() for (p, q), block in frame.groupby(["port", "quarter"])}
+        return np.full(len(pairs), -1, dtype=np.int64)
+    needed = pd.MultiIndex.from_frame(model.ports[["model", "accelerator"]])
+    served = pd.MultiIndex.from_arrays([model.workloads["model"].to_numpy()[pairs["w"].to_numpy()],
+                                        model.terms["accelerator"].to_numpy()[pairs["t"].to_numpy()]])
+    return needed.get_indexer(served)
 
 
 def add_ports(model: LpModel) -> None:
-    """Binary port decisions: sum_q z[p,q] <= 1, and a pair not yet ported serves nothing:
-    sum_{w in q, its pairs} x <= D(model, q) * sum_{s: s + lead <= q} z[p,s]."""
+    """Binary port decisions z[p,q] at port_usd each: sum_q z[p,q] <= 1, and a pair not yet
+    ported serves nothing: sum_{w in q, its pairs} x <= D(model, q) * sum_{s: s + lead <= q} z[p,s]."""
     performance = model.inputs.performance
     needs = performance[(performance["port_usd"] > 0) | (performance["port_quarters"] > 0)]
-    used = set(zip(model.workloads["model"].to_numpy()[model.pairs["w"].to_numpy()],
-                   model.terms["accelerator"].to_numpy()[model.pairs["t"].to_numpy()], strict=True))
-    needs = needs.loc[np.array([(m, a) in used for m, a in zip(needs["model"], needs["accelerator"], strict=True)],
-                               dtype=bool)]
+    served = pd.MultiIndex.from_arrays([model.workloads["model"].to_numpy()[model.pairs["w"].to_numpy()],
+                                        model.terms["accelerator"].to_numpy()[model.pairs["t"].to_numpy()]])
+    needs = needs[pd.MultiIndex.from_frame(needs[["model", "accelerator"]]).isin(served)]
     model.ports = needs[["model", "accelerator", "port_usd", "port_quarters"]].reset_index(drop=True)
     if model.ports.empty:
         return
     horizon = model.inputs.horizon
-    model.port_starts = pd.DataFrame([(p, q) for p in range(len(model.ports)) for q in horizon],
-                                     columns=["port", "quarter"])
-    model.z = [model.prob.add_variable(f"z{k}", lowBound=0, upBound=1, cat=pulp.LpBinary)
-               for k in range(len(model.port_starts))]
-    once = [pulp.lpSum(model.z[k * len(horizon):(k + 1) * len(horizon)]) <= 1 for k in range(len(model.ports))]
-    model.add_rows("port_once", model.ports[["model", "accelerator"]], once)
+    port = np.repeat(np.arange(len(model.ports)), len(horizon))
+    model.port_starts = pd.DataFrame({"port": port, "quarter": np.tile(np.asarray(horizon, dtype=object),
+                                                                         len(model.ports))})
+    model.z = model.lp.add_columns("z", len(port), lower=0.0, upper=1.0,
+                                   cost=model.ports["port_usd"].to_numpy(dtype=float)[port], integer=True)
+    model.lp.add_rows("port_once", model.ports[["model", "accelerator"]], row=port, column=model.z,
+                      value=np.ones(len(port)), lower=-INF, upper=1.0)
     _add_readiness(model, model.pairs, model.x, "port_ready")
 
 
-def _add_readiness(model: LpModel, pairs: pd.DataFrame, x: list[pulp.LpVariable], family: str) -> None:
+def _add_readiness(model: LpModel, pairs: pd.DataFrame, x: np.ndarray, family: str) -> None:
     """Rows holding unported pairs at zero: sum_{o on the chip} x[w,o] <= D[w] * (ported by then),
     one per workload row. Per row rather than per model and quarter: the LP relaxation is
     then tight enough for HiGHS to settle the port decisions with little branching."""
+    port = _port_of(model, pairs)
+    needing = pd.DataFrame({"port": port, "quarter": pairs["quarter"].to_numpy(), "w": pairs["w"].to_numpy(),
+                            "column": x})[port >= 0]
+    if needing.empty:
+        return
+    keys = needing[["port", "quarter", "w"]].drop_duplicates().sort_values(["port", "quarter", "w"])
+    keys = keys.reset_index(drop=True).assign(r=lambda frame: np.arange(len(frame)))
+    entries = needing.merge(keys, on=["port", "quarter", "w"])
     horizon = model.inputs.horizon
-    demand = model.workloads["tokens_per_s"].to_numpy()
-    rows_of_pair = pairs["w"].to_numpy()
-    keys, constraints = [], []
-    for (port, quarter), members in sorted(_port_groups(model, pairs).items()):
-        lead = int(model.ports["port_quarters"].iloc[port])
-        ready = [model.z[port * len(horizon) + k] for k, q in enumerate(horizon)
-                 if quarters.ordinal(q) + lead <= quarters.ordinal(quarter)]
-        for w in sorted(set(rows_of_pair[members])):
-            mine = members[rows_of_pair[members] == w]
-            constraints.append(weighted_sum([x[i] for i in mine] + ready,
-                                            [1.0] * len(mine) + [-float(demand[w])] * len(ready)) <= 0)
-            keys.append((model.ports["model"].iloc[port], model.ports["accelerator"].iloc[port], quarter,
-                         model.workloads["workload"].iloc[w]))
-    if constraints:
-        model.add_rows(family, pd.DataFrame(keys, columns=["model", "accelerator", "quarter", "workload"]), constraints)
+    ordinal = np.array([quarters.ordinal(q) for q in horizon])
+    lead = model.ports["port_quarters"].to_numpy(dtype=np.int64)[keys["port"].to_numpy()]
+    ready_by = keys["quarter"].map(quarters.ordinal).to_numpy() - lead      # a port started by then is ready
+    r, k = np.nonzero(ordinal[None, :] <= ready_by[:, None])
+    z = model.z[keys["port"].to_numpy()[r] * len(horizon) + k]
+    demand = model.workloads["tokens_per_s"].to_numpy(dtype=float)[keys["w"].to_numpy()[r]]
+    labels = pd.DataFrame({"model": model.ports["model"].to_numpy()[keys["port"].to_numpy()],
+                           "accelerator": model.ports["accelerator"].to_numpy()[keys["port"].to_numpy()],
+                           "quarter": keys["quarter"].to_numpy(),
+                           "workload": model.workloads["workload"].to_numpy()[keys["w"].to_numpy()]})
+    model.lp.add_rows(family, labels, row=np.concatenate([entries["r"].to_numpy(), r]),
+                      column=np.concatenate([entries["column"].to_numpy(), z]),
+                      value=np.concatenate([np.ones(len(entries)), -demand]), lower=-INF, upper=0.0)
 
 
 def add_ramps(model: LpModel) -> None:
-    """Volume of a provider, vendor or accelerator in q+1 <= factor x its volume in q + allowance."""
+    """Volume of a provider, vendor or accelerator in q+1 <= factor x its volume in q + allowance:
+    sum_{pairs of g in q+1} x - factor * sum_{pairs of g in q} x <= allowance, where g has pairs in q+1."""
     horizon = model.inputs.horizon
-    terms_column = {"provider": "provider", "vendor": "vendor", "accelerator": "accelerator"}
-    keys, constraints = [], []
+    quarter_of_pair = pd.Index(horizon).get_indexer(model.pairs["quarter"])
+    labels, rows, columns, values, allowance = [], [], [], [], []
+    count = 0
     for dimension, limits in sorted(model.inputs.policy.ramp_limits.items()):
-        group_of_pair = model.terms[terms_column[dimension]].to_numpy()[model.pairs["t"].to_numpy()]
-        quarter_of_pair = model.pairs["quarter"].to_numpy()
+        group_of_pair = model.terms[dimension].to_numpy()[model.pairs["t"].to_numpy()]
         for group, limit in sorted(limits.items()):
-            for before, after in zip(horizon, horizon[1:], strict=False):
-                now = np.flatnonzero((group_of_pair == group) & (quarter_of_pair == before))
-                later = np.flatnonzero((group_of_pair == group) & (quarter_of_pair == after))
-                if not len(later):
-                    continue
-                row = weighted_sum([model.x[i] for i in later] + [model.x[i] for i in now],
-                                   [1.0] * len(later) + [-limit.factor] * len(now))
-                constraints.append(row <= limit.allowance_tokens_per_s)
-                keys.append((dimension, group, after, limit.factor, limit.allowance_tokens_per_s))
-    if constraints:
-        model.add_rows("ramp", pd.DataFrame(keys, columns=["dimension", "group", "quarter", "factor",
-                                                           "allowance_tokens_per_s"]), constraints)
+            mine = group_of_pair == group
+            afters = np.unique(quarter_of_pair[mine & (quarter_of_pair >= 1)])  # quarters q+1 with pairs
+            later = np.flatnonzero(mine & (quarter_of_pair >= 1))
+            now = np.flatnonzero(mine & np.isin(quarter_of_pair + 1, afters))
+            rows += [count + np.searchsorted(afters, quarter_of_pair[later]),
+                     count + np.searchsorted(afters, quarter_of_pair[now] + 1)]
+            columns += [model.x[later], model.x[now]]
+            values += [np.ones(len(later)), np.full(len(now), -float(limit.factor))]
+            labels += [(dimension, group, horizon[a], limit.factor, limit.allowance_tokens_per_s) for a in afters]
+            allowance += [float(limit.allowance_tokens_per_s)] * len(afters)
+            count += len(afters)
+    if count:
+        keys = pd.DataFrame(labels, columns=["dimension", "group", "quarter", "factor", "allowance_tokens_per_s"])
+        model.lp.add_rows("ramp", keys, row=np.concatenate(rows), column=np.concatenate(columns),
+                          value=np.concatenate(values), lower=-INF, upper=np.array(allowance))
 
 
 def add_instances(model: LpModel) -> None:
-    """With ``integer``: chips of offers with chips_per_instance come in whole instances."""
+    """With ``integer``: chips of offers with chips_per_instance come in whole instances:
+    y[o,q] = size * n (on-demand, buyable) and c[o,s] = size * n, n integer >= 0."""
     if not model.integer:
         return
-    per_instance = model.inputs.offers.set_index("offer")["chips_per_instance"]
-    keys, constraints = [], []
-    targets = [(model.y[t], o, q) for t, (o, q, term, buyable) in enumerate(
-        zip(model.terms["offer"], model.terms["quarter"], model.terms["term"], model.terms["buyable"], strict=True))
-        if term == "on-demand" and buyable]
-    targets += [(model.c[s], o, q) for s, (o, q) in enumerate(zip(model.starts["offer"], model.starts["quarter"],
-                                                                   strict=True))]
-    for variable, offer, quarter in targets:
-        size = per_instance.get(offer)
-        if size is None or pd.isna(size):
-            continue
-        count = model.prob.add_variable(f"n{len(model.instances)}", lowBound=0, cat=pulp.LpInteger)
-        model.instances.append(count)
-        constraints.append(weighted_sum([variable, count], [1.0, -float(size)]) == 0)
-        keys.append((offer, quarter, float(size)))
-    if constraints:
-        model.add_rows("instance", pd.DataFrame(keys, columns=["offer", "quarter", "chips_per_instance"]),
-                       constraints)
+    terms, starts = model.terms, model.starts
+    bought = np.flatnonzero(((terms["term"] == "on-demand") & terms["buyable"].astype(bool)).to_numpy())
+    targets = pd.DataFrame({
+        "column": np.concatenate([model.y[bought], model.c]),
+        "offer": np.concatenate([terms["offer"].to_numpy()[bought], starts["offer"].to_numpy()]),
+        "quarter": np.concatenate([terms["quarter"].to_numpy()[bought], starts["quarter"].to_numpy()]),
+    })
+    size = pd.to_numeric(targets["offer"].map(model.inputs.offers.set_index("offer")["chips_per_instance"]),
+                         errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    whole = ~np.isnan(size)
+    if not whole.any():
+        return
+    targets = targets[whole].assign(chips_per_instance=size[whole])
+    model.instances = model.lp.add_columns("n", len(targets), integer=True)
+    count = len(targets)
+    model.lp.add_rows("instance", targets[["offer", "quarter", "chips_per_instance"]],
+                      row=np.tile(np.arange(count), 2), column=np.concatenate([targets["column"].to_numpy(),
+                                                                                 model.instances]),
+                      value=np.concatenate([np.ones(count), -size[whole]]), lower=0.0, upper=0.0)
 
 
 def add_power(model: LpModel) -> None:
-    """sum of chips held x power_kw <= megawatts x 1000 per power cap and quarter (signed chips too)."""
+    """sum of chips held x power_kw <= megawatts x 1000 per power cap and quarter (signed chips too):
+    sum_{o of the cap's provider/region} kw[o] * y[o,q] <= 1000 MW - sum kw[o] * contract_chips[o,q]."""
     power = model.inputs.power
     if power.empty:
         return
-    kw = model.terms["accelerator"].map(model.inputs.accelerators.set_index("accelerator")["power_kw"]).to_numpy()
-    keys, constraints = [], []
-    for index, cap in zip(power.index, power.itertuples(index=False), strict=True):
-        mask = np.ones(len(model.terms), dtype=bool)
-        for column in ("provider", "region"):
-            value = getattr(cap, column)
-            if not pd.isna(value):
-                mask &= (model.terms[column] == value).to_numpy()
-        for quarter in ([cap.quarter] if not pd.isna(cap.quarter) else model.inputs.horizon):
-            members = np.flatnonzero(mask & (model.terms["quarter"] == quarter).to_numpy())
-            if not len(members):
-                continue
-            signed = float((kw[members] * model.terms["contract_chips"].to_numpy()[members]).sum())
-            constraints.append(weighted_sum([model.y[t] for t in members], list(kw[members]))
-                               <= cap.megawatts * 1000 - signed)
-            keys.append((index, cap.provider, cap.region, quarter, cap.megawatts))
-    if constraints:
-        model.add_rows("power", pd.DataFrame(keys, columns=["cap", "provider", "region", "quarter", "megawatts"]),
-                       constraints)
+    terms = model.terms
+    kw = terms["accelerator"].map(model.inputs.accelerators.set_index("accelerator")["power_kw"]).to_numpy(dtype=float)
+    horizon = list(model.inputs.horizon)
+    caps = pd.DataFrame({"cap": power.index, "provider": power["provider"].to_numpy(),
+                         "region": power["region"].to_numpy(), "megawatts": power["megawatts"].to_numpy(),
+                         "quarter": [horizon if pd.isna(q) else [q] for q in power["quarter"]]})
+    caps = caps.explode("quarter", ignore_index=True).assign(e=lambda frame: np.arange(len(frame)))
+    hit = caps[["e", "quarter", "provider", "region"]].merge(
+        pd.DataFrame({"t": np.arange(len(terms)), "quarter": terms["quarter"].to_numpy(),
+                      "term_provider": terms["provider"].to_numpy(), "term_region": terms["region"].to_numpy()}),
+        on="quarter")
+    hit = hit[(hit["provider"].isna() | (hit["provider"] == hit["term_provider"]))
+              & (hit["region"].isna() | (hit["region"] == hit["term_region"]))]
+    used = np.unique(hit["e"].to_numpy(dtype=np.int64))
+    if not len(used):
+        return
+    r = np.searchsorted(used, hit["e"].to_numpy(dtype=np.int64))
+    t = hit["t"].to_numpy(dtype=np.int64)
+    signed = np.bincount(r, weights=kw[t] * terms["contract_chips"].to_numpy(dtype=float)[t], minlength=len(used))
+    keys = caps.loc[used, ["cap", "provider", "region", "quarter", "megawatts"]]
+    model.lp.add_rows("power", keys, row=r, column=model.y[t], value=kw[t], lower=-INF,
+                      upper=keys["megawatts"].to_numpy(dtype=float) * 1000 - signed)
 
 
 def add_resilience(model: LpModel) -> None:
@@ -561,30 +577,23 @@ def add_resilience(model: LpModel) -> None:
     if resilience is None:
         return
     dimension = resilience.dimension
-    workloads = model.workloads
+    workloads, pairs = model.workloads, model.pairs
     demand_of_quarter = workloads.groupby("quarter")["tokens_per_s"].sum()
-    group_of_pair = model.terms[dimension].to_numpy()[model.pairs["t"].to_numpy()]
-    signed = model.terms["contract_chips"].to_numpy()
-    inverse = 1.0 / model.pairs["tokens_per_s_per_chip"].to_numpy()
+    group_of_pair = model.terms[dimension].to_numpy()[pairs["t"].to_numpy()]
+    inverse = 1.0 / pairs["tokens_per_s_per_chip"].to_numpy(dtype=float)
+    quarter_of_row = workloads["quarter"].to_numpy()
+    stranded = sorted(set(quarter_of_row))
     for k, group in enumerate(sorted(set(model.terms[dimension]))):
         kept = np.flatnonzero(group_of_pair != group)
-        x = [model.prob.add_variable(f"r{k}x{i}", lowBound=0) for i in range(len(kept))]
-        u = [model.prob.add_variable(f"r{k}u{w}", lowBound=0) for w in range(len(workloads))]
+        x = model.lp.add_columns(f"r{k}x", len(kept))
+        u = model.lp.add_columns(f"r{k}u", len(workloads))
         model.recourse[group] = (kept, x, u)
-        by_row = _groups(model.pairs["w"].to_numpy()[kept], len(workloads))
-        rows = [pulp.lpSum([x[i] for i in members] + [u[w]]) == workloads["tokens_per_s"].iloc[w]
-                for w, members in enumerate(by_row)]
-        model.add_rows("outage_demand", workloads[["workload", "quarter"]].assign(outage=group), rows)
-        per_term = _groups(model.pairs["t"].to_numpy()[kept], len(model.terms))
-        used = [t for t, members in enumerate(per_term) if len(members)]
-        rows = [weighted_sum([x[i] for i in per_term[t]] + [model.y[t]],
-                             list(inverse[kept[per_term[t]]]) + [-1.0]) <= signed[t] for t in used]
-        model.add_rows("outage_capacity", model.terms.loc[used, ["offer", "quarter"]].assign(outage=group), rows)
-        in_quarter = workloads.groupby("quarter").indices
-        quarters_ = sorted(in_quarter)
-        rows = [pulp.lpSum([u[w] for w in in_quarter[q]]) <= resilience.max_stranded_share * demand_of_quarter[q]
-                for q in quarters_]
-        model.add_rows("stranded", pd.DataFrame({"quarter": quarters_, "outage": group}), rows)
-        if model.z:
-            _add_readiness(model, model.pairs.iloc[kept].reset_index(drop=True).assign(t=model.pairs["t"].to_numpy()[kept]),
-                           x, "outage_port_ready")
+        _serve_rows(model, "outage_demand", workloads[["workload", "quarter"]].assign(outage=group),
+                    pairs["w"].to_numpy()[kept], x, u)
+        _chip_rows(model, "outage_capacity", pairs["t"].to_numpy()[kept], inverse[kept], x, outage=group)
+        model.lp.add_rows("stranded", pd.DataFrame({"quarter": stranded, "outage": group}),
+                          row=pd.Index(stranded).get_indexer(quarter_of_row), column=u, value=np.ones(len(u)),
+                          lower=-INF, upper=resilience.max_stranded_share
+                          * demand_of_quarter.reindex(stranded).to_numpy(dtype=float))
+        if len(model.z):
+            _add_readiness(model, pairs.iloc[kept].reset_index(drop=True), x, "outage_port_ready")

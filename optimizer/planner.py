@@ -6,7 +6,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from . import deadline, external_solver, pulp_compat
+from . import deadline, external_solver
 from . import model as lp_model
 from .certificate import certify, uncertified
 from .errors import OptionError, SolveError
@@ -63,8 +63,8 @@ def _check_model_file(inputs: Inputs, path: Path) -> None:
 
 
 def _write_model(model: lp_model.LpModel, path: Path) -> None:
-    lp, column_of = pulp_compat.to_highs_lp(model.prob, mip=True)
-    external_solver.write_model(lp, path, sorted(column_of, key=column_of.get), model.objective_constant)
+    lp, columns, _ = model.lp.named_lp()
+    external_solver.write_model(lp, path, columns, model.objective_constant)
 
 
 def _solve(inputs: Inputs, time_limit: float | None, method: str, integer: bool, payback: bool,

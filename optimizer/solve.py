@@ -1,12 +1,9 @@
-"""Solving the PuLP model with HiGHS in process, and reading back a proven optimum only.
+"""Solving the model with HiGHS in process, and reading back a proven optimum only.
 
-(``solve_elsewhere`` hands the same arrays to a solver PuLP drives instead: ``--solver``.)
-
-The model goes to a ``highspy.Highs`` the tool owns, as arrays (``pulp_compat``), never
-through PuLP's solver classes, which differ between PuLP 3.x and 4.x; the status is read
-from HiGHS itself (PuLP's HiGHS wrapper maps a time-limit stop to "optimal": solver notes,
-"Pitfalls"). Values are read from HiGHS's solution arrays by column position: the column
-of each variable is recorded, by name, when the model is handed over.
+The model's arrays go to a ``highspy.Highs`` the tool owns in one ``passModel``; the
+status is read from HiGHS itself. Values are read from HiGHS's solution arrays by the
+column positions the model's builder handed out. (``solve_elsewhere`` hands the same
+arrays to a solver PuLP drives instead: ``--solver``.)
 """
 
 from __future__ import annotations
@@ -20,7 +17,7 @@ from typing import TYPE_CHECKING
 import highspy
 import numpy as np
 
-from . import deadline, pulp_compat
+from . import deadline
 from .errors import SolveError, TimeLimitReached
 from .model import LpModel, shortfall_unit_usd
 from .tolerances import mip_gap_usd, objectives_agree
@@ -115,7 +112,7 @@ def solve(model: LpModel, time_limit: float | None = None, method: str = "auto")
     chosen = choose_method(method)
     highs = new_highs()
     highs.setOptionValue("solver", chosen)
-    lp, model.column_of = pulp_compat.to_highs_lp(model.prob, mip=True)
+    lp = model.lp.highs_lp()
     set_mip_gap(highs, cost_scale(model))
     try:
         highs.passModel(lp)
@@ -146,7 +143,7 @@ def solve(model: LpModel, time_limit: float | None = None, method: str = "auto")
                          f"{objective:,.2f} USD; no plan is reported")
     return _solution(model, values, np.asarray(solution.row_dual), objective, method=chosen,
                      seconds={"solve": float(highs.getRunTime())}, highs=highs,
-                     mip_gap=float(highs.getInfo().mip_gap) if (model.z or model.instances) else None)
+                     mip_gap=float(highs.getInfo().mip_gap) if model.mixed_integer else None)
 
 
 def solve_elsewhere(model: LpModel, solver: type, time_limit: float | None = None) -> Solution:
@@ -154,7 +151,7 @@ def solve_elsewhere(model: LpModel, solver: type, time_limit: float | None = Non
     model is kept (``highs`` None), and ``row_dual`` is NaN where the solver returned no duals."""
     from . import external_solver
 
-    lp, model.column_of = pulp_compat.to_highs_lp(model.prob, mip=True)
+    lp = model.lp.highs_lp()
     found = external_solver.solve(lp, solver, time_limit, cost_scale(model), model.objective_constant)
     duals = found.row_dual if found.row_dual is not None else np.full(lp.num_row_, np.nan)
     return _solution(model, found.values, duals, found.objective, method=f"{found.solver} via PuLP",
@@ -182,20 +179,18 @@ def _solution(model: LpModel, values: np.ndarray, row_dual: np.ndarray, objectiv
 
 
 def column_positions(model: LpModel) -> dict[str, np.ndarray]:
-    """HiGHS column of every variable group: x, y, c, u, shortfall f, ports z, instances n,
+    """HiGHS column of every column group: x, y, c, u, shortfall f, ports z, instances n,
     each quarter's share total s, and the recourse x and u of each outage.
 
     ``s`` is aligned with ``sorted(model.share_total)`` (empty without share rules).
     """
-    groups = {"x": model.x, "y": model.y, "c": model.c, "u": model.u, "f": model.shortfall, "z": model.z,
-              "n": model.instances, "s": [model.share_total[q] for q in sorted(model.share_total)]}
+    columns = {"x": model.x, "y": model.y, "c": model.c, "u": model.u, "f": model.shortfall, "z": model.z,
+               "n": model.instances,
+               "s": np.array([model.share_total[q] for q in sorted(model.share_total)], dtype=np.int64)}
     for group, (_, x, u) in model.recourse.items():
-        groups[f"recourse_x:{group}"] = x
-        groups[f"recourse_u:{group}"] = u
-    position = model.column_of
-    return {
-        name: np.array([position[v.name] for v in variables], dtype=np.int64) for name, variables in groups.items()
-    }
+        columns[f"recourse_x:{group}"] = x
+        columns[f"recourse_u:{group}"] = u
+    return columns
 
 
 def _explain(model: LpModel, highs: highspy.Highs, status: highspy.HighsModelStatus,

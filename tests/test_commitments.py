@@ -111,6 +111,19 @@ def test_spend_commitment_with_a_shortfall(solve_case):
     assert plan.totals["spend_shortfall_usd"] == pytest.approx(245_250)
 
 
+def test_a_commitment_consumes_a_spend_commitment_in_every_quarter_it_runs(solve_case):
+    """10 chips of o1y (1yr, 1.5) committed in Q1 pay 10 x 1.5 x H = 32,850 in each of Q1 and
+    Q2: the 65,700 owed to aws over Q1-Q2 is consumed, no shortfall: total 131,400. Counting
+    the commitment's payment once in the period (its two entries in the row replacing each
+    other, as PuLP 3.3 expressions built from a dict did) charged a 32,850 shortfall."""
+    commitments = [{"provider": "aws", "first": "2026Q1", "last": "2026Q2", "usd": 2 * 10 * 1.5 * H}]
+    plan = case(solve_case, [offer("o1y", "aws", "r1", "a", 1.5, 1000, term="1yr")], quarters_=YEAR[:2],
+                spend_commitments=commitments)
+    assert plan.totals["total_cost_usd"] == pytest.approx(10 * 1.5 * H * 4)
+    row = plan.spend_commitments.iloc[0]
+    assert row["consumed_usd"] == pytest.approx(65_700) and row["shortfall_usd"] == pytest.approx(0, abs=1e-6)
+
+
 def test_budget_that_binds(solve_case):
     """A 30,000 USD budget buys 30,000 / 43.8 = 684.93 tok/s on o1; the other 315.07 go unserved
     at 788.4 USD each: 788.4 / 43.8 x (43,800 - 30,000) = 248,400. Total 278,400."""

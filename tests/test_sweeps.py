@@ -195,14 +195,13 @@ def independent_cost(inputs) -> float:
     HiGHS's presolve and postsolve), on the same rows and columns."""
     import highspy
     from scipy.optimize import Bounds, LinearConstraint, milp
-    from scipy.sparse import csr_array
+    from scipy.sparse import csc_array
 
     from optimizer import model as lp_model
-    from optimizer import pulp_compat
 
     model = lp_model.build(inputs.canonical())
-    lp, _ = pulp_compat.to_highs_lp(model.prob, mip=True)
-    matrix = csr_array((np.asarray(lp.a_matrix_.value_), np.asarray(lp.a_matrix_.index_),
+    lp = model.lp.highs_lp()
+    matrix = csc_array((np.asarray(lp.a_matrix_.value_), np.asarray(lp.a_matrix_.index_),
                         np.asarray(lp.a_matrix_.start_)), shape=(lp.num_row_, lp.num_col_))
     integer = [int(kind == highspy.HighsVarType.kInteger) for kind in lp.integrality_]
     result = milp(np.asarray(lp.col_cost_), integrality=integer,
