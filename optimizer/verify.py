@@ -110,7 +110,8 @@ def _allowed(inputs: Inputs, held: pd.DataFrame, allocation: pd.DataFrame, ready
     exists and rtt + ttft <= SLO, and a pair that needs porting is ported by then.
     """
     alloc = allocation.merge(
-        inputs.workloads[["workload", "quarter", "model", "geography", "latency_slo_ms"]],
+        inputs.workloads[["workload", "quarter", "model", "geography", "latency_slo_ms"]].assign(
+            _demand=inputs.workloads["tokens_per_s"]),
         on=["workload", "quarter"], how="left", indicator="_w",
     )
     for _, row in alloc[alloc["_w"] != "both"].iterrows():
@@ -134,7 +135,12 @@ def _allowed(inputs: Inputs, held: pd.DataFrame, allocation: pd.DataFrame, ready
     late = alloc["rtt_ms"] + alloc["ttft_ms"] > alloc["latency_slo_ms"] + 1e-9
     for r in alloc[late].itertuples():
         violations.append(f"{label}{r.workload} ({r.quarter}) served on {r.offer}: {r.rtt_ms + r.ttft_ms:g} ms > SLO {r.latency_slo_ms:g} ms")
-    for r in alloc[alloc["tokens_per_s"] > 0].itertuples():
+    # Served on a pair not yet ported: beyond the tolerance of the other rows (relative to
+    # the workload's demand), not any positive amount. HiGHS's readiness row x <= D z holds to
+    # its feasibility tolerance, which let 8e-7 of 174 tok/s through with z = 0 (a plan
+    # serving only millionths of its demand under floors it cannot meet).
+    beyond = alloc["tokens_per_s"] > RELATIVE_TOLERANCE * np.maximum(1.0, alloc["_demand"].astype(float))
+    for r in alloc[beyond].itertuples():
         start = ready.get((r.model, r.accelerator))
         if start is not None and (start is False or ordinal(r.quarter) < start):
             violations.append(f"{label}{r.workload} ({r.quarter}) served on {r.accelerator}: {r.model} is not ported "
