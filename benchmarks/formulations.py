@@ -27,11 +27,13 @@ import scipy.sparse as sp
 import optimizer
 from optimizer import model as lp_model
 
+sys.path.insert(0, str(Path(__file__).parent))
+from raw_highs import solve_raw  # noqa: E402  (a script beside it, as benchmarks/run.py imports it)
+
 WIDE_POLICY = "max_share:\n  provider: 0.35\n  vendor: 0.5\n  region: 0.2\n  offer: 0.05\nmin_share:\n  provider: 0.02\n"
 
 
 def write_wide(folder: Path) -> None:
-    sys.path.insert(0, str(Path(__file__).parent))
     from generate import generate
 
     generate(1_000_000, folder)
@@ -73,16 +75,6 @@ def both_lps(model: lp_model.LpModel) -> tuple[highspy.HighsLp, highspy.HighsLp]
     return tool, _highs_lp(plain, cost[columns], lower[columns], upper[columns], row_lower[rows], row_upper[rows])
 
 
-def run(lp: highspy.HighsLp, method: str) -> tuple[float, float]:
-    highs = highspy.Highs()
-    highs.setOptionValue("output_flag", False)
-    highs.setOptionValue("solver", method)
-    highs.passModel(lp)
-    highs.run()
-    assert highs.getModelStatus() == highspy.HighsModelStatus.kOptimal
-    return highs.getInfo().objective_function_value, highs.getRunTime()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", type=Path)
@@ -98,7 +90,7 @@ def main() -> None:
     for name, lp in zip(("tool", "plain"), both_lps(model), strict=True):
         result[f"{name}_columns_rows_nonzeros"] = [lp.num_col_, lp.num_row_, len(lp.a_matrix_.value_)]
         for method, repeats in (("simplex", arguments.repeats), ("ipm", 1)):
-            runs = [run(lp, method) for _ in range(repeats)]
+            runs = [solve_raw(lp, method) for _ in range(repeats)]
             result[f"{name}_{method}_s"] = round(statistics.median(seconds for _, seconds in runs), 2)
             result[f"{name}_{method}_objective"] = runs[0][0]
     print(json.dumps(result))
