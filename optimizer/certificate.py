@@ -34,7 +34,7 @@ import numpy as np
 
 from . import deadline
 from .errors import SolveError
-from .solve import _stdout_silenced
+from .solve import new_highs
 
 TOLERANCES = {"primal_residual": 1e-6, "dual_infeasibility": 1e-7, "gap": 1e-7}
 
@@ -84,9 +84,7 @@ def certify_duals(lp: highspy.HighsLp, x: np.ndarray, row_dual: np.ndarray, cons
 
 def _integers_fixed(lp: highspy.HighsLp, values: np.ndarray, integer: np.ndarray) -> highspy.Highs:
     """A fresh HiGHS holding the LP with every integer column fixed at its rounded value, solved."""
-    with _stdout_silenced():
-        fixed = highspy.Highs()
-    fixed.setOptionValue("output_flag", False)
+    fixed = new_highs()   # the same options as the solve: no matrix entry dropped there and kept here
     fixed.passModel(lp)
     columns = np.flatnonzero(integer).astype(np.int32)
     fixed.changeColsIntegrality(len(columns), columns,

@@ -14,16 +14,14 @@ import numpy as np
 import pandas as pd
 
 from .model import LpModel
-from .solve import _stdout_silenced
+from .solve import new_highs
 
 IDENTITIES = {"volume", "total", "commitment", "instance"}  # definitions, never the cause by themselves
 
 
 def explain(model: LpModel, highs: highspy.Highs) -> list[str]:
     """The conflicting rules, one sentence each with the file and line that set it."""
-    with _stdout_silenced():
-        relaxed = highspy.Highs()
-    relaxed.setOptionValue("output_flag", False)
+    relaxed = new_highs()   # the same options as the solve it explains
     relaxed.setOptionValue("presolve", "off")  # an infeasibility found by presolve leaves the IIS empty
     relaxed.passModel(highs.getLp())
     lp = relaxed.getLp()
