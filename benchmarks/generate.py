@@ -3,10 +3,15 @@
 Shape (close to the bundled data, scaled up): 8 quarters, 3 models, 4 geographies,
 6 providers with regions near to and far from each geography, 10 accelerators of 5
 vendors, offers spread over them, and workloads with latency SLOs such that roughly
-half of the offers are allowed for a workload row. Prices, throughputs and capacities
-are drawn so that capacity and the default caps bind somewhere.
+three quarters of the offers are allowed for a workload row. Prices, throughputs and
+capacities are drawn so that capacity and the default caps bind somewhere.
 
-    python benchmarks/generate.py 100000 benchmarks/instances/1e5
+Two families: ``square`` (about 0.6 sqrt(pairs) offers, so offers and workload rows grow
+alike) and ``wide`` (sqrt(10) times as many offers and a tenth as many workload rows,
+with a 5% cap per offer and a 2% floor per provider as well): the share rows then sum
+many more columns each, which is where LP formulations differ most.
+
+    python benchmarks/generate.py 100000 benchmarks/instances/1e5 [--family wide]
 """
 
 from __future__ import annotations
@@ -26,11 +31,18 @@ MODELS = {"large": (60.0, 900.0), "medium": (900.0, 350.0), "small": (6000.0, 12
 ALLOWED_SHARE = 0.74  # rough share of offers a workload row may use (sets the workload count)
 
 
-def generate(pairs: int, folder: Path, seed: int = 7) -> None:
-    """Write an instance with about ``pairs`` allowed pairs into ``folder``."""
+FAMILIES = ("square", "wide")
+POLICY = {
+    "square": "max_share:\n  provider: 0.35\n  vendor: 0.5\n  region: 0.2\n",
+    "wide": "max_share:\n  provider: 0.35\n  vendor: 0.5\n  region: 0.2\n  offer: 0.05\nmin_share:\n  provider: 0.02\n",
+}
+
+
+def generate(pairs: int, folder: Path, seed: int = 7, family: str = "square") -> None:
+    """Write an instance of ``family`` with about ``pairs`` allowed pairs into ``folder``."""
     rng = np.random.default_rng(seed)
     folder.mkdir(parents=True, exist_ok=True)
-    offers_count = max(6, int(0.6 * math.sqrt(pairs)))
+    offers_count = max(6, int(0.6 * math.sqrt(pairs * (10 if family == "wide" else 1))))
     rows_count = max(8, int(pairs / (ALLOWED_SHARE * offers_count)))
     workloads_per_quarter = max(1, rows_count // len(QUARTERS))
 
@@ -85,9 +97,7 @@ def generate(pairs: int, folder: Path, seed: int = 7) -> None:
     for name, frame in (("accelerators", accelerators), ("offers", offers), ("performance", performance),
                         ("latency", latency), ("workloads", workloads)):
         frame.to_csv(folder / f"{name}.csv", index=False)
-    (folder / "policy.yaml").write_text(
-        "max_share:\n  provider: 0.35\n  vendor: 0.5\n  region: 0.2\n", encoding="utf-8"
-    )
+    (folder / "policy.yaml").write_text(POLICY[family], encoding="utf-8")
 
 
 def one_offer(folder: Path) -> None:
@@ -110,8 +120,9 @@ if __name__ == "__main__":
     parser.add_argument("pairs", type=int, help="target number of allowed pairs (0: the one-offer instance)")
     parser.add_argument("folder", type=Path)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--family", choices=FAMILIES, default="square")
     arguments = parser.parse_args()
     if arguments.pairs == 0:
         one_offer(arguments.folder)
     else:
-        generate(arguments.pairs, arguments.folder, arguments.seed)
+        generate(arguments.pairs, arguments.folder, arguments.seed, arguments.family)

@@ -1,9 +1,15 @@
-"""The baseline: the same LP built directly as sparse matrices and solved by HiGHS alone.
+"""The baseline: the contract's LP built directly as sparse matrices and solved by HiGHS alone.
 
-Rows and columns are those of :mod:`optimizer.model` (x, y, u, then v and s when
-volume-share rules exist), assembled with numpy into one CSC matrix and passed to
-highspy in one call, with no modelling layer. Used by ``run.py`` to time HiGHS's dual
-simplex and interior point on each instance.
+Written separately from :mod:`optimizer.model` (numpy and scipy.sparse, no modelling
+layer) and passed to highspy in one call. Two formulations of the share rules:
+
+- ``plain``: the plainest correct sparse LP of the contract, each share row written over
+  the x (volume basis) or y (spend basis) of its group, against one total column s[q]
+  per quarter;
+- ``tool``: the tool's formulation, with an auxiliary column v[o,q] per offer and quarter
+  holding the volume served on it, the share rows written over v.
+
+Used by ``run.py`` to time HiGHS's dual simplex and interior point on each instance.
 """
 
 from __future__ import annotations
@@ -16,10 +22,8 @@ from optimizer.inputs import Inputs
 from optimizer.schema import DIMENSIONS
 
 
-def build_lp(inputs: Inputs, literal: bool = False) -> highspy.HighsLp:
-    """The LP as a HighsLp. ``literal``: share rows exactly as the contract writes them,
-    ``S_g - cap * S <= 0`` with S summed over every x of the quarter (dense rows);
-    otherwise the tool's formulation with the auxiliary v and s columns."""
+def build_lp(inputs: Inputs, formulation: str = "plain") -> highspy.HighsLp:
+    """The LP as a HighsLp, with the share rules in the ``plain`` or the ``tool`` formulation."""
     policy = inputs.policy
     terms = offer_terms(inputs)
     pairs = allowed_pairs(inputs, terms)
@@ -41,7 +45,8 @@ def build_lp(inputs: Inputs, literal: bool = False) -> highspy.HighsLp:
             if floor > 0:
                 rules.append((quarters.index(quarter), members, floor, 0.0, np.inf))
     volume = bool(rules) and policy.share_basis == "volume"
-    n_v = len(used_terms) if volume else 0
+    auxiliary = volume and formulation == "tool"
+    n_v = len(used_terms) if auxiliary else 0
     n_s = len(quarters) if rules else 0
     v_col = {t: n_x + n_y + n_u + k for k, t in enumerate(used_terms)}
     s_col = n_x + n_y + n_u + n_v
@@ -71,24 +76,20 @@ def build_lp(inputs: Inputs, literal: bool = False) -> highspy.HighsLp:
         add_row(list(members) + [n_x + t], list(inverse[members]) + [-1.0], -np.inf, 0.0)
     price = terms["usd_per_chip_hour"].to_numpy()
     if rules:
-        if volume:
+        if auxiliary:   # v[o,q] = the volume served on the offer's term, one column per term
             for t in used_terms:
                 members = order[bounds[t]:bounds[t + 1]]
                 add_row([v_col[t]] + list(members), [1.0] + [-1.0] * len(members), 0.0, 0.0)
-            amount = {t: (v_col[t], 1.0) for t in used_terms}
-        else:
-            amount = {t: (n_x + t, price[t]) for t in range(n_y) if price[t]}
+            amount = {t: [(v_col[t], 1.0)] for t in used_terms}
+        elif volume:    # the volume served on a term is the sum of its x
+            amount = {t: [(int(k), 1.0) for k in order[bounds[t]:bounds[t + 1]]] for t in used_terms}
+        else:           # spend: price x chips held
+            amount = {t: [(n_x + t, price[t])] for t in range(n_y) if price[t]}
         for q in range(n_s):
-            members = [amount[t] for t in np.flatnonzero(q_of_term == q) if t in amount]
+            members = [entry for t in np.flatnonzero(q_of_term == q) if t in amount for entry in amount[t]]
             add_row([s_col + q] + [c for c, _ in members], [1.0] + [-a for _, a in members], 0.0, 0.0)
         for q, members, limit, lo, hi in rules:
-            if literal and volume:
-                inside = np.isin(t_of_pair, members)
-                everything = np.flatnonzero(q_of_term[t_of_pair] == q)
-                coefficient = np.where(inside[everything], 1.0 - limit, -limit)
-                add_row(list(everything), list(coefficient), lo, hi)
-                continue
-            entries = [amount[t] for t in members if t in amount]
+            entries = [entry for t in members if t in amount for entry in amount[t]]
             add_row([c for c, _ in entries] + [s_col + q], [a for _, a in entries] + [-limit], lo, hi)
 
     n_cols = n_x + n_y + n_u + n_v + n_s

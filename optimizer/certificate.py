@@ -1,7 +1,8 @@
 """Optimality certificate of a solved plan, computed from the LP and the solver's duals.
 
 The verifier (:mod:`optimizer.verify`) proves the plan *feasible* from the input tables.
-This module proves it *optimal*: with the LP as HiGHS holds it (``l <= x <= u``,
+This module proves it *optimal*: with the LP as the model built it and handed it to
+HiGHS (the builder's own arrays, :class:`~optimizer.lp_arrays.LpArrays`; ``l <= x <= u``,
 ``L <= A x <= U``, minimise ``c x + offset``), the solution ``x`` and HiGHS's row duals
 ``y``, it recomputes from the matrix itself
 
@@ -34,6 +35,7 @@ import numpy as np
 
 from . import deadline
 from .errors import SolveError
+from .lp_arrays import LpArrays
 from .solve import new_highs
 
 TOLERANCES = {"primal_residual": 1e-6, "dual_infeasibility": 1e-7, "gap": 1e-7}
@@ -58,20 +60,39 @@ class Certificate:
         return {**asdict(self), "tolerances": dict(TOLERANCES)}
 
 
-def certify(highs: highspy.Highs, constant: float = 0.0) -> Certificate:
-    """Certificate of the optimum held by ``highs``; ``constant`` is the objective's part
-    that was kept out of the solver (sunk contract costs)."""
-    lp = highs.getLp()
+@dataclass(frozen=True)
+class _Lp:
+    """The arrays the certificate reads: the matrix column-wise, costs and bounds."""
+
+    start: np.ndarray
+    index: np.ndarray
+    value: np.ndarray
+    cost: np.ndarray
+    col_lower: np.ndarray
+    col_upper: np.ndarray
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    offset: float = 0.0
+
+
+def certify(highs: highspy.Highs, arrays: LpArrays, constant: float = 0.0) -> Certificate:
+    """Certificate of the optimum ``highs`` holds for the LP built as ``arrays``;
+    ``constant`` is the objective's part that was kept out of the solver (sunk contract costs)."""
     x = np.asarray(highs.getSolution().col_value)
-    integer = np.array([kind != highspy.HighsVarType.kContinuous for kind in lp.integrality_], dtype=bool)
+    matrix = arrays.csc
+    col_lower, col_upper, row_lower, row_upper = arrays.bounds
+    integer = arrays.integer
     mip_gap = None
     if integer.any():  # the fixed LP's duals bound every plan with the same integer decisions
         mip_gap = float(highs.getInfo().mip_gap)
-        highs = _integers_fixed(lp, x, integer)
-        lp = highs.getLp()
+        rounded = np.round(x[integer])
+        highs = _integers_fixed(arrays.highs_lp(), np.flatnonzero(integer), rounded)
+        col_lower[integer] = rounded
+        col_upper[integer] = rounded
     solution = highs.getSolution()
     if not solution.dual_valid:
         raise SolveError("HiGHS returned no duals for the plan's LP, so its optimality cannot be certified")
+    lp = _Lp(matrix.start, matrix.index, matrix.value, arrays.cost, col_lower, col_upper, row_lower, row_upper)
     return _check(lp, x, np.asarray(solution.row_dual), constant,
                   "integer decisions fixed" if mip_gap is not None else "as solved", mip_gap)
 
@@ -79,17 +100,20 @@ def certify(highs: highspy.Highs, constant: float = 0.0) -> Certificate:
 def certify_duals(lp: highspy.HighsLp, x: np.ndarray, row_dual: np.ndarray, constant: float = 0.0) -> Certificate:
     """Certificate of an LP optimum another solver returned (``--solver``): its values and
     row duals (HiGHS's sign), against ``lp`` held column-wise."""
-    return _check(lp, x, row_dual, constant, "as solved", None)
+    matrix = lp.a_matrix_
+    view = _Lp(*(np.asarray(a) for a in (matrix.start_, matrix.index_, matrix.value_, lp.col_cost_, lp.col_lower_,
+                                         lp.col_upper_, lp.row_lower_, lp.row_upper_)), offset=lp.offset_)
+    return _check(view, x, row_dual, constant, "as solved", None)
 
 
-def _integers_fixed(lp: highspy.HighsLp, values: np.ndarray, integer: np.ndarray) -> highspy.Highs:
-    """A fresh HiGHS holding the LP with every integer column fixed at its rounded value, solved."""
+def _integers_fixed(lp: highspy.HighsLp, columns: np.ndarray, rounded: np.ndarray) -> highspy.Highs:
+    """A fresh HiGHS holding ``lp`` with its integer ``columns`` fixed at their ``rounded`` values, solved."""
     fixed = new_highs()   # the same options as the solve: no matrix entry dropped there and kept here
     fixed.passModel(lp)
-    columns = np.flatnonzero(integer).astype(np.int32)
+    del lp
+    columns = columns.astype(np.int32)
     fixed.changeColsIntegrality(len(columns), columns,
                                 np.array([highspy.HighsVarType.kContinuous] * len(columns)))
-    rounded = np.round(values[columns])
     fixed.changeColsBounds(len(columns), columns, rounded, rounded)
     deadline.limit(fixed)
     fixed.run()
@@ -99,28 +123,25 @@ def _integers_fixed(lp: highspy.HighsLp, values: np.ndarray, integer: np.ndarray
     return fixed
 
 
-def _check(lp: highspy.HighsLp, x: np.ndarray, y: np.ndarray, constant: float, kind: str,
+def _check(lp: _Lp, x: np.ndarray, y: np.ndarray, constant: float, kind: str,
            mip_gap: float | None) -> Certificate:
-    matrix = lp.a_matrix_
-    starts = np.asarray(matrix.start_)
-    rows = np.asarray(matrix.index_)
-    values = np.asarray(matrix.value_)
-    columns = np.repeat(np.arange(lp.num_col_), np.diff(starts))
-    cost = np.asarray(lp.col_cost_)
-    col_lower, col_upper = np.asarray(lp.col_lower_), np.asarray(lp.col_upper_)
-    row_lower, row_upper = np.asarray(lp.row_lower_), np.asarray(lp.row_upper_)
+    rows, values = lp.index, lp.value
+    num_col, num_row = len(lp.cost), len(lp.row_lower)
+    columns = np.repeat(np.arange(num_col), np.diff(lp.start))
+    cost = lp.cost
+    col_lower, col_upper, row_lower, row_upper = lp.col_lower, lp.col_upper, lp.row_lower, lp.row_upper
 
-    activity = np.bincount(rows, weights=values * x[columns], minlength=lp.num_row_)
-    reduced = cost - np.bincount(columns, weights=values * y[rows], minlength=lp.num_col_)
+    activity = np.bincount(rows, weights=values * x[columns], minlength=num_row)
+    reduced = cost - np.bincount(columns, weights=values * y[rows], minlength=num_col)
 
     residual = max(_excess(activity, row_lower, row_upper), _excess(x, col_lower, col_upper))
     row_part = _dual_part(y, activity, row_lower, row_upper, 1.0 + np.abs(y))
-    column_scale = 1.0 + np.abs(cost) + np.bincount(columns, weights=np.abs(values * y[rows]), minlength=lp.num_col_)
+    column_scale = 1.0 + np.abs(cost) + np.bincount(columns, weights=np.abs(values * y[rows]), minlength=num_col)
     col_part = _dual_part(reduced, x, col_lower, col_upper, column_scale)
     dual_infeasibility = max(row_part[1], col_part[1])
 
-    primal = float(cost @ x) + lp.offset_ + constant
-    dual = row_part[0] + col_part[0] + lp.offset_ + constant
+    primal = float(cost @ x) + lp.offset + constant
+    dual = row_part[0] + col_part[0] + lp.offset + constant
     gap = primal - dual
     relative_gap = abs(gap) / (1.0 + abs(primal))
     certified = (residual <= TOLERANCES["primal_residual"]

@@ -389,7 +389,8 @@ def _floors_without_volume(inputs: Inputs, terms: pd.DataFrame, pairs: pd.DataFr
     """Floors (volume basis) on a group that can hold chips in a quarter but serve nothing
     there: S_g = 0 >= floor x S forces S = 0, so the floor alone leaves the whole quarter unserved."""
     policy = inputs.policy
-    serving = set(zip(pairs["quarter"], pairs[column], strict=True))
+    reached = pairs[["quarter", column]].drop_duplicates()
+    serving = set(zip(reached["quarter"], reached[column], strict=True))
     demand = inputs.workloads.groupby("quarter")["tokens_per_s"].sum()
     named = policy.share_overrides.min_share.get(dimension, {})  # type: ignore[call-overload]
     warnings = []

@@ -13,7 +13,8 @@ large instances (issue 14); here a family adds a whole block at once as numpy ar
 
 ``highs_lp`` emits one column-wise (CSC) ``HighsLp`` with the columns in the order the
 blocks were added; entries repeated on one (row, column) are summed, as the maths of a
-row says. Positions are the only identity of a column or row: ``named_lp`` gives simple
+row says. The summed matrix is kept (``csc``) in place of the blocks' triplets, so later
+callers (the certificate, what-ifs) read the builder's arrays without a second copy. Positions are the only identity of a column or row: ``named_lp`` gives simple
 position names (``x0``, ``demand5``) for writing the model as an MPS or LP file.
 """
 
@@ -46,6 +47,17 @@ class RowBlock:
     count: int
 
 
+@dataclass(frozen=True)
+class Csc:
+    """The constraint matrix column-wise: column j's entries are ``start[j]:start[j + 1]``
+    of ``index`` (rows) and ``value``; ``priced`` marks the entries that are prices."""
+
+    start: np.ndarray
+    index: np.ndarray
+    value: np.ndarray
+    priced: np.ndarray
+
+
 def _spread(value, count: int) -> np.ndarray:
     """A scalar or an array as a float array of ``count`` values."""
     array = np.asarray(value, dtype=float)
@@ -71,6 +83,7 @@ class LpArrays:
         self._entry_column: list[np.ndarray] = [np.empty(0, np.int64)]
         self._entry_value: list[np.ndarray] = [np.empty(0)]
         self._entry_price: list[np.ndarray] = [np.empty(0, bool)]
+        self._csc: Csc | None = None
 
     def add_columns(self, name: str, count: int, lower=0.0, upper=INF, cost=0.0, integer: bool = False) -> np.ndarray:
         """A block of ``count`` columns; ``lower``, ``upper`` and ``cost`` are scalars or arrays."""
@@ -83,6 +96,7 @@ class LpArrays:
         self._col_cost.append(_spread(cost, count))
         self._col_integer.append(np.full(count, integer, dtype=bool))
         self.num_col += count
+        self._csc = None
         return np.arange(first, first + count, dtype=np.int64)
 
     def add_rows(self, family: str, keys: pd.DataFrame, row: np.ndarray, column: np.ndarray, value: np.ndarray,
@@ -110,49 +124,77 @@ class LpArrays:
         self._entry_value.append(value)
         self._entry_price.append(price)
         self.num_row += count
+        self._csc = None
         positions = np.arange(first, first + count, dtype=np.int64)
         keys = keys.reset_index(drop=True).assign(row=positions)
         self.rows[family] = pd.concat([self.rows[family], keys], ignore_index=True) if family in self.rows else keys
         return positions
 
-    def _matrix(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """(column, row, value, price) with one entry per (row, column), sorted by column then row."""
-        height = max(1, self.num_row)
-        key = np.concatenate(self._entry_column) * height + np.concatenate(self._entry_row)
-        unique, inverse = np.unique(key, return_inverse=True)
-        summed = np.bincount(inverse, weights=np.concatenate(self._entry_value), minlength=len(unique))
-        priced = np.bincount(inverse, weights=np.concatenate(self._entry_price).astype(float), minlength=len(unique))
-        return unique // height, unique % height, summed, priced > 0
+    @property
+    def csc(self) -> Csc:
+        """The summed matrix, column-wise; computed once after the last block was added.
+
+        Computing it replaces the blocks' triplets by its own entries (one per row and
+        column, sorted by column then row), which describe the same matrix in less memory.
+        """
+        if self._csc is None:
+            height = max(1, self.num_row)
+            key = np.concatenate(self._entry_column) * height + np.concatenate(self._entry_row)
+            unique, inverse = np.unique(key, return_inverse=True)
+            value = np.bincount(inverse, weights=np.concatenate(self._entry_value), minlength=len(unique))
+            priced = np.bincount(inverse, weights=np.concatenate(self._entry_price).astype(float),
+                                 minlength=len(unique)) > 0
+            del key, inverse
+            column = unique // height
+            index = (unique % height).astype(np.int32)
+            del unique
+            start = np.concatenate([[0], np.cumsum(np.bincount(column, minlength=self.num_col))]).astype(np.int32)
+            self._entry_row, self._entry_column = [index.astype(np.int64)], [column]
+            self._entry_value, self._entry_price = [value], [priced]
+            self._csc = Csc(start, index, value, priced)
+        return self._csc
+
+    @property
+    def cost(self) -> np.ndarray:
+        return np.concatenate([np.empty(0), *self._col_cost])
+
+    @property
+    def bounds(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Column lower and upper bounds, then row lower and upper bounds."""
+        return tuple(np.concatenate([np.empty(0), *parts])   # type: ignore[return-value]
+                     for parts in (self._col_lower, self._col_upper, self._row_lower, self._row_upper))
 
     @property
     def price_links(self) -> list[tuple[int, int, float]]:
         """(row, column, coefficient) of every price entry, repeated entries summed."""
-        column, row, value, priced = self._matrix()
-        return [(int(r), int(c), float(v)) for r, c, v in zip(row[priced], column[priced], value[priced], strict=True)]
+        matrix = self.csc
+        column = np.repeat(np.arange(self.num_col), np.diff(matrix.start))[matrix.priced]
+        return [(int(r), int(c), float(v))
+                for r, c, v in zip(matrix.index[matrix.priced], column, matrix.value[matrix.priced], strict=True)]
 
     def highs_lp(self) -> highspy.HighsLp:
         """The whole LP, column-wise, with integrality only when some column is integer."""
-        column, row, value, _ = self._matrix()
+        matrix = self.csc
         lp = highspy.HighsLp()
         lp.num_col_ = self.num_col
         lp.num_row_ = self.num_row
-        lp.col_cost_ = np.concatenate([np.empty(0), *self._col_cost])
-        lp.col_lower_ = np.concatenate([np.empty(0), *self._col_lower])
-        lp.col_upper_ = np.concatenate([np.empty(0), *self._col_upper])
-        lp.row_lower_ = np.concatenate([np.empty(0), *self._row_lower])
-        lp.row_upper_ = np.concatenate([np.empty(0), *self._row_upper])
+        lp.col_cost_ = self.cost
+        lp.col_lower_, lp.col_upper_, lp.row_lower_, lp.row_upper_ = self.bounds
         lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        lp.a_matrix_.start_ = np.concatenate([[0], np.cumsum(np.bincount(column, minlength=self.num_col))]
-                                             ).astype(np.int32)
-        lp.a_matrix_.index_ = row.astype(np.int32)
-        lp.a_matrix_.value_ = value
-        integer = np.concatenate([np.empty(0, bool), *self._col_integer])
+        lp.a_matrix_.start_ = matrix.start
+        lp.a_matrix_.index_ = matrix.index
+        lp.a_matrix_.value_ = matrix.value
+        integer = self.integer
         if integer.any():
             kinds = [highspy.HighsVarType.kContinuous] * self.num_col
             for i in np.flatnonzero(integer):
                 kinds[i] = highspy.HighsVarType.kInteger
             lp.integrality_ = kinds
         return lp
+
+    @property
+    def integer(self) -> np.ndarray:
+        return np.concatenate([np.empty(0, bool), *self._col_integer])
 
     def names(self) -> tuple[list[str], list[str]]:
         """Position names of the columns (block name + offset) and rows (family + position)."""

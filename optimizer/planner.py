@@ -91,7 +91,7 @@ def _solve(inputs: Inputs, time_limit: float | None, method: str, integer: bool,
         plan.notes += ["ports: net saving and payback quarter not computed (HiGHS re-solves of the plan's "
                        "model; run without --solver for them)"] if not plan.ports.empty else []
     else:
-        plan.certificate = certify(solution.highs, model.objective_constant)
+        plan.certificate = certify(solution.highs, model.lp, model.objective_constant)
         if not plan.certificate.certified:
             raise SolveError(uncertified(plan.certificate))
     certified = time.perf_counter()

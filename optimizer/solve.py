@@ -112,10 +112,9 @@ def solve(model: LpModel, time_limit: float | None = None, method: str = "auto")
     chosen = choose_method(method)
     highs = new_highs()
     highs.setOptionValue("solver", chosen)
-    lp = model.lp.highs_lp()
     set_mip_gap(highs, cost_scale(model))
     try:
-        highs.passModel(lp)
+        highs.passModel(model.lp.highs_lp())   # HiGHS keeps its own copy: none is held here
         with deadline.budget(time_limit):
             deadline.limit(highs)
             highs.run()
@@ -136,7 +135,7 @@ def solve(model: LpModel, time_limit: float | None = None, method: str = "auto")
         raise SolveError("HiGHS reported an optimum without a feasible solution: not a proven optimum")
     solution = highs.getSolution()
     values = np.asarray(solution.col_value)
-    objective = float(np.asarray(lp.col_cost_) @ values) + model.objective_constant
+    objective = float(model.lp.cost @ values) + model.objective_constant
     reported = float(highs.getInfo().objective_function_value) + model.objective_constant
     if not objectives_agree(reported, objective):
         raise SolveError(f"HiGHS reported an objective of {reported:,.2f} USD for a solution that costs "

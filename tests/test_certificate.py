@@ -43,7 +43,7 @@ def test_a_feasible_but_dearer_plan_fails_its_certificate(solve_case):
     terms = list(plan.model.terms["offer"])
     x[columns["x"][offers.index("cheap")]], x[columns["x"][offers.index("dear")]] = 0.0, 100.0
     x[columns["y"][terms.index("cheap")]], x[columns["y"][terms.index("dear")]] = 0.0, 10.0
-    proof = certificate._check(highs.getLp(), x, np.array(highs.getSolution().row_dual), 0.0, "as solved", None)
+    proof = certificate.certify_duals(highs.getLp(), x, np.array(highs.getSolution().row_dual))
     assert proof.max_primal_residual == 0.0
     assert proof.primal_objective_usd == pytest.approx(65_700, rel=1e-12)
     assert proof.gap_usd == pytest.approx(21_900, rel=1e-9)
@@ -54,15 +54,16 @@ def test_duals_of_the_wrong_sign_are_dual_infeasible(solve_case):
     plan = solve_case(**HAND)
     highs = plan.solution.highs
     duals = -np.array(highs.getSolution().row_dual)   # the demand row's dual (657 $ per token/s) flipped
-    proof = certificate._check(highs.getLp(), np.array(highs.getSolution().col_value), duals, 0.0, "as solved", None)
+    proof = certificate.certify_duals(highs.getLp(), np.array(highs.getSolution().col_value), duals)
     assert proof.max_dual_infeasibility > 1e-3 and not proof.certified
 
 
 def test_an_uncertified_optimum_is_refused(solve_case, monkeypatch):
     real = certificate.certify
 
-    def failing(highs, constant=0.0):
-        return certificate.Certificate(**{**real(highs, constant).__dict__, "relative_gap": 1e-3, "certified": False})
+    def failing(highs, arrays, constant=0.0):
+        return certificate.Certificate(**{**real(highs, arrays, constant).__dict__, "relative_gap": 1e-3,
+                                          "certified": False})
 
     monkeypatch.setattr("optimizer.planner.certify", failing)
     with pytest.raises(SolveError, match="failed its optimality certificate"):
@@ -91,6 +92,6 @@ def test_dual_infeasibility_is_relative_to_each_column_not_to_the_largest_cost()
     lp.a_matrix_.start_ = np.array([0, 1, 2], dtype=np.int32)
     lp.a_matrix_.index_ = np.array([0, 0], dtype=np.int32)
     lp.a_matrix_.value_ = np.array([1.0, 1.0])
-    proof = certificate._check(lp, np.array([1.0, 0.0]), np.array([1.001]), 0.0, "as solved", None)
+    proof = certificate.certify_duals(lp, np.array([1.0, 0.0]), np.array([1.001]))
     assert proof.max_dual_infeasibility == pytest.approx(0.001 / 3.001, rel=1e-9)
     assert not proof.certified
