@@ -25,12 +25,11 @@ running commitments' quarterly payments and signed contracts (a commitment runni
 several quarters of a period counts in each). Without commitments, contracts, pools,
 spend commitments or budgets, this is exactly the contract's v1 LP.
 
-Share rows are kept sparse with auxiliary variables: v[o,q] (volume served by an offer
-in a quarter) and s[q] (the quarter's total S), so a group's row holds one entry per
-offer of the group instead of one per allowed pair of the quarter. Measured against
-share rows written over x (with s[q] kept) at 1e5 pairs, HiGHS alone: dual simplex 1.2 s
-against 1.6 s on benchmarks/generate.py's family, 2.7 s against 1.8 s on a wide family
-(600 offers, 30 workloads, offer caps); interior point was 1.5-1.9x faster with v on both.
+Share rows are written over x (volume) or the payments (spend) of the group, against
+one total column s[q] per quarter (S). An auxiliary column v[o,q] per offer and quarter
+(the volume served there, the share rows written over v) was measured against this plain
+form with HiGHS alone (benchmarks/run.py, median of three): it helped dual simplex, the
+method the tool uses, on none of the instances where it mattered, so it was removed.
 
 Each family computes its coefficients from the index tables (pairs, terms, starts,
 workloads) with numpy and pandas and adds them as one block through
@@ -61,8 +60,8 @@ class LpModel:
     """The LP's arrays and the tables that map its columns and rows to domain keys.
 
     ``pairs``, ``terms``, ``starts`` and ``workloads`` are aligned with the column
-    positions ``x``, ``y``, ``c`` and ``u``; ``volume`` (by term position) and
-    ``share_total`` (by quarter) hold the auxiliary v and s columns of the share rows,
+    positions ``x``, ``y``, ``c`` and ``u``; ``share_total`` (by quarter) holds the total
+    column s of the share rows,
     ``shortfall`` one column per spend commitment, ``recourse`` per outage its kept pairs
     and their x and u columns; ``rows`` maps each constraint family to a table of its keys
     with the row's position (``row``). ``price_links`` lists (row, column, coefficient)
@@ -82,7 +81,6 @@ class LpModel:
     c: np.ndarray = field(default_factory=_no_columns)
     u: np.ndarray = field(default_factory=_no_columns)
     shortfall: np.ndarray = field(default_factory=_no_columns)
-    volume: dict[int, int] = field(default_factory=dict)
     share_total: dict[str, int] = field(default_factory=dict)
     objective_constant: float = 0.0   # sunk contract cost: added to HiGHS's objective, not passed to it
     ports: pd.DataFrame = field(default_factory=pd.DataFrame)   # model, accelerator, port_usd, port_quarters
@@ -291,7 +289,7 @@ def share_rules(model: LpModel) -> pd.DataFrame:
 def add_shares(model: LpModel) -> None:
     """S_g <= cap * S and S_g >= floor * S per (dimension, group, quarter), volume or spend.
 
-    Volume: v[o,q] = sum_w x[w,o] per term with pairs, S_g = sum_{o in g} v[o,q].
+    Volume: S_g = sum of x[w,o] over the pairs of the group's offers in the quarter.
     Spend (USD per hour): S_g = sum_{o in g} payments + signed contracts (a constant).
     S = s[q], defined by s[q] = sum over every term of q (row ``total``).
     """
@@ -300,16 +298,8 @@ def add_shares(model: LpModel) -> None:
         return
     lp, terms = model.lp, model.terms
     quarters_used = sorted(set(rules["quarter"]))
-    if model.inputs.policy.share_basis == "volume":
-        pair_term = model.pairs["t"].to_numpy()
-        used = np.unique(pair_term)
-        volume = lp.add_columns("v", len(used))
-        model.volume = dict(zip(used.tolist(), volume.tolist(), strict=True))
-        lp.add_rows("volume", terms.loc[used, ["offer", "quarter"]],
-                    row=np.concatenate([np.arange(len(used)), np.searchsorted(used, pair_term)]),
-                    column=np.concatenate([volume, model.x]),
-                    value=np.concatenate([np.ones(len(used)), -np.ones(len(pair_term))]), lower=0.0, upper=0.0)
-        amounts = pd.DataFrame({"t": used, "column": volume, "weight": 1.0})
+    if model.inputs.policy.share_basis == "volume":   # the volume on a term: its pairs' x
+        amounts = pd.DataFrame({"t": model.pairs["t"].to_numpy(), "column": model.x, "weight": 1.0})
         constant, priced = np.zeros(len(terms)), False
     else:
         amounts = payments(model).rename(columns={"usd_per_hour": "weight"})

@@ -5,7 +5,7 @@ penalty 100 USD per Mtok, so P = 100 * 1000 * 3600 / 1e6 = 360 USD per token/s; 
 workload row w of 500 tokens/s; offers a (provider p1, region r1, 2 USD per chip-hour, at most
 100 chips) and b (p2, r2, 3 USD, at most 50) of one chip serving 10 tokens/s; max_share of a
 provider 0.6 (volume). Columns, in natural order: x0 = x[w,a], x1 = x[w,b], y0 = y[a],
-y1 = y[b], u0 = u[w], v0 = v[a], v1 = v[b], s0 = S. The optimum serves 300 tokens/s on
+y1 = y[b], u0 = u[w], s0 = S. The optimum serves 300 tokens/s on
 a (30 chips, 60,000 USD) and 200 on b (20 chips, 60,000 USD): 120,000 USD.
 """
 
@@ -24,16 +24,14 @@ from optimizer.solve import new_highs
 
 POLICY = "hours_per_quarter: 1000\nunmet_penalty_usd_per_mtok: 100\nmax_share:\n  provider: 0.6\n"
 
-#                  x0    x1    y0  y1  u0  v0  v1   s0
+#                  x0    x1    y0  y1  u0   s0
 EXPECTED = np.array([
-    [1.0, 1.0, 0, 0, 1, 0, 0, 0],          # demand:    x0 + x1 + u0 = 500
-    [0.1, 0.0, -1, 0, 0, 0, 0, 0],         # capacity:  x0 / 10 - y0 <= 0
-    [0.0, 0.1, 0, -1, 0, 0, 0, 0],         # capacity:  x1 / 10 - y1 <= 0
-    [-1.0, 0.0, 0, 0, 0, 1, 0, 0],         # volume:    v0 - x0 = 0
-    [0.0, -1.0, 0, 0, 0, 0, 1, 0],         # volume:    v1 - x1 = 0
-    [0.0, 0.0, 0, 0, 0, -1, -1, 1],        # total:     s0 - v0 - v1 = 0
-    [0.0, 0.0, 0, 0, 0, 1, 0, -0.6],       # share p1:  v0 - 0.6 s0 <= 0
-    [0.0, 0.0, 0, 0, 0, 0, 1, -0.6],       # share p2:  v1 - 0.6 s0 <= 0
+    [1.0, 1.0, 0, 0, 1, 0],          # demand:    x0 + x1 + u0 = 500
+    [0.1, 0.0, -1, 0, 0, 0],         # capacity:  x0 / 10 - y0 <= 0
+    [0.0, 0.1, 0, -1, 0, 0],         # capacity:  x1 / 10 - y1 <= 0
+    [-1.0, -1.0, 0, 0, 0, 1],        # total:     s0 - x0 - x1 = 0
+    [1.0, 0.0, 0, 0, 0, -0.6],       # share p1:  x0 - 0.6 s0 <= 0
+    [0.0, 1.0, 0, 0, 0, -0.6],       # share p2:  x1 - 0.6 s0 <= 0
 ])
 
 
@@ -64,23 +62,23 @@ def test_the_hand_worked_lp(hand_inputs):
     lp = model.lp.highs_lp()
     assert lp.a_matrix_.format_ == highspy.MatrixFormat.kColwise
     np.testing.assert_allclose(dense(lp), EXPECTED)
-    np.testing.assert_allclose(lp.col_cost_, [0, 0, 2000, 3000, 360, 0, 0, 0])
-    np.testing.assert_allclose(lp.col_lower_, np.zeros(8))
-    np.testing.assert_array_equal(lp.col_upper_, [INF, INF, 100, 50, INF, INF, INF, INF])
-    np.testing.assert_array_equal(lp.row_lower_, [500, -INF, -INF, 0, 0, 0, -INF, -INF])
-    np.testing.assert_array_equal(lp.row_upper_, [500, 0, 0, 0, 0, 0, 0, 0])
+    np.testing.assert_allclose(lp.col_cost_, [0, 0, 2000, 3000, 360, 0])
+    np.testing.assert_allclose(lp.col_lower_, np.zeros(6))
+    np.testing.assert_array_equal(lp.col_upper_, [INF, INF, 100, 50, INF, INF])
+    np.testing.assert_array_equal(lp.row_lower_, [500, -INF, -INF, 0, -INF, -INF])
+    np.testing.assert_array_equal(lp.row_upper_, [500, 0, 0, 0, 0, 0])
     assert list(lp.integrality_) == []
     assert (model.x.tolist(), model.y.tolist(), model.u.tolist()) == ([0, 1], [2, 3], [4])
-    assert model.volume == {0: 5, 1: 6} and model.share_total == {"2026Q1": 7}
-    assert model.rows["share"][["group", "kind", "row"]].values.tolist() == [["p1", "max", 6], ["p2", "max", 7]]
+    assert model.share_total == {"2026Q1": 5}
+    assert model.rows["share"][["group", "kind", "row"]].values.tolist() == [["p1", "max", 4], ["p2", "max", 5]]
     assert model.price_links == []   # volume shares: no prices in the rows
     assert optimizer.solve(hand_inputs).totals["total_cost_usd"] == pytest.approx(120_000, rel=1e-12)
 
 
 def test_the_model_written_by_position_names_reads_back(hand_inputs, tmp_path):
     lp, columns, rows = lp_model.build(hand_inputs).lp.named_lp()
-    assert columns == ["x0", "x1", "y0", "y1", "u0", "v0", "v1", "s0"]
-    assert rows == ["demand0", "capacity1", "capacity2", "volume3", "volume4", "total5", "share6", "share7"]
+    assert columns == ["x0", "x1", "y0", "y1", "u0", "s0"]
+    assert rows == ["demand0", "capacity1", "capacity2", "total3", "share4", "share5"]
     highs = new_highs()
     highs.passModel(lp)
     path = str(tmp_path / "hand.mps")
