@@ -41,6 +41,7 @@ from .price_pieces import (
     search_volume,
 )
 from .schema import DIMENSIONS
+from .solve import one_highs_thread
 from .solve import solve as solve_lp
 from .whatif import INF, Change, MipWhatIf, Outcome, WhatIf
 
@@ -239,18 +240,19 @@ def _solves(whatif: WhatIf, mip: MipWhatIf | None) -> int:
 def leverage(inputs, plan: Plan | None = None, workers: int = 2) -> Leverage:
     """The full leverage report for ``inputs`` (solving the plan first when not given).
 
-    The analyses run on separate warm copies of the LP, in ``workers`` threads (HiGHS
-    releases the GIL while it solves); each copy runs its experiments in a fixed order,
-    so the report does not depend on the number of workers.
+    The analyses run on separate warm copies of the LP, one task per independent
+    experiment (each port's break-even is one) on a queue that ``workers`` threads share,
+    each with one HiGHS thread (HiGHS releases the GIL while it solves); each copy runs
+    its experiments in a fixed order, so the report does not depend on the number of workers.
     """
     from .planner import solve
 
     started = time.perf_counter()
     plan = plan or solve(inputs)
     context = _Context(plan)
-    tasks = {  # longest first, so two workers finish together
-        "ports": lambda: port_break_even(context, part=0, parts=2),
-        "ports-2": lambda: port_break_even(context, part=1, parts=2),
+    ports = max(1, len(plan.model.ports))
+    tasks: dict[str, Any] = {  # the longest kinds first, so the workers finish together
+        **{f"ports-{k}": (lambda k=k: port_break_even(context, part=k, parts=ports)) for k in range(ports)},
         "offers": lambda: _offer_prices(context),
         "walk": lambda: _walk_analyses(context),
         "provider": lambda: _supplier_prices(context, "provider"),
@@ -258,7 +260,7 @@ def leverage(inputs, plan: Plan | None = None, workers: int = 2) -> Leverage:
         "rules": lambda: _rule_analyses(context),
         "settings": lambda: _policy_settings(context),
     }
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+    with ThreadPoolExecutor(max_workers=max(1, workers), initializer=one_highs_thread if workers > 1 else None) as pool:
         futures = {name: pool.submit(task) for name, task in tasks.items()}
         results = {name: future.result() for name, future in futures.items()}
     plain = {**results["walk"], **results["rules"]}
@@ -274,7 +276,7 @@ def leverage(inputs, plan: Plan | None = None, workers: int = 2) -> Leverage:
         capacity=plain["capacity"], rules=plain["rules"], walk_away_curve=plain["curve"],
         price_response=pd.concat([results["provider"]["response"], results["vendor"]["response"]], ignore_index=True),
         outage=plain["outage"], summary=summary,
-        ports=pd.concat([results["ports"]["table"], results["ports-2"]["table"]]).sort_index().reset_index(drop=True),
+        ports=pd.concat([results[f"ports-{k}"]["table"] for k in range(ports)]).sort_index().reset_index(drop=True),
         policy_rules=results["settings"]["table"],
     )
     result.seconds = time.perf_counter() - started

@@ -79,11 +79,11 @@ class LpArrays:
         self._col_integer: list[np.ndarray] = []
         self._row_lower: list[np.ndarray] = []
         self._row_upper: list[np.ndarray] = []
-        self._entry_row: list[np.ndarray] = [np.empty(0, np.int64)]
-        self._entry_column: list[np.ndarray] = [np.empty(0, np.int64)]
-        self._entry_value: list[np.ndarray] = [np.empty(0)]
-        self._entry_price: list[np.ndarray] = [np.empty(0, bool)]
-        self._csc: Csc | None = None
+        self._entry_row: list[np.ndarray] = []      # triplets added since the matrix was last summed
+        self._entry_column: list[np.ndarray] = []
+        self._entry_value: list[np.ndarray] = []
+        self._entry_price: list[np.ndarray] = []
+        self._csc = Csc(np.zeros(1, np.int32), np.empty(0, np.int32), np.empty(0), np.empty(0, bool))
 
     def add_columns(self, name: str, count: int, lower=0.0, upper=INF, cost=0.0, integer: bool = False) -> np.ndarray:
         """A block of ``count`` columns; ``lower``, ``upper`` and ``cost`` are scalars or arrays."""
@@ -96,7 +96,6 @@ class LpArrays:
         self._col_cost.append(_spread(cost, count))
         self._col_integer.append(np.full(count, integer, dtype=bool))
         self.num_col += count
-        self._csc = None
         return np.arange(first, first + count, dtype=np.int64)
 
     def add_rows(self, family: str, keys: pd.DataFrame, row: np.ndarray, column: np.ndarray, value: np.ndarray,
@@ -124,7 +123,6 @@ class LpArrays:
         self._entry_value.append(value)
         self._entry_price.append(price)
         self.num_row += count
-        self._csc = None
         positions = np.arange(first, first + count, dtype=np.int64)
         keys = keys.reset_index(drop=True).assign(row=positions)
         self.rows[family] = pd.concat([self.rows[family], keys], ignore_index=True) if family in self.rows else keys
@@ -132,26 +130,29 @@ class LpArrays:
 
     @property
     def csc(self) -> Csc:
-        """The summed matrix, column-wise; computed once after the last block was added.
+        """The summed matrix, column-wise, over every block added so far.
 
-        Computing it replaces the blocks' triplets by its own entries (one per row and
-        column, sorted by column then row), which describe the same matrix in less memory.
+        The triplets of new blocks are folded into it on first use and then dropped, so
+        the builder holds one copy of the matrix, with one entry per (row, column).
         """
-        if self._csc is None:
+        if self._entry_row or len(self._csc.start) != self.num_col + 1:
+            summed = self._csc
             height = max(1, self.num_row)
-            key = np.concatenate(self._entry_column) * height + np.concatenate(self._entry_row)
+            column = np.concatenate([np.repeat(np.arange(len(summed.start) - 1), np.diff(summed.start)),
+                                     *self._entry_column])
+            key = column * height + np.concatenate([summed.index, *self._entry_row])
+            del column
             unique, inverse = np.unique(key, return_inverse=True)
-            value = np.bincount(inverse, weights=np.concatenate(self._entry_value), minlength=len(unique))
-            priced = np.bincount(inverse, weights=np.concatenate(self._entry_price).astype(float),
+            del key
+            value = np.bincount(inverse, weights=np.concatenate([summed.value, *self._entry_value]),
+                                minlength=len(unique))
+            priced = np.bincount(inverse, weights=np.concatenate([summed.priced, *self._entry_price]).astype(float),
                                  minlength=len(unique)) > 0
-            del key, inverse
-            column = unique // height
-            index = (unique % height).astype(np.int32)
-            del unique
-            start = np.concatenate([[0], np.cumsum(np.bincount(column, minlength=self.num_col))]).astype(np.int32)
-            self._entry_row, self._entry_column = [index.astype(np.int64)], [column]
-            self._entry_value, self._entry_price = [value], [priced]
-            self._csc = Csc(start, index, value, priced)
+            del inverse
+            counts = np.bincount(unique // height, minlength=self.num_col)
+            start = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
+            self._csc = Csc(start, (unique % height).astype(np.int32), value, priced)
+            self._entry_row, self._entry_column, self._entry_value, self._entry_price = [], [], [], []
         return self._csc
 
     @property

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -47,13 +48,26 @@ def _stdout_silenced():
 SMALL_MATRIX_VALUE = 1e-12
 
 
+_worker = threading.local()
+
+
+def one_highs_thread() -> None:
+    """Give every HiGHS made from now on in this thread one thread of its own.
+
+    For threads that share the cores with other workers (the leverage report's); HiGHS
+    keeps one task scheduler per calling thread, sized by the first solve made in it.
+    Worker processes of a sweep get the same through ``OPTIMIZER_HIGHS_THREADS``.
+    """
+    _worker.threads = 1
+
+
 def new_highs() -> highspy.Highs:
-    """A silent HiGHS (no start-up banner), with the thread count a sweep worker was given."""
+    """A silent HiGHS (no start-up banner), with the thread count its worker was given."""
     with _stdout_silenced():
         highs = highspy.Highs()
     highs.setOptionValue("output_flag", False)
     highs.setOptionValue("small_matrix_value", SMALL_MATRIX_VALUE)
-    threads = os.environ.get("OPTIMIZER_HIGHS_THREADS")  # set in worker processes of a sweep
+    threads = getattr(_worker, "threads", None) or os.environ.get("OPTIMIZER_HIGHS_THREADS")
     if threads:
         highs.setOptionValue("threads", int(threads))
     return highs
