@@ -6,8 +6,9 @@ layer) and passed to highspy in one call. Two formulations of the share rules:
 - ``plain``: the plainest correct sparse LP of the contract, each share row written over
   the x (volume basis) or y (spend basis) of its group, against one total column s[q]
   per quarter;
-- ``tool``: the tool's formulation, with an auxiliary column v[o,q] per offer and quarter
-  holding the volume served on it, the share rows written over v.
+- ``auxiliary``: with an auxiliary column v[o,q] per offer and quarter holding the
+  volume served on it, the share rows written over v (the tool's formulation until
+  these benchmarks showed it slower; optimizer/model.py now builds the plain one).
 
 Used by ``run.py`` to time HiGHS's dual simplex and interior point on each instance.
 """
@@ -23,7 +24,7 @@ from optimizer.schema import DIMENSIONS
 
 
 def build_lp(inputs: Inputs, formulation: str = "plain") -> highspy.HighsLp:
-    """The LP as a HighsLp, with the share rules in the ``plain`` or the ``tool`` formulation."""
+    """The LP as a HighsLp, with the share rules in the ``plain`` or the ``auxiliary`` formulation."""
     policy = inputs.policy
     terms = offer_terms(inputs)
     pairs = allowed_pairs(inputs, terms)
@@ -45,7 +46,7 @@ def build_lp(inputs: Inputs, formulation: str = "plain") -> highspy.HighsLp:
             if floor > 0:
                 rules.append((quarters.index(quarter), members, floor, 0.0, np.inf))
     volume = bool(rules) and policy.share_basis == "volume"
-    auxiliary = volume and formulation == "tool"
+    auxiliary = volume and formulation == "auxiliary"
     n_v = len(used_terms) if auxiliary else 0
     n_s = len(quarters) if rules else 0
     v_col = {t: n_x + n_y + n_u + k for k, t in enumerate(used_terms)}
@@ -119,12 +120,17 @@ def build_lp(inputs: Inputs, formulation: str = "plain") -> highspy.HighsLp:
     return lp
 
 
-def solve_raw(lp: highspy.HighsLp, method: str) -> tuple[float, float]:
-    """Solve ``lp`` with one HiGHS method; return (objective, HiGHS run time in seconds)."""
+def solve_raw(lp: highspy.HighsLp, method: str, time_limit: float = float("inf")) -> tuple[float, float]:
+    """Solve ``lp`` with one HiGHS method; return (objective, HiGHS run time in seconds).
+
+    A run stopped by ``time_limit`` returns (nan, its run time)."""
     highs = highspy.Highs()
     highs.setOptionValue("output_flag", False)
     highs.setOptionValue("solver", method)
+    highs.setOptionValue("time_limit", time_limit)
     highs.passModel(lp)
     highs.run()
+    if highs.getModelStatus() == highspy.HighsModelStatus.kTimeLimit:
+        return float("nan"), highs.getRunTime()
     assert highs.getModelStatus() == highspy.HighsModelStatus.kOptimal
     return highs.getInfo().objective_function_value, highs.getRunTime()
