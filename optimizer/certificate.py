@@ -86,7 +86,7 @@ def certify(highs: highspy.Highs, arrays: LpArrays, constant: float = 0.0) -> Ce
     if integer.any():  # the fixed LP's duals bound every plan with the same integer decisions
         mip_gap = float(highs.getInfo().mip_gap)
         rounded = np.round(x[integer])
-        highs = _integers_fixed(arrays.highs_lp(), np.flatnonzero(integer), rounded)
+        highs = _integers_fixed(arrays, np.flatnonzero(integer), rounded)
         col_lower[integer] = rounded
         col_upper[integer] = rounded
     solution = highs.getSolution()
@@ -106,11 +106,10 @@ def certify_duals(lp: highspy.HighsLp, x: np.ndarray, row_dual: np.ndarray, cons
     return _check(view, x, row_dual, constant, "as solved", None)
 
 
-def _integers_fixed(lp: highspy.HighsLp, columns: np.ndarray, rounded: np.ndarray) -> highspy.Highs:
-    """A fresh HiGHS holding ``lp`` with its integer ``columns`` fixed at their ``rounded`` values, solved."""
+def _integers_fixed(arrays: LpArrays, columns: np.ndarray, rounded: np.ndarray) -> highspy.Highs:
+    """A fresh HiGHS holding the LP with its integer ``columns`` fixed at their ``rounded`` values, solved."""
     fixed = new_highs()   # the same options as the solve: no matrix entry dropped there and kept here
-    fixed.passModel(lp)
-    del lp
+    arrays.pass_to(fixed)
     columns = columns.astype(np.int32)
     fixed.changeColsIntegrality(len(columns), columns,
                                 np.array([highspy.HighsVarType.kContinuous] * len(columns)))

@@ -447,10 +447,12 @@ def _rule_analyses(context: _Context) -> dict[str, Any]:
 def walk_away_costs(plan: Plan) -> pd.DataFrame:
     """Walk-away cost of every supplier in use (rules kept) and the demand it would strand.
 
-    The light version of the report, for scenario comparisons.
+    The light version of the report, for scenario comparisons, with the report's re-solver
+    (on a mixed-integer plan: two warm LPs when they meet, else branch and bound started
+    from the better of them).
     """
     context = _Context(plan)
-    plain = WhatIf(plan, changes="bounds")
+    plain = _full_copy(context)
     rows = []
     for dimension in SUPPLIER_DIMENSIONS:
         for supplier, terms, _ in context.in_use(dimension):

@@ -128,7 +128,7 @@ def solve(model: LpModel, time_limit: float | None = None, method: str = "auto")
     highs.setOptionValue("solver", chosen)
     set_mip_gap(highs, cost_scale(model))
     try:
-        highs.passModel(model.lp.highs_lp())   # HiGHS keeps its own copy: none is held here
+        model.lp.pass_to(highs)
         with deadline.budget(time_limit):
             deadline.limit(highs)
             highs.run()
