@@ -25,7 +25,6 @@ from dataclasses import dataclass
 import highspy
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
 INF = highspy.kHighsInf
 
@@ -137,6 +136,8 @@ class LpArrays:
         the builder holds one copy of the matrix, with one entry per (row, column).
         """
         if self._entry_row or len(self._csc.start) != self.num_col + 1:
+            import scipy.sparse as sp   # here, not at start-up: importing it costs every command 0.1 s
+
             summed = self._csc
             column = np.concatenate([np.repeat(np.arange(len(summed.start) - 1), np.diff(summed.start)),
                                      *self._entry_column])
