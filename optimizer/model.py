@@ -28,8 +28,9 @@ spend commitments or budgets, this is exactly the contract's v1 LP.
 Share rows are written over x (volume) or the payments (spend) of the group, against
 one total column s[q] per quarter (S). An auxiliary column v[o,q] per offer and quarter
 (the volume served there, the share rows written over v) was measured against this plain
-form with HiGHS alone (benchmarks/run.py, median of three): it helped dual simplex, the
-method the tool uses, on none of the instances where it mattered, so it was removed.
+form with HiGHS alone (benchmarks/run.py, median of three): dual simplex, the method the
+tool uses, took 1.45x and 2x as long with it at 1e6 pairs on the two instance families
+and was no faster at 1e5, so it was removed (it halved the nonzeros, so memory rose).
 
 Each family computes its coefficients from the index tables (pairs, terms, starts,
 workloads) with numpy and pandas and adds them as one block through
