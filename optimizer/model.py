@@ -26,11 +26,12 @@ several quarters of a period counts in each). Without commitments, contracts, po
 spend commitments or budgets, this is exactly the contract's v1 LP.
 
 Share rows are written over x (volume) or the payments (spend) of the group, against
-one total column s[q] per quarter (S). An auxiliary column v[o,q] per offer and quarter
-(the volume served there, the share rows written over v) was measured against this plain
-form with HiGHS alone (benchmarks/run.py, median of three): dual simplex, the method the
-tool uses, took 1.45x and 2x as long with it at 1e6 pairs on the two instance families
-and was no faster at 1e5, so it was removed (it halved the nonzeros, so memory rose).
+one total column s[q] per quarter (S). In a model that branches (ports, whole instances)
+volume share rows are written over an auxiliary column v[o,q] per offer and quarter (the
+volume served there) instead. Measured with HiGHS alone (benchmarks/run.py, median of
+three), dual simplex took 1.45x and 2x as long with v at 1e6 pairs on the two LP
+families and was no faster at 1e5; on the bundled MIP, branch and bound took 0.50 s with
+v against 0.77 s without (the whole plan with its port paybacks 8.4 against 11.4 s).
 
 Each family computes its coefficients from the index tables (pairs, terms, starts,
 workloads) with numpy and pandas and adds them as one block through
@@ -61,8 +62,8 @@ class LpModel:
     """The LP's arrays and the tables that map its columns and rows to domain keys.
 
     ``pairs``, ``terms``, ``starts`` and ``workloads`` are aligned with the column
-    positions ``x``, ``y``, ``c`` and ``u``; ``share_total`` (by quarter) holds the total
-    column s of the share rows,
+    positions ``x``, ``y``, ``c`` and ``u``; ``volume`` (by term position, a MIP only) and
+    ``share_total`` (by quarter) hold the auxiliary v and total s columns of the share rows,
     ``shortfall`` one column per spend commitment, ``recourse`` per outage its kept pairs
     and their x and u columns; ``rows`` maps each constraint family to a table of its keys
     with the row's position (``row``). ``price_links`` lists (row, column, coefficient)
@@ -82,6 +83,7 @@ class LpModel:
     c: np.ndarray = field(default_factory=_no_columns)
     u: np.ndarray = field(default_factory=_no_columns)
     shortfall: np.ndarray = field(default_factory=_no_columns)
+    volume: dict[int, int] = field(default_factory=dict)
     share_total: dict[str, int] = field(default_factory=dict)
     objective_constant: float = 0.0   # sunk contract cost: added to HiGHS's objective, not passed to it
     ports: pd.DataFrame = field(default_factory=pd.DataFrame)   # model, accelerator, port_usd, port_quarters
@@ -290,7 +292,8 @@ def share_rules(model: LpModel) -> pd.DataFrame:
 def add_shares(model: LpModel) -> None:
     """S_g <= cap * S and S_g >= floor * S per (dimension, group, quarter), volume or spend.
 
-    Volume: S_g = sum of x[w,o] over the pairs of the group's offers in the quarter.
+    Volume: S_g = sum of x[w,o] over the pairs of the group's offers in the quarter (in a
+    MIP, sum_{o in g} v[o,q] with v[o,q] = sum_w x[w,o]).
     Spend (USD per hour): S_g = sum_{o in g} payments + signed contracts (a constant).
     S = s[q], defined by s[q] = sum over every term of q (row ``total``).
     """
@@ -299,7 +302,18 @@ def add_shares(model: LpModel) -> None:
         return
     lp, terms = model.lp, model.terms
     quarters_used = sorted(set(rules["quarter"]))
-    if model.inputs.policy.share_basis == "volume":   # the volume on a term: its pairs' x
+    if model.inputs.policy.share_basis == "volume" and (model.integer or not ports_needed(model).empty):
+        pair_term = model.pairs["t"].to_numpy()   # a MIP: v[o,q], the volume on each term (module docstring)
+        used = np.unique(pair_term)
+        volume = lp.add_columns("v", len(used))
+        model.volume = dict(zip(used.tolist(), volume.tolist(), strict=True))
+        lp.add_rows("volume", terms.loc[used, ["offer", "quarter"]],
+                    row=np.concatenate([np.arange(len(used)), np.searchsorted(used, pair_term)]),
+                    column=np.concatenate([volume, model.x]),
+                    value=np.concatenate([np.ones(len(used)), -np.ones(len(pair_term))]), lower=0.0, upper=0.0)
+        amounts = pd.DataFrame({"t": used, "column": volume, "weight": 1.0})
+        constant, priced = np.zeros(len(terms)), False
+    elif model.inputs.policy.share_basis == "volume":   # an LP: the volume on a term is its pairs' x
         amounts = pd.DataFrame({"t": model.pairs["t"].to_numpy(), "column": model.x, "weight": 1.0})
         constant, priced = np.zeros(len(terms)), False
     else:
@@ -426,15 +440,21 @@ def _port_of(model: LpModel, pairs: pd.DataFrame) -> np.ndarray:
     return needed.get_indexer(served)
 
 
-def add_ports(model: LpModel) -> None:
-    """Binary port decisions z[p,q] at port_usd each: sum_q z[p,q] <= 1, and a pair not yet
-    ported serves nothing: sum_{w in q, its pairs} x <= D(model, q) * sum_{s: s + lead <= q} z[p,s]."""
+def ports_needed(model: LpModel) -> pd.DataFrame:
+    """(model, accelerator, port_usd, port_quarters) of every pair that needs porting and has
+    an allowed pair to serve: one binary decision each (``add_ports``)."""
     performance = model.inputs.performance
     needs = performance[(performance["port_usd"] > 0) | (performance["port_quarters"] > 0)]
     served = pd.MultiIndex.from_arrays([model.workloads["model"].to_numpy()[model.pairs["w"].to_numpy()],
                                         model.terms["accelerator"].to_numpy()[model.pairs["t"].to_numpy()]])
     needs = needs[pd.MultiIndex.from_frame(needs[["model", "accelerator"]]).isin(served)]
-    model.ports = needs[["model", "accelerator", "port_usd", "port_quarters"]].reset_index(drop=True)
+    return needs[["model", "accelerator", "port_usd", "port_quarters"]].reset_index(drop=True)
+
+
+def add_ports(model: LpModel) -> None:
+    """Binary port decisions z[p,q] at port_usd each: sum_q z[p,q] <= 1, and a pair not yet
+    ported serves nothing: sum_{w in q, its pairs} x <= D(model, q) * sum_{s: s + lead <= q} z[p,s]."""
+    model.ports = ports_needed(model)
     if model.ports.empty:
         return
     horizon = model.inputs.horizon
