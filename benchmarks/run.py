@@ -121,8 +121,8 @@ def main() -> None:
             out = str(INSTANCES / "out" / folder.name)
             stages_code = STAGES.format(folder=str(folder), out=out)
             command_code = COMMAND.format(folder=str(folder), out=out)
-            stages = median_runs(lambda: child(stages_code), arguments.repeats)
-            command = median_runs(lambda: child(command_code), arguments.repeats)
+            stages = median_runs(lambda code=stages_code: child(code), arguments.repeats)
+            command = median_runs(lambda code=command_code: child(code), arguments.repeats)
             end_to_end = command["seconds"]
             raw = {}
             for formulation in ("plain", "auxiliary"):
@@ -137,7 +137,7 @@ def main() -> None:
                     raw[(formulation, method)] = result["seconds"]
             best_plain = min(raw[("plain", method)] for method in ("simplex", "ipm"))
 
-            def seconds(formulation: str, method: str) -> str:
+            def seconds(formulation: str, method: str, raw=raw) -> str:
                 value = raw[(formulation, method)]
                 return f"> {arguments.ipm_limit:.0f}" if math.isinf(value) else f"{value:.2f}"
 
