@@ -2,12 +2,15 @@
 
 The workload is the bundled Maia-price grid made finer (-50% to 0% in 1% steps: 51
 scenarios), each a full apply + validate + solve + verify. Worker start-up is included.
+Every HiGHS gets one thread, in this process as in the workers, so the speed-up measures
+the workers alone (with HiGHS free to use both cores, one in-process run would be faster).
 
     python benchmarks/scenarios.py
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -16,6 +19,7 @@ HERE = Path(__file__).parent
 
 
 def main() -> None:
+    os.environ["OPTIMIZER_HIGHS_THREADS"] = "1"   # the fair baseline: workers get one thread each too
     sys.path.insert(0, str(HERE.parent))
     from optimizer.sweeps import read_sweep, run_sweep
 
