@@ -12,10 +12,12 @@ large instances (issue 14); here a family adds a whole block at once as numpy ar
   price can move them too.
 
 ``pass_to`` hands HiGHS the whole LP column-wise (CSC) in one call, and ``highs_lp``
-emits it as one ``HighsLp``, with the columns in the order the blocks were added; entries repeated on one (row, column) are summed, as the maths of a
-row says. The summed matrix is kept (``csc``) in place of the blocks' triplets, so later
-callers (the certificate, what-ifs) read the builder's arrays without a second copy. Positions are the only identity of a column or row: ``named_lp`` gives simple
-position names (``x0``, ``demand5``) for writing the model as an MPS or LP file.
+emits it as one ``HighsLp``, with the columns in the order the blocks were added; entries
+repeated on one (row, column) are summed, as the maths of a row says. The summed matrix
+is kept (``csc``) in place of the blocks' triplets, so later readers (the certificate,
+``price_links``) use the builder's arrays without a second copy. Positions are the only
+identity of a column or row: ``named_lp`` gives simple position names (``x0``,
+``demand5``) for writing the model as an MPS or LP file.
 """
 
 from __future__ import annotations

@@ -134,6 +134,7 @@ def build(inputs: Inputs, integer: bool = False) -> LpModel:
     model = LpModel(inputs=inputs, lp=LpArrays(), pairs=pairs, terms=terms, starts=starts,
                     workloads=inputs.workloads.reset_index(drop=True), running=running_commitments(terms, starts),
                     integer=integer)
+    model.ports = ports_needed(model)   # known before the families: whether the model branches shapes the share rows
     add_decisions(model)
     add_demand(model)
     add_capacity(model)
@@ -302,20 +303,20 @@ def add_shares(model: LpModel) -> None:
         return
     lp, terms = model.lp, model.terms
     quarters_used = sorted(set(rules["quarter"]))
-    if model.inputs.policy.share_basis == "volume" and (model.integer or not ports_needed(model).empty):
-        pair_term = model.pairs["t"].to_numpy()   # a MIP: v[o,q], the volume on each term (module docstring)
-        used = np.unique(pair_term)
-        volume = lp.add_columns("v", len(used))
-        model.volume = dict(zip(used.tolist(), volume.tolist(), strict=True))
-        lp.add_rows("volume", terms.loc[used, ["offer", "quarter"]],
-                    row=np.concatenate([np.arange(len(used)), np.searchsorted(used, pair_term)]),
-                    column=np.concatenate([volume, model.x]),
-                    value=np.concatenate([np.ones(len(used)), -np.ones(len(pair_term))]), lower=0.0, upper=0.0)
-        amounts = pd.DataFrame({"t": used, "column": volume, "weight": 1.0})
+    if model.inputs.policy.share_basis == "volume":
+        pair_term = model.pairs["t"].to_numpy()
         constant, priced = np.zeros(len(terms)), False
-    elif model.inputs.policy.share_basis == "volume":   # an LP: the volume on a term is its pairs' x
-        amounts = pd.DataFrame({"t": model.pairs["t"].to_numpy(), "column": model.x, "weight": 1.0})
-        constant, priced = np.zeros(len(terms)), False
+        if model.integer or not model.ports.empty:   # a MIP: v[o,q], the volume on each term (module docstring)
+            used = np.unique(pair_term)
+            volume = lp.add_columns("v", len(used))
+            model.volume = dict(zip(used.tolist(), volume.tolist(), strict=True))
+            lp.add_rows("volume", terms.loc[used, ["offer", "quarter"]],
+                        row=np.concatenate([np.arange(len(used)), np.searchsorted(used, pair_term)]),
+                        column=np.concatenate([volume, model.x]),
+                        value=np.concatenate([np.ones(len(used)), -np.ones(len(pair_term))]), lower=0.0, upper=0.0)
+            amounts = pd.DataFrame({"t": used, "column": volume, "weight": 1.0})
+        else:   # an LP: the volume on a term is its pairs' x
+            amounts = pd.DataFrame({"t": pair_term, "column": model.x, "weight": 1.0})
     else:
         amounts = payments(model).rename(columns={"usd_per_hour": "weight"})
         constant, priced = terms["contract_usd_per_hour"].to_numpy(dtype=float), True
@@ -454,8 +455,7 @@ def ports_needed(model: LpModel) -> pd.DataFrame:
 def add_ports(model: LpModel) -> None:
     """Binary port decisions z[p,q] at port_usd each: sum_q z[p,q] <= 1, and a pair not yet
     ported serves nothing: sum_{w in q, its pairs} x <= D(model, q) * sum_{s: s + lead <= q} z[p,s]."""
-    model.ports = ports_needed(model)
-    if model.ports.empty:
+    if model.ports.empty:   # set by build (ports_needed)
         return
     horizon = model.inputs.horizon
     port = np.repeat(np.arange(len(model.ports)), len(horizon))
