@@ -13,6 +13,7 @@ the group's price is a single cost coefficient that HiGHS can range) and *volume
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import highspy
@@ -80,7 +81,8 @@ class WhatIf:
                               "solve it without --solver")
         self.highs = new_highs()
         self.highs.setOptionValue("solver", "simplex")
-        self.highs.setOptionValue("simplex_strategy", 4 if changes == "costs" else 1)
+        self.strategy = 4 if changes == "costs" else 1
+        self.highs.setOptionValue("simplex_strategy", self.strategy)
         set_mip_gap(self.highs, plan.solution.objective)
         self.highs.passModel(source.getLp())
         self.fixed = (fix_integers or relax_integers) and self._fix_integers(
@@ -310,14 +312,23 @@ class WhatIf:
 
 
 class MipWhatIf:
-    """Re-solves of a mixed-integer plan that settle most experiments with two warm LPs.
+    """Re-solves of a mixed-integer plan by branch and bound on warm LPs.
 
     The LP with the integer decisions held at today's values gives a feasible plan (an
     upper bound on the full problem's optimum); the LP relaxation gives a lower bound.
-    When the two meet within the MIP gap, the held plan is optimal for the full problem and
-    no branch and bound is needed; otherwise the full MIP is solved. Same interface as
-    :class:`WhatIf`.
+    When the two meet within the MIP gap, the held plan is optimal for the full problem.
+    Otherwise branch and bound runs on the warm relaxation: each node tightens one
+    fractional integer's bounds and re-solves the relaxation from the last basis (a few
+    milliseconds), an integral node is priced exactly by the held LP, and a node is
+    dropped once its bound is within the MIP gap of the best plan, the same proof of
+    optimality as HiGHS's branch and bound. HiGHS's MIP solver cannot start from a basis:
+    each of its runs presolves and solves the root LP from scratch (0.7 s on the bundled
+    data, against 4 ms for a warm node), so it only takes over, started from the best plan
+    found, when the tree grows past ``MAX_NODES``. Same interface as :class:`WhatIf`.
     """
+
+    MAX_NODES = 200
+    INTEGRALITY = 1e-6   # HiGHS's mip_feasibility_tolerance: a value this close to an integer is one
 
     def __init__(self, plan: Plan, changes: str = "bounds"):
         self.gap = mip_gap_usd(plan.solution.objective)
@@ -328,6 +339,7 @@ class MipWhatIf:
         self.columns = plan.solution.columns
         kinds = list(self.full.highs.getLp().integrality_)
         self.integers = np.array([i for i, k in enumerate(kinds) if k != highspy.HighsVarType.kContinuous], dtype=int)
+        self.fallbacks = 0   # re-solves handed to HiGHS's branch and bound
 
     @property
     def solves(self) -> int:
@@ -344,18 +356,66 @@ class MipWhatIf:
         low = self.relaxed.solve(change)
         if not low.optimal:
             return low
-        best = self.held.solve(change)
+        best = self._held_at(change, None)
         if not self._closes(best, low):
             # Second candidate: the relaxation's integer decisions rounded up, held.
-            rounded = {int(c): (v, v) for c, v in zip(self.integers, np.ceil(low.values[self.integers] - 1e-9),
-                                                       strict=True)}
-            candidate = self.held.solve(Change(change.cost, {**change.col_bounds, **rounded}, change.row_bounds,
-                                               change.coefficients))
+            candidate = self._held_at(change, np.ceil(low.values[self.integers] - 1e-9))
             if candidate.optimal and (not best.optimal or candidate.objective < best.objective):
                 best = candidate
         if self._closes(best, low):
             return best
+        self.relaxed.highs.setOptionValue("simplex_strategy", 1)   # nodes change bounds: dual simplex resumes
+        try:
+            settled = self._branch_and_bound(change, low, best)
+        finally:
+            self.relaxed.highs.setOptionValue("simplex_strategy", self.relaxed.strategy)
+        if settled is not None:
+            return settled
+        self.fallbacks += 1
         return self.full.solve(change, start=best.values if best.optimal else None)
+
+    def _held_at(self, change: Change, integers: np.ndarray | None) -> Outcome:
+        """The held LP (integer decisions at ``integers``, today's values if None) under ``change``."""
+        if integers is None:
+            return self.held.solve(change)
+        fixed = {int(c): (float(v), float(v)) for c, v in zip(self.integers, integers, strict=True)}
+        return self.held.solve(Change(change.cost, {**change.col_bounds, **fixed}, change.row_bounds,
+                                      change.coefficients))
+
+    def _branch_and_bound(self, change: Change, root: Outcome, best: Outcome) -> Outcome | None:
+        """The optimum under ``change`` within the MIP gap, depth first on the warm relaxation
+        from its ``root`` optimum and the incumbent ``best``; None past MAX_NODES."""
+        open_nodes = [({}, root)]
+        nodes = 0
+        while open_nodes:
+            branched, node = open_nodes.pop()
+            if best.optimal and node.objective >= best.objective - self.gap:
+                continue   # nothing below this node beats the best plan by more than the gap
+            values = node.values[self.integers]
+            fraction = np.abs(values - np.round(values))
+            if fraction.max() <= self.INTEGRALITY:
+                candidate = self._held_at(change, np.round(values))
+                if candidate.optimal and (not best.optimal or candidate.objective < best.objective):
+                    best = candidate
+                continue
+            pick = int(np.argmax(fraction))
+            column, value = int(self.integers[pick]), float(values[pick])
+            lower, upper = branched.get(column, change.col_bounds.get(
+                column, (self.relaxed.col_lower[column], self.relaxed.col_upper[column])))
+            down, up = (lower, math.floor(value)), (math.ceil(value), upper)
+            for bounds in ((up, down) if value - math.floor(value) < 0.5 else (down, up)):   # nearer side last
+                nodes += 1
+                if nodes > self.MAX_NODES:
+                    return None
+                child = {**branched, column: bounds}
+                try:
+                    outcome = self.relaxed.solve(Change(change.cost, {**change.col_bounds, **child},
+                                                        change.row_bounds, change.coefficients))
+                except SolveError:
+                    return None
+                if outcome.optimal and (not best.optimal or outcome.objective < best.objective - self.gap):
+                    open_nodes.append((child, outcome))
+        return best if best.optimal else Outcome(False, float("nan"), np.empty(0))
 
     def _closes(self, upper: Outcome, lower: Outcome) -> bool:
         return upper.optimal and upper.objective - lower.objective <= self.gap
