@@ -59,7 +59,7 @@ def payback(plan: Plan) -> pd.DataFrame:
         return plan.ports
     from .planner import solve
 
-    whatif = WhatIf(plan, changes="bounds")   # the full MIP, warm
+    whatif = MipWhatIf(plan)   # the full MIP, by branch and bound on warm LPs
     table = plan.ports.copy()
     cut_plans: dict[str, Plan | None] = {}
     for row, item in table.iterrows():
@@ -96,7 +96,7 @@ def _pays_back(cut: Plan | None, item) -> bool:
     port = port_index(cut, item["model"], item["accelerator"])
     if port is None:
         return False
-    whatif = WhatIf(cut, changes="bounds")
+    whatif = MipWhatIf(cut)
     made = whatif.solve(made_in(cut, port, item["port_quarter"]))
     forbidden = without_port(whatif, cut, port)
     if not made.optimal:
