@@ -202,9 +202,26 @@ def _parse_change(raw: Any, file: str, line: int | None, lines: dict, path: tupl
 
 def apply(scenario: Scenario) -> Inputs:
     """The scenario's inputs: its base folder with every change applied, then validated."""
-    raw = read_raw(scenario.base or bundled_data())
+    raw = base_records(Path(scenario.base or bundled_data()))
     raw = apply_changes(raw, scenario)
     return validate(raw)
+
+
+_BASES: dict[tuple[Path, tuple], RawInputs] = {}
+
+
+def base_records(folder: Path) -> RawInputs:
+    """The base folder's records, read once per process while its files stay as they are
+    (the points of a sweep share one base). Callers copy before changing them."""
+    signature = tuple((entry.name, entry.stat().st_mtime_ns, entry.stat().st_size)
+                      for entry in sorted(folder.iterdir()) if entry.is_file()) if folder.is_dir() else ()
+    key = (folder.resolve(), signature)
+    raw = _BASES.get(key)
+    if raw is None:
+        raw = read_raw(folder)
+        _BASES.clear()   # one base at a time: a changed folder's old records are not kept
+        _BASES[key] = raw
+    return raw
 
 
 def apply_changes(raw: RawInputs, scenario: Scenario) -> RawInputs:

@@ -8,7 +8,7 @@ import pytest
 
 import optimizer
 from conftest import offer, workload, write_folder
-from optimizer.scenarios import Scale, Scenario, Set, apply, read_scenario
+from optimizer.scenarios import Scale, Scenario, Set, apply, base_records, read_scenario
 
 ACCELERATORS = [{"accelerator": "a", "vendor": "nvidia"}, {"accelerator": "b", "vendor": "google"}]
 PERFORMANCE = [{"model": "m", "accelerator": "a", "tokens_per_s_per_chip": 100, "ttft_ms": 100},
@@ -102,6 +102,19 @@ def test_scenario_built_in_python(base):
     inputs = apply(cheap)
     assert value(inputs.offers, "offer", "usd_per_chip_hour")["o1"] == 1.0
     assert value(inputs.workloads, "quarter", "tokens_per_s")["2026Q3"] == 10
+
+
+def test_base_read_once_until_its_files_change(base):
+    """Points of a sweep share the base's records; an edited file is read again."""
+    first = base_records(base)
+    assert base_records(base) is first
+    cheaper = Scenario(name="cheaper", base=base, changes=[
+        Scale(scale="offers", where={"offer": "o1"}, column="usd_per_chip_hour", by=0.5)])
+    assert value(apply(cheaper).offers, "offer", "usd_per_chip_hour")["o1"] == 1.0
+    assert value(apply(Scenario(name="same", base=base)).offers, "offer", "usd_per_chip_hour")["o1"] == 2.0
+    write_folder(base, policy="max_share:\n  provider: 0.7\n", accelerators=ACCELERATORS, performance=PERFORMANCE,
+                 latency=LATENCY, offers=[offer("o1", "aws", "r1", "a", 5.25, 10), OFFERS[1]], workloads=WORKLOADS)
+    assert value(apply(Scenario(name="edited", base=base)).offers, "offer", "usd_per_chip_hour")["o1"] == 5.25
 
 
 @pytest.mark.parametrize("changes,line,message", [
