@@ -35,7 +35,7 @@ import numpy as np
 
 from . import deadline
 from .errors import SolveError
-from .lp_arrays import LpArrays
+from .lp_arrays import LpArrays, dot
 from .solve import new_highs
 
 TOLERANCES = {"primal_residual": 1e-6, "dual_infeasibility": 1e-7, "gap": 1e-7}
@@ -139,7 +139,7 @@ def _check(lp: _Lp, x: np.ndarray, y: np.ndarray, constant: float, kind: str,
     col_part = _dual_part(reduced, x, col_lower, col_upper, column_scale)
     dual_infeasibility = max(row_part[1], col_part[1])
 
-    primal = float(cost @ x) + lp.offset + constant
+    primal = dot(cost, x) + lp.offset + constant
     dual = row_part[0] + col_part[0] + lp.offset + constant
     gap = primal - dual
     relative_gap = abs(gap) / (1.0 + abs(primal))
@@ -169,7 +169,7 @@ def _dual_part(dual: np.ndarray, value: np.ndarray, lower: np.ndarray, upper: np
     bound = np.where(positive, lower, upper)
     priced = np.isfinite(bound)
     infeasible = float(np.max(np.abs(dual[~priced]) / scale[~priced], initial=0.0))
-    objective = float(dual[priced] @ bound[priced])
+    objective = dot(dual[priced], bound[priced])
     slack = np.abs(value[priced] - bound[priced])
     products = np.abs(dual[priced]) * slack
     return objective, infeasible, float(np.max(products, initial=0.0))

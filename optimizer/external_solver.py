@@ -39,6 +39,7 @@ import pulp
 
 from .certificate import Certificate, certify_duals
 from .errors import OptionError, SolveError, TimeLimitReached
+from .lp_arrays import dot
 from .solve import _stdout_silenced, new_highs
 from .tolerances import mip_gap_usd, objectives_agree
 
@@ -200,7 +201,7 @@ def solve(lp: highspy.HighsLp, solver: type, time_limit: float | None, scale: fl
     values = np.array([variables[f"c{j}"].varValue for j in range(file_lp.num_col_)], dtype=float)
     if np.isnan(values).any():
         raise SolveError(f"{solver.name} reported an optimum without a value for every column; no plan is reported")
-    objective = float(np.asarray(lp.col_cost_) @ values) + lp.offset_ + constant
+    objective = dot(np.asarray(lp.col_cost_), values) + lp.offset_ + constant
     reported = float(pulp.value(prob.objective) or 0.0) + lp.offset_ + constant
     if not objectives_agree(reported, objective):
         raise SolveError(f"{solver.name} reported an objective of {reported:,.2f} USD for a solution that costs "

@@ -20,6 +20,7 @@ import numpy as np
 
 from . import deadline
 from .errors import SolveError, TimeLimitReached
+from .lp_arrays import dot
 from .model import LpModel, shortfall_unit_usd
 from .tolerances import mip_gap_usd, objectives_agree
 
@@ -149,7 +150,7 @@ def solve(model: LpModel, time_limit: float | None = None, method: str = "auto")
         raise SolveError("HiGHS reported an optimum without a feasible solution: not a proven optimum")
     solution = highs.getSolution()
     values = np.asarray(solution.col_value)
-    objective = float(model.lp.cost @ values) + model.objective_constant
+    objective = dot(model.lp.cost, values) + model.objective_constant
     reported = float(highs.getInfo().objective_function_value) + model.objective_constant
     if not objectives_agree(reported, objective):
         raise SolveError(f"HiGHS reported an objective of {reported:,.2f} USD for a solution that costs "

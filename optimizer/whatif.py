@@ -21,6 +21,7 @@ import numpy as np
 
 from . import deadline
 from .errors import OptionError, SolveError, TimeLimitReached
+from .lp_arrays import dot
 from .plan import Plan
 from .solve import new_highs, set_mip_gap
 from .tolerances import mip_gap_usd, objectives_agree
@@ -231,7 +232,7 @@ class WhatIf:
         if change.cost:
             cost = cost.copy()
             cost[np.fromiter(change.cost, dtype=np.int64)] = np.fromiter(change.cost.values(), dtype=float)
-        return float(cost[: len(values)] @ values) + self.constant
+        return dot(cost[: len(values)], values) + self.constant
 
     def cost_range(self, column: int, cost: float) -> tuple[float, float]:
         """Interval of ``column``'s cost (now ``cost``) over which the current basis stays optimal.
