@@ -344,6 +344,7 @@ class MipWhatIf:
         kinds = list(self.full.highs.getLp().integrality_)
         self.integers = np.array([i for i, k in enumerate(kinds) if k != highspy.HighsVarType.kContinuous], dtype=int)
         self.fallbacks = 0   # re-solves handed to HiGHS's branch and bound
+        self.today = np.round(np.asarray(plan.solution.highs.getSolution().col_value)[self.integers])   # held values
         self.pseudocosts: dict[int, tuple[float | None, float | None]] = {}   # (down, up) rise per unit
 
     @property
@@ -362,9 +363,12 @@ class MipWhatIf:
         if not low.optimal:
             return low
         best = self._held_at(change, None)
-        if not self._closes(best, low):
+        rounded = np.ceil(low.values[self.integers] - 1e-9)
+        same_as_held = np.array_equal(rounded, self.today) and not any(int(c) in change.col_bounds
+                                                                        for c in self.integers)
+        if not self._closes(best, low) and not same_as_held:
             # Second candidate: the relaxation's integer decisions rounded up, held.
-            candidate = self._held_at(change, np.ceil(low.values[self.integers] - 1e-9))
+            candidate = self._held_at(change, rounded)
             if candidate.optimal and (not best.optimal or candidate.objective < best.objective):
                 best = candidate
         if self._closes(best, low):
