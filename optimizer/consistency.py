@@ -49,7 +49,8 @@ def check(
     if problems:
         return problems, []
     pairs = allowed_pairs(inputs, terms)
-    warnings = _outside_horizon(inputs) + _unservable_demand(inputs, terms, pairs) + _rules_that_cannot_hold(inputs, terms, pairs)
+    warnings = (_outside_horizon(inputs) + _unservable_demand(inputs, terms, pairs)
+                + _rules_that_cannot_hold(inputs, terms, pairs))
     return problems, warnings
 
 

@@ -166,7 +166,8 @@ def show_comparison(table: pd.DataFrame, console: Console) -> None:
         "hhi_provider": _count, "hhi_vendor": _count, "unmet_tokens_per_s": _count}))
     for dimension in ("provider", "vendor"):
         columns = [c for c in table.columns if c.startswith(f"share_{dimension}_")]
-        shares = table[["scenario"] + columns].rename(columns={c: c.removeprefix(f"share_{dimension}_") for c in columns})
+        names = {c: c.removeprefix(f"share_{dimension}_") for c in columns}
+        shares = table[["scenario"] + columns].rename(columns=names)
         console.print(frame_table(shares, f"Volume share by {dimension} over the horizon",
                                   {c: percent for c in shares.columns if c != "scenario"}))
     walks = [c for c in table.columns if c.startswith("walk_away_")]

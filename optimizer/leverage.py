@@ -825,7 +825,8 @@ def _outage(context: _Context, plain: WhatIf) -> pd.DataFrame:
             bounds = dict(fixed)
             bounds.update({int(y_cols[t]): (0.0, 0.0) for t in terms})
             rows = dict(lifted)
-            rows.update({int(capacity_row[t]): (-INF, 0.0) for t in terms if t in capacity_row})  # signed chips lost too
+            # signed chips lost too
+            rows.update({int(capacity_row[t]): (-INF, 0.0) for t in terms if t in capacity_row})
             outcome = plain.solve(Change(col_bounds=bounds, row_bounds=rows))
             if not outcome.optimal:
                 continue
@@ -833,10 +834,11 @@ def _outage(context: _Context, plain: WhatIf) -> pd.DataFrame:
             stranded = pd.Series(extra).groupby(context.workload_quarter).sum()
             for quarter, amount in stranded.items():
                 amount = max(0.0, float(amount))
+                demand = demand_by_quarter[quarter]
                 records.append({"dimension": dimension, "supplier": supplier, "quarter": quarter,
-                                "stranded_tokens_per_s": amount,
-                                "stranded_share": amount / demand_by_quarter[quarter] if demand_by_quarter[quarter] else 0.0})
-    return pd.DataFrame(records, columns=["dimension", "supplier", "quarter", "stranded_tokens_per_s", "stranded_share"])
+                                "stranded_tokens_per_s": amount, "stranded_share": amount / demand if demand else 0.0})
+    return pd.DataFrame(records,
+                        columns=["dimension", "supplier", "quarter", "stranded_tokens_per_s", "stranded_share"])
 
 
 def port_break_even(context: _Context, part: int = 0, parts: int = 1) -> dict[str, Any]:

@@ -303,7 +303,8 @@ def _walk_away_chart(book, sheet, table: pd.DataFrame, top: int) -> None:
     column = list(table.columns).index("walk_away_cost_usd")
     names = list(table.columns).index("supplier")
     chart = book.add_chart({"type": "bar"})
-    chart.add_series({"name": "Walk-away cost (USD)", "categories": ["Leverage", top + 1, names, top + len(table), names],
+    chart.add_series({"name": "Walk-away cost (USD)",
+                      "categories": ["Leverage", top + 1, names, top + len(table), names],
                       "values": ["Leverage", top + 1, column, top + len(table), column]})
     chart.set_title({"name": "Cost of walking away, by supplier"})
     chart.set_x_axis({"num_format": '"$"#,##0,,,"B"'})

@@ -57,7 +57,8 @@ def verify(inputs: Inputs, allocation: pd.DataFrame, purchases: pd.DataFrame, ob
     served = alloc.groupby(["workload", "quarter"])["tokens_per_s"].sum().reindex(demand.index, fill_value=0.0)
     over = served - demand["tokens_per_s"]
     for key in over.index[~_slack_ok(over.to_numpy(), demand["tokens_per_s"].to_numpy())]:
-        violations.append(f"demand of {key[0]} in {key[1]}: served {served[key]:.6g} > demand {demand.loc[key, 'tokens_per_s']:.6g}")
+        violations.append(f"demand of {key[0]} in {key[1]}: served {served[key]:.6g} "
+                          f"> demand {demand.loc[key, 'tokens_per_s']:.6g}")
     unmet = (demand["tokens_per_s"] - served).clip(lower=0.0)
 
     # Chips held: bounds, commitments behind committed chips, capacity, pools, instances, power.
@@ -123,18 +124,22 @@ def _allowed(inputs: Inputs, held: pd.DataFrame, allocation: pd.DataFrame, ready
     alloc = alloc.merge(held[["offer", "quarter", "accelerator", "region"]],
                         on=["offer", "quarter"], how="left", indicator="_o")
     for r in alloc[alloc["_o"] != "both"].itertuples():
-        violations.append(f"{label}offer {r.offer} is not available in {r.quarter} (no chips can be held) but serves {r.workload}")
+        violations.append(f"{label}offer {r.offer} is not available in {r.quarter} (no chips can be held) "
+                          f"but serves {r.workload}")
     alloc = alloc[alloc["_o"] == "both"].drop(columns="_o")
     alloc = alloc.merge(inputs.performance[["model", "accelerator", "tokens_per_s_per_chip", "ttft_ms"]],
                         on=["model", "accelerator"], how="left")
     alloc = alloc.merge(inputs.latency[["geography", "region", "rtt_ms"]], on=["geography", "region"], how="left")
     for r in alloc[alloc["tokens_per_s_per_chip"].isna()].itertuples():
-        violations.append(f"{label}{r.workload} ({r.quarter}) served on {r.offer}: model {r.model} does not run on {r.accelerator}")
+        violations.append(f"{label}{r.workload} ({r.quarter}) served on {r.offer}: "
+                          f"model {r.model} does not run on {r.accelerator}")
     for r in alloc[alloc["rtt_ms"].isna()].itertuples():
-        violations.append(f"{label}{r.workload} ({r.quarter}) served on {r.offer}: no latency from {r.geography} to {r.region}")
+        violations.append(f"{label}{r.workload} ({r.quarter}) served on {r.offer}: "
+                          f"no latency from {r.geography} to {r.region}")
     late = alloc["rtt_ms"] + alloc["ttft_ms"] > alloc["latency_slo_ms"] + 1e-9
     for r in alloc[late].itertuples():
-        violations.append(f"{label}{r.workload} ({r.quarter}) served on {r.offer}: {r.rtt_ms + r.ttft_ms:g} ms > SLO {r.latency_slo_ms:g} ms")
+        violations.append(f"{label}{r.workload} ({r.quarter}) served on {r.offer}: "
+                          f"{r.rtt_ms + r.ttft_ms:g} ms > SLO {r.latency_slo_ms:g} ms")
     # Served on a pair not yet ported: beyond the tolerance of the other rows (relative to
     # the workload's demand), not any positive amount. HiGHS's readiness row x <= D z holds to
     # its feasibility tolerance, which let 8e-7 of 174 tok/s through with z = 0 (a plan
