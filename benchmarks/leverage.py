@@ -34,7 +34,8 @@ def main() -> None:
     import optimizer
     from optimizer.leverage import leverage
 
-    print("| instance | pairs | `optimizer plan` | `optimizer leverage` | ratio | in process: solve / leverage (re-solves) | ratio |")
+    print("| instance | pairs | `optimizer plan` | `optimizer leverage` | ratio "
+          "| in process: solve / leverage (re-solves) | ratio |")
     print("|---|---|---|---|---|---|---|")
     for name in sys.argv[1:]:
         folder = HERE.parent / "data" if name == "data" else INSTANCES / str(int(float(name)))

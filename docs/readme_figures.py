@@ -114,9 +114,10 @@ def findings_block(plan, report) -> str:
     ]
     settings = report.policy_rules.sort_values("cost_of_setting_usd", ascending=False)
     if len(settings):
-        lines.append("- **What each policy line costs** (removed in every quarter, re-solved): " + ", ".join(
-            f"`{row.setting}: {row.limit:g}` {usd(row.cost_of_setting_usd)}" for row in settings.itertuples(index=False))
-            + ".")
+        costs = [f"`{row.setting}: {row.limit:g}` {usd(row.cost_of_setting_usd)}"
+                 for row in settings.itertuples(index=False)]
+        lines.append("- **What each policy line costs** (removed in every quarter, re-solved): "
+                     + ", ".join(costs) + ".")
     capacity = report.capacity
     terms = capacity[(capacity["method"] == "re-solve, every quarter") & (capacity["value_usd_per_chip_hour"] > 0)]
     if len(terms):
@@ -154,9 +155,10 @@ def scenarios_block() -> str:
     for row in table.to_dict("records"):
         delta = "-" if row["scenario"] == "base" else f"{signed_usd(row['delta_usd'])} ({pct(row['delta_pct'])})"
         nvidia = row.get("walk_away_vendor_nvidia")
-        lines.append(f"| {row['scenario']} | {SCENARIO_LABELS.get(row['scenario'], '')} | {usd(row['total_cost_usd'])} | "
-                     f"${row['cost_per_mtok_usd']:.2f} | {delta} | {count(row['hhi_provider'])} | "
-                     f"{count(row['hhi_vendor'])} | {count(row['unmet_tokens_per_s'])} | "
+        lines.append(f"| {row['scenario']} | {SCENARIO_LABELS.get(row['scenario'], '')} | "
+                     f"{usd(row['total_cost_usd'])} | ${row['cost_per_mtok_usd']:.2f} | {delta} | "
+                     f"{count(row['hhi_provider'])} | {count(row['hhi_vendor'])} | "
+                     f"{count(row['unmet_tokens_per_s'])} | "
                      f"{'no plan exists' if nvidia is None or pd.isna(nvidia) else usd(nvidia)} |")
     return "\n".join(lines) + "\n"
 

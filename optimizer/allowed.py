@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from . import quarters
-from .inputs import Inputs
+from .inputs import Inputs, named_rows
 from .schema import TERM_QUARTERS
 
 LATENCY_TOLERANCE_MS = 1e-9
@@ -73,11 +73,11 @@ def _contract_terms(inputs: Inputs, terms: pd.DataFrame) -> pd.DataFrame:
     if inputs.contracts.empty:
         return empty
     price = inputs.offers.set_index("offer")["usd_per_chip_hour"]
-    overrides = {(r.offer, r.quarter): r.usd_per_chip_hour for r in inputs.offer_quarters.itertuples()
+    overrides = {(r.offer, r.quarter): r.usd_per_chip_hour for r in named_rows(inputs.offer_quarters)
                  if not pd.isna(r.usd_per_chip_hour)}
     horizon = set(terms["quarter"])
     rows = []
-    for contract in inputs.contracts.itertuples(index=False):
+    for contract in named_rows(inputs.contracts):
         for quarter in quarters.quarter_range(contract.start, contract.end):
             if quarter not in horizon:
                 continue

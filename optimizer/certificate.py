@@ -101,8 +101,9 @@ def certify_duals(lp: highspy.HighsLp, x: np.ndarray, row_dual: np.ndarray, cons
     """Certificate of an LP optimum another solver returned (``--solver``): its values and
     row duals (HiGHS's sign), against ``lp`` held column-wise."""
     matrix = lp.a_matrix_
-    view = _Lp(*(np.asarray(a) for a in (matrix.start_, matrix.index_, matrix.value_, lp.col_cost_, lp.col_lower_,
-                                         lp.col_upper_, lp.row_lower_, lp.row_upper_)), offset=lp.offset_)
+    view = _Lp(np.asarray(matrix.start_), np.asarray(matrix.index_), np.asarray(matrix.value_),
+               np.asarray(lp.col_cost_), np.asarray(lp.col_lower_), np.asarray(lp.col_upper_),
+               np.asarray(lp.row_lower_), np.asarray(lp.row_upper_), offset=lp.offset_)
     return _check(view, x, row_dual, constant, "as solved", None)
 
 

@@ -59,11 +59,14 @@ DataOption = Annotated[
     typer.Option("--data", help="Input folder (CSV files + policy.yaml). Default: the bundled data/."),
 ]
 TimeLimit = Annotated[
-    float | None, typer.Option("--time-limit", min=0.001, help="Time budget of the whole command, every solve and re-solve included; "
-    "when it runs out nothing is reported (exit 3).")
+    float | None,
+    typer.Option("--time-limit", min=0.001, help="Time budget of the whole command, every solve and re-solve "
+                 "included; when it runs out nothing is reported (exit 3)."),
 ]
 Method = Annotated[str, typer.Option("--method", help="LP method: auto, simplex or ipm.")]
-Integer = Annotated[bool, typer.Option("--integer", help="Buy offers with chips_per_instance in whole instances (MIP).")]
+Integer = Annotated[
+    bool, typer.Option("--integer", help="Buy offers with chips_per_instance in whole instances (MIP).")
+]
 
 
 def _run(action) -> None:
@@ -225,7 +228,9 @@ def leverage(
 
 
 Workers = Annotated[int | None, typer.Option("--workers", min=1, help="Local worker processes (default: all cores).")]
-Scheduler = Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler address (tcp://host:8786): run there.")]
+Scheduler = Annotated[
+    str | None, typer.Option("--scheduler", help="Dask scheduler address (tcp://host:8786): run there.")
+]
 
 
 @app.command()
@@ -300,8 +305,9 @@ def report(
     more: Annotated[list[Path] | None, typer.Argument(help="More scenario files after --scenarios.",
                                                       show_default=False)] = None,
     data: DataOption = None,
-    scenarios: Annotated[list[Path] | None, typer.Option("--scenarios", help="Scenario files (the first is the "
-                                                          "reference), instead of --data: --scenarios a.yaml b.yaml")] = None,
+    scenarios: Annotated[list[Path] | None, typer.Option(
+        "--scenarios", help="Scenario files (the first is the reference), instead of --data: --scenarios a.yaml b.yaml"
+    )] = None,
     out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("out/report"),
     workers: Workers = None,
     integer: Integer = False,

@@ -49,7 +49,8 @@ def check(
     if problems:
         return problems, []
     pairs = allowed_pairs(inputs, terms)
-    warnings = _outside_horizon(inputs) + _unservable_demand(inputs, terms, pairs) + _rules_that_cannot_hold(inputs, terms, pairs)
+    warnings = (_outside_horizon(inputs) + _unservable_demand(inputs, terms, pairs)
+                + _rules_that_cannot_hold(inputs, terms, pairs))
     return problems, warnings
 
 
@@ -144,7 +145,7 @@ def _bounds(inputs: Inputs) -> list[Problem]:
         problems.append(
             Problem(
                 row["_file"],
-                f"in {row['quarter']} min_chips {low[row.name]:g} is above max_chips {high[row.name]:g}",
+                f"in {row['quarter']} min_chips {low.at[row.name]:g} is above max_chips {high.at[row.name]:g}",
                 row["_line"],
                 "min_chips",
             )
@@ -182,7 +183,7 @@ def _commitments(inputs: Inputs, known: dict[str, set[str]], broken: set[str]) -
 
 def _power(inputs: Inputs, broken: set[str]) -> list[Problem]:
     """A power cap names a known provider and/or region; the chips it covers have power_kw."""
-    problems = []
+    problems: list[Problem] = []
     if "offers" in broken or "accelerators" in broken:
         return problems
     offers = inputs.offers.merge(inputs.accelerators[["accelerator", "power_kw"]], on="accelerator")
@@ -211,7 +212,7 @@ def _budgets(inputs: Inputs, terms: pd.DataFrame, origins: dict) -> list[Problem
     problems = []
     sunk = terms.groupby("quarter")["contract_usd_per_hour"].sum() * policy.hours_per_quarter
     for quarter, amount in sunk.items():
-        budget = policy.budget(quarter)
+        budget = policy.budget(str(quarter))
         if budget is not None and amount > budget * (1 + 1e-9):
             file, line = origins.get(("budget_usd_per_quarter", quarter)) or origins.get(
                 ("budget_usd_per_quarter",), ("policy.yaml", None))
@@ -245,14 +246,14 @@ def _policy_groups(inputs: Inputs, origins: dict[tuple[Any, ...], tuple[str, int
     policy = inputs.policy
     groups = groups_of(inputs)
     problems = []
-    for dimension, values in policy.ramp_limits.items():
-        available = groups["vendor" if dimension == "vendor" else dimension] if dimension != "accelerator" \
+    for ramped, values in policy.ramp_limits.items():
+        available = groups["vendor" if ramped == "vendor" else ramped] if ramped != "accelerator" \
             else set(inputs.offers["accelerator"])
         for group in values:
             if group not in available:
-                path = ("ramp_limits", dimension, group)
+                path: tuple[str, ...] = ("ramp_limits", ramped, group)
                 file, line = origins.get(path, ("policy.yaml", None))
-                problems.append(Problem(file, f"{dimension} {group!r} has no offers in offers.csv", line,
+                problems.append(Problem(file, f"{ramped} {group!r} has no offers in offers.csv", line,
                                         ".".join(path)))
     for kind in ("max_share", "min_share"):
         named = getattr(policy.share_overrides, kind)
@@ -350,7 +351,7 @@ def _rules_that_cannot_hold(inputs: Inputs, terms: pd.DataFrame, pairs: pd.DataF
         if min(cap_of.values(), default=1.0) >= 1:
             continue
         totals = per_quarter[column].map(cap_of).groupby(per_quarter["quarter"]).sum()
-        overridden = policy.share_overrides.max_share.get(dimension, {})  # type: ignore[call-overload]
+        overridden = policy.share_overrides.max_share.get(dimension, {})
         for quarter, total in totals[totals < 1 - 1e-9].items():
             groups = sorted(per_quarter.loc[per_quarter["quarter"] == quarter, column])
             rules = ", ".join(f"{g} {cap_of[g]:g} ({_setting('max_share', dimension, g if g in overridden else None)})"
@@ -364,13 +365,13 @@ def _rules_that_cannot_hold(inputs: Inputs, terms: pd.DataFrame, pairs: pd.DataF
         by_workload = reach[column].map(cap_of).groupby(reach["w"]).sum()
         flagged: dict[tuple[str, tuple[str, ...]], list[str]] = {}
         for w in by_workload.index[by_workload < 1 - 1e-9]:
-            groups = tuple(sorted(reach.loc[reach["w"] == w, column]))
+            reachable = tuple(sorted(reach.loc[reach["w"] == w, column]))
             row = workloads.loc[w]
-            flagged.setdefault((row["workload"], groups), []).append(row["quarter"])
-        for (workload, groups), qs in sorted(flagged.items()):
-            total = sum(cap_of[g] for g in groups)
+            flagged.setdefault((row["workload"], reachable), []).append(row["quarter"])
+        for (workload, reachable), qs in sorted(flagged.items()):
+            total = sum(cap_of[g] for g in reachable)
             warnings.append(
-                f"workload {workload!r} can only be served by {dimension} {', '.join(groups)} whose caps "
+                f"workload {workload!r} can only be served by {dimension} {', '.join(reachable)} whose caps "
                 f"sum to {total:.3g} < 1 ({', '.join(sorted(qs))}): it is fully served only if other demand "
                 f"fills the rest of those quarters"
             )

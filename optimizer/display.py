@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from typing import Any
+
 import pandas as pd
 from rich.console import Console
 from rich.markup import escape
@@ -24,7 +27,7 @@ def percent(value: float | None) -> str:
     return "-" if value is None or pd.isna(value) else f"{value:.1%}"
 
 
-def frame_table(frame: pd.DataFrame, title: str, formats: dict[str, callable] | None = None) -> Table:
+def frame_table(frame: pd.DataFrame, title: str, formats: Mapping[str, Callable[[Any], str]] | None = None) -> Table:
     """A rich table of a DataFrame, numbers right-aligned and formatted per column."""
     formats = formats or {}
     table = Table(title=title, title_justify="left", header_style="bold")
@@ -166,7 +169,8 @@ def show_comparison(table: pd.DataFrame, console: Console) -> None:
         "hhi_provider": _count, "hhi_vendor": _count, "unmet_tokens_per_s": _count}))
     for dimension in ("provider", "vendor"):
         columns = [c for c in table.columns if c.startswith(f"share_{dimension}_")]
-        shares = table[["scenario"] + columns].rename(columns={c: c.removeprefix(f"share_{dimension}_") for c in columns})
+        names = {c: c.removeprefix(f"share_{dimension}_") for c in columns}
+        shares = table[["scenario"] + columns].rename(columns=names)
         console.print(frame_table(shares, f"Volume share by {dimension} over the horizon",
                                   {c: percent for c in shares.columns if c != "scenario"}))
     walks = [c for c in table.columns if c.startswith("walk_away_")]
@@ -185,7 +189,7 @@ def show_sweep(spec, points: pd.DataFrame, summary: pd.DataFrame, console: Conso
             "total_cost_usd": usd, "cost_per_mtok_usd": _price, "unmet_tokens_per_s": _count,
             **{c: percent for c in shares}}))
     else:
-        formats = {f"p{q}": _metric for q in (5, 25, 50, 75, 95)}
+        formats: dict[str, Callable[[Any], str]] = {f"p{q}": _metric for q in (5, 25, 50, 75, 95)}
         formats.update({"mean": _metric, "used_fraction": lambda v: "-" if pd.isna(v) else f"{v:.0%}"})
         solved = int(points["error"].isna().sum())
         console.print(frame_table(summary, f"Monte Carlo {spec.name}: percentiles over the {solved} of "

@@ -32,6 +32,7 @@ import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeGuard
 
 import highspy
 import numpy as np
@@ -67,26 +68,30 @@ class ExternalSolution:
     uncertified: str | None
 
 
-def solver_names() -> dict[str, type]:
+def solver_names() -> dict[str, type[pulp.LpSolver]]:
     """PuLP's solver classes by their names and by the names PuLP exports them under
     (``XPRESS_CMD`` is ``XPRESS``, ``GLPK`` is ``GLPK_CMD``)."""
     known = set(pulp.listSolvers())
-    classes: dict[str, type] = {}
+    classes: dict[str, type[pulp.LpSolver]] = {}
     for attribute in dir(pulp):
         solver = getattr(pulp, attribute)
-        if isinstance(solver, type) and issubclass(solver, pulp.LpSolver) and solver.name in known:
+        if _is_solver(solver) and solver.name in known:
             classes.setdefault(solver.name, solver)
             classes.setdefault(attribute, solver)
     return classes
 
 
-def _instance(solver: type, **options) -> pulp.LpSolver:
+def _is_solver(value: object) -> TypeGuard[type[pulp.LpSolver]]:
+    return isinstance(value, type) and issubclass(value, pulp.LpSolver)
+
+
+def _instance(solver: type[pulp.LpSolver], **options) -> pulp.LpSolver:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return solver(msg=False, **options)
 
 
-def _refusal(solver: type) -> str | None:
+def _refusal(solver: type[pulp.LpSolver]) -> str | None:
     """Why ``solver`` must not run here, or None. PuLP finds Xpress as an executable named
     ``optimizer``, this tool's own command: running it would start the tool, not Xpress."""
     if solver.name != "XPRESS":
@@ -120,7 +125,7 @@ def available() -> list[str]:
     return names
 
 
-def resolve(name: str) -> type:
+def resolve(name: str) -> type[pulp.LpSolver]:
     """PuLP's solver class for ``name`` (any case; class names too), if it can run here;
     otherwise :class:`OptionError` naming the solvers that can."""
     classes = {key.lower(): solver for key, solver in solver_names().items()}
@@ -161,7 +166,7 @@ def check_model_path(path: Path) -> None:
                           f"extension), not {path.suffix or 'without an extension'!r}")
 
 
-def solve(lp: highspy.HighsLp, solver: type, time_limit: float | None, scale: float,
+def solve(lp: highspy.HighsLp, solver: type[pulp.LpSolver], time_limit: float | None, scale: float,
           constant: float = 0.0) -> ExternalSolution:
     """Solve ``lp`` with PuLP's ``solver``; raise :class:`SolveError` unless it proves an optimum.
 
@@ -313,7 +318,7 @@ def _bound(value: float | None, missing: float) -> float:
     return missing if value is None else float(value)
 
 
-def _options(solver: type, time_limit: float | None, mip: bool, scale: float) -> dict:
+def _options(solver: type[pulp.LpSolver], time_limit: float | None, mip: bool, scale: float) -> dict:
     """The time limit, and for a MIP the optimality gap, in the keywords ``solver`` takes."""
     accepted = inspect.signature(solver.__init__).parameters
     options: dict = {} if time_limit is None else {"timeLimit": time_limit}

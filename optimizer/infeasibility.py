@@ -39,9 +39,9 @@ def explain(model: LpModel, highs: highspy.Highs) -> list[str]:
     sentences = []
     rows = _row_index(model)
     for row in iis.row_index_:
-        family, key = rows.get(int(row), (None, None))
-        if family is not None and family not in IDENTITIES:
-            sentences.append(_row_sentence(model, family, key))
+        found = rows.get(int(row))
+        if found is not None and found[0] not in IDENTITIES:
+            sentences.append(_row_sentence(model, *found))
     columns = _column_index(model, highs)
     for col in iis.col_index_:
         item = columns.get(int(col))

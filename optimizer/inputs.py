@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -61,7 +63,18 @@ class Inputs:
         canonical order makes the plan, and every output file, independent of how the
         input files happen to be sorted.
         """
-        return replace(self, **{name: _content_sorted(self.table(name)) for name in TABLES})
+        tables: dict[str, Any] = {name: _content_sorted(self.table(name)) for name in TABLES}
+        return replace(self, **tables)
+
+
+def named_rows(table: pd.DataFrame) -> Iterator[Any]:
+    """``table.itertuples(index=False)``, for loops that compute with the fields.
+
+    pandas-stubs types every field as the union of all pandas scalars (text, dates,
+    intervals...), which no arithmetic or typed call accepts; what a column holds is set
+    where its table is read (``schema.py``) or built, not by the stubs.
+    """
+    return table.itertuples(index=False)
 
 
 def _content_sorted(table: pd.DataFrame) -> pd.DataFrame:

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import SolveError
+from .inputs import named_rows
 from .model import build
 from .plan import Plan
 from .price_pieces import (
@@ -43,7 +44,7 @@ from .price_pieces import (
 from .schema import DIMENSIONS
 from .solve import one_highs_thread
 from .solve import solve as solve_lp
-from .whatif import INF, Change, MipWhatIf, Outcome, WhatIf
+from .whatif import INF, Change, MipWhatIf, Outcome, ReSolver, WhatIf
 
 PRICE_STEPS = [round(-0.5 + 0.1 * k, 1) for k in range(16)]   # -50% ... +100%
 CURVE_LEVELS = [0.75, 0.5, 0.25, 0.0]
@@ -218,10 +219,10 @@ def _price_handles(context: _Context, groups: dict[str, list[str]], prices: dict
         entries.append((np.concatenate([[handles[k]], costs["column"].to_numpy()]), row / np.abs(row).max()))
         minimum[name] = float(costs["minimum"].sum() / scale)
         members.append(costs["column"].to_numpy())
-    members = np.concatenate(members) if members else np.array([], int)
+    moved = np.concatenate(members) if members else np.array([], int)
     for copy in copies:
         copy.add_rows(np.zeros(len(names)), np.zeros(len(names)), entries)
-        copy.set_base_costs(members, np.zeros(len(members)))
+        copy.set_base_costs(moved, np.zeros(len(moved)))
     for copy in copies[:2]:   # the LPs; the full MIP copy is solved on its first experiment
         copy.baseline()
     return copies[0], mip, {g: int(handles[k]) for k, g in enumerate(names)}, minimum
@@ -420,7 +421,7 @@ def _supplier_prices(context: _Context, dimension: str) -> dict[str, Any]:
             "solves": _solves(whatif, mip)}
 
 
-def _full_copy(context: _Context, changes: str = "bounds"):
+def _full_copy(context: _Context, changes: str = "bounds") -> ReSolver:
     """A copy for re-solves of the full problem: plain LP, or the two-bound MIP re-solver."""
     if context.plan.model.mixed_integer:
         return MipWhatIf(context.plan, changes)
@@ -473,7 +474,7 @@ def _walked(context: _Context, outcome: Outcome) -> dict[str, float | None]:
             "walk_away_penalty_usd": stranded * context.plan.inputs.policy.penalty_usd_per_token_s}
 
 
-def _walk_away(context: _Context, plain: WhatIf, limit_rows, curve_copy: WhatIf | None = None
+def _walk_away(context: _Context, plain: ReSolver, limit_rows, curve_copy: ReSolver | None = None
                ) -> dict[str, pd.DataFrame]:
     """Walk-away costs (rules kept and lifted), unserved demand, shares and partial walk-away.
 
@@ -617,6 +618,7 @@ def _volume_walk(curve: PriceCurve, volume, target: float, start: float, limit: 
     if volume(outcome) <= target:
         return start, start * (1 + SIDE_STEP), "ranging"
     for _ in range(MAX_PIECES if curve.exact else 0):
+        assert outcome.cost_range is not None, "an exact curve ranges its outcomes"
         bound = outcome.cost_range[1]
         if not np.isfinite(bound) or bound > limit:
             return start, None, "ranging"
@@ -628,7 +630,7 @@ def _volume_walk(curve: PriceCurve, volume, target: float, start: float, limit: 
     return (start, None, "bisection") if found is None else (found[0], found[1], "bisection")
 
 
-def _volume_limit_rows(context: _Context, plain: WhatIf) -> dict[tuple[str, str], list[tuple[int, float]]]:
+def _volume_limit_rows(context: _Context, plain: ReSolver) -> dict[tuple[str, str], list[tuple[int, float]]]:
     """Inactive rows sum_{pairs of S in q} x <= +inf, one per supplier and quarter with volume.
 
     Returns (row, today's volume) per supplier, to hold it to a fraction of today's volume.
@@ -651,7 +653,7 @@ def _volume_limit_rows(context: _Context, plain: WhatIf) -> dict[tuple[str, str]
     return limits
 
 
-def _capacity(context: _Context, plain: WhatIf) -> pd.DataFrame:
+def _capacity(context: _Context, plain: ReSolver) -> pd.DataFrame:
     """Value of one more chip-hour where max_chips binds: the dual, checked; for a
     commitment offer, max_chips raised in every quarter (``_commitment_capacity``).
 
@@ -661,7 +663,7 @@ def _capacity(context: _Context, plain: WhatIf) -> pd.DataFrame:
     integer decisions, both come from the LP with them fixed at their optimum.
     """
     y, v0 = context.y_today, context.v0
-    if context.plan.model.mixed_integer:
+    if not isinstance(plain, WhatIf):   # a mixed-integer plan's re-solver: its LP, integer decisions held
         plain = WhatIf(context.plan, changes="bounds", fix_integers=True)
     plain.baseline()
     duals = np.asarray(plain.highs.getSolution().col_dual)[context.columns["y"]]
@@ -707,7 +709,7 @@ def _commitment_capacity(context: _Context, plain: WhatIf, offer: str) -> dict[s
             "method": "re-solve, every quarter"}
 
 
-def _rules(context: _Context, plain: WhatIf) -> tuple[pd.DataFrame, float | None]:
+def _rules(context: _Context, plain: ReSolver) -> tuple[pd.DataFrame, float | None]:
     """Cost of each binding rule, lifted alone (share rules also per point), and the
     diversification premium (every share rule lifted at once). Spend commitments and
     binding budgets are priced the same way: what lifting each would save."""
@@ -722,7 +724,7 @@ def _rules(context: _Context, plain: WhatIf) -> tuple[pd.DataFrame, float | None
         plan.binding_rules[["dimension", "group", "quarter", "kind"]], on=["dimension", "group", "quarter", "kind"]
     )
     quarters = sorted(plan.model.share_total)
-    for rule in rules.itertuples(index=False):
+    for rule in named_rows(rules):
         lifted = plain.solve(Change(row_bounds={int(rule.row): (-INF, INF)}))
         relaxed_limit = min(1.0, rule.limit + 0.01) if rule.kind == "max" else max(0.0, rule.limit - 0.01)
         total_column = int(context.columns["s"][quarters.index(rule.quarter)])
@@ -741,7 +743,7 @@ def share_settings(policy) -> list[tuple[str, str, str, str, float, Any]]:
     """Every share line of policy.yaml that sets a rule: (setting, dimension, group, kind,
     limit, the policy with that line removed). A default line (group ``*``: every group
     without its own override) falls back to no rule; an override line to the default."""
-    settings = []
+    settings: list[tuple[str, str, str, str, float, Any]] = []
     for kind in ("max_share", "min_share"):
         defaults = getattr(policy, kind)
         for dimension in DIMENSIONS:
@@ -785,11 +787,11 @@ def _policy_settings(context: _Context) -> dict[str, Any]:
     return {"table": pd.DataFrame(rows, columns=SETTING_COLUMNS), "solves": len(rows)}
 
 
-def _money_rules(context: _Context, plain: WhatIf) -> list[dict[str, Any]]:
+def _money_rules(context: _Context, plain: ReSolver) -> list[dict[str, Any]]:
     """Spend commitments (kind min: spend at least) and binding budgets (kind max), lifted alone."""
     model, records = context.plan.model, []
     commitments = model.rows.get("spend_commitment")
-    for item in ([] if commitments is None else commitments.itertuples(index=False)):
+    for item in ([] if commitments is None else named_rows(commitments)):
         lifted = plain.solve(Change(row_bounds={int(item.row): (-INF, INF)}))
         records.append({"dimension": "spend_commitment", "group": item.provider,
                         "quarter": f"{item.first}-{item.last}", "kind": "min", "limit": item.usd_in_horizon,
@@ -797,7 +799,7 @@ def _money_rules(context: _Context, plain: WhatIf) -> list[dict[str, Any]]:
                         "usd_per_share_point": None})
     budgets = model.rows.get("budget")
     binding = set(context.plan.budgets.loc[context.plan.budgets["binding"], "quarter"])
-    for item in ([] if budgets is None else budgets.itertuples(index=False)):
+    for item in ([] if budgets is None else named_rows(budgets)):
         if item.quarter not in binding:
             continue
         lifted = plain.solve(Change(row_bounds={int(item.row): (-INF, INF)}))
@@ -808,14 +810,14 @@ def _money_rules(context: _Context, plain: WhatIf) -> list[dict[str, Any]]:
     return records
 
 
-def _outage(context: _Context, plain: WhatIf) -> pd.DataFrame:
+def _outage(context: _Context, plain: ReSolver) -> pd.DataFrame:
     """Today's purchases fixed, one provider (or region) lost, rules lifted: demand stranded."""
     y_cols = context.columns["y"]
     fixed = {int(y_cols[t]): (context.y_today[t], context.y_today[t]) for t in range(len(context.terms))}
     lifted = context.rules_lifted()
     capacity_row = dict(zip(context.plan.model.rows["capacity"]["t"], context.plan.model.rows["capacity"]["row"],
                             strict=True))
-    demand_by_quarter = pd.Series(context.demand).groupby(context.workload_quarter).sum()
+    demand_by_quarter = pd.Series(context.demand).groupby(context.workload_quarter).sum().to_dict()
     records = []
     for dimension in OUTAGE_DIMENSIONS:
         for supplier, terms in sorted(context.terms_of(dimension).items()):
@@ -825,7 +827,8 @@ def _outage(context: _Context, plain: WhatIf) -> pd.DataFrame:
             bounds = dict(fixed)
             bounds.update({int(y_cols[t]): (0.0, 0.0) for t in terms})
             rows = dict(lifted)
-            rows.update({int(capacity_row[t]): (-INF, 0.0) for t in terms if t in capacity_row})  # signed chips lost too
+            # signed chips lost too
+            rows.update({int(capacity_row[t]): (-INF, 0.0) for t in terms if t in capacity_row})
             outcome = plain.solve(Change(col_bounds=bounds, row_bounds=rows))
             if not outcome.optimal:
                 continue
@@ -833,10 +836,11 @@ def _outage(context: _Context, plain: WhatIf) -> pd.DataFrame:
             stranded = pd.Series(extra).groupby(context.workload_quarter).sum()
             for quarter, amount in stranded.items():
                 amount = max(0.0, float(amount))
+                demand = demand_by_quarter[quarter]
                 records.append({"dimension": dimension, "supplier": supplier, "quarter": quarter,
-                                "stranded_tokens_per_s": amount,
-                                "stranded_share": amount / demand_by_quarter[quarter] if demand_by_quarter[quarter] else 0.0})
-    return pd.DataFrame(records, columns=["dimension", "supplier", "quarter", "stranded_tokens_per_s", "stranded_share"])
+                                "stranded_tokens_per_s": amount, "stranded_share": amount / demand if demand else 0.0})
+    return pd.DataFrame(records,
+                        columns=["dimension", "supplier", "quarter", "stranded_tokens_per_s", "stranded_share"])
 
 
 def port_break_even(context: _Context, part: int = 0, parts: int = 1) -> dict[str, Any]:
@@ -853,7 +857,8 @@ def port_break_even(context: _Context, part: int = 0, parts: int = 1) -> dict[st
         return {"table": pd.DataFrame(columns=columns), "solves": 0}
     whatif = _full_copy(context, "costs")
     records, index = [], []
-    for port, item in plan.model.ports.iloc[part::parts].iterrows():
+    for port in range(part, len(plan.model.ports), parts):
+        item = plan.model.ports.iloc[port]
         z = port_columns(plan, port)
         chosen = bool(plan.solution.z[np.isin(plan.solution.columns["z"], z)].sum() > 0.5)
         never = whatif.solve(Change(col_bounds={int(c): (0.0, 0.0) for c in z}))
@@ -873,7 +878,7 @@ def port_break_even(context: _Context, part: int = 0, parts: int = 1) -> dict[st
 CUT_STEP = 1e-3   # percentage points either side of a porting cut's crossing, checked by full re-solves
 
 
-def _cut_to_port(context: _Context, whatif: WhatIf, z: np.ndarray, offers: list[str]
+def _cut_to_port(context: _Context, whatif: ReSolver, z: np.ndarray, offers: list[str]
                  ) -> tuple[float | None, float | None]:
     """Smallest cut (%) in the prices of the chip's offers proven to make the port chosen, and
     the largest proven not to (None, None: not even at 90%).

@@ -17,6 +17,7 @@ import io
 import math
 import re
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -123,8 +124,8 @@ def read_raw(folder: str | Path) -> RawInputs:
     """Read every file of an input folder into records, without validating values."""
     folder = Path(folder)
     if not folder.is_dir():
-        found = "a file, not an input folder" if folder.exists() else "input folder not found"
-        raise InputError([Problem(str(folder), found)])
+        message = "a file, not an input folder" if folder.exists() else "input folder not found"
+        raise InputError([Problem(str(folder), message)])
     missing = missing_files(folder)
     if len(missing) == len([spec for spec in FILES if not spec.optional]):
         message = f"not an input folder: it has none of {', '.join(missing)}"
@@ -161,7 +162,7 @@ def validate(raw: RawInputs) -> Inputs:
     tables whose file could not be read at all (``raw.broken``) are not checked against.
     """
     problems = list(raw.problems)
-    tables = {}
+    tables: dict[str, Any] = {}
     broken = set(raw.broken)
     for spec in FILES:
         records = raw.records.get(spec.table, [])
@@ -175,7 +176,8 @@ def validate(raw: RawInputs) -> Inputs:
             message = "no rows after the header: at least one workload row is needed"
             problems.append(Problem(file, message))
             broken.add(spec.table)
-    policy, policy_problems = (None, [])
+    policy: Policy | None = None
+    policy_problems: list[Problem] = []
     if raw.policy is not None:
         policy, policy_problems = validate_policy(raw.policy, raw.policy_origins)
     problems += policy_problems
@@ -446,7 +448,7 @@ _EXPECTED = {
 }
 
 
-def describe(detail: dict[str, Any]) -> str:
+def describe(detail: Mapping[str, Any]) -> str:
     """One plain sentence for a pydantic error: the bad value and what was expected."""
     kind = detail["type"]
     ctx = detail.get("ctx", {})

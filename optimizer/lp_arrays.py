@@ -146,7 +146,7 @@ class LpArrays:
         the builder holds one copy of the matrix, with one entry per (row, column).
         """
         if self._entry_row or len(self._csc.start) != self.num_col + 1:
-            import scipy.sparse as sp   # here, not at start-up: importing it costs every command 75 ms
+            import scipy.sparse as sp  # here, not at start-up: importing it costs every command 75 ms
 
             summed = self._csc
             column = np.concatenate([np.repeat(np.arange(len(summed.start) - 1), np.diff(summed.start)),

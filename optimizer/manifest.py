@@ -47,7 +47,7 @@ def environment() -> dict[str, Any]:
 
     with _stdout_silenced():
         highs = highspy.Highs()
-    libraries = {}
+    libraries: dict[str, str | None] = {}
     for name in LIBRARIES:
         try:
             libraries[name] = version(name)

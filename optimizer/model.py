@@ -48,7 +48,7 @@ import pandas as pd
 
 from . import quarters
 from .allowed import allowed_pairs, commitment_starts, offer_terms
-from .inputs import Inputs
+from .inputs import Inputs, named_rows
 from .lp_arrays import INF, LpArrays
 from .schema import DIMENSIONS
 
@@ -387,7 +387,7 @@ def spend_commitment_terms(model: LpModel) -> pd.DataFrame:
     """
     horizon = model.inputs.horizon
     rows = []
-    for k, item in enumerate(model.inputs.spend_commitments.itertuples(index=False)):
+    for k, item in enumerate(named_rows(model.inputs.spend_commitments)):
         period = quarters.quarter_range(item.first, item.last)
         inside = [q for q in period if q in horizon]
         rows.append({"k": k, "provider": item.provider, "first": item.first, "last": item.last, "usd": item.usd,
@@ -500,7 +500,7 @@ def add_ramps(model: LpModel) -> None:
     """Volume of a provider, vendor or accelerator in q+1 <= factor x its volume in q + allowance:
     sum_{pairs of g in q+1} x - factor * sum_{pairs of g in q} x <= allowance, where g has pairs in q+1."""
     horizon = model.inputs.horizon
-    quarter_of_pair = pd.Index(horizon).get_indexer(model.pairs["quarter"])
+    quarter_of_pair = pd.Index(horizon).get_indexer(pd.Index(model.pairs["quarter"]))
     labels, rows, columns, values, allowance = [], [], [], [], []
     count = 0
     for dimension, limits in sorted(model.inputs.policy.ramp_limits.items()):

@@ -11,7 +11,7 @@ import pandas as pd
 from . import quarters
 from .certificate import Certificate
 from .consistency import why_unservable
-from .inputs import Inputs
+from .inputs import Inputs, named_rows
 from .model import LpModel, spend_commitment_terms
 from .solve import Solution
 from .verify import RELATIVE_TOLERANCE
@@ -213,7 +213,7 @@ def _resilience(model: LpModel, solution: Solution) -> tuple[pd.DataFrame, pd.Da
     if not model.recourse:
         return pd.DataFrame(columns=columns), pd.DataFrame(columns=allocation_columns)
     workloads = model.workloads
-    demand = workloads.groupby("quarter")["tokens_per_s"].sum()
+    demand = workloads.groupby("quarter")["tokens_per_s"].sum().to_dict()
     records, frames = [], []
     for group, (kept, _, _) in model.recourse.items():
         x, u = solution.recourse[group]
@@ -240,7 +240,7 @@ def _contracts(terms: pd.DataFrame, needed: np.ndarray, sunk: np.ndarray) -> pd.
 def _spend_commitments(model: LpModel, spend: np.ndarray, solution: Solution) -> pd.DataFrame:
     """What each spend commitment consumed, and the shortfall paid anyway."""
     records = []
-    for item in spend_commitment_terms(model).itertuples(index=False):
+    for item in named_rows(spend_commitment_terms(model)):
         mask = (model.terms["provider"] == item.provider) & model.terms["quarter"].isin(item.quarters)
         consumed = float(spend[mask.to_numpy()].sum())
         records.append({"provider": item.provider, "first": item.first, "last": item.last, "usd": item.usd,
@@ -304,7 +304,7 @@ def _binding_rules(model: LpModel, solution: Solution, terms: pd.DataFrame) -> p
         for dimension in rules["dimension"].unique()
     }
     records = []
-    for rule in rules.itertuples(index=False):
+    for rule in named_rows(rules):
         amount = amounts[rule.dimension].get((rule.quarter, rule.group), 0.0)
         quarter_total = total.get(rule.quarter, 0.0)
         if quarter_total <= 0:
@@ -340,7 +340,7 @@ def _unmet(model: LpModel, solution: Solution, unserved: np.ndarray, y: np.ndarr
     options = model.pairs.groupby("w")
     records = []
     for w in short:
-        row = workloads.loc[w]
+        row = workloads.iloc[w]
         if w not in options.groups:
             reason = "nothing can serve it: " + why_unservable(inputs, terms, row)
         else:
@@ -372,7 +372,7 @@ def summary(plan: Plan) -> dict[str, Any]:
     def nested(dimension: str, column: str) -> dict[str, dict[str, float]]:
         rows = plan.shares[plan.shares["dimension"] == dimension]
         result: dict[str, dict[str, float]] = {}
-        for r in rows.itertuples(index=False):
+        for r in named_rows(rows):
             result.setdefault(r.quarter, {})[r.group] = float(getattr(r, column))
         return result
 

@@ -24,7 +24,7 @@ from . import quarters
 from .errors import SolveError, TimeLimitReached, VerificationError
 from .plan import Plan
 from .tolerances import mip_gap_usd
-from .whatif import Change, MipWhatIf, Outcome, WhatIf
+from .whatif import Change, Outcome, ReSolver, WhatIf
 
 
 def port_columns(plan: Plan, port: int) -> np.ndarray:
@@ -40,7 +40,7 @@ def port_index(plan: Plan, model: str, accelerator: str) -> int | None:
     return int(found[0]) if len(found) else None
 
 
-def without_port(whatif: WhatIf | MipWhatIf, plan: Plan, port: int) -> Outcome:
+def without_port(whatif: ReSolver, plan: Plan, port: int) -> Outcome:
     columns = port_columns(plan, port)
     return whatif.solve(Change(col_bounds={int(c): (0.0, 0.0) for c in columns}))
 
@@ -63,7 +63,9 @@ def payback(plan: Plan) -> pd.DataFrame:
     table = plan.ports.copy()
     cut_plans: dict[str, Plan | None] = {}
     for row, item in table.iterrows():
-        outcome = without_port(whatif, plan, port_index(plan, item["model"], item["accelerator"]))
+        port = port_index(plan, item["model"], item["accelerator"])
+        assert port is not None, "a port of the plan is one of its model's"
+        outcome = without_port(whatif, plan, port)
         if outcome.optimal:
             table.loc[row, "net_saving_usd"] = outcome.objective - plan.solution.objective
         for quarter in quarters.quarter_range(item["serves_from"], plan.inputs.horizon[-1]):

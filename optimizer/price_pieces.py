@@ -167,6 +167,7 @@ class PriceCurve:
         return self.at(max(0.0, self.p0 + direction * step), ranging=ranging)
 
     def _bound(self, outcome: Outcome, direction: int) -> float:
+        assert outcome.cost_range is not None, "piece ends are walked on ranged outcomes (exact curves)"
         low, high = outcome.cost_range
         return high if direction > 0 else low
 
@@ -274,7 +275,7 @@ class PriceCurve:
                 method = ("integer decisions switch" if switched else end.method) + ", confirmed by MIP re-solves"
                 if end.price is None and end.move is None:
                     return PieceEnd(None, method, inside, None)
-                if self.exact or not self._on_line(self.full_at(end.move), end.move, slope):
+                if self.exact or end.move is None or not self._on_line(self.full_at(end.move), end.move, slope):
                     return PieceEnd.bracketed(inside, end.move, direction, method)
                 # With spend rows moving with the price V_z0 need not be concave: off its line
                 # it may lie above it, and another integer choice keep V on the line.

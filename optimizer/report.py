@@ -19,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 
+from .inputs import named_rows
 from .leverage import Leverage
 from .outputs import neutralise
 from .plan import Plan
@@ -33,7 +34,7 @@ class ReportData:
     """Everything both reports show."""
 
     title: str
-    summary: list[tuple[str, float | str, str]]          # (label, value, kind: usd, pct, number, text)
+    summary: list[tuple[str, float, str]]          # (label, value, kind: usd, pct or number)
     reconciliation: list[tuple[str, float]]
     reconciles: bool
     reconciliation_gap_usd: float
@@ -118,7 +119,8 @@ def narrative(plan: Plan, report: Leverage, comparison: pd.DataFrame | None) -> 
         text.append(f"Cheapest mix by chip vendor (share of spend): {top}.")
     if not plan.binding_rules.empty:
         rules = plan.binding_rules.groupby(["dimension", "group"])["quarter"].apply(lambda q: ", ".join(sorted(q)))
-        listed = "; ".join(f"{d} {g} at its limit in {q}" for (d, g), q in rules.head(4).items())
+        listed = "; ".join(f"{r.dimension} {r.group} at its limit in {r.quarter}"
+                           for r in named_rows(rules.head(4).reset_index()))
         text.append(f"Binding rules: {listed}. Together they cost "
                     f"{_usd(report.summary.get('diversification_premium_usd') or 0)}.")
     suppliers = report.suppliers.dropna(subset=["walk_away_cost_usd"])
@@ -287,8 +289,8 @@ def _share_chart(book, sheet, table: pd.DataFrame, left: int) -> None:
     chart = book.add_chart({"type": "line"})
     rows = len(table)
     for j, column in enumerate(table.columns[1:], start=1):
-        series = {"name": ["Spend", 0, left + j], "categories": ["Spend", 1, left, rows, left],
-                  "values": ["Spend", 1, left + j, rows, left + j]}
+        series: dict[str, Any] = {"name": ["Spend", 0, left + j], "categories": ["Spend", 1, left, rows, left],
+                                  "values": ["Spend", 1, left + j, rows, left + j]}
         if column == "cap":
             series["line"] = {"dash_type": "dash", "color": "red", "width": 2}
         chart.add_series(series)
@@ -303,7 +305,8 @@ def _walk_away_chart(book, sheet, table: pd.DataFrame, top: int) -> None:
     column = list(table.columns).index("walk_away_cost_usd")
     names = list(table.columns).index("supplier")
     chart = book.add_chart({"type": "bar"})
-    chart.add_series({"name": "Walk-away cost (USD)", "categories": ["Leverage", top + 1, names, top + len(table), names],
+    chart.add_series({"name": "Walk-away cost (USD)",
+                      "categories": ["Leverage", top + 1, names, top + len(table), names],
                       "values": ["Leverage", top + 1, column, top + len(table), column]})
     chart.set_title({"name": "Cost of walking away, by supplier"})
     chart.set_x_axis({"num_format": '"$"#,##0,,,"B"'})

@@ -232,8 +232,9 @@ def apply_changes(raw: RawInputs, scenario: Scenario) -> RawInputs:
     for index, (change, line) in enumerate(zip(scenario.changes, lines, strict=True)):
         origin = (scenario.file, line)
         if isinstance(change, PolicyChange):
-            keys = {path[3:]: (scenario.file, key_line) for path, key_line in scenario.key_lines.items()
-                    if path[:3] == ("changes", index, "policy")}
+            keys: dict[tuple, Origin] = {path[3:]: (scenario.file, key_line)
+                                         for path, key_line in scenario.key_lines.items()
+                                         if path[:3] == ("changes", index, "policy")}
             _merge_policy(raw, change.policy, origin, keys)
         elif isinstance(change, Add):
             problems += _add(raw, change, origin)

@@ -23,9 +23,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstr
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
 QUARTER_PATTERN = r"^[0-9]{4}Q[1-4]$"  # not \d: it also matches fullwidth and other scripts' digits
-DIMENSIONS = ("provider", "vendor", "region", "offer")
-
 Dimension = Literal["provider", "vendor", "region", "offer"]
+DIMENSIONS: tuple[Dimension, ...] = ("provider", "vendor", "region", "offer")
 
 
 MAX_USD_PER_CHIP_HOUR = 1e6      # bundled prices: 0.68 to 38; a whole rack-hour is about 1e3
@@ -286,10 +285,10 @@ class Policy(_Strict):
         """P: the cost of one token/s left unserved for a whole quarter."""
         return self.unmet_penalty_usd_per_mtok * self.hours_per_quarter * 3600 / 1e6
 
-    def cap(self, dimension: str, group: str) -> float:
-        override = self.share_overrides.max_share.get(dimension, {})  # type: ignore[call-overload]
+    def cap(self, dimension: Dimension, group: str) -> float:
+        override = self.share_overrides.max_share.get(dimension, {})
         return override.get(group, getattr(self.max_share, dimension))
 
-    def floor(self, dimension: str, group: str) -> float:
-        override = self.share_overrides.min_share.get(dimension, {})  # type: ignore[call-overload]
+    def floor(self, dimension: Dimension, group: str) -> float:
+        override = self.share_overrides.min_share.get(dimension, {})
         return override.get(group, getattr(self.min_share, dimension))

@@ -141,7 +141,8 @@ def solve(model: LpModel, time_limit: float | None = None, method: str = "auto")
                 deadline.limit(highs)
                 highs.run()
     except Exception as error:  # the solver is an outside component: its failure is not a plan
-        raise SolveError(f"HiGHS failed while solving ({type(error).__name__}: {error}); no plan is reported") from error
+        raise SolveError(f"HiGHS failed while solving ({type(error).__name__}: {error}); "
+                         "no plan is reported") from error
     status = highs.getModelStatus()
     if status != highspy.HighsModelStatus.kOptimal:
         stop = TimeLimitReached if status == highspy.HighsModelStatus.kTimeLimit else SolveError

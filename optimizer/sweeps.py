@@ -114,6 +114,7 @@ class Parameter(_Strict):
 
     def draw(self, generator: np.random.Generator, count: int) -> np.ndarray:
         d = self.factor
+        assert d is not None, "a monte_carlo parameter has a factor (Sweep._one_kind)"
         if isinstance(d, Normal):
             return np.maximum(generator.normal(d.mean, d.sd, count), 0.0)
         if isinstance(d, LogNormal):
@@ -174,7 +175,9 @@ def jobs_of(sweep: Sweep, base: Scenario) -> tuple[list[Job], pd.DataFrame]:
     """One job per grid point or sample, and the table of their parameter values."""
     parameters = sweep.grid or sweep.monte_carlo or []
     if sweep.grid:
-        points = list(itertools.product(*[p.change_pct.values() for p in parameters]))
+        # Every grid parameter has its steps (Sweep._one_kind).
+        steps = [p.change_pct.values() for p in parameters if p.change_pct is not None]
+        points = list(itertools.product(*steps))
         factors = [[1 + pct / 100 for pct in point] for point in points]
         table = pd.DataFrame(points, columns=[f"{p.label} change_pct" for p in parameters])
     else:

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import VerificationError
-from .inputs import Inputs
+from .inputs import Inputs, named_rows
 from .quarters import label, ordinal, quarter_range
 from .schema import DIMENSIONS
 
@@ -57,7 +57,8 @@ def verify(inputs: Inputs, allocation: pd.DataFrame, purchases: pd.DataFrame, ob
     served = alloc.groupby(["workload", "quarter"])["tokens_per_s"].sum().reindex(demand.index, fill_value=0.0)
     over = served - demand["tokens_per_s"]
     for key in over.index[~_slack_ok(over.to_numpy(), demand["tokens_per_s"].to_numpy())]:
-        violations.append(f"demand of {key[0]} in {key[1]}: served {served[key]:.6g} > demand {demand.loc[key, 'tokens_per_s']:.6g}")
+        violations.append(f"demand of {key[0]} in {key[1]}: served {served[key]:.6g} "
+                          f"> demand {demand.loc[key, 'tokens_per_s']:.6g}")
     unmet = (demand["tokens_per_s"] - served).clip(lower=0.0)
 
     # Chips held: bounds, commitments behind committed chips, capacity, pools, instances, power.
@@ -123,24 +124,28 @@ def _allowed(inputs: Inputs, held: pd.DataFrame, allocation: pd.DataFrame, ready
     alloc = alloc.merge(held[["offer", "quarter", "accelerator", "region"]],
                         on=["offer", "quarter"], how="left", indicator="_o")
     for r in alloc[alloc["_o"] != "both"].itertuples():
-        violations.append(f"{label}offer {r.offer} is not available in {r.quarter} (no chips can be held) but serves {r.workload}")
+        violations.append(f"{label}offer {r.offer} is not available in {r.quarter} (no chips can be held) "
+                          f"but serves {r.workload}")
     alloc = alloc[alloc["_o"] == "both"].drop(columns="_o")
     alloc = alloc.merge(inputs.performance[["model", "accelerator", "tokens_per_s_per_chip", "ttft_ms"]],
                         on=["model", "accelerator"], how="left")
     alloc = alloc.merge(inputs.latency[["geography", "region", "rtt_ms"]], on=["geography", "region"], how="left")
     for r in alloc[alloc["tokens_per_s_per_chip"].isna()].itertuples():
-        violations.append(f"{label}{r.workload} ({r.quarter}) served on {r.offer}: model {r.model} does not run on {r.accelerator}")
+        violations.append(f"{label}{r.workload} ({r.quarter}) served on {r.offer}: "
+                          f"model {r.model} does not run on {r.accelerator}")
     for r in alloc[alloc["rtt_ms"].isna()].itertuples():
-        violations.append(f"{label}{r.workload} ({r.quarter}) served on {r.offer}: no latency from {r.geography} to {r.region}")
+        violations.append(f"{label}{r.workload} ({r.quarter}) served on {r.offer}: "
+                          f"no latency from {r.geography} to {r.region}")
     late = alloc["rtt_ms"] + alloc["ttft_ms"] > alloc["latency_slo_ms"] + 1e-9
-    for r in alloc[late].itertuples():
-        violations.append(f"{label}{r.workload} ({r.quarter}) served on {r.offer}: {r.rtt_ms + r.ttft_ms:g} ms > SLO {r.latency_slo_ms:g} ms")
+    for r in named_rows(alloc[late]):
+        violations.append(f"{label}{r.workload} ({r.quarter}) served on {r.offer}: "
+                          f"{r.rtt_ms + r.ttft_ms:g} ms > SLO {r.latency_slo_ms:g} ms")
     # Served on a pair not yet ported: beyond the tolerance of the other rows (relative to
     # the workload's demand), not any positive amount. HiGHS's readiness row x <= D z holds to
     # its feasibility tolerance, which let 8e-7 of 174 tok/s through with z = 0 (a plan
     # serving only millionths of its demand under floors it cannot meet).
     beyond = alloc["tokens_per_s"] > RELATIVE_TOLERANCE * np.maximum(1.0, alloc["_demand"].astype(float))
-    for r in alloc[beyond].itertuples():
+    for r in named_rows(alloc[beyond]):
         start = ready.get((r.model, r.accelerator))
         if start is not None and (start is False or ordinal(r.quarter) < start):
             violations.append(f"{label}{r.workload} ({r.quarter}) served on {r.accelerator}: {r.model} is not ported "
@@ -155,7 +160,7 @@ def _port_checks(inputs: Inputs, ports: pd.DataFrame, violations: list[str]) -> 
     ready: dict = {(m, a): False for m, a in zip(needs["model"], needs["accelerator"], strict=True)}
     lead = {(m, a): int(q) for m, a, q in zip(needs["model"], needs["accelerator"], needs["port_quarters"],
                                                strict=True)}
-    for item in ports.itertuples(index=False):
+    for item in named_rows(ports):
         key = (item.model, item.accelerator)
         if key not in ready:
             violations.append(f"port of {item.model} to {item.accelerator}: the pair needs no port")
@@ -192,7 +197,7 @@ def _instance_checks(inputs: Inputs, chips: pd.DataFrame, commitments: pd.DataFr
 def _power_checks(inputs: Inputs, chips: pd.DataFrame, violations: list[str]) -> None:
     kw = chips["accelerator"].map(inputs.accelerators.set_index("accelerator")["power_kw"]).fillna(0.0)
     draw = (chips["chips"] + chips["contract"]) * kw
-    for cap in inputs.power.itertuples(index=False):
+    for cap in named_rows(inputs.power):
         mask = np.ones(len(chips), dtype=bool)
         for column in ("provider", "region"):
             if not pd.isna(getattr(cap, column)):
@@ -227,7 +232,7 @@ def _resilience_checks(inputs: Inputs, held: pd.DataFrame, chips: pd.DataFrame, 
     recourse = recourse if recourse is not None else pd.DataFrame(
         columns=["outage", "workload", "quarter", "offer", "tokens_per_s"])
     demand = inputs.workloads.set_index(["workload", "quarter"])["tokens_per_s"]
-    per_quarter = inputs.workloads.groupby("quarter")["tokens_per_s"].sum()
+    per_quarter = inputs.workloads.groupby("quarter")["tokens_per_s"].sum().to_dict()
     dimension = resilience.dimension
     for group in sorted(set(held[dimension])):
         label = f"outage of {dimension} {group}: "
@@ -263,14 +268,14 @@ def _held_terms(inputs: Inputs, horizon: list[str]) -> pd.DataFrame:
     """
     rows = []
     vendor = inputs.accelerators.set_index("accelerator")["vendor"]
-    overrides = {(r.offer, r.quarter): r for r in inputs.offer_quarters.itertuples(index=False)}
-    signed: dict[tuple[str, str], list[float]] = {}
-    for contract in inputs.contracts.itertuples(index=False):
+    overrides = {(r.offer, r.quarter): r for r in named_rows(inputs.offer_quarters)}
+    signed: dict[tuple[str, str], list[tuple[float, float]]] = {}   # (chips, USD/h; NaN: the offer's price)
+    for contract in named_rows(inputs.contracts):
         for quarter in quarter_range(contract.start, contract.end):
             if quarter in horizon:
                 signed.setdefault((contract.offer, quarter), []).append(
                     (contract.chips, contract.usd_per_chip_hour))
-    for offer in inputs.offers.itertuples(index=False):
+    for offer in named_rows(inputs.offers):
         start = ordinal(horizon[0] if pd.isna(offer.available_from) else offer.available_from)
         end = ordinal(horizon[-1] if pd.isna(offer.available_until) else offer.available_until)
         length = TERM_LENGTH[offer.term]
@@ -311,9 +316,9 @@ def _commitment_checks(inputs: Inputs, chips: pd.DataFrame, commitments: pd.Data
     price = chips.set_index(["offer", "quarter"])["price"].to_dict()
     buyable = chips.set_index(["offer", "quarter"])["buyable"].to_dict()
     last = ordinal(horizon[-1])
-    running: dict[tuple[str, str], list[float]] = {}
+    running: dict[tuple[str, str], list[tuple[float, float]]] = {}   # (chips, USD/h)
     counted = 0.0
-    for item in commitments.itertuples(index=False):
+    for item in named_rows(commitments):
         if item.chips < -RELATIVE_TOLERANCE:
             violations.append(f"negative commitment {item.chips} on {item.offer} from {item.start_quarter}")
         term = offers["term"].get(item.offer)
@@ -327,7 +332,7 @@ def _commitment_checks(inputs: Inputs, chips: pd.DataFrame, commitments: pd.Data
         for k in range(inside):
             running.setdefault((item.offer, label(ordinal(item.start_quarter) + k)), []).append((item.chips, rate))
     payments = np.zeros(len(chips))
-    for i, row in enumerate(chips.itertuples(index=False)):
+    for i, row in enumerate(named_rows(chips)):
         if row.term == "on-demand":
             payments[i] = row.price * hours * row.chips
             continue
@@ -376,7 +381,7 @@ def _share_checks(policy, chips: pd.DataFrame, violations: list[str]) -> None:
 def _spend_commitment_checks(inputs: Inputs, chips: pd.DataFrame, horizon: list[str]) -> float:
     """The shortfall owed on all spend commitments: what the spend in their period misses."""
     total = 0.0
-    for item in inputs.spend_commitments.itertuples(index=False):
+    for item in named_rows(inputs.spend_commitments):
         period = quarter_range(item.first, item.last)
         inside = [q for q in period if q in horizon]
         due = item.usd * len(inside) / len(period)

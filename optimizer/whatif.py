@@ -9,12 +9,16 @@ Extra columns and rows can be added once, inactive, and switched on by later cha
 *price handles* (one column per group of offers carrying the group's whole cost, so that
 the group's price is a single cost coefficient that HiGHS can range) and *volume limits*
 (one row per group and quarter holding the group's served tokens/s).
+
+:class:`MipWhatIf` re-solves a mixed-integer plan with warm LPs first; both are a
+:class:`ReSolver`, the interface the analyses are written against.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import highspy
 import numpy as np
@@ -62,6 +66,22 @@ class Outcome:
     objective: float
     values: np.ndarray
     cost_range: tuple[float, float] | None = None
+
+
+class ReSolver(Protocol):
+    """What the analyses ask of a re-solver: warm re-solves of the full problem, with rows
+    added once. :class:`WhatIf` (one HiGHS copy) and :class:`MipWhatIf` (a mixed-integer
+    plan's two warm LPs, then branch and bound) both are one."""
+
+    @property
+    def solves(self) -> int: ...
+
+    def add_rows(self, lower: np.ndarray, upper: np.ndarray,
+                 entries: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray: ...
+
+    def baseline(self) -> Outcome: ...
+
+    def solve(self, change: Change) -> Outcome: ...
 
 
 class WhatIf:
@@ -121,7 +141,9 @@ class WhatIf:
     def add_columns(self, cost: np.ndarray, entries: list[tuple[list[int], list[float]]]) -> np.ndarray:
         """Add free-standing columns (>= 0) with ``cost``; ``entries`` per column: (rows, values)."""
         first = self.highs.getNumCol()
-        starts, index, value = [], [], []
+        starts: list[int] = []
+        index: list[int] = []
+        value: list[float] = []
         for rows, values in entries:
             starts.append(len(index))
             index += rows
@@ -137,7 +159,9 @@ class WhatIf:
                  entries: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
         """Add rows lower <= sum(values x cols) <= upper; ``entries`` per row: (cols, values)."""
         first = self.highs.getNumRow()
-        starts, index, value = [], [], []
+        starts: list[int] = []
+        index: list[int] = []
+        value: list[float] = []
         for cols, values in entries:
             starts.append(len(index))
             index += list(cols)
@@ -245,8 +269,8 @@ class WhatIf:
         every row dual pi_i to pi_i + t * rho_i; the range ends where the first of them
         changes sign. tests/test_whatif.py checks it against ``getRanging``.
         """
-        highs = self.highs
-        basic = np.asarray(highs.getBasicVariables()[1])
+        highs = self.highs   # getBasicVariables, getReducedRow, getBasisInverseRow: missing from highspy's stubs
+        basic = np.asarray(highs.getBasicVariables()[1])  # type: ignore[attr-defined]
         solution = highs.getSolution()
         x, d = np.asarray(solution.col_value), np.asarray(solution.col_dual)
         activity, pi = np.asarray(solution.row_value), np.asarray(solution.row_dual)
@@ -254,8 +278,8 @@ class WhatIf:
         if len(position) == 0:  # nonbasic: it enters once its cost falls by its reduced cost
             at_lower = x[column] <= self.col_lower[column] + _TINY * max(1.0, abs(self.col_lower[column]))
             return (cost - d[column], INF) if at_lower else (-INF, cost - d[column])
-        alpha = np.asarray(highs.getReducedRow(int(position[0]))[1])
-        rho = np.asarray(highs.getBasisInverseRow(int(position[0]))[1])
+        alpha = np.asarray(highs.getReducedRow(int(position[0]))[1])  # type: ignore[attr-defined]
+        rho = np.asarray(highs.getBasisInverseRow(int(position[0]))[1])  # type: ignore[attr-defined]
         basic_col = np.zeros(len(x), bool)
         basic_col[basic[basic >= 0]] = True
         basic_row = np.zeros(len(activity), bool)
@@ -294,7 +318,8 @@ class WhatIf:
         if row_bounds:
             idx = np.fromiter(row_bounds, dtype=np.int32)
             bounds = np.array(list(row_bounds.values()), dtype=float)
-            self.highs.changeRowsBounds(len(idx), idx, bounds[:, 0], bounds[:, 1])
+            # changeRowsBounds is missing from highspy's stubs
+            self.highs.changeRowsBounds(len(idx), idx, bounds[:, 0], bounds[:, 1])  # type: ignore[attr-defined]
         for (row, col), (value, _) in coefficients.items():
             self.highs.changeCoeff(row, col, value)
 
@@ -307,7 +332,8 @@ class WhatIf:
             self.highs.changeColsBounds(len(idx), idx, self.col_lower[idx], self.col_upper[idx])
         if change.row_bounds:
             idx = np.fromiter(change.row_bounds, dtype=np.int32)
-            self.highs.changeRowsBounds(len(idx), idx, self.row_lower[idx], self.row_upper[idx])
+            # changeRowsBounds is missing from highspy's stubs
+            self.highs.changeRowsBounds(len(idx), idx, self.row_lower[idx], self.row_upper[idx])  # type: ignore[attr-defined]
         for (row, col), (_, original) in change.coefficients.items():
             self.highs.changeCoeff(row, col, original)
 

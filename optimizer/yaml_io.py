@@ -120,10 +120,9 @@ def parse_yaml(text: str) -> tuple[Any, dict[Path_, int], list[YamlProblem]]:
         return None, lines, [YamlProblem(message, line)]
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
         problem = getattr(error, "problem", None) or str(error)
         prefix = "" if isinstance(error, _Refused) else "YAML syntax error: "
-        return None, lines, [YamlProblem(prefix + problem, line)]
+        return None, lines, [YamlProblem(prefix + problem, mark.line + 1 if mark is not None else None)]
     except RecursionError:
         return None, lines, [YamlProblem("YAML nested too deeply", None)]
     finally:
@@ -174,9 +173,10 @@ def parse_yaml(text: str) -> tuple[Any, dict[Path_, int], list[YamlProblem]]:
         return None, lines, [YamlProblem("YAML nested too deeply", None)]
 
 
-def _scalar(loader: _Loader, node: yaml.ScalarNode) -> tuple[Any, YamlProblem | None]:
-    """A scalar's value. Text an explicit tag cannot read (``!!int x``) is a problem, as is a
-    whole number too long to be meant: Python refuses to even print one of 5,000 digits."""
+def _scalar(loader: _Loader, node: yaml.Node) -> tuple[Any, YamlProblem | None]:
+    """A scalar's value (``node`` is neither a mapping nor a sequence). Text an explicit tag
+    cannot read (``!!int x``) is a problem, as is a whole number too long to be meant:
+    Python refuses to even print one of 5,000 digits."""
     line = node.start_mark.line + 1
     if node.tag == "tag:yaml.org,2002:int" and len(node.value) > 40:
         return None, YamlProblem(f"a whole number of {len(node.value):,} characters is too large",

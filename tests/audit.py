@@ -31,9 +31,10 @@ Changed inputs, per figure family (V = the optimal ``total_cost_usd`` of a plan)
   commitment of its provider) V need not be concave and its slope is not the chip-hours:
   "on the line" is then within the tolerance either side, and the price to win's line is
   today's left secant (too coarse, 2 x the MIP gap over 1e-4 of p0, to see a small gain:
-  the re-solved plan holding more than take-or-pay counts as winning too). (Under a commitment not yet met, each dollar spent with the
-  provider is owed anyway: V is flat in its prices until the commitment is met, then
-  rises, a convex kink a one-sided test would miss.)
+  the re-solved plan holding more than take-or-pay counts as winning too). (Under a
+  commitment not yet met, each dollar spent with the provider is owed anyway: V is flat
+  in its prices until the commitment is met, then rises, a convex kink a one-sided test
+  would miss.)
 - ``uniform_ceiling`` / ``half_volume``: all the supplier's prices x (1 + pct/100). The
   ceiling is bracketed as an offer's (V, in the factor). Half volume: V's right slope (a
   secant over 1e-4 just right of the factor) above half of today's plan's spend at
@@ -396,8 +397,9 @@ class Audit:
         for row in self.sample("walk_away", list(suppliers.itertuples(index=False))):
             names = self.resolver.offers_of[(row.dimension, row.supplier)]
             label = f"{row.dimension} {row.supplier}"
-            kept = self.resolver.solve(("walk", label), lambda: walked_away(self.inputs, names))
-            free = self.resolver.solve(("walk-free", label), lambda: rules_lifted(walked_away(self.inputs, names)))
+            kept = self.resolver.solve(("walk", label), lambda names=names: walked_away(self.inputs, names))
+            free = self.resolver.solve(("walk-free", label),
+                                       lambda names=names: rules_lifted(walked_away(self.inputs, names)))
             kept_cost = None if kept is None else kept.cost - self.v0
             free_cost = None if free is None else free.cost - self.v0
             self.add("walk_away", label, number(row.walk_away_cost_usd), kept_cost,
@@ -692,7 +694,8 @@ class Audit:
             m = float(row.max_chips)
             delta = 1e-3 * max(1.0, m)
             more = self.resolver.solve(("capacity", row.offer, row.quarter),
-                                       lambda: with_max_chips(self.inputs, row.offer, row.quarter, m + delta))
+                                       lambda row=row, chips=m + delta: with_max_chips(
+                                           self.inputs, row.offer, row.quarter, chips))
             reported = number(row.value_usd_per_chip_hour)
             resolved = None if more is None else (self.v0 - more.cost) / (delta * self.hours)
             slack = 2 * tolerance / (delta * self.hours) + 1e-6 * abs(reported or 0.0)
@@ -721,12 +724,13 @@ class Audit:
             label = f"{row.dimension} {row.group} {row.quarter} {row.kind}"
             if row.dimension == "spend_commitment":
                 facts = self.resolver.solve(("spend", row.group),
-                                            lambda: without_spend_commitment(self.inputs, row.group))
+                                            lambda group=row.group: without_spend_commitment(self.inputs, group))
                 self.add("spend_commitment", label, reported, None if facts is None else self.v0 - facts.cost,
                          self.cost_tolerance(), "V - V(spend commitment row removed)")
                 continue
             if row.dimension == "budget":
-                facts = self.resolver.solve(("budget", row.quarter), lambda: without_budget(self.inputs, row.quarter))
+                facts = self.resolver.solve(("budget", row.quarter),
+                                            lambda quarter=row.quarter: without_budget(self.inputs, quarter))
                 self.add("budget", label, reported, None if facts is None else self.v0 - facts.cost,
                          self.cost_tolerance(), "V - V(that quarter's budget removed)")
                 continue
@@ -781,7 +785,7 @@ class Audit:
         if plan_ports is not None and len(plan_ports):
             for row in plan_ports.itertuples(index=False):
                 facts = self.resolver.solve(("never", row.model, row.accelerator),
-                                            lambda: without_pair(self.inputs, row.model, row.accelerator))
+                                            lambda row=row: without_pair(self.inputs, row.model, row.accelerator))
                 self.add("port_saving", f"{row.model} on {row.accelerator}", number(row.net_saving_usd),
                          None if facts is None else facts.cost - self.v0, self.cost_tolerance(),
                          "V(port forbidden: performance row removed) - V")
@@ -791,9 +795,9 @@ class Audit:
         for row in self.sample("port_break_even", list(table.itertuples(index=False))):
             label = f"{row.model} on {row.accelerator}"
             never = self.resolver.solve(("never", row.model, row.accelerator),
-                                        lambda: without_pair(self.inputs, row.model, row.accelerator))
+                                        lambda row=row: without_pair(self.inputs, row.model, row.accelerator))
             free = self.resolver.solve(("free", row.model, row.accelerator),
-                                       lambda: port_free(self.inputs, row.model, row.accelerator))
+                                       lambda row=row: port_free(self.inputs, row.model, row.accelerator))
             resolved = None if never is None or free is None else max(0.0, never.cost - free.cost)
             self.add("port_break_even", label, number(row.break_even_port_usd), resolved, self.cost_tolerance(),
                      "max(0, V(port forbidden) - V(port_usd = 0))")

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import offer, workload, write_folder
 from typer.testing import CliRunner
 
-from conftest import offer, workload, write_folder
 from optimizer import cli
 from optimizer.errors import VerificationError
 

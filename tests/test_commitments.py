@@ -7,7 +7,6 @@ on-demand o1 (aws, chip a, 2 USD/chip-h) need 10 chips: 43,800 USD a quarter.
 from __future__ import annotations
 
 import pytest
-
 from conftest import offer, workload
 
 H = 2190.0

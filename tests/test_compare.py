@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from test_scenarios import base, scenario  # noqa: F401  (fixture and helper)
 from typer.testing import CliRunner
 
 from optimizer import cli
 from optimizer.compare import compare
 from optimizer.scenarios import Scale, Scenario
-from test_scenarios import base, scenario  # noqa: F401  (fixture and helper)
 
 
 def test_cost_difference_worked_out_by_hand(tmp_path, base):  # noqa: F811

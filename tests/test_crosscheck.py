@@ -28,7 +28,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, Phase, event, given, settings, target
 from hypothesis import strategies as st
-from instances import QUARTERS, DIMENSIONS, Case, costs_agree, examples, instances, relative_difference, tool_cost
+from instances import DIMENSIONS, QUARTERS, Case, costs_agree, examples, instances, relative_difference, tool_cost
 from scipy.optimize import linprog
 from scipy.sparse import coo_array
 

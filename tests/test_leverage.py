@@ -13,9 +13,9 @@ o2 gcp at 2 (43.8), o3 oci at 3 (65.7); provider cap 0.5. Optimum: o1 500 (cappe
 from __future__ import annotations
 
 import pytest
+from conftest import offer, workload, write_folder
 
 import optimizer
-from conftest import offer, workload, write_folder
 from optimizer.leverage import leverage
 
 H = 2190.0

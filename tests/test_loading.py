@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from conftest import offer, workload, write_csv, write_folder
 
 import optimizer
-from conftest import offer, workload, write_csv, write_folder
 
 ACCELERATORS = [{"accelerator": "a", "vendor": "nvidia"}, {"accelerator": "b", "vendor": "google"}]
 PERFORMANCE = [{"model": "m", "accelerator": "a", "tokens_per_s_per_chip": 100, "ttft_ms": 100}]

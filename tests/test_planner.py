@@ -11,7 +11,6 @@ although its chips cost more.
 from __future__ import annotations
 
 import pytest
-
 from conftest import offer, workload
 
 H = 2190.0
@@ -281,7 +280,7 @@ def test_floor_that_cannot_be_met(solve_case):
     assert any("vendor amd has a floor of 0.1 (share_overrides.min_share.vendor.amd)" in w and "100%" in w
                for w in plan.inputs.warnings), plan.inputs.warnings
     rules = plan.binding_rules
-    assert list(zip(rules["dimension"], rules["group"], rules["kind"])) == [("vendor", "amd", "min")]
+    assert list(zip(rules["dimension"], rules["group"], rules["kind"], strict=True)) == [("vendor", "amd", "min")]
     assert rules["share"].isna().all()
     assert plan.unmet["reason"].iloc[0] == "a share rule held it back (vendor amd min 0.1)"
 

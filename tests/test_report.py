@@ -8,9 +8,9 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from conftest import offer, workload, write_folder
 from typer.testing import CliRunner
 
-from conftest import offer, workload, write_folder
 from optimizer import cli
 
 HOSTILE = '=HYPERLINK("http://example.invalid","x")'
@@ -33,7 +33,8 @@ def case(tmp_path) -> tuple[Path, Path, Path]:
     base.write_text(f"name: base\nbase: {folder}\nchanges: []\n")
     hostile = tmp_path / "cheap.yaml"
     hostile.write_text(f"name: cheap\ndescription: '{HOSTILE.replace(chr(39), chr(39) * 2)}'\nbase: {folder}\n"
-                       "changes:\n  - scale: offers\n    where: {offer: o2}\n    column: usd_per_chip_hour\n    by: 0.5\n")
+                       "changes:\n  - scale: offers\n    where: {offer: o2}\n"
+                       "    column: usd_per_chip_hour\n    by: 0.5\n")
     return folder, base, hostile
 
 

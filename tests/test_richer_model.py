@@ -8,9 +8,9 @@ at 1 USD on oci: 21.9 USD; o3 sells a at 3 USD on gcp: 65.7 USD.
 from __future__ import annotations
 
 import pytest
+from conftest import offer, workload, write_folder
 
 import optimizer
-from conftest import offer, workload, write_folder
 from optimizer.leverage import leverage
 
 H = 2190.0

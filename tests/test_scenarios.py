@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import offer, workload, write_folder
 
 import optimizer
-from conftest import offer, workload, write_folder
 from optimizer.scenarios import Scale, Scenario, Set, apply, base_records, read_scenario
 
 ACCELERATORS = [{"accelerator": "a", "vendor": "nvidia"}, {"accelerator": "b", "vendor": "google"}]

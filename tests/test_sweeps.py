@@ -6,9 +6,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from test_scenarios import base  # noqa: F401  (fixture)
 
 from optimizer.sweeps import jobs_of, read_sweep, run_sweep
-from test_scenarios import base  # noqa: F401  (fixture)
 
 C0 = 43_800.0  # one quarter of 1000 tok/s on o1 alone: 10 chips x 2 USD x 2190 h (test_planner)
 
@@ -96,9 +96,11 @@ def test_dask_cluster_gives_the_same_results(tmp_path, base):  # noqa: F811
 
 @pytest.mark.parametrize("text,message", [
     ("name: x\n", "either grid or monte_carlo"),
-    ("name: x\ngrid:\n  - table: offers\n    column: max_chips\n    factor: {distribution: uniform, low: 0, high: 1}\n",
+    ("name: x\ngrid:\n  - table: offers\n    column: max_chips\n"
+     "    factor: {distribution: uniform, low: 0, high: 1}\n",
      "give change_pct"),
-    ("name: x\nmonte_carlo:\n  - table: offers\n    column: max_chips\n    factor: {distribution: poisson, lam: 1}\n",
+    ("name: x\nmonte_carlo:\n  - table: offers\n    column: max_chips\n"
+     "    factor: {distribution: poisson, lam: 1}\n",
      "poisson"),
 ])
 def test_invalid_sweep_files(tmp_path, text, message):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-
 from conftest import offer, workload
+
 from optimizer.errors import VerificationError
 from optimizer.verify import verify
 
