@@ -46,22 +46,26 @@ def generate(pairs: int, folder: Path, seed: int = 7, family: str = "square") ->
     rows_count = max(8, int(pairs / (ALLOWED_SHARE * offers_count)))
     workloads_per_quarter = max(1, rows_count // len(QUARTERS))
 
-    accelerators = pd.DataFrame({
-        "accelerator": [f"chip-{i}" for i in range(10)],
-        "vendor": [VENDORS[i % len(VENDORS)] for i in range(10)],
-    })
+    accelerators = pd.DataFrame(
+        {
+            "accelerator": [f"chip-{i}" for i in range(10)],
+            "vendor": [VENDORS[i % len(VENDORS)] for i in range(10)],
+        }
+    )
     regions = [(p, f"{p}-{g}-{k}", g) for p in PROVIDERS for g in GEOGRAPHIES for k in range(2)]
     picks = rng.integers(0, len(regions), offers_count)
     chips = rng.integers(0, len(accelerators), offers_count)
     speed = 0.5 + chips / 6.0  # faster chips cost more per hour, and a little more per token
-    offers = pd.DataFrame({
-        "offer": [f"offer-{i}" for i in range(offers_count)],
-        "provider": [regions[k][0] for k in picks],
-        "region": [regions[k][1] for k in picks],
-        "accelerator": accelerators["accelerator"].to_numpy()[chips],
-        "usd_per_chip_hour": np.round(speed * rng.uniform(1.5, 3.5, offers_count), 4),
-        "max_chips": np.round(rng.uniform(2_000, 20_000, offers_count) * 3000 / offers_count * 8),
-    })
+    offers = pd.DataFrame(
+        {
+            "offer": [f"offer-{i}" for i in range(offers_count)],
+            "provider": [regions[k][0] for k in picks],
+            "region": [regions[k][1] for k in picks],
+            "accelerator": accelerators["accelerator"].to_numpy()[chips],
+            "usd_per_chip_hour": np.round(speed * rng.uniform(1.5, 3.5, offers_count), 4),
+            "max_chips": np.round(rng.uniform(2_000, 20_000, offers_count) * 3000 / offers_count * 8),
+        }
+    )
     offers["available_from"] = np.where(rng.random(offers_count) < 0.15, "2027Q1", "")
 
     performance = []
@@ -69,8 +73,14 @@ def generate(pairs: int, folder: Path, seed: int = 7, family: str = "square") ->
         for i, accelerator in enumerate(accelerators["accelerator"]):
             if model == "large" and i % 5 == 4:
                 continue  # too little memory for the large model
-            performance.append((model, accelerator, round(base * (0.5 + i / 6.0) * rng.uniform(0.8, 1.2), 2),
-                                round(ttft * rng.uniform(0.7, 1.3), 1)))
+            performance.append(
+                (
+                    model,
+                    accelerator,
+                    round(base * (0.5 + i / 6.0) * rng.uniform(0.8, 1.2), 2),
+                    round(ttft * rng.uniform(0.7, 1.3), 1),
+                )
+            )
     performance = pd.DataFrame(performance, columns=["model", "accelerator", "tokens_per_s_per_chip", "ttft_ms"])
 
     latency = []
@@ -90,12 +100,28 @@ def generate(pairs: int, folder: Path, seed: int = 7, family: str = "square") ->
         start = rng.uniform(2_000, 40_000) * (10 if model == "small" else 1)
         growth = rng.uniform(1.03, 1.15)
         for q, quarter in enumerate(QUARTERS):
-            workloads.append((f"w{k}", model, geography, quarter, round(start * growth**q, 1),
-                              round(slo, 1), round(rng.uniform(0.55, 0.85), 2)))
-    workloads = pd.DataFrame(workloads, columns=["workload", "model", "geography", "quarter",
-                                                 "tokens_per_s", "latency_slo_ms", "utilization"])
-    for name, frame in (("accelerators", accelerators), ("offers", offers), ("performance", performance),
-                        ("latency", latency), ("workloads", workloads)):
+            workloads.append(
+                (
+                    f"w{k}",
+                    model,
+                    geography,
+                    quarter,
+                    round(start * growth**q, 1),
+                    round(slo, 1),
+                    round(rng.uniform(0.55, 0.85), 2),
+                )
+            )
+    workloads = pd.DataFrame(
+        workloads,
+        columns=["workload", "model", "geography", "quarter", "tokens_per_s", "latency_slo_ms", "utilization"],
+    )
+    for name, frame in (
+        ("accelerators", accelerators),
+        ("offers", offers),
+        ("performance", performance),
+        ("latency", latency),
+        ("workloads", workloads),
+    ):
         frame.to_csv(folder / f"{name}.csv", index=False)
     (folder / "policy.yaml").write_text(POLICY[family], encoding="utf-8")
 

@@ -34,8 +34,10 @@ def main() -> None:
     import optimizer
     from optimizer.leverage import leverage
 
-    print("| instance | pairs | `optimizer plan` | `optimizer leverage` | ratio "
-          "| in process: solve / leverage (re-solves) | ratio |")
+    print(
+        "| instance | pairs | `optimizer plan` | `optimizer leverage` | ratio "
+        "| in process: solve / leverage (re-solves) | ratio |"
+    )
     print("|---|---|---|---|---|---|---|")
     for name in sys.argv[1:]:
         folder = HERE.parent / "data" if name == "data" else INSTANCES / str(int(float(name)))
@@ -51,9 +53,12 @@ def main() -> None:
         plan = optimizer.solve(inputs)
         solve_seconds = time.perf_counter() - started
         report = leverage(inputs, plan)
-        print(f"| {name} | {len(plan.model.pairs):,} | {plan_seconds:.2f} s | {leverage_seconds:.2f} s "
-              f"| {leverage_seconds / plan_seconds:.1f}x | {solve_seconds:.2f} s / {report.seconds:.2f} s "
-              f"({report.solves}) | {report.seconds / solve_seconds:.1f}x |", flush=True)
+        print(
+            f"| {name} | {len(plan.model.pairs):,} | {plan_seconds:.2f} s | {leverage_seconds:.2f} s "
+            f"| {leverage_seconds / plan_seconds:.1f}x | {solve_seconds:.2f} s / {report.seconds:.2f} s "
+            f"({report.solves}) | {report.seconds / solve_seconds:.1f}x |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -67,24 +67,24 @@ def build_lp(inputs: Inputs, formulation: str = "plain") -> highspy.HighsLp:
     bounds = np.searchsorted(w[order], np.arange(n_u + 1))
     demand = inputs.workloads["tokens_per_s"].to_numpy()
     for k in range(n_u):
-        members = order[bounds[k]:bounds[k + 1]]
+        members = order[bounds[k] : bounds[k + 1]]
         add_row(list(members) + [n_x + n_y + k], [1.0] * len(members) + [1.0], demand[k], demand[k])
     inverse = 1.0 / pairs["tokens_per_s_per_chip"].to_numpy()
     order = np.argsort(t_of_pair, kind="stable")
     bounds = np.searchsorted(t_of_pair[order], np.arange(n_y + 1))
     for t in used_terms:
-        members = order[bounds[t]:bounds[t + 1]]
+        members = order[bounds[t] : bounds[t + 1]]
         add_row(list(members) + [n_x + t], list(inverse[members]) + [-1.0], -np.inf, 0.0)
     price = terms["usd_per_chip_hour"].to_numpy()
     if rules:
-        if auxiliary:   # v[o,q] = the volume served on the offer's term, one column per term
+        if auxiliary:  # v[o,q] = the volume served on the offer's term, one column per term
             for t in used_terms:
-                members = order[bounds[t]:bounds[t + 1]]
+                members = order[bounds[t] : bounds[t + 1]]
                 add_row([v_col[t]] + list(members), [1.0] + [-1.0] * len(members), 0.0, 0.0)
             amount = {t: [(v_col[t], 1.0)] for t in used_terms}
-        elif volume:    # the volume served on a term is the sum of its x
-            amount = {t: [(int(k), 1.0) for k in order[bounds[t]:bounds[t + 1]]] for t in used_terms}
-        else:           # spend: price x chips held
+        elif volume:  # the volume served on a term is the sum of its x
+            amount = {t: [(int(k), 1.0) for k in order[bounds[t] : bounds[t + 1]]] for t in used_terms}
+        else:  # spend: price x chips held
             amount = {t: [(n_x + t, price[t])] for t in range(n_y) if price[t]}
         for q in range(n_s):
             members = [entry for t in np.flatnonzero(q_of_term == q) if t in amount for entry in amount[t]]
@@ -95,12 +95,12 @@ def build_lp(inputs: Inputs, formulation: str = "plain") -> highspy.HighsLp:
 
     n_cols = n_x + n_y + n_u + n_v + n_s
     cost = np.zeros(n_cols)
-    cost[n_x:n_x + n_y] = price * policy.hours_per_quarter
-    cost[n_x + n_y:n_x + n_y + n_u] = policy.penalty_usd_per_token_s
+    cost[n_x : n_x + n_y] = price * policy.hours_per_quarter
+    cost[n_x + n_y : n_x + n_y + n_u] = policy.penalty_usd_per_token_s
     col_lower = np.zeros(n_cols)
     col_upper = np.full(n_cols, np.inf)
-    col_lower[n_x:n_x + n_y] = terms["min_chips"].to_numpy()
-    col_upper[n_x:n_x + n_y] = terms["max_chips"].to_numpy()
+    col_lower[n_x : n_x + n_y] = terms["min_chips"].to_numpy()
+    col_upper[n_x : n_x + n_y] = terms["max_chips"].to_numpy()
 
     import scipy.sparse as sp
 

@@ -35,8 +35,9 @@ INSTANCES = HERE / "instances"
 
 def child(code: str) -> dict:
     """Run ``code`` in a fresh interpreter and return the JSON line it prints last."""
-    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                               cwd=HERE.parent)
+    completed = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=HERE.parent
+    )
     return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
@@ -85,8 +86,21 @@ print(json.dumps(dict(objective=objective, seconds=seconds)))
 def command_seconds(folder: Path) -> float:
     """Wall clock of ``optimizer plan`` as a user runs it, process start-up included."""
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "optimizer.cli", "plan", "--data", str(folder), "--out",
-                    str(INSTANCES / "out" / folder.name)], capture_output=True, check=True, cwd=HERE.parent)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "optimizer.cli",
+            "plan",
+            "--data",
+            str(folder),
+            "--out",
+            str(INSTANCES / "out" / folder.name),
+        ],
+        capture_output=True,
+        check=True,
+        cwd=HERE.parent,
+    )
     return time.perf_counter() - started
 
 
@@ -109,9 +123,11 @@ def main() -> None:
     one_offer(INSTANCES / "one-offer")
     startup = statistics.median(command_seconds(INSTANCES / "one-offer") for _ in range(5))
     print(f"Process start-up (`optimizer plan` on the one-offer instance, median of 5): {startup:.2f} s\n")
-    print("| family | pairs | load | build | solve (HiGHS run) | assemble + verify + certify | write "
-          "| end to end, less start-up | peak memory | HiGHS alone, plain LP: simplex / IPM "
-          "| HiGHS alone, LP with v columns: simplex / IPM | ratio to best HiGHS on the plain LP |")
+    print(
+        "| family | pairs | load | build | solve (HiGHS run) | assemble + verify + certify | write "
+        "| end to end, less start-up | peak memory | HiGHS alone, plain LP: simplex / IPM "
+        "| HiGHS alone, LP with v columns: simplex / IPM | ratio to best HiGHS on the plain LP |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for family in arguments.families:
         for size in arguments.sizes:
@@ -126,8 +142,10 @@ def main() -> None:
             end_to_end = command["seconds"]
             raw = {}
             for formulation in ("plain", "auxiliary"):
-                for method, repeats, limit in (("simplex", arguments.repeats, math.inf),
-                                               ("ipm", 1, arguments.ipm_limit)):
+                for method, repeats, limit in (
+                    ("simplex", arguments.repeats, math.inf),
+                    ("ipm", 1, arguments.ipm_limit),
+                ):
                     code = RAW.format(folder=str(folder), formulation=formulation, method=method, limit=limit)
                     result = median_runs(lambda code=code: child(code), repeats)
                     if math.isnan(result["objective"]):
@@ -142,12 +160,15 @@ def main() -> None:
                 return f"> {arguments.ipm_limit:.0f}" if math.isinf(value) else f"{value:.2f}"
 
             checks = stages["assemble"] + stages["verify"] + stages["certify"]
-            print(f"| {family} | {int(stages['pairs']):,} | {stages['load']:.2f} | {stages['build']:.2f} "
-                  f"| {stages['solve']:.2f} ({stages['highs_run']:.2f}) | {checks:.2f} | {stages['write']:.2f} "
-                  f"| {end_to_end:.2f} s | {command['peak_mb']:,.0f} MB "
-                  f"| {seconds('plain', 'simplex')} / {seconds('plain', 'ipm')} s "
-                  f"| {seconds('auxiliary', 'simplex')} / {seconds('auxiliary', 'ipm')} s "
-                  f"| {end_to_end / best_plain:.2f}x |", flush=True)
+            print(
+                f"| {family} | {int(stages['pairs']):,} | {stages['load']:.2f} | {stages['build']:.2f} "
+                f"| {stages['solve']:.2f} ({stages['highs_run']:.2f}) | {checks:.2f} | {stages['write']:.2f} "
+                f"| {end_to_end:.2f} s | {command['peak_mb']:,.0f} MB "
+                f"| {seconds('plain', 'simplex')} / {seconds('plain', 'ipm')} s "
+                f"| {seconds('auxiliary', 'simplex')} / {seconds('auxiliary', 'ipm')} s "
+                f"| {end_to_end / best_plain:.2f}x |",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ HERE = Path(__file__).parent
 
 
 def main() -> None:
-    os.environ["OPTIMIZER_HIGHS_THREADS"] = "1"   # the fair baseline: workers get one thread each too
+    os.environ["OPTIMIZER_HIGHS_THREADS"] = "1"  # the fair baseline: workers get one thread each too
     sys.path.insert(0, str(HERE.parent))
     from optimizer.sweeps import read_sweep, run_sweep
 

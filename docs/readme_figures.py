@@ -69,17 +69,22 @@ def count(value: float | None) -> str:
 
 def leverage_block(plan, report) -> str:
     totals = plan.totals
-    lines = [f"On the bundled data (total {len(plan.inputs.horizon)}-quarter cost {usd(totals['total_cost_usd'])}, "
-             f"${totals['cost_per_mtok_usd']:.2f} per million served tokens; `optimizer leverage`):", "",
-             "| dimension | supplier | spend | volume share | walk-away cost | of which penalty | walk-away, rules "
-             "lifted | unserved if removed (tok/s) | uniform ceiling | half-volume rise |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        f"On the bundled data (total {len(plan.inputs.horizon)}-quarter cost {usd(totals['total_cost_usd'])}, "
+        f"${totals['cost_per_mtok_usd']:.2f} per million served tokens; `optimizer leverage`):",
+        "",
+        "| dimension | supplier | spend | volume share | walk-away cost | of which penalty | walk-away, rules "
+        "lifted | unserved if removed (tok/s) | uniform ceiling | half-volume rise |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
     suppliers = report.suppliers.sort_values(["dimension", "walk_away_cost_usd"], ascending=[True, False])
     for row in suppliers.itertuples(index=False):
-        lines.append(f"| {row.dimension} | {row.supplier} | {usd(row.spend_usd)} | {row.share * 100:.1f}% | "
-                     f"{usd(row.walk_away_cost_usd)} | {usd(row.walk_away_penalty_usd)} | "
-                     f"{usd(row.walk_away_cost_no_rules_usd)} | {count(row.unserved_if_removed_tokens_per_s)} | "
-                     f"{pct(row.uniform_ceiling_pct)} | {pct(row.half_volume_pct)} |")
+        lines.append(
+            f"| {row.dimension} | {row.supplier} | {usd(row.spend_usd)} | {row.share * 100:.1f}% | "
+            f"{usd(row.walk_away_cost_usd)} | {usd(row.walk_away_penalty_usd)} | "
+            f"{usd(row.walk_away_cost_no_rules_usd)} | {count(row.unserved_if_removed_tokens_per_s)} | "
+            f"{pct(row.uniform_ceiling_pct)} | {pct(row.half_volume_pct)} |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -105,28 +110,40 @@ def findings_block(plan, report) -> str:
         f"{usd(cloud['walk_away_penalty_usd'])} of it the penalty on "
         f"{count(cloud['unserved_if_removed_tokens_per_s'])} tokens/s; uniform ceiling "
         f"{pct(cloud['uniform_ceiling_pct'])}.",
-        "- **Easiest to replace**: " + ", ".join(
+        "- **Easiest to replace**: "
+        + ", ".join(
             f"{name} ({usd(row['walk_away_cost_usd'])} to walk away, uniform ceiling {pct(row['uniform_ceiling_pct'])})"
-            for name, row in easy.iloc[::-1].iterrows()) + ".",
+            for name, row in easy.iloc[::-1].iterrows()
+        )
+        + ".",
         f"- **Diversification**: lifting every concentration rule at once saves "
         f"{usd(report.summary['diversification_premium_usd'])} (the diversification premium); "
         f"{len(shares)} share rules bind.",
     ]
     settings = report.policy_rules.sort_values("cost_of_setting_usd", ascending=False)
     if len(settings):
-        costs = [f"`{row.setting}: {row.limit:g}` {usd(row.cost_of_setting_usd)}"
-                 for row in settings.itertuples(index=False)]
-        lines.append("- **What each policy line costs** (removed in every quarter, re-solved): "
-                     + ", ".join(costs) + ".")
+        costs = [
+            f"`{row.setting}: {row.limit:g}` {usd(row.cost_of_setting_usd)}" for row in settings.itertuples(index=False)
+        ]
+        lines.append(
+            "- **What each policy line costs** (removed in every quarter, re-solved): " + ", ".join(costs) + "."
+        )
     capacity = report.capacity
     terms = capacity[(capacity["method"] == "re-solve, every quarter") & (capacity["value_usd_per_chip_hour"] > 0)]
     if len(terms):
-        lines.append("- **Capacity worth buying on commitments**: " + ", ".join(
-            f"{row.offer} ${row.value_usd_per_chip_hour:.2f} per chip-hour" for row in terms.itertuples(index=False))
-            + ".")
+        lines.append(
+            "- **Capacity worth buying on commitments**: "
+            + ", ".join(
+                f"{row.offer} ${row.value_usd_per_chip_hour:.2f} per chip-hour" for row in terms.itertuples(index=False)
+            )
+            + "."
+        )
     if len(offers):
-        lines.append("- **Offers that must come down to win volume**: " + ", ".join(
-            f"{row.offer} {pct(row.price_to_win_pct)}" for row in offers.itertuples(index=False)) + ".")
+        lines.append(
+            "- **Offers that must come down to win volume**: "
+            + ", ".join(f"{row.offer} {pct(row.price_to_win_pct)}" for row in offers.itertuples(index=False))
+            + "."
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -136,30 +153,40 @@ def porting_block(plan, report) -> str:
     lines = []
     for row in ports.itertuples(index=False):
         even = breaks[(breaks["model"] == row.model) & (breaks["accelerator"] == row.accelerator)]
-        lines.append(f"- {row.model} to {row.accelerator}, started {row.port_quarter}, serves from "
-                     f"{row.serves_from}: costs {usd(row.port_usd)}, saves {usd(row.net_saving_usd)} net, pays back "
-                     f"in {row.payback_quarter}; break-even port cost {usd(even['break_even_port_usd'].iloc[0])}.")
+        lines.append(
+            f"- {row.model} to {row.accelerator}, started {row.port_quarter}, serves from "
+            f"{row.serves_from}: costs {usd(row.port_usd)}, saves {usd(row.net_saving_usd)} net, pays back "
+            f"in {row.payback_quarter}; break-even port cost {usd(even['break_even_port_usd'].iloc[0])}."
+        )
     for row in breaks[~breaks["ported"]].itertuples(index=False):
-        cut = ("no cut up to 90% makes it worth it" if pd.isna(row.price_cut_to_port_pct)
-               else f"chosen once the chip's prices fall {row.price_cut_to_port_pct:.1f}%")
+        cut = (
+            "no cut up to 90% makes it worth it"
+            if pd.isna(row.price_cut_to_port_pct)
+            else f"chosen once the chip's prices fall {row.price_cut_to_port_pct:.1f}%"
+        )
         lines.append(f"- {row.model} to {row.accelerator} ({usd(row.port_usd)}): not ported; {cut}.")
     return "\n".join(lines) + "\n"
 
 
 def scenarios_block() -> str:
     files = sorted((ROOT / "scenarios").glob("*.yaml"))
-    files.sort(key=lambda path: path.stem != "base")   # base first: the reference
+    files.sort(key=lambda path: path.stem != "base")  # base first: the reference
     table = compare(files, workers=1)
-    lines = ["| scenario | what it models | total cost | per Mtok | vs base | HHI provider | HHI vendor | unmet tok/s "
-             "| walk away from Nvidia |", "|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| scenario | what it models | total cost | per Mtok | vs base | HHI provider | HHI vendor | unmet tok/s "
+        "| walk away from Nvidia |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for row in table.to_dict("records"):
         delta = "-" if row["scenario"] == "base" else f"{signed_usd(row['delta_usd'])} ({pct(row['delta_pct'])})"
         nvidia = row.get("walk_away_vendor_nvidia")
-        lines.append(f"| {row['scenario']} | {SCENARIO_LABELS.get(row['scenario'], '')} | "
-                     f"{usd(row['total_cost_usd'])} | ${row['cost_per_mtok_usd']:.2f} | {delta} | "
-                     f"{count(row['hhi_provider'])} | {count(row['hhi_vendor'])} | "
-                     f"{count(row['unmet_tokens_per_s'])} | "
-                     f"{'no plan exists' if nvidia is None or pd.isna(nvidia) else usd(nvidia)} |")
+        lines.append(
+            f"| {row['scenario']} | {SCENARIO_LABELS.get(row['scenario'], '')} | "
+            f"{usd(row['total_cost_usd'])} | ${row['cost_per_mtok_usd']:.2f} | {delta} | "
+            f"{count(row['hhi_provider'])} | {count(row['hhi_vendor'])} | "
+            f"{count(row['unmet_tokens_per_s'])} | "
+            f"{'no plan exists' if nvidia is None or pd.isna(nvidia) else usd(nvidia)} |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -167,12 +194,17 @@ def blocks() -> dict[str, str]:
     inputs = optimizer.load(bundled_data())
     plan = optimizer.solve(inputs)
     report = leverage(inputs, plan)
-    return {"leverage": leverage_block(plan, report), "findings": findings_block(plan, report),
-            "porting": porting_block(plan, report), "scenarios": scenarios_block()}
+    return {
+        "leverage": leverage_block(plan, report),
+        "findings": findings_block(plan, report),
+        "porting": porting_block(plan, report),
+        "scenarios": scenarios_block(),
+    }
 
 
 def rendered(text: str, generated: dict[str, str]) -> str:
     """``text`` with every generated block replaced; a block the script does not know is an error."""
+
     def replace(match: re.Match) -> str:
         name = match.group("name")
         if name not in generated:
@@ -190,8 +222,9 @@ def main(argv: list[str] | None = None) -> int:
     new = rendered(text, blocks())
     if args.check:
         if new != text:
-            sys.stdout.writelines(difflib.unified_diff(text.splitlines(True), new.splitlines(True),
-                                                       "README.md", "regenerated"))
+            sys.stdout.writelines(
+                difflib.unified_diff(text.splitlines(True), new.splitlines(True), "README.md", "regenerated")
+            )
             return 1
         return 0
     README.write_text(new, encoding="utf-8")

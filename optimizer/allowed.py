@@ -30,14 +30,36 @@ def offer_terms(inputs: Inputs) -> pd.DataFrame:
     """
     horizon = inputs.horizon
     columns = [
-        "offer", "quarter", "provider", "region", "accelerator", "vendor", "usd_per_chip_hour", "max_chips",
-        "min_chips", "assumed", "term", "term_quarters", "buyable", "pool", "contract_chips",
+        "offer",
+        "quarter",
+        "provider",
+        "region",
+        "accelerator",
+        "vendor",
+        "usd_per_chip_hour",
+        "max_chips",
+        "min_chips",
+        "assumed",
+        "term",
+        "term_quarters",
+        "buyable",
+        "pool",
+        "contract_chips",
         "contract_usd_per_hour",
     ]
     if not horizon or inputs.offers.empty:  # typed, so boolean masks on it stay masks
-        return pd.DataFrame(columns=columns).astype({
-            "usd_per_chip_hour": float, "max_chips": float, "min_chips": float, "assumed": bool,
-            "term_quarters": int, "buyable": bool, "contract_chips": float, "contract_usd_per_hour": float})
+        return pd.DataFrame(columns=columns).astype(
+            {
+                "usd_per_chip_hour": float,
+                "max_chips": float,
+                "min_chips": float,
+                "assumed": bool,
+                "term_quarters": int,
+                "buyable": bool,
+                "contract_chips": float,
+                "contract_usd_per_hour": float,
+            }
+        )
     offers = inputs.offers.merge(inputs.accelerators[["accelerator", "vendor"]], on="accelerator", how="left")
     first, last = quarters.ordinal(horizon[0]), quarters.ordinal(horizon[-1])
     offers["term_quarters"] = offers["term"].map(TERM_QUARTERS)
@@ -55,7 +77,9 @@ def offer_terms(inputs: Inputs) -> pd.DataFrame:
     if not overrides.empty:
         terms = terms.merge(
             overrides[["offer", "quarter", "usd_per_chip_hour", "max_chips", "min_chips"]],
-            on=["offer", "quarter"], how="left", suffixes=("", "_override"),
+            on=["offer", "quarter"],
+            how="left",
+            suffixes=("", "_override"),
         )
         for column in ("usd_per_chip_hour", "max_chips", "min_chips"):
             override = terms.pop(f"{column}_override")
@@ -73,8 +97,11 @@ def _contract_terms(inputs: Inputs, terms: pd.DataFrame) -> pd.DataFrame:
     if inputs.contracts.empty:
         return empty
     price = inputs.offers.set_index("offer")["usd_per_chip_hour"]
-    overrides = {(r.offer, r.quarter): r.usd_per_chip_hour for r in named_rows(inputs.offer_quarters)
-                 if not pd.isna(r.usd_per_chip_hour)}
+    overrides = {
+        (r.offer, r.quarter): r.usd_per_chip_hour
+        for r in named_rows(inputs.offer_quarters)
+        if not pd.isna(r.usd_per_chip_hour)
+    }
     horizon = set(terms["quarter"])
     rows = []
     for contract in named_rows(inputs.contracts):
@@ -100,11 +127,15 @@ def commitment_starts(terms: pd.DataFrame, horizon: list[str]) -> pd.DataFrame:
     last = quarters.ordinal(horizon[-1]) if horizon else 0
     ordinal = np.array([quarters.ordinal(q) for q in starts["quarter"]], dtype=np.int64)
     inside = np.minimum(starts["term_quarters"].to_numpy(dtype=np.int64), last - ordinal + 1)
-    return pd.DataFrame({
-        "offer": starts["offer"].to_numpy(), "quarter": starts["quarter"].to_numpy(),
-        "usd_per_chip_hour": starts["usd_per_chip_hour"].to_numpy(),
-        "term_quarters": starts["term_quarters"].to_numpy(), "inside": inside,
-    })
+    return pd.DataFrame(
+        {
+            "offer": starts["offer"].to_numpy(),
+            "quarter": starts["quarter"].to_numpy(),
+            "usd_per_chip_hour": starts["usd_per_chip_hour"].to_numpy(),
+            "term_quarters": starts["term_quarters"].to_numpy(),
+            "inside": inside,
+        }
+    )
 
 
 def allowed_pairs(inputs: Inputs, terms: pd.DataFrame) -> pd.DataFrame:
@@ -115,13 +146,15 @@ def allowed_pairs(inputs: Inputs, terms: pd.DataFrame) -> pd.DataFrame:
     quarter, latency has a row for (geography, region), and rtt + ttft <= SLO.
     """
     workloads = inputs.workloads.reset_index(drop=True)
-    demand = pd.DataFrame({
-        "w": np.arange(len(workloads)),
-        "model": workloads["model"],
-        "geography": workloads["geography"],
-        "quarter": workloads["quarter"],
-        "latency_slo_ms": workloads["latency_slo_ms"],
-    })
+    demand = pd.DataFrame(
+        {
+            "w": np.arange(len(workloads)),
+            "model": workloads["model"],
+            "geography": workloads["geography"],
+            "quarter": workloads["quarter"],
+            "latency_slo_ms": workloads["latency_slo_ms"],
+        }
+    )
     performance = inputs.performance[["model", "accelerator", "tokens_per_s_per_chip", "ttft_ms"]]
     pairs = demand.merge(performance, on="model")
     pairs = pairs.merge(terms[["offer", "quarter", "accelerator", "region"]], on=["quarter", "accelerator"])

@@ -45,15 +45,15 @@ TOLERANCES = {"primal_residual": 1e-6, "dual_infeasibility": 1e-7, "gap": 1e-7}
 class Certificate:
     """What was proven about a plan; see the module docstring for each quantity."""
 
-    lp: str                          # "as solved", or "integer decisions fixed" for a MIP
+    lp: str  # "as solved", or "integer decisions fixed" for a MIP
     primal_objective_usd: float
     dual_objective_usd: float
     gap_usd: float
     relative_gap: float
-    max_primal_residual: float       # relative, rows and column bounds
-    max_dual_infeasibility: float    # relative, per column and row (module docstring)
+    max_primal_residual: float  # relative, rows and column bounds
+    max_dual_infeasibility: float  # relative, per column and row (module docstring)
     max_complementary_slackness_usd: float
-    mip_relative_gap: float | None   # HiGHS's proven bound against the plan (MIP only)
+    mip_relative_gap: float | None  # HiGHS's proven bound against the plan (MIP only)
     certified: bool
 
     def as_dict(self) -> dict:
@@ -93,38 +93,52 @@ def certify(highs: highspy.Highs, arrays: LpArrays, constant: float = 0.0) -> Ce
     if not solution.dual_valid:
         raise SolveError("HiGHS returned no duals for the plan's LP, so its optimality cannot be certified")
     lp = _Lp(matrix.start, matrix.index, matrix.value, arrays.cost, col_lower, col_upper, row_lower, row_upper)
-    return _check(lp, x, np.asarray(solution.row_dual), constant,
-                  "integer decisions fixed" if mip_gap is not None else "as solved", mip_gap)
+    return _check(
+        lp,
+        x,
+        np.asarray(solution.row_dual),
+        constant,
+        "integer decisions fixed" if mip_gap is not None else "as solved",
+        mip_gap,
+    )
 
 
 def certify_duals(lp: highspy.HighsLp, x: np.ndarray, row_dual: np.ndarray, constant: float = 0.0) -> Certificate:
     """Certificate of an LP optimum another solver returned (``--solver``): its values and
     row duals (HiGHS's sign), against ``lp`` held column-wise."""
     matrix = lp.a_matrix_
-    view = _Lp(np.asarray(matrix.start_), np.asarray(matrix.index_), np.asarray(matrix.value_),
-               np.asarray(lp.col_cost_), np.asarray(lp.col_lower_), np.asarray(lp.col_upper_),
-               np.asarray(lp.row_lower_), np.asarray(lp.row_upper_), offset=lp.offset_)
+    view = _Lp(
+        np.asarray(matrix.start_),
+        np.asarray(matrix.index_),
+        np.asarray(matrix.value_),
+        np.asarray(lp.col_cost_),
+        np.asarray(lp.col_lower_),
+        np.asarray(lp.col_upper_),
+        np.asarray(lp.row_lower_),
+        np.asarray(lp.row_upper_),
+        offset=lp.offset_,
+    )
     return _check(view, x, row_dual, constant, "as solved", None)
 
 
 def _integers_fixed(arrays: LpArrays, columns: np.ndarray, rounded: np.ndarray) -> highspy.Highs:
     """A fresh HiGHS holding the LP with its integer ``columns`` fixed at their ``rounded`` values, solved."""
-    fixed = new_highs()   # the same options as the solve: no matrix entry dropped there and kept here
+    fixed = new_highs()  # the same options as the solve: no matrix entry dropped there and kept here
     arrays.pass_to(fixed)
     columns = columns.astype(np.int32)
-    fixed.changeColsIntegrality(len(columns), columns,
-                                np.array([highspy.HighsVarType.kContinuous] * len(columns)))
+    fixed.changeColsIntegrality(len(columns), columns, np.array([highspy.HighsVarType.kContinuous] * len(columns)))
     fixed.changeColsBounds(len(columns), columns, rounded, rounded)
     deadline.limit(fixed)
     fixed.run()
     if fixed.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-        raise SolveError("the plan's LP with its integer decisions fixed has no proven optimum "
-                         f"({fixed.modelStatusToString(fixed.getModelStatus())}): the plan is not reported")
+        raise SolveError(
+            "the plan's LP with its integer decisions fixed has no proven optimum "
+            f"({fixed.modelStatusToString(fixed.getModelStatus())}): the plan is not reported"
+        )
     return fixed
 
 
-def _check(lp: _Lp, x: np.ndarray, y: np.ndarray, constant: float, kind: str,
-           mip_gap: float | None) -> Certificate:
+def _check(lp: _Lp, x: np.ndarray, y: np.ndarray, constant: float, kind: str, mip_gap: float | None) -> Certificate:
     rows, values = lp.index, lp.value
     num_col, num_row = len(lp.cost), len(lp.row_lower)
     columns = np.repeat(np.arange(num_col), np.diff(lp.start))
@@ -144,11 +158,23 @@ def _check(lp: _Lp, x: np.ndarray, y: np.ndarray, constant: float, kind: str,
     dual = row_part[0] + col_part[0] + lp.offset + constant
     gap = primal - dual
     relative_gap = abs(gap) / (1.0 + abs(primal))
-    certified = (residual <= TOLERANCES["primal_residual"]
-                 and dual_infeasibility <= TOLERANCES["dual_infeasibility"]
-                 and relative_gap <= TOLERANCES["gap"])
-    return Certificate(kind, primal, dual, gap, relative_gap, residual, dual_infeasibility,
-                       max(row_part[2], col_part[2]), mip_gap, certified)
+    certified = (
+        residual <= TOLERANCES["primal_residual"]
+        and dual_infeasibility <= TOLERANCES["dual_infeasibility"]
+        and relative_gap <= TOLERANCES["gap"]
+    )
+    return Certificate(
+        kind,
+        primal,
+        dual,
+        gap,
+        relative_gap,
+        residual,
+        dual_infeasibility,
+        max(row_part[2], col_part[2]),
+        mip_gap,
+        certified,
+    )
 
 
 def _excess(value: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> float:
@@ -161,8 +187,9 @@ def _excess(value: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> float:
     return float(max(0.0, below.max(), above.max()))
 
 
-def _dual_part(dual: np.ndarray, value: np.ndarray, lower: np.ndarray, upper: np.ndarray,
-               scale: np.ndarray) -> tuple[float, float, float]:
+def _dual_part(
+    dual: np.ndarray, value: np.ndarray, lower: np.ndarray, upper: np.ndarray, scale: np.ndarray
+) -> tuple[float, float, float]:
     """For duals on ``lower <= value <= upper``: (their term of the dual objective, the
     largest dual with no finite bound to price it, relative to its ``scale``, the largest
     complementary product)."""

@@ -46,10 +46,12 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _commands(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="Print the version and exit.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
 ) -> None:
     """Compute procurement optimizer: where every inference workload should run, and at what cost."""
+
 
 errors = Console(stderr=True)
 
@@ -60,8 +62,12 @@ DataOption = Annotated[
 ]
 TimeLimit = Annotated[
     float | None,
-    typer.Option("--time-limit", min=0.001, help="Time budget of the whole command, every solve and re-solve "
-                 "included; when it runs out nothing is reported (exit 3)."),
+    typer.Option(
+        "--time-limit",
+        min=0.001,
+        help="Time budget of the whole command, every solve and re-solve "
+        "included; when it runs out nothing is reported (exit 3).",
+    ),
 ]
 Method = Annotated[str, typer.Option("--method", help="LP method: auto, simplex or ipm.")]
 Integer = Annotated[
@@ -92,8 +98,15 @@ def _run(action) -> None:
         raise typer.Exit(1) from None
 
 
-def _solved(data: Path | None, time_limit: float | None, integer: bool, method: str = "auto", payback: bool = True,
-            solver: str | None = None, write_model: Path | None = None):
+def _solved(
+    data: Path | None,
+    time_limit: float | None,
+    integer: bool,
+    method: str = "auto",
+    payback: bool = True,
+    solver: str | None = None,
+    write_model: Path | None = None,
+):
     """Load a folder (default: the bundled data), show its warnings, solve and verify the plan."""
     from . import planner
     from .display import show_warnings
@@ -103,8 +116,15 @@ def _solved(data: Path | None, time_limit: float | None, integer: bool, method: 
     inputs = load(folder)
     loaded = time.perf_counter() - started
     show_warnings(inputs.warnings, errors)
-    result = planner.solve(inputs, time_limit=time_limit, method=method, integer=integer, payback=payback,
-                           solver=solver, write_model=write_model)
+    result = planner.solve(
+        inputs,
+        time_limit=time_limit,
+        method=method,
+        integer=integer,
+        payback=payback,
+        solver=solver,
+        write_model=write_model,
+    )
     result.seconds = {"load": loaded, **result.seconds}
     return folder, inputs, result
 
@@ -116,17 +136,32 @@ def plan(
     time_limit: TimeLimit = None,
     method: Method = "auto",
     integer: Integer = False,
-    check_manifest: Annotated[Path | None, typer.Option(
-        "--check-manifest", help="Re-run the plan of this manifest.json (with its options; --data points at "
-        "archived inputs) and confirm the same inputs give the same plan, file by file. Writes nothing; "
-        "exit 4 when it does not reproduce.")] = None,
-    solver: Annotated[str | None, typer.Option(
-        "--solver", help="Solve with a solver PuLP drives (PULP_CBC_CMD, GUROBI, CPLEX_PY, XPRESS_PY, COPT, "
-        "SCIP_CMD, HiGHS...) instead of the tool's HiGHS; the plan is verified, and certified only when the "
-        "solver returns duals (an LP). A wrong or unavailable name lists the available ones (exit 2).")] = None,
-    write_model: Annotated[Path | None, typer.Option(
-        "--write-model", help="Also write the model for audit, as MPS or LP by the extension (.mps, .lp); "
-        "its optimum is the plan's total cost.")] = None,
+    check_manifest: Annotated[
+        Path | None,
+        typer.Option(
+            "--check-manifest",
+            help="Re-run the plan of this manifest.json (with its options; --data points at "
+            "archived inputs) and confirm the same inputs give the same plan, file by file. Writes nothing; "
+            "exit 4 when it does not reproduce.",
+        ),
+    ] = None,
+    solver: Annotated[
+        str | None,
+        typer.Option(
+            "--solver",
+            help="Solve with a solver PuLP drives (PULP_CBC_CMD, GUROBI, CPLEX_PY, XPRESS_PY, COPT, "
+            "SCIP_CMD, HiGHS...) instead of the tool's HiGHS; the plan is verified, and certified only when the "
+            "solver returns duals (an LP). A wrong or unavailable name lists the available ones (exit 2).",
+        ),
+    ] = None,
+    write_model: Annotated[
+        Path | None,
+        typer.Option(
+            "--write-model",
+            help="Also write the model for audit, as MPS or LP by the extension (.mps, .lp); "
+            "its optimum is the plan's total cost.",
+        ),
+    ] = None,
 ) -> None:
     """Solve the cost-minimal plan, verify it, print a summary and write the contract's outputs."""
     from .display import show_plan
@@ -134,14 +169,22 @@ def plan(
 
     def action() -> None:
         folder, _, result = _solved(data, time_limit, integer, method, solver=solver, write_model=write_model)
-        options = {"data": str(folder.resolve()), "out": str(out), "time_limit": time_limit, "method": method,
-                   "integer": integer, **({"solver": solver} if solver else {}),
-                   **({"write_model": str(write_model)} if write_model else {})}
+        options = {
+            "data": str(folder.resolve()),
+            "out": str(out),
+            "time_limit": time_limit,
+            "method": method,
+            "integer": integer,
+            **({"solver": solver} if solver else {}),
+            **({"write_model": str(write_model)} if write_model else {}),
+        }
         manifest = new_manifest("plan", options, folder_inputs(folder), result.seconds, _result(result))
         write_outputs(out, plan_files(result), inputs=[folder], manifest=manifest)
         show_plan(result, console)
-        console.print(f"Verified plan written to {out}/" + (f"; model written to {write_model}" if write_model
-                                                             else ""), highlight=False)
+        console.print(
+            f"Verified plan written to {out}/" + (f"; model written to {write_model}" if write_model else ""),
+            highlight=False,
+        )
 
     if method not in ("auto", "simplex", "ipm"):
         errors.print(f"[red]error:[/red] --method {method!r}: expected auto, simplex or ipm")
@@ -170,8 +213,10 @@ def plan_files(result) -> dict:
 
 def _result(plan) -> dict:
     """The headline figures a manifest records, so a reader can tell runs apart at a glance."""
-    return {"total_cost_usd": plan.totals["total_cost_usd"],
-            "certified": plan.certificate.certified if plan.certificate else None}
+    return {
+        "total_cost_usd": plan.totals["total_cost_usd"],
+        "certified": plan.certificate.certified if plan.certificate else None,
+    }
 
 
 def _check_manifest(path: Path, data: Path | None) -> None:
@@ -184,8 +229,13 @@ def _check_manifest(path: Path, data: Path | None) -> None:
     options = recorded["options"]
     folder = data or Path(options["data"])
     check = compare_inputs(recorded, folder)
-    _, _, result = _solved(folder, options.get("time_limit"), bool(options.get("integer")),
-                           options.get("method", "auto"), solver=options.get("solver"))
+    _, _, result = _solved(
+        folder,
+        options.get("time_limit"),
+        bool(options.get("integer")),
+        options.get("method", "auto"),
+        solver=options.get("solver"),
+    )
     with tempfile.TemporaryDirectory(prefix="optimizer-check-") as scratch:
         write_outputs(Path(scratch), plan_files(result), inputs=[folder])
         compare_outputs(check, recorded, Path(scratch))
@@ -212,17 +262,24 @@ def leverage(
 
     def action() -> None:
         # The report prices ports itself (break-even), so the plan's payback re-solves are skipped.
-        with deadline.budget(time_limit):   # the plan and every re-solve of the report
+        with deadline.budget(time_limit):  # the plan and every re-solve of the report
             folder, inputs, plan_ = _solved(data, time_limit, integer, payback=False)
             report = run_leverage(inputs, plan_, workers=workers)
-        options = {"data": str(folder.resolve()), "out": str(out), "time_limit": time_limit, "workers": workers,
-                   "integer": integer}
-        manifest = new_manifest("leverage", options, folder_inputs(folder),
-                                {**plan_.seconds, "leverage": report.seconds}, _result(plan_))
+        options = {
+            "data": str(folder.resolve()),
+            "out": str(out),
+            "time_limit": time_limit,
+            "workers": workers,
+            "integer": integer,
+        }
+        manifest = new_manifest(
+            "leverage", options, folder_inputs(folder), {**plan_.seconds, "leverage": report.seconds}, _result(plan_)
+        )
         write_outputs(out, leverage_files(report), inputs=[folder], manifest=manifest)
         show_leverage(report, console)
-        console.print(f"Leverage report written to {out}/ ({report.solves} re-solves, {report.seconds:.1f} s)",
-                      highlight=False)
+        console.print(
+            f"Leverage report written to {out}/ ({report.solves} re-solves, {report.seconds:.1f} s)", highlight=False
+        )
 
     _run(action)
 
@@ -249,12 +306,22 @@ def compare(
     def action() -> None:
         started = time.perf_counter()
         table = run_compare(scenarios, workers=workers or default_workers(), scheduler=scheduler)
-        options = {"scenarios": [str(p.resolve()) for p in scenarios], "out": str(out), "workers": workers,
-                   "scheduler": scheduler}
-        manifest = new_manifest("compare", options, scenario_inputs(scenarios),
-                                {"compare": time.perf_counter() - started})
-        write_outputs(out, {"comparison.csv": csv_writer(table)}, inputs=[bundled_data()],
-                      beside=[p.parent for p in scenarios], manifest=manifest)
+        options = {
+            "scenarios": [str(p.resolve()) for p in scenarios],
+            "out": str(out),
+            "workers": workers,
+            "scheduler": scheduler,
+        }
+        manifest = new_manifest(
+            "compare", options, scenario_inputs(scenarios), {"compare": time.perf_counter() - started}
+        )
+        write_outputs(
+            out,
+            {"comparison.csv": csv_writer(table)},
+            inputs=[bundled_data()],
+            beside=[p.parent for p in scenarios],
+            manifest=manifest,
+        )
         show_comparison(table, console)
         console.print(f"Comparison written to {out}/comparison.csv", highlight=False)
         failed = failures(table, "scenarios")
@@ -270,9 +337,14 @@ def sweep(
     out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("out/sweep"),
     workers: Workers = None,
     scheduler: Scheduler = None,
-    allow_failed_draws: Annotated[bool, typer.Option(
-        "--allow-failed-draws", help="Exit 0 even when some points or draws did not solve (they are written "
-        "with blank figures and their reason either way; without this flag the exit code is 6).")] = False,
+    allow_failed_draws: Annotated[
+        bool,
+        typer.Option(
+            "--allow-failed-draws",
+            help="Exit 0 even when some points or draws did not solve (they are written "
+            "with blank figures and their reason either way; without this flag the exit code is 6).",
+        ),
+    ] = False,
 ) -> None:
     """Sweep a grid of one or two parameters, or run a seeded Monte Carlo."""
     from .compare import failures
@@ -285,12 +357,23 @@ def sweep(
         spec, base = read_sweep(file)
         points, summary = run_sweep(spec, base, workers=workers or default_workers(), scheduler=scheduler)
         read = file_entries([file], "sweep") + (
-            scenario_inputs([file.parent / spec.scenario]) if spec.scenario else folder_inputs(bundled_data()))
-        options = {"sweep": str(file.resolve()), "out": str(out), "workers": workers, "scheduler": scheduler,
-                   "allow_failed_draws": allow_failed_draws}
+            scenario_inputs([file.parent / spec.scenario]) if spec.scenario else folder_inputs(bundled_data())
+        )
+        options = {
+            "sweep": str(file.resolve()),
+            "out": str(out),
+            "workers": workers,
+            "scheduler": scheduler,
+            "allow_failed_draws": allow_failed_draws,
+        }
         manifest = new_manifest("sweep", options, read, {"sweep": time.perf_counter() - started})
-        write_outputs(out, {"points.csv": csv_writer(points), "summary.csv": csv_writer(summary)},
-                      inputs=[bundled_data()], beside=[file.parent], manifest=manifest)
+        write_outputs(
+            out,
+            {"points.csv": csv_writer(points), "summary.csv": csv_writer(summary)},
+            inputs=[bundled_data()],
+            beside=[file.parent],
+            manifest=manifest,
+        )
         show_sweep(spec, points, summary, console)
         console.print(f"Sweep written to {out}/ (points.csv, summary.csv)", highlight=False)
         failed = failures(points, "points")
@@ -302,12 +385,17 @@ def sweep(
 
 @app.command()
 def report(
-    more: Annotated[list[Path] | None, typer.Argument(help="More scenario files after --scenarios.",
-                                                      show_default=False)] = None,
+    more: Annotated[
+        list[Path] | None, typer.Argument(help="More scenario files after --scenarios.", show_default=False)
+    ] = None,
     data: DataOption = None,
-    scenarios: Annotated[list[Path] | None, typer.Option(
-        "--scenarios", help="Scenario files (the first is the reference), instead of --data: --scenarios a.yaml b.yaml"
-    )] = None,
+    scenarios: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--scenarios",
+            help="Scenario files (the first is the reference), instead of --data: --scenarios a.yaml b.yaml",
+        ),
+    ] = None,
     out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("out/report"),
     workers: Workers = None,
     integer: Integer = False,
@@ -327,15 +415,19 @@ def report(
         content = make_report(data, files, workers=workers or default_workers(), integer=integer)
         sources = [data or bundled_data()]
         read = scenario_inputs(files) if files else folder_inputs(sources[0])
-        options = {"data": str(sources[0].resolve()) if not files else None,
-                   "scenarios": [str(p.resolve()) for p in files], "out": str(out), "workers": workers,
-                   "integer": integer}
+        options = {
+            "data": str(sources[0].resolve()) if not files else None,
+            "scenarios": [str(p.resolve()) for p in files],
+            "out": str(out),
+            "workers": workers,
+            "integer": integer,
+        }
         manifest = new_manifest("report", options, read, {"report": time.perf_counter() - started})
-        write_outputs(out, report_files(content), inputs=sources, beside=[p.parent for p in files],
-                      manifest=manifest)
+        write_outputs(out, report_files(content), inputs=sources, beside=[p.parent for p in files], manifest=manifest)
         verdict = "reconcile" if content.reconciles else "DO NOT reconcile"
-        console.print(f"Report written to {out}/ (report.xlsx, report.html); compute lines {verdict} to the cent",
-                      highlight=False)
+        console.print(
+            f"Report written to {out}/ (report.xlsx, report.html); compute lines {verdict} to the cent", highlight=False
+        )
 
     _run(action)
 

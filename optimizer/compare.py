@@ -14,10 +14,26 @@ from .plan import Plan
 from .runner import run_all
 from .scenarios import Scenario, apply, read_scenario
 
-HEADLINE = ["scenario", "description", "total_cost_usd", "compute_cost_usd", "cost_per_mtok_usd", "delta_usd",
-            "delta_pct", "hhi_provider", "hhi_vendor", "unmet_tokens_per_s"]
-FIGURES = ["total_cost_usd", "compute_cost_usd", "cost_per_mtok_usd", "hhi_provider", "hhi_vendor",
-           "unmet_tokens_per_s"]
+HEADLINE = [
+    "scenario",
+    "description",
+    "total_cost_usd",
+    "compute_cost_usd",
+    "cost_per_mtok_usd",
+    "delta_usd",
+    "delta_pct",
+    "hhi_provider",
+    "hhi_vendor",
+    "unmet_tokens_per_s",
+]
+FIGURES = [
+    "total_cost_usd",
+    "compute_cost_usd",
+    "cost_per_mtok_usd",
+    "hhi_provider",
+    "hhi_vendor",
+    "unmet_tokens_per_s",
+]
 
 
 @dataclass(frozen=True)
@@ -53,7 +69,8 @@ def evaluate(job: Job) -> dict[str, Any]:
         return {"scenario": scenario.name, "error": reason(error)}
     totals = plan.totals
     row: dict[str, Any] = {
-        "scenario": scenario.name, "description": scenario.description,
+        "scenario": scenario.name,
+        "description": scenario.description,
         **{k: totals[k] for k in FIGURES},
         **horizon_shares(plan),
     }
@@ -81,8 +98,13 @@ def as_scenario(item: str | Path | Scenario) -> Scenario:
     return item if isinstance(item, Scenario) else read_scenario(item)
 
 
-def compare(scenarios: Iterable[str | Path | Scenario], workers: int | None = 1, scheduler: str | None = None,
-            client: Any = None, walk_away: bool = True) -> pd.DataFrame:
+def compare(
+    scenarios: Iterable[str | Path | Scenario],
+    workers: int | None = 1,
+    scheduler: str | None = None,
+    client: Any = None,
+    walk_away: bool = True,
+) -> pd.DataFrame:
     """One row per scenario: costs, change against the first, shares, HHI, unmet, walk-away costs.
 
     Scenarios are files or :class:`~optimizer.scenarios.Scenario` objects built in Python.

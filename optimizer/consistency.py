@@ -49,8 +49,11 @@ def check(
     if problems:
         return problems, []
     pairs = allowed_pairs(inputs, terms)
-    warnings = (_outside_horizon(inputs) + _unservable_demand(inputs, terms, pairs)
-                + _rules_that_cannot_hold(inputs, terms, pairs))
+    warnings = (
+        _outside_horizon(inputs)
+        + _unservable_demand(inputs, terms, pairs)
+        + _rules_that_cannot_hold(inputs, terms, pairs)
+    )
     return problems, warnings
 
 
@@ -124,9 +127,7 @@ def _bounds(inputs: Inputs) -> list[Problem]:
         for _, row in offers[offers["min_chips"] > offers["max_chips"]].iterrows()
     ]
     dated = offers.dropna(subset=["available_from", "available_until"])
-    late = dated[
-        dated["available_from"].map(quarters.ordinal) > dated["available_until"].map(quarters.ordinal)
-    ]
+    late = dated[dated["available_from"].map(quarters.ordinal) > dated["available_until"].map(quarters.ordinal)]
     problems += [
         Problem(
             row["_file"],
@@ -162,22 +163,30 @@ def _commitments(inputs: Inputs, known: dict[str, set[str]], broken: set[str]) -
         providers = set(inputs.offers["provider"])
         problems += [
             Problem(r["_file"], f"provider {r['provider']!r} has no offers in offers.csv", r["_line"], "provider")
-            for _, r in inputs.spend_commitments.iterrows() if r["provider"] not in providers
+            for _, r in inputs.spend_commitments.iterrows()
+            if r["provider"] not in providers
         ]
     for table, first, last in (("contracts", "start", "end"), ("spend_commitments", "first", "last")):
         frame = inputs.table(table)
         for _, row in frame.iterrows():
             if quarters.ordinal(row[first]) > quarters.ordinal(row[last]):
-                problems.append(Problem(row["_file"], f"{first} {row[first]} is after {last} {row[last]}",
-                                        row["_line"], first))
+                problems.append(
+                    Problem(row["_file"], f"{first} {row[first]} is after {last} {row[last]}", row["_line"], first)
+                )
     pooled = inputs.offers[inputs.offers["pool"].notna()]
     for pool, block in pooled.groupby("pool"):
         kinds = block[["provider", "region", "accelerator"]].drop_duplicates()
         if len(kinds) > 1:
             row = block.iloc[1]
-            problems.append(Problem(row["_file"], f"pool {pool!r} mixes offers of different providers, regions or "
-                                    "accelerators: a pool is one supply sold under several terms",
-                                    row["_line"], "pool"))
+            problems.append(
+                Problem(
+                    row["_file"],
+                    f"pool {pool!r} mixes offers of different providers, regions or "
+                    "accelerators: a pool is one supply sold under several terms",
+                    row["_line"],
+                    "pool",
+                )
+            )
     return problems
 
 
@@ -189,20 +198,30 @@ def _power(inputs: Inputs, broken: set[str]) -> list[Problem]:
     offers = inputs.offers.merge(inputs.accelerators[["accelerator", "power_kw"]], on="accelerator")
     for _, row in inputs.power.iterrows():
         if pd.isna(row["provider"]) and pd.isna(row["region"]):
-            problems.append(Problem(row["_file"], "a power cap names a provider, a region or both", row["_line"],
-                                    "provider"))
+            problems.append(
+                Problem(row["_file"], "a power cap names a provider, a region or both", row["_line"], "provider")
+            )
             continue
         covered = offers
         for column in ("provider", "region"):
             if not pd.isna(row[column]):
                 if row[column] not in set(offers[column]):
-                    problems.append(Problem(row["_file"], f"{column} {row[column]!r} has no offers in offers.csv",
-                                            row["_line"], column))
+                    problems.append(
+                        Problem(
+                            row["_file"], f"{column} {row[column]!r} has no offers in offers.csv", row["_line"], column
+                        )
+                    )
                 covered = covered[covered[column] == row[column]]
         for accelerator in sorted(set(covered.loc[covered["power_kw"].isna(), "accelerator"])):
-            problems.append(Problem(row["_file"], f"accelerator {accelerator!r} has no power_kw in "
-                                    "accelerators.csv, but this power cap covers its offers", row["_line"],
-                                    "megawatts"))
+            problems.append(
+                Problem(
+                    row["_file"],
+                    f"accelerator {accelerator!r} has no power_kw in "
+                    "accelerators.csv, but this power cap covers its offers",
+                    row["_line"],
+                    "megawatts",
+                )
+            )
     return problems
 
 
@@ -215,10 +234,17 @@ def _budgets(inputs: Inputs, terms: pd.DataFrame, origins: dict) -> list[Problem
         budget = policy.budget(str(quarter))
         if budget is not None and amount > budget * (1 + 1e-9):
             file, line = origins.get(("budget_usd_per_quarter", quarter)) or origins.get(
-                ("budget_usd_per_quarter",), ("policy.yaml", None))
-            problems.append(Problem(file, f"the budget of {quarter} ({budget:,.0f} USD) is below what signed "
-                                    f"contracts already cost then ({amount:,.0f} USD)", line,
-                                    "budget_usd_per_quarter"))
+                ("budget_usd_per_quarter",), ("policy.yaml", None)
+            )
+            problems.append(
+                Problem(
+                    file,
+                    f"the budget of {quarter} ({budget:,.0f} USD) is below what signed "
+                    f"contracts already cost then ({amount:,.0f} USD)",
+                    line,
+                    "budget_usd_per_quarter",
+                )
+            )
     return problems
 
 
@@ -227,12 +253,15 @@ def _outside_horizon(inputs: Inputs) -> list[str]:
     warnings = []
     budgets = inputs.policy.budget_usd_per_quarter
     if isinstance(budgets, dict):
-        warnings += [f"policy.yaml: budget for {q} is outside the horizon: ignored" for q in budgets
-                     if q not in horizon]
+        warnings += [
+            f"policy.yaml: budget for {q} is outside the horizon: ignored" for q in budgets if q not in horizon
+        ]
     for _, row in inputs.spend_commitments.iterrows():
         if not set(quarters.quarter_range(row["first"], row["last"])) & horizon:
-            warnings.append(f"{row['_file']}, line {row['_line']}: spend commitment to {row['provider']} falls "
-                            "outside the horizon: ignored")
+            warnings.append(
+                f"{row['_file']}, line {row['_line']}: spend commitment to {row['provider']} falls "
+                "outside the horizon: ignored"
+            )
     return warnings
 
 
@@ -247,14 +276,16 @@ def _policy_groups(inputs: Inputs, origins: dict[tuple[Any, ...], tuple[str, int
     groups = groups_of(inputs)
     problems = []
     for ramped, values in policy.ramp_limits.items():
-        available = groups["vendor" if ramped == "vendor" else ramped] if ramped != "accelerator" \
+        available = (
+            groups["vendor" if ramped == "vendor" else ramped]
+            if ramped != "accelerator"
             else set(inputs.offers["accelerator"])
+        )
         for group in values:
             if group not in available:
                 path: tuple[str, ...] = ("ramp_limits", ramped, group)
                 file, line = origins.get(path, ("policy.yaml", None))
-                problems.append(Problem(file, f"{ramped} {group!r} has no offers in offers.csv", line,
-                                        ".".join(path)))
+                problems.append(Problem(file, f"{ramped} {group!r} has no offers in offers.csv", line, ".".join(path)))
     for kind in ("max_share", "min_share"):
         named = getattr(policy.share_overrides, kind)
         for dimension, values in named.items():
@@ -311,18 +342,13 @@ def why_unservable(inputs: Inputs, terms: pd.DataFrame, row: pd.Series) -> str:
     available = terms[(terms["quarter"] == row["quarter"]) & terms["accelerator"].isin(chips)]
     if available.empty:
         return f"no offer running model {row['model']!r} is available in {row['quarter']} (availability)"
-    reach = available.merge(
-        inputs.latency[inputs.latency["geography"] == row["geography"]], on="region"
-    )
+    reach = available.merge(inputs.latency[inputs.latency["geography"] == row["geography"]], on="region")
     if reach.empty:
         return f"no latency row links geography {row['geography']!r} to a region selling it (latency)"
     ttft = inputs.performance[inputs.performance["model"] == row["model"]].set_index("accelerator")["ttft_ms"]
     best = (reach["rtt_ms"] + reach["accelerator"].map(ttft)).min()
     assert best > row["latency_slo_ms"] + LATENCY_TOLERANCE_MS
-    return (
-        f"latency: the fastest option takes {best:g} ms (rtt + ttft), above the SLO of "
-        f"{row['latency_slo_ms']:g} ms"
-    )
+    return f"latency: the fastest option takes {best:g} ms (rtt + ttft), above the SLO of {row['latency_slo_ms']:g} ms"
 
 
 def _rules_that_cannot_hold(inputs: Inputs, terms: pd.DataFrame, pairs: pd.DataFrame) -> list[str]:
@@ -354,8 +380,10 @@ def _rules_that_cannot_hold(inputs: Inputs, terms: pd.DataFrame, pairs: pd.DataF
         overridden = policy.share_overrides.max_share.get(dimension, {})
         for quarter, total in totals[totals < 1 - 1e-9].items():
             groups = sorted(per_quarter.loc[per_quarter["quarter"] == quarter, column])
-            rules = ", ".join(f"{g} {cap_of[g]:g} ({_setting('max_share', dimension, g if g in overridden else None)})"
-                              for g in groups)
+            rules = ", ".join(
+                f"{g} {cap_of[g]:g} ({_setting('max_share', dimension, g if g in overridden else None)})"
+                for g in groups
+            )
             warnings.append(
                 f"in {quarter} the {dimension} caps ({rules}) of all groups that can "
                 f"hold chips sum to {total:.3g} < 1: the shares of a served quarter add up to 1, so nothing "
@@ -385,8 +413,9 @@ def _setting(kind: str, dimension: str, group: str | None = None) -> str:
     return f"{kind}.{dimension}"
 
 
-def _floors_without_volume(inputs: Inputs, terms: pd.DataFrame, pairs: pd.DataFrame, dimension: str,
-                           column: str, floor_of: dict[str, float]) -> list[str]:
+def _floors_without_volume(
+    inputs: Inputs, terms: pd.DataFrame, pairs: pd.DataFrame, dimension: str, column: str, floor_of: dict[str, float]
+) -> list[str]:
     """Floors (volume basis) on a group that can hold chips in a quarter but serve nothing
     there: S_g = 0 >= floor x S forces S = 0, so the floor alone leaves the whole quarter unserved."""
     policy = inputs.policy

@@ -57,5 +57,7 @@ def limit(highs: highspy.Highs) -> None:
 
 
 def exhausted() -> str:
-    return (f"the time limit of {_seconds:g} s ran out before every solve of this command finished; "
-            "nothing is reported. Raise --time-limit.")
+    return (
+        f"the time limit of {_seconds:g} s ran out before every solve of this command finished; "
+        "nothing is reported. Raise --time-limit."
+    )

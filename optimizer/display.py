@@ -67,8 +67,11 @@ def show_plan(plan: Plan, console: Console) -> None:
         head.add_row("solver", f"{plan.solution.solver} (through PuLP)")
     if plan.certificate is not None and plan.certificate.certified:
         proof = plan.certificate
-        head.add_row("optimality certificate", f"primal-dual gap {proof.relative_gap:.1e} relative"
-                     + ("" if proof.mip_relative_gap is None else f", MIP gap {proof.mip_relative_gap:.1e}"))
+        head.add_row(
+            "optimality certificate",
+            f"primal-dual gap {proof.relative_gap:.1e} relative"
+            + ("" if proof.mip_relative_gap is None else f", MIP gap {proof.mip_relative_gap:.1e}"),
+        )
     elif plan.solution.solver:
         head.add_row("optimality certificate", "none (see below)")
     console.print(head)
@@ -90,18 +93,29 @@ def show_plan(plan: Plan, console: Console) -> None:
         money.add_row("spend-commitment shortfalls", usd(totals["spend_shortfall_usd"]))
         console.print(money)
     if not plan.commitments.empty:
-        console.print(frame_table(plan.commitments.drop(columns=["cost_in_horizon_usd"]), "Commitments bought", {
-            "chips": _count, "usd_per_chip_hour": _price, "cost_usd": usd, "cost_after_horizon_usd": usd}))
+        console.print(
+            frame_table(
+                plan.commitments.drop(columns=["cost_in_horizon_usd"]),
+                "Commitments bought",
+                {"chips": _count, "usd_per_chip_hour": _price, "cost_usd": usd, "cost_after_horizon_usd": usd},
+            )
+        )
     if not plan.spend_commitments.empty:
-        console.print(frame_table(plan.spend_commitments, "Spend commitments", {
-            "usd": usd, "usd_in_horizon": usd, "consumed_usd": usd, "shortfall_usd": usd}))
+        console.print(
+            frame_table(
+                plan.spend_commitments,
+                "Spend commitments",
+                {"usd": usd, "usd_in_horizon": usd, "consumed_usd": usd, "shortfall_usd": usd},
+            )
+        )
     if not plan.budgets.empty and plan.budgets["binding"].any():
         console.print(frame_table(plan.budgets, "Budgets", {"budget_usd": usd, "spend_usd": usd}))
     if not plan.binding_rules.empty:
         rules = plan.binding_rules.assign(limit=plan.binding_rules["limit"].map(percent))
         rules = rules.drop(columns="usd_per_share_point")
-        console.print(frame_table(rules, "Binding share rules (what each costs: optimizer leverage)",
-                                  {"share": percent}))
+        console.print(
+            frame_table(rules, "Binding share rules (what each costs: optimizer leverage)", {"share": percent})
+        )
     if not plan.unmet.empty:
         unmet = plan.unmet[["workload", "quarter", "tokens_per_s", "unmet_tokens_per_s", "reason"]]
         console.print(frame_table(unmet, "Unmet demand"))
@@ -115,38 +129,92 @@ def show_warnings(warnings: list[str], console: Console) -> None:
 def show_leverage(report, console: Console) -> None:
     """Suppliers first (what walking away costs, how far prices can rise), then offers and rules."""
     suppliers = report.suppliers.sort_values(["dimension", "walk_away_cost_usd"], ascending=[True, False])
-    columns = ["dimension", "supplier", "spend_usd", "share", "walk_away_cost_usd", "walk_away_cost_no_rules_usd",
-               "unserved_if_removed_tokens_per_s", "uniform_ceiling_pct", "half_volume_pct"]
-    console.print(frame_table(suppliers[columns], "Suppliers: cost of walking away, price headroom", {
-        "spend_usd": usd, "share": percent, "walk_away_cost_usd": usd, "walk_away_cost_no_rules_usd": usd,
-        "unserved_if_removed_tokens_per_s": _count, "uniform_ceiling_pct": _pct_points,
-        "half_volume_pct": _pct_points,
-    }))
+    columns = [
+        "dimension",
+        "supplier",
+        "spend_usd",
+        "share",
+        "walk_away_cost_usd",
+        "walk_away_cost_no_rules_usd",
+        "unserved_if_removed_tokens_per_s",
+        "uniform_ceiling_pct",
+        "half_volume_pct",
+    ]
+    console.print(
+        frame_table(
+            suppliers[columns],
+            "Suppliers: cost of walking away, price headroom",
+            {
+                "spend_usd": usd,
+                "share": percent,
+                "walk_away_cost_usd": usd,
+                "walk_away_cost_no_rules_usd": usd,
+                "unserved_if_removed_tokens_per_s": _count,
+                "uniform_ceiling_pct": _pct_points,
+                "half_volume_pct": _pct_points,
+            },
+        )
+    )
     offers = report.offer_prices.sort_values("chip_hours", ascending=False)
-    columns = ["offer", "usd_per_chip_hour", "chip_hours", "chip_hours_at_risk", "price_ceiling_usd_per_chip_hour",
-               "price_to_win_usd_per_chip_hour", "method", "rests_on_assumption"]
-    console.print(frame_table(offers[columns], "Offers: price ceiling (holds volume) or price to win", {
-        "usd_per_chip_hour": _price, "chip_hours": _count, "chip_hours_at_risk": _count,
-        "price_ceiling_usd_per_chip_hour": _price, "price_to_win_usd_per_chip_hour": _price,
-    }))
+    columns = [
+        "offer",
+        "usd_per_chip_hour",
+        "chip_hours",
+        "chip_hours_at_risk",
+        "price_ceiling_usd_per_chip_hour",
+        "price_to_win_usd_per_chip_hour",
+        "method",
+        "rests_on_assumption",
+    ]
+    console.print(
+        frame_table(
+            offers[columns],
+            "Offers: price ceiling (holds volume) or price to win",
+            {
+                "usd_per_chip_hour": _price,
+                "chip_hours": _count,
+                "chip_hours_at_risk": _count,
+                "price_ceiling_usd_per_chip_hour": _price,
+                "price_to_win_usd_per_chip_hour": _price,
+            },
+        )
+    )
     if not report.rules.empty:
-        rules = report.rules.assign(limit=[usd(v) if d in ("spend_commitment", "budget") else percent(v)
-                                           for d, v in zip(report.rules["dimension"], report.rules["limit"],
-                                                           strict=True)])
-        console.print(frame_table(rules, "Cost of each binding rule (costs overlap: never add them up)", {
-            "cost_of_rule_usd": usd, "usd_per_share_point": usd}))
+        rules = report.rules.assign(
+            limit=[
+                usd(v) if d in ("spend_commitment", "budget") else percent(v)
+                for d, v in zip(report.rules["dimension"], report.rules["limit"], strict=True)
+            ]
+        )
+        console.print(
+            frame_table(
+                rules,
+                "Cost of each binding rule (costs overlap: never add them up)",
+                {"cost_of_rule_usd": usd, "usd_per_share_point": usd},
+            )
+        )
     if not report.policy_rules.empty:
-        console.print(frame_table(report.policy_rules, "Cost of each policy.yaml share line (removed, in every "
-                                  "quarter)", {"limit": percent, "limit_without": percent,
-                                               "cost_of_setting_usd": usd}))
+        console.print(
+            frame_table(
+                report.policy_rules,
+                "Cost of each policy.yaml share line (removed, in every quarter)",
+                {"limit": percent, "limit_without": percent, "cost_of_setting_usd": usd},
+            )
+        )
     premium = report.summary.get("diversification_premium_usd")
     console.print(f"Diversification premium (all share rules lifted at once): {usd(premium)}", highlight=False)
     if not report.outage.empty:
         worst = report.outage.groupby(["dimension", "supplier"], as_index=False)["stranded_share"].max()
         worst = worst.sort_values("stranded_share", ascending=False).rename(
-            columns={"stranded_share": "worst_quarter_stranded_share"})
-        console.print(frame_table(worst, "Outage drill: today's chips, one provider or region lost",
-                                  {"worst_quarter_stranded_share": percent}))
+            columns={"stranded_share": "worst_quarter_stranded_share"}
+        )
+        console.print(
+            frame_table(
+                worst,
+                "Outage drill: today's chips, one provider or region lost",
+                {"worst_quarter_stranded_share": percent},
+            )
+        )
 
 
 def _price(value) -> str:
@@ -162,22 +230,54 @@ def _pct_points(value) -> str:
 
 
 def show_comparison(table: pd.DataFrame, console: Console) -> None:
-    head = table[["scenario", "total_cost_usd", "cost_per_mtok_usd", "delta_usd", "delta_pct", "hhi_provider",
-                  "hhi_vendor", "unmet_tokens_per_s"]]
-    console.print(frame_table(head, f"Scenarios against {table['scenario'].iloc[0]}", {
-        "total_cost_usd": usd, "cost_per_mtok_usd": _price, "delta_usd": usd, "delta_pct": _pct_points,
-        "hhi_provider": _count, "hhi_vendor": _count, "unmet_tokens_per_s": _count}))
+    head = table[
+        [
+            "scenario",
+            "total_cost_usd",
+            "cost_per_mtok_usd",
+            "delta_usd",
+            "delta_pct",
+            "hhi_provider",
+            "hhi_vendor",
+            "unmet_tokens_per_s",
+        ]
+    ]
+    console.print(
+        frame_table(
+            head,
+            f"Scenarios against {table['scenario'].iloc[0]}",
+            {
+                "total_cost_usd": usd,
+                "cost_per_mtok_usd": _price,
+                "delta_usd": usd,
+                "delta_pct": _pct_points,
+                "hhi_provider": _count,
+                "hhi_vendor": _count,
+                "unmet_tokens_per_s": _count,
+            },
+        )
+    )
     for dimension in ("provider", "vendor"):
         columns = [c for c in table.columns if c.startswith(f"share_{dimension}_")]
         names = {c: c.removeprefix(f"share_{dimension}_") for c in columns}
         shares = table[["scenario"] + columns].rename(columns=names)
-        console.print(frame_table(shares, f"Volume share by {dimension} over the horizon",
-                                  {c: percent for c in shares.columns if c != "scenario"}))
+        console.print(
+            frame_table(
+                shares,
+                f"Volume share by {dimension} over the horizon",
+                {c: percent for c in shares.columns if c != "scenario"},
+            )
+        )
     walks = [c for c in table.columns if c.startswith("walk_away_")]
     if walks:
         costs = table[["scenario"] + walks].rename(columns={c: c.removeprefix("walk_away_") for c in walks})
-        console.print(frame_table(costs, "Walk-away cost by supplier (USD, rules kept)",
-                                  {c: usd for c in costs.columns if c != "scenario"}))
+        console.print(
+            frame_table(
+                costs,
+                "Walk-away cost by supplier (USD, rules kept)",
+                {c: usd for c in costs.columns if c != "scenario"},
+            )
+        )
 
 
 def show_sweep(spec, points: pd.DataFrame, summary: pd.DataFrame, console: Console) -> None:
@@ -185,19 +285,35 @@ def show_sweep(spec, points: pd.DataFrame, summary: pd.DataFrame, console: Conso
         columns = [c for c in points.columns if c.endswith("change_pct")]
         shares = [c for c in points.columns if c.startswith("share_vendor_")]
         view = points[columns + ["total_cost_usd", "cost_per_mtok_usd", "unmet_tokens_per_s"] + shares]
-        console.print(frame_table(view, f"Sweep {spec.name}", {
-            "total_cost_usd": usd, "cost_per_mtok_usd": _price, "unmet_tokens_per_s": _count,
-            **{c: percent for c in shares}}))
+        console.print(
+            frame_table(
+                view,
+                f"Sweep {spec.name}",
+                {
+                    "total_cost_usd": usd,
+                    "cost_per_mtok_usd": _price,
+                    "unmet_tokens_per_s": _count,
+                    **{c: percent for c in shares},
+                },
+            )
+        )
     else:
         formats: dict[str, Callable[[Any], str]] = {f"p{q}": _metric for q in (5, 25, 50, 75, 95)}
         formats.update({"mean": _metric, "used_fraction": lambda v: "-" if pd.isna(v) else f"{v:.0%}"})
         solved = int(points["error"].isna().sum())
-        console.print(frame_table(summary, f"Monte Carlo {spec.name}: percentiles over the {solved} of "
-                                  f"{spec.samples} samples that solved", formats))
+        console.print(
+            frame_table(
+                summary,
+                f"Monte Carlo {spec.name}: percentiles over the {solved} of {spec.samples} samples that solved",
+                formats,
+            )
+        )
     failed = int(points["error"].notna().sum())
     if failed:
-        console.print(f"[yellow]{failed} of {len(points)} point(s) failed (blank figures, reason in the error "
-                      "column of points.csv)[/yellow]")
+        console.print(
+            f"[yellow]{failed} of {len(points)} point(s) failed (blank figures, reason in the error "
+            "column of points.csv)[/yellow]"
+        )
 
 
 def _metric(value) -> str:

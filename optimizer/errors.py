@@ -87,5 +87,7 @@ class FailedRuns(OptimizerError):
         self.failed = list(failed)
         lines = "\n".join(f"  - {name}: {reason}" for name, reason in self.failed[:20])
         more = f"\n  ... and {len(self.failed) - 20} more" if len(self.failed) > 20 else ""
-        super().__init__(f"{len(self.failed)} of {total} {what} failed (figures left blank, reason in the "
-                         f"error column):\n{lines}{more}")
+        super().__init__(
+            f"{len(self.failed)} of {total} {what} failed (figures left blank, reason in the "
+            f"error column):\n{lines}{more}"
+        )

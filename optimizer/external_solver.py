@@ -99,18 +99,20 @@ def _refusal(solver: type[pulp.LpSolver]) -> str | None:
     path = _instance(solver).path
     found = shutil.which(path)
     if found is None:
-        return None   # unavailable: said as such
+        return None  # unavailable: said as such
     resolved = Path(found).resolve()
     own = Path(sysconfig.get_path("scripts")) / Path(found).name
     try:
         with open(resolved, "rb") as handle:
             script = handle.read(2) == b"#!"
-    except OSError:   # unreadable: not known to be Xpress either
+    except OSError:  # unreadable: not known to be Xpress either
         script = True
     if script or (own.exists() and own.resolve() == resolved):
-        return (f"PuLP runs Xpress as the executable {path!r} on PATH, and the one found ({found}) is "
-                "not FICO Xpress but a script (this tool's own `optimizer` command, or a shim for it). "
-                "Use --solver XPRESS_PY (the xpress Python package), or put Xpress's bin folder first on PATH")
+        return (
+            f"PuLP runs Xpress as the executable {path!r} on PATH, and the one found ({found}) is "
+            "not FICO Xpress but a script (this tool's own `optimizer` command, or a shim for it). "
+            "Use --solver XPRESS_PY (the xpress Python package), or put Xpress's bin folder first on PATH"
+        )
     return None
 
 
@@ -133,11 +135,16 @@ def resolve(name: str) -> type[pulp.LpSolver]:
     refusal = _refusal(solver) if solver is not None else None
     if solver is not None and refusal is None and _instance(solver).available():
         return solver
-    reason = refusal or (f"PuLP knows no solver {name!r}" if solver is None
-                         else f"{solver.name} is not available here (not installed or no licence)")
+    reason = refusal or (
+        f"PuLP knows no solver {name!r}"
+        if solver is None
+        else f"{solver.name} is not available here (not installed or no licence)"
+    )
     listed = ", ".join(available()) or "none"
-    raise OptionError(f"--solver {name}: {reason}. Available here: {listed} (without --solver, the plan "
-                      "is solved by the tool's own HiGHS)")
+    raise OptionError(
+        f"--solver {name}: {reason}. Available here: {listed} (without --solver, the plan "
+        "is solved by the tool's own HiGHS)"
+    )
 
 
 def write_model(lp: highspy.HighsLp, path: Path, names: list[str] | None = None, constant: float = 0.0) -> None:
@@ -162,12 +169,15 @@ def write_model(lp: highspy.HighsLp, path: Path, names: list[str] | None = None,
 def check_model_path(path: Path) -> None:
     """Refuse a model file whose extension names neither format."""
     if path.suffix.lower() not in MODEL_SUFFIXES:
-        raise OptionError(f"--write-model {path}: the model is written as .mps or .lp (by the file's "
-                          f"extension), not {path.suffix or 'without an extension'!r}")
+        raise OptionError(
+            f"--write-model {path}: the model is written as .mps or .lp (by the file's "
+            f"extension), not {path.suffix or 'without an extension'!r}"
+        )
 
 
-def solve(lp: highspy.HighsLp, solver: type[pulp.LpSolver], time_limit: float | None, scale: float,
-          constant: float = 0.0) -> ExternalSolution:
+def solve(
+    lp: highspy.HighsLp, solver: type[pulp.LpSolver], time_limit: float | None, scale: float, constant: float = 0.0
+) -> ExternalSolution:
     """Solve ``lp`` with PuLP's ``solver``; raise :class:`SolveError` unless it proves an optimum.
 
     ``time_limit`` (seconds) goes to the solver. A MIP runs to the tool's absolute gap
@@ -190,37 +200,55 @@ def solve(lp: highspy.HighsLp, solver: type[pulp.LpSolver], time_limit: float | 
     options = _options(solver, time_limit, mip, scale)
     started = time.monotonic()
     try:
-        with _stdout_silenced():   # in-process solvers print banners
+        with _stdout_silenced():  # in-process solvers print banners
             result = prob.solve(_instance(solver, **options))
-    except Exception as error:   # an outside component: its failure is not a plan
-        raise SolveError(f"{solver.name} failed while solving ({type(error).__name__}: {error}); "
-                         "no plan is reported") from error
+    except Exception as error:  # an outside component: its failure is not a plan
+        raise SolveError(
+            f"{solver.name} failed while solving ({type(error).__name__}: {error}); no plan is reported"
+        ) from error
     seconds = time.monotonic() - started
     proven, status = _outcome(prob, result)
     if not proven:
         if time_limit is not None and (_timed_out(result) or seconds >= time_limit):
-            raise TimeLimitReached(f"{solver.name} stopped at the time limit ({time_limit:.2g} s were left of the "
-                                   "command's) before proving an optimum; no plan is reported. Raise --time-limit.")
-        raise SolveError(f"{solver.name} did not prove an optimum ({status}); no plan is reported. Without "
-                         "--solver, HiGHS names the conflicting rules of an infeasible plan.")
+            raise TimeLimitReached(
+                f"{solver.name} stopped at the time limit ({time_limit:.2g} s were left of the "
+                "command's) before proving an optimum; no plan is reported. Raise --time-limit."
+            )
+        raise SolveError(
+            f"{solver.name} did not prove an optimum ({status}); no plan is reported. Without "
+            "--solver, HiGHS names the conflicting rules of an infeasible plan."
+        )
     values = np.array([variables[f"c{j}"].varValue for j in range(file_lp.num_col_)], dtype=float)
     if np.isnan(values).any():
         raise SolveError(f"{solver.name} reported an optimum without a value for every column; no plan is reported")
     objective = dot(np.asarray(lp.col_cost_), values) + lp.offset_ + constant
     reported = float(pulp.value(prob.objective) or 0.0) + lp.offset_ + constant
     if not objectives_agree(reported, objective):
-        raise SolveError(f"{solver.name} reported an objective of {reported:,.2f} USD for a solution that costs "
-                         f"{objective:,.2f} USD; no plan is reported")
+        raise SolveError(
+            f"{solver.name} reported an objective of {reported:,.2f} USD for a solution that costs "
+            f"{objective:,.2f} USD; no plan is reported"
+        )
     duals = [row.pi for row in rows]
     if mip or any(d is None for d in duals):
         why = "a MIP has no duals" if mip else f"{solver.name} returned no duals"
-        return ExternalSolution(solver.name, values, None, objective, seconds, None,
-                                f"not certified: {why}, so the plan is verified feasible but its optimality "
-                                f"rests on {solver.name}'s word (without --solver, HiGHS's optimum is certified)")
+        return ExternalSolution(
+            solver.name,
+            values,
+            None,
+            objective,
+            seconds,
+            None,
+            f"not certified: {why}, so the plan is verified feasible but its optimality "
+            f"rests on {solver.name}'s word (without --solver, HiGHS's optimum is certified)",
+        )
     row_dual = np.bincount(origin, weights=np.array(duals, dtype=float), minlength=lp.num_row_)
     proof = certify_duals(lp, values, row_dual, constant)
-    failed = None if proof.certified else f"not certified: {solver.name}'s duals fail the optimality " \
+    failed = (
+        None
+        if proof.certified
+        else f"not certified: {solver.name}'s duals fail the optimality "
         f"certificate (relative gap {proof.relative_gap:.1e}, dual infeasibility {proof.max_dual_infeasibility:.1e})"
+    )
     return ExternalSolution(solver.name, values, row_dual, objective, seconds, proof, failed)
 
 
@@ -240,8 +268,9 @@ def _write(lp: highspy.HighsLp, path: Path) -> None:
 
 def _integer(lp: highspy.HighsLp) -> np.ndarray:
     kinds = list(lp.integrality_)
-    return np.array([kind != highspy.HighsVarType.kContinuous for kind in kinds] if kinds
-                    else [False] * lp.num_col_, dtype=bool)
+    return np.array(
+        [kind != highspy.HighsVarType.kContinuous for kind in kinds] if kinds else [False] * lp.num_col_, dtype=bool
+    )
 
 
 def _one_sided(lp: highspy.HighsLp) -> tuple[highspy.HighsLp, np.ndarray]:
@@ -283,7 +312,7 @@ def _set_columns(variables: dict, lp: highspy.HighsLp, integer: np.ndarray) -> N
     for j, (low, high) in enumerate(zip(lp.col_lower_, lp.col_upper_, strict=True)):
         variable = variables.get(f"c{j}")
         if variable is None:
-            continue   # counted as missing by the caller
+            continue  # counted as missing by the caller
         variable.lowBound = None if np.isinf(low) else float(low)
         variable.upBound = None if np.isinf(high) else float(high)
         variable.cat = pulp.LpInteger if integer[j] else pulp.LpContinuous
@@ -302,16 +331,20 @@ def _check_read_back(variables: dict, rows: list, lp: highspy.HighsLp) -> None:
     its bounds (to 1e-9 relative: the file holds decimal text)."""
     named = all(f"c{j}" in variables for j in range(lp.num_col_))
     if not named or len(variables) != lp.num_col_ or len(rows) != lp.num_row_:
-        raise SolveError(f"PuLP read back {len(variables)} columns and {len(rows)} rows of the model's "
-                         f"{lp.num_col_} and {lp.num_row_}; the model is not solved")
+        raise SolveError(
+            f"PuLP read back {len(variables)} columns and {len(rows)} rows of the model's "
+            f"{lp.num_col_} and {lp.num_row_}; the model is not solved"
+        )
     read = np.array([[_bound(row.getLb(), -np.inf), _bound(row.getUb(), np.inf)] for row in rows])
     written = np.column_stack([np.asarray(lp.row_lower_), np.asarray(lp.row_upper_)])
-    with np.errstate(invalid="ignore"):   # inf - inf where both sides are unbounded
+    with np.errstate(invalid="ignore"):  # inf - inf where both sides are unbounded
         same = (read == written) | (np.abs(read - written) <= 1e-9 * (1.0 + np.abs(written)))
     if not same.all():
         row = int(np.flatnonzero(~same.all(axis=1))[0])
-        raise SolveError(f"PuLP read row {row} of the model with bounds {tuple(read[row])}, written as "
-                         f"{tuple(written[row])}; the model is not solved")
+        raise SolveError(
+            f"PuLP read row {row} of the model with bounds {tuple(read[row])}, written as "
+            f"{tuple(written[row])}; the model is not solved"
+        )
 
 
 def _bound(value: float | None, missing: float) -> float:
@@ -332,12 +365,14 @@ def _options(solver: type[pulp.LpSolver], time_limit: float | None, mip: bool, s
 
 def _outcome(prob: pulp.LpProblem, result) -> tuple[bool, str]:
     """(a proven optimum with a solution, the status in words) on PuLP 3.3 and 4.x."""
-    if isinstance(result, int):   # PuLP 3.3: the status; the solution's status is on the problem
+    if isinstance(result, int):  # PuLP 3.3: the status; the solution's status is on the problem
         solution = getattr(prob, "sol_status", None)
         proven = result == pulp.LpStatusOptimal and solution == pulp.LpSolutionOptimal
         return proven, f"status {pulp.LpStatus.get(result, result)}, solution {pulp.LpSolution.get(solution, solution)}"
-    return (result.status == pulp.LpSolveStatus.Optimal and bool(result.has_solution),
-            f"status {result.status.name}, {'a' if result.has_solution else 'no'} solution")
+    return (
+        result.status == pulp.LpSolveStatus.Optimal and bool(result.has_solution),
+        f"status {result.status.name}, {'a' if result.has_solution else 'no'} solution",
+    )
 
 
 def _timed_out(result) -> bool:

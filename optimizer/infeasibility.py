@@ -21,18 +21,21 @@ IDENTITIES = {"volume", "total", "commitment", "instance"}  # definitions, never
 
 def explain(model: LpModel, highs: highspy.Highs) -> list[str]:
     """The conflicting rules, one sentence each with the file and line that set it."""
-    relaxed = new_highs()   # the same options as the solve it explains
+    relaxed = new_highs()  # the same options as the solve it explains
     relaxed.setOptionValue("presolve", "off")  # an infeasibility found by presolve leaves the IIS empty
     relaxed.passModel(highs.getLp())
     lp = relaxed.getLp()
     if len(lp.integrality_):
         count = lp.num_col_
-        relaxed.changeColsIntegrality(count, np.arange(count, dtype=np.int32),
-                                      np.array([highspy.HighsVarType.kContinuous] * count))
+        relaxed.changeColsIntegrality(
+            count, np.arange(count, dtype=np.int32), np.array([highspy.HighsVarType.kContinuous] * count)
+        )
     relaxed.run()
     if relaxed.getModelStatus() != highspy.HighsModelStatus.kInfeasible:
-        return ["the rules hold in fractions of chips but not in whole instances or whole ports: "
-                "check chips_per_instance against min_chips and max_chips, or run without --integer"]
+        return [
+            "the rules hold in fractions of chips but not in whole instances or whole ports: "
+            "check chips_per_instance against min_chips and max_chips, or run without --integer"
+        ]
     iis = _irreducible_subset(relaxed)
     if iis is None:
         return ["HiGHS could not isolate the conflicting rules"]
@@ -98,13 +101,17 @@ def _row_sentence(model: LpModel, family: str, key: dict) -> str:
         where = _policy(model, ("share_overrides", kind, key["dimension"], key["group"]), (kind, key["dimension"]))
         return f"{where}: {kind} {key['limit']:g} for {key['dimension']} {key['group']} in {key['quarter']}"
     if family in ("demand", "outage_demand"):
-        return f"{_row_of(inputs.workloads, workload=key['workload'], quarter=key['quarter'])}: demand of " \
-               f"{key['workload']} in {key['quarter']}"
+        return (
+            f"{_row_of(inputs.workloads, workload=key['workload'], quarter=key['quarter'])}: demand of "
+            f"{key['workload']} in {key['quarter']}"
+        )
     if family in ("capacity", "outage_capacity"):
         return f"{_row_of(inputs.offers, offer=key['offer'])}: capacity of {key['offer']} in {key['quarter']}"
     if family == "pool":
-        return f"{_row_of(inputs.offers, pool=key['pool'])}: pool {key['pool']} holds at most " \
-               f"{key['max_chips']:g} chips in {key['quarter']}"
+        return (
+            f"{_row_of(inputs.offers, pool=key['pool'])}: pool {key['pool']} holds at most "
+            f"{key['max_chips']:g} chips in {key['quarter']}"
+        )
     if family == "spend_commitment":
         row = inputs.spend_commitments.iloc[int(key["k"])]
         return f"{_where(row['_file'], row['_line'])}: spend commitment of {row['usd']:,.0f} USD to {row['provider']}"
@@ -118,11 +125,15 @@ def _row_sentence(model: LpModel, family: str, key: dict) -> str:
         where = _policy(model, ("ramp_limits", key["dimension"], key["group"]))
         return f"{where}: ramp limit of {key['dimension']} {key['group']} into {key['quarter']}"
     if family in ("port_once", "port_ready", "outage_port_ready"):
-        return f"{_row_of(inputs.performance, model=key['model'], accelerator=key['accelerator'])}: " \
-               f"{key['model']} on {key['accelerator']} must be ported before it serves"
+        return (
+            f"{_row_of(inputs.performance, model=key['model'], accelerator=key['accelerator'])}: "
+            f"{key['model']} on {key['accelerator']} must be ported before it serves"
+        )
     if family == "stranded":
-        return f"{_policy(model, ('resilience', 'max_stranded_share'), ('resilience',))}: resilience: losing " \
-               f"{key['outage']} may strand at most the allowed share of {key['quarter']}'s demand"
+        return (
+            f"{_policy(model, ('resilience', 'max_stranded_share'), ('resilience',))}: resilience: losing "
+            f"{key['outage']} may strand at most the allowed share of {key['quarter']}'s demand"
+        )
     return f"{family} rule {key}"
 
 
@@ -134,8 +145,13 @@ def _column_index(model: LpModel, highs: highspy.Highs) -> dict[int, str]:
     for t, column in enumerate(model.y):
         term = model.terms.iloc[t]
         override = overrides[(overrides["offer"] == term["offer"]) & (overrides["quarter"] == term["quarter"])]
-        source = _where(override.iloc[0]["_file"], override.iloc[0]["_line"]) if not override.empty \
+        source = (
+            _where(override.iloc[0]["_file"], override.iloc[0]["_line"])
+            if not override.empty
             else _row_of(inputs.offers, offer=term["offer"])
-        index[int(column)] = (f"{source}: min_chips {term['min_chips']:g} / max_chips {term['max_chips']:g} of "
-                              f"{term['offer']} in {term['quarter']}")
+        )
+        index[int(column)] = (
+            f"{source}: min_chips {term['min_chips']:g} / max_chips {term['max_chips']:g} of "
+            f"{term['offer']} in {term['quarter']}"
+        )
     return index

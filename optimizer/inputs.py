@@ -13,8 +13,17 @@ import pandas as pd
 from . import quarters
 from .schema import Policy
 
-TABLES = ("accelerators", "offers", "offer_quarters", "performance", "workloads", "latency", "contracts",
-          "spend_commitments", "power")
+TABLES = (
+    "accelerators",
+    "offers",
+    "offer_quarters",
+    "performance",
+    "workloads",
+    "latency",
+    "contracts",
+    "spend_commitments",
+    "power",
+)
 ORIGIN_COLUMNS = ["_file", "_line"]
 
 
@@ -48,9 +57,7 @@ class Inputs:
         if self.workloads.empty:
             return []
         ordinals = self.workloads["quarter"].map(quarters.ordinal)
-        return quarters.quarter_range(
-            quarters.label(int(ordinals.min())), quarters.label(int(ordinals.max()))
-        )
+        return quarters.quarter_range(quarters.label(int(ordinals.min())), quarters.label(int(ordinals.max())))
 
     def table(self, name: str) -> pd.DataFrame:
         return getattr(self, name)

@@ -46,17 +46,32 @@ from .solve import one_highs_thread
 from .solve import solve as solve_lp
 from .whatif import INF, Change, MipWhatIf, Outcome, ReSolver, WhatIf
 
-PRICE_STEPS = [round(-0.5 + 0.1 * k, 1) for k in range(16)]   # -50% ... +100%
+PRICE_STEPS = [round(-0.5 + 0.1 * k, 1) for k in range(16)]  # -50% ... +100%
 CURVE_LEVELS = [0.75, 0.5, 0.25, 0.0]
-HALF_VOLUME_LIMIT = 11.0    # search price rises up to +1000%
+HALF_VOLUME_LIMIT = 11.0  # search price rises up to +1000%
 SUPPLIER_DIMENSIONS = ("provider", "vendor")
 OUTAGE_DIMENSIONS = ("provider", "region")
-SUPPLIER_COLUMNS = ["dimension", "supplier", "spend_usd", "share", "walk_away_cost_usd",
-                    "walk_away_cost_no_rules_usd", "unserved_if_removed_tokens_per_s",
-                    "walk_away_penalty_usd", "rests_on_assumption"]
+SUPPLIER_COLUMNS = [
+    "dimension",
+    "supplier",
+    "spend_usd",
+    "share",
+    "walk_away_cost_usd",
+    "walk_away_cost_no_rules_usd",
+    "unserved_if_removed_tokens_per_s",
+    "walk_away_penalty_usd",
+    "rests_on_assumption",
+]
 CURVE_COLUMNS = ["dimension", "supplier", "volume_pct", "total_cost_usd", "method"]
-RESPONSE_COLUMNS = ["dimension", "supplier", "price_change_pct", "volume_tokens_per_s",
-                    "supplier_revenue_usd", "total_cost_usd", "method"]
+RESPONSE_COLUMNS = [
+    "dimension",
+    "supplier",
+    "price_change_pct",
+    "volume_tokens_per_s",
+    "supplier_revenue_usd",
+    "total_cost_usd",
+    "method",
+]
 SETTING_COLUMNS = ["setting", "dimension", "group", "kind", "limit", "limit_without", "cost_of_setting_usd"]
 DEFAULT_LIMIT = {"max_share": 1.0, "min_share": 0.0}
 
@@ -120,8 +135,9 @@ class _Context:
         solution = self.plan.solution
         today = dict(zip(self.columns["y"], solution.y, strict=True))
         today.update(zip(self.columns["c"], solution.c, strict=True))
-        return float(sum(cost * today.get(column, 0.0) for column, cost in zip(costs["column"], costs["cost"],
-                                                                                strict=True)))
+        return float(
+            sum(cost * today.get(column, 0.0) for column, cost in zip(costs["column"], costs["cost"], strict=True))
+        )
 
     def links_of(self, columns: np.ndarray) -> list[tuple[int, int, float]]:
         """Spend-row coefficients (prices) on these columns: they move with the price."""
@@ -183,17 +199,32 @@ def _cost_columns(plan: Plan) -> pd.DataFrame:
     from .model import commitment_weight
 
     weight = commitment_weight(model)
-    return pd.concat([
-        pd.DataFrame({"column": columns["y"][on_demand], "offer": terms["offer"].to_numpy()[on_demand],
-                      "cost": price[on_demand] * hours,
-                      "minimum": price[on_demand] * hours * terms["min_chips"].to_numpy()[on_demand]}),
-        pd.DataFrame({"column": columns["c"], "offer": starts["offer"].to_numpy(),
-                      "cost": starts["usd_per_chip_hour"].to_numpy() * hours * weight, "minimum": 0.0}),
-    ], ignore_index=True)
+    return pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "column": columns["y"][on_demand],
+                    "offer": terms["offer"].to_numpy()[on_demand],
+                    "cost": price[on_demand] * hours,
+                    "minimum": price[on_demand] * hours * terms["min_chips"].to_numpy()[on_demand],
+                }
+            ),
+            pd.DataFrame(
+                {
+                    "column": columns["c"],
+                    "offer": starts["offer"].to_numpy(),
+                    "cost": starts["usd_per_chip_hour"].to_numpy() * hours * weight,
+                    "minimum": 0.0,
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
 
 
-def _price_handles(context: _Context, groups: dict[str, list[str]], prices: dict[str, float]
-                   ) -> tuple[WhatIf, MipWhatIf | None, dict[str, int], dict[str, float]]:
+def _price_handles(
+    context: _Context, groups: dict[str, list[str]], prices: dict[str, float]
+) -> tuple[WhatIf, MipWhatIf | None, dict[str, int], dict[str, float]]:
     """A WhatIf copy where each group's cost sits on one handle column whose cost is its price.
 
     Handle row: h_G - sum_j (cost_j / price_G) * col_j = 0 (scaled to a largest entry of 1)
@@ -223,13 +254,14 @@ def _price_handles(context: _Context, groups: dict[str, list[str]], prices: dict
     for copy in copies:
         copy.add_rows(np.zeros(len(names)), np.zeros(len(names)), entries)
         copy.set_base_costs(moved, np.zeros(len(moved)))
-    for copy in copies[:2]:   # the LPs; the full MIP copy is solved on its first experiment
+    for copy in copies[:2]:  # the LPs; the full MIP copy is solved on its first experiment
         copy.baseline()
     return copies[0], mip, {g: int(handles[k]) for k, g in enumerate(names)}, minimum
 
 
-def _curve(context: _Context, whatif: WhatIf, handle: int, offers: list[str], p0: float,
-           mip: MipWhatIf | None = None) -> PriceCurve:
+def _curve(
+    context: _Context, whatif: WhatIf, handle: int, offers: list[str], p0: float, mip: MipWhatIf | None = None
+) -> PriceCurve:
     columns = context.costs_of(offers)["column"].to_numpy()
     return PriceCurve(whatif, handle, p0, context.v0, context.tolerance, links=context.links_of(columns), mip=mip)
 
@@ -267,16 +299,25 @@ def leverage(inputs, plan: Plan | None = None, workers: int = 2) -> Leverage:
     plain = {**results["walk"], **results["rules"]}
     prices = pd.concat([results["provider"]["suppliers"], results["vendor"]["suppliers"]], ignore_index=True)
     suppliers = plain["suppliers"].merge(prices, on=["dimension", "supplier"], how="left")
-    summary = {**{k: v for k, v in plan.totals.items() if k not in ("solver_objective_usd", "method")},
-               "diversification_premium_usd": plain["premium"]}
+    summary = {
+        **{k: v for k, v in plan.totals.items() if k not in ("solver_objective_usd", "method")},
+        "diversification_premium_usd": plain["premium"],
+    }
     if plan.model.mixed_integer:
-        summary["prices_and_duals_from"] = ("the LP with integer decisions (whole instances, ports) fixed at their "
-                                            "optimum; walk-away and rule costs re-solve the full MIP")
+        summary["prices_and_duals_from"] = (
+            "the LP with integer decisions (whole instances, ports) fixed at their "
+            "optimum; walk-away and rule costs re-solve the full MIP"
+        )
     result = Leverage(
-        suppliers=suppliers, supplier_shares=plain["shares"], offer_prices=results["offers"]["table"],
-        capacity=plain["capacity"], rules=plain["rules"], walk_away_curve=plain["curve"],
+        suppliers=suppliers,
+        supplier_shares=plain["shares"],
+        offer_prices=results["offers"]["table"],
+        capacity=plain["capacity"],
+        rules=plain["rules"],
+        walk_away_curve=plain["curve"],
         price_response=pd.concat([results["provider"]["response"], results["vendor"]["response"]], ignore_index=True),
-        outage=plain["outage"], summary=summary,
+        outage=plain["outage"],
+        summary=summary,
         ports=pd.concat([results[f"ports-{k}"]["table"] for k in range(ports)]).sort_index().reset_index(drop=True),
         policy_rules=results["settings"]["table"],
     )
@@ -339,25 +380,44 @@ def _offer_prices(context: _Context) -> dict[str, Any]:
             if minimum[offer] > 0:
                 method = f"take-or-pay; price to win by {method}"
         row = offers.loc[offer]
-        records.append({
-            "offer": offer, "provider": row["provider"], "accelerator": row["accelerator"],
-            "usd_per_chip_hour": p0[offer],
-            "chip_hours": float(context.y_today[terms].sum() * context.hours),
-            "chip_hours_at_risk": (max(0.0, context.chip_hours(down, terms) - context.chip_hours(up, terms))
-                                   if up.optimal and down.optimal else None),
-            "price_ceiling_usd_per_chip_hour": ceiling,
-            "price_to_win_usd_per_chip_hour": to_win,
-            "ceiling_pct": _percent(ceiling, p0[offer]),
-            "price_to_win_pct": _percent(to_win, p0[offer]),
-            "proven_keep_usd_per_chip_hour": keep,
-            "proven_move_usd_per_chip_hour": move,
-            "method": method,
-            "rests_on_assumption": offer in context.assumed,
-        })
-    columns = ["offer", "provider", "accelerator", "usd_per_chip_hour", "chip_hours", "chip_hours_at_risk",
-               "price_ceiling_usd_per_chip_hour", "price_to_win_usd_per_chip_hour", "ceiling_pct",
-               "price_to_win_pct", "proven_keep_usd_per_chip_hour", "proven_move_usd_per_chip_hour", "method",
-               "rests_on_assumption"]
+        records.append(
+            {
+                "offer": offer,
+                "provider": row["provider"],
+                "accelerator": row["accelerator"],
+                "usd_per_chip_hour": p0[offer],
+                "chip_hours": float(context.y_today[terms].sum() * context.hours),
+                "chip_hours_at_risk": (
+                    max(0.0, context.chip_hours(down, terms) - context.chip_hours(up, terms))
+                    if up.optimal and down.optimal
+                    else None
+                ),
+                "price_ceiling_usd_per_chip_hour": ceiling,
+                "price_to_win_usd_per_chip_hour": to_win,
+                "ceiling_pct": _percent(ceiling, p0[offer]),
+                "price_to_win_pct": _percent(to_win, p0[offer]),
+                "proven_keep_usd_per_chip_hour": keep,
+                "proven_move_usd_per_chip_hour": move,
+                "method": method,
+                "rests_on_assumption": offer in context.assumed,
+            }
+        )
+    columns = [
+        "offer",
+        "provider",
+        "accelerator",
+        "usd_per_chip_hour",
+        "chip_hours",
+        "chip_hours_at_risk",
+        "price_ceiling_usd_per_chip_hour",
+        "price_to_win_usd_per_chip_hour",
+        "ceiling_pct",
+        "price_to_win_pct",
+        "proven_keep_usd_per_chip_hour",
+        "proven_move_usd_per_chip_hour",
+        "method",
+        "rests_on_assumption",
+    ]
     return {"table": pd.DataFrame(records, columns=columns), "solves": _solves(whatif, mip)}
 
 
@@ -365,8 +425,16 @@ def _percent(price: float | None, today: float) -> float | None:
     return None if price is None or today <= 0 else (price / today - 1) * 100
 
 
-SUPPLIER_PRICE_COLUMNS = ["dimension", "supplier", "uniform_ceiling_pct", "uniform_ceiling_moves_pct",
-                          "uniform_ceiling_method", "half_volume_pct", "half_volume_above_pct", "half_volume_method"]
+SUPPLIER_PRICE_COLUMNS = [
+    "dimension",
+    "supplier",
+    "uniform_ceiling_pct",
+    "uniform_ceiling_moves_pct",
+    "uniform_ceiling_method",
+    "half_volume_pct",
+    "half_volume_above_pct",
+    "half_volume_method",
+]
 
 
 def _supplier_prices(context: _Context, dimension: str) -> dict[str, Any]:
@@ -387,7 +455,7 @@ def _supplier_prices(context: _Context, dimension: str) -> dict[str, Any]:
         up = curve.beside(+1)
         ceiling = moves = None
         ceiling_method = "no volume beyond take-or-pay"
-        if not up.optimal:   # no rise keeps the hard rules feasible
+        if not up.optimal:  # no rise keeps the hard rules feasible
             ceiling, moves, ceiling_method = 0.0, 0.0, "any price rise breaks a hard rule"
         elif context.holds(curve.slope(up), minimum[supplier]):
             end = curve.confirmed(curve.line_slope(up, +1), +1, curve.piece_end(up, +1))
@@ -401,24 +469,40 @@ def _supplier_prices(context: _Context, dimension: str) -> dict[str, Any]:
             response = dict(zip(factors, curve.sweep_full(factors), strict=True))
             response_method = "MIP re-solve"
         for factor, outcome in response.items():
-            response_rows.append({
-                "dimension": dimension, "supplier": supplier, "price_change_pct": round((factor - 1) * 100, 6),
-                "volume_tokens_per_s": context.volume(outcome, pairs),
-                "supplier_revenue_usd": factor * curve.slope(outcome),
-                "total_cost_usd": outcome.objective if outcome.optimal else math.nan,
-                "method": response_method,
-            })
+            response_rows.append(
+                {
+                    "dimension": dimension,
+                    "supplier": supplier,
+                    "price_change_pct": round((factor - 1) * 100, 6),
+                    "volume_tokens_per_s": context.volume(outcome, pairs),
+                    "supplier_revenue_usd": factor * curve.slope(outcome),
+                    "total_cost_usd": outcome.objective if outcome.optimal else math.nan,
+                    "method": response_method,
+                }
+            )
         try:
-            half = (_half_volume(curve, context.held_today(groups[supplier]), response) if up.optimal
-                    else (None, None, ""))
+            half = (
+                _half_volume(curve, context.held_today(groups[supplier]), response) if up.optimal else (None, None, "")
+            )
         except SolveError as error:
             half = (None, None, f"a re-solve failed: {error}")
-        rows.append({"dimension": dimension, "supplier": supplier, "uniform_ceiling_pct": ceiling,
-                     "uniform_ceiling_moves_pct": moves, "uniform_ceiling_method": ceiling_method,
-                     "half_volume_pct": half[0], "half_volume_above_pct": half[1], "half_volume_method": half[2]})
-    return {"suppliers": pd.DataFrame(rows, columns=SUPPLIER_PRICE_COLUMNS),
-            "response": pd.DataFrame(response_rows, columns=RESPONSE_COLUMNS),
-            "solves": _solves(whatif, mip)}
+        rows.append(
+            {
+                "dimension": dimension,
+                "supplier": supplier,
+                "uniform_ceiling_pct": ceiling,
+                "uniform_ceiling_moves_pct": moves,
+                "uniform_ceiling_method": ceiling_method,
+                "half_volume_pct": half[0],
+                "half_volume_above_pct": half[1],
+                "half_volume_method": half[2],
+            }
+        )
+    return {
+        "suppliers": pd.DataFrame(rows, columns=SUPPLIER_PRICE_COLUMNS),
+        "response": pd.DataFrame(response_rows, columns=RESPONSE_COLUMNS),
+        "solves": _solves(whatif, mip),
+    }
 
 
 def _full_copy(context: _Context, changes: str = "bounds") -> ReSolver:
@@ -459,8 +543,16 @@ def walk_away_costs(plan: Plan) -> pd.DataFrame:
         for supplier, terms, _ in context.in_use(dimension):
             walked = plain.solve(Change(col_bounds=context.walk_away(terms)))
             rows.append({"dimension": dimension, "supplier": supplier, **_walked(context, walked)})
-    return pd.DataFrame(rows, columns=["dimension", "supplier", "walk_away_cost_usd",
-                                       "unserved_if_removed_tokens_per_s", "walk_away_penalty_usd"])
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "dimension",
+            "supplier",
+            "walk_away_cost_usd",
+            "unserved_if_removed_tokens_per_s",
+            "walk_away_penalty_usd",
+        ],
+    )
 
 
 def _walked(context: _Context, outcome: Outcome) -> dict[str, float | None]:
@@ -470,12 +562,16 @@ def _walked(context: _Context, outcome: Outcome) -> dict[str, float | None]:
     if not outcome.optimal:
         return {"walk_away_cost_usd": None, "unserved_if_removed_tokens_per_s": None, "walk_away_penalty_usd": None}
     stranded = float(context.unmet(outcome).sum() - context.u_today.sum())
-    return {"walk_away_cost_usd": outcome.objective - context.v0, "unserved_if_removed_tokens_per_s": stranded,
-            "walk_away_penalty_usd": stranded * context.plan.inputs.policy.penalty_usd_per_token_s}
+    return {
+        "walk_away_cost_usd": outcome.objective - context.v0,
+        "unserved_if_removed_tokens_per_s": stranded,
+        "walk_away_penalty_usd": stranded * context.plan.inputs.policy.penalty_usd_per_token_s,
+    }
 
 
-def _walk_away(context: _Context, plain: ReSolver, limit_rows, curve_copy: ReSolver | None = None
-               ) -> dict[str, pd.DataFrame]:
+def _walk_away(
+    context: _Context, plain: ReSolver, limit_rows, curve_copy: ReSolver | None = None
+) -> dict[str, pd.DataFrame]:
     """Walk-away costs (rules kept and lifted), unserved demand, shares and partial walk-away.
 
     Every figure re-solves the full problem on ``plain`` (integer decisions free on a
@@ -491,38 +587,56 @@ def _walk_away(context: _Context, plain: ReSolver, limit_rows, curve_copy: ReSol
             walked = _walked(context, plain.solve(Change(col_bounds=context.walk_away(terms))))
             walked_free = plain.solve(Change(col_bounds=context.walk_away(terms), row_bounds=lifted))
             volume_today = float(context.x_today[pairs].sum())
-            rows.append({
-                "dimension": dimension, "supplier": supplier,
-                "spend_usd": float((context.base_cost[terms] * context.y_today[terms]).sum()),
-                "share": volume_today / total_volume if total_volume else 0.0,
-                "walk_away_cost_usd": walked["walk_away_cost_usd"],
-                "walk_away_cost_no_rules_usd": walked_free.objective - context.v0 if walked_free.optimal else None,
-                "unserved_if_removed_tokens_per_s": walked["unserved_if_removed_tokens_per_s"],
-                "walk_away_penalty_usd": walked["walk_away_penalty_usd"],
-                "rests_on_assumption": bool(set(context.terms.loc[terms, "offer"]) & context.assumed),
-            })
+            rows.append(
+                {
+                    "dimension": dimension,
+                    "supplier": supplier,
+                    "spend_usd": float((context.base_cost[terms] * context.y_today[terms]).sum()),
+                    "share": volume_today / total_volume if total_volume else 0.0,
+                    "walk_away_cost_usd": walked["walk_away_cost_usd"],
+                    "walk_away_cost_no_rules_usd": walked_free.objective - context.v0 if walked_free.optimal else None,
+                    "unserved_if_removed_tokens_per_s": walked["unserved_if_removed_tokens_per_s"],
+                    "walk_away_penalty_usd": walked["walk_away_penalty_usd"],
+                    "rests_on_assumption": bool(set(context.terms.loc[terms, "offer"]) & context.assumed),
+                }
+            )
             by_quarter = pd.Series(context.x_today[pairs]).groupby(context.pair_quarter[pairs]).sum()
             for quarter, volume in by_quarter.items():
                 quarter_total = float(context.x_today[context.pair_quarter == quarter].sum())
-                shares.append({"dimension": dimension, "supplier": supplier, "quarter": quarter,
-                               "share": volume / quarter_total if quarter_total else 0.0})
+                shares.append(
+                    {
+                        "dimension": dimension,
+                        "supplier": supplier,
+                        "quarter": quarter,
+                        "share": volume / quarter_total if quarter_total else 0.0,
+                    }
+                )
             for level in CURVE_LEVELS:
                 limits = {row: (-INF, level * cap) for row, cap in limit_rows.get((dimension, supplier), [])}
                 try:
                     outcome, method = curve_copy.solve(Change(row_bounds=limits)), curve_method
                 except SolveError as error:
                     outcome, method = Outcome(False, math.nan, np.empty(0)), f"{curve_method} failed: {error}"
-                curve_rows.append({"dimension": dimension, "supplier": supplier, "volume_pct": level * 100,
-                                   "total_cost_usd": outcome.objective if outcome.optimal else None,
-                                   "method": method})
+                curve_rows.append(
+                    {
+                        "dimension": dimension,
+                        "supplier": supplier,
+                        "volume_pct": level * 100,
+                        "total_cost_usd": outcome.objective if outcome.optimal else None,
+                        "method": method,
+                    }
+                )
     # Named columns: with nothing served, no supplier is in use and the tables are empty.
-    return {"suppliers": pd.DataFrame(rows, columns=SUPPLIER_COLUMNS),
-            "shares": pd.DataFrame(shares, columns=["dimension", "supplier", "quarter", "share"]),
-            "curve": pd.DataFrame(curve_rows, columns=CURVE_COLUMNS)}
+    return {
+        "suppliers": pd.DataFrame(rows, columns=SUPPLIER_COLUMNS),
+        "shares": pd.DataFrame(shares, columns=["dimension", "supplier", "quarter", "share"]),
+        "curve": pd.DataFrame(curve_rows, columns=CURVE_COLUMNS),
+    }
 
 
-def _half_volume(curve: PriceCurve, volume_today: float, response: dict[float, Outcome]
-                 ) -> tuple[float | None, float | None, str]:
+def _half_volume(
+    curve: PriceCurve, volume_today: float, response: dict[float, Outcome]
+) -> tuple[float | None, float | None, str]:
     """Price rise (%) on all the supplier's offers at which its volume falls to half of today's:
     (lowest rise proven at or below half, highest rise proven above half, method).
 
@@ -549,8 +663,9 @@ def _half_volume(curve: PriceCurve, volume_today: float, response: dict[float, O
 
     rises = sorted(f for f in response if f > 1)
     first_below = next((f for f in rises if volume(response[f]) <= target), None)
-    start = max([f for f in rises if volume(response[f]) > target and (first_below is None or f < first_below)],
-                default=1.0)
+    start = max(
+        [f for f in rises if volume(response[f]) > target and (first_below is None or f < first_below)], default=1.0
+    )
     outcome = curve.full_at(start * (1 + SIDE_STEP)) if start == 1.0 else response[start]
     if start == 1.0 and volume(outcome) <= target:
         return SIDE_STEP * 100, 0.0, "tie at today's price"
@@ -570,7 +685,7 @@ def _half_volume(curve: PriceCurve, volume_today: float, response: dict[float, O
     for _ in range(MAX_SWITCHES):
         lp_a = curve.with_integers(at_a.values)
         keep, move, method = _volume_walk(lp_a, volume, target, a, limit=b)
-        if move is None and not at_b.optimal:   # no plan at b (hard rules): bisect on full re-solves
+        if move is None and not at_b.optimal:  # no plan at b (hard rules): bisect on full re-solves
             while b - a > RESOLUTION * a:
                 middle = (a + b) / 2
                 at_middle = curve.full_at(middle)
@@ -579,7 +694,7 @@ def _half_volume(curve: PriceCurve, volume_today: float, response: dict[float, O
                 else:
                     b, at_b = middle, at_middle
             break
-        if move is None:   # a's integer choice holds above half up to b: the switch to b's does it
+        if move is None:  # a's integer choice holds above half up to b: the switch to b's does it
             keep, move = _switch_point(lp_a, curve.with_integers(at_b.values), a, b)
             method = "integer decisions switch"
         at_keep, at_move = curve.full_at(keep), curve.full_at(move)
@@ -597,6 +712,7 @@ def _half_volume(curve: PriceCurve, volume_today: float, response: dict[float, O
 def _switch_point(first: PriceCurve, second: PriceCurve, low: float, high: float) -> tuple[float, float]:
     """Bracket (first cheaper, second cheaper) of the price where two integer choices' LPs
     cost the same, ``first`` cheaper at ``low`` and ``second`` at ``high``; to 1e-7."""
+
     def first_cheaper(price: float) -> bool:
         one, two = first.at(price), second.at(price)
         return not two.optimal or (one.optimal and one.objective <= two.objective)
@@ -610,8 +726,9 @@ def _switch_point(first: PriceCurve, second: PriceCurve, low: float, high: float
     return low, high
 
 
-def _volume_walk(curve: PriceCurve, volume, target: float, start: float, limit: float = HALF_VOLUME_LIMIT
-                 ) -> tuple[float, float | None, str]:
+def _volume_walk(
+    curve: PriceCurve, volume, target: float, start: float, limit: float = HALF_VOLUME_LIMIT
+) -> tuple[float, float | None, str]:
     """On one LP: (highest price proven above ``target``, lowest proven at or below, method),
     from ``start`` (above target) up; None when still above at ``limit``."""
     outcome = curve.at(start * (1 + SIDE_STEP), ranging=True)
@@ -663,7 +780,7 @@ def _capacity(context: _Context, plain: ReSolver) -> pd.DataFrame:
     integer decisions, both come from the LP with them fixed at their optimum.
     """
     y, v0 = context.y_today, context.v0
-    if not isinstance(plain, WhatIf):   # a mixed-integer plan's re-solver: its LP, integer decisions held
+    if not isinstance(plain, WhatIf):  # a mixed-integer plan's re-solver: its LP, integer decisions held
         plain = WhatIf(context.plan, changes="bounds", fix_integers=True)
     plain.baseline()
     duals = np.asarray(plain.highs.getSolution().col_dual)[context.columns["y"]]
@@ -681,9 +798,16 @@ def _capacity(context: _Context, plain: ReSolver) -> pd.DataFrame:
             step = max(1e-3, 1e-4 * context.max_chips[t])
             outcome = plain.solve(Change(col_bounds={column: (context.min_chips[t], context.max_chips[t] + step)}))
             value, method = max(0.0, (v0 - outcome.objective) / (step * context.hours)), "re-solve"
-        records.append({"offer": context.terms.loc[t, "offer"], "quarter": context.terms.loc[t, "quarter"],
-                        "max_chips": context.max_chips[t], "chips": y[t], "value_usd_per_chip_hour": value,
-                        "method": method})
+        records.append(
+            {
+                "offer": context.terms.loc[t, "offer"],
+                "quarter": context.terms.loc[t, "quarter"],
+                "max_chips": context.max_chips[t],
+                "chips": y[t],
+                "value_usd_per_chip_hour": value,
+                "method": method,
+            }
+        )
     for offer in sorted(set(context.terms["offer"].to_numpy()[binding[committed[binding]]])):
         records.append(_commitment_capacity(context, plain, offer))
     columns = ["offer", "quarter", "max_chips", "chips", "value_usd_per_chip_hour", "method"]
@@ -703,10 +827,14 @@ def _commitment_capacity(context: _Context, plain: WhatIf, offer: str) -> dict[s
     bounds = {int(context.columns["y"][t]): (context.min_chips[t], context.max_chips[t] + step) for t in terms}
     outcome = plain.solve(Change(col_bounds=bounds))
     quarters = context.terms["quarter"].to_numpy()[terms]
-    return {"offer": offer, "quarter": f"{quarters[0]}-{quarters[-1]}",
-            "max_chips": float(context.max_chips[terms].max()), "chips": float(context.y_today[terms].max()),
-            "value_usd_per_chip_hour": max(0.0, (context.v0 - outcome.objective) / (step * context.hours * len(terms))),
-            "method": "re-solve, every quarter"}
+    return {
+        "offer": offer,
+        "quarter": f"{quarters[0]}-{quarters[-1]}",
+        "max_chips": float(context.max_chips[terms].max()),
+        "chips": float(context.y_today[terms].max()),
+        "value_usd_per_chip_hour": max(0.0, (context.v0 - outcome.objective) / (step * context.hours * len(terms))),
+        "method": "re-solve, every quarter",
+    }
 
 
 def _rules(context: _Context, plain: ReSolver) -> tuple[pd.DataFrame, float | None]:
@@ -730,12 +858,17 @@ def _rules(context: _Context, plain: ReSolver) -> tuple[pd.DataFrame, float | No
         total_column = int(context.columns["s"][quarters.index(rule.quarter)])
         relaxed = plain.solve(Change(coefficients={(int(rule.row), total_column): (-relaxed_limit, -rule.limit)}))
         points = abs(relaxed_limit - rule.limit) * 100
-        records.append({
-            "dimension": rule.dimension, "group": rule.group, "quarter": rule.quarter, "kind": rule.kind,
-            "limit": rule.limit,
-            "cost_of_rule_usd": v0 - lifted.objective if lifted.optimal else None,
-            "usd_per_share_point": (v0 - relaxed.objective) / points if relaxed.optimal and points else None,
-        })
+        records.append(
+            {
+                "dimension": rule.dimension,
+                "group": rule.group,
+                "quarter": rule.quarter,
+                "kind": rule.kind,
+                "limit": rule.limit,
+                "cost_of_rule_usd": v0 - lifted.objective if lifted.optimal else None,
+                "usd_per_share_point": (v0 - relaxed.objective) / points if relaxed.optimal and points else None,
+            }
+        )
     return pd.DataFrame(records, columns=columns), premium
 
 
@@ -754,11 +887,20 @@ def share_settings(policy) -> list[tuple[str, str, str, str, float, Any]]:
         named = getattr(policy.share_overrides, kind)
         for dimension in sorted(named):
             for group, limit in sorted(named[dimension].items()):
-                kept = {d: {g: v for g, v in groups.items() if (d, g) != (dimension, group)}
-                        for d, groups in named.items()}
+                kept = {
+                    d: {g: v for g, v in groups.items() if (d, g) != (dimension, group)} for d, groups in named.items()
+                }
                 overrides = policy.share_overrides.model_copy(update={kind: kept})
-                settings.append((f"share_overrides.{kind}.{dimension}.{group}", dimension, group, kind, limit,
-                                 policy.model_copy(update={"share_overrides": overrides})))
+                settings.append(
+                    (
+                        f"share_overrides.{kind}.{dimension}.{group}",
+                        dimension,
+                        group,
+                        kind,
+                        limit,
+                        policy.model_copy(update={"share_overrides": overrides}),
+                    )
+                )
     return settings
 
 
@@ -779,11 +921,19 @@ def _policy_settings(context: _Context) -> dict[str, Any]:
             objective = solve_lp(build(changed, integer=plan.model.integer)).objective
         except SolveError:
             objective = None
-        rows.append({"setting": setting, "dimension": dimension, "group": group,
-                     "kind": "max" if kind == "max_share" else "min", "limit": limit,
-                     "limit_without": (policy.cap if kind == "max_share" else policy.floor)(dimension, group)
-                     if group != "*" else DEFAULT_LIMIT[kind],
-                     "cost_of_setting_usd": None if objective is None else context.v0 - objective})
+        rows.append(
+            {
+                "setting": setting,
+                "dimension": dimension,
+                "group": group,
+                "kind": "max" if kind == "max_share" else "min",
+                "limit": limit,
+                "limit_without": (policy.cap if kind == "max_share" else policy.floor)(dimension, group)
+                if group != "*"
+                else DEFAULT_LIMIT[kind],
+                "cost_of_setting_usd": None if objective is None else context.v0 - objective,
+            }
+        )
     return {"table": pd.DataFrame(rows, columns=SETTING_COLUMNS), "solves": len(rows)}
 
 
@@ -791,22 +941,36 @@ def _money_rules(context: _Context, plain: ReSolver) -> list[dict[str, Any]]:
     """Spend commitments (kind min: spend at least) and binding budgets (kind max), lifted alone."""
     model, records = context.plan.model, []
     commitments = model.rows.get("spend_commitment")
-    for item in ([] if commitments is None else named_rows(commitments)):
+    for item in [] if commitments is None else named_rows(commitments):
         lifted = plain.solve(Change(row_bounds={int(item.row): (-INF, INF)}))
-        records.append({"dimension": "spend_commitment", "group": item.provider,
-                        "quarter": f"{item.first}-{item.last}", "kind": "min", "limit": item.usd_in_horizon,
-                        "cost_of_rule_usd": context.v0 - lifted.objective if lifted.optimal else None,
-                        "usd_per_share_point": None})
+        records.append(
+            {
+                "dimension": "spend_commitment",
+                "group": item.provider,
+                "quarter": f"{item.first}-{item.last}",
+                "kind": "min",
+                "limit": item.usd_in_horizon,
+                "cost_of_rule_usd": context.v0 - lifted.objective if lifted.optimal else None,
+                "usd_per_share_point": None,
+            }
+        )
     budgets = model.rows.get("budget")
     binding = set(context.plan.budgets.loc[context.plan.budgets["binding"], "quarter"])
-    for item in ([] if budgets is None else named_rows(budgets)):
+    for item in [] if budgets is None else named_rows(budgets):
         if item.quarter not in binding:
             continue
         lifted = plain.solve(Change(row_bounds={int(item.row): (-INF, INF)}))
-        records.append({"dimension": "budget", "group": "all", "quarter": item.quarter, "kind": "max",
-                        "limit": item.budget_usd,
-                        "cost_of_rule_usd": context.v0 - lifted.objective if lifted.optimal else None,
-                        "usd_per_share_point": None})
+        records.append(
+            {
+                "dimension": "budget",
+                "group": "all",
+                "quarter": item.quarter,
+                "kind": "max",
+                "limit": item.budget_usd,
+                "cost_of_rule_usd": context.v0 - lifted.objective if lifted.optimal else None,
+                "usd_per_share_point": None,
+            }
+        )
     return records
 
 
@@ -815,8 +979,9 @@ def _outage(context: _Context, plain: ReSolver) -> pd.DataFrame:
     y_cols = context.columns["y"]
     fixed = {int(y_cols[t]): (context.y_today[t], context.y_today[t]) for t in range(len(context.terms))}
     lifted = context.rules_lifted()
-    capacity_row = dict(zip(context.plan.model.rows["capacity"]["t"], context.plan.model.rows["capacity"]["row"],
-                            strict=True))
+    capacity_row = dict(
+        zip(context.plan.model.rows["capacity"]["t"], context.plan.model.rows["capacity"]["row"], strict=True)
+    )
     demand_by_quarter = pd.Series(context.demand).groupby(context.workload_quarter).sum().to_dict()
     records = []
     for dimension in OUTAGE_DIMENSIONS:
@@ -837,10 +1002,18 @@ def _outage(context: _Context, plain: ReSolver) -> pd.DataFrame:
             for quarter, amount in stranded.items():
                 amount = max(0.0, float(amount))
                 demand = demand_by_quarter[quarter]
-                records.append({"dimension": dimension, "supplier": supplier, "quarter": quarter,
-                                "stranded_tokens_per_s": amount, "stranded_share": amount / demand if demand else 0.0})
-    return pd.DataFrame(records,
-                        columns=["dimension", "supplier", "quarter", "stranded_tokens_per_s", "stranded_share"])
+                records.append(
+                    {
+                        "dimension": dimension,
+                        "supplier": supplier,
+                        "quarter": quarter,
+                        "stranded_tokens_per_s": amount,
+                        "stranded_share": amount / demand if demand else 0.0,
+                    }
+                )
+    return pd.DataFrame(
+        records, columns=["dimension", "supplier", "quarter", "stranded_tokens_per_s", "stranded_share"]
+    )
 
 
 def port_break_even(context: _Context, part: int = 0, parts: int = 1) -> dict[str, Any]:
@@ -851,8 +1024,16 @@ def port_break_even(context: _Context, part: int = 0, parts: int = 1) -> dict[st
     from .ports import port_columns
 
     plan = context.plan
-    columns = ["model", "accelerator", "port_usd", "port_quarters", "ported", "break_even_port_usd",
-               "price_cut_to_port_pct", "price_cut_not_ported_pct"]
+    columns = [
+        "model",
+        "accelerator",
+        "port_usd",
+        "port_quarters",
+        "ported",
+        "break_even_port_usd",
+        "price_cut_to_port_pct",
+        "price_cut_not_ported_pct",
+    ]
     if plan.model.ports.empty:
         return {"table": pd.DataFrame(columns=columns), "solves": 0}
     whatif = _full_copy(context, "costs")
@@ -865,21 +1046,33 @@ def port_break_even(context: _Context, part: int = 0, parts: int = 1) -> dict[st
         free = whatif.solve(Change(cost={int(c): 0.0 for c in z}))
         break_even = never.objective - free.objective if never.optimal and free.optimal else None
         offers = sorted(set(context.terms.loc[context.terms["accelerator"] == item["accelerator"], "offer"]))
-        records.append({"model": item["model"], "accelerator": item["accelerator"], "port_usd": item["port_usd"],
-                        "port_quarters": item["port_quarters"], "ported": chosen,
-                        "break_even_port_usd": max(0.0, break_even) if break_even is not None else None,
-                        **dict(zip(["price_cut_to_port_pct", "price_cut_not_ported_pct"],
-                                   (0.0, None) if chosen else _cut_to_port(context, whatif, z, offers),
-                                   strict=True))})
+        records.append(
+            {
+                "model": item["model"],
+                "accelerator": item["accelerator"],
+                "port_usd": item["port_usd"],
+                "port_quarters": item["port_quarters"],
+                "ported": chosen,
+                "break_even_port_usd": max(0.0, break_even) if break_even is not None else None,
+                **dict(
+                    zip(
+                        ["price_cut_to_port_pct", "price_cut_not_ported_pct"],
+                        (0.0, None) if chosen else _cut_to_port(context, whatif, z, offers),
+                        strict=True,
+                    )
+                ),
+            }
+        )
         index.append(port)
     return {"table": pd.DataFrame(records, columns=columns, index=index), "solves": whatif.solves}
 
 
-CUT_STEP = 1e-3   # percentage points either side of a porting cut's crossing, checked by full re-solves
+CUT_STEP = 1e-3  # percentage points either side of a porting cut's crossing, checked by full re-solves
 
 
-def _cut_to_port(context: _Context, whatif: ReSolver, z: np.ndarray, offers: list[str]
-                 ) -> tuple[float | None, float | None]:
+def _cut_to_port(
+    context: _Context, whatif: ReSolver, z: np.ndarray, offers: list[str]
+) -> tuple[float | None, float | None]:
     """Smallest cut (%) in the prices of the chip's offers proven to make the port chosen, and
     the largest proven not to (None, None: not even at 90%).
 
@@ -895,10 +1088,16 @@ def _cut_to_port(context: _Context, whatif: ReSolver, z: np.ndarray, offers: lis
 
     def change(cut: float, values: np.ndarray | None = None) -> Change:
         factor = 1 - cut / 100
-        fixed = {} if values is None else {int(c): (float(v), float(v))
-                                            for c, v in zip(integers, np.round(values[integers]), strict=True)}
-        return Change(cost={int(c): v * factor for c, v in zip(costs["column"], costs["cost"], strict=True)},
-                      col_bounds=fixed, coefficients={(row, col): (value * factor, value) for row, col, value in links})
+        fixed = (
+            {}
+            if values is None
+            else {int(c): (float(v), float(v)) for c, v in zip(integers, np.round(values[integers]), strict=True)}
+        )
+        return Change(
+            cost={int(c): v * factor for c, v in zip(costs["column"], costs["cost"], strict=True)},
+            col_bounds=fixed,
+            coefficients={(row, col): (value * factor, value) for row, col, value in links},
+        )
 
     def ported(outcome: Outcome) -> bool:
         return outcome.optimal and float(outcome.values[z].sum()) > 0.5
@@ -910,9 +1109,9 @@ def _cut_to_port(context: _Context, whatif: ReSolver, z: np.ndarray, offers: lis
     top = whatif.solve(change(90.0))
     if not ported(top):
         return None, None
-    low, high, low_values, high_values = 0.0, 90.0, None, top.values   # None: today's choice
+    low, high, low_values, high_values = 0.0, 90.0, None, top.values  # None: today's choice
     for _ in range(MAX_SWITCHES):
-        a, b = low, high   # the two choices' LPs: not ported cheaper at a, ported cheaper at b
+        a, b = low, high  # the two choices' LPs: not ported cheaper at a, ported cheaper at b
         while b - a > CUT_STEP / 10:
             middle = (a + b) / 2
             if held_cost(middle, high_values) < held_cost(middle, low_values):

@@ -80,7 +80,7 @@ MAX_CSV_BYTES = 16 * 1024 * 1024
 MAX_COLUMNS = 1000  # a table of the contract has at most 14; extra columns are only ignored
 
 Record = tuple[str, int | None, dict[str, Any]]  # (file, line, values)
-Origin = tuple[str, int | None]                  # (file, line) of a policy key
+Origin = tuple[str, int | None]  # (file, line) of a policy key
 
 
 @dataclass
@@ -149,8 +149,7 @@ def read_raw(folder: str | Path) -> RawInputs:
 
 def missing_files(folder: Path) -> list[str]:
     """The required CSV files that ``folder`` lacks."""
-    return [spec.filename for spec in FILES
-            if not spec.optional and not (folder / spec.filename).is_file()]
+    return [spec.filename for spec in FILES if not spec.optional and not (folder / spec.filename).is_file()]
 
 
 def validate(raw: RawInputs) -> Inputs:
@@ -186,17 +185,20 @@ def validate(raw: RawInputs) -> Inputs:
         "region": _raw_values(raw.records, "offers", "region"),
         "offer": _raw_values(raw.records, "offers", "offer"),
     }
-    inputs = Inputs(**tables, policy=policy or Policy(), folder=raw.folder,
-                    warnings=list(raw.warnings))
+    inputs = Inputs(**tables, policy=policy or Policy(), folder=raw.folder, warnings=list(raw.warnings))
     cross_problems, cross_warnings = consistency.check(
         inputs, raw.policy_origins, known=known, broken=broken, check_policy=policy is not None
     )
     problems += cross_problems
     if problems:
         raise InputError(problems)
-    return Inputs(**tables, policy=inputs.policy, folder=raw.folder,
-                  warnings=list(raw.warnings) + cross_warnings,
-                  policy_origins=dict(raw.policy_origins))
+    return Inputs(
+        **tables,
+        policy=inputs.policy,
+        folder=raw.folder,
+        warnings=list(raw.warnings) + cross_warnings,
+        policy_origins=dict(raw.policy_origins),
+    )
 
 
 def _raw_values(records: dict[str, list[Record]], table: str, column: str) -> set[str]:
@@ -220,15 +222,12 @@ def read_records(path: Path, spec: FileSpec) -> tuple[list[Record], list[Problem
         message = f"the header has no commas but {separator}: save the file comma-separated"
         return [], [Problem(file, message, header_line)], []
     if len(header) > MAX_COLUMNS:
-        message = (f"the header has {len(header):,} columns, above the limit of {MAX_COLUMNS:,}: "
-                   "is this the right file?")
+        message = f"the header has {len(header):,} columns, above the limit of {MAX_COLUMNS:,}: is this the right file?"
         return [], [Problem(file, message, header_line)], []
     warnings = []
     duplicates = sorted(name for name, count in Counter(header).items() if count > 1)
     for name in duplicates:
-        problems.append(
-            Problem(file, "column appears twice in the header", header_line, shown(name))
-        )
+        problems.append(Problem(file, "column appears twice in the header", header_line, shown(name)))
     for name in spec.required_columns:
         if name not in header:
             problems.append(Problem(file, "required column is missing", header_line, name))
@@ -236,10 +235,7 @@ def read_records(path: Path, spec: FileSpec) -> tuple[list[Record], list[Problem
     for name in header:
         if name in spec.columns:
             continue
-        near = [
-            c for c in difflib.get_close_matches(name, spec.columns, n=1, cutoff=0.75)
-            if c not in header
-        ]
+        near = [c for c in difflib.get_close_matches(name, spec.columns, n=1, cutoff=0.75) if c not in header]
         if near:  # an optional column with a typo would silently take its default
             message = f"unknown column: did you mean {near[0]!r}?"
             problems.append(Problem(file, message, header_line, shown(name)))
@@ -255,28 +251,30 @@ def read_records(path: Path, spec: FileSpec) -> tuple[list[Record], list[Problem
         if len(values) != len(header):
             last = cut and line == rows[-1][0]
             problems.append(
-                Problem(file, f"row has {len(values)} fields, the header has {len(header)}"
-                        + (": the file ends in this line without a line break, so it looks truncated"
-                           if last else ""), line)
+                Problem(
+                    file,
+                    f"row has {len(values)} fields, the header has {len(header)}"
+                    + (": the file ends in this line without a line break, so it looks truncated" if last else ""),
+                    line,
+                )
             )
             continue
         records.append((file, line, dict(zip(header, values, strict=True))))
     if cut and records and records[-1][1] == rows[-1][0]:
-        warnings.append(f"{file}, line {rows[-1][0]}: the file ends without a line break; if it was cut "
-                        "short, the last value of this row may be incomplete")
+        warnings.append(
+            f"{file}, line {rows[-1][0]}: the file ends without a line break; if it was cut "
+            "short, the last value of this row may be incomplete"
+        )
     return records, problems, warnings
 
 
 _CSV_ERRORS = {  # the csv module's words, and what they mean for the person fixing the file
-    "unexpected end of data":
-        "a quoted field is still open at the end of the file: the file is truncated, "
-        "or a quote is not closed",
-    "',' expected after '\"'":
-        "text follows the closing quote of a field: a stray quote? (inside a quoted field "
-        "a quote is written twice: \"\")",
-    "field larger than field limit":
-        "a field is longer than 131,072 characters: a quote that is never closed "
-        "takes in the lines after it",
+    "unexpected end of data": "a quoted field is still open at the end of the file: the file is truncated, "
+    "or a quote is not closed",
+    "',' expected after '\"'": "text follows the closing quote of a field: a stray quote? (inside a quoted field "
+    'a quote is written twice: "")',
+    "field larger than field limit": "a field is longer than 131,072 characters: a quote that is never closed "
+    "takes in the lines after it",
 }
 
 
@@ -293,8 +291,10 @@ def read_csv_rows(path: Path) -> tuple[list[tuple[int, list[str]]], list[Problem
         size = path.stat().st_size
         if size > MAX_CSV_BYTES:
             limit = MAX_CSV_BYTES // 2**20
-            message = (f"file is {math.ceil(size / 2**20):,} MiB, above the {limit} MiB limit for "
-                       "input files: is this the right file?")
+            message = (
+                f"file is {math.ceil(size / 2**20):,} MiB, above the {limit} MiB limit for "
+                "input files: is this the right file?"
+            )
             return [], [Problem(file, message)]
         data = path.read_bytes()
     except OSError as error:
@@ -344,10 +344,7 @@ def validate_rows(spec: FileSpec, records: list[Record]) -> tuple[pd.DataFrame, 
     problems: list[Problem] = []
     rows: list[dict[str, Any]] = []
     for file, line, values in records:
-        present = {
-            k: v for k, v in values.items()
-            if v is not None and not (isinstance(v, str) and not v.strip())
-        }
+        present = {k: v for k, v in values.items() if v is not None and not (isinstance(v, str) and not v.strip())}
         try:
             row = spec.row.model_validate(present)
         except ValidationError as error:
@@ -384,9 +381,7 @@ def duplicate_keys(spec: FileSpec, table: pd.DataFrame) -> list[Problem]:
     return problems
 
 
-def read_policy_file(
-    path: Path, warnings: list[str]
-) -> tuple[Any, dict[tuple[Any, ...], int], list[Problem]]:
+def read_policy_file(path: Path, warnings: list[str]) -> tuple[Any, dict[tuple[Any, ...], int], list[Problem]]:
     if not path.exists():
         warnings.append(f"{path}: not found; every policy key takes its default")
         return {}, {}, []
@@ -395,9 +390,7 @@ def read_policy_file(
     return data, lines, problems
 
 
-def validate_policy(
-    data: Any, origins: dict[tuple[Any, ...], Origin]
-) -> tuple[Policy | None, list[Problem]]:
+def validate_policy(data: Any, origins: dict[tuple[Any, ...], Origin]) -> tuple[Policy | None, list[Problem]]:
     """Validate the policy mapping; each problem points at the file and line of its key."""
     top = origins.get((), (POLICY_FILE, 1))
     if data is None:
@@ -418,16 +411,13 @@ def validate_policy(
 
 def clean_loc(loc: tuple) -> tuple:
     """A pydantic location without the names of union members (``constrained-float``...)."""
-    internal = ("constrained-", "function-", "dict[", "list[", "literal[", "union[",
-                "tagged-union[")
+    internal = ("constrained-", "function-", "dict[", "list[", "literal[", "union[", "tagged-union[")
     kept = [part for part in loc if not (isinstance(part, str) and part.startswith(internal))]
     types = ("float", "int", "str", "bool", "none", "dict")
     return tuple(part for part in kept if part not in types)
 
 
-def origin_of(
-    origins: dict[tuple[Any, ...], Origin], loc: tuple[Any, ...], default: Origin
-) -> Origin:
+def origin_of(origins: dict[tuple[Any, ...], Origin], loc: tuple[Any, ...], default: Origin) -> Origin:
     """Origin of the deepest key of ``loc`` that the YAML really contains."""
     for end in range(len(loc), 0, -1):
         if loc[:end] in origins:
@@ -469,8 +459,7 @@ def describe(detail: Mapping[str, Any]) -> str:
         if "Q" in ctx.get("pattern", ""):
             expected = "expected a quarter such as 2026Q1"
         else:
-            expected = ("expected a lowercase id: letters a-z, digits, '.', '_' or '-'"
-                        + _first_misfit(value))
+            expected = "expected a lowercase id: letters a-z, digits, '.', '_' or '-'" + _first_misfit(value)
     elif kind == "literal_error":
         expected = f"expected {ctx.get('expected', '')}"
     else:

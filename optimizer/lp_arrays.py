@@ -89,7 +89,7 @@ class LpArrays:
         self._col_integer: list[np.ndarray] = []
         self._row_lower: list[np.ndarray] = []
         self._row_upper: list[np.ndarray] = []
-        self._entry_row: list[np.ndarray] = []      # triplets added since the matrix was last summed
+        self._entry_row: list[np.ndarray] = []  # triplets added since the matrix was last summed
         self._entry_column: list[np.ndarray] = []
         self._entry_value: list[np.ndarray] = []
         self._entry_price: list[np.ndarray] = []
@@ -108,8 +108,17 @@ class LpArrays:
         self.num_col += count
         return np.arange(first, first + count, dtype=np.int64)
 
-    def add_rows(self, family: str, keys: pd.DataFrame, row: np.ndarray, column: np.ndarray, value: np.ndarray,
-                 lower, upper, price: np.ndarray | None = None) -> np.ndarray:
+    def add_rows(
+        self,
+        family: str,
+        keys: pd.DataFrame,
+        row: np.ndarray,
+        column: np.ndarray,
+        value: np.ndarray,
+        lower,
+        upper,
+        price: np.ndarray | None = None,
+    ) -> np.ndarray:
         """A block of ``len(keys)`` rows ``lower <= sum value * column <= upper``; returns their positions.
 
         ``row`` is each entry's offset in the block (0 .. len(keys) - 1); ``price`` marks
@@ -149,15 +158,16 @@ class LpArrays:
             import scipy.sparse as sp  # here, not at start-up: importing it costs every command 75 ms
 
             summed = self._csc
-            column = np.concatenate([np.repeat(np.arange(len(summed.start) - 1), np.diff(summed.start)),
-                                     *self._entry_column])
+            column = np.concatenate(
+                [np.repeat(np.arange(len(summed.start) - 1), np.diff(summed.start)), *self._entry_column]
+            )
             row = np.concatenate([summed.index, *self._entry_row])
             shape = (self.num_row, self.num_col)
             values = sp.csc_matrix((np.concatenate([summed.value, *self._entry_value]), (row, column)), shape=shape)
-            values.sum_duplicates()   # canonical: rows sorted within each column, one entry per (row, column)
+            values.sum_duplicates()  # canonical: rows sorted within each column, one entry per (row, column)
             price = np.concatenate([summed.priced, *self._entry_price])
             priced = np.zeros(values.nnz, dtype=bool)
-            if price.any():   # the same pattern, so the same canonical order of entries
+            if price.any():  # the same pattern, so the same canonical order of entries
                 flags = sp.csc_matrix((price.astype(float), (row, column)), shape=shape)
                 flags.sum_duplicates()
                 priced = flags.data > 0
@@ -172,16 +182,20 @@ class LpArrays:
     @property
     def bounds(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Column lower and upper bounds, then row lower and upper bounds."""
-        return tuple(np.concatenate([np.empty(0), *parts])   # type: ignore[return-value]
-                     for parts in (self._col_lower, self._col_upper, self._row_lower, self._row_upper))
+        return tuple(
+            np.concatenate([np.empty(0), *parts])  # type: ignore[return-value]
+            for parts in (self._col_lower, self._col_upper, self._row_lower, self._row_upper)
+        )
 
     @property
     def price_links(self) -> list[tuple[int, int, float]]:
         """(row, column, coefficient) of every price entry, repeated entries summed."""
         matrix = self.csc
         column = np.repeat(np.arange(self.num_col), np.diff(matrix.start))[matrix.priced]
-        return [(int(r), int(c), float(v))
-                for r, c, v in zip(matrix.index[matrix.priced], column, matrix.value[matrix.priced], strict=True)]
+        return [
+            (int(r), int(c), float(v))
+            for r, c, v in zip(matrix.index[matrix.priced], column, matrix.value[matrix.priced], strict=True)
+        ]
 
     def highs_lp(self) -> highspy.HighsLp:
         """The whole LP, column-wise, with integrality only when some column is integer."""
@@ -212,10 +226,23 @@ class LpArrays:
         matrix = self.csc
         column_lower, column_upper, row_lower, row_upper = self.bounds
         kinds = np.where(self.integer, int(highspy.HighsVarType.kInteger), int(highspy.HighsVarType.kContinuous))
-        status = highs.passModel(self.num_col, self.num_row, len(matrix.value), int(highspy.MatrixFormat.kColwise),
-                                 int(highspy.ObjSense.kMinimize), 0.0, self.cost, column_lower, column_upper,
-                                 row_lower, row_upper, matrix.start, matrix.index, matrix.value,
-                                 kinds.astype(np.int32))
+        status = highs.passModel(
+            self.num_col,
+            self.num_row,
+            len(matrix.value),
+            int(highspy.MatrixFormat.kColwise),
+            int(highspy.ObjSense.kMinimize),
+            0.0,
+            self.cost,
+            column_lower,
+            column_upper,
+            row_lower,
+            row_upper,
+            matrix.start,
+            matrix.index,
+            matrix.value,
+            kinds.astype(np.int32),
+        )
         if status != highspy.HighsStatus.kOk:
             raise ValueError(f"HiGHS refused the model's arrays ({status})")
 

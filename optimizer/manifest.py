@@ -53,8 +53,13 @@ def environment() -> dict[str, Any]:
             libraries[name] = version(name)
         except PackageNotFoundError:
             libraries[name] = None
-    return {"python": sys.version.split()[0], "platform": platform.platform(), "machine": platform.machine(),
-            "highs": f"{highs.version()} ({highs.githash()})", "libraries": libraries}
+    return {
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "highs": f"{highs.version()} ({highs.githash()})",
+        "libraries": libraries,
+    }
 
 
 def data_files(folder: Path) -> list[Path]:
@@ -64,12 +69,19 @@ def data_files(folder: Path) -> list[Path]:
 
 
 def file_entries(paths: list[Path], role: str) -> list[dict[str, Any]]:
-    return [{"role": role, "path": str(path.resolve()), "bytes": path.stat().st_size, "sha256": sha256(path)}
-            for path in paths]
+    return [
+        {"role": role, "path": str(path.resolve()), "bytes": path.stat().st_size, "sha256": sha256(path)}
+        for path in paths
+    ]
 
 
-def new_manifest(command: str, options: dict[str, Any], inputs: list[dict[str, Any]],
-                 seconds: dict[str, float], result: dict[str, Any] | None = None) -> dict[str, Any]:
+def new_manifest(
+    command: str,
+    options: dict[str, Any],
+    inputs: list[dict[str, Any]],
+    seconds: dict[str, float],
+    result: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """A manifest without its outputs; :func:`optimizer.outputs.write_outputs` adds their hashes."""
     return {
         "manifest_format": FORMAT,
@@ -98,8 +110,9 @@ def read_manifest(path: Path) -> dict[str, Any]:
     if not isinstance(manifest, dict) or manifest.get("manifest_format") != FORMAT:
         problems.append(Problem(file, f"not a manifest of format {FORMAT} written by this tool"))
     elif manifest.get("command") != "plan":
-        problems.append(Problem(file, f"a manifest of `optimizer {manifest.get('command')}`: only plan "
-                                      "manifests can be checked"))
+        problems.append(
+            Problem(file, f"a manifest of `optimizer {manifest.get('command')}`: only plan manifests can be checked")
+        )
     else:
         for key in ("options", "inputs", "outputs", "environment"):
             if key not in manifest:
@@ -133,8 +146,11 @@ class Check:
 
     def lines(self) -> list[str]:
         """The verdict and every difference, one line each, for the terminal."""
-        verdict = ("same inputs, same plan: every output file is byte-identical"
-                   if self.same_inputs and self.same_plan else "the re-run does NOT reproduce the manifest")
+        verdict = (
+            "same inputs, same plan: every output file is byte-identical"
+            if self.same_inputs and self.same_plan
+            else "the re-run does NOT reproduce the manifest"
+        )
         lines = [verdict, f"inputs read from {self.data}"]
         lines += [f"input changed since the plan: {name}" for name in self.changed_inputs]
         lines += [f"input missing now: {name}" for name in self.missing_inputs]

@@ -85,10 +85,10 @@ class LpModel:
     shortfall: np.ndarray = field(default_factory=_no_columns)
     volume: dict[int, int] = field(default_factory=dict)
     share_total: dict[str, int] = field(default_factory=dict)
-    objective_constant: float = 0.0   # sunk contract cost: added to HiGHS's objective, not passed to it
-    ports: pd.DataFrame = field(default_factory=pd.DataFrame)   # model, accelerator, port_usd, port_quarters
+    objective_constant: float = 0.0  # sunk contract cost: added to HiGHS's objective, not passed to it
+    ports: pd.DataFrame = field(default_factory=pd.DataFrame)  # model, accelerator, port_usd, port_quarters
     port_starts: pd.DataFrame = field(default_factory=pd.DataFrame)  # port (position), quarter
-    z: np.ndarray = field(default_factory=_no_columns)          # binary: port started in that quarter
+    z: np.ndarray = field(default_factory=_no_columns)  # binary: port started in that quarter
     instances: np.ndarray = field(default_factory=_no_columns)
     recourse: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=dict)
 
@@ -110,7 +110,8 @@ def running_commitments(terms: pd.DataFrame, starts: pd.DataFrame) -> dict[int, 
     """For each commitment term (position), the commitment starts still running in its quarter."""
     start_of: dict[str, list[tuple[int, int, int]]] = {}
     for s, (offer, quarter, length) in enumerate(
-            zip(starts["offer"], starts["quarter"], starts["term_quarters"], strict=True)):
+        zip(starts["offer"], starts["quarter"], starts["term_quarters"], strict=True)
+    ):
         start_of.setdefault(offer, []).append((quarters.ordinal(quarter), int(length), s))
     running = {}
     for t, (offer, quarter, term) in enumerate(zip(terms["offer"], terms["quarter"], terms["term"], strict=True)):
@@ -131,10 +132,17 @@ def build(inputs: Inputs, integer: bool = False) -> LpModel:
     pairs = allowed_pairs(inputs, terms)
     term_index = pd.Series(np.arange(len(terms)), index=pd.MultiIndex.from_frame(terms[["offer", "quarter"]]))
     pairs["t"] = term_index.reindex(pd.MultiIndex.from_frame(pairs[["offer", "quarter"]])).to_numpy()
-    model = LpModel(inputs=inputs, lp=LpArrays(), pairs=pairs, terms=terms, starts=starts,
-                    workloads=inputs.workloads.reset_index(drop=True), running=running_commitments(terms, starts),
-                    integer=integer)
-    model.ports = ports_needed(model)   # known before the families: whether the model branches shapes the share rows
+    model = LpModel(
+        inputs=inputs,
+        lp=LpArrays(),
+        pairs=pairs,
+        terms=terms,
+        starts=starts,
+        workloads=inputs.workloads.reset_index(drop=True),
+        running=running_commitments(terms, starts),
+        integer=integer,
+    )
+    model.ports = ports_needed(model)  # known before the families: whether the model branches shapes the share rows
     add_decisions(model)
     add_demand(model)
     add_capacity(model)
@@ -161,12 +169,18 @@ def add_decisions(model: LpModel) -> None:
     hours = model.inputs.policy.hours_per_quarter
     on_demand = (terms["term"] == "on-demand").to_numpy()
     model.x = lp.add_columns("x", len(model.pairs))
-    model.y = lp.add_columns("y", len(terms), lower=terms["min_chips"].to_numpy(dtype=float),
-                             upper=terms["max_chips"].to_numpy(dtype=float),
-                             cost=np.where(on_demand, terms["usd_per_chip_hour"].to_numpy(dtype=float) * hours, 0.0))
-    model.c = lp.add_columns("c", len(model.starts),
-                             cost=model.starts["usd_per_chip_hour"].to_numpy(dtype=float) * hours
-                             * commitment_weight(model))
+    model.y = lp.add_columns(
+        "y",
+        len(terms),
+        lower=terms["min_chips"].to_numpy(dtype=float),
+        upper=terms["max_chips"].to_numpy(dtype=float),
+        cost=np.where(on_demand, terms["usd_per_chip_hour"].to_numpy(dtype=float) * hours, 0.0),
+    )
+    model.c = lp.add_columns(
+        "c",
+        len(model.starts),
+        cost=model.starts["usd_per_chip_hour"].to_numpy(dtype=float) * hours * commitment_weight(model),
+    )
     model.u = lp.add_columns("u", len(model.workloads), cost=model.inputs.policy.penalty_usd_per_token_s)
     model.shortfall = lp.add_columns("f", len(model.inputs.spend_commitments), cost=shortfall_unit_usd(model))
     model.objective_constant = float(terms["contract_usd_per_hour"].sum() * hours)
@@ -178,22 +192,37 @@ def commitment_weight(model: LpModel) -> np.ndarray:
     return model.starts[column].to_numpy(dtype=float)
 
 
-def _serve_rows(model: LpModel, family: str, keys: pd.DataFrame, pair_row: np.ndarray, x: np.ndarray,
-                u: np.ndarray) -> None:
+def _serve_rows(
+    model: LpModel, family: str, keys: pd.DataFrame, pair_row: np.ndarray, x: np.ndarray, u: np.ndarray
+) -> None:
     """sum_o x[w,o] + u[w] = tokens_per_s[w]: ``pair_row`` is each x column's workload row."""
     demand = model.workloads["tokens_per_s"].to_numpy(dtype=float)
-    model.lp.add_rows(family, keys, row=np.concatenate([pair_row, np.arange(len(u))]), column=np.concatenate([x, u]),
-                      value=np.ones(len(x) + len(u)), lower=demand, upper=demand)
+    model.lp.add_rows(
+        family,
+        keys,
+        row=np.concatenate([pair_row, np.arange(len(u))]),
+        column=np.concatenate([x, u]),
+        value=np.ones(len(x) + len(u)),
+        lower=demand,
+        upper=demand,
+    )
 
 
-def _chip_rows(model: LpModel, family: str, pair_term: np.ndarray, inverse: np.ndarray, x: np.ndarray,
-               **labels) -> None:
+def _chip_rows(
+    model: LpModel, family: str, pair_term: np.ndarray, inverse: np.ndarray, x: np.ndarray, **labels
+) -> None:
     """sum_w x[w,o] / tokens_per_s_per_chip - y[o,q] <= contract_chips[o,q] for each term some x serves."""
     used = np.unique(pair_term)
     keys = model.terms.loc[used, ["offer", "quarter"]].assign(t=used, **labels)
-    model.lp.add_rows(family, keys, row=np.concatenate([np.searchsorted(used, pair_term), np.arange(len(used))]),
-                      column=np.concatenate([x, model.y[used]]), value=np.concatenate([inverse, -np.ones(len(used))]),
-                      lower=-INF, upper=model.terms["contract_chips"].to_numpy(dtype=float)[used])
+    model.lp.add_rows(
+        family,
+        keys,
+        row=np.concatenate([np.searchsorted(used, pair_term), np.arange(len(used))]),
+        column=np.concatenate([x, model.y[used]]),
+        value=np.concatenate([inverse, -np.ones(len(used))]),
+        lower=-INF,
+        upper=model.terms["contract_chips"].to_numpy(dtype=float)[used],
+    )
 
 
 def add_demand(model: LpModel) -> None:
@@ -205,8 +234,9 @@ def add_demand(model: LpModel) -> None:
 def add_capacity(model: LpModel) -> None:
     """sum_w x[w,o] / tokens_per_s_per_chip <= y[o,q] + contract_chips[o,q] where o can serve."""
     pairs = model.pairs
-    _chip_rows(model, "capacity", pairs["t"].to_numpy(), 1.0 / pairs["tokens_per_s_per_chip"].to_numpy(dtype=float),
-               model.x)
+    _chip_rows(
+        model, "capacity", pairs["t"].to_numpy(), 1.0 / pairs["tokens_per_s_per_chip"].to_numpy(dtype=float), model.x
+    )
 
 
 def _running_pairs(model: LpModel) -> tuple[np.ndarray, np.ndarray]:
@@ -223,10 +253,15 @@ def add_commitments(model: LpModel) -> None:
         return
     held = np.array(sorted(model.running), dtype=np.int64)
     term, start = _running_pairs(model)
-    model.lp.add_rows("commitment", model.terms.loc[held, ["offer", "quarter"]].assign(t=held),
-                      row=np.concatenate([np.arange(len(held)), np.searchsorted(held, term)]),
-                      column=np.concatenate([model.y[held], model.c[start]]),
-                      value=np.concatenate([np.ones(len(held)), -np.ones(len(term))]), lower=0.0, upper=0.0)
+    model.lp.add_rows(
+        "commitment",
+        model.terms.loc[held, ["offer", "quarter"]].assign(t=held),
+        row=np.concatenate([np.arange(len(held)), np.searchsorted(held, term)]),
+        column=np.concatenate([model.y[held], model.c[start]]),
+        value=np.concatenate([np.ones(len(held)), -np.ones(len(term))]),
+        lower=0.0,
+        upper=0.0,
+    )
 
 
 def add_pools(model: LpModel) -> None:
@@ -239,8 +274,15 @@ def add_pools(model: LpModel) -> None:
         return
     grouped = pooled.groupby(["pool", "quarter"], sort=True)
     keys = grouped["max_chips"].max().astype(float).reset_index()
-    model.lp.add_rows("pool", keys, row=grouped.ngroup().to_numpy(), column=model.y[pooled["t"].to_numpy()],
-                      value=np.ones(len(pooled)), lower=-INF, upper=keys["max_chips"].to_numpy())
+    model.lp.add_rows(
+        "pool",
+        keys,
+        row=grouped.ngroup().to_numpy(),
+        column=model.y[pooled["t"].to_numpy()],
+        value=np.ones(len(pooled)),
+        lower=-INF,
+        upper=keys["max_chips"].to_numpy(),
+    )
 
 
 def payments(model: LpModel) -> pd.DataFrame:
@@ -249,22 +291,33 @@ def payments(model: LpModel) -> pd.DataFrame:
     Signed contracts add ``terms.contract_usd_per_hour``, a constant."""
     on_demand = np.flatnonzero((model.terms["term"] == "on-demand").to_numpy())
     term, start = _running_pairs(model)
-    return pd.DataFrame({
-        "t": np.concatenate([on_demand, term]),
-        "column": np.concatenate([model.y[on_demand], model.c[start]]),
-        "usd_per_hour": np.concatenate([model.terms["usd_per_chip_hour"].to_numpy(dtype=float)[on_demand],
-                                        model.starts["usd_per_chip_hour"].to_numpy(dtype=float)[start]]),
-    })
+    return pd.DataFrame(
+        {
+            "t": np.concatenate([on_demand, term]),
+            "column": np.concatenate([model.y[on_demand], model.c[start]]),
+            "usd_per_hour": np.concatenate(
+                [
+                    model.terms["usd_per_chip_hour"].to_numpy(dtype=float)[on_demand],
+                    model.starts["usd_per_chip_hour"].to_numpy(dtype=float)[start],
+                ]
+            ),
+        }
+    )
 
 
 def _amounts(members: pd.DataFrame, amounts: pd.DataFrame, constant: np.ndarray, count: int):
     """(row, column, weight) entries and per-row constants of rows summing the amounts of
     their member terms; ``members`` holds (r, t), ``constant`` one value per term."""
     entries = members.merge(amounts, on="t")
-    sunk = np.bincount(members["r"].to_numpy(dtype=np.int64), weights=constant[members["t"].to_numpy(dtype=np.int64)],
-                       minlength=count)
-    return (entries["r"].to_numpy(dtype=np.int64), entries["column"].to_numpy(dtype=np.int64),
-            entries["weight"].to_numpy(dtype=float), sunk)
+    sunk = np.bincount(
+        members["r"].to_numpy(dtype=np.int64), weights=constant[members["t"].to_numpy(dtype=np.int64)], minlength=count
+    )
+    return (
+        entries["r"].to_numpy(dtype=np.int64),
+        entries["column"].to_numpy(dtype=np.int64),
+        entries["weight"].to_numpy(dtype=float),
+        sunk,
+    )
 
 
 def share_rules(model: LpModel) -> pd.DataFrame:
@@ -280,7 +333,7 @@ def share_rules(model: LpModel) -> pd.DataFrame:
     records = []
     for dimension in DIMENSIONS:
         column = "offer_group" if dimension == "offer" else dimension
-        for (quarter, group) in terms[["quarter", column]].drop_duplicates().itertuples(index=False):
+        for quarter, group in terms[["quarter", column]].drop_duplicates().itertuples(index=False):
             cap, floor = policy.cap(dimension, group), policy.floor(dimension, group)
             if cap < 1:
                 records.append((dimension, group, quarter, "max", cap))
@@ -306,16 +359,21 @@ def add_shares(model: LpModel) -> None:
     if model.inputs.policy.share_basis == "volume":
         pair_term = model.pairs["t"].to_numpy()
         constant, priced = np.zeros(len(terms)), False
-        if model.integer or not model.ports.empty:   # a MIP: v[o,q], the volume on each term (module docstring)
+        if model.integer or not model.ports.empty:  # a MIP: v[o,q], the volume on each term (module docstring)
             used = np.unique(pair_term)
             volume = lp.add_columns("v", len(used))
             model.volume = dict(zip(used.tolist(), volume.tolist(), strict=True))
-            lp.add_rows("volume", terms.loc[used, ["offer", "quarter"]],
-                        row=np.concatenate([np.arange(len(used)), np.searchsorted(used, pair_term)]),
-                        column=np.concatenate([volume, model.x]),
-                        value=np.concatenate([np.ones(len(used)), -np.ones(len(pair_term))]), lower=0.0, upper=0.0)
+            lp.add_rows(
+                "volume",
+                terms.loc[used, ["offer", "quarter"]],
+                row=np.concatenate([np.arange(len(used)), np.searchsorted(used, pair_term)]),
+                column=np.concatenate([volume, model.x]),
+                value=np.concatenate([np.ones(len(used)), -np.ones(len(pair_term))]),
+                lower=0.0,
+                upper=0.0,
+            )
             amounts = pd.DataFrame({"t": used, "column": volume, "weight": 1.0})
-        else:   # an LP: the volume on a term is its pairs' x
+        else:  # an LP: the volume on a term is its pairs' x
             amounts = pd.DataFrame({"t": pair_term, "column": model.x, "weight": 1.0})
     else:
         amounts = payments(model).rename(columns={"usd_per_hour": "weight"})
@@ -327,24 +385,47 @@ def add_shares(model: LpModel) -> None:
     in_quarter = in_quarter[in_quarter["r"] >= 0]
     row, column, weight, sunk = _amounts(in_quarter, amounts, constant, len(quarters_used))
     count = len(quarters_used)
-    lp.add_rows("total", pd.DataFrame({"quarter": quarters_used}), row=np.concatenate([np.arange(count), row]),
-                column=np.concatenate([total, column]), value=np.concatenate([np.ones(count), -weight]),
-                lower=sunk, upper=sunk, price=np.concatenate([np.zeros(count, bool), np.full(len(row), priced)]))
-    membership = pd.concat([
-        pd.DataFrame({"dimension": dimension, "group": terms["offer" if dimension == "offer" else dimension].to_numpy(),
-                      "quarter": quarter_of_term, "t": np.arange(len(terms))})
-        for dimension in DIMENSIONS
-    ])
-    members = rules[["dimension", "group", "quarter"]].assign(r=np.arange(len(rules))).merge(
-        membership, on=["dimension", "group", "quarter"])[["r", "t"]]
+    lp.add_rows(
+        "total",
+        pd.DataFrame({"quarter": quarters_used}),
+        row=np.concatenate([np.arange(count), row]),
+        column=np.concatenate([total, column]),
+        value=np.concatenate([np.ones(count), -weight]),
+        lower=sunk,
+        upper=sunk,
+        price=np.concatenate([np.zeros(count, bool), np.full(len(row), priced)]),
+    )
+    membership = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "dimension": dimension,
+                    "group": terms["offer" if dimension == "offer" else dimension].to_numpy(),
+                    "quarter": quarter_of_term,
+                    "t": np.arange(len(terms)),
+                }
+            )
+            for dimension in DIMENSIONS
+        ]
+    )
+    members = (
+        rules[["dimension", "group", "quarter"]]
+        .assign(r=np.arange(len(rules)))
+        .merge(membership, on=["dimension", "group", "quarter"])[["r", "t"]]
+    )
     row, column, weight, sunk = _amounts(members, amounts, constant, len(rules))
     limit = rules["limit"].to_numpy(dtype=float)
     is_max = (rules["kind"] == "max").to_numpy()
-    lp.add_rows("share", rules, row=np.concatenate([row, np.arange(len(rules))]),
-                column=np.concatenate([column, total[pd.Index(quarters_used).get_indexer(rules["quarter"])]]),
-                value=np.concatenate([weight, -limit]), lower=np.where(is_max, -INF, -sunk),
-                upper=np.where(is_max, -sunk, INF),
-                price=np.concatenate([np.full(len(row), priced), np.zeros(len(rules), bool)]))
+    lp.add_rows(
+        "share",
+        rules,
+        row=np.concatenate([row, np.arange(len(rules))]),
+        column=np.concatenate([column, total[pd.Index(quarters_used).get_indexer(rules["quarter"])]]),
+        value=np.concatenate([weight, -limit]),
+        lower=np.where(is_max, -INF, -sunk),
+        upper=np.where(is_max, -sunk, INF),
+        price=np.concatenate([np.full(len(row), priced), np.zeros(len(rules), bool)]),
+    )
 
 
 def _spend_rows(model: LpModel, members: pd.DataFrame, count: int, unit: np.ndarray):
@@ -390,8 +471,17 @@ def spend_commitment_terms(model: LpModel) -> pd.DataFrame:
     for k, item in enumerate(named_rows(model.inputs.spend_commitments)):
         period = quarters.quarter_range(item.first, item.last)
         inside = [q for q in period if q in horizon]
-        rows.append({"k": k, "provider": item.provider, "first": item.first, "last": item.last, "usd": item.usd,
-                     "usd_in_horizon": item.usd * len(inside) / len(period), "quarters": inside})
+        rows.append(
+            {
+                "k": k,
+                "provider": item.provider,
+                "first": item.first,
+                "last": item.last,
+                "usd": item.usd,
+                "usd_in_horizon": item.usd * len(inside) / len(period),
+                "quarters": inside,
+            }
+        )
     return pd.DataFrame(rows, columns=["k", "provider", "first", "last", "usd", "usd_in_horizon", "quarters"])
 
 
@@ -401,18 +491,28 @@ def add_spend_commitments(model: LpModel) -> None:
     if commitments.empty:
         return
     period = commitments[["k", "provider", "quarters"]].explode("quarters").rename(columns={"quarters": "quarter"})
-    terms = pd.DataFrame({"t": np.arange(len(model.terms)), "provider": model.terms["provider"].to_numpy(),
-                          "quarter": model.terms["quarter"].to_numpy()})
+    terms = pd.DataFrame(
+        {
+            "t": np.arange(len(model.terms)),
+            "provider": model.terms["provider"].to_numpy(),
+            "quarter": model.terms["quarter"].to_numpy(),
+        }
+    )
     members = period.dropna(subset=["quarter"]).merge(terms, on=["provider", "quarter"]).rename(columns={"k": "r"})
     count = len(commitments)
     due = commitments["usd_in_horizon"].to_numpy(dtype=float)
     unit = np.array([per_amount(amount) for amount in due], dtype=float)
     row, column, value, sunk = _spend_rows(model, members[["r", "t"]], count, unit)
-    model.lp.add_rows("spend_commitment", commitments[["k", "provider", "first", "last", "usd_in_horizon"]],
-                      row=np.concatenate([row, np.arange(count)]), column=np.concatenate([column, model.shortfall]),
-                      value=np.concatenate([value, np.ones(count)]),   # f in units of 1 / unit
-                      lower=(due - sunk) * unit, upper=INF,
-                      price=np.concatenate([np.ones(len(row), bool), np.zeros(count, bool)]))
+    model.lp.add_rows(
+        "spend_commitment",
+        commitments[["k", "provider", "first", "last", "usd_in_horizon"]],
+        row=np.concatenate([row, np.arange(count)]),
+        column=np.concatenate([column, model.shortfall]),
+        value=np.concatenate([value, np.ones(count)]),  # f in units of 1 / unit
+        lower=(due - sunk) * unit,
+        upper=INF,
+        price=np.concatenate([np.ones(len(row), bool), np.zeros(count, bool)]),
+    )
 
 
 def add_budgets(model: LpModel) -> None:
@@ -427,8 +527,16 @@ def add_budgets(model: LpModel) -> None:
     budget = keys["budget_usd"].to_numpy(dtype=float)
     unit = np.array([per_amount(amount) for amount in budget], dtype=float)
     row, column, value, sunk = _spend_rows(model, members, len(keys), unit)
-    model.lp.add_rows("budget", keys, row=row, column=column, value=value, lower=-INF, upper=(budget - sunk) * unit,
-                      price=np.ones(len(row), bool))
+    model.lp.add_rows(
+        "budget",
+        keys,
+        row=row,
+        column=column,
+        value=value,
+        lower=-INF,
+        upper=(budget - sunk) * unit,
+        price=np.ones(len(row), bool),
+    )
 
 
 def _port_of(model: LpModel, pairs: pd.DataFrame) -> np.ndarray:
@@ -436,8 +544,12 @@ def _port_of(model: LpModel, pairs: pd.DataFrame) -> np.ndarray:
     if model.ports.empty or pairs.empty:
         return np.full(len(pairs), -1, dtype=np.int64)
     needed = pd.MultiIndex.from_frame(model.ports[["model", "accelerator"]])
-    served = pd.MultiIndex.from_arrays([model.workloads["model"].to_numpy()[pairs["w"].to_numpy()],
-                                        model.terms["accelerator"].to_numpy()[pairs["t"].to_numpy()]])
+    served = pd.MultiIndex.from_arrays(
+        [
+            model.workloads["model"].to_numpy()[pairs["w"].to_numpy()],
+            model.terms["accelerator"].to_numpy()[pairs["t"].to_numpy()],
+        ]
+    )
     return needed.get_indexer(served)
 
 
@@ -446,8 +558,12 @@ def ports_needed(model: LpModel) -> pd.DataFrame:
     an allowed pair to serve: one binary decision each (``add_ports``)."""
     performance = model.inputs.performance
     needs = performance[(performance["port_usd"] > 0) | (performance["port_quarters"] > 0)]
-    served = pd.MultiIndex.from_arrays([model.workloads["model"].to_numpy()[model.pairs["w"].to_numpy()],
-                                        model.terms["accelerator"].to_numpy()[model.pairs["t"].to_numpy()]])
+    served = pd.MultiIndex.from_arrays(
+        [
+            model.workloads["model"].to_numpy()[model.pairs["w"].to_numpy()],
+            model.terms["accelerator"].to_numpy()[model.pairs["t"].to_numpy()],
+        ]
+    )
     needs = needs[pd.MultiIndex.from_frame(needs[["model", "accelerator"]]).isin(served)]
     return needs[["model", "accelerator", "port_usd", "port_quarters"]].reset_index(drop=True)
 
@@ -455,16 +571,25 @@ def ports_needed(model: LpModel) -> pd.DataFrame:
 def add_ports(model: LpModel) -> None:
     """Binary port decisions z[p,q] at port_usd each: sum_q z[p,q] <= 1, and a pair not yet
     ported serves nothing: sum_{w in q, its pairs} x <= D(model, q) * sum_{s: s + lead <= q} z[p,s]."""
-    if model.ports.empty:   # set by build (ports_needed)
+    if model.ports.empty:  # set by build (ports_needed)
         return
     horizon = model.inputs.horizon
     port = np.repeat(np.arange(len(model.ports)), len(horizon))
-    model.port_starts = pd.DataFrame({"port": port, "quarter": np.tile(np.asarray(horizon, dtype=object),
-                                                                         len(model.ports))})
-    model.z = model.lp.add_columns("z", len(port), lower=0.0, upper=1.0,
-                                   cost=model.ports["port_usd"].to_numpy(dtype=float)[port], integer=True)
-    model.lp.add_rows("port_once", model.ports[["model", "accelerator"]], row=port, column=model.z,
-                      value=np.ones(len(port)), lower=-INF, upper=1.0)
+    model.port_starts = pd.DataFrame(
+        {"port": port, "quarter": np.tile(np.asarray(horizon, dtype=object), len(model.ports))}
+    )
+    model.z = model.lp.add_columns(
+        "z", len(port), lower=0.0, upper=1.0, cost=model.ports["port_usd"].to_numpy(dtype=float)[port], integer=True
+    )
+    model.lp.add_rows(
+        "port_once",
+        model.ports[["model", "accelerator"]],
+        row=port,
+        column=model.z,
+        value=np.ones(len(port)),
+        lower=-INF,
+        upper=1.0,
+    )
     _add_readiness(model, model.pairs, model.x, "port_ready")
 
 
@@ -473,8 +598,9 @@ def _add_readiness(model: LpModel, pairs: pd.DataFrame, x: np.ndarray, family: s
     one per workload row. Per row rather than per model and quarter: the LP relaxation is
     then tight enough for HiGHS to settle the port decisions with little branching."""
     port = _port_of(model, pairs)
-    needing = pd.DataFrame({"port": port, "quarter": pairs["quarter"].to_numpy(), "w": pairs["w"].to_numpy(),
-                            "column": x})[port >= 0]
+    needing = pd.DataFrame(
+        {"port": port, "quarter": pairs["quarter"].to_numpy(), "w": pairs["w"].to_numpy(), "column": x}
+    )[port >= 0]
     if needing.empty:
         return
     keys = needing[["port", "quarter", "w"]].drop_duplicates().sort_values(["port", "quarter", "w"])
@@ -483,17 +609,27 @@ def _add_readiness(model: LpModel, pairs: pd.DataFrame, x: np.ndarray, family: s
     horizon = model.inputs.horizon
     ordinal = np.array([quarters.ordinal(q) for q in horizon])
     lead = model.ports["port_quarters"].to_numpy(dtype=np.int64)[keys["port"].to_numpy()]
-    ready_by = keys["quarter"].map(quarters.ordinal).to_numpy() - lead      # a port started by then is ready
+    ready_by = keys["quarter"].map(quarters.ordinal).to_numpy() - lead  # a port started by then is ready
     r, k = np.nonzero(ordinal[None, :] <= ready_by[:, None])
     z = model.z[keys["port"].to_numpy()[r] * len(horizon) + k]
     demand = model.workloads["tokens_per_s"].to_numpy(dtype=float)[keys["w"].to_numpy()[r]]
-    labels = pd.DataFrame({"model": model.ports["model"].to_numpy()[keys["port"].to_numpy()],
-                           "accelerator": model.ports["accelerator"].to_numpy()[keys["port"].to_numpy()],
-                           "quarter": keys["quarter"].to_numpy(),
-                           "workload": model.workloads["workload"].to_numpy()[keys["w"].to_numpy()]})
-    model.lp.add_rows(family, labels, row=np.concatenate([entries["r"].to_numpy(), r]),
-                      column=np.concatenate([entries["column"].to_numpy(), z]),
-                      value=np.concatenate([np.ones(len(entries)), -demand]), lower=-INF, upper=0.0)
+    labels = pd.DataFrame(
+        {
+            "model": model.ports["model"].to_numpy()[keys["port"].to_numpy()],
+            "accelerator": model.ports["accelerator"].to_numpy()[keys["port"].to_numpy()],
+            "quarter": keys["quarter"].to_numpy(),
+            "workload": model.workloads["workload"].to_numpy()[keys["w"].to_numpy()],
+        }
+    )
+    model.lp.add_rows(
+        family,
+        labels,
+        row=np.concatenate([entries["r"].to_numpy(), r]),
+        column=np.concatenate([entries["column"].to_numpy(), z]),
+        value=np.concatenate([np.ones(len(entries)), -demand]),
+        lower=-INF,
+        upper=0.0,
+    )
 
 
 def add_ramps(model: LpModel) -> None:
@@ -510,8 +646,10 @@ def add_ramps(model: LpModel) -> None:
             afters = np.unique(quarter_of_pair[mine & (quarter_of_pair >= 1)])  # quarters q+1 with pairs
             later = np.flatnonzero(mine & (quarter_of_pair >= 1))
             now = np.flatnonzero(mine & np.isin(quarter_of_pair + 1, afters))
-            rows += [count + np.searchsorted(afters, quarter_of_pair[later]),
-                     count + np.searchsorted(afters, quarter_of_pair[now] + 1)]
+            rows += [
+                count + np.searchsorted(afters, quarter_of_pair[later]),
+                count + np.searchsorted(afters, quarter_of_pair[now] + 1),
+            ]
             columns += [model.x[later], model.x[now]]
             values += [np.ones(len(later)), np.full(len(now), -float(limit.factor))]
             labels += [(dimension, group, horizon[a], limit.factor, limit.allowance_tokens_per_s) for a in afters]
@@ -519,8 +657,15 @@ def add_ramps(model: LpModel) -> None:
             count += len(afters)
     if count:
         keys = pd.DataFrame(labels, columns=["dimension", "group", "quarter", "factor", "allowance_tokens_per_s"])
-        model.lp.add_rows("ramp", keys, row=np.concatenate(rows), column=np.concatenate(columns),
-                          value=np.concatenate(values), lower=-INF, upper=np.array(allowance))
+        model.lp.add_rows(
+            "ramp",
+            keys,
+            row=np.concatenate(rows),
+            column=np.concatenate(columns),
+            value=np.concatenate(values),
+            lower=-INF,
+            upper=np.array(allowance),
+        )
 
 
 def add_instances(model: LpModel) -> None:
@@ -530,23 +675,31 @@ def add_instances(model: LpModel) -> None:
         return
     terms, starts = model.terms, model.starts
     bought = np.flatnonzero(((terms["term"] == "on-demand") & terms["buyable"].astype(bool)).to_numpy())
-    targets = pd.DataFrame({
-        "column": np.concatenate([model.y[bought], model.c]),
-        "offer": np.concatenate([terms["offer"].to_numpy()[bought], starts["offer"].to_numpy()]),
-        "quarter": np.concatenate([terms["quarter"].to_numpy()[bought], starts["quarter"].to_numpy()]),
-    })
-    size = pd.to_numeric(targets["offer"].map(model.inputs.offers.set_index("offer")["chips_per_instance"]),
-                         errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    targets = pd.DataFrame(
+        {
+            "column": np.concatenate([model.y[bought], model.c]),
+            "offer": np.concatenate([terms["offer"].to_numpy()[bought], starts["offer"].to_numpy()]),
+            "quarter": np.concatenate([terms["quarter"].to_numpy()[bought], starts["quarter"].to_numpy()]),
+        }
+    )
+    size = pd.to_numeric(
+        targets["offer"].map(model.inputs.offers.set_index("offer")["chips_per_instance"]), errors="coerce"
+    ).to_numpy(dtype=float, na_value=np.nan)
     whole = ~np.isnan(size)
     if not whole.any():
         return
     targets = targets[whole].assign(chips_per_instance=size[whole])
     model.instances = model.lp.add_columns("n", len(targets), integer=True)
     count = len(targets)
-    model.lp.add_rows("instance", targets[["offer", "quarter", "chips_per_instance"]],
-                      row=np.tile(np.arange(count), 2), column=np.concatenate([targets["column"].to_numpy(),
-                                                                                 model.instances]),
-                      value=np.concatenate([np.ones(count), -size[whole]]), lower=0.0, upper=0.0)
+    model.lp.add_rows(
+        "instance",
+        targets[["offer", "quarter", "chips_per_instance"]],
+        row=np.tile(np.arange(count), 2),
+        column=np.concatenate([targets["column"].to_numpy(), model.instances]),
+        value=np.concatenate([np.ones(count), -size[whole]]),
+        lower=0.0,
+        upper=0.0,
+    )
 
 
 def add_power(model: LpModel) -> None:
@@ -558,16 +711,31 @@ def add_power(model: LpModel) -> None:
     terms = model.terms
     kw = terms["accelerator"].map(model.inputs.accelerators.set_index("accelerator")["power_kw"]).to_numpy(dtype=float)
     horizon = list(model.inputs.horizon)
-    caps = pd.DataFrame({"cap": power.index, "provider": power["provider"].to_numpy(),
-                         "region": power["region"].to_numpy(), "megawatts": power["megawatts"].to_numpy(),
-                         "quarter": [horizon if pd.isna(q) else [q] for q in power["quarter"]]})
+    caps = pd.DataFrame(
+        {
+            "cap": power.index,
+            "provider": power["provider"].to_numpy(),
+            "region": power["region"].to_numpy(),
+            "megawatts": power["megawatts"].to_numpy(),
+            "quarter": [horizon if pd.isna(q) else [q] for q in power["quarter"]],
+        }
+    )
     caps = caps.explode("quarter", ignore_index=True).assign(e=lambda frame: np.arange(len(frame)))
     hit = caps[["e", "quarter", "provider", "region"]].merge(
-        pd.DataFrame({"t": np.arange(len(terms)), "quarter": terms["quarter"].to_numpy(),
-                      "term_provider": terms["provider"].to_numpy(), "term_region": terms["region"].to_numpy()}),
-        on="quarter")
-    hit = hit[(hit["provider"].isna() | (hit["provider"] == hit["term_provider"]))
-              & (hit["region"].isna() | (hit["region"] == hit["term_region"]))]
+        pd.DataFrame(
+            {
+                "t": np.arange(len(terms)),
+                "quarter": terms["quarter"].to_numpy(),
+                "term_provider": terms["provider"].to_numpy(),
+                "term_region": terms["region"].to_numpy(),
+            }
+        ),
+        on="quarter",
+    )
+    hit = hit[
+        (hit["provider"].isna() | (hit["provider"] == hit["term_provider"]))
+        & (hit["region"].isna() | (hit["region"] == hit["term_region"]))
+    ]
     used = np.unique(hit["e"].to_numpy(dtype=np.int64))
     if not len(used):
         return
@@ -575,8 +743,15 @@ def add_power(model: LpModel) -> None:
     t = hit["t"].to_numpy(dtype=np.int64)
     signed = np.bincount(r, weights=kw[t] * terms["contract_chips"].to_numpy(dtype=float)[t], minlength=len(used))
     keys = caps.loc[used, ["cap", "provider", "region", "quarter", "megawatts"]]
-    model.lp.add_rows("power", keys, row=r, column=model.y[t], value=kw[t], lower=-INF,
-                      upper=keys["megawatts"].to_numpy(dtype=float) * 1000 - signed)
+    model.lp.add_rows(
+        "power",
+        keys,
+        row=r,
+        column=model.y[t],
+        value=kw[t],
+        lower=-INF,
+        upper=keys["megawatts"].to_numpy(dtype=float) * 1000 - signed,
+    )
 
 
 def add_resilience(model: LpModel) -> None:
@@ -599,12 +774,23 @@ def add_resilience(model: LpModel) -> None:
         x = model.lp.add_columns(f"r{k}x", len(kept))
         u = model.lp.add_columns(f"r{k}u", len(workloads))
         model.recourse[group] = (kept, x, u)
-        _serve_rows(model, "outage_demand", workloads[["workload", "quarter"]].assign(outage=group),
-                    pairs["w"].to_numpy()[kept], x, u)
+        _serve_rows(
+            model,
+            "outage_demand",
+            workloads[["workload", "quarter"]].assign(outage=group),
+            pairs["w"].to_numpy()[kept],
+            x,
+            u,
+        )
         _chip_rows(model, "outage_capacity", pairs["t"].to_numpy()[kept], inverse[kept], x, outage=group)
-        model.lp.add_rows("stranded", pd.DataFrame({"quarter": stranded, "outage": group}),
-                          row=pd.Index(stranded).get_indexer(quarter_of_row), column=u, value=np.ones(len(u)),
-                          lower=-INF, upper=resilience.max_stranded_share
-                          * demand_of_quarter.reindex(stranded).to_numpy(dtype=float))
+        model.lp.add_rows(
+            "stranded",
+            pd.DataFrame({"quarter": stranded, "outage": group}),
+            row=pd.Index(stranded).get_indexer(quarter_of_row),
+            column=u,
+            value=np.ones(len(u)),
+            lower=-INF,
+            upper=resilience.max_stranded_share * demand_of_quarter.reindex(stranded).to_numpy(dtype=float),
+        )
         if len(model.z):
             _add_readiness(model, pairs.iloc[kept].reset_index(drop=True), x, "outage_port_ready")

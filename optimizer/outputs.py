@@ -76,8 +76,13 @@ def check_output_folder(out: Path, inputs: list[Path], beside: list[Path] | None
             raise OutputError(f"output folder {out} holds input files: choose another --out.")
 
 
-def write_outputs(out: Path, files: dict[str, Callable[[Path], None]], inputs: list[Path],
-                  beside: list[Path] | None = None, manifest: dict[str, Any] | None = None) -> None:
+def write_outputs(
+    out: Path,
+    files: dict[str, Callable[[Path], None]],
+    inputs: list[Path],
+    beside: list[Path] | None = None,
+    manifest: dict[str, Any] | None = None,
+) -> None:
     """Write every file of ``files`` (name -> writer of that path) into ``out`` atomically.
 
     ``manifest`` (:mod:`optimizer.manifest`) is completed with the hash of every file and
@@ -94,8 +99,10 @@ def write_outputs(out: Path, files: dict[str, Callable[[Path], None]], inputs: l
         if manifest is not None:
             from .manifest import MANIFEST, sha256
 
-            manifest["outputs"] = [{"file": name, "bytes": (staging / name).stat().st_size,
-                                    "sha256": sha256(staging / name)} for name in names]
+            manifest["outputs"] = [
+                {"file": name, "bytes": (staging / name).stat().st_size, "sha256": sha256(staging / name)}
+                for name in names
+            ]
             manifest["seconds"]["write"] = round(time.perf_counter() - started, 6)
             json_writer(manifest)(staging / MANIFEST)
             names.append(MANIFEST)

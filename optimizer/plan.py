@@ -109,18 +109,21 @@ def assemble(model: LpModel, solution: Solution) -> Plan:
     sunk = terms["contract_usd_per_hour"].to_numpy() * hours
     spend = payment + sunk
 
-    located = pairs.merge(terms[["offer", "quarter", "provider", "region", "accelerator", "vendor"]],
-                          on=["offer", "quarter"], how="left")
-    allocation = pd.DataFrame({
-        "workload": workloads["workload"].to_numpy()[pairs["w"].to_numpy()],
-        "quarter": located["quarter"],
-        "offer": located["offer"],
-        "provider": located["provider"],
-        "region": located["region"],
-        "accelerator": located["accelerator"],
-        "tokens_per_s": x,
-        "chips": x / pairs["tokens_per_s_per_chip"].to_numpy(),
-    })
+    located = pairs.merge(
+        terms[["offer", "quarter", "provider", "region", "accelerator", "vendor"]], on=["offer", "quarter"], how="left"
+    )
+    allocation = pd.DataFrame(
+        {
+            "workload": workloads["workload"].to_numpy()[pairs["w"].to_numpy()],
+            "quarter": located["quarter"],
+            "offer": located["offer"],
+            "provider": located["provider"],
+            "region": located["region"],
+            "accelerator": located["accelerator"],
+            "tokens_per_s": x,
+            "chips": x / pairs["tokens_per_s_per_chip"].to_numpy(),
+        }
+    )
     allocation = allocation[allocation["tokens_per_s"] > 0].reset_index(drop=True)
     purchases = terms[["offer", "quarter", "provider", "region", "accelerator"]].assign(chips=y, cost_usd=payment)
     purchases = purchases[purchases["chips"] > 0].reset_index(drop=True)
@@ -128,8 +131,9 @@ def assemble(model: LpModel, solution: Solution) -> Plan:
     served = np.bincount(pairs["w"].to_numpy(), weights=x, minlength=len(workloads))
     unserved = _clean(np.clip(demand - served, 0.0, None), demand)
     volume = np.bincount(pairs["t"].to_numpy(), weights=x, minlength=len(terms))
-    needed = np.bincount(pairs["t"].to_numpy(), weights=x / pairs["tokens_per_s_per_chip"].to_numpy(),
-                         minlength=len(terms))
+    needed = np.bincount(
+        pairs["t"].to_numpy(), weights=x / pairs["tokens_per_s_per_chip"].to_numpy(), minlength=len(terms)
+    )
 
     commitments = _commitments(model, c, hours)
     ports = _ports(model, solution)
@@ -171,9 +175,22 @@ def assemble(model: LpModel, solution: Solution) -> Plan:
         "method": solution.method,
     }
     return Plan(
-        inputs=inputs, allocation=allocation, purchases=purchases, commitments=commitments, contracts=contracts,
-        spend_commitments=spend_commitments, budgets=budgets, ports=ports, resilience=resilience, unmet=unmet,
-        shares=shares, binding_rules=binding, totals=totals, recourse=recourse, model=model, solution=solution,
+        inputs=inputs,
+        allocation=allocation,
+        purchases=purchases,
+        commitments=commitments,
+        contracts=contracts,
+        spend_commitments=spend_commitments,
+        budgets=budgets,
+        ports=ports,
+        resilience=resilience,
+        unmet=unmet,
+        shares=shares,
+        binding_rules=binding,
+        totals=totals,
+        recourse=recourse,
+        model=model,
+        solution=solution,
     )
 
 
@@ -181,14 +198,20 @@ def _commitments(model: LpModel, c: np.ndarray, hours: float) -> pd.DataFrame:
     starts = model.starts
     ordinal = starts["quarter"].map(quarters.ordinal).to_numpy() if len(starts) else np.array([], int)
     per_quarter = starts["usd_per_chip_hour"].to_numpy() * hours * c
-    table = pd.DataFrame({
-        "offer": starts["offer"], "start_quarter": starts["quarter"],
-        "end_quarter": [quarters.label(int(o + n - 1)) for o, n in zip(ordinal, starts["term_quarters"], strict=True)],
-        "term": starts["offer"].map(model.inputs.offers.set_index("offer")["term"]) if len(starts) else [],
-        "chips": c, "usd_per_chip_hour": starts["usd_per_chip_hour"],
-        "cost_usd": per_quarter * starts["term_quarters"].to_numpy(),
-        "cost_in_horizon_usd": per_quarter * starts["inside"].to_numpy(),
-    })
+    table = pd.DataFrame(
+        {
+            "offer": starts["offer"],
+            "start_quarter": starts["quarter"],
+            "end_quarter": [
+                quarters.label(int(o + n - 1)) for o, n in zip(ordinal, starts["term_quarters"], strict=True)
+            ],
+            "term": starts["offer"].map(model.inputs.offers.set_index("offer")["term"]) if len(starts) else [],
+            "chips": c,
+            "usd_per_chip_hour": starts["usd_per_chip_hour"],
+            "cost_usd": per_quarter * starts["term_quarters"].to_numpy(),
+            "cost_in_horizon_usd": per_quarter * starts["inside"].to_numpy(),
+        }
+    )
     table["cost_after_horizon_usd"] = table["cost_usd"] - table["cost_in_horizon_usd"]
     return table[table["chips"] > 0].reset_index(drop=True)
 
@@ -200,9 +223,17 @@ def _ports(model: LpModel, solution: Solution) -> pd.DataFrame:
     for k in np.flatnonzero(solution.z > 0.5):
         start = model.port_starts.iloc[k]
         port = model.ports.iloc[int(start["port"])]
-        records.append({"model": port["model"], "accelerator": port["accelerator"], "port_quarter": start["quarter"],
-                        "serves_from": quarters.label(quarters.ordinal(start["quarter"]) + int(port["port_quarters"])),
-                        "port_usd": float(port["port_usd"]), "net_saving_usd": None, "payback_quarter": None})
+        records.append(
+            {
+                "model": port["model"],
+                "accelerator": port["accelerator"],
+                "port_quarter": start["quarter"],
+                "serves_from": quarters.label(quarters.ordinal(start["quarter"]) + int(port["port_quarters"])),
+                "port_usd": float(port["port_usd"]),
+                "net_saving_usd": None,
+                "payback_quarter": None,
+            }
+        )
     return pd.DataFrame(records, columns=columns)
 
 
@@ -220,20 +251,42 @@ def _resilience(model: LpModel, solution: Solution) -> tuple[pd.DataFrame, pd.Da
         x = _clean(x, workloads["tokens_per_s"].to_numpy()[model.pairs["w"].to_numpy()[kept]])
         stranded = pd.Series(np.clip(u, 0.0, None)).groupby(workloads["quarter"].to_numpy()).sum()
         for quarter, amount in stranded.items():
-            records.append((group, quarter, demand[quarter], float(amount),
-                            float(amount / demand[quarter]) if demand[quarter] else 0.0))
+            records.append(
+                (
+                    group,
+                    quarter,
+                    demand[quarter],
+                    float(amount),
+                    float(amount / demand[quarter]) if demand[quarter] else 0.0,
+                )
+            )
         pairs = model.pairs.iloc[kept]
-        frames.append(pd.DataFrame({"outage": group, "workload": workloads["workload"].to_numpy()[pairs["w"]],
-                                    "quarter": pairs["quarter"].to_numpy(), "offer": pairs["offer"].to_numpy(),
-                                    "tokens_per_s": x}))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "outage": group,
+                    "workload": workloads["workload"].to_numpy()[pairs["w"]],
+                    "quarter": pairs["quarter"].to_numpy(),
+                    "offer": pairs["offer"].to_numpy(),
+                    "tokens_per_s": x,
+                }
+            )
+        )
     allocation = pd.concat(frames, ignore_index=True)
     return pd.DataFrame(records, columns=columns), allocation[allocation["tokens_per_s"] > 0].reset_index(drop=True)
 
 
 def _contracts(terms: pd.DataFrame, needed: np.ndarray, sunk: np.ndarray) -> pd.DataFrame:
     signed = terms["contract_chips"].to_numpy()
-    table = pd.DataFrame({"offer": terms["offer"], "quarter": terms["quarter"], "chips": signed,
-                          "used_chips": np.minimum(signed, needed), "cost_usd": sunk})
+    table = pd.DataFrame(
+        {
+            "offer": terms["offer"],
+            "quarter": terms["quarter"],
+            "chips": signed,
+            "used_chips": np.minimum(signed, needed),
+            "cost_usd": sunk,
+        }
+    )
     return table[table["chips"] > 0].reset_index(drop=True)
 
 
@@ -243,11 +296,20 @@ def _spend_commitments(model: LpModel, spend: np.ndarray, solution: Solution) ->
     for item in named_rows(spend_commitment_terms(model)):
         mask = (model.terms["provider"] == item.provider) & model.terms["quarter"].isin(item.quarters)
         consumed = float(spend[mask.to_numpy()].sum())
-        records.append({"provider": item.provider, "first": item.first, "last": item.last, "usd": item.usd,
-                        "usd_in_horizon": item.usd_in_horizon, "consumed_usd": consumed,
-                        "shortfall_usd": max(0.0, item.usd_in_horizon - consumed)})
-    return pd.DataFrame(records, columns=["provider", "first", "last", "usd", "usd_in_horizon", "consumed_usd",
-                                          "shortfall_usd"])
+        records.append(
+            {
+                "provider": item.provider,
+                "first": item.first,
+                "last": item.last,
+                "usd": item.usd,
+                "usd_in_horizon": item.usd_in_horizon,
+                "consumed_usd": consumed,
+                "shortfall_usd": max(0.0, item.usd_in_horizon - consumed),
+            }
+        )
+    return pd.DataFrame(
+        records, columns=["provider", "first", "last", "usd", "usd_in_horizon", "consumed_usd", "shortfall_usd"]
+    )
 
 
 def _budgets(model: LpModel, spend: np.ndarray) -> pd.DataFrame:
@@ -257,8 +319,14 @@ def _budgets(model: LpModel, spend: np.ndarray) -> pd.DataFrame:
         if budget is None:
             continue
         paid = float(spend[(model.terms["quarter"] == quarter).to_numpy()].sum())
-        records.append({"quarter": quarter, "budget_usd": budget, "spend_usd": paid,
-                        "binding": paid >= budget - RELATIVE_TOLERANCE * max(1.0, budget)})
+        records.append(
+            {
+                "quarter": quarter,
+                "budget_usd": budget,
+                "spend_usd": paid,
+                "binding": paid >= budget - RELATIVE_TOLERANCE * max(1.0, budget),
+            }
+        )
     return pd.DataFrame(records, columns=["quarter", "budget_usd", "spend_usd", "binding"])
 
 
@@ -276,15 +344,19 @@ def _shares(terms: pd.DataFrame) -> pd.DataFrame:
     for dimension in SHARE_DIMENSIONS:
         grouped = terms.groupby(["quarter", dimension], as_index=False)[["volume", "spend"]].sum()
         totals = grouped.groupby("quarter")[["volume", "spend"]].transform("sum")
-        frames.append(pd.DataFrame({
-            "dimension": dimension,
-            "group": grouped[dimension],
-            "quarter": grouped["quarter"],
-            "tokens_per_s": grouped["volume"],
-            "volume_share": (grouped["volume"] / totals["volume"].where(totals["volume"] > 0)).fillna(0.0),
-            "spend_usd": grouped["spend"],
-            "spend_share": (grouped["spend"] / totals["spend"].where(totals["spend"] > 0)).fillna(0.0),
-        }))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "dimension": dimension,
+                    "group": grouped[dimension],
+                    "quarter": grouped["quarter"],
+                    "tokens_per_s": grouped["volume"],
+                    "volume_share": (grouped["volume"] / totals["volume"].where(totals["volume"] > 0)).fillna(0.0),
+                    "spend_usd": grouped["spend"],
+                    "spend_share": (grouped["spend"] / totals["spend"].where(totals["spend"] > 0)).fillna(0.0),
+                }
+            )
+        )
     shares = pd.concat(frames, ignore_index=True)
     shares = shares[(shares["tokens_per_s"] > 0) | (shares["spend_usd"] > 0)]
     return shares.sort_values(["dimension", "quarter", "group"], kind="stable").reset_index(drop=True)
@@ -320,13 +392,20 @@ def _binding_rules(model: LpModel, solution: Solution, terms: pd.DataFrame) -> p
         # The row is written per hour for spend (price x chips), per token/s for volume.
         row_total = quarter_total / model.inputs.policy.hours_per_quarter if basis == "spend" else quarter_total
         saving = abs(solution.row_dual[rule.row]) * 0.01 * row_total
-        records.append((rule.dimension, rule.group, rule.quarter, rule.kind, rule.limit,
-                        amount / quarter_total, saving))
+        records.append(
+            (rule.dimension, rule.group, rule.quarter, rule.kind, rule.limit, amount / quarter_total, saving)
+        )
     return pd.DataFrame(records, columns=columns)
 
 
-def _unmet(model: LpModel, solution: Solution, unserved: np.ndarray, y: np.ndarray,
-           binding: pd.DataFrame, budgets: pd.DataFrame) -> pd.DataFrame:
+def _unmet(
+    model: LpModel,
+    solution: Solution,
+    unserved: np.ndarray,
+    y: np.ndarray,
+    binding: pd.DataFrame,
+    budgets: pd.DataFrame,
+) -> pd.DataFrame:
     """Unserved demand per workload row and why: nothing can serve it, capacity, a rule, price."""
     columns = ["workload", "quarter", "model", "geography", "tokens_per_s", "unmet_tokens_per_s", "reason"]
     workloads = model.workloads
@@ -359,10 +438,10 @@ def _unmet(model: LpModel, solution: Solution, unserved: np.ndarray, y: np.ndarr
                 held = binding[binding["quarter"] == row["quarter"]]
                 names = ", ".join(f"{r.dimension} {r.group} {r.kind} {r.limit:g}" for r in held.itertuples())
                 reason = "a share rule held it back" + (f" ({names})" if names else "")
-        records.append((row["workload"], row["quarter"], row["model"], row["geography"],
-                        row["tokens_per_s"], unserved[w], reason))
+        records.append(
+            (row["workload"], row["quarter"], row["model"], row["geography"], row["tokens_per_s"], unserved[w], reason)
+        )
     return pd.DataFrame(records, columns=columns)
-
 
 
 def summary(plan: Plan) -> dict[str, Any]:

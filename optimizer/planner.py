@@ -18,8 +18,15 @@ from .solve import solve_elsewhere
 from .verify import verify
 
 
-def solve(inputs: Inputs, time_limit: float | None = None, method: str = "auto", integer: bool = False,
-          payback: bool = True, solver: str | None = None, write_model: Path | str | None = None) -> Plan:
+def solve(
+    inputs: Inputs,
+    time_limit: float | None = None,
+    method: str = "auto",
+    integer: bool = False,
+    payback: bool = True,
+    solver: str | None = None,
+    write_model: Path | str | None = None,
+) -> Plan:
     """Cost-minimal plan for ``inputs``, verified against every contract constraint.
 
     ``time_limit`` (seconds) bounds the whole call, re-solves included. ``method`` is
@@ -39,12 +46,19 @@ def solve(inputs: Inputs, time_limit: float | None = None, method: str = "auto",
     and payback, warm HiGHS re-solves, are left blank (a note says so). ``write_model``
     writes the model before the solve (:func:`write_model`; its time counts in ``build``).
     """
-    chosen = external_solver.resolve(solver) if solver else None   # bad options fail before any work
+    chosen = external_solver.resolve(solver) if solver else None  # bad options fail before any work
     if write_model is not None:
         _check_model_file(inputs, Path(write_model))
-    with deadline.budget(time_limit):   # payback and resilience re-solves draw on it too
-        return _solve(inputs, time_limit, method, integer, payback and chosen is None, chosen,
-                      None if write_model is None else Path(write_model))
+    with deadline.budget(time_limit):  # payback and resilience re-solves draw on it too
+        return _solve(
+            inputs,
+            time_limit,
+            method,
+            integer,
+            payback and chosen is None,
+            chosen,
+            None if write_model is None else Path(write_model),
+        )
 
 
 def write_model(inputs: Inputs, path: Path | str, integer: bool = False) -> None:
@@ -58,8 +72,10 @@ def _check_model_file(inputs: Inputs, path: Path) -> None:
     """Refuse a model file of neither format, or among the inputs (as ``--out`` is refused)."""
     external_solver.check_model_path(path)
     if inputs.folder is not None and Path(inputs.folder).resolve() in path.resolve().parents:
-        raise OptionError(f"--write-model {path} is inside the input folder {inputs.folder}: outputs are never "
-                          "written among the inputs. Choose another path.")
+        raise OptionError(
+            f"--write-model {path} is inside the input folder {inputs.folder}: outputs are never "
+            "written among the inputs. Choose another path."
+        )
 
 
 def _write_model(model: lp_model.LpModel, path: Path) -> None:
@@ -67,8 +83,15 @@ def _write_model(model: lp_model.LpModel, path: Path) -> None:
     external_solver.write_model(lp, path, columns, model.objective_constant)
 
 
-def _solve(inputs: Inputs, time_limit: float | None, method: str, integer: bool, payback: bool,
-           solver: type | None, model_file: Path | None) -> Plan:
+def _solve(
+    inputs: Inputs,
+    time_limit: float | None,
+    method: str,
+    integer: bool,
+    payback: bool,
+    solver: type | None,
+    model_file: Path | None,
+) -> Plan:
     started = time.perf_counter()
     inputs = inputs.canonical()  # the plan does not depend on how the files are sorted
     model = lp_model.build(inputs, integer=integer)
@@ -82,14 +105,28 @@ def _solve(inputs: Inputs, time_limit: float | None, method: str, integer: bool,
     solved = time.perf_counter()
     plan = assemble(model, solution)
     assembled = time.perf_counter()
-    verify(inputs, plan.allocation, plan.purchases, solution.objective, plan.commitments, plan.ports,
-           plan.recourse, integer=model.integer)
+    verify(
+        inputs,
+        plan.allocation,
+        plan.purchases,
+        solution.objective,
+        plan.commitments,
+        plan.ports,
+        plan.recourse,
+        integer=model.integer,
+    )
     verified = time.perf_counter()
-    if solution.highs is None:   # another solver: its own certificate, or none
+    if solution.highs is None:  # another solver: its own certificate, or none
         plan.certificate = solution.certificate
         plan.notes += [solution.uncertified] if solution.uncertified else []
-        plan.notes += ["ports: net saving and payback quarter not computed (HiGHS re-solves of the plan's "
-                       "model; run without --solver for them)"] if not plan.ports.empty else []
+        plan.notes += (
+            [
+                "ports: net saving and payback quarter not computed (HiGHS re-solves of the plan's "
+                "model; run without --solver for them)"
+            ]
+            if not plan.ports.empty
+            else []
+        )
     else:
         plan.certificate = certify(solution.highs, model.lp, model.objective_constant)
         if not plan.certificate.certified:
@@ -99,8 +136,10 @@ def _solve(inputs: Inputs, time_limit: float | None, method: str, integer: bool,
         plan.ports = port_payback(plan)
     if inputs.policy.resilience is not None:
         relaxed = replace(inputs, policy=inputs.policy.model_copy(update={"resilience": None}))
-        plan.totals["resilience_cost_usd"] = plan.totals["total_cost_usd"] - _solve(
-            relaxed, time_limit, method, integer, False, solver, None).totals["total_cost_usd"]
+        plan.totals["resilience_cost_usd"] = (
+            plan.totals["total_cost_usd"]
+            - _solve(relaxed, time_limit, method, integer, False, solver, None).totals["total_cost_usd"]
+        )
     plan.seconds = {
         "build": built - started,
         "solve": solved - built,

@@ -24,7 +24,7 @@ from . import quarters
 from .errors import SolveError, TimeLimitReached, VerificationError
 from .plan import Plan
 from .tolerances import mip_gap_usd
-from .whatif import Change, Outcome, ReSolver, WhatIf
+from .whatif import Change, MipWhatIf, Outcome, ReSolver
 
 
 def port_columns(plan: Plan, port: int) -> np.ndarray:
@@ -49,8 +49,9 @@ def made_in(plan: Plan, port: int, quarter: str) -> Change:
     """The port started in ``quarter`` (and in no other)."""
     columns = port_columns(plan, port)
     start = plan.model.port_starts.loc[plan.model.port_starts["port"] == port, "quarter"].to_numpy()
-    return Change(col_bounds={int(c): ((1.0, 1.0) if q == quarter else (0.0, 0.0))
-                              for c, q in zip(columns, start, strict=True)})
+    return Change(
+        col_bounds={int(c): ((1.0, 1.0) if q == quarter else (0.0, 0.0)) for c, q in zip(columns, start, strict=True)}
+    )
 
 
 def payback(plan: Plan) -> pd.DataFrame:
@@ -59,7 +60,7 @@ def payback(plan: Plan) -> pd.DataFrame:
         return plan.ports
     from .planner import solve
 
-    whatif = MipWhatIf(plan)   # the full MIP, by branch and bound on warm LPs
+    whatif = MipWhatIf(plan)  # the full MIP, by branch and bound on warm LPs
     table = plan.ports.copy()
     cut_plans: dict[str, Plan | None] = {}
     for row, item in table.iterrows():
@@ -69,7 +70,7 @@ def payback(plan: Plan) -> pd.DataFrame:
         if outcome.optimal:
             table.loc[row, "net_saving_usd"] = outcome.objective - plan.solution.objective
         for quarter in quarters.quarter_range(item["serves_from"], plan.inputs.horizon[-1]):
-            if quarter not in cut_plans:   # the horizon cut at its last quarter is the plan itself
+            if quarter not in cut_plans:  # the horizon cut at its last quarter is the plan itself
                 cut_plans[quarter] = plan if quarter == plan.inputs.horizon[-1] else _cut_plan(plan, quarter, solve)
             if _pays_back(cut_plans[quarter], item):
                 table.loc[row, "payback_quarter"] = quarter
@@ -85,9 +86,9 @@ def _cut_plan(plan: Plan, quarter: str, solve) -> Plan | None:
     cut = replace(inputs, workloads=inputs.workloads[kept].reset_index(drop=True))
     try:
         return solve(cut, integer=plan.model.integer, payback=False)
-    except TimeLimitReached:   # the command's budget is spent: no payback figure is an answer
+    except TimeLimitReached:  # the command's budget is spent: no payback figure is an answer
         raise
-    except (SolveError, VerificationError):   # a cut horizon can break a rule the whole one meets
+    except (SolveError, VerificationError):  # a cut horizon can break a rule the whole one meets
         return None
 
 

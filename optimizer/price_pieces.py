@@ -48,11 +48,11 @@ import numpy as np
 from .errors import SolveError
 from .whatif import Change, Outcome, WhatIf
 
-RESOLUTION = 0.005      # bisection closes brackets to 0.5% of the price
-SIDE_STEP = 1e-6        # "just beside" a price, relative
-CONFIRM_STEP = 1e-5     # first bracket tried around a guessed piece end (then RESOLUTION)
-BEYOND = 1e-7           # "just beyond" a ranging bound, relative
-MAX_PIECES = 60         # pieces walked before falling back to bisection
+RESOLUTION = 0.005  # bisection closes brackets to 0.5% of the price
+SIDE_STEP = 1e-6  # "just beside" a price, relative
+CONFIRM_STEP = 1e-5  # first bracket tried around a guessed piece end (then RESOLUTION)
+BEYOND = 1e-7  # "just beyond" a ranging bound, relative
+MAX_PIECES = 60  # pieces walked before falling back to bisection
 MAX_DOUBLINGS = 40
 # Two optima that differ by less than this (relative) are equal to rounding. A secant over
 # CONFIRM_STEP of such a pair is noise x 1e5 (bundled-size costs: 5e-10 USD / 1e-5 gave a
@@ -70,17 +70,17 @@ MAX_HALVINGS = 20
 SMALLEST_ENTRY = 1e-10
 
 
-FAR_FACTOR = 100.0      # a piece that never ends is checked by a MIP re-solve at 100 x p0
-MAX_SWITCHES = 8        # integer choices tried, each cheaper than the last at its check
-MAX_NEWTON = 30         # Newton steps on one integer choice's LP (each lands on a new piece)
+FAR_FACTOR = 100.0  # a piece that never ends is checked by a MIP re-solve at 100 x p0
+MAX_SWITCHES = 8  # integer choices tried, each cheaper than the last at its check
+MAX_NEWTON = 30  # Newton steps on one integer choice's LP (each lands on a new piece)
 
 
 @dataclass
 class PieceEnd:
-    price: float | None          # None: the piece never ends, or no price wins volume
+    price: float | None  # None: the piece never ends, or no price wins volume
     method: str
-    keep: float | None = None    # farthest price from p0 proven on the piece
-    move: float | None = None    # nearest price proven off it (None: none found)
+    keep: float | None = None  # farthest price from p0 proven on the piece
+    move: float | None = None  # nearest price proven off it (None: none found)
 
     @classmethod
     def bracketed(cls, keep: float | None, move: float | None, direction: int, method: str) -> PieceEnd:
@@ -92,9 +92,17 @@ class PieceEnd:
 class PriceCurve:
     """V(p) of one price handle on a :class:`WhatIf` copy, anchored at today's optimum V(p0)."""
 
-    def __init__(self, whatif: WhatIf, handle: int, p0: float, v0: float, tolerance: float,
-                 links: list[tuple[int, int, float]] | None = None, mip=None,
-                 fixed: dict[int, tuple[float, float]] | None = None):
+    def __init__(
+        self,
+        whatif: WhatIf,
+        handle: int,
+        p0: float,
+        v0: float,
+        tolerance: float,
+        links: list[tuple[int, int, float]] | None = None,
+        mip=None,
+        fixed: dict[int, tuple[float, float]] | None = None,
+    ):
         """``links``: (row, column, coefficient) entries of spend rows (budgets, spend
         commitments, spend shares) that are prices of this group: they move with p, which
         a cost ranging cannot follow, so such curves are walked by bisection only.
@@ -118,8 +126,11 @@ class PriceCurve:
 
     def _change(self, price: float) -> Change:
         scale = price / self.p0 if self.p0 else 1.0
-        return Change(cost={self.handle: price}, col_bounds=dict(self.fixed),
-                      coefficients={(row, col): (value * scale, value) for row, col, value in self.links})
+        return Change(
+            cost={self.handle: price},
+            col_bounds=dict(self.fixed),
+            coefficients={(row, col): (value * scale, value) for row, col, value in self.links},
+        )
 
     def at(self, price: float, ranging: bool = False) -> Outcome:
         return self.whatif.solve(self._change(price), range_column=self.handle if ranging and self.exact else None)
@@ -158,7 +169,7 @@ class PriceCurve:
             return self.slope(start)
         rise = near.objective - anchor.objective
         if abs(rise) <= FLOAT_NOISE * max(1.0, abs(anchor.objective)):
-            return 0.0   # V flat to rounding: the secant of two equal optima would be noise / step
+            return 0.0  # V flat to rounding: the secant of two equal optima would be noise / step
         return rise / (price - self.p0)
 
     def beside(self, direction: int, ranging: bool = True) -> Outcome:
@@ -210,7 +221,7 @@ class PriceCurve:
         unlinked = PriceCurve(self.whatif, self.handle, self.p0, self.v0, self.tolerance, fixed=self.fixed)
         guess = unlinked.piece_end(unlinked.beside(direction), direction)
         if guess.price is not None and guess.price > 0:
-            for width in (CONFIRM_STEP, RESOLUTION):   # the tightest bracket that holds
+            for width in (CONFIRM_STEP, RESOLUTION):  # the tightest bracket that holds
                 inside = guess.price * (1 - direction * width)
                 outside = guess.price * (1 + direction * width)
                 if self.on_piece(inside, slope) and not self.on_piece(outside, slope):
@@ -249,7 +260,7 @@ class PriceCurve:
         if not outcome.optimal:
             return False
         line = self.v0 + slope * (price - self.p0)
-        tolerance = self.tolerance * max(1.0, abs(line) / max(1.0, abs(self.v0)))   # relative to V there
+        tolerance = self.tolerance * max(1.0, abs(line) / max(1.0, abs(self.v0)))  # relative to V there
         return outcome.objective >= line - tolerance and (self.exact or outcome.objective <= line + tolerance)
 
     def confirmed(self, slope: float, direction: int, end: PieceEnd) -> PieceEnd:
@@ -260,8 +271,9 @@ class PriceCurve:
         try:
             return self._confirmed(slope, direction, end)
         except SolveError as error:
-            return PieceEnd(end.price, f"{end.method}; a MIP re-solve failed ({error}): LP with integers held",
-                            end.keep, end.move)
+            return PieceEnd(
+                end.price, f"{end.method}; a MIP re-solve failed ({error}): LP with integers held", end.keep, end.move
+            )
 
     def _confirmed(self, slope: float, direction: int, end: PieceEnd) -> PieceEnd:
         switched = False
@@ -291,8 +303,12 @@ class PriceCurve:
                 return self._mip_bisection(slope, direction, inside)
             keep = crossing * (1 - direction * SIDE_STEP)
             if direction * (keep - self.p0) <= 0:
-                return PieceEnd.bracketed(self.p0, below, direction,
-                                          "tie at today's price: integer decisions switch, confirmed by MIP re-solves")
+                return PieceEnd.bracketed(
+                    self.p0,
+                    below,
+                    direction,
+                    "tie at today's price: integer decisions switch, confirmed by MIP re-solves",
+                )
             end = PieceEnd(keep, "integer decisions switch", keep, below)
         return PieceEnd(None, "unresolved: integer decisions keep switching", None, end.move)
 
@@ -300,6 +316,7 @@ class PriceCurve:
         """Where this integer choice's V_z, below today's line at ``start``, meets the line
         on the way back to p0 (Newton steps on the concave V_z minus the line), and the
         nearest price beyond it proven below the line. (None, start) when the steps stall."""
+
         def gap(outcome: Outcome, price: float) -> float:
             return outcome.objective - (self.v0 + slope * (price - self.p0))
 
@@ -312,7 +329,7 @@ class PriceCurve:
                 break
             below = price
             rate = self.slope(outcome) - slope
-            if direction * rate >= 0:   # no progress toward p0: not concave here
+            if direction * rate >= 0:  # no progress toward p0: not concave here
                 return None, below
             price = price - f / rate
             if direction * (price - self.p0) <= 0:
@@ -344,8 +361,7 @@ class PriceCurve:
             inside = outside
         return PieceEnd(None, "MIP re-solves: the piece does not end", inside, None)
 
-    def _mip_bisection(self, slope: float, direction: int, outside: float, inside: float | None = None
-                       ) -> PieceEnd:
+    def _mip_bisection(self, slope: float, direction: int, outside: float, inside: float | None = None) -> PieceEnd:
         """Bisection on full re-solves between ``inside`` (p0 unless given; on the piece) and
         ``outside`` (off it)."""
         inside = self.p0 if inside is None else inside

@@ -34,15 +34,15 @@ class ReportData:
     """Everything both reports show."""
 
     title: str
-    summary: list[tuple[str, float, str]]          # (label, value, kind: usd, pct or number)
+    summary: list[tuple[str, float, str]]  # (label, value, kind: usd, pct or number)
     reconciliation: list[tuple[str, float]]
     reconciles: bool
     reconciliation_gap_usd: float
     purchases: pd.DataFrame
     allocation: pd.DataFrame
-    spend: pd.DataFrame                                    # dimension, group, quarter, spend_usd
-    spend_by_provider: pd.DataFrame                        # quarter x provider (USD)
-    shares_against_cap: pd.DataFrame                       # quarter x provider (share) + cap
+    spend: pd.DataFrame  # dimension, group, quarter, spend_usd
+    spend_by_provider: pd.DataFrame  # quarter x provider (USD)
+    shares_against_cap: pd.DataFrame  # quarter x provider (share) + cap
     suppliers: pd.DataFrame
     offer_prices: pd.DataFrame
     rules: pd.DataFrame
@@ -57,16 +57,21 @@ def assemble(plan: Plan, report: Leverage, comparison: pd.DataFrame | None, titl
     in_horizon = float(plan.purchases["cost_usd"].sum() + plan.contracts["cost_usd"].sum())
     lines = [
         ("Compute spend in the horizon (the Spend sheet, by provider)", in_horizon),
-        ("Commitment payments after the horizon", float(totals.get("commitment_cost_after_horizon_usd", 0.0))
-         if plan.inputs.policy.commitment_cost == "whole" else 0.0),
+        (
+            "Commitment payments after the horizon",
+            float(totals.get("commitment_cost_after_horizon_usd", 0.0))
+            if plan.inputs.policy.commitment_cost == "whole"
+            else 0.0,
+        ),
         ("Spend-commitment shortfalls", float(totals.get("spend_shortfall_usd", 0.0))),
         ("Porting (one-time)", float(totals.get("port_cost_usd", 0.0))),
     ]
     gap = sum(v for _, v in lines) - float(totals["compute_cost_usd"])
-    reconciliation = lines + [("Compute cost (sum of the lines above)", sum(v for _, v in lines)),
-                              ("Unmet-demand penalty (not a payment: demand left unserved)",
-                               float(totals["unmet_penalty_usd"])),
-                              ("Total cost (the plan's objective)", float(totals["total_cost_usd"]))]
+    reconciliation = lines + [
+        ("Compute cost (sum of the lines above)", sum(v for _, v in lines)),
+        ("Unmet-demand penalty (not a payment: demand left unserved)", float(totals["unmet_penalty_usd"])),
+        ("Total cost (the plan's objective)", float(totals["total_cost_usd"])),
+    ]
     summary = [
         ("Total cost (objective)", float(totals["total_cost_usd"]), "usd"),
         ("Compute cost", float(totals["compute_cost_usd"]), "usd"),
@@ -75,24 +80,43 @@ def assemble(plan: Plan, report: Leverage, comparison: pd.DataFrame | None, titl
         ("Unmet demand (tokens/s, summed over workload rows)", float(totals["unmet_tokens_per_s"]), "number"),
         ("HHI of provider volume shares (0-10,000)", totals["hhi_provider"] or 0.0, "number"),
         ("HHI of vendor volume shares (0-10,000)", totals["hhi_vendor"] or 0.0, "number"),
-        ("Diversification premium (every share rule lifted)", report.summary.get("diversification_premium_usd") or 0.0,
-         "usd"),
+        (
+            "Diversification premium (every share rule lifted)",
+            report.summary.get("diversification_premium_usd") or 0.0,
+            "usd",
+        ),
     ]
     provider_spend = spend[spend["dimension"] == "provider"].pivot_table(
-        index="quarter", columns="group", values="spend_usd", aggfunc="sum", fill_value=0.0)
+        index="quarter", columns="group", values="spend_usd", aggfunc="sum", fill_value=0.0
+    )
     shares = plan.shares[plan.shares["dimension"] == "provider"].pivot_table(
-        index="quarter", columns="group", values="volume_share" if plan.inputs.policy.share_basis == "volume"
-        else "spend_share", fill_value=0.0)
+        index="quarter",
+        columns="group",
+        values="volume_share" if plan.inputs.policy.share_basis == "volume" else "spend_share",
+        fill_value=0.0,
+    )
     shares["cap"] = plan.inputs.policy.max_share.provider
     purchases = plan.purchases.merge(
         plan.inputs.accelerators[["accelerator", "name"]].rename(columns={"name": "accelerator_name"}),
-        on="accelerator", how="left")
+        on="accelerator",
+        how="left",
+    )
     data = ReportData(
-        title=title, summary=summary, reconciliation=reconciliation, reconciles=abs(gap) <= RECONCILE_TOLERANCE_USD,
-        reconciliation_gap_usd=gap, purchases=purchases, allocation=plan.allocation, spend=spend,
-        spend_by_provider=provider_spend.reset_index(), shares_against_cap=shares.reset_index(),
-        suppliers=report.suppliers, offer_prices=report.offer_prices, rules=report.rules,
-        price_response=report.price_response, scenarios=comparison,
+        title=title,
+        summary=summary,
+        reconciliation=reconciliation,
+        reconciles=abs(gap) <= RECONCILE_TOLERANCE_USD,
+        reconciliation_gap_usd=gap,
+        purchases=purchases,
+        allocation=plan.allocation,
+        spend=spend,
+        spend_by_provider=provider_spend.reset_index(),
+        shares_against_cap=shares.reset_index(),
+        suppliers=report.suppliers,
+        offer_prices=report.offer_prices,
+        rules=report.rules,
+        price_response=report.price_response,
+        scenarios=comparison,
     )
     data.narrative = narrative(plan, report, comparison)
     return data
@@ -110,19 +134,28 @@ def _usd(value: float) -> str:
 def narrative(plan: Plan, report: Leverage, comparison: pd.DataFrame | None) -> list[str]:
     """A short written summary generated from the numbers."""
     totals = plan.totals
-    text = [f"The cost-minimal plan costs {_usd(totals['total_cost_usd'])} over "
-            f"{len(plan.inputs.horizon)} quarters, {_usd(totals['cost_per_mtok_usd'] or 0)} per million served tokens."]
-    mix = plan.shares[plan.shares["dimension"] == "vendor"].groupby("group")["spend_usd"].sum().sort_values(
-        ascending=False)
+    text = [
+        f"The cost-minimal plan costs {_usd(totals['total_cost_usd'])} over "
+        f"{len(plan.inputs.horizon)} quarters, {_usd(totals['cost_per_mtok_usd'] or 0)} per million served tokens."
+    ]
+    mix = (
+        plan.shares[plan.shares["dimension"] == "vendor"]
+        .groupby("group")["spend_usd"]
+        .sum()
+        .sort_values(ascending=False)
+    )
     if mix.sum() > 0:
         top = ", ".join(f"{g} {v / mix.sum():.0%}" for g, v in mix.head(3).items())
         text.append(f"Cheapest mix by chip vendor (share of spend): {top}.")
     if not plan.binding_rules.empty:
         rules = plan.binding_rules.groupby(["dimension", "group"])["quarter"].apply(lambda q: ", ".join(sorted(q)))
-        listed = "; ".join(f"{r.dimension} {r.group} at its limit in {r.quarter}"
-                           for r in named_rows(rules.head(4).reset_index()))
-        text.append(f"Binding rules: {listed}. Together they cost "
-                    f"{_usd(report.summary.get('diversification_premium_usd') or 0)}.")
+        listed = "; ".join(
+            f"{r.dimension} {r.group} at its limit in {r.quarter}" for r in named_rows(rules.head(4).reset_index())
+        )
+        text.append(
+            f"Binding rules: {listed}. Together they cost "
+            f"{_usd(report.summary.get('diversification_premium_usd') or 0)}."
+        )
     suppliers = report.suppliers.dropna(subset=["walk_away_cost_usd"])
     if not suppliers.empty:
         strongest = suppliers.sort_values("walk_away_cost_usd", ascending=False).iloc[0]
@@ -130,16 +163,20 @@ def narrative(plan: Plan, report: Leverage, comparison: pd.DataFrame | None) -> 
         note = ""
         if (strongest.get("unserved_if_removed_tokens_per_s") or 0) > 0:
             note = " (walking away would leave demand unserved: the threat is not credible)"
-        text.append(f"Strongest negotiating position against us: {strongest['dimension']} {strongest['supplier']}, "
-                    f"whom walking away from would cost {_usd(strongest['walk_away_cost_usd'])}{note}. "
-                    f"Weakest: {weakest['dimension']} {weakest['supplier']} "
-                    f"({_usd(weakest['walk_away_cost_usd'])}), whose prices we can press hardest.")
+        text.append(
+            f"Strongest negotiating position against us: {strongest['dimension']} {strongest['supplier']}, "
+            f"whom walking away from would cost {_usd(strongest['walk_away_cost_usd'])}{note}. "
+            f"Weakest: {weakest['dimension']} {weakest['supplier']} "
+            f"({_usd(weakest['walk_away_cost_usd'])}), whose prices we can press hardest."
+        )
     if comparison is not None and len(comparison) > 1:
         moves = comparison.iloc[1:].sort_values("delta_usd")
         best, worst = moves.iloc[0], moves.iloc[-1]
-        text.append(f"Against {comparison['scenario'].iloc[0]}: {best['scenario']} changes the cost by "
-                    f"{_usd(best['delta_usd'])} ({best['delta_pct']:+.1f}%), {worst['scenario']} by "
-                    f"{_usd(worst['delta_usd'])} ({worst['delta_pct']:+.1f}%).")
+        text.append(
+            f"Against {comparison['scenario'].iloc[0]}: {best['scenario']} changes the cost by "
+            f"{_usd(best['delta_usd'])} ({best['delta_pct']:+.1f}%), {worst['scenario']} by "
+            f"{_usd(worst['delta_usd'])} ({worst['delta_pct']:+.1f}%)."
+        )
     return text
 
 
@@ -148,11 +185,17 @@ def narrative(plan: Plan, report: Leverage, comparison: pd.DataFrame | None) -> 
 
 
 def _kind(column: str) -> str:
-    if column.endswith("_usd") or column.startswith("walk_away_") or column == "usd_per_chip_hour" \
-            or column.endswith("usd_per_chip_hour") or column == "usd_per_share_point":
+    if (
+        column.endswith("_usd")
+        or column.startswith("walk_away_")
+        or column == "usd_per_chip_hour"
+        or column.endswith("usd_per_chip_hour")
+        or column == "usd_per_share_point"
+    ):
         return "usd"
-    if column in ("share", "volume_share", "spend_share", "stranded_share", "limit", "cap") or \
-            column.startswith("share_"):
+    if column in ("share", "volume_share", "spend_share", "stranded_share", "limit", "cap") or column.startswith(
+        "share_"
+    ):
         return "pct"
     if column.endswith("_pct"):
         return "pct_points"
@@ -194,8 +237,13 @@ def write_excel(path: Path, data: ReportData) -> None:
         summary.write_number(row, 1, value, formats["usd"])
     check_row = start + 2 + len(data.reconciliation)
     verdict = "yes" if data.reconciles else "NO"
-    summary.write_string(check_row, 0, f"Compute lines reconcile with the plan's compute cost to the cent: {verdict} "
-                                        f"(difference {data.reconciliation_gap_usd:.6f} USD)", formats["bold"])
+    summary.write_string(
+        check_row,
+        0,
+        f"Compute lines reconcile with the plan's compute cost to the cent: {verdict} "
+        f"(difference {data.reconciliation_gap_usd:.6f} USD)",
+        formats["bold"],
+    )
     for row, sentence in enumerate(data.narrative, start=check_row + 2):
         summary.write_string(row, 0, neutralise(sentence))
     summary.set_column(0, 0, 70)
@@ -236,8 +284,7 @@ def _widths(table: pd.DataFrame) -> list[int]:
     widths = []
     for column in table.columns:
         values = table[column].head(200)
-        longest = max([len(str(column))] + [len(f"{v:,.2f}") if isinstance(v, float) else len(str(v))
-                                            for v in values])
+        longest = max([len(str(column))] + [len(f"{v:,.2f}") if isinstance(v, float) else len(str(v)) for v in values])
         widths.append(min(max(longest + 2, 8), 48))
     return widths
 
@@ -276,8 +323,13 @@ def _stacked_spend_chart(book, sheet, table: pd.DataFrame, left: int) -> None:
     chart = book.add_chart({"type": "column", "subtype": "stacked"})
     rows = len(table)
     for j in range(1, len(table.columns)):
-        chart.add_series({"name": ["Spend", 0, left + j], "categories": ["Spend", 1, left, rows, left],
-                          "values": ["Spend", 1, left + j, rows, left + j]})
+        chart.add_series(
+            {
+                "name": ["Spend", 0, left + j],
+                "categories": ["Spend", 1, left, rows, left],
+                "values": ["Spend", 1, left + j, rows, left + j],
+            }
+        )
     chart.set_title({"name": "Spend by provider per quarter (USD)"})
     chart.set_y_axis({"num_format": '"$"#,##0,,,"B"'})
     sheet.insert_chart(rows + 3, left, chart, {"x_scale": 1.6, "y_scale": 1.3})
@@ -289,8 +341,11 @@ def _share_chart(book, sheet, table: pd.DataFrame, left: int) -> None:
     chart = book.add_chart({"type": "line"})
     rows = len(table)
     for j, column in enumerate(table.columns[1:], start=1):
-        series: dict[str, Any] = {"name": ["Spend", 0, left + j], "categories": ["Spend", 1, left, rows, left],
-                                  "values": ["Spend", 1, left + j, rows, left + j]}
+        series: dict[str, Any] = {
+            "name": ["Spend", 0, left + j],
+            "categories": ["Spend", 1, left, rows, left],
+            "values": ["Spend", 1, left + j, rows, left + j],
+        }
         if column == "cap":
             series["line"] = {"dash_type": "dash", "color": "red", "width": 2}
         chart.add_series(series)
@@ -305,9 +360,13 @@ def _walk_away_chart(book, sheet, table: pd.DataFrame, top: int) -> None:
     column = list(table.columns).index("walk_away_cost_usd")
     names = list(table.columns).index("supplier")
     chart = book.add_chart({"type": "bar"})
-    chart.add_series({"name": "Walk-away cost (USD)",
-                      "categories": ["Leverage", top + 1, names, top + len(table), names],
-                      "values": ["Leverage", top + 1, column, top + len(table), column]})
+    chart.add_series(
+        {
+            "name": "Walk-away cost (USD)",
+            "categories": ["Leverage", top + 1, names, top + len(table), names],
+            "values": ["Leverage", top + 1, column, top + len(table), column],
+        }
+    )
     chart.set_title({"name": "Cost of walking away, by supplier"})
     chart.set_x_axis({"num_format": '"$"#,##0,,,"B"'})
     chart.set_legend({"none": True})
@@ -325,8 +384,13 @@ def _price_response_chart(book, sheet, table: pd.DataFrame) -> None:
         if dimension != "provider":
             continue
         first, last = block.index.min() + 1, block.index.max() + 1
-        chart.add_series({"name": neutralise(str(supplier)), "categories": ["Price response", first, x, last, x],
-                          "values": ["Price response", first, y, last, y]})
+        chart.add_series(
+            {
+                "name": neutralise(str(supplier)),
+                "categories": ["Price response", first, x, last, x],
+                "values": ["Price response", first, y, last, y],
+            }
+        )
     chart.set_title({"name": "Price response: provider revenue from us as its prices move"})
     chart.set_x_axis({"name": "price change (%)"})
     chart.set_y_axis({"name": "revenue (USD)", "num_format": '"$"#,##0,,,"B"'})
@@ -337,9 +401,13 @@ def _scenario_chart(book, sheet, table: pd.DataFrame) -> None:
     columns = list(table.columns)
     names, values = columns.index("scenario"), columns.index("cost_per_mtok_usd")
     chart = book.add_chart({"type": "column"})
-    chart.add_series({"name": "Cost per million served tokens (USD)",
-                      "categories": ["Scenarios", 1, names, len(table), names],
-                      "values": ["Scenarios", 1, values, len(table), values]})
+    chart.add_series(
+        {
+            "name": "Cost per million served tokens (USD)",
+            "categories": ["Scenarios", 1, names, len(table), names],
+            "values": ["Scenarios", 1, values, len(table), values],
+        }
+    )
     chart.set_title({"name": "Cost per million served tokens by scenario"})
     chart.set_legend({"none": True})
     sheet.insert_chart(len(table) + 3, 0, chart, {"x_scale": 1.6, "y_scale": 1.3})
@@ -427,8 +495,12 @@ def _html_table(table: pd.DataFrame, limit: int = 60) -> str:
             elif isinstance(value, bool):
                 text = str(value)
             elif isinstance(value, int | float):
-                text = {"usd": f"${value:,.2f}", "pct": f"{value:.1%}", "pct_points": f"{value:.1f}%",
-                        "chips": f"{value:,.1f}"}.get(kind, f"{value:,.2f}")
+                text = {
+                    "usd": f"${value:,.2f}",
+                    "pct": f"{value:.1%}",
+                    "pct_points": f"{value:.1f}%",
+                    "chips": f"{value:,.1f}",
+                }.get(kind, f"{value:,.2f}")
             else:
                 text = str(value)
             cells.append(f"<td>{html.escape(text)}</td>")
@@ -446,42 +518,74 @@ def write_html(path: Path, data: ReportData) -> None:
         encoded = base64.b64encode(images[name]).decode("ascii")
         return f'<img alt="{name}" src="data:image/png;base64,{encoded}">'
 
-    summary = "".join(f"<tr><td>{html.escape(label)}</td><td>"
-                      f"{html.escape(_usd(value) if kind == 'usd' else f'{value:,.0f}')}</td></tr>"
-                      for label, value, kind in data.summary)
-    lines = "".join(f"<tr><td>{html.escape(label)}</td><td>{html.escape(f'${value:,.2f}')}</td></tr>"
-                    for label, value in data.reconciliation)
+    summary = "".join(
+        f"<tr><td>{html.escape(label)}</td><td>"
+        f"{html.escape(_usd(value) if kind == 'usd' else f'{value:,.0f}')}</td></tr>"
+        for label, value, kind in data.summary
+    )
+    lines = "".join(
+        f"<tr><td>{html.escape(label)}</td><td>{html.escape(f'${value:,.2f}')}</td></tr>"
+        for label, value in data.reconciliation
+    )
     verdict = "reconcile" if data.reconciles else "do NOT reconcile"
     sections = [
         f"<h1>{html.escape(data.title)}</h1>",
-        "<h2>Summary</h2>", "".join(f"<p>{html.escape(s)}</p>" for s in data.narrative),
+        "<h2>Summary</h2>",
+        "".join(f"<p>{html.escape(s)}</p>" for s in data.narrative),
         f"<table>{summary}</table>",
-        "<h2>Reconciliation</h2>", f"<table>{lines}</table>",
+        "<h2>Reconciliation</h2>",
+        f"<table>{lines}</table>",
         f"<p>The compute lines {verdict} with the plan's compute cost to the cent "
         f"(difference {data.reconciliation_gap_usd:.6f} USD).</p>",
-        "<h2>Spend</h2>", image("spend_by_provider"), image("shares_against_cap"),
-        "<h2>Negotiating position</h2>", image("walk_away"), _html_table(data.suppliers),
-        "<h3>Offer prices</h3>", _html_table(data.offer_prices),
-        "<h3>Cost of each binding rule (they overlap: never add them up)</h3>", _html_table(data.rules),
-        "<h2>Price response</h2>", image("price_response"),
+        "<h2>Spend</h2>",
+        image("spend_by_provider"),
+        image("shares_against_cap"),
+        "<h2>Negotiating position</h2>",
+        image("walk_away"),
+        _html_table(data.suppliers),
+        "<h3>Offer prices</h3>",
+        _html_table(data.offer_prices),
+        "<h3>Cost of each binding rule (they overlap: never add them up)</h3>",
+        _html_table(data.rules),
+        "<h2>Price response</h2>",
+        image("price_response"),
     ]
     if data.scenarios is not None and len(data.scenarios) > 1:
-        sections += ["<h2>Scenarios</h2>", image("scenarios"),
-                     _html_table(data.scenarios[["scenario", "description", "total_cost_usd", "cost_per_mtok_usd",
-                                                 "delta_usd", "delta_pct", "unmet_tokens_per_s"]])]
+        sections += [
+            "<h2>Scenarios</h2>",
+            image("scenarios"),
+            _html_table(
+                data.scenarios[
+                    [
+                        "scenario",
+                        "description",
+                        "total_cost_usd",
+                        "cost_per_mtok_usd",
+                        "delta_usd",
+                        "delta_pct",
+                        "unmet_tokens_per_s",
+                    ]
+                ]
+            ),
+        ]
     sections += ["<h2>Purchases</h2>", _html_table(data.purchases)]
-    style = ("body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}"
-             "table{border-collapse:collapse;margin:1em 0;font-size:13px}"
-             "td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}"
-             "td:first-child,th:first-child{text-align:left}img{max-width:100%;display:block;margin:1em 0}"
-             ".note{color:#666;font-size:12px}")
-    page = (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(data.title)}</title>"
-            f"<style>{style}</style></head><body>{''.join(sections)}</body></html>")
+    style = (
+        "body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}"
+        "table{border-collapse:collapse;margin:1em 0;font-size:13px}"
+        "td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}"
+        "td:first-child,th:first-child{text-align:left}img{max-width:100%;display:block;margin:1em 0}"
+        ".note{color:#666;font-size:12px}"
+    )
+    page = (
+        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(data.title)}</title>"
+        f"<style>{style}</style></head><body>{''.join(sections)}</body></html>"
+    )
     path.write_text(page, encoding="utf-8")
 
 
-def make_report(data: Path | None = None, scenarios: list[Path] | None = None, workers: int | None = 1,
-                integer: bool = False) -> ReportData:
+def make_report(
+    data: Path | None = None, scenarios: list[Path] | None = None, workers: int | None = 1, integer: bool = False
+) -> ReportData:
     """The report for a data folder (default: the bundled data) or for scenario files (the
     first one's plan and leverage, and every scenario side by side)."""
     from .compare import compare, failures

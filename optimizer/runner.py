@@ -27,12 +27,24 @@ def _one_thread_each() -> None:
 
 
 def _progress(label: str) -> Progress:
-    return Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                    console=Console(stderr=True), transient=True)
+    return Progress(
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
 
 
-def run_all(function: Callable[[Any], Any], jobs: Sequence[Any], workers: int | None = None,
-            scheduler: str | None = None, client: Any = None, label: str = "solving") -> list[Any]:
+def run_all(
+    function: Callable[[Any], Any],
+    jobs: Sequence[Any],
+    workers: int | None = None,
+    scheduler: str | None = None,
+    client: Any = None,
+    label: str = "solving",
+) -> list[Any]:
     """``[function(job) for job in jobs]``, in parallel, with a progress bar on the terminal.
 
     ``client`` (a ``dask.distributed.Client``) or ``scheduler`` (its address) sends the jobs
@@ -55,8 +67,9 @@ def run_all(function: Callable[[Any], Any], jobs: Sequence[Any], workers: int | 
     # Not fork: HiGHS keeps a process-wide thread pool, and a child forked after the parent
     # has solved anything inherits it in a broken state (it spins). Spawned workers start clean.
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context,
-                             initializer=_one_thread_each) as pool:
+    with ProcessPoolExecutor(
+        max_workers=min(workers, len(jobs)), mp_context=context, initializer=_one_thread_each
+    ) as pool:
         futures = {pool.submit(function, job): index for index, job in enumerate(jobs)}
         with _progress(label) as progress:
             task = progress.add_task(label, total=len(jobs))
@@ -81,8 +94,9 @@ def _run_dask(function, jobs, scheduler, client, label) -> list[Any]:
         except (OSError, ValueError, TimeoutError) as error:
             from .errors import InputError, Problem
 
-            raise InputError([Problem("--scheduler", f"cannot reach the Dask scheduler {scheduler!r}: {error}")]) \
-                from None
+            raise InputError(
+                [Problem("--scheduler", f"cannot reach the Dask scheduler {scheduler!r}: {error}")]
+            ) from None
     try:
         futures = client.map(function, list(jobs), pure=False)
         index = {future.key: i for i, future in enumerate(futures)}

@@ -109,7 +109,7 @@ class Scenario(BaseModel):
     changes: list[Any] = Field(default_factory=list)
     file: str = "<python>"
     change_lines: list[int | None] = Field(default_factory=list)
-    key_lines: dict[tuple, int] = Field(default_factory=dict)   # YAML line of every key, by path
+    key_lines: dict[tuple, int] = Field(default_factory=dict)  # YAML line of every key, by path
 
 
 def read_scenario(path: str | Path) -> Scenario:
@@ -125,8 +125,14 @@ def read_scenario(path: str | Path) -> Scenario:
         raise InputError([Problem(str(path), "expected a mapping with name, description, base and changes", 1)])
     for key in data:
         if key not in ("name", "description", "base", "changes"):
-            problems.append(Problem(str(path), f"unknown key {key!r} (expected name, description, base, changes)",
-                                    lines.get((key,)), key))
+            problems.append(
+                Problem(
+                    str(path),
+                    f"unknown key {key!r} (expected name, description, base, changes)",
+                    lines.get((key,)),
+                    key,
+                )
+            )
     if not isinstance(data.get("name"), str) or not data.get("name"):
         problems.append(Problem(str(path), "a scenario needs a name (text)", lines.get(("name",), 1), "name"))
     for key, allowed in (("name", ""), ("description", "\n\t")):
@@ -150,8 +156,13 @@ def read_scenario(path: str | Path) -> Scenario:
     if problems:
         raise InputError(problems)
     return Scenario(
-        name=data["name"], description=str(data.get("description") or "").strip(),
-        base=base, changes=changes, file=str(path), change_lines=change_lines, key_lines=lines,
+        name=data["name"],
+        description=str(data.get("description") or "").strip(),
+        base=base,
+        changes=changes,
+        file=str(path),
+        change_lines=change_lines,
+        key_lines=lines,
     )
 
 
@@ -178,8 +189,7 @@ def _base_folder(base: Any, path: Path, line: int | None) -> tuple[Path | None, 
         return problem(f"base {str(folder)!r} is a file, not a data folder")
     missing = missing_files(folder)
     if missing:
-        return problem(f"base folder {str(folder)!r} is not a data folder: "
-                       f"it has no {', '.join(missing)}")
+        return problem(f"base folder {str(folder)!r} is not a data folder: it has no {', '.join(missing)}")
     return folder, []
 
 
@@ -188,14 +198,23 @@ def _parse_change(raw: Any, file: str, line: int | None, lines: dict, path: tupl
         return None, [Problem(file, "a change must be a mapping", line)]
     kinds = [k for k in KINDS if k in raw]
     if len(kinds) != 1:
-        return None, [Problem(file, "a change names exactly one of add, remove, scale, set, policy "
-                                    f"(found {', '.join(kinds) or 'none'})", line)]
+        return None, [
+            Problem(
+                file,
+                f"a change names exactly one of add, remove, scale, set, policy (found {', '.join(kinds) or 'none'})",
+                line,
+            )
+        ]
     try:
         return KINDS[kinds[0]].model_validate(raw), []
     except ValidationError as error:
         return None, [
-            Problem(file, describe(detail), lines.get(path + tuple(detail["loc"][:1]), line),
-                    ".".join(map(str, detail["loc"])))
+            Problem(
+                file,
+                describe(detail),
+                lines.get(path + tuple(detail["loc"][:1]), line),
+                ".".join(map(str, detail["loc"])),
+            )
             for detail in error.errors()
         ]
 
@@ -213,13 +232,20 @@ _BASES: dict[tuple[Path, tuple], RawInputs] = {}
 def base_records(folder: Path) -> RawInputs:
     """The base folder's records, read once per process while its files stay as they are
     (the points of a sweep share one base). Callers copy before changing them."""
-    signature = tuple((entry.name, entry.stat().st_mtime_ns, entry.stat().st_size)
-                      for entry in sorted(folder.iterdir()) if entry.is_file()) if folder.is_dir() else ()
+    signature = (
+        tuple(
+            (entry.name, entry.stat().st_mtime_ns, entry.stat().st_size)
+            for entry in sorted(folder.iterdir())
+            if entry.is_file()
+        )
+        if folder.is_dir()
+        else ()
+    )
     key = (folder.resolve(), signature)
     raw = _BASES.get(key)
     if raw is None:
         raw = read_raw(folder)
-        _BASES.clear()   # one base at a time: a changed folder's old records are not kept
+        _BASES.clear()  # one base at a time: a changed folder's old records are not kept
         _BASES[key] = raw
     return raw
 
@@ -232,9 +258,11 @@ def apply_changes(raw: RawInputs, scenario: Scenario) -> RawInputs:
     for index, (change, line) in enumerate(zip(scenario.changes, lines, strict=True)):
         origin = (scenario.file, line)
         if isinstance(change, PolicyChange):
-            keys: dict[tuple, Origin] = {path[3:]: (scenario.file, key_line)
-                                         for path, key_line in scenario.key_lines.items()
-                                         if path[:3] == ("changes", index, "policy")}
+            keys: dict[tuple, Origin] = {
+                path[3:]: (scenario.file, key_line)
+                for path, key_line in scenario.key_lines.items()
+                if path[:3] == ("changes", index, "policy")
+            }
             _merge_policy(raw, change.policy, origin, keys)
         elif isinstance(change, Add):
             problems += _add(raw, change, origin)
@@ -258,6 +286,7 @@ def _table_of(change: Any) -> str:
 
 def _merge_policy(raw: RawInputs, change: dict[str, Any], origin: Origin, keys: dict[tuple, Origin]) -> None:
     """Deep-merge policy keys; merged keys point at their line in the scenario file."""
+
     def merge(target: dict, source: dict, path: tuple) -> None:
         for key, value in source.items():
             raw.policy_origins[path + (key,)] = keys.get(path + (key,), origin)
@@ -305,13 +334,18 @@ def _same(actual: Any, wanted: Any) -> bool:
 
 def _check_selector(table: str, where: Selector, origin: Origin) -> list[Problem]:
     columns = SPECS[table].columns + (["vendor"] if table in VIRTUAL_VENDOR else [])
-    return [Problem(origin[0], f"{table} has no column {column!r} to select on", origin[1], column)
-            for column in where if column not in columns]
+    return [
+        Problem(origin[0], f"{table} has no column {column!r} to select on", origin[1], column)
+        for column in where
+        if column not in columns
+    ]
 
 
 def _vendors(raw: RawInputs) -> dict[str, str]:
-    return {str(v.get("accelerator", "")).strip(): str(v.get("vendor", "")).strip()
-            for _, _, v in raw.records.get("accelerators", [])}
+    return {
+        str(v.get("accelerator", "")).strip(): str(v.get("vendor", "")).strip()
+        for _, _, v in raw.records.get("accelerators", [])
+    }
 
 
 def _remove(raw: RawInputs, change: Remove, origin: Origin) -> list[Problem]:
@@ -357,8 +391,14 @@ def _update(raw: RawInputs, change: Scale | Set, origin: Origin) -> list[Problem
         raw.records[table][i] = (origin[0], origin[1], {**values, change.column: updated})
         touched += 1
     if not touched:
-        return [Problem(origin[0], f"no {table} row matches {change.where} between "
-                                   f"{change.first or 'the start'} and {change.last or 'the end'}", origin[1])]
+        return [
+            Problem(
+                origin[0],
+                f"no {table} row matches {change.where} between "
+                f"{change.first or 'the start'} and {change.last or 'the end'}",
+                origin[1],
+            )
+        ]
     if table == "offers":
         return _follow_overrides(raw, change, matched, origin)
     return []
@@ -397,26 +437,32 @@ def _new_value(current: Any, change: Scale | Set, origin: Origin) -> tuple[Any, 
     if isinstance(change, Set):
         return change.value, None
     if current is None or (isinstance(current, str) and not current.strip()):
-        return None, Problem(origin[0], f"cannot scale {change.column}: a matched row has no value", origin[1],
-                             change.column)
+        return None, Problem(
+            origin[0], f"cannot scale {change.column}: a matched row has no value", origin[1], change.column
+        )
     try:
         return float(current) * change.by, None
     except (TypeError, ValueError):
-        return None, Problem(origin[0], f"cannot scale {change.column}: value {current!r} is not a number",
-                             origin[1], change.column)
+        return None, Problem(
+            origin[0], f"cannot scale {change.column}: value {current!r} is not a number", origin[1], change.column
+        )
 
 
 def _update_offer_quarters(raw: RawInputs, change: Scale | Set, matched: list[int], origin: Origin) -> list[Problem]:
     """A quarter-ranged change of offers becomes per-quarter overrides in offer_quarters."""
     if change.column not in ("usd_per_chip_hour", "max_chips", "min_chips"):
-        return [Problem(origin[0], f"only prices and chip bounds change by quarter, not {change.column}",
-                        origin[1], "column")]
+        return [
+            Problem(
+                origin[0], f"only prices and chip bounds change by quarter, not {change.column}", origin[1], "column"
+            )
+        ]
     horizon = _horizon(raw)
     if not horizon:
         return [Problem(origin[0], "no workloads: the horizon is unknown", origin[1])]
     overrides = raw.records.setdefault("offer_quarters", [])
-    index = {(str(v.get("offer", "")).strip(), str(v.get("quarter", "")).strip()): k
-             for k, (_, _, v) in enumerate(overrides)}
+    index = {
+        (str(v.get("offer", "")).strip(), str(v.get("quarter", "")).strip()): k for k, (_, _, v) in enumerate(overrides)
+    }
     for i in matched:
         offer = raw.records["offers"][i][2]
         name = str(offer.get("offer", "")).strip()

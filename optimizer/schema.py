@@ -27,19 +27,19 @@ Dimension = Literal["provider", "vendor", "region", "offer"]
 DIMENSIONS: tuple[Dimension, ...] = ("provider", "vendor", "region", "offer")
 
 
-MAX_USD_PER_CHIP_HOUR = 1e6      # bundled prices: 0.68 to 38; a whole rack-hour is about 1e3
-MAX_CHIPS = 1e9                  # all accelerators ever shipped are of the order of 1e8
+MAX_USD_PER_CHIP_HOUR = 1e6  # bundled prices: 0.68 to 38; a whole rack-hour is about 1e3
+MAX_CHIPS = 1e9  # all accelerators ever shipped are of the order of 1e8
 MIN_TOKENS_PER_S_PER_CHIP = 1e-3  # bundled: 22 to 44,186
 MAX_TOKENS_PER_S_PER_CHIP = 1e7
-MAX_TOKENS_PER_S = 1e10          # demand; bundled at most 9e6, benchmarks 1e6
-MAX_USD = 1e13                   # spend commitments, ports, budgets; bundled at most 1e10
-MAX_KW_PER_CHIP = 1e3            # bundled 0.3 to 3.1
-MAX_MEGAWATTS = 1e6              # all data centres on earth draw of the order of 1e5
+MAX_TOKENS_PER_S = 1e10  # demand; bundled at most 9e6, benchmarks 1e6
+MAX_USD = 1e13  # spend commitments, ports, budgets; bundled at most 1e10
+MAX_KW_PER_CHIP = 1e3  # bundled 0.3 to 3.1
+MAX_MEGAWATTS = 1e6  # all data centres on earth draw of the order of 1e5
 MAX_CHIPS_PER_INSTANCE = 1e6
-MIN_CHIPS_PER_INSTANCE = 1e-3    # fractional GPUs exist; smaller would vanish from the matrix
-MAX_PORT_QUARTERS = 400          # a century
-MAX_HOURS_PER_QUARTER = 1e4      # a quarter has at most 2,208 hours (and at least 1 is asked)
-MAX_PENALTY_USD_PER_MTOK = 1e9   # above any serving cost the price limits allow
+MIN_CHIPS_PER_INSTANCE = 1e-3  # fractional GPUs exist; smaller would vanish from the matrix
+MAX_PORT_QUARTERS = 400  # a century
+MAX_HOURS_PER_QUARTER = 1e4  # a quarter has at most 2,208 hours (and at least 1 is asked)
+MAX_PENALTY_USD_PER_MTOK = 1e9  # above any serving cost the price limits allow
 MAX_RAMP_FACTOR = 1e6
 
 _DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
@@ -84,10 +84,10 @@ _Csv = BeforeValidator(_parse_number)
 NonNegative = Annotated[float, _Csv, Field(ge=0, allow_inf_nan=False)]
 Price = Annotated[float, _Csv, Field(ge=0, le=MAX_USD_PER_CHIP_HOUR, allow_inf_nan=False)]
 Chips = Annotated[float, _Csv, Field(ge=0, le=MAX_CHIPS, allow_inf_nan=False)]
-Throughput = Annotated[float, _Csv, Field(ge=MIN_TOKENS_PER_S_PER_CHIP,
-                                          le=MAX_TOKENS_PER_S_PER_CHIP, allow_inf_nan=False)]
-InstanceSize = Annotated[float, _Csv, Field(ge=MIN_CHIPS_PER_INSTANCE, le=MAX_CHIPS_PER_INSTANCE,
-                                            allow_inf_nan=False)]
+Throughput = Annotated[
+    float, _Csv, Field(ge=MIN_TOKENS_PER_S_PER_CHIP, le=MAX_TOKENS_PER_S_PER_CHIP, allow_inf_nan=False)
+]
+InstanceSize = Annotated[float, _Csv, Field(ge=MIN_CHIPS_PER_INSTANCE, le=MAX_CHIPS_PER_INSTANCE, allow_inf_nan=False)]
 Demand = Annotated[float, _Csv, Field(ge=0, le=MAX_TOKENS_PER_S, allow_inf_nan=False)]
 Usd = Annotated[float, _Csv, Field(ge=0, le=MAX_USD, allow_inf_nan=False)]
 Flag = Annotated[bool, BeforeValidator(_parse_bool)]
@@ -106,8 +106,7 @@ class AcceleratorRow(_Row):
     vendor: Id
     name: str = ""
     hbm_gb: NonNegative | None = None
-    power_kw: Annotated[float, _Csv, Field(ge=0, le=MAX_KW_PER_CHIP, allow_inf_nan=False)] | None \
-        = None
+    power_kw: Annotated[float, _Csv, Field(ge=0, le=MAX_KW_PER_CHIP, allow_inf_nan=False)] | None = None
     source: str = ""
 
 
@@ -158,8 +157,8 @@ class PerformanceRow(_Row):
     ttft_ms: NonNegative
     assumed: Flag = False
     source: str = ""
-    port_usd: Usd = 0.0             # one-time cost of making the pair production-ready
-    port_quarters: Quarters = 0       # lead time: ported in q, it serves from q + port_quarters
+    port_usd: Usd = 0.0  # one-time cost of making the pair production-ready
+    port_quarters: Quarters = 0  # lead time: ported in q, it serves from q + port_quarters
 
 
 class WorkloadRow(_Row):
@@ -169,9 +168,7 @@ class WorkloadRow(_Row):
     quarter: Quarter
     tokens_per_s: Demand
     latency_slo_ms: NonNegative
-    utilization: Annotated[
-        float, _Csv, Field(gt=0, le=1, allow_inf_nan=False)
-    ] = 1.0
+    utilization: Annotated[float, _Csv, Field(gt=0, le=1, allow_inf_nan=False)] = 1.0
 
 
 class ContractRow(_Row):
@@ -200,7 +197,7 @@ class PowerRow(_Row):
 
     provider: Id | None = None
     region: Id | None = None
-    quarter: Quarter | None = None      # blank: every quarter
+    quarter: Quarter | None = None  # blank: every quarter
     megawatts: Annotated[float, _Csv, Field(ge=0, le=MAX_MEGAWATTS, allow_inf_nan=False)]
     source: str = ""
 
@@ -265,13 +262,11 @@ class Policy(_Strict):
     max_share: MaxShare = Field(default_factory=MaxShare)
     min_share: MinShare = Field(default_factory=MinShare)
     share_overrides: ShareOverrides = Field(default_factory=ShareOverrides)
-    budget_usd_per_quarter: PolicyUsd | dict[
-        Annotated[str, StringConstraints(pattern=QUARTER_PATTERN)], PolicyUsd
-    ] | None = None
+    budget_usd_per_quarter: (
+        PolicyUsd | dict[Annotated[str, StringConstraints(pattern=QUARTER_PATTERN)], PolicyUsd] | None
+    ) = None
     commitment_cost: Literal["whole", "in_horizon"] = "whole"
-    ramp_limits: dict[Literal["provider", "vendor", "accelerator"], dict[Id, RampLimit]] = Field(
-        default_factory=dict
-    )
+    ramp_limits: dict[Literal["provider", "vendor", "accelerator"], dict[Id, RampLimit]] = Field(default_factory=dict)
     resilience: Resilience | None = None
 
     def budget(self, quarter: str) -> float | None:

@@ -97,9 +97,9 @@ class Solution:
     z: np.ndarray = field(default_factory=lambda: np.empty(0))
     recourse: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     mip_gap: float | None = None
-    solver: str | None = None     # the PuLP solver that found it (None: the tool's own HiGHS),
-    certificate: Certificate | None = None   # its certificate, when it returned duals,
-    uncertified: str | None = None           # and why the plan is not certified, if it is not
+    solver: str | None = None  # the PuLP solver that found it (None: the tool's own HiGHS),
+    certificate: Certificate | None = None  # its certificate, when it returned duals,
+    uncertified: str | None = None  # and why the plan is not certified, if it is not
 
 
 def set_mip_gap(highs: highspy.Highs, scale: float) -> None:
@@ -141,8 +141,9 @@ def solve(model: LpModel, time_limit: float | None = None, method: str = "auto")
                 deadline.limit(highs)
                 highs.run()
     except Exception as error:  # the solver is an outside component: its failure is not a plan
-        raise SolveError(f"HiGHS failed while solving ({type(error).__name__}: {error}); "
-                         "no plan is reported") from error
+        raise SolveError(
+            f"HiGHS failed while solving ({type(error).__name__}: {error}); no plan is reported"
+        ) from error
     status = highs.getModelStatus()
     if status != highspy.HighsModelStatus.kOptimal:
         stop = TimeLimitReached if status == highspy.HighsModelStatus.kTimeLimit else SolveError
@@ -154,11 +155,20 @@ def solve(model: LpModel, time_limit: float | None = None, method: str = "auto")
     objective = dot(model.lp.cost, values) + model.objective_constant
     reported = float(highs.getInfo().objective_function_value) + model.objective_constant
     if not objectives_agree(reported, objective):
-        raise SolveError(f"HiGHS reported an objective of {reported:,.2f} USD for a solution that costs "
-                         f"{objective:,.2f} USD; no plan is reported")
-    return _solution(model, values, np.asarray(solution.row_dual), objective, method=chosen,
-                     seconds={"solve": float(highs.getRunTime())}, highs=highs,
-                     mip_gap=float(highs.getInfo().mip_gap) if model.mixed_integer else None)
+        raise SolveError(
+            f"HiGHS reported an objective of {reported:,.2f} USD for a solution that costs "
+            f"{objective:,.2f} USD; no plan is reported"
+        )
+    return _solution(
+        model,
+        values,
+        np.asarray(solution.row_dual),
+        objective,
+        method=chosen,
+        seconds={"solve": float(highs.getRunTime())},
+        highs=highs,
+        mip_gap=float(highs.getInfo().mip_gap) if model.mixed_integer else None,
+    )
 
 
 def solve_elsewhere(model: LpModel, solver: type, time_limit: float | None = None) -> Solution:
@@ -169,9 +179,17 @@ def solve_elsewhere(model: LpModel, solver: type, time_limit: float | None = Non
     lp = model.lp.highs_lp()
     found = external_solver.solve(lp, solver, time_limit, cost_scale(model), model.objective_constant)
     duals = found.row_dual if found.row_dual is not None else np.full(lp.num_row_, np.nan)
-    return _solution(model, found.values, duals, found.objective, method=f"{found.solver} via PuLP",
-                     seconds={"solve": found.seconds}, solver=found.solver, certificate=found.certificate,
-                     uncertified=found.uncertified)
+    return _solution(
+        model,
+        found.values,
+        duals,
+        found.objective,
+        method=f"{found.solver} via PuLP",
+        seconds={"solve": found.seconds},
+        solver=found.solver,
+        certificate=found.certificate,
+        uncertified=found.uncertified,
+    )
 
 
 def _solution(model: LpModel, values: np.ndarray, row_dual: np.ndarray, objective: float, **given) -> Solution:
@@ -185,8 +203,10 @@ def _solution(model: LpModel, values: np.ndarray, row_dual: np.ndarray, objectiv
         c=values[columns["c"]],
         shortfall=values[columns["f"]] * shortfall_unit_usd(model),
         z=values[columns["z"]],
-        recourse={group: (values[columns[f"recourse_x:{group}"]], values[columns[f"recourse_u:{group}"]])
-                  for group in model.recourse},
+        recourse={
+            group: (values[columns[f"recourse_x:{group}"]], values[columns[f"recourse_u:{group}"]])
+            for group in model.recourse
+        },
         row_dual=row_dual,
         columns=columns,
         **given,
@@ -199,20 +219,26 @@ def column_positions(model: LpModel) -> dict[str, np.ndarray]:
 
     ``s`` is aligned with ``sorted(model.share_total)`` (empty without share rules).
     """
-    columns = {"x": model.x, "y": model.y, "c": model.c, "u": model.u, "f": model.shortfall, "z": model.z,
-               "n": model.instances,
-               "s": np.array([model.share_total[q] for q in sorted(model.share_total)], dtype=np.int64)}
+    columns = {
+        "x": model.x,
+        "y": model.y,
+        "c": model.c,
+        "u": model.u,
+        "f": model.shortfall,
+        "z": model.z,
+        "n": model.instances,
+        "s": np.array([model.share_total[q] for q in sorted(model.share_total)], dtype=np.int64),
+    }
     for group, (_, x, u) in model.recourse.items():
         columns[f"recourse_x:{group}"] = x
         columns[f"recourse_u:{group}"] = u
     return columns
 
 
-def _explain(model: LpModel, highs: highspy.Highs, status: highspy.HighsModelStatus,
-             time_limit: float | None) -> str:
+def _explain(model: LpModel, highs: highspy.Highs, status: highspy.HighsModelStatus, time_limit: float | None) -> str:
     text = highs.modelStatusToString(status)
     if status == highspy.HighsModelStatus.kTimeLimit:
-        if time_limit is None:   # the budget of an enclosing command ran out
+        if time_limit is None:  # the budget of an enclosing command ran out
             return deadline.exhausted()
         return (
             f"HiGHS stopped at the time limit ({time_limit:g} s) before proving an optimum; "
@@ -222,6 +248,8 @@ def _explain(model: LpModel, highs: highspy.Highs, status: highspy.HighsModelSta
         from .infeasibility import explain
 
         rules = "\n".join(f"  - {sentence}" for sentence in explain(model, highs))
-        return ("the hard rules cannot all hold, so no plan exists. These conflict (drop or relax any one of "
-                f"them):\n{rules}")
+        return (
+            "the hard rules cannot all hold, so no plan exists. These conflict (drop or relax any one of "
+            f"them):\n{rules}"
+        )
     return f"HiGHS did not prove an optimum (model status: {text}); no plan is reported"

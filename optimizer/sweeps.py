@@ -109,8 +109,14 @@ class Parameter(_Strict):
         return f"{self.table}[{where}].{self.column}" if where else f"{self.table}.{self.column}"
 
     def change(self, factor: float) -> Scale:
-        return Scale(scale=self.table, where=self.where, column=self.column, by=max(0.0, float(factor)),
-                     first=self.first, last=self.last)
+        return Scale(
+            scale=self.table,
+            where=self.where,
+            column=self.column,
+            by=max(0.0, float(factor)),
+            first=self.first,
+            last=self.last,
+        )
 
     def draw(self, generator: np.random.Generator, count: int) -> np.ndarray:
         d = self.factor
@@ -161,8 +167,14 @@ def read_sweep(path: str | Path) -> tuple[Sweep, Scenario]:
         for detail in error.errors():
             loc = tuple(detail["loc"])
             line = next((lines[loc[:k]] for k in range(len(loc), 0, -1) if loc[:k] in lines), 1)
-            problems.append(Problem(str(path), describe(detail) if detail["type"] != "value_error"
-                                    else str(detail["ctx"]["error"]), line, ".".join(map(str, loc)) or None))
+            problems.append(
+                Problem(
+                    str(path),
+                    describe(detail) if detail["type"] != "value_error" else str(detail["ctx"]["error"]),
+                    line,
+                    ".".join(map(str, loc)) or None,
+                )
+            )
         raise InputError(problems) from None
     if sweep.scenario and not (path.parent / sweep.scenario).is_file():
         message = f"scenario file {sweep.scenario!r} not found next to this file"
@@ -194,8 +206,9 @@ def jobs_of(sweep: Sweep, base: Scenario) -> tuple[list[Job], pd.DataFrame]:
     return jobs, table
 
 
-def run_sweep(sweep: Sweep, base: Scenario, workers: int | None = 1, scheduler: str | None = None,
-              client: Any = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def run_sweep(
+    sweep: Sweep, base: Scenario, workers: int | None = 1, scheduler: str | None = None, client: Any = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Evaluate every point: (points, summary).
 
     ``points``: one row per grid point or sample (its parameters, total cost, cost per
@@ -220,8 +233,9 @@ def summarize(points: pd.DataFrame) -> pd.DataFrame:
     """Percentiles and mean of cost, cost per Mtok and each supplier's share over the points
     that solved; how many failed; how often each supplier is used."""
     good = points[points["error"].isna()]
-    metrics = ["total_cost_usd", "cost_per_mtok_usd", "unmet_tokens_per_s"] + \
-        [c for c in points.columns if c.startswith("share_")]
+    metrics = ["total_cost_usd", "cost_per_mtok_usd", "unmet_tokens_per_s"] + [
+        c for c in points.columns if c.startswith("share_")
+    ]
     records = []
     for metric in metrics:
         values = good[metric].astype(float).to_numpy()

@@ -29,9 +29,16 @@ def _slack_ok(excess: np.ndarray, scale: np.ndarray) -> np.ndarray:
     return excess <= RELATIVE_TOLERANCE * np.maximum(1.0, np.abs(scale))
 
 
-def verify(inputs: Inputs, allocation: pd.DataFrame, purchases: pd.DataFrame, objective: float,
-           commitments: pd.DataFrame | None = None, ports: pd.DataFrame | None = None,
-           recourse: pd.DataFrame | None = None, integer: bool = False) -> None:
+def verify(
+    inputs: Inputs,
+    allocation: pd.DataFrame,
+    purchases: pd.DataFrame,
+    objective: float,
+    commitments: pd.DataFrame | None = None,
+    ports: pd.DataFrame | None = None,
+    recourse: pd.DataFrame | None = None,
+    integer: bool = False,
+) -> None:
     """Raise :class:`VerificationError` listing every violated constraint, or return None.
 
     ``allocation``: workload, quarter, offer, tokens_per_s; ``purchases``: offer, quarter,
@@ -46,19 +53,21 @@ def verify(inputs: Inputs, allocation: pd.DataFrame, purchases: pd.DataFrame, ob
     demand = inputs.workloads.set_index(["workload", "quarter"])
     horizon = quarter_range(*_first_last(inputs.workloads["quarter"]))
     held = _held_terms(inputs, horizon)
-    commitments = (commitments if commitments is not None
-                   else pd.DataFrame(columns=["offer", "start_quarter", "chips"]))[["offer", "start_quarter", "chips"]]
+    commitments = (
+        commitments if commitments is not None else pd.DataFrame(columns=["offer", "start_quarter", "chips"])
+    )[["offer", "start_quarter", "chips"]]
     ports = (ports if ports is not None else pd.DataFrame(columns=["model", "accelerator", "port_quarter"]))[
-        ["model", "accelerator", "port_quarter"]]
+        ["model", "accelerator", "port_quarter"]
+    ]
     ready = _port_checks(inputs, ports, violations)
 
-    alloc = _allowed(inputs, held, allocation[["workload", "quarter", "offer", "tokens_per_s"]], ready,
-                     violations, "")
+    alloc = _allowed(inputs, held, allocation[["workload", "quarter", "offer", "tokens_per_s"]], ready, violations, "")
     served = alloc.groupby(["workload", "quarter"])["tokens_per_s"].sum().reindex(demand.index, fill_value=0.0)
     over = served - demand["tokens_per_s"]
     for key in over.index[~_slack_ok(over.to_numpy(), demand["tokens_per_s"].to_numpy())]:
-        violations.append(f"demand of {key[0]} in {key[1]}: served {served[key]:.6g} "
-                          f"> demand {demand.loc[key, 'tokens_per_s']:.6g}")
+        violations.append(
+            f"demand of {key[0]} in {key[1]}: served {served[key]:.6g} > demand {demand.loc[key, 'tokens_per_s']:.6g}"
+        )
     unmet = (demand["tokens_per_s"] - served).clip(lower=0.0)
 
     # Chips held: bounds, commitments behind committed chips, capacity, pools, instances, power.
@@ -103,8 +112,9 @@ def verify(inputs: Inputs, allocation: pd.DataFrame, purchases: pd.DataFrame, ob
         raise VerificationError(violations)
 
 
-def _allowed(inputs: Inputs, held: pd.DataFrame, allocation: pd.DataFrame, ready: dict, violations: list[str],
-             label: str) -> pd.DataFrame:
+def _allowed(
+    inputs: Inputs, held: pd.DataFrame, allocation: pd.DataFrame, ready: dict, violations: list[str], label: str
+) -> pd.DataFrame:
     """Rows of an allocation on allowed pairs only, with their throughput; violations named.
 
     Allowed: the model runs on the chip, the offer holds chips that quarter, a latency row
@@ -112,34 +122,48 @@ def _allowed(inputs: Inputs, held: pd.DataFrame, allocation: pd.DataFrame, ready
     """
     alloc = allocation.merge(
         inputs.workloads[["workload", "quarter", "model", "geography", "latency_slo_ms"]].assign(
-            _demand=inputs.workloads["tokens_per_s"]),
-        on=["workload", "quarter"], how="left", indicator="_w",
+            _demand=inputs.workloads["tokens_per_s"]
+        ),
+        on=["workload", "quarter"],
+        how="left",
+        indicator="_w",
     )
     for _, row in alloc[alloc["_w"] != "both"].iterrows():
         violations.append(f"{label}allocation to unknown workload row ({row['workload']}, {row['quarter']})")
     alloc = alloc[alloc["_w"] == "both"].drop(columns="_w")
     negative = alloc[alloc["tokens_per_s"] < -RELATIVE_TOLERANCE]
-    violations += [f"{label}negative allocation {r.tokens_per_s} on ({r.workload}, {r.quarter}, {r.offer})"
-                   for r in negative.itertuples()]
-    alloc = alloc.merge(held[["offer", "quarter", "accelerator", "region"]],
-                        on=["offer", "quarter"], how="left", indicator="_o")
+    violations += [
+        f"{label}negative allocation {r.tokens_per_s} on ({r.workload}, {r.quarter}, {r.offer})"
+        for r in negative.itertuples()
+    ]
+    alloc = alloc.merge(
+        held[["offer", "quarter", "accelerator", "region"]], on=["offer", "quarter"], how="left", indicator="_o"
+    )
     for r in alloc[alloc["_o"] != "both"].itertuples():
-        violations.append(f"{label}offer {r.offer} is not available in {r.quarter} (no chips can be held) "
-                          f"but serves {r.workload}")
+        violations.append(
+            f"{label}offer {r.offer} is not available in {r.quarter} (no chips can be held) but serves {r.workload}"
+        )
     alloc = alloc[alloc["_o"] == "both"].drop(columns="_o")
-    alloc = alloc.merge(inputs.performance[["model", "accelerator", "tokens_per_s_per_chip", "ttft_ms"]],
-                        on=["model", "accelerator"], how="left")
+    alloc = alloc.merge(
+        inputs.performance[["model", "accelerator", "tokens_per_s_per_chip", "ttft_ms"]],
+        on=["model", "accelerator"],
+        how="left",
+    )
     alloc = alloc.merge(inputs.latency[["geography", "region", "rtt_ms"]], on=["geography", "region"], how="left")
     for r in alloc[alloc["tokens_per_s_per_chip"].isna()].itertuples():
-        violations.append(f"{label}{r.workload} ({r.quarter}) served on {r.offer}: "
-                          f"model {r.model} does not run on {r.accelerator}")
+        violations.append(
+            f"{label}{r.workload} ({r.quarter}) served on {r.offer}: model {r.model} does not run on {r.accelerator}"
+        )
     for r in alloc[alloc["rtt_ms"].isna()].itertuples():
-        violations.append(f"{label}{r.workload} ({r.quarter}) served on {r.offer}: "
-                          f"no latency from {r.geography} to {r.region}")
+        violations.append(
+            f"{label}{r.workload} ({r.quarter}) served on {r.offer}: no latency from {r.geography} to {r.region}"
+        )
     late = alloc["rtt_ms"] + alloc["ttft_ms"] > alloc["latency_slo_ms"] + 1e-9
     for r in named_rows(alloc[late]):
-        violations.append(f"{label}{r.workload} ({r.quarter}) served on {r.offer}: "
-                          f"{r.rtt_ms + r.ttft_ms:g} ms > SLO {r.latency_slo_ms:g} ms")
+        violations.append(
+            f"{label}{r.workload} ({r.quarter}) served on {r.offer}: "
+            f"{r.rtt_ms + r.ttft_ms:g} ms > SLO {r.latency_slo_ms:g} ms"
+        )
     # Served on a pair not yet ported: beyond the tolerance of the other rows (relative to
     # the workload's demand), not any positive amount. HiGHS's readiness row x <= D z holds to
     # its feasibility tolerance, which let 8e-7 of 174 tok/s through with z = 0 (a plan
@@ -148,8 +172,9 @@ def _allowed(inputs: Inputs, held: pd.DataFrame, allocation: pd.DataFrame, ready
     for r in named_rows(alloc[beyond]):
         start = ready.get((r.model, r.accelerator))
         if start is not None and (start is False or ordinal(r.quarter) < start):
-            violations.append(f"{label}{r.workload} ({r.quarter}) served on {r.accelerator}: {r.model} is not ported "
-                              "to it by then")
+            violations.append(
+                f"{label}{r.workload} ({r.quarter}) served on {r.accelerator}: {r.model} is not ported to it by then"
+            )
     return alloc[alloc["tokens_per_s_per_chip"].notna() & alloc["rtt_ms"].notna()]
 
 
@@ -158,8 +183,9 @@ def _port_checks(inputs: Inputs, ports: pd.DataFrame, violations: list[str]) -> 
     performance = inputs.performance
     needs = performance[(performance["port_usd"] > 0) | (performance["port_quarters"] > 0)]
     ready: dict = {(m, a): False for m, a in zip(needs["model"], needs["accelerator"], strict=True)}
-    lead = {(m, a): int(q) for m, a, q in zip(needs["model"], needs["accelerator"], needs["port_quarters"],
-                                               strict=True)}
+    lead = {
+        (m, a): int(q) for m, a, q in zip(needs["model"], needs["accelerator"], needs["port_quarters"], strict=True)
+    }
     for item in named_rows(ports):
         key = (item.model, item.accelerator)
         if key not in ready:
@@ -177,8 +203,10 @@ def _capacity_checks(chips: pd.DataFrame, alloc: pd.DataFrame, violations: list[
     table["needed"] = table["needed"].fillna(0.0)
     short = (table["needed"] - table["chips"] - table["contract"]).to_numpy()
     for r in table[~_slack_ok(short, table["needed"].to_numpy())].itertuples():
-        violations.append(f"{label}{r.offer} in {r.quarter}: allocation needs {r.needed:.6g} chips, only "
-                          f"{r.chips:.6g} held and {r.contract:.6g} signed")
+        violations.append(
+            f"{label}{r.offer} in {r.quarter}: allocation needs {r.needed:.6g} chips, only "
+            f"{r.chips:.6g} held and {r.contract:.6g} signed"
+        )
 
 
 def _instance_checks(inputs: Inputs, chips: pd.DataFrame, commitments: pd.DataFrame, violations: list[str]) -> None:
@@ -218,19 +246,30 @@ def _ramp_checks(policy, chips: pd.DataFrame, horizon: list[str], violations: li
                 now, later = volume.get((group, before), 0.0), volume.get((group, after), 0.0)
                 bound = limit.factor * now + limit.allowance_tokens_per_s
                 if not _slack_ok(np.array([later - bound]), np.array([bound]))[0]:
-                    violations.append(f"ramp of {dimension} {group} into {after}: {later:.6g} tok/s above "
-                                      f"{limit.factor:g} x {now:.6g} + {limit.allowance_tokens_per_s:g}")
+                    violations.append(
+                        f"ramp of {dimension} {group} into {after}: {later:.6g} tok/s above "
+                        f"{limit.factor:g} x {now:.6g} + {limit.allowance_tokens_per_s:g}"
+                    )
 
 
-def _resilience_checks(inputs: Inputs, held: pd.DataFrame, chips: pd.DataFrame, recourse: pd.DataFrame | None,
-                       ready: dict, violations: list[str]) -> None:
+def _resilience_checks(
+    inputs: Inputs,
+    held: pd.DataFrame,
+    chips: pd.DataFrame,
+    recourse: pd.DataFrame | None,
+    ready: dict,
+    violations: list[str],
+) -> None:
     """For each single outage: the plan's re-allocation uses only the rest, within chips held,
     and strands at most the allowed share of each quarter's demand."""
     resilience = inputs.policy.resilience
     if resilience is None:
         return
-    recourse = recourse if recourse is not None else pd.DataFrame(
-        columns=["outage", "workload", "quarter", "offer", "tokens_per_s"])
+    recourse = (
+        recourse
+        if recourse is not None
+        else pd.DataFrame(columns=["outage", "workload", "quarter", "offer", "tokens_per_s"])
+    )
     demand = inputs.workloads.set_index(["workload", "quarter"])["tokens_per_s"]
     per_quarter = inputs.workloads.groupby("quarter")["tokens_per_s"].sum().to_dict()
     dimension = resilience.dimension
@@ -250,8 +289,10 @@ def _resilience_checks(inputs: Inputs, held: pd.DataFrame, chips: pd.DataFrame, 
         for quarter, amount in stranded.items():
             allowed = resilience.max_stranded_share * per_quarter[quarter]
             if not _slack_ok(np.array([amount - allowed]), np.array([per_quarter[quarter]]))[0]:
-                violations.append(f"{label}{amount:,.6g} tok/s stranded in {quarter}, above "
-                                  f"{resilience.max_stranded_share:.0%} of its demand")
+                violations.append(
+                    f"{label}{amount:,.6g} tok/s stranded in {quarter}, above "
+                    f"{resilience.max_stranded_share:.0%} of its demand"
+                )
 
 
 def _first_last(labels: pd.Series) -> tuple[str, str]:
@@ -269,12 +310,11 @@ def _held_terms(inputs: Inputs, horizon: list[str]) -> pd.DataFrame:
     rows = []
     vendor = inputs.accelerators.set_index("accelerator")["vendor"]
     overrides = {(r.offer, r.quarter): r for r in named_rows(inputs.offer_quarters)}
-    signed: dict[tuple[str, str], list[tuple[float, float]]] = {}   # (chips, USD/h; NaN: the offer's price)
+    signed: dict[tuple[str, str], list[tuple[float, float]]] = {}  # (chips, USD/h; NaN: the offer's price)
     for contract in named_rows(inputs.contracts):
         for quarter in quarter_range(contract.start, contract.end):
             if quarter in horizon:
-                signed.setdefault((contract.offer, quarter), []).append(
-                    (contract.chips, contract.usd_per_chip_hour))
+                signed.setdefault((contract.offer, quarter), []).append((contract.chips, contract.usd_per_chip_hour))
     for offer in named_rows(inputs.offers):
         start = ordinal(horizon[0] if pd.isna(offer.available_from) else offer.available_from)
         end = ordinal(horizon[-1] if pd.isna(offer.available_until) else offer.available_until)
@@ -298,15 +338,53 @@ def _held_terms(inputs: Inputs, horizon: list[str]) -> pd.DataFrame:
                     high = 0.0
             signed_chips = sum(n for n, _ in contracts)
             signed_usd = sum(n * (price if pd.isna(rate) else rate) for n, rate in contracts)
-            rows.append((offer.offer, quarter, offer.provider, offer.region, offer.accelerator,
-                         vendor[offer.accelerator], offer.pool, offer.term, buyable, price, high, low,
-                         signed_chips, signed_usd))
-    return pd.DataFrame(rows, columns=["offer", "quarter", "provider", "region", "accelerator", "vendor", "pool",
-                                       "term", "buyable", "price", "max", "min", "contract", "contract_usd"])
+            rows.append(
+                (
+                    offer.offer,
+                    quarter,
+                    offer.provider,
+                    offer.region,
+                    offer.accelerator,
+                    vendor[offer.accelerator],
+                    offer.pool,
+                    offer.term,
+                    buyable,
+                    price,
+                    high,
+                    low,
+                    signed_chips,
+                    signed_usd,
+                )
+            )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "offer",
+            "quarter",
+            "provider",
+            "region",
+            "accelerator",
+            "vendor",
+            "pool",
+            "term",
+            "buyable",
+            "price",
+            "max",
+            "min",
+            "contract",
+            "contract_usd",
+        ],
+    )
 
 
-def _commitment_checks(inputs: Inputs, chips: pd.DataFrame, commitments: pd.DataFrame, horizon: list[str],
-                       hours: float, violations: list[str]) -> tuple[pd.DataFrame, np.ndarray, float]:
+def _commitment_checks(
+    inputs: Inputs,
+    chips: pd.DataFrame,
+    commitments: pd.DataFrame,
+    horizon: list[str],
+    hours: float,
+    violations: list[str],
+) -> tuple[pd.DataFrame, np.ndarray, float]:
     """Committed chips equal the running commitments; payments per (offer, quarter); their cost.
 
     Returns the chips table, each row's payment (USD) and what the objective counts for the
@@ -316,7 +394,7 @@ def _commitment_checks(inputs: Inputs, chips: pd.DataFrame, commitments: pd.Data
     price = chips.set_index(["offer", "quarter"])["price"].to_dict()
     buyable = chips.set_index(["offer", "quarter"])["buyable"].to_dict()
     last = ordinal(horizon[-1])
-    running: dict[tuple[str, str], list[tuple[float, float]]] = {}   # (chips, USD/h)
+    running: dict[tuple[str, str], list[tuple[float, float]]] = {}  # (chips, USD/h)
     counted = 0.0
     for item in named_rows(commitments):
         if item.chips < -RELATIVE_TOLERANCE:
@@ -339,8 +417,10 @@ def _commitment_checks(inputs: Inputs, chips: pd.DataFrame, commitments: pd.Data
         active = running.get((row.offer, row.quarter), [])
         total = sum(n for n, _ in active)
         if not _slack_ok(np.array([abs(total - row.chips)]), np.array([total]))[0]:
-            violations.append(f"{row.offer} in {row.quarter}: {row.chips:.6g} chips held but commitments "
-                              f"running then hold {total:.6g}")
+            violations.append(
+                f"{row.offer} in {row.quarter}: {row.chips:.6g} chips held but commitments "
+                f"running then hold {total:.6g}"
+            )
         payments[i] = sum(n * rate for n, rate in active) * hours
     return chips, payments, counted
 

@@ -31,10 +31,13 @@ from .solve import new_highs, set_mip_gap
 from .tolerances import mip_gap_usd, objectives_agree
 
 INF = highspy.kHighsInf
-_SETTLED = (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kInfeasible,
-            highspy.HighsModelStatus.kUnboundedOrInfeasible)
-_TINY = 1e-9     # a value this close (relative) to its bound sits at the bound
-_PIVOT = 1e-9    # tableau entries below this are numerical noise, not pivots
+_SETTLED = (
+    highspy.HighsModelStatus.kOptimal,
+    highspy.HighsModelStatus.kInfeasible,
+    highspy.HighsModelStatus.kUnboundedOrInfeasible,
+)
+_TINY = 1e-9  # a value this close (relative) to its bound sits at the bound
+_PIVOT = 1e-9  # tableau entries below this are numerical noise, not pivots
 
 
 def _ratio(slack: np.ndarray, rate: np.ndarray, mask: np.ndarray) -> float:
@@ -76,8 +79,9 @@ class ReSolver(Protocol):
     @property
     def solves(self) -> int: ...
 
-    def add_rows(self, lower: np.ndarray, upper: np.ndarray,
-                 entries: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray: ...
+    def add_rows(
+        self, lower: np.ndarray, upper: np.ndarray, entries: list[tuple[np.ndarray, np.ndarray]]
+    ) -> np.ndarray: ...
 
     def baseline(self) -> Outcome: ...
 
@@ -97,9 +101,11 @@ class WhatIf:
         relaxation, a lower bound); otherwise every re-solve solves the full MIP."""
         source = plan.solution.highs
         if source is None:
-            raise OptionError(f"this plan was solved by {plan.solution.solver} (--solver): warm re-solves and "
-                              "ranging (the leverage report, port payback) need the plan's HiGHS model; "
-                              "solve it without --solver")
+            raise OptionError(
+                f"this plan was solved by {plan.solution.solver} (--solver): warm re-solves and "
+                "ranging (the leverage report, port payback) need the plan's HiGHS model; "
+                "solve it without --solver"
+            )
         self.highs = new_highs()
         self.highs.setOptionValue("solver", "simplex")
         self.strategy = 4 if changes == "costs" else 1
@@ -107,7 +113,8 @@ class WhatIf:
         set_mip_gap(self.highs, plan.solution.objective)
         self.highs.passModel(source.getLp())
         self.fixed = (fix_integers or relax_integers) and self._fix_integers(
-            np.asarray(source.getSolution().col_value), fix=not relax_integers)
+            np.asarray(source.getSolution().col_value), fix=not relax_integers
+        )
         basis = source.getBasis()
         if basis.valid:
             self.highs.setBasis(basis)
@@ -149,14 +156,22 @@ class WhatIf:
             index += rows
             value += values
         count = len(entries)
-        self.highs.addCols(count, np.asarray(cost, dtype=float), np.zeros(count), np.full(count, INF),
-                           len(index), np.array(starts, dtype=np.int32), np.array(index, dtype=np.int32),
-                           np.array(value, dtype=float))
+        self.highs.addCols(
+            count,
+            np.asarray(cost, dtype=float),
+            np.zeros(count),
+            np.full(count, INF),
+            len(index),
+            np.array(starts, dtype=np.int32),
+            np.array(index, dtype=np.int32),
+            np.array(value, dtype=float),
+        )
         self._refresh()
         return np.arange(first, first + count)
 
-    def add_rows(self, lower: np.ndarray, upper: np.ndarray,
-                 entries: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+    def add_rows(
+        self, lower: np.ndarray, upper: np.ndarray, entries: list[tuple[np.ndarray, np.ndarray]]
+    ) -> np.ndarray:
         """Add rows lower <= sum(values x cols) <= upper; ``entries`` per row: (cols, values)."""
         first = self.highs.getNumRow()
         starts: list[int] = []
@@ -167,9 +182,15 @@ class WhatIf:
             index += list(cols)
             value += list(values)
         count = len(entries)
-        self.highs.addRows(count, np.asarray(lower, dtype=float), np.asarray(upper, dtype=float), len(index),
-                           np.array(starts, dtype=np.int32), np.array(index, dtype=np.int32),
-                           np.array(value, dtype=float))
+        self.highs.addRows(
+            count,
+            np.asarray(lower, dtype=float),
+            np.asarray(upper, dtype=float),
+            len(index),
+            np.array(starts, dtype=np.int32),
+            np.array(index, dtype=np.int32),
+            np.array(value, dtype=float),
+        )
         self._refresh()
         return np.arange(first, first + count)
 
@@ -194,8 +215,12 @@ class WhatIf:
             if status == highspy.HighsModelStatus.kOptimal:
                 values = np.asarray(self.highs.getSolution().col_value)
                 objective = self._objective(change, values)
-                if not objectives_agree(float(self.highs.getInfo().objective_function_value) + self.constant,
-                                        objective) and start is not None:
+                if (
+                    not objectives_agree(
+                        float(self.highs.getInfo().objective_function_value) + self.constant, objective
+                    )
+                    and start is not None
+                ):
                     # HiGHS can report the objective of its MIP start, not of the solution it
                     # returns: solve again without the start, from scratch.
                     status = self._run(None, cold=True)
@@ -204,8 +229,10 @@ class WhatIf:
                 if status == highspy.HighsModelStatus.kOptimal:
                     reported = float(self.highs.getInfo().objective_function_value) + self.constant
                     if not objectives_agree(reported, objective):
-                        raise SolveError(f"a what-if re-solve reported {reported:,.2f} USD for a solution "
-                                         f"costing {objective:,.2f} USD")
+                        raise SolveError(
+                            f"a what-if re-solve reported {reported:,.2f} USD for a solution "
+                            f"costing {objective:,.2f} USD"
+                        )
                     ranges = None
                     if range_column is not None:
                         ranges = self.cost_range(range_column, change.cost.get(range_column, self.cost[range_column]))
@@ -269,7 +296,7 @@ class WhatIf:
         every row dual pi_i to pi_i + t * rho_i; the range ends where the first of them
         changes sign. tests/test_whatif.py checks it against ``getRanging``.
         """
-        highs = self.highs   # getBasicVariables, getReducedRow, getBasisInverseRow: missing from highspy's stubs
+        highs = self.highs  # getBasicVariables, getReducedRow, getBasisInverseRow: missing from highspy's stubs
         basic = np.asarray(highs.getBasicVariables()[1])  # type: ignore[attr-defined]
         solution = highs.getSolution()
         x, d = np.asarray(solution.col_value), np.asarray(solution.col_dual)
@@ -294,10 +321,10 @@ class WhatIf:
         d_low, d_up = np.maximum(d, 0.0), np.minimum(d, 0.0)
         pi_low, pi_up = np.maximum(pi, 0.0), np.minimum(pi, 0.0)
         up = min(
-            _ratio(d_low, alpha, col_low & (alpha > _PIVOT)),        # d - t alpha >= 0
-            _ratio(-d_up, -alpha, col_up & (alpha < -_PIVOT)),       # d - t alpha <= 0
-            _ratio(pi_low, -rho, row_low & (rho < -_PIVOT)),         # pi + t rho >= 0
-            _ratio(-pi_up, rho, row_up & (rho > _PIVOT)),            # pi + t rho <= 0
+            _ratio(d_low, alpha, col_low & (alpha > _PIVOT)),  # d - t alpha >= 0
+            _ratio(-d_up, -alpha, col_up & (alpha < -_PIVOT)),  # d - t alpha <= 0
+            _ratio(pi_low, -rho, row_low & (rho < -_PIVOT)),  # pi + t rho >= 0
+            _ratio(-pi_up, rho, row_up & (rho > _PIVOT)),  # pi + t rho <= 0
         )
         down = min(
             _ratio(d_low, -alpha, col_low & (alpha < -_PIVOT)),
@@ -358,7 +385,7 @@ class MipWhatIf:
     """
 
     MAX_NODES = 200
-    INTEGRALITY = 1e-6   # HiGHS's mip_feasibility_tolerance: a value this close to an integer is one
+    INTEGRALITY = 1e-6  # HiGHS's mip_feasibility_tolerance: a value this close to an integer is one
 
     def __init__(self, plan: Plan, changes: str = "bounds"):
         self.gap = mip_gap_usd(plan.solution.objective)
@@ -369,9 +396,9 @@ class MipWhatIf:
         self.columns = plan.solution.columns
         kinds = list(self.full.highs.getLp().integrality_)
         self.integers = np.array([i for i, k in enumerate(kinds) if k != highspy.HighsVarType.kContinuous], dtype=int)
-        self.fallbacks = 0   # re-solves handed to HiGHS's branch and bound
-        self.today = np.round(np.asarray(plan.solution.highs.getSolution().col_value)[self.integers])   # held values
-        self.pseudocosts: dict[int, tuple[float | None, float | None]] = {}   # (down, up) rise per unit
+        self.fallbacks = 0  # re-solves handed to HiGHS's branch and bound
+        self.today = self.held.col_lower[self.integers].copy()  # the integer choice the held LP fixes
+        self.pseudocosts: dict[int, tuple[float | None, float | None]] = {}  # (down, up) rise per unit
 
     @property
     def solves(self) -> int:
@@ -390,8 +417,9 @@ class MipWhatIf:
             return low
         best = self._held_at(change, None)
         rounded = np.ceil(low.values[self.integers] - 1e-9)
-        same_as_held = np.array_equal(rounded, self.today) and not any(int(c) in change.col_bounds
-                                                                        for c in self.integers)
+        same_as_held = np.array_equal(rounded, self.today) and not any(
+            int(c) in change.col_bounds for c in self.integers
+        )
         if not self._closes(best, low) and not same_as_held:
             # Second candidate: the relaxation's integer decisions rounded up, held.
             candidate = self._held_at(change, rounded)
@@ -399,7 +427,7 @@ class MipWhatIf:
                 best = candidate
         if self._closes(best, low):
             return best
-        self.relaxed.highs.setOptionValue("simplex_strategy", 1)   # nodes change bounds: dual simplex resumes
+        self.relaxed.highs.setOptionValue("simplex_strategy", 1)  # nodes change bounds: dual simplex resumes
         try:
             settled = self._branch_and_bound(change, low, best)
         finally:
@@ -414,18 +442,19 @@ class MipWhatIf:
         if integers is None:
             return self.held.solve(change)
         fixed = {int(c): (float(v), float(v)) for c, v in zip(self.integers, integers, strict=True)}
-        return self.held.solve(Change(change.cost, {**change.col_bounds, **fixed}, change.row_bounds,
-                                      change.coefficients))
+        return self.held.solve(
+            Change(change.cost, {**change.col_bounds, **fixed}, change.row_bounds, change.coefficients)
+        )
 
     def _branch_and_bound(self, change: Change, root: Outcome, best: Outcome) -> Outcome | None:
         """The optimum under ``change`` within the MIP gap, depth first on the warm relaxation
         from its ``root`` optimum and the incumbent ``best``; None past MAX_NODES."""
-        open_nodes = [({}, root)]
+        open_nodes: list[tuple[dict[int, tuple[float, float]], Outcome]] = [({}, root)]
         nodes = 0
         while open_nodes:
             branched, node = open_nodes.pop()
             if best.optimal and node.objective >= best.objective - self.gap:
-                continue   # nothing below this node beats the best plan by more than the gap
+                continue  # nothing below this node beats the best plan by more than the gap
             values = node.values[self.integers]
             fraction = np.abs(values - np.round(values))
             if fraction.max() <= self.INTEGRALITY:
@@ -435,18 +464,20 @@ class MipWhatIf:
                 continue
             column = self._branching_column(values, fraction)
             value = float(node.values[column])
-            lower, upper = branched.get(column, change.col_bounds.get(
-                column, (self.relaxed.col_lower[column], self.relaxed.col_upper[column])))
+            lower, upper = branched.get(
+                column, change.col_bounds.get(column, (self.relaxed.col_lower[column], self.relaxed.col_upper[column]))
+            )
             down, up = (lower, math.floor(value)), (math.ceil(value), upper)
             nearer_last = ((1, up), (0, down)) if value - math.floor(value) < 0.5 else ((0, down), (1, up))
-            for side, bounds in nearer_last:   # the nearer side is pushed last, so explored first
+            for side, bounds in nearer_last:  # the nearer side is pushed last, so explored first
                 nodes += 1
                 if nodes > self.MAX_NODES:
                     return None
                 child = {**branched, column: bounds}
                 try:
-                    outcome = self.relaxed.solve(Change(change.cost, {**change.col_bounds, **child},
-                                                        change.row_bounds, change.coefficients))
+                    outcome = self.relaxed.solve(
+                        Change(change.cost, {**change.col_bounds, **child}, change.row_bounds, change.coefficients)
+                    )
                 except SolveError:
                     return None
                 self._learn(column, side, value, node, outcome)
@@ -466,8 +497,10 @@ class MipWhatIf:
         scores = []
         for k, share in zip(candidates, down_share, strict=True):
             down, up = self.pseudocosts.get(int(self.integers[k]), (None, None))
-            scores.append(max(share * (default if down is None else down), 1e-6)
-                          * max((1 - share) * (default if up is None else up), 1e-6))
+            scores.append(
+                max(share * (default if down is None else down), 1e-6)
+                * max((1 - share) * (default if up is None else up), 1e-6)
+            )
         return int(self.integers[candidates[int(np.argmax(scores))]])
 
     def _learn(self, column: int, side: int, value: float, parent: Outcome, child: Outcome) -> None:
@@ -479,7 +512,8 @@ class MipWhatIf:
         else:
             rise = max((r for rises in self.pseudocosts.values() for r in rises if r is not None), default=1.0)
         rises = list(self.pseudocosts.get(column, (None, None)))
-        rises[side] = rise if rises[side] is None else (rises[side] + rise) / 2
+        last = rises[side]
+        rises[side] = rise if last is None else (last + rise) / 2
         self.pseudocosts[column] = (rises[0], rises[1])
 
     def _closes(self, upper: Outcome, lower: Outcome) -> bool:

@@ -77,8 +77,10 @@ def read_yaml(path: Path) -> tuple[Any, dict[Path_, int], list[YamlProblem]]:
         size = path.stat().st_size
         if size > MAX_YAML_BYTES:
             limit = MAX_YAML_BYTES // 1024
-            message = (f"file is {math.ceil(size / 1024):,} KiB, above the {limit} KiB limit for "
-                       "YAML files: is this the right file?")
+            message = (
+                f"file is {math.ceil(size / 1024):,} KiB, above the {limit} KiB limit for "
+                "YAML files: is this the right file?"
+            )
             return None, {}, [YamlProblem(message, None)]
         data = path.read_bytes()
     except OSError as error:
@@ -95,7 +97,7 @@ def decode_utf8(data: bytes) -> tuple[str, YamlProblem | None]:
     Shared with the CSV reader: both name the line, and a UTF-16 file, for the person fixing it.
     """
     if data.startswith(codecs.BOM_UTF8):
-        data = data[len(codecs.BOM_UTF8):]
+        data = data[len(codecs.BOM_UTF8) :]
     try:
         return data.decode("utf-8"), None
     except UnicodeDecodeError as error:
@@ -179,8 +181,7 @@ def _scalar(loader: _Loader, node: yaml.Node) -> tuple[Any, YamlProblem | None]:
     Python refuses to even print one of 5,000 digits."""
     line = node.start_mark.line + 1
     if node.tag == "tag:yaml.org,2002:int" and len(node.value) > 40:
-        return None, YamlProblem(f"a whole number of {len(node.value):,} characters is too large",
-                                 line)
+        return None, YamlProblem(f"a whole number of {len(node.value):,} characters is too large", line)
     try:
         return loader.construct_object(node, deep=True), None
     except (ValueError, KeyError, OverflowError):

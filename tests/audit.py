@@ -101,11 +101,27 @@ BRACKET = 0.005
 HOURS_REL, HOURS_ABS = 1e-6, 1.0
 VOLUME_REL, VOLUME_ABS = 1e-6, 1.0
 BESIDE = 1e-4
-FAMILIES = ("walk_away", "walk_away_no_rules", "walk_away_unserved", "lifted_le_kept", "offer_price",
-            "uniform_ceiling", "half_volume", "capacity", "capacity_term", "rule", "rule_point",
-            "spend_commitment", "budget", "premium", "rule_setting", "port_saving", "port_break_even",
-            "port_price_cut")
-TERM_METHOD = "re-solve, every quarter"   # capacity rows of 1yr/3yr offers: max_chips raised in every quarter
+FAMILIES = (
+    "walk_away",
+    "walk_away_no_rules",
+    "walk_away_unserved",
+    "lifted_le_kept",
+    "offer_price",
+    "uniform_ceiling",
+    "half_volume",
+    "capacity",
+    "capacity_term",
+    "rule",
+    "rule_point",
+    "spend_commitment",
+    "budget",
+    "premium",
+    "rule_setting",
+    "port_saving",
+    "port_break_even",
+    "port_price_cut",
+)
+TERM_METHOD = "re-solve, every quarter"  # capacity rows of 1yr/3yr offers: max_chips raised in every quarter
 COLUMNS = ["family", "figure", "reported", "resolved", "difference", "tolerance", "ok", "note"]
 
 
@@ -116,9 +132,9 @@ class Facts:
     cost: float
     unmet: float
     chip_hours: dict[str, float]
-    tokens: dict[str, float]           # served tokens/s per offer (summed over quarters)
+    tokens: dict[str, float]  # served tokens/s per offer (summed over quarters)
     ported: set[tuple[str, str]]
-    spend: dict[str, float] = field(default_factory=dict)   # cost_usd of the purchases per offer
+    spend: dict[str, float] = field(default_factory=dict)  # cost_usd of the purchases per offer
 
 
 def number(value: Any) -> float | None:
@@ -166,8 +182,9 @@ def walked_away(inputs: optimizer.Inputs, names: Iterable[str]) -> optimizer.Inp
 
 def rules_lifted(inputs: optimizer.Inputs) -> optimizer.Inputs:
     """Every share rule (caps, floors, their overrides) dropped from the policy."""
-    policy = inputs.policy.model_copy(update={"max_share": MaxShare(), "min_share": MinShare(),
-                                              "share_overrides": ShareOverrides()})
+    policy = inputs.policy.model_copy(
+        update={"max_share": MaxShare(), "min_share": MinShare(), "share_overrides": ShareOverrides()}
+    )
     return replace(inputs, policy=policy)
 
 
@@ -287,9 +304,14 @@ class Resolver:
         tokens = plan.allocation.groupby("offer")["tokens_per_s"].sum()
         spend = plan.purchases.groupby("offer")["cost_usd"].sum()
         ported = set(zip(plan.ports["model"], plan.ports["accelerator"], strict=True)) if len(plan.ports) else set()
-        return Facts(float(plan.totals["total_cost_usd"]), float(plan.totals["unmet_tokens_per_s"]),
-                     {str(k): float(v) for k, v in chips.items()}, {str(k): float(v) for k, v in tokens.items()},
-                     ported, {str(k): float(v) for k, v in spend.items()})
+        return Facts(
+            float(plan.totals["total_cost_usd"]),
+            float(plan.totals["unmet_tokens_per_s"]),
+            {str(k): float(v) for k, v in chips.items()},
+            {str(k): float(v) for k, v in tokens.items()},
+            ported,
+            {str(k): float(v) for k, v in spend.items()},
+        )
 
     def solve(self, key: Any, changed: Callable[[], optimizer.Inputs]) -> Facts | None:
         """Facts of the plan of ``changed()`` (None: the hard rules cannot hold)."""
@@ -309,6 +331,7 @@ class Resolver:
         if key not in self.cache:
             self.solves += 1
             from optimizer.solve import solve as solve_lp
+
             with share_rules_changed(change):
                 model = lp_model.build(self.inputs.canonical(), integer=self.integer)
             try:
@@ -343,8 +366,15 @@ def _threshold(keeps: Callable[[float], bool], low: float, high: float, steps: i
 class Audit:
     """Builds the audit table for one input set, its plan and its leverage report."""
 
-    def __init__(self, inputs: optimizer.Inputs, plan: optimizer.Plan, report, integer: bool = False,
-                 locate: bool = False, sample: Callable[[str, list], list] | None = None):
+    def __init__(
+        self,
+        inputs: optimizer.Inputs,
+        plan: optimizer.Plan,
+        report,
+        integer: bool = False,
+        locate: bool = False,
+        sample: Callable[[str, list], list] | None = None,
+    ):
         self.inputs, self.plan, self.report, self.locate = inputs, plan, report, locate
         self.resolver = Resolver(inputs, integer)
         self.base = self.resolver.facts(plan)
@@ -379,14 +409,33 @@ class Audit:
     def volume_tolerance(value: float) -> float:
         return VOLUME_REL * abs(value) + VOLUME_ABS
 
-    def add(self, family: str, figure: str, reported: float | None, resolved: float | None, tolerance: float,
-            note: str = "", ok: bool | None = None) -> None:
+    def add(
+        self,
+        family: str,
+        figure: str,
+        reported: float | None,
+        resolved: float | None,
+        tolerance: float,
+        note: str = "",
+        ok: bool | None = None,
+    ) -> None:
         if ok is None:
             ok = (reported is None and resolved is None) or (
-                reported is not None and resolved is not None and abs(reported - resolved) <= tolerance)
+                reported is not None and resolved is not None and abs(reported - resolved) <= tolerance
+            )
         difference = None if reported is None or resolved is None else reported - resolved
-        self.records.append({"family": family, "figure": figure, "reported": reported, "resolved": resolved,
-                             "difference": difference, "tolerance": tolerance, "ok": bool(ok), "note": note})
+        self.records.append(
+            {
+                "family": family,
+                "figure": figure,
+                "reported": reported,
+                "resolved": resolved,
+                "difference": difference,
+                "tolerance": tolerance,
+                "ok": bool(ok),
+                "note": note,
+            }
+        )
 
     def table(self) -> pd.DataFrame:
         return pd.DataFrame(self.records, columns=COLUMNS)
@@ -398,41 +447,67 @@ class Audit:
             names = self.resolver.offers_of[(row.dimension, row.supplier)]
             label = f"{row.dimension} {row.supplier}"
             kept = self.resolver.solve(("walk", label), lambda names=names: walked_away(self.inputs, names))
-            free = self.resolver.solve(("walk-free", label),
-                                       lambda names=names: rules_lifted(walked_away(self.inputs, names)))
+            free = self.resolver.solve(
+                ("walk-free", label), lambda names=names: rules_lifted(walked_away(self.inputs, names))
+            )
             kept_cost = None if kept is None else kept.cost - self.v0
             free_cost = None if free is None else free.cost - self.v0
-            self.add("walk_away", label, number(row.walk_away_cost_usd), kept_cost,
-                     self.cost_tolerance(kept.cost if kept else 0.0), "V(offers held to min_chips) - V")
-            self.add("walk_away_no_rules", label, number(row.walk_away_cost_no_rules_usd), free_cost,
-                     self.cost_tolerance(free.cost if free else 0.0), "same, share rules lifted")
+            self.add(
+                "walk_away",
+                label,
+                number(row.walk_away_cost_usd),
+                kept_cost,
+                self.cost_tolerance(kept.cost if kept else 0.0),
+                "V(offers held to min_chips) - V",
+            )
+            self.add(
+                "walk_away_no_rules",
+                label,
+                number(row.walk_away_cost_no_rules_usd),
+                free_cost,
+                self.cost_tolerance(free.cost if free else 0.0),
+                "same, share rules lifted",
+            )
             if kept is not None:
                 unserved = kept.unmet - self.base.unmet
-                self.add("walk_away_unserved", label, number(row.unserved_if_removed_tokens_per_s), unserved,
-                         self.volume_tolerance(unserved), "unmet tokens/s of that plan minus today's")
+                self.add(
+                    "walk_away_unserved",
+                    label,
+                    number(row.unserved_if_removed_tokens_per_s),
+                    unserved,
+                    self.volume_tolerance(unserved),
+                    "unmet tokens/s of that plan minus today's",
+                )
             if kept is not None and free is not None:
                 tolerance = self.cost_tolerance(kept.cost)
                 reported_kept, reported_free = number(row.walk_away_cost_usd), number(row.walk_away_cost_no_rules_usd)
-                reported_ok = (reported_kept is None or reported_free is None
-                               or reported_free <= reported_kept + tolerance)
-                self.add("lifted_le_kept", label, reported_free, free_cost, tolerance,
-                         f"re-solved lifted {free_cost:,.2f} <= kept {kept_cost:,.2f}; reported lifted "
-                         f"{reported_free} <= kept {reported_kept}",
-                         ok=free.cost <= kept.cost + tolerance and reported_ok)
+                reported_ok = (
+                    reported_kept is None or reported_free is None or reported_free <= reported_kept + tolerance
+                )
+                self.add(
+                    "lifted_le_kept",
+                    label,
+                    reported_free,
+                    free_cost,
+                    tolerance,
+                    f"re-solved lifted {free_cost:,.2f} <= kept {kept_cost:,.2f}; reported lifted "
+                    f"{reported_free} <= kept {reported_kept}",
+                    ok=free.cost <= kept.cost + tolerance and reported_ok,
+                )
 
     # ---------------------------------------------------------------- offer prices
     def _offer_facts(self, offer: str, price: float) -> Facts | None:
         factor = price / self.price[offer]
-        return self.resolver.solve(("price", offer, round(factor, 12)),
-                                   lambda: with_prices(self.inputs, {offer: factor}))
+        return self.resolver.solve(
+            ("price", offer, round(factor, 12)), lambda: with_prices(self.inputs, {offer: factor})
+        )
 
     def offer_prices(self) -> None:
         table = self.report.offer_prices
         for row in self.sample("offer_price", list(table.itertuples(index=False))):
             self._offer_price(row)
 
-    def chord(self, cost_at: Callable[[float], float | None], low: float, high: float
-              ) -> tuple[float | None, float]:
+    def chord(self, cost_at: Callable[[float], float | None], low: float, high: float) -> tuple[float | None, float]:
         """V's chord over [low, high] (``cost_at``: V at a price or factor) and its tolerance:
         both costs to the MIP gap, SLOPE_REL of the larger, plus 1e-6 of the chord."""
         costs = [cost_at(low), cost_at(high)]
@@ -442,8 +517,14 @@ class Audit:
         spread = 2 * (SLOPE_REL * max(abs(self.v0), *map(abs, costs)) + SLOPE_ABS) / (high - low)
         return chord, spread + 1e-6 * abs(chord)
 
-    def bent(self, cost_at: Callable[[float], float | None], start: float, inside: float, outside: float,
-             concave: bool = True) -> bool:
+    def bent(
+        self,
+        cost_at: Callable[[float], float | None],
+        start: float,
+        inside: float,
+        outside: float,
+        concave: bool = True,
+    ) -> bool:
         """V bends between ``inside`` and ``outside``: its chord there leaves its chord over
         [start, inside]. On one line up to ``inside``, this is where the line ends (concave V:
         the chord falls; with spend shares V need not be concave, and either way counts).
@@ -527,21 +608,39 @@ class Audit:
                 note += f"; V linear at c x 0.995: {inside}, bent at c x 1.005: {outside}"
                 if self.locate:
                     resolved = self._locate(keeps, p0, ceiling, inside, up=True)
-            self.add("offer_price", f"ceiling {offer}", ceiling, resolved, ceiling * BRACKET, note,
-                     ok=inside and outside)
+            self.add(
+                "offer_price", f"ceiling {offer}", ceiling, resolved, ceiling * BRACKET, note, ok=inside and outside
+            )
             return
         if to_win is None:
             today = self.base.chip_hours.get(offer, 0.0)
-            holds = (right[0] > minimum + right[1] + 1e-6 * max(1.0, minimum) if concave
-                     else today > least + self.hours_tolerance(today))
-            if holds:   # holds volume, no ceiling
+            holds = (
+                right[0] > minimum + right[1] + 1e-6 * max(1.0, minimum)
+                if concave
+                else today > least + self.hours_tolerance(today)
+            )
+            if holds:  # holds volume, no ceiling
                 ok = keeps(p0 * 1000)
-                self.add("offer_price", f"ceiling {offer}", None, None if ok else p0 * 1000, p0 * BRACKET,
-                         f"no ceiling reported; V linear up to 1000 x today's price: {ok}", ok=ok)
+                self.add(
+                    "offer_price",
+                    f"ceiling {offer}",
+                    None,
+                    None if ok else p0 * 1000,
+                    p0 * BRACKET,
+                    f"no ceiling reported; V linear up to 1000 x today's price: {ok}",
+                    ok=ok,
+                )
                 return
             ok = not wins(p0 * 1e-6)
-            self.add("offer_price", f"to win {offer}", None, None, p0 * BRACKET,
-                     "no price to win reported; at 1e-6 of today's price it wins volume: " + str(not ok), ok=ok)
+            self.add(
+                "offer_price",
+                f"to win {offer}",
+                None,
+                None,
+                p0 * BRACKET,
+                "no price to win reported; at 1e-6 of today's price it wins volume: " + str(not ok),
+                ok=ok,
+            )
             return
         inside = True if to_win * (1 + BRACKET) >= p0 else not wins(to_win * (1 + BRACKET))
         outside = wins(to_win * (1 - BRACKET))
@@ -563,7 +662,7 @@ class Audit:
             while test(high) and high < 1000 * p0:
                 low, high = high, high * 2
             return _threshold(test, low, high)[0] if high < 1000 * p0 else None
-        if not inside:   # wins above w already
+        if not inside:  # wins above w already
             return _threshold(test, figure * (1 + BRACKET), p0)[0] if not test(p0 * (1 - BESIDE)) else p0
         low = figure * (1 - BRACKET)
         while low > p0 * 1e-6 and not test(low):
@@ -577,8 +676,10 @@ class Audit:
     # ---------------------------------------------------------------- supplier prices
     def _supplier_at(self, dimension: str, supplier: str, factor: float) -> Facts | None:
         names = self.resolver.offers_of[(dimension, supplier)]
-        return self.resolver.solve(("uniform", dimension, supplier, round(factor, 12)),
-                                   lambda: with_prices(self.inputs, {o: factor for o in names}))
+        return self.resolver.solve(
+            ("uniform", dimension, supplier, round(factor, 12)),
+            lambda: with_prices(self.inputs, {o: factor for o in names}),
+        )
 
     def supplier_prices(self) -> None:
         table = self.report.suppliers
@@ -618,12 +719,12 @@ class Audit:
         dimension, supplier = row.dimension, row.supplier
         names = self.resolver.offers_of[(dimension, supplier)]
         label = f"{dimension} {supplier}"
-        concave = self.concave_in(names)   # else spend rows move with these prices: V's slope is not the volume
+        concave = self.concave_in(names)  # else spend rows move with these prices: V's slope is not the volume
 
         def hours(facts: Facts) -> float:
             return sum(facts.chip_hours.get(o, 0.0) for o in names)
 
-        def spend(facts: Facts, factor: float) -> float:   # at today's prices
+        def spend(facts: Facts, factor: float) -> float:  # at today's prices
             return sum(facts.spend.get(o, 0.0) for o in names) / factor
 
         def cost_at(factor: float) -> float | None:
@@ -648,18 +749,30 @@ class Audit:
             value = volume(factor)
             return value is not None and value > today_volume / 2 + slope_tol / factor + 1e-6 * today_volume
 
-        checks = (("uniform_ceiling", number(row.uniform_ceiling_pct), kept,
-                   today_hours > minimum + self.hours_tolerance(today_hours)),
-                  ("half_volume", number(row.half_volume_pct), above_half, today_volume > slope_tol))
+        checks = (
+            (
+                "uniform_ceiling",
+                number(row.uniform_ceiling_pct),
+                kept,
+                today_hours > minimum + self.hours_tolerance(today_hours),
+            ),
+            ("half_volume", number(row.half_volume_pct), above_half, today_volume > slope_tol),
+        )
         for family, pct, keeps, holds in checks:
             if pct is None:
                 if not holds:
                     self.add(family, label, None, None, 0.0, "holds nothing: none expected")
                     continue
                 ok = keeps(11.0)
-                self.add(family, label, None, None if ok else math.inf, 0.0,
-                         f"none reported; at +1000% it still keeps {'all' if family == 'uniform_ceiling' else 'half'}:"
-                         f" {ok}", ok=ok)
+                self.add(
+                    family,
+                    label,
+                    None,
+                    None if ok else math.inf,
+                    0.0,
+                    f"none reported; at +1000% it still keeps {'all' if family == 'uniform_ceiling' else 'half'}: {ok}",
+                    ok=ok,
+                )
                 continue
             factor = 1 + pct / 100
             inside = True if factor * (1 - BRACKET) <= 1 else keeps(factor * (1 - BRACKET))
@@ -693,27 +806,39 @@ class Audit:
         for row in self.sample("capacity", list(per_quarter.itertuples(index=False))):
             m = float(row.max_chips)
             delta = 1e-3 * max(1.0, m)
-            more = self.resolver.solve(("capacity", row.offer, row.quarter),
-                                       lambda row=row, chips=m + delta: with_max_chips(
-                                           self.inputs, row.offer, row.quarter, chips))
+            more = self.resolver.solve(
+                ("capacity", row.offer, row.quarter),
+                lambda row=row, chips=m + delta: with_max_chips(self.inputs, row.offer, row.quarter, chips),
+            )
             reported = number(row.value_usd_per_chip_hour)
             resolved = None if more is None else (self.v0 - more.cost) / (delta * self.hours)
             slack = 2 * tolerance / (delta * self.hours) + 1e-6 * abs(reported or 0.0)
-            self.add("capacity", f"{row.offer} {row.quarter}", reported, resolved, slack,
-                     f"(V - V(max_chips + {delta:g})) / chip-hours; method {row.method}; "
-                     f"term {term_kind.get(row.offer)}")
+            self.add(
+                "capacity",
+                f"{row.offer} {row.quarter}",
+                reported,
+                resolved,
+                slack,
+                f"(V - V(max_chips + {delta:g})) / chip-hours; method {row.method}; term {term_kind.get(row.offer)}",
+            )
         for row in table[table["method"] == TERM_METHOD].itertuples(index=False):
             offer, m = row.offer, float(row.max_chips)
             delta = 1e-3 * max(1.0, m)
             quarters = int((self.plan.model.terms["offer"] == offer).sum())
-            more = self.resolver.solve(("capacity-term", offer),
-                                       lambda offer=offer, delta=delta: with_more_chips_everywhere(
-                                           self.inputs, offer, delta))
+            more = self.resolver.solve(
+                ("capacity-term", offer),
+                lambda offer=offer, delta=delta: with_more_chips_everywhere(self.inputs, offer, delta),
+            )
             resolved = None if more is None else (self.v0 - more.cost) / (delta * self.hours * quarters)
             reported = number(row.value_usd_per_chip_hour)
-            self.add("capacity_term", offer, reported, resolved,
-                     2 * tolerance / (delta * self.hours * quarters) + 1e-6 * abs(reported or 0.0),
-                     f"max_chips + {delta:g} in all {quarters} quarters, per chip-hour added")
+            self.add(
+                "capacity_term",
+                offer,
+                reported,
+                resolved,
+                2 * tolerance / (delta * self.hours * quarters) + 1e-6 * abs(reported or 0.0),
+                f"max_chips + {delta:g} in all {quarters} quarters, per chip-hour added",
+            )
 
     # ----------------------------------------------------------------------- rules
     def rules(self) -> None:
@@ -723,27 +848,51 @@ class Audit:
             reported = number(row.cost_of_rule_usd)
             label = f"{row.dimension} {row.group} {row.quarter} {row.kind}"
             if row.dimension == "spend_commitment":
-                facts = self.resolver.solve(("spend", row.group),
-                                            lambda group=row.group: without_spend_commitment(self.inputs, group))
-                self.add("spend_commitment", label, reported, None if facts is None else self.v0 - facts.cost,
-                         self.cost_tolerance(), "V - V(spend commitment row removed)")
+                facts = self.resolver.solve(
+                    ("spend", row.group), lambda group=row.group: without_spend_commitment(self.inputs, group)
+                )
+                self.add(
+                    "spend_commitment",
+                    label,
+                    reported,
+                    None if facts is None else self.v0 - facts.cost,
+                    self.cost_tolerance(),
+                    "V - V(spend commitment row removed)",
+                )
                 continue
             if row.dimension == "budget":
-                facts = self.resolver.solve(("budget", row.quarter),
-                                            lambda quarter=row.quarter: without_budget(self.inputs, quarter))
-                self.add("budget", label, reported, None if facts is None else self.v0 - facts.cost,
-                         self.cost_tolerance(), "V - V(that quarter's budget removed)")
+                facts = self.resolver.solve(
+                    ("budget", row.quarter), lambda quarter=row.quarter: without_budget(self.inputs, quarter)
+                )
+                self.add(
+                    "budget",
+                    label,
+                    reported,
+                    None if facts is None else self.v0 - facts.cost,
+                    self.cost_tolerance(),
+                    "V - V(that quarter's budget removed)",
+                )
                 continue
             key = (row.dimension, row.group, row.quarter, row.kind)
 
             def drop(rules: pd.DataFrame, key=key) -> pd.DataFrame:
-                hit = ((rules["dimension"] == key[0]) & (rules["group"] == key[1]) & (rules["quarter"] == key[2])
-                       & (rules["kind"] == key[3]))
+                hit = (
+                    (rules["dimension"] == key[0])
+                    & (rules["group"] == key[1])
+                    & (rules["quarter"] == key[2])
+                    & (rules["kind"] == key[3])
+                )
                 return rules[~hit].reset_index(drop=True)
 
             lifted = self.resolver.solve_rules(("rule", *key), drop)
-            self.add("rule", label, reported, None if lifted is None else self.v0 - lifted, self.cost_tolerance(),
-                     "V - V(that share row dropped; model rebuilt, solved cold)")
+            self.add(
+                "rule",
+                label,
+                reported,
+                None if lifted is None else self.v0 - lifted,
+                self.cost_tolerance(),
+                "V - V(that share row dropped; model rebuilt, solved cold)",
+            )
             per_point = number(getattr(row, "usd_per_share_point", None))
             if per_point is None:
                 continue
@@ -753,54 +902,92 @@ class Audit:
 
             def relax(rules: pd.DataFrame, key=key, relaxed_limit=relaxed_limit) -> pd.DataFrame:
                 rules = rules.copy()
-                hit = ((rules["dimension"] == key[0]) & (rules["group"] == key[1]) & (rules["quarter"] == key[2])
-                       & (rules["kind"] == key[3]))
+                hit = (
+                    (rules["dimension"] == key[0])
+                    & (rules["group"] == key[1])
+                    & (rules["quarter"] == key[2])
+                    & (rules["kind"] == key[3])
+                )
                 rules.loc[hit, "limit"] = relaxed_limit
                 return rules
 
             relaxed = self.resolver.solve_rules(("rule-point", *key), relax)
-            self.add("rule_point", label, per_point, None if relaxed is None else (self.v0 - relaxed) / points,
-                     tolerance / points + 1e-6 * abs(per_point), "(V - V(limit relaxed 1 point)) per point")
+            self.add(
+                "rule_point",
+                label,
+                per_point,
+                None if relaxed is None else (self.v0 - relaxed) / points,
+                tolerance / points + 1e-6 * abs(per_point),
+                "(V - V(limit relaxed 1 point)) per point",
+            )
 
     def premium(self) -> None:
         reported = number(self.report.summary.get("diversification_premium_usd"))
         facts = self.resolver.solve(("lifted",), lambda: rules_lifted(self.inputs))
-        self.add("premium", "diversification premium", reported, None if facts is None else self.v0 - facts.cost,
-                 self.cost_tolerance(), "V - V(every share rule lifted)")
+        self.add(
+            "premium",
+            "diversification premium",
+            reported,
+            None if facts is None else self.v0 - facts.cost,
+            self.cost_tolerance(),
+            "V - V(every share rule lifted)",
+        )
 
     def rule_settings(self) -> None:
         """What each policy.yaml share line costs, lifted in every quarter: the report's
         ``policy_rules`` figure against V - V(that line removed)."""
-        reported_by = dict(zip(self.report.policy_rules["setting"], self.report.policy_rules["cost_of_setting_usd"],
-                               strict=True))
+        reported_by = dict(
+            zip(self.report.policy_rules["setting"], self.report.policy_rules["cost_of_setting_usd"], strict=True)
+        )
         for key in policy_settings(self.inputs):
             facts = self.resolver.solve(("setting", key), lambda key=key: setting_lifted(self.inputs, key))
             name = ".".join(key)
-            self.add("rule_setting", name, number(reported_by.get(name)),
-                     None if facts is None else self.v0 - facts.cost, self.cost_tolerance(),
-                     "V - V(this policy line removed in every quarter)")
+            self.add(
+                "rule_setting",
+                name,
+                number(reported_by.get(name)),
+                None if facts is None else self.v0 - facts.cost,
+                self.cost_tolerance(),
+                "V - V(this policy line removed in every quarter)",
+            )
 
     # ----------------------------------------------------------------------- ports
     def ports(self, plan_ports: pd.DataFrame | None) -> None:
         if plan_ports is not None and len(plan_ports):
             for row in plan_ports.itertuples(index=False):
-                facts = self.resolver.solve(("never", row.model, row.accelerator),
-                                            lambda row=row: without_pair(self.inputs, row.model, row.accelerator))
-                self.add("port_saving", f"{row.model} on {row.accelerator}", number(row.net_saving_usd),
-                         None if facts is None else facts.cost - self.v0, self.cost_tolerance(),
-                         "V(port forbidden: performance row removed) - V")
+                facts = self.resolver.solve(
+                    ("never", row.model, row.accelerator),
+                    lambda row=row: without_pair(self.inputs, row.model, row.accelerator),
+                )
+                self.add(
+                    "port_saving",
+                    f"{row.model} on {row.accelerator}",
+                    number(row.net_saving_usd),
+                    None if facts is None else facts.cost - self.v0,
+                    self.cost_tolerance(),
+                    "V(port forbidden: performance row removed) - V",
+                )
         table = getattr(self.report, "ports", None)
         if table is None or table.empty:
             return
         for row in self.sample("port_break_even", list(table.itertuples(index=False))):
             label = f"{row.model} on {row.accelerator}"
-            never = self.resolver.solve(("never", row.model, row.accelerator),
-                                        lambda row=row: without_pair(self.inputs, row.model, row.accelerator))
-            free = self.resolver.solve(("free", row.model, row.accelerator),
-                                       lambda row=row: port_free(self.inputs, row.model, row.accelerator))
+            never = self.resolver.solve(
+                ("never", row.model, row.accelerator),
+                lambda row=row: without_pair(self.inputs, row.model, row.accelerator),
+            )
+            free = self.resolver.solve(
+                ("free", row.model, row.accelerator), lambda row=row: port_free(self.inputs, row.model, row.accelerator)
+            )
             resolved = None if never is None or free is None else max(0.0, never.cost - free.cost)
-            self.add("port_break_even", label, number(row.break_even_port_usd), resolved, self.cost_tolerance(),
-                     "max(0, V(port forbidden) - V(port_usd = 0))")
+            self.add(
+                "port_break_even",
+                label,
+                number(row.break_even_port_usd),
+                resolved,
+                self.cost_tolerance(),
+                "max(0, V(port forbidden) - V(port_usd = 0))",
+            )
             cut = number(row.price_cut_to_port_pct)
             if bool(row.ported) or cut is None:
                 continue
@@ -808,14 +995,22 @@ class Audit:
 
             def ported(pct: float, row=row, offers=offers) -> bool | None:
                 factor = 1 - pct / 100
-                facts = self.resolver.solve(("cut", row.accelerator, round(pct, 9)),
-                                            lambda: with_prices(self.inputs, {o: factor for o in offers}))
+                facts = self.resolver.solve(
+                    ("cut", row.accelerator, round(pct, 9)),
+                    lambda: with_prices(self.inputs, {o: factor for o in offers}),
+                )
                 return None if facts is None else (row.model, row.accelerator) in facts.ported
 
             more, less = ported(min(100.0, cut + 0.5)), ported(max(0.0, cut - 1.5)) if cut >= 1.5 else False
-            self.add("port_price_cut", label, cut, cut if more and not less else None, 1.0,
-                     f"ported at {cut + 0.5:.2f}% cut: {more}; ported at {max(0.0, cut - 1.5):.2f}%: {less}",
-                     ok=bool(more) and not less)
+            self.add(
+                "port_price_cut",
+                label,
+                cut,
+                cut if more and not less else None,
+                1.0,
+                f"ported at {cut + 0.5:.2f}% cut: {more}; ported at {max(0.0, cut - 1.5):.2f}%: {less}",
+                ok=bool(more) and not less,
+            )
 
     def run(self, families: Iterable[str] = FAMILIES, plan_ports: pd.DataFrame | None = None) -> pd.DataFrame:
         families = set(families)
@@ -839,9 +1034,15 @@ class Audit:
         return table[table["family"].isin(families)].reset_index(drop=True)
 
 
-def audit(inputs: optimizer.Inputs, integer: bool = False, families: Iterable[str] = FAMILIES,
-          locate: bool = False, report=None, plan: optimizer.Plan | None = None,
-          sample: Callable[[str, list], list] | None = None) -> tuple[pd.DataFrame, Audit]:
+def audit(
+    inputs: optimizer.Inputs,
+    integer: bool = False,
+    families: Iterable[str] = FAMILIES,
+    locate: bool = False,
+    report=None,
+    plan: optimizer.Plan | None = None,
+    sample: Callable[[str, list], list] | None = None,
+) -> tuple[pd.DataFrame, Audit]:
     """Plan ``inputs`` (with port paybacks), build its leverage report, audit every figure."""
     from optimizer.leverage import leverage
 

@@ -43,13 +43,27 @@ def write_folder(folder: Path, policy: str = "{}\n", **tables: list[dict]) -> Pa
 
 
 def offer(name, provider, region, accelerator, price, max_chips, **extra):
-    return {"offer": name, "provider": provider, "region": region, "accelerator": accelerator,
-            "usd_per_chip_hour": price, "max_chips": max_chips, **extra}
+    return {
+        "offer": name,
+        "provider": provider,
+        "region": region,
+        "accelerator": accelerator,
+        "usd_per_chip_hour": price,
+        "max_chips": max_chips,
+        **extra,
+    }
 
 
 def workload(name, quarter, tokens_per_s, model="m", geography="g", slo=1000, **extra):
-    return {"workload": name, "model": model, "geography": geography, "quarter": quarter,
-            "tokens_per_s": tokens_per_s, "latency_slo_ms": slo, **extra}
+    return {
+        "workload": name,
+        "model": model,
+        "geography": geography,
+        "quarter": quarter,
+        "tokens_per_s": tokens_per_s,
+        "latency_slo_ms": slo,
+        **extra,
+    }
 
 
 @pytest.fixture
@@ -73,8 +87,6 @@ def solve_case(tmp_path):
 from hypothesis import settings  # noqa: E402
 
 for _name, _count in (("ci", 300), ("long", 10_000)):
-    settings.register_profile(
-        _name, max_examples=_count, deadline=None, derandomize=True, print_blob=True
-    )
+    settings.register_profile(_name, max_examples=_count, deadline=None, derandomize=True, print_blob=True)
 if settings.get_current_profile_name() == "default":
     settings.load_profile("ci")

@@ -127,8 +127,7 @@ def instances(draw, max_offers: int = 6) -> Case:
     """A random input folder in the contract's format (see the module docstring)."""
     vendors = ["nvidia", "amd", "google"]
     accelerators = [
-        {"accelerator": f"a{i}", "vendor": draw(st.sampled_from(vendors))}
-        for i in range(draw(st.integers(1, 4)))
+        {"accelerator": f"a{i}", "vendor": draw(st.sampled_from(vendors))} for i in range(draw(st.integers(1, 4)))
     ]
     providers = [f"p{i}" for i in range(draw(st.integers(1, 3)))]
     regions = [(p, f"{p}-r{k}") for p in providers for k in range(draw(st.integers(1, 2)))]
@@ -209,13 +208,9 @@ def instances(draw, max_offers: int = 6) -> Case:
             "ttft_ms": 50.0,
         }
     ]
-    latency = latency or [
-        {"geography": geographies[0], "region": offers[0]["region"], "rtt_ms": 20.0}
-    ]
+    latency = latency or [{"geography": geographies[0], "region": offers[0]["region"], "rtt_ms": 20.0}]
 
-    demand_quarters = sorted(
-        draw(st.lists(st.sampled_from(DEMAND_QUARTERS), min_size=1, max_size=3, unique=True))
-    )
+    demand_quarters = sorted(draw(st.lists(st.sampled_from(DEMAND_QUARTERS), min_size=1, max_size=3, unique=True)))
     workloads = []
     for k in range(draw(st.integers(1, 3))):
         model, geography = draw(st.sampled_from(models)), draw(st.sampled_from(geographies))
@@ -231,10 +226,7 @@ def instances(draw, max_offers: int = 6) -> Case:
             if link["geography"] == geography
             for p in performance
             if p["model"] == model
-            if any(
-                o["region"] == link["region"] and o["accelerator"] == p["accelerator"]
-                for o in offers
-            )
+            if any(o["region"] == link["region"] and o["accelerator"] == p["accelerator"] for o in offers)
         ]
         for quarter in rows_quarters:
             choice = draw(st.integers(0, 3))
@@ -279,17 +271,11 @@ def policies(draw, case: Case) -> dict:
     policy: dict = {}
     if _sometimes(draw):
         policy["hours_per_quarter"] = draw(st.sampled_from([730.0, 2184.0]))
-    policy["unmet_penalty_usd_per_mtok"] = draw(
-        st.sampled_from([100.0, 400.0, 20.0, 5.0, 0.5, 0.0])
-    )
+    policy["unmet_penalty_usd_per_mtok"] = draw(st.sampled_from([100.0, 400.0, 20.0, 5.0, 0.5, 0.0]))
     policy["share_basis"] = draw(st.sampled_from(["volume", "spend"]))
     groups = case.groups()
     # a cap below 1 on a dimension of one group empties every quarter: only where there are two
-    caps = {
-        d: draw(_decimal(40, 100, 2))
-        for d in DIMENSIONS
-        if len(groups[d]) > 1 and _sometimes(draw, 2)
-    }
+    caps = {d: draw(_decimal(40, 100, 2)) for d in DIMENSIONS if len(groups[d]) > 1 and _sometimes(draw, 2)}
     floors = {d: draw(_decimal(0, 15, 2)) for d in DIMENSIONS[:3] if not draw(st.integers(0, 7))}
     if caps:
         policy["max_share"] = caps
@@ -302,8 +288,6 @@ def policies(draw, case: Case) -> dict:
     for dimension, group in draw(st.lists(st.sampled_from(named), max_size=2, unique=True)):
         case.set_override("min_share", dimension, group, draw(_decimal(0, 40, 2)))
     for dimension, group in named:
-        if case.floor(dimension, group) > case.cap(
-            dimension, group
-        ):  # the tool refuses floor > cap
+        if case.floor(dimension, group) > case.cap(dimension, group):  # the tool refuses floor > cap
             case.set_override("min_share", dimension, group, case.cap(dimension, group))
     return case.policy

@@ -54,6 +54,7 @@ def mip_cases(draw, max_offers: int = 4) -> tuple[Case, bool]:
     if draw(st.integers(0, 2)) == 0:
         horizon = sorted({w["quarter"] for w in case.tables["workloads"]})
         provider = draw(st.sampled_from(sorted({o["provider"] for o in case.tables["offers"]})))
-        case.tables["spend_commitments"] = [{"provider": provider, "first": horizon[0], "last": horizon[-1],
-                                             "usd": draw(st.sampled_from(SPEND_USD))}]
+        case.tables["spend_commitments"] = [
+            {"provider": provider, "first": horizon[0], "last": horizon[-1], "usd": draw(st.sampled_from(SPEND_USD))}
+        ]
     return case, integer

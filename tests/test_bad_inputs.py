@@ -53,8 +53,7 @@ def tiny(folder: Path) -> Path:
         folder,
         accelerators=[{"accelerator": "a", "vendor": "nvidia"}],
         offers=[offer("o1", "aws", "r1", "a", 2.0, 100)],
-        performance=[{"model": "m", "accelerator": "a", "tokens_per_s_per_chip": 100,
-                      "ttft_ms": 100}],
+        performance=[{"model": "m", "accelerator": "a", "tokens_per_s_per_chip": 100, "ttft_ms": 100}],
         workloads=[workload("w", "2026Q1", 1000)],
         latency=[{"geography": "g", "region": "r1", "rtt_ms": 50}],
     )
@@ -76,127 +75,339 @@ def offers(*rows: str) -> str:
     return OFFERS + "".join(row + "\n" for row in rows)
 
 
-LATIN_1 = (OFFERS_WITH_SOURCE + "o1,aws,r1,a,2.0,100,list\no2,aws,r1,a,2.0,100,café\n").encode(
-    "latin-1")
+LATIN_1 = (OFFERS_WITH_SOURCE + "o1,aws,r1,a,2.0,100,list\no2,aws,r1,a,2.0,100,café\n").encode("latin-1")
 PRICE, CHIPS = "usd_per_chip_hour", "max_chips"
 
 FILE_CASES = [
     # empty and truncated files
     Case("empty-file", "offers.csv", b"", None, None, "empty file: expected a header row"),
-    Case("blank-lines-only", "offers.csv", "\n  \n\n", None, None,
-         "empty file: expected a header row"),
-    Case("header-only-workloads", "workloads.csv", WORKLOADS, None, None,
-         "no rows after the header: at least one workload row is needed"),
-    Case("truncated-mid-row", "offers.csv", OFFERS + "o1,aws,r1,a,2.", 2, None,
-         "row has 5 fields, the header has 6: the file ends in this line without a line break, "
-         "so it looks truncated"),
-    Case("truncated-mid-quoted-field", "offers.csv",
-         OFFERS_WITH_SOURCE + 'o1,aws,r1,a,2.0,100,"list pri', 2, None,
-         "a quoted field is still open at the end of the file"),
+    Case("blank-lines-only", "offers.csv", "\n  \n\n", None, None, "empty file: expected a header row"),
+    Case(
+        "header-only-workloads",
+        "workloads.csv",
+        WORKLOADS,
+        None,
+        None,
+        "no rows after the header: at least one workload row is needed",
+    ),
+    Case(
+        "truncated-mid-row",
+        "offers.csv",
+        OFFERS + "o1,aws,r1,a,2.",
+        2,
+        None,
+        "row has 5 fields, the header has 6: the file ends in this line without a line break, so it looks truncated",
+    ),
+    Case(
+        "truncated-mid-quoted-field",
+        "offers.csv",
+        OFFERS_WITH_SOURCE + 'o1,aws,r1,a,2.0,100,"list pri',
+        2,
+        None,
+        "a quoted field is still open at the end of the file",
+    ),
     # delimiters and encodings
-    Case("semicolons", "offers.csv", offers(ROW).replace(",", ";"), 1, None,
-         "the header has no commas but 5 semicolons: save the file comma-separated"),
-    Case("tabs", "offers.csv", offers(ROW).replace(",", "\t"), 1, None,
-         "the header has no commas but 5 tabs"),
-    Case("latin-1", "offers.csv", LATIN_1, 3, None,
-         "not valid UTF-8 text: byte 0xe9 cannot be decoded"),
-    Case("utf-16", "offers.csv", offers(ROW).encode("utf-16"), 1, None,
-         "(it looks UTF-16: save it as UTF-8)"),
+    Case(
+        "semicolons",
+        "offers.csv",
+        offers(ROW).replace(",", ";"),
+        1,
+        None,
+        "the header has no commas but 5 semicolons: save the file comma-separated",
+    ),
+    Case("tabs", "offers.csv", offers(ROW).replace(",", "\t"), 1, None, "the header has no commas but 5 tabs"),
+    Case("latin-1", "offers.csv", LATIN_1, 3, None, "not valid UTF-8 text: byte 0xe9 cannot be decoded"),
+    Case("utf-16", "offers.csv", offers(ROW).encode("utf-16"), 1, None, "(it looks UTF-16: save it as UTF-8)"),
     # quotes and header
-    Case("stray-quote-after-field", "offers.csv", offers('o1,aws,"r1"x,a,2.0,100'), 2, None,
-         "text follows the closing quote of a field: a stray quote?"),
-    Case("unclosed-quote-mid-file", "offers.csv",
-         offers('o1,aws,"r1,a,2.0,100', "o2,aws,r1,a,3.0,100"), 2, None,
-         "a quoted field is still open at the end of the file"),
-    Case("quote-inside-id", "offers.csv", offers('o"1,aws,r1,a,2.0,100'), 2, "offer",
-         f"""value 'o"1': {ID_RULE} (found '"')"""),
-    Case("duplicate-header", "offers.csv", OFFERS.rstrip("\n") + ",max_chips\n" + ROW[:-1] + ",1\n",
-         1, CHIPS, "column appears twice in the header"),
-    Case("short-row", "offers.csv", offers("o1,aws,r1,a,2.0"), 2, None,
-         "row has 5 fields, the header has 6"),
-    Case("header-of-a-million-columns", "offers.csv", ",".join(["x"] * 10**6) + "\n" + ROW, 1, None,
-         "the header has 1,000,000 columns, above the limit of 1,000: is this the right file?"),
+    Case(
+        "stray-quote-after-field",
+        "offers.csv",
+        offers('o1,aws,"r1"x,a,2.0,100'),
+        2,
+        None,
+        "text follows the closing quote of a field: a stray quote?",
+    ),
+    Case(
+        "unclosed-quote-mid-file",
+        "offers.csv",
+        offers('o1,aws,"r1,a,2.0,100', "o2,aws,r1,a,3.0,100"),
+        2,
+        None,
+        "a quoted field is still open at the end of the file",
+    ),
+    Case(
+        "quote-inside-id",
+        "offers.csv",
+        offers('o"1,aws,r1,a,2.0,100'),
+        2,
+        "offer",
+        f"""value 'o"1': {ID_RULE} (found '"')""",
+    ),
+    Case(
+        "duplicate-header",
+        "offers.csv",
+        OFFERS.rstrip("\n") + ",max_chips\n" + ROW[:-1] + ",1\n",
+        1,
+        CHIPS,
+        "column appears twice in the header",
+    ),
+    Case("short-row", "offers.csv", offers("o1,aws,r1,a,2.0"), 2, None, "row has 5 fields, the header has 6"),
+    Case(
+        "header-of-a-million-columns",
+        "offers.csv",
+        ",".join(["x"] * 10**6) + "\n" + ROW,
+        1,
+        None,
+        "the header has 1,000,000 columns, above the limit of 1,000: is this the right file?",
+    ),
     # huge and tiny numbers
-    Case("price-1e308", "offers.csv", offers("o1,aws,r1,a,1e308,100"), 2, PRICE,
-         "value '1e308': expected a number <= 1e6"),
-    Case("price-1e400-overflows", "offers.csv", offers("o1,aws,r1,a,1e400,100"), 2, PRICE,
-         "value '1e400': expected a finite number: too large to represent"),
-    Case("price-1e30", "offers.csv", offers("o1,aws,r1,a,1e30,100"), 2, PRICE,
-         "value '1e30': expected a number <= 1e6"),
-    Case("max-chips-1e30", "offers.csv", offers("o1,aws,r1,a,2.0,1e30"), 2, CHIPS,
-         "value '1e30': expected a number <= 1e9"),
-    Case("demand-1e12", "workloads.csv", WORKLOADS + "w,m,g,2026Q1,1e12,1000\n", 2, "tokens_per_s",
-         "value '1e12': expected a number <= 1e10"),
-    Case("throughput-1e-300", "performance.csv", PERFORMANCE + "m,a,1e-300,100\n", 2,
-         "tokens_per_s_per_chip", "value '1e-300': expected a number >= 0.001"),
-    Case("throughput-5e-324", "performance.csv", PERFORMANCE + "m,a,5e-324,100\n", 2,
-         "tokens_per_s_per_chip", "value '5e-324': expected a number >= 0.001"),
+    Case(
+        "price-1e308",
+        "offers.csv",
+        offers("o1,aws,r1,a,1e308,100"),
+        2,
+        PRICE,
+        "value '1e308': expected a number <= 1e6",
+    ),
+    Case(
+        "price-1e400-overflows",
+        "offers.csv",
+        offers("o1,aws,r1,a,1e400,100"),
+        2,
+        PRICE,
+        "value '1e400': expected a finite number: too large to represent",
+    ),
+    Case(
+        "price-1e30", "offers.csv", offers("o1,aws,r1,a,1e30,100"), 2, PRICE, "value '1e30': expected a number <= 1e6"
+    ),
+    Case(
+        "max-chips-1e30",
+        "offers.csv",
+        offers("o1,aws,r1,a,2.0,1e30"),
+        2,
+        CHIPS,
+        "value '1e30': expected a number <= 1e9",
+    ),
+    Case(
+        "demand-1e12",
+        "workloads.csv",
+        WORKLOADS + "w,m,g,2026Q1,1e12,1000\n",
+        2,
+        "tokens_per_s",
+        "value '1e12': expected a number <= 1e10",
+    ),
+    Case(
+        "throughput-1e-300",
+        "performance.csv",
+        PERFORMANCE + "m,a,1e-300,100\n",
+        2,
+        "tokens_per_s_per_chip",
+        "value '1e-300': expected a number >= 0.001",
+    ),
+    Case(
+        "throughput-5e-324",
+        "performance.csv",
+        PERFORMANCE + "m,a,5e-324,100\n",
+        2,
+        "tokens_per_s_per_chip",
+        "value '5e-324': expected a number >= 0.001",
+    ),
     # NaN, infinity, and numbers Python's float() reads but a spreadsheet would not
-    *[Case(f"price-{text}", "offers.csv", offers(f"o1,aws,r1,a,{text},100"), 2, PRICE,
-           f"value '{text}': {NOT_FINITE}")
-      for text in ("nan", "NaN", "inf", "-inf", "Infinity")],
-    *[Case(f"max-chips-{label}", "offers.csv", offers(f"o1,aws,r1,a,2.0,{cell}"), 2, CHIPS,
-           f"value {value!r}: {NOT_A_NUMBER}")
-      for label, cell, value in (("underscore", "1_000", "1_000"),
-                                 ("fullwidth-digits", "\uff11\uff10", "\uff11\uff10"),
-                                 ("decimal-comma", '"1,5"', "1,5"))],
-    Case("quarter-fullwidth-digits", "workloads.csv",
-         WORKLOADS + "w,m,g,\uff12\uff10\uff12\uff16Q1,1000,1000\n", 2, "quarter",
-         "expected a quarter such as 2026Q1"),
+    *[
+        Case(
+            f"price-{text}", "offers.csv", offers(f"o1,aws,r1,a,{text},100"), 2, PRICE, f"value '{text}': {NOT_FINITE}"
+        )
+        for text in ("nan", "NaN", "inf", "-inf", "Infinity")
+    ],
+    *[
+        Case(
+            f"max-chips-{label}",
+            "offers.csv",
+            offers(f"o1,aws,r1,a,2.0,{cell}"),
+            2,
+            CHIPS,
+            f"value {value!r}: {NOT_A_NUMBER}",
+        )
+        for label, cell, value in (
+            ("underscore", "1_000", "1_000"),
+            ("fullwidth-digits", "\uff11\uff10", "\uff11\uff10"),
+            ("decimal-comma", '"1,5"', "1,5"),
+        )
+    ],
+    Case(
+        "quarter-fullwidth-digits",
+        "workloads.csv",
+        WORKLOADS + "w,m,g,\uff12\uff10\uff12\uff16Q1,1000,1000\n",
+        2,
+        "quarter",
+        "expected a quarter such as 2026Q1",
+    ),
     # unicode and control characters in ids: the value as repr, the character by its name
-    Case("id-accent", "offers.csv", offers("o-\u00e9,aws,r1,a,2.0,100"), 2, "offer",
-         f"value 'o-\u00e9': {ID_RULE} (found '\u00e9' (U+00E9 LATIN SMALL LETTER E WITH ACUTE))"),
-    Case("id-fullwidth", "offers.csv", offers("\uff4f1,aws,r1,a,2.0,100"), 2, "offer",
-         "(found '\uff4f' (U+FF4F FULLWIDTH LATIN SMALL LETTER O))"),
-    Case("id-zero-width-space", "workloads.csv", WORKLOADS + "w\u200b,m,g,2026Q1,1000,1000\n", 2,
-         "workload", f"value 'w\\u200b': {ID_RULE} (found '\\u200b' (U+200B ZERO WIDTH SPACE))"),
-    Case("id-emoji", "offers.csv", offers("o1\U0001f680,aws,r1,a,2.0,100"), 2, "offer",
-         "(found '\U0001f680' (U+1F680 ROCKET))"),
-    Case("id-nul", "offers.csv", offers("o\x001,aws,r1,a,2.0,100"), 2, "offer",
-         f"value 'o\\x001': {ID_RULE} (found '\\x00' (U+0000 control character))"),
-    Case("id-escape-sequence", "offers.csv", offers("o1\x1b[31m,aws,r1,a,2.0,100"), 2, "offer",
-         f"value 'o1\\x1b[31m': {ID_RULE} (found '\\x1b' (U+001B control character))"),
-    Case("id-carriage-return-in-quotes", "offers.csv", offers('"o1\rx",aws,r1,a,2.0,100'), 2,
-         "offer", "value 'o1\\rx'"),
-    Case("id-starts-with-dash", "offers.csv", offers("-o1,aws,r1,a,2.0,100"), 2, "offer",
-         f"value '-o1': {ID_RULE} (it starts with '-')"),
+    Case(
+        "id-accent",
+        "offers.csv",
+        offers("o-\u00e9,aws,r1,a,2.0,100"),
+        2,
+        "offer",
+        f"value 'o-\u00e9': {ID_RULE} (found '\u00e9' (U+00E9 LATIN SMALL LETTER E WITH ACUTE))",
+    ),
+    Case(
+        "id-fullwidth",
+        "offers.csv",
+        offers("\uff4f1,aws,r1,a,2.0,100"),
+        2,
+        "offer",
+        "(found '\uff4f' (U+FF4F FULLWIDTH LATIN SMALL LETTER O))",
+    ),
+    Case(
+        "id-zero-width-space",
+        "workloads.csv",
+        WORKLOADS + "w\u200b,m,g,2026Q1,1000,1000\n",
+        2,
+        "workload",
+        f"value 'w\\u200b': {ID_RULE} (found '\\u200b' (U+200B ZERO WIDTH SPACE))",
+    ),
+    Case(
+        "id-emoji",
+        "offers.csv",
+        offers("o1\U0001f680,aws,r1,a,2.0,100"),
+        2,
+        "offer",
+        "(found '\U0001f680' (U+1F680 ROCKET))",
+    ),
+    Case(
+        "id-nul",
+        "offers.csv",
+        offers("o\x001,aws,r1,a,2.0,100"),
+        2,
+        "offer",
+        f"value 'o\\x001': {ID_RULE} (found '\\x00' (U+0000 control character))",
+    ),
+    Case(
+        "id-escape-sequence",
+        "offers.csv",
+        offers("o1\x1b[31m,aws,r1,a,2.0,100"),
+        2,
+        "offer",
+        f"value 'o1\\x1b[31m': {ID_RULE} (found '\\x1b' (U+001B control character))",
+    ),
+    Case(
+        "id-carriage-return-in-quotes", "offers.csv", offers('"o1\rx",aws,r1,a,2.0,100'), 2, "offer", "value 'o1\\rx'"
+    ),
+    Case(
+        "id-starts-with-dash",
+        "offers.csv",
+        offers("-o1,aws,r1,a,2.0,100"),
+        2,
+        "offer",
+        f"value '-o1': {ID_RULE} (it starts with '-')",
+    ),
     # policy.yaml
-    Case("yaml-billion-laughs", "policy.yaml", LAUGHS, 2, None,
-         "YAML aliases (*a) are not allowed: write the value out"),
-    Case("yaml-recursive-alias", "policy.yaml", "max_share: &a [*a]\n", 1, None,
-         "YAML aliases (*a) are not allowed"),
-    Case("yaml-duplicate-key", "policy.yaml", "hours_per_quarter: 2190\nhours_per_quarter: 730\n",
-         2, None, "duplicate key 'hours_per_quarter'"),
-    Case("yaml-python-object", "policy.yaml",
-         "hours_per_quarter: !!python/object/apply:os.system ['true']\n", 1, None,
-         "YAML tag 'tag:yaml.org,2002:python/object/apply:os.system' is not allowed (plain data "
-         "only)"),
-    Case("yaml-binary", "policy.yaml", "hours_per_quarter: !!binary aGVsbG8=\n", 1, None,
-         "YAML tag 'tag:yaml.org,2002:binary' is not allowed"),
-    Case("yaml-custom-tag", "policy.yaml", "hours_per_quarter: !foo 2190\n", 1, None,
-         "YAML tag '!foo' is not allowed"),
-    Case("yaml-merge-key", "policy.yaml", "max_share:\n  <<: {provider: 0.5}\n", 2, None,
-         "YAML merge keys (<<) are not allowed"),
-    Case("yaml-list-key", "policy.yaml", "? [a, b]\n: 1\n", 1, None,
-         "a YAML key must be a plain name, not a list or mapping"),
-    Case("yaml-top-level-list", "policy.yaml", "- max_share\n", 1, None,
-         "expected a mapping of policy keys at the top level"),
-    Case("yaml-escape-character", "policy.yaml", "hours_per_quarter: 2190\nshare_basis: v\x1b[2J\n",
-         2, None, "'\\x1b' (U+001B control character) is not allowed in YAML"),
-    Case("yaml-latin-1", "policy.yaml", "# café\nhours_per_quarter: 2190\n".encode("latin-1"), 1,
-         None, "not valid UTF-8 text: byte 0xe9 cannot be decoded"),
-    Case("yaml-nested-too-deeply", "policy.yaml", "max_share: " + "[" * 5000 + "]" * 5000 + "\n",
-         None, None, "YAML nested too deeply"),
-    Case("yaml-nan", "policy.yaml", "hours_per_quarter: .nan\n", 1, "hours_per_quarter",
-         NOT_FINITE),
-    Case("yaml-huge-hours", "policy.yaml", "hours_per_quarter: 1e30\n", 1, "hours_per_quarter",
-         "value 1e+30: expected a number <= 10000"),
-    Case("yaml-5000-digit-number", "policy.yaml", "hours_per_quarter: " + "9" * 5000 + "\n", 1,
-         None, "a whole number of 5,000 characters is too large"),
-    Case("yaml-int-tag-on-text", "policy.yaml", "hours_per_quarter: !!int many\n", 1, None,
-         "'many' is not a valid int"),
-    Case("yaml-key-with-escape", "policy.yaml", 'max_share: {"provider\\e[31m": 0.5}\n', 1,
-         "max_share.'provider\\x1b[31m'", "unknown key 'provider\\x1b[31m'"),
+    Case(
+        "yaml-billion-laughs", "policy.yaml", LAUGHS, 2, None, "YAML aliases (*a) are not allowed: write the value out"
+    ),
+    Case("yaml-recursive-alias", "policy.yaml", "max_share: &a [*a]\n", 1, None, "YAML aliases (*a) are not allowed"),
+    Case(
+        "yaml-duplicate-key",
+        "policy.yaml",
+        "hours_per_quarter: 2190\nhours_per_quarter: 730\n",
+        2,
+        None,
+        "duplicate key 'hours_per_quarter'",
+    ),
+    Case(
+        "yaml-python-object",
+        "policy.yaml",
+        "hours_per_quarter: !!python/object/apply:os.system ['true']\n",
+        1,
+        None,
+        "YAML tag 'tag:yaml.org,2002:python/object/apply:os.system' is not allowed (plain data only)",
+    ),
+    Case(
+        "yaml-binary",
+        "policy.yaml",
+        "hours_per_quarter: !!binary aGVsbG8=\n",
+        1,
+        None,
+        "YAML tag 'tag:yaml.org,2002:binary' is not allowed",
+    ),
+    Case("yaml-custom-tag", "policy.yaml", "hours_per_quarter: !foo 2190\n", 1, None, "YAML tag '!foo' is not allowed"),
+    Case(
+        "yaml-merge-key",
+        "policy.yaml",
+        "max_share:\n  <<: {provider: 0.5}\n",
+        2,
+        None,
+        "YAML merge keys (<<) are not allowed",
+    ),
+    Case(
+        "yaml-list-key",
+        "policy.yaml",
+        "? [a, b]\n: 1\n",
+        1,
+        None,
+        "a YAML key must be a plain name, not a list or mapping",
+    ),
+    Case(
+        "yaml-top-level-list",
+        "policy.yaml",
+        "- max_share\n",
+        1,
+        None,
+        "expected a mapping of policy keys at the top level",
+    ),
+    Case(
+        "yaml-escape-character",
+        "policy.yaml",
+        "hours_per_quarter: 2190\nshare_basis: v\x1b[2J\n",
+        2,
+        None,
+        "'\\x1b' (U+001B control character) is not allowed in YAML",
+    ),
+    Case(
+        "yaml-latin-1",
+        "policy.yaml",
+        "# café\nhours_per_quarter: 2190\n".encode("latin-1"),
+        1,
+        None,
+        "not valid UTF-8 text: byte 0xe9 cannot be decoded",
+    ),
+    Case(
+        "yaml-nested-too-deeply",
+        "policy.yaml",
+        "max_share: " + "[" * 5000 + "]" * 5000 + "\n",
+        None,
+        None,
+        "YAML nested too deeply",
+    ),
+    Case("yaml-nan", "policy.yaml", "hours_per_quarter: .nan\n", 1, "hours_per_quarter", NOT_FINITE),
+    Case(
+        "yaml-huge-hours",
+        "policy.yaml",
+        "hours_per_quarter: 1e30\n",
+        1,
+        "hours_per_quarter",
+        "value 1e+30: expected a number <= 10000",
+    ),
+    Case(
+        "yaml-5000-digit-number",
+        "policy.yaml",
+        "hours_per_quarter: " + "9" * 5000 + "\n",
+        1,
+        None,
+        "a whole number of 5,000 characters is too large",
+    ),
+    Case(
+        "yaml-int-tag-on-text", "policy.yaml", "hours_per_quarter: !!int many\n", 1, None, "'many' is not a valid int"
+    ),
+    Case(
+        "yaml-key-with-escape",
+        "policy.yaml",
+        'max_share: {"provider\\e[31m": 0.5}\n',
+        1,
+        "max_share.'provider\\x1b[31m'",
+        "unknown key 'provider\\x1b[31m'",
+    ),
 ]
 
 
@@ -244,14 +455,13 @@ def test_limits_are_generous_for_real_use(tmp_path):
         tmp_path / "in",
         accelerators=[{"accelerator": "a", "vendor": "nvidia", "power_kw": 1e3}],
         offers=[offer("o1", "aws", "r1", "a", 1e-4, 1e9), offer("o2", "aws", "r1", "a", 1e6, 1e9)],
-        performance=[{"model": "m", "accelerator": "a", "tokens_per_s_per_chip": 1e-3,
-                      "ttft_ms": 1e12},
-                     {"model": "n", "accelerator": "a", "tokens_per_s_per_chip": 1e7,
-                      "ttft_ms": 0}],
+        performance=[
+            {"model": "m", "accelerator": "a", "tokens_per_s_per_chip": 1e-3, "ttft_ms": 1e12},
+            {"model": "n", "accelerator": "a", "tokens_per_s_per_chip": 1e7, "ttft_ms": 0},
+        ],
         workloads=[workload("w", "2026Q1", 1e10), workload("v", "2026Q1", 0, model="n")],
         latency=[{"geography": "g", "region": "r1", "rtt_ms": 50}],
-        policy="hours_per_quarter: 1e4\nunmet_penalty_usd_per_mtok: 1e9\n"
-               "budget_usd_per_quarter: 1e13\n",
+        policy="hours_per_quarter: 1e4\nunmet_penalty_usd_per_mtok: 1e9\nbudget_usd_per_quarter: 1e13\n",
     )
     inputs = optimizer.load(folder)
     assert sorted(inputs.offers["usd_per_chip_hour"]) == [1e-4, 1e6]
@@ -261,8 +471,7 @@ def test_header_names_with_control_characters_are_shown_escaped(tmp_path):
     folder = tiny(tmp_path / "in")
     (folder / "offers.csv").write_text(OFFERS[:-1] + ",\x1b[2Jnotes\n" + ROW[:-1] + ",x\n")
     warnings = optimizer.load(folder).warnings
-    assert any("column(s) '\\x1b[2Jnotes' not in the data contract: ignored" in w
-               for w in warnings), warnings
+    assert any("column(s) '\\x1b[2Jnotes' not in the data contract: ignored" in w for w in warnings), warnings
     assert all(w.isprintable() for w in warnings)
 
 
@@ -272,16 +481,22 @@ def test_oversized_yaml_is_refused_before_parsing(tmp_path):
         handle.truncate(MAX_YAML_BYTES + 1)  # sparse: no time or disk spent
     with pytest.raises(InputError) as caught:
         optimizer.load(folder)
-    check(single(caught.value), "policy.yaml", None, None,
-          "file is 257 KiB, above the 256 KiB limit for YAML files")
+    check(single(caught.value), "policy.yaml", None, None, "file is 257 KiB, above the 256 KiB limit for YAML files")
 
 
-@pytest.mark.parametrize("make,message", [
-    (lambda folder: None, "input folder not found"),
-    (lambda folder: folder.write_text("a file\n"), "a file, not an input folder"),
-    (lambda folder: folder.mkdir(), "not an input folder: it has none of accelerators.csv, "
-                                    "offers.csv, performance.csv, workloads.csv, latency.csv"),
-], ids=["missing", "a-file", "not-a-data-folder"])
+@pytest.mark.parametrize(
+    "make,message",
+    [
+        (lambda folder: None, "input folder not found"),
+        (lambda folder: folder.write_text("a file\n"), "a file, not an input folder"),
+        (
+            lambda folder: folder.mkdir(),
+            "not an input folder: it has none of accelerators.csv, "
+            "offers.csv, performance.csv, workloads.csv, latency.csv",
+        ),
+    ],
+    ids=["missing", "a-file", "not-a-data-folder"],
+)
 def test_data_folder_that_is_not_one(tmp_path, make, message):
     make(tmp_path / "data")
     with pytest.raises(InputError) as caught:
@@ -291,6 +506,7 @@ def test_data_folder_that_is_not_one(tmp_path, make, message):
 
 # Scenarios: the base folder and the file itself.
 
+
 def scenario_file(tmp_path: Path, text: str | bytes, name: str = "s.yaml") -> Path:
     path = tmp_path / name
     path.write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
@@ -298,30 +514,43 @@ def scenario_file(tmp_path: Path, text: str | bytes, name: str = "s.yaml") -> Pa
 
 
 SCENARIO_CASES = [
-    ("base-missing", "name: s\nbase: missing\n", 2, "base",
-     "base folder '{tmp}/missing' not found"),
-    ("base-is-a-file", "name: s\nbase: notes.txt\n", 2, "base",
-     "base '{tmp}/notes.txt' is a file, not a data folder"),
-    ("base-not-a-data-folder", "name: s\nbase: empty\n", 2, "base",
-     "base folder '{tmp}/empty' is not a data folder: it has no accelerators.csv, offers.csv, "
-     "performance.csv, workloads.csv, latency.csv"),
-    ("base-not-text", "name: s\nbase: [data]\n", 2, "base",
-     "expected the path of a data folder, relative to this file"),
+    ("base-missing", "name: s\nbase: missing\n", 2, "base", "base folder '{tmp}/missing' not found"),
+    ("base-is-a-file", "name: s\nbase: notes.txt\n", 2, "base", "base '{tmp}/notes.txt' is a file, not a data folder"),
+    (
+        "base-not-a-data-folder",
+        "name: s\nbase: empty\n",
+        2,
+        "base",
+        "base folder '{tmp}/empty' is not a data folder: it has no accelerators.csv, offers.csv, "
+        "performance.csv, workloads.csv, latency.csv",
+    ),
+    (
+        "base-not-text",
+        "name: s\nbase: [data]\n",
+        2,
+        "base",
+        "expected the path of a data folder, relative to this file",
+    ),
     ("top-level-list", "- name: s\n", 1, None, NOT_A_MAPPING),
     ("top-level-text", "just text\n", 1, None, NOT_A_MAPPING),
     ("empty-file", "", 1, None, NOT_A_MAPPING),
     ("billion-laughs", "name: s\n" + LAUGHS, 3, None, "YAML aliases (*a) are not allowed"),
     ("duplicate-key", "name: s\nchanges: []\nchanges: []\n", 3, None, "duplicate key 'changes'"),
-    ("python-tag", "name: !!python/object/new:os.getcwd []\n", 1, None,
-     "is not allowed (plain data only)"),
-    ("name-with-escape", 'name: "cheap\\e[8m"\n', 1, "name",
-     "name 'cheap\\x1b[8m': control characters are not allowed"),
+    ("python-tag", "name: !!python/object/new:os.getcwd []\n", 1, None, "is not allowed (plain data only)"),
+    (
+        "name-with-escape",
+        'name: "cheap\\e[8m"\n',
+        1,
+        "name",
+        "name 'cheap\\x1b[8m': control characters are not allowed",
+    ),
     ("not-utf-8", "name: café\n".encode("latin-1"), 1, None, "not valid UTF-8 text: byte 0xe9"),
 ]
 
 
-@pytest.mark.parametrize("text,line,column,message", [case[1:] for case in SCENARIO_CASES],
-                         ids=[case[0] for case in SCENARIO_CASES])
+@pytest.mark.parametrize(
+    "text,line,column,message", [case[1:] for case in SCENARIO_CASES], ids=[case[0] for case in SCENARIO_CASES]
+)
 def test_bad_scenario_gives_one_clear_problem(tmp_path, text, line, column, message):
     (tmp_path / "empty").mkdir()
     (tmp_path / "notes.txt").write_text("not a folder\n")
@@ -332,8 +561,7 @@ def test_bad_scenario_gives_one_clear_problem(tmp_path, text, line, column, mess
 
 def test_scenario_removing_all_demand(tmp_path):
     tiny(tmp_path / "data")
-    path = scenario_file(tmp_path, "name: s\nbase: data\nchanges:\n"
-                                   "  - remove: workloads\n    where: {workload: w}\n")
+    path = scenario_file(tmp_path, "name: s\nbase: data\nchanges:\n  - remove: workloads\n    where: {workload: w}\n")
     with pytest.raises(InputError) as caught:
         apply(read_scenario(path))
     check(single(caught.value), "s.yaml", 4, None, "removes every workloads row: a plan needs some demand")
@@ -348,23 +576,34 @@ def test_tables_other_than_demand_may_be_empty(tmp_path):
     plan = optimizer.solve(optimizer.load(folder))
     assert plan.totals["total_cost_usd"] == pytest.approx(1000 * 100 * 2190 * 3600 / 1e6)
     assert plan.totals["unmet_tokens_per_s"] == pytest.approx(1000)
-    for command in ("leverage", "report"):   # nothing bought: empty tables and no charts, no crash
+    for command in ("leverage", "report"):  # nothing bought: empty tables and no charts, no crash
         result, _ = run(tmp_path, command, "--data", str(folder), "--out", str(tmp_path / command))
         assert result.returncode == 0, result.stderr.decode()
 
 
-GRID = ("grid:\n  - {table: offers, column: usd_per_chip_hour,\n"
-        "     change_pct: {from: 0, to: 10, step: 5}}\n")
+GRID = "grid:\n  - {table: offers, column: usd_per_chip_hour,\n     change_pct: {from: 0, to: 10, step: 5}}\n"
 
 
-@pytest.mark.parametrize("text,line,column,message", [
-    ("name: g\nscenario: nope.yaml\n" + GRID, 2, "scenario",
-     "scenario file 'nope.yaml' not found next to this file"),
-    ("name: g\n" + LAUGHS, 3, None, "YAML aliases (*a) are not allowed"),
-    ("name: g\nseed: !!python/object/apply:random.seed [1]\n" + GRID, 2, None,
-     "YAML tag 'tag:yaml.org,2002:python/object/apply:random.seed' is not allowed"),
-    ("name: caf\u00e9\n".encode("latin-1"), 1, None, "not valid UTF-8 text: byte 0xe9"),
-], ids=["scenario-missing", "billion-laughs", "python-tag", "not-utf-8"])
+@pytest.mark.parametrize(
+    "text,line,column,message",
+    [
+        (
+            "name: g\nscenario: nope.yaml\n" + GRID,
+            2,
+            "scenario",
+            "scenario file 'nope.yaml' not found next to this file",
+        ),
+        ("name: g\n" + LAUGHS, 3, None, "YAML aliases (*a) are not allowed"),
+        (
+            "name: g\nseed: !!python/object/apply:random.seed [1]\n" + GRID,
+            2,
+            None,
+            "YAML tag 'tag:yaml.org,2002:python/object/apply:random.seed' is not allowed",
+        ),
+        ("name: caf\u00e9\n".encode("latin-1"), 1, None, "not valid UTF-8 text: byte 0xe9"),
+    ],
+    ids=["scenario-missing", "billion-laughs", "python-tag", "not-utf-8"],
+)
 def test_bad_sweep_file_gives_one_clear_problem(tmp_path, text, line, column, message):
     with pytest.raises(InputError) as caught:
         read_sweep(scenario_file(tmp_path, text))
@@ -381,8 +620,9 @@ def run(tmp_path: Path, *args: str) -> tuple[subprocess.CompletedProcess, float]
     env = {k: v for k, v in os.environ.items() if k not in ("OPTIMIZER_DEBUG", "FORCE_COLOR")}
     env["NO_COLOR"] = "1"
     started = time.monotonic()
-    result = subprocess.run([sys.executable, "-m", "optimizer.cli", *args], capture_output=True,
-                            timeout=60, cwd=tmp_path, env=env)
+    result = subprocess.run(
+        [sys.executable, "-m", "optimizer.cli", *args], capture_output=True, timeout=60, cwd=tmp_path, env=env
+    )
     return result, time.monotonic() - started
 
 
@@ -392,8 +632,7 @@ def with_previous_outputs(out: Path) -> Path:
     return out
 
 
-def assert_refused(result: subprocess.CompletedProcess, seconds: float, out: Path,
-                   message: str) -> None:
+def assert_refused(result: subprocess.CompletedProcess, seconds: float, out: Path, message: str) -> None:
     """Exit 2 within seconds, the message on stderr, no traceback, previous outputs untouched."""
     stderr = result.stderr.decode("utf-8")
     assert result.returncode == 2, stderr
@@ -413,9 +652,11 @@ def test_cli_huge_price_in_the_bundled_data(tmp_path):
     with (folder / "offers.csv").open("w", encoding="utf-8", newline="") as handle:
         csv.writer(handle, lineterminator="\n").writerows(rows)
     out = with_previous_outputs(tmp_path / "out")
-    assert_refused(*run(tmp_path, "plan", "--data", str(folder), "--out", str(out)), out,
-                   f"{folder / 'offers.csv'}, line 2, column usd_per_chip_hour: value '1e30': "
-                   "expected a number <= 1e6")
+    assert_refused(
+        *run(tmp_path, "plan", "--data", str(folder), "--out", str(out)),
+        out,
+        f"{folder / 'offers.csv'}, line 2, column usd_per_chip_hour: value '1e30': expected a number <= 1e6",
+    )
 
 
 def test_cli_bundled_data_with_byte_order_marks_plans_at_the_same_cost(tmp_path):
@@ -433,15 +674,25 @@ MIB = MAX_CSV_BYTES // 2**20
 OVERSIZED = f"file is {MIB + 1} MiB, above the {MIB} MiB limit"
 
 
-@pytest.mark.parametrize("file,damage,message", [
-    ("offers.csv", None, f"offers.csv: {OVERSIZED} for input files"),
-    ("policy.yaml", LAUGHS, "policy.yaml, line 2: YAML aliases (*a) are not allowed"),
-    ("offers.csv", offers("o1\x1b[2J,aws,r1,a,2.0,100"),
-     f"offers.csv, line 2, column offer: value 'o1\\x1b[2J': {ID_RULE} (found '\\x1b' (U+001B "
-     "control character))"),
-    ("offers.csv", OFFERS + "o1,aws,r1,a",
-     "offers.csv, line 2: row has 4 fields, the header has 6: the file ends in this line without a line break"),
-], ids=["oversized-csv", "billion-laughs", "escape-in-id", "truncated"])
+@pytest.mark.parametrize(
+    "file,damage,message",
+    [
+        ("offers.csv", None, f"offers.csv: {OVERSIZED} for input files"),
+        ("policy.yaml", LAUGHS, "policy.yaml, line 2: YAML aliases (*a) are not allowed"),
+        (
+            "offers.csv",
+            offers("o1\x1b[2J,aws,r1,a,2.0,100"),
+            f"offers.csv, line 2, column offer: value 'o1\\x1b[2J': {ID_RULE} (found '\\x1b' (U+001B "
+            "control character))",
+        ),
+        (
+            "offers.csv",
+            OFFERS + "o1,aws,r1,a",
+            "offers.csv, line 2: row has 4 fields, the header has 6: the file ends in this line without a line break",
+        ),
+    ],
+    ids=["oversized-csv", "billion-laughs", "escape-in-id", "truncated"],
+)
 def test_cli_refuses_bad_tiny_folder(tmp_path, file, damage, message):
     folder = tiny(tmp_path / "in")
     if damage is None:
@@ -457,22 +708,24 @@ def test_cli_brackets_in_a_value_are_shown_as_written(tmp_path):
     folder = tiny(tmp_path / "in")
     (folder / "offers.csv").write_text(offers("o[/x],aws,r1,a,2.0,100"))
     out = with_previous_outputs(tmp_path / "out")
-    assert_refused(*run(tmp_path, "plan", "--data", str(folder), "--out", str(out)), out,
-                   "value 'o[/x]'")
+    assert_refused(*run(tmp_path, "plan", "--data", str(folder), "--out", str(out)), out, "value 'o[/x]'")
 
 
-@pytest.mark.parametrize("text,message", [
-    ("name: s\nbase: missing\n", "s.yaml, line 2, column base: base folder 'missing' not found"),
-    ("name: s\nbase: empty\n", "s.yaml, line 2, column base: base folder 'empty' is not a data"),
-    ("name: s\n" + LAUGHS, "s.yaml, line 3: YAML aliases (*a) are not allowed"),
-    ("- name: s\n", f"s.yaml, line 1: {NOT_A_MAPPING}"),
-], ids=["base-missing", "base-not-a-data-folder", "billion-laughs", "not-a-mapping"])
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        ("name: s\nbase: missing\n", "s.yaml, line 2, column base: base folder 'missing' not found"),
+        ("name: s\nbase: empty\n", "s.yaml, line 2, column base: base folder 'empty' is not a data"),
+        ("name: s\n" + LAUGHS, "s.yaml, line 3: YAML aliases (*a) are not allowed"),
+        ("- name: s\n", f"s.yaml, line 1: {NOT_A_MAPPING}"),
+    ],
+    ids=["base-missing", "base-not-a-data-folder", "billion-laughs", "not-a-mapping"],
+)
 def test_cli_compare_refuses_bad_scenario(tmp_path, text, message):
     (tmp_path / "empty").mkdir()
     scenario_file(tmp_path, text)
     out = with_previous_outputs(tmp_path / "out")
-    assert_refused(*run(tmp_path, "compare", "s.yaml", "--out", str(out), "--workers", "1"), out,
-                   message)
+    assert_refused(*run(tmp_path, "compare", "s.yaml", "--out", str(out), "--workers", "1"), out, message)
 
 
 def test_last_line_without_a_line_break_is_accepted_with_a_warning(tmp_path):

@@ -53,7 +53,7 @@ def test_a_feasible_but_dearer_plan_fails_its_certificate(solve_case):
 def test_duals_of_the_wrong_sign_are_dual_infeasible(solve_case):
     plan = solve_case(**HAND)
     highs = plan.solution.highs
-    duals = -np.array(highs.getSolution().row_dual)   # the demand row's dual (657 $ per token/s) flipped
+    duals = -np.array(highs.getSolution().row_dual)  # the demand row's dual (657 $ per token/s) flipped
     proof = certificate.certify_duals(highs.getLp(), np.array(highs.getSolution().col_value), duals)
     assert proof.max_dual_infeasibility > 1e-3 and not proof.certified
 
@@ -62,8 +62,9 @@ def test_an_uncertified_optimum_is_refused(solve_case, monkeypatch):
     real = certificate.certify
 
     def failing(highs, arrays, constant=0.0):
-        return certificate.Certificate(**{**real(highs, arrays, constant).__dict__, "relative_gap": 1e-3,
-                                          "certified": False})
+        return certificate.Certificate(
+            **{**real(highs, arrays, constant).__dict__, "relative_gap": 1e-3, "certified": False}
+        )
 
     monkeypatch.setattr("optimizer.planner.certify", failing)
     with pytest.raises(SolveError, match="failed its optimality certificate"):

@@ -19,8 +19,10 @@ runner = CliRunner()
 
 TABLES = dict(
     accelerators=[{"accelerator": "a", "vendor": "nvidia"}, {"accelerator": "b", "vendor": "google"}],
-    performance=[{"model": "m", "accelerator": "a", "tokens_per_s_per_chip": 100, "ttft_ms": 100},
-                 {"model": "m", "accelerator": "b", "tokens_per_s_per_chip": 200, "ttft_ms": 100}],
+    performance=[
+        {"model": "m", "accelerator": "a", "tokens_per_s_per_chip": 100, "ttft_ms": 100},
+        {"model": "m", "accelerator": "b", "tokens_per_s_per_chip": 200, "ttft_ms": 100},
+    ],
     latency=[{"geography": "g", "region": "r1", "rtt_ms": 50}, {"geography": "g", "region": "r2", "rtt_ms": 50}],
     offers=[offer("o1", "aws", "r1", "a", 2.0, 10), offer("o2", "gcp", "r2", "b", 3.0, 10)],
     workloads=[workload("w", "2026Q1", 1000)],
@@ -42,8 +44,16 @@ def test_plan_writes_contract_outputs(folder, tmp_path):
     assert summary["total_cost_usd"] == pytest.approx(36_135)  # hand-solved in test_planner
     assert summary["shares"]["provider"]["2026Q1"] == pytest.approx({"aws": 0.3, "gcp": 0.7})
     allocation = pd.read_csv(out / "allocation.csv")
-    assert list(allocation.columns) == ["workload", "quarter", "offer", "provider", "region", "accelerator",
-                                        "tokens_per_s", "chips"]
+    assert list(allocation.columns) == [
+        "workload",
+        "quarter",
+        "offer",
+        "provider",
+        "region",
+        "accelerator",
+        "tokens_per_s",
+        "chips",
+    ]
     purchases = pd.read_csv(out / "purchases.csv")
     assert list(purchases.columns) == ["offer", "quarter", "provider", "region", "accelerator", "chips", "cost_usd"]
     assert purchases["cost_usd"].sum() == pytest.approx(36_135)
@@ -58,8 +68,9 @@ def test_same_inputs_give_identical_files(folder, tmp_path):
 
 
 def test_bad_input_exits_2_with_located_message(folder, tmp_path):
-    (folder / "offers.csv").write_text("offer,provider,region,accelerator,usd_per_chip_hour,max_chips\n"
-                                       "o1,aws,r1,a,-2,10\n")
+    (folder / "offers.csv").write_text(
+        "offer,provider,region,accelerator,usd_per_chip_hour,max_chips\no1,aws,r1,a,-2,10\n"
+    )
     result = runner.invoke(cli.app, ["plan", "--data", str(folder), "--out", str(tmp_path / "out")])
     assert result.exit_code == 2
     assert "offers.csv, line 2, column usd_per_chip_hour" in result.output
@@ -94,8 +105,9 @@ def test_time_limit_stop_is_not_reported_as_optimal(tmp_path):
     from generate import generate
 
     generate(20_000, tmp_path / "big")
-    result = runner.invoke(cli.app, ["plan", "--data", str(tmp_path / "big"), "--out", str(tmp_path / "out"),
-                                     "--time-limit", "0.001"])
+    result = runner.invoke(
+        cli.app, ["plan", "--data", str(tmp_path / "big"), "--out", str(tmp_path / "out"), "--time-limit", "0.001"]
+    )
     assert result.exit_code == 3, result.output
     assert "time limit" in result.output
     assert not (tmp_path / "out").exists()
@@ -110,7 +122,9 @@ def test_console_script_runs(folder, tmp_path):
     """The installed entry point, in a real process: exit code and files."""
     completed = subprocess.run(
         [sys.executable, "-m", "optimizer.cli", "plan", "--data", str(folder), "--out", str(tmp_path / "out")],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert completed.returncode == 0, completed.stderr
     assert (tmp_path / "out" / "summary.json").exists()
@@ -136,19 +150,41 @@ def test_leverage_writes_every_table(folder, tmp_path):
     assert result.exit_code == 0, result.output
     assert result.output.index("Suppliers") < result.output.index("Offers")
     expected = {
-        "suppliers.csv": ["dimension", "supplier", "spend_usd", "share", "walk_away_cost_usd",
-                          "walk_away_cost_no_rules_usd", "unserved_if_removed_tokens_per_s",
-                          "uniform_ceiling_pct", "half_volume_pct"],
-        "offer_prices.csv": ["offer", "provider", "accelerator", "usd_per_chip_hour", "chip_hours",
-                             "chip_hours_at_risk", "price_ceiling_usd_per_chip_hour",
-                             "price_to_win_usd_per_chip_hour", "method", "rests_on_assumption"],
+        "suppliers.csv": [
+            "dimension",
+            "supplier",
+            "spend_usd",
+            "share",
+            "walk_away_cost_usd",
+            "walk_away_cost_no_rules_usd",
+            "unserved_if_removed_tokens_per_s",
+            "uniform_ceiling_pct",
+            "half_volume_pct",
+        ],
+        "offer_prices.csv": [
+            "offer",
+            "provider",
+            "accelerator",
+            "usd_per_chip_hour",
+            "chip_hours",
+            "chip_hours_at_risk",
+            "price_ceiling_usd_per_chip_hour",
+            "price_to_win_usd_per_chip_hour",
+            "method",
+            "rests_on_assumption",
+        ],
         "capacity.csv": ["offer", "quarter", "max_chips", "chips", "value_usd_per_chip_hour"],
         "rules.csv": ["dimension", "group", "quarter", "kind", "limit", "cost_of_rule_usd", "usd_per_share_point"],
-        "policy_rules.csv": ["setting", "dimension", "group", "kind", "limit", "limit_without",
-                             "cost_of_setting_usd"],
+        "policy_rules.csv": ["setting", "dimension", "group", "kind", "limit", "limit_without", "cost_of_setting_usd"],
         "walk_away_curve.csv": ["dimension", "supplier", "volume_pct", "total_cost_usd"],
-        "price_response.csv": ["dimension", "supplier", "price_change_pct", "volume_tokens_per_s",
-                               "supplier_revenue_usd", "total_cost_usd"],
+        "price_response.csv": [
+            "dimension",
+            "supplier",
+            "price_change_pct",
+            "volume_tokens_per_s",
+            "supplier_revenue_usd",
+            "total_cost_usd",
+        ],
         "outage.csv": ["dimension", "supplier", "quarter", "stranded_tokens_per_s", "stranded_share"],
     }
     for name, columns in expected.items():

@@ -11,8 +11,10 @@ from conftest import offer, workload
 
 H = 2190.0
 ACCELERATORS = [{"accelerator": "a", "vendor": "nvidia"}, {"accelerator": "b", "vendor": "google"}]
-PERFORMANCE = [{"model": "m", "accelerator": "a", "tokens_per_s_per_chip": 100, "ttft_ms": 100},
-               {"model": "m", "accelerator": "b", "tokens_per_s_per_chip": 200, "ttft_ms": 100}]
+PERFORMANCE = [
+    {"model": "m", "accelerator": "a", "tokens_per_s_per_chip": 100, "ttft_ms": 100},
+    {"model": "m", "accelerator": "b", "tokens_per_s_per_chip": 200, "ttft_ms": 100},
+]
 LATENCY = [{"geography": "g", "region": r, "rtt_ms": 50} for r in ("r1", "r2")]
 ON_DEMAND = offer("o1", "aws", "r1", "a", 2.0, 1000)
 YEAR = ["2026Q1", "2026Q2", "2026Q3", "2026Q4"]
@@ -20,15 +22,24 @@ YEAR = ["2026Q1", "2026Q2", "2026Q3", "2026Q4"]
 
 def case(solve_case, offers, quarters_=YEAR, policy="{}\n", tokens=1000, **extra):
     regions = {o["region"] for o in offers}
-    return solve_case(policy=policy, accelerators=ACCELERATORS, performance=PERFORMANCE,
-                      latency=[r for r in LATENCY if r["region"] in regions], offers=offers,
-                      workloads=[workload("w", q, tokens) for q in quarters_], **extra)
+    return solve_case(
+        policy=policy,
+        accelerators=ACCELERATORS,
+        performance=PERFORMANCE,
+        latency=[r for r in LATENCY if r["region"] in regions],
+        offers=offers,
+        workloads=[workload("w", q, tokens) for q in quarters_],
+        **extra,
+    )
 
 
-@pytest.mark.parametrize("price,expected,committed", [
-    (1.5, 10 * 1.5 * H * 4, 10.0),   # 131,400 < 175,200: commit
-    (2.5, 10 * 2.0 * H * 4, 0.0),    # a commitment dearer than on demand is never bought
-])
+@pytest.mark.parametrize(
+    "price,expected,committed",
+    [
+        (1.5, 10 * 1.5 * H * 4, 10.0),  # 131,400 < 175,200: commit
+        (2.5, 10 * 2.0 * H * 4, 0.0),  # a commitment dearer than on demand is never bought
+    ],
+)
 def test_one_year_commitment_against_on_demand(solve_case, price, expected, committed):
     """Four quarters of 1000 tok/s: on demand 10 chips x 2 x 2190 x 4 = 175,200; a 1yr commitment
     of 10 chips at p costs 10 x p x 2190 x 4, so it pays below the break-even price of 2.0."""
@@ -43,16 +54,23 @@ def test_break_even_is_where_both_cost_the_same(solve_case):
     assert plan.totals["total_cost_usd"] == pytest.approx(175_200)
 
 
-@pytest.mark.parametrize("setting,expected,commits", [
-    ("whole", 10 * 2.0 * H * 3, False),       # 4 paid quarters at 1.8 (157,680) > 3 on demand (131,400)
-    ("in_horizon", 10 * 1.8 * H * 3, True),   # only the 3 quarters inside count: 118,260
-])
+@pytest.mark.parametrize(
+    "setting,expected,commits",
+    [
+        ("whole", 10 * 2.0 * H * 3, False),  # 4 paid quarters at 1.8 (157,680) > 3 on demand (131,400)
+        ("in_horizon", 10 * 1.8 * H * 3, True),  # only the 3 quarters inside count: 118,260
+    ],
+)
 def test_commitment_running_past_the_horizon(solve_case, setting, expected, commits):
     """Demand in 2026Q1-Q3 only; a 1yr commitment at 1.8 started in Q1 runs until Q4, past the
     horizon. Counting its whole cost, it is dearer than on demand; counting only the horizon,
     cheaper. Either way the after-horizon part (10 x 1.8 x 2190 = 39,420) is reported."""
-    plan = case(solve_case, [ON_DEMAND, offer("o1y", "aws", "r1", "a", 1.8, 1000, term="1yr")],
-                quarters_=YEAR[:3], policy=f"commitment_cost: {setting}\n")
+    plan = case(
+        solve_case,
+        [ON_DEMAND, offer("o1y", "aws", "r1", "a", 1.8, 1000, term="1yr")],
+        quarters_=YEAR[:3],
+        policy=f"commitment_cost: {setting}\n",
+    )
     assert plan.totals["total_cost_usd"] == pytest.approx(expected)
     if commits:
         assert plan.commitments["chips"].tolist() == pytest.approx([10.0])
@@ -65,9 +83,11 @@ def test_pool_shared_by_two_terms(solve_case):
     chip b, 5.0 = 0.025 per token/s-h) the fallback. Separate supplies: 10 committed + 5 on
     demand = 32,850 + 21,900 a quarter. Sharing one pool of 10 chips: 10 committed, and the
     other 500 tok/s on o2 (2.5 chips, 27,375): 60,225 a quarter, 240,900 for the year."""
-    offers = [offer("o1", "aws", "r1", "a", 2.0, 10, pool="aws-a"),
-              offer("o1y", "aws", "r1", "a", 1.5, 10, term="1yr", pool="aws-a"),
-              offer("o2", "gcp", "r2", "b", 5.0, 1000)]
+    offers = [
+        offer("o1", "aws", "r1", "a", 2.0, 10, pool="aws-a"),
+        offer("o1y", "aws", "r1", "a", 1.5, 10, term="1yr", pool="aws-a"),
+        offer("o2", "gcp", "r2", "b", 5.0, 1000),
+    ]
     pooled = case(solve_case, offers, tokens=1500)
     assert pooled.totals["total_cost_usd"] == pytest.approx(240_900)
     separate = case(solve_case, [dict(o, pool="") for o in offers], tokens=1500)
@@ -78,8 +98,9 @@ def test_sunk_contract_is_used_before_new_purchases(solve_case):
     """2 signed chips of o2 at 4 USD (17,520 sunk) carry 400 tok/s for free; o1 buys 6 chips for
     the other 600 (26,280). Total 43,800; without using the contract it would be 61,320."""
     contracts = [{"offer": "o2", "chips": 2, "start": "2026Q1", "end": "2026Q1", "usd_per_chip_hour": 4.0}]
-    plan = case(solve_case, [ON_DEMAND, offer("o2", "gcp", "r2", "b", 5.0, 1000)], quarters_=YEAR[:1],
-                contracts=contracts)
+    plan = case(
+        solve_case, [ON_DEMAND, offer("o2", "gcp", "r2", "b", 5.0, 1000)], quarters_=YEAR[:1], contracts=contracts
+    )
     assert plan.totals["total_cost_usd"] == pytest.approx(43_800)
     assert plan.totals["sunk_contract_cost_usd"] == pytest.approx(17_520)
     assert plan.contracts["used_chips"].tolist() == pytest.approx([2.0])
@@ -90,8 +111,12 @@ def test_spend_commitment_that_binds(solve_case):
     """gcp is owed 10,950 USD in Q1. Paying it idle would cost 43,800 + 10,950 = 54,750; spending
     it on o2 (0.025 per token/s-h) moves 200 tok/s off o1 and saves 8,760 there: 45,990."""
     commitments = [{"provider": "gcp", "first": "2026Q1", "last": "2026Q1", "usd": 10_950}]
-    plan = case(solve_case, [ON_DEMAND, offer("o2", "gcp", "r2", "b", 5.0, 1000)], quarters_=YEAR[:1],
-                spend_commitments=commitments)
+    plan = case(
+        solve_case,
+        [ON_DEMAND, offer("o2", "gcp", "r2", "b", 5.0, 1000)],
+        quarters_=YEAR[:1],
+        spend_commitments=commitments,
+    )
     assert plan.totals["total_cost_usd"] == pytest.approx(45_990)
     row = plan.spend_commitments.iloc[0]
     assert row["consumed_usd"] == pytest.approx(10_950) and row["shortfall_usd"] == pytest.approx(0, abs=1e-6)
@@ -101,8 +126,12 @@ def test_spend_commitment_with_a_shortfall(solve_case):
     """gcp is owed 300,000 USD; o2 can take all 1000 tok/s on its 5 chips (54,750) and no more:
     the other 245,250 is paid anyway. Total 300,000."""
     commitments = [{"provider": "gcp", "first": "2026Q1", "last": "2026Q1", "usd": 300_000}]
-    plan = case(solve_case, [ON_DEMAND, offer("o2", "gcp", "r2", "b", 5.0, 5)], quarters_=YEAR[:1],
-                spend_commitments=commitments)
+    plan = case(
+        solve_case,
+        [ON_DEMAND, offer("o2", "gcp", "r2", "b", 5.0, 5)],
+        quarters_=YEAR[:1],
+        spend_commitments=commitments,
+    )
     assert plan.totals["total_cost_usd"] == pytest.approx(300_000)
     row = plan.spend_commitments.iloc[0]
     assert row["consumed_usd"] == pytest.approx(54_750)
@@ -116,8 +145,12 @@ def test_a_commitment_consumes_a_spend_commitment_in_every_quarter_it_runs(solve
     the commitment's payment once in the period (its two entries in the row replacing each
     other, as PuLP 3.3 expressions built from a dict did) charged a 32,850 shortfall."""
     commitments = [{"provider": "aws", "first": "2026Q1", "last": "2026Q2", "usd": 2 * 10 * 1.5 * H}]
-    plan = case(solve_case, [offer("o1y", "aws", "r1", "a", 1.5, 1000, term="1yr")], quarters_=YEAR[:2],
-                spend_commitments=commitments)
+    plan = case(
+        solve_case,
+        [offer("o1y", "aws", "r1", "a", 1.5, 1000, term="1yr")],
+        quarters_=YEAR[:2],
+        spend_commitments=commitments,
+    )
     assert plan.totals["total_cost_usd"] == pytest.approx(10 * 1.5 * H * 4)
     row = plan.spend_commitments.iloc[0]
     assert row["consumed_usd"] == pytest.approx(65_700) and row["shortfall_usd"] == pytest.approx(0, abs=1e-6)
@@ -156,8 +189,9 @@ def test_walking_away_keeps_signed_contracts(solve_case):
     stays usable), walking away from aws puts the other 600 tok/s on o2 on demand: 3 chips at
     5 USD = 32,850 instead of 26,280 on o1, so 6,570."""
     contracts = [{"offer": "o2", "chips": 2, "start": "2026Q1", "end": "2026Q1", "usd_per_chip_hour": 4.0}]
-    plan = case(solve_case, [ON_DEMAND, offer("o2", "gcp", "r2", "b", 5.0, 1000)], quarters_=YEAR[:1],
-                contracts=contracts)
+    plan = case(
+        solve_case, [ON_DEMAND, offer("o2", "gcp", "r2", "b", 5.0, 1000)], quarters_=YEAR[:1], contracts=contracts
+    )
     suppliers = _leverage(plan).suppliers
     assert _row(suppliers, dimension="provider", supplier="gcp")["walk_away_cost_usd"] == pytest.approx(0, abs=1e-6)
     assert _row(suppliers, dimension="provider", supplier="aws")["walk_away_cost_usd"] == pytest.approx(6_570)
@@ -168,13 +202,15 @@ def test_spend_commitment_is_money_already_owed(solve_case):
     1000 tok/s go to o1 (43,800): 54,750, so 8,760. Lifting the commitment alone saves
     45,990 - 43,800 = 2,190: its cost among the rules."""
     commitments = [{"provider": "gcp", "first": "2026Q1", "last": "2026Q1", "usd": 10_950}]
-    plan = case(solve_case, [ON_DEMAND, offer("o2", "gcp", "r2", "b", 5.0, 1000)], quarters_=YEAR[:1],
-                spend_commitments=commitments)
+    plan = case(
+        solve_case,
+        [ON_DEMAND, offer("o2", "gcp", "r2", "b", 5.0, 1000)],
+        quarters_=YEAR[:1],
+        spend_commitments=commitments,
+    )
     report = _leverage(plan)
-    assert _row(report.suppliers, dimension="provider", supplier="gcp")["walk_away_cost_usd"] == \
-        pytest.approx(8_760)
-    assert _row(report.rules, dimension="spend_commitment", group="gcp")["cost_of_rule_usd"] == \
-        pytest.approx(2_190)
+    assert _row(report.suppliers, dimension="provider", supplier="gcp")["walk_away_cost_usd"] == pytest.approx(8_760)
+    assert _row(report.rules, dimension="spend_commitment", group="gcp")["cost_of_rule_usd"] == pytest.approx(2_190)
 
 
 def test_budget_cost_among_the_rules(solve_case):
@@ -206,8 +242,12 @@ def test_walking_away_from_a_provider_owed_ten_billion(solve_case):
     from optimizer.leverage import walk_away_costs
 
     commitments = [{"provider": "aws", "first": "2026Q1", "last": "2026Q1", "usd": 1e10}]
-    plan = case(solve_case, [ON_DEMAND, offer("o2", "gcp", "r2", "b", 5.0, 1000)], quarters_=YEAR[:1],
-                spend_commitments=commitments)
+    plan = case(
+        solve_case,
+        [ON_DEMAND, offer("o2", "gcp", "r2", "b", 5.0, 1000)],
+        quarters_=YEAR[:1],
+        spend_commitments=commitments,
+    )
     assert plan.totals["total_cost_usd"] == pytest.approx(1e10, rel=1e-12)
     assert plan.spend_commitments.iloc[0]["shortfall_usd"] == pytest.approx(1e10 - 43_800, rel=1e-12)
     walked = walk_away_costs(plan).set_index(["dimension", "supplier"]).loc[("provider", "aws")]

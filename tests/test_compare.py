@@ -17,8 +17,11 @@ def test_cost_difference_worked_out_by_hand(tmp_path, base):  # noqa: F811
     108,405 in all. With o2 at 6 USD/chip-h (0.030 per token/s-h, now dearer than o1's 0.020),
     o1 takes all the cap allows, 700 tok/s on 7 chips (30,660), and o2 the other 300 on 1.5
     chips (19,710): 50,370 a quarter, 151,110 in all, so +42,705 USD (+39.39%)."""
-    doubled = Scenario(name="o2-doubled", base=base,
-                       changes=[Scale(scale="offers", where={"offer": "o2"}, column="usd_per_chip_hour", by=2.0)])
+    doubled = Scenario(
+        name="o2-doubled",
+        base=base,
+        changes=[Scale(scale="offers", where={"offer": "o2"}, column="usd_per_chip_hour", by=2.0)],
+    )
     table = compare([scenario(tmp_path, base, "  []\n", name="base"), doubled], workers=1)
     assert list(table["scenario"]) == ["base", "o2-doubled"]
     assert table["total_cost_usd"].tolist() == pytest.approx([108_405, 151_110])
@@ -54,8 +57,13 @@ def test_a_scenario_that_cannot_solve_is_reported_blank_and_exits_6(tmp_path, ba
     test_cost_difference_worked_out_by_hand), the failed row with its reason and blank
     figures (no 0 shares, no delta), and the command exits 6."""
     first = scenario(tmp_path, base, "  []\n", name="base")
-    broke = scenario(tmp_path, base, "  - set: offers\n    where: {offer: o1}\n    column: min_chips\n    value: 10\n"
-                     "  - policy: {budget_usd_per_quarter: 10000}\n", name="broke")
+    broke = scenario(
+        tmp_path,
+        base,
+        "  - set: offers\n    where: {offer: o1}\n    column: min_chips\n    value: 10\n"
+        "  - policy: {budget_usd_per_quarter: 10000}\n",
+        name="broke",
+    )
     out = tmp_path / "out"
     result = CliRunner().invoke(cli.app, ["compare", str(first), str(broke), "--out", str(out), "--workers", "1"])
     assert result.exit_code == 6, result.output

@@ -73,9 +73,7 @@ def reference(case: Case) -> Reference:
 
     def available(offer: dict, q: int) -> bool:
         first = horizon[0] if _blank(offer["available_from"]) else _ordinal(offer["available_from"])
-        last = (
-            horizon[-1] if _blank(offer["available_until"]) else _ordinal(offer["available_until"])
-        )
+        last = horizon[-1] if _blank(offer["available_until"]) else _ordinal(offer["available_until"])
         return first <= q <= last
 
     def value(offer: dict, q: int, column: str) -> float:
@@ -122,9 +120,7 @@ def reference(case: Case) -> Reference:
             if pair is None or link is None or not holds(offer, q):
                 continue
             if link + float(pair["ttft_ms"]) <= float(row["latency_slo_ms"]) + LATENCY_SLACK_MS:
-                boundary += (
-                    abs(link + float(pair["ttft_ms"]) - float(row["latency_slo_ms"])) <= 1e-6
-                )
+                boundary += abs(link + float(pair["ttft_ms"]) - float(row["latency_slo_ms"])) <= 1e-6
                 x_of_row[w].append(len(columns))
                 columns.append(("x", w, offer, q, float(pair["tokens_per_s_per_chip"])))
                 cost.append(0.0)
@@ -193,9 +189,7 @@ def reference(case: Case) -> Reference:
             constants = []
         else:
             amounts = [
-                (y_of[(o["offer"], q)], o, value(o, q, "usd_per_chip_hour"))
-                for o in offered
-                if (o["offer"], q) in y_of
+                (y_of[(o["offer"], q)], o, value(o, q, "usd_per_chip_hour")) for o in offered if (o["offer"], q) in y_of
             ]
             constants = [(o, signed(o, q)[1]) for o in offered]
         for dimension in DIMENSIONS:
@@ -204,9 +198,7 @@ def reference(case: Case) -> Reference:
                     share("max_share", dimension, name),
                     share("min_share", dimension, name),
                 )
-                inside = {
-                    j: float(group(o, dimension) == name) * weight for j, o, weight in amounts
-                }
+                inside = {j: float(group(o, dimension) == name) * weight for j, o, weight in amounts}
                 fixed = sum(usd for o, usd in constants if group(o, dimension) == name)
                 fixed_total = sum(usd for _, usd in constants)
                 if cap < 1.0:
@@ -224,9 +216,7 @@ def reference(case: Case) -> Reference:
 
     n = len(columns)
     a_eq = coo_array((eq_vals, (eq_rows, eq_cols)), shape=(len(b_eq), n)).tocsr()
-    a_ub = (
-        coo_array((ub_vals, (ub_rows, ub_cols)), shape=(len(kinds), n)).tocsr() if kinds else None
-    )
+    a_ub = coo_array((ub_vals, (ub_rows, ub_cols)), shape=(len(kinds), n)).tocsr() if kinds else None
     problem = dict(
         c=np.array(cost),
         A_ub=a_ub,
@@ -308,14 +298,10 @@ def test_same_optimal_cost_as_independent_formulation(case: Case) -> None:
     SUMMARY["instances"] += 1
     event(f"reference: {expected.status}")
     if expected.status == "infeasible":
-        assert cost is None, (
-            f"the reference proves the rules infeasible, the tool found a plan costing {cost!r}"
-        )
+        assert cost is None, f"the reference proves the rules infeasible, the tool found a plan costing {cost!r}"
         SUMMARY["infeasible"] += 1
         return
-    assert cost is not None, (
-        f"the tool found no plan (SolveError), the reference's optimum is {expected.cost!r}"
-    )
+    assert cost is not None, f"the tool found no plan (SolveError), the reference's optimum is {expected.cost!r}"
     SUMMARY["optimal"] += 1
     difference = relative_difference(cost, expected.cost)
     if difference > SUMMARY["worst_relative_difference"]:
@@ -340,13 +326,15 @@ def with_contracts(draw) -> Case:
             offer["available_until"] = QUARTERS[QUARTERS.index(start) - 1]
             if offer["available_from"] and offer["available_from"] > offer["available_until"]:
                 offer["available_from"] = None
-        rows.append({
-            "offer": offer["offer"],
-            "chips": draw(st.integers(1, 400)) / 10,
-            "start": start,
-            "end": end,
-            "usd_per_chip_hour": draw(st.none() | st.integers(0, 800).map(lambda k: k / 100)),
-        })
+        rows.append(
+            {
+                "offer": offer["offer"],
+                "chips": draw(st.integers(1, 400)) / 10,
+                "start": start,
+                "end": end,
+                "usd_per_chip_hour": draw(st.none() | st.integers(0, 800).map(lambda k: k / 100)),
+            }
+        )
     case.tables["contracts"] = rows
     return case
 

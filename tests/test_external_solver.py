@@ -41,7 +41,7 @@ HAND = dict(
     workloads=[workload("w", "2026Q1", 1000)],
     latency=[{"geography": "g", "region": "r1", "rtt_ms": 10}, {"geography": "g", "region": "r2", "rtt_ms": 10}],
 )
-CBC = "PULP_CBC_CMD"   # bundled with PuLP 3.x; PuLP 4 has no bundled CBC
+CBC = "PULP_CBC_CMD"  # bundled with PuLP 3.x; PuLP 4 has no bundled CBC
 runner = CliRunner()
 
 
@@ -88,11 +88,12 @@ def test_mip_through_pulp_is_verified_and_said_not_certified(folder, solver):
 def test_the_time_limit_reaches_the_solver(folder, monkeypatch):
     given = []
     real = external_solver._instance
-    monkeypatch.setattr(external_solver, "_instance", lambda solver, **options: given.append(options)
-                        or real(solver, **options))
+    monkeypatch.setattr(
+        external_solver, "_instance", lambda solver, **options: given.append(options) or real(solver, **options)
+    )
     optimizer.solve(optimizer.load(folder), time_limit=30, solver="HiGHS")
     limits = [options["timeLimit"] for options in given if "timeLimit" in options]
-    assert len(limits) == 1 and 0 < limits[0] <= 30   # what is left of the budget
+    assert len(limits) == 1 and 0 < limits[0] <= 30  # what is left of the budget
 
 
 def test_warm_re_solves_refuse_a_plan_from_another_solver(folder):
@@ -105,8 +106,22 @@ def test_warm_re_solves_refuse_a_plan_from_another_solver(folder):
 
 def test_cli_solver_and_write_model_mps(folder, tmp_path):
     out, model = tmp_path / "out", tmp_path / "audit" / "model.mps"
-    result = runner.invoke(cli.app, ["plan", "--data", str(folder), "--out", str(out), "--solver", "highs",
-                                     "--write-model", str(model), "--time-limit", "60"])
+    result = runner.invoke(
+        cli.app,
+        [
+            "plan",
+            "--data",
+            str(folder),
+            "--out",
+            str(out),
+            "--solver",
+            "highs",
+            "--write-model",
+            str(model),
+            "--time-limit",
+            "60",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "HiGHS (through PuLP)" in result.output
     summary = json.loads((out / "summary.json").read_text())
@@ -116,7 +131,7 @@ def test_cli_solver_and_write_model_mps(folder, tmp_path):
     assert manifest["options"]["solver"] == "highs" and manifest["result"]["certified"] is True
     # The audit file's optimum is the plan's cost, read back by PuLP and by HiGHS.
     names, prob = pulp.LpProblem.fromMPS(str(model))
-    assert any(name.startswith("x") for name in names)   # the model's own column names
+    assert any(name.startswith("x") for name in names)  # the model's own column names
     prob.solve(pulp.getSolver("HiGHS", msg=False))
     assert pulp.value(prob.objective) == pytest.approx(COST, rel=1e-9)
     assert _highs_optimum(model) == pytest.approx(COST, rel=1e-9)
@@ -126,17 +141,20 @@ def test_cli_solver_and_write_model_mps(folder, tmp_path):
 
 def test_cli_write_model_lp_integer(folder, tmp_path):
     model = tmp_path / "model.LP"
-    result = runner.invoke(cli.app, ["plan", "--data", str(folder), "--out", str(tmp_path / "out"), "--integer",
-                                     "--write-model", str(model)])
+    result = runner.invoke(
+        cli.app,
+        ["plan", "--data", str(folder), "--out", str(tmp_path / "out"), "--integer", "--write-model", str(model)],
+    )
     assert result.exit_code == 0, result.output
-    assert model.read_text().lstrip().lower().startswith(("\\", "min"))   # CPLEX LP format
+    assert model.read_text().lstrip().lower().startswith(("\\", "min"))  # CPLEX LP format
     assert _highs_optimum(model) == pytest.approx(INTEGER_COST, rel=1e-9)
 
 
 def test_cli_mip_from_another_solver_says_it_is_not_certified(folder, tmp_path):
     out = tmp_path / "out"
-    result = runner.invoke(cli.app, ["plan", "--data", str(folder), "--out", str(out), "--integer", "--solver",
-                                     "HiGHS"])
+    result = runner.invoke(
+        cli.app, ["plan", "--data", str(folder), "--out", str(out), "--integer", "--solver", "HiGHS"]
+    )
     assert result.exit_code == 0, result.output
     assert "not certified: a MIP has no duals" in " ".join(result.output.split())
     summary = json.loads((out / "summary.json").read_text())
@@ -153,8 +171,9 @@ def test_unknown_or_unavailable_solver_lists_the_available_ones(folder, tmp_path
     for name in ("no-such-solver", "GLPK_CMD"):
         if name == "GLPK_CMD" and "GLPK_CMD" in external_solver.available():
             continue
-        result = runner.invoke(cli.app, ["plan", "--data", str(folder), "--out", str(tmp_path / "out"),
-                                         "--solver", name])
+        result = runner.invoke(
+            cli.app, ["plan", "--data", str(folder), "--out", str(tmp_path / "out"), "--solver", name]
+        )
         assert result.exit_code == 2, result.output
         text = " ".join(result.output.split())
         assert f"--solver {name}" in text and "Available here:" in text and "HiGHS" in text
@@ -181,11 +200,14 @@ def test_xpress_never_runs_a_script_named_optimizer(folder, tmp_path, monkeypatc
 
 
 def test_write_model_refuses_a_bad_extension_and_the_input_folder(folder, tmp_path):
-    for target, message in ((tmp_path / "model.txt", "written as .mps or .lp"),
-                            (tmp_path / "model", "written as .mps or .lp"),
-                            (folder / "model.mps", "inside the input folder")):
-        result = runner.invoke(cli.app, ["plan", "--data", str(folder), "--out", str(tmp_path / "out"),
-                                         "--write-model", str(target)])
+    for target, message in (
+        (tmp_path / "model.txt", "written as .mps or .lp"),
+        (tmp_path / "model", "written as .mps or .lp"),
+        (folder / "model.mps", "inside the input folder"),
+    ):
+        result = runner.invoke(
+            cli.app, ["plan", "--data", str(folder), "--out", str(tmp_path / "out"), "--write-model", str(target)]
+        )
         assert result.exit_code == 2, result.output
         assert message in " ".join(result.output.split()) and "Traceback" not in result.output
         assert not target.exists()

@@ -19,19 +19,32 @@ import optimizer
 from optimizer.leverage import leverage
 
 H = 2190.0
-ACCELERATORS = [{"accelerator": a, "vendor": v} for a, v in
-                [("a", "nvidia"), ("b", "google"), ("c", "amd"), ("d", "aws"), ("e", "microsoft")]]
-PERFORMANCE = [{"model": "m", "accelerator": a["accelerator"], "tokens_per_s_per_chip": 100, "ttft_ms": 100}
-               for a in ACCELERATORS]
-THREE = [offer("o1", "aws", "r1", "a", 1.0, 1000), offer("o2", "gcp", "r2", "b", 2.0, 1000),
-         offer("o3", "oci", "r3", "c", 3.0, 1000)]
+ACCELERATORS = [
+    {"accelerator": a, "vendor": v}
+    for a, v in [("a", "nvidia"), ("b", "google"), ("c", "amd"), ("d", "aws"), ("e", "microsoft")]
+]
+PERFORMANCE = [
+    {"model": "m", "accelerator": a["accelerator"], "tokens_per_s_per_chip": 100, "ttft_ms": 100} for a in ACCELERATORS
+]
+THREE = [
+    offer("o1", "aws", "r1", "a", 1.0, 1000),
+    offer("o2", "gcp", "r2", "b", 2.0, 1000),
+    offer("o3", "oci", "r3", "c", 3.0, 1000),
+]
 CAP = "max_share:\n  provider: 0.5\n"
 
 
 def solve(tmp_path, offers, policy=CAP, name="case"):
     latency = [{"geography": "g", "region": r, "rtt_ms": 10} for r in sorted({o["region"] for o in offers})]
-    folder = write_folder(tmp_path / name, policy=policy, accelerators=ACCELERATORS, performance=PERFORMANCE,
-                          latency=latency, offers=offers, workloads=[workload("w", "2026Q1", 1000)])
+    folder = write_folder(
+        tmp_path / name,
+        policy=policy,
+        accelerators=ACCELERATORS,
+        performance=PERFORMANCE,
+        latency=latency,
+        offers=offers,
+        workloads=[workload("w", "2026Q1", 1000)],
+    )
     inputs = optimizer.load(folder)
     return inputs, optimizer.solve(inputs)
 
@@ -120,8 +133,9 @@ def test_uniform_ceiling_half_volume_and_curve(three):
     aws = by(report.suppliers, dimension="provider", supplier="aws")
     assert aws["uniform_ceiling_pct"] == pytest.approx(200, rel=0.005)
     assert aws["half_volume_pct"] == pytest.approx(200, rel=0.005)
-    assert by(report.suppliers, dimension="provider", supplier="gcp")["uniform_ceiling_pct"] == \
-        pytest.approx(50, rel=0.005)
+    assert by(report.suppliers, dimension="provider", supplier="gcp")["uniform_ceiling_pct"] == pytest.approx(
+        50, rel=0.005
+    )
     curve = by(report.walk_away_curve, dimension="provider", supplier="aws", volume_pct=50.0)
     assert curve["total_cost_usd"] == pytest.approx(43_800)
 
@@ -182,8 +196,10 @@ def test_twin_offers_at_one_price(tmp_path):
     report = leverage(inputs, plan)
     o2 = by(report.offer_prices, offer="o2")
     assert o2["chip_hours_at_risk"] == pytest.approx(10_950)
-    assert o2["price_ceiling_usd_per_chip_hour"] is None or o2["price_ceiling_usd_per_chip_hour"] != \
-        o2["price_ceiling_usd_per_chip_hour"]
+    assert (
+        o2["price_ceiling_usd_per_chip_hour"] is None
+        or o2["price_ceiling_usd_per_chip_hour"] != o2["price_ceiling_usd_per_chip_hour"]
+    )
     assert o2["price_to_win_usd_per_chip_hour"] == pytest.approx(2.0, rel=0.005)
 
 
@@ -199,8 +215,9 @@ def test_take_or_pay_offer(tmp_path):
     assert o5["price_ceiling_usd_per_chip_hour"] != o5["price_ceiling_usd_per_chip_hour"]  # NaN: none
     assert "take-or-pay" in o5["method"]
     assert o5["price_to_win_usd_per_chip_hour"] == pytest.approx(1.0, rel=0.005)
-    assert by(report.suppliers, dimension="provider", supplier="azure")["walk_away_cost_usd"] == \
-        pytest.approx(0, abs=1e-6)
+    assert by(report.suppliers, dimension="provider", supplier="azure")["walk_away_cost_usd"] == pytest.approx(
+        0, abs=1e-6
+    )
 
 
 def test_report_does_not_depend_on_workers(three):
@@ -233,8 +250,15 @@ def test_take_or_pay_under_spend_shares_where_no_rise_is_feasible(solve_case):
 def solve_quarters(tmp_path, policy, name, quarters=("2026Q1", "2026Q2")):
     """The three suppliers over several quarters, 1000 tok/s in each."""
     latency = [{"geography": "g", "region": r, "rtt_ms": 10} for r in ("r1", "r2", "r3")]
-    folder = write_folder(tmp_path / name, policy=policy, accelerators=ACCELERATORS, performance=PERFORMANCE,
-                          latency=latency, offers=THREE, workloads=[workload("w", q, 1000) for q in quarters])
+    folder = write_folder(
+        tmp_path / name,
+        policy=policy,
+        accelerators=ACCELERATORS,
+        performance=PERFORMANCE,
+        latency=latency,
+        offers=THREE,
+        workloads=[workload("w", q, 1000) for q in quarters],
+    )
     inputs = optimizer.load(folder)
     return inputs, optimizer.solve(inputs)
 
@@ -249,12 +273,26 @@ AMD = offer("o2", "oci", "r2", "b", 1.0, 1000)
 
 def port_case(tmp_path, offers, name="port"):
     """1000 tok/s in each quarter of 2026; chip b needs a port of m (80,000 USD, one quarter)."""
-    performance = [{"model": "m", "accelerator": "a", "tokens_per_s_per_chip": 100, "ttft_ms": 100},
-                   {"model": "m", "accelerator": "b", "tokens_per_s_per_chip": 100, "ttft_ms": 100,
-                    "port_usd": 80_000, "port_quarters": 1}]
+    performance = [
+        {"model": "m", "accelerator": "a", "tokens_per_s_per_chip": 100, "ttft_ms": 100},
+        {
+            "model": "m",
+            "accelerator": "b",
+            "tokens_per_s_per_chip": 100,
+            "ttft_ms": 100,
+            "port_usd": 80_000,
+            "port_quarters": 1,
+        },
+    ]
     latency = [{"geography": "g", "region": r, "rtt_ms": 10} for r in sorted({o["region"] for o in offers})]
-    folder = write_folder(tmp_path / name, accelerators=PORT_ACCELERATORS, performance=performance,
-                          latency=latency, offers=offers, workloads=[workload("w", q, 1000) for q in YEAR])
+    folder = write_folder(
+        tmp_path / name,
+        accelerators=PORT_ACCELERATORS,
+        performance=performance,
+        latency=latency,
+        offers=offers,
+        workloads=[workload("w", q, 1000) for q in YEAR],
+    )
     inputs = optimizer.load(folder)
     return inputs, optimizer.solve(inputs)
 
@@ -279,8 +317,10 @@ def test_cost_of_each_policy_line(tmp_path):
     assert (override["group"], override["limit"], override["limit_without"]) == ("aws", 0.3, 0.5)
     assert default["cost_of_setting_usd"] == pytest.approx(8_760)
     assert override["cost_of_setting_usd"] == pytest.approx(17_520)
-    for setting, edited in (("max_share.provider", "share_overrides:\n  max_share:\n    provider: {aws: 0.3}\n"),
-                            ("share_overrides.max_share.provider.aws", CAP)):
+    for setting, edited in (
+        ("max_share.provider", "share_overrides:\n  max_share:\n    provider: {aws: 0.3}\n"),
+        ("share_overrides.max_share.provider.aws", CAP),
+    ):
         resolved = solve_quarters(tmp_path, edited, f"without-{setting}")[1].totals["total_cost_usd"]
         expected = plan.totals["total_cost_usd"] - resolved
         assert by(table, setting=setting)["cost_of_setting_usd"] == pytest.approx(expected, rel=1e-9)
@@ -310,8 +350,14 @@ def test_value_of_capacity_of_a_commitment_offer(tmp_path):
 
     def solved(max_chips, name):
         offers = [offer("o1", "aws", "r1", "a", 1.0, max_chips, term="1yr"), offer("o2", "gcp", "r2", "b", 3.0, 1e4)]
-        folder = write_folder(tmp_path / name, accelerators=ACCELERATORS, performance=performance, latency=latency,
-                              offers=offers, workloads=[workload("w", q, 1000) for q in quarters])
+        folder = write_folder(
+            tmp_path / name,
+            accelerators=ACCELERATORS,
+            performance=performance,
+            latency=latency,
+            offers=offers,
+            workloads=[workload("w", q, 1000) for q in quarters],
+        )
         inputs = optimizer.load(folder)
         return inputs, optimizer.solve(inputs)
 
@@ -405,8 +451,9 @@ def test_a_tie_at_the_starting_point(tmp_path):
     offers = THREE[:2] + [offer("o4", "lambda", "r4", "d", 2.0, 1000)]
     inputs, plan = solve(tmp_path, offers)
     report = leverage(inputs, plan)
-    in_use = report.suppliers[report.suppliers["supplier"].isin(["gcp", "lambda"])
-                              & (report.suppliers["dimension"] == "provider")]
+    in_use = report.suppliers[
+        report.suppliers["supplier"].isin(["gcp", "lambda"]) & (report.suppliers["dimension"] == "provider")
+    ]
     assert len(in_use) >= 1
     for row in in_use.itertuples():
         assert 0 < row.half_volume_pct <= 1e-3 and row.half_volume_above_pct == 0.0
@@ -414,5 +461,6 @@ def test_a_tie_at_the_starting_point(tmp_path):
         name = "o2" if row.supplier == "gcp" else "o4"
         changed = [dict(o, usd_per_chip_hour=2.0 * 1.005) if o["offer"] == name else o for o in offers]
         again = solve(tmp_path, changed, name=f"tie-{name}")[1]
-        assert again.allocation.loc[again.allocation["offer"] == name, "tokens_per_s"].sum() == \
-            pytest.approx(0, abs=1e-6)
+        assert again.allocation.loc[again.allocation["offer"] == name, "tokens_per_s"].sum() == pytest.approx(
+            0, abs=1e-6
+        )

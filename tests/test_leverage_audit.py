@@ -62,9 +62,12 @@ def examples(count: int, shrink: bool = True) -> settings:
     ``shrink=False`` for the known failures (strict xfail): shrinking a failure of a full
     re-solve audit takes minutes, and the xfail only needs the failure."""
     phases = tuple(Phase) if shrink else (Phase.explicit, Phase.reuse, Phase.generate)
-    return settings(max_examples=example_count(count / 300, least=count), deadline=None, phases=phases,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                           HealthCheck.filter_too_much])
+    return settings(
+        max_examples=example_count(count / 300, least=count),
+        deadline=None,
+        phases=phases,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
+    )
 
 
 def solved(pair) -> tuple[optimizer.Inputs, optimizer.Plan, bool]:
@@ -86,8 +89,9 @@ def audited(pair, data, families: tuple[str, ...], rows: int = 3) -> pd.DataFram
     def sample(family: str, items: list) -> list:
         if len(items) <= rows:
             return items
-        picked = data.draw(st.lists(st.integers(0, len(items) - 1), min_size=rows, max_size=rows, unique=True),
-                           label=f"{family} rows")
+        picked = data.draw(
+            st.lists(st.integers(0, len(items) - 1), min_size=rows, max_size=rows, unique=True), label=f"{family} rows"
+        )
         return [items[k] for k in sorted(picked)]
 
     try:
@@ -184,9 +188,10 @@ KNOWN: dict[str, str] = {}  # family -> reason: none disagree on the final code 
 
 
 @pytest.mark.once
-@pytest.mark.parametrize("family", [
-    pytest.param(f, marks=pytest.mark.xfail(strict=True, reason=KNOWN[f])) if f in KNOWN else f
-    for f in FAMILIES])
+@pytest.mark.parametrize(
+    "family",
+    [pytest.param(f, marks=pytest.mark.xfail(strict=True, reason=KNOWN[f])) if f in KNOWN else f for f in FAMILIES],
+)
 def test_bundled_figures_equal_resolves(bundled_audit, family):
     """Full audit of the bundled data, one family per test."""
     assert_agree(bundled_audit[bundled_audit["family"] == family])

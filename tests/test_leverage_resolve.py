@@ -83,8 +83,11 @@ NEW = "onew"
 def examples(count: int) -> settings:
     """``count`` examples under the ``ci`` profile (300), scaled with the loaded profile's
     (tests/instances.py); the profile also decides derandomization."""
-    return settings(max_examples=example_count(count / 300, least=count), deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    return settings(
+        max_examples=example_count(count / 300, least=count),
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
 
 
 def kind(text: str) -> None:
@@ -97,38 +100,57 @@ def kind(text: str) -> None:
 
 
 def case(offers, workloads, accelerators, performance, latency, offer_quarters=(), policy=None):
-    return {"tables": {"accelerators": list(accelerators), "performance": list(performance),
-                       "latency": list(latency), "offers": list(offers),
-                       "workloads": list(workloads), "offer_quarters": list(offer_quarters)},
-            "policy": dict(policy or {})}
+    return {
+        "tables": {
+            "accelerators": list(accelerators),
+            "performance": list(performance),
+            "latency": list(latency),
+            "offers": list(offers),
+            "workloads": list(workloads),
+            "offer_quarters": list(offer_quarters),
+        },
+        "policy": dict(policy or {}),
+    }
 
 
 @st.composite
 def cases(draw, max_offers: int = 5, spend: bool = False) -> dict[str, Any]:
     """A small random instance of the contract (see the module docstring); with ``spend``,
     shares are sometimes measured in spend."""
-    horizon = QUARTERS[:draw(st.integers(1, 3))]
-    accelerators = [{"accelerator": f"a{k}", "vendor": draw(st.sampled_from(VENDORS))}
-                    for k in range(1, draw(st.integers(2, 3)) + 1)]
+    horizon = QUARTERS[: draw(st.integers(1, 3))]
+    accelerators = [
+        {"accelerator": f"a{k}", "vendor": draw(st.sampled_from(VENDORS))}
+        for k in range(1, draw(st.integers(2, 3)) + 1)
+    ]
     chips = [a["accelerator"] for a in accelerators]
-    models = ["m1", "m2"][:draw(st.integers(1, 2))]
-    geographies = ["g1", "g2"][:draw(st.integers(1, 2))]
-    performance = [{"model": m, "accelerator": a,
-                    "tokens_per_s_per_chip": draw(st.sampled_from([50, 100, 200])),
-                    "ttft_ms": draw(st.sampled_from([50, 100, 200]))}
-                   for m in models for a in chips
-                   if (m, a) == (models[0], chips[0]) or draw(st.integers(0, 4)) > 0]
+    models = ["m1", "m2"][: draw(st.integers(1, 2))]
+    geographies = ["g1", "g2"][: draw(st.integers(1, 2))]
+    performance = [
+        {
+            "model": m,
+            "accelerator": a,
+            "tokens_per_s_per_chip": draw(st.sampled_from([50, 100, 200])),
+            "ttft_ms": draw(st.sampled_from([50, 100, 200])),
+        }
+        for m in models
+        for a in chips
+        if (m, a) == (models[0], chips[0]) or draw(st.integers(0, 4)) > 0
+    ]
     offers = []
     for k in range(1, draw(st.integers(2, max_offers)) + 1):
         provider = draw(st.sampled_from(PROVIDERS))
-        row = offer(f"o{k}", provider, f"{provider}-r{draw(st.integers(1, 2))}",
-                    draw(st.sampled_from(chips)), draw(st.integers(2, 40)) / 4,
-                    draw(st.integers(1, 40)))
+        row = offer(
+            f"o{k}",
+            provider,
+            f"{provider}-r{draw(st.integers(1, 2))}",
+            draw(st.sampled_from(chips)),
+            draw(st.integers(2, 40)) / 4,
+            draw(st.integers(1, 40)),
+        )
         if draw(st.integers(0, 3)) == 0:
             row["min_chips"] = draw(st.integers(1, row["max_chips"]))
         if len(horizon) > 1 and draw(st.integers(0, 4)) == 0:
-            row[draw(st.sampled_from(["available_from", "available_until"]))] = \
-                draw(st.sampled_from(horizon))
+            row[draw(st.sampled_from(["available_from", "available_until"]))] = draw(st.sampled_from(horizon))
         offers.append(row)
     overrides = []
     for row in offers:
@@ -136,34 +158,53 @@ def cases(draw, max_offers: int = 5, spend: bool = False) -> dict[str, Any]:
             override = draw(st.sampled_from([None] * 4 + ["price", "max", "min"]))
             if override == "price":
                 factor = draw(st.sampled_from([0.5, 0.8, 1.25, 2.0]))
-                overrides.append({"offer": row["offer"], "quarter": quarter,
-                                  "usd_per_chip_hour": row["usd_per_chip_hour"] * factor})
+                overrides.append(
+                    {"offer": row["offer"], "quarter": quarter, "usd_per_chip_hour": row["usd_per_chip_hour"] * factor}
+                )
             elif override == "max":
-                overrides.append({"offer": row["offer"], "quarter": quarter,
-                                  "max_chips": draw(st.integers(row.get("min_chips", 0), 40))})
+                overrides.append(
+                    {
+                        "offer": row["offer"],
+                        "quarter": quarter,
+                        "max_chips": draw(st.integers(row.get("min_chips", 0), 40)),
+                    }
+                )
             elif override == "min":
-                overrides.append({"offer": row["offer"], "quarter": quarter,
-                                  "min_chips": draw(st.integers(0, row["max_chips"]))})
+                overrides.append(
+                    {"offer": row["offer"], "quarter": quarter, "min_chips": draw(st.integers(0, row["max_chips"]))}
+                )
     workloads = []
     for k in range(1, draw(st.integers(1, 2)) + 1):
         model, geography = draw(st.sampled_from(models)), draw(st.sampled_from(geographies))
         slo = draw(st.sampled_from([180, 250, 1000]))
-        workloads += [workload(f"w{k}", quarter, 100 * draw(st.integers(1, 40)), model=model,
-                               geography=geography, slo=slo) for quarter in horizon]
+        workloads += [
+            workload(f"w{k}", quarter, 100 * draw(st.integers(1, 40)), model=model, geography=geography, slo=slo)
+            for quarter in horizon
+        ]
     regions = sorted({o["region"] for o in offers})
-    latency = [{"geography": g, "region": r, "rtt_ms": draw(st.sampled_from([10, 60, 120]))}
-               for g in geographies for r in regions
-               if (g, r) == (geographies[0], regions[0]) or draw(st.integers(0, 4)) > 0]
+    latency = [
+        {"geography": g, "region": r, "rtt_ms": draw(st.sampled_from([10, 60, 120]))}
+        for g in geographies
+        for r in regions
+        if (g, r) == (geographies[0], regions[0]) or draw(st.integers(0, 4)) > 0
+    ]
     policy: dict[str, Any] = {}
-    caps = {d: draw(st.sampled_from(choices)) for d, choices in
-            [("provider", [None, None, 0.5, 0.7]), ("vendor", [None, None, 0.6]),
-             ("region", [None, None, None, 0.8])]}
+    caps = {
+        d: draw(st.sampled_from(choices))
+        for d, choices in [
+            ("provider", [None, None, 0.5, 0.7]),
+            ("vendor", [None, None, 0.6]),
+            ("region", [None, None, None, 0.8]),
+        ]
+    }
     if any(caps.values()):
         policy["max_share"] = {d: v for d, v in caps.items() if v}
     if draw(st.integers(0, 4)) == 0:
         policy["min_share"] = {"vendor": 0.2}
-    for key, choices in [("hours_per_quarter", [None, None, 1000]),
-                         ("unmet_penalty_usd_per_mtok", [None, None, 20, 2000])]:
+    for key, choices in [
+        ("hours_per_quarter", [None, None, 1000]),
+        ("unmet_penalty_usd_per_mtok", [None, None, 20, 2000]),
+    ]:
         value = draw(st.sampled_from(choices))
         if value is not None:
             policy[key] = value
@@ -222,8 +263,7 @@ def priced(instance: dict[str, Any], name: str, price: float) -> dict[str, Any]:
     return result
 
 
-def with_max_chips(instance: dict[str, Any], name: str, quarter: str, chips: float
-                   ) -> dict[str, Any]:
+def with_max_chips(instance: dict[str, Any], name: str, quarter: str, chips: float) -> dict[str, Any]:
     """max_chips of one (offer, quarter), through ``offer_quarters.csv``."""
     result = copy.deepcopy(instance)
     rows = result["tables"]["offer_quarters"]
@@ -246,8 +286,7 @@ def walked_away(instance: dict[str, Any], names: set[str]) -> dict[str, Any]:
     for row in result["tables"]["offer_quarters"]:
         if row["offer"] in names:
             quarter_minimum = row.get("min_chips")
-            row["max_chips"] = minimum[row["offer"]] if quarter_minimum in (None, "") \
-                else quarter_minimum
+            row["max_chips"] = minimum[row["offer"]] if quarter_minimum in (None, "") else quarter_minimum
     return result
 
 
@@ -290,8 +329,7 @@ def same_hours(a: float, b: float) -> bool:
 
 def number(value: Any) -> float | None:
     """A report cell as a float, None when empty (None or NaN)."""
-    return None if value is None or (isinstance(value, float) and math.isnan(value)) \
-        else float(value)
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)
 
 
 def beside(method: str) -> float:
@@ -306,8 +344,7 @@ def binding_capacity(plan: optimizer.Plan) -> set[tuple[str, str]]:
     """(offer, quarter) pairs holding their max_chips (> 0): the rows the report must value."""
     terms = plan.model.terms.set_index(["offer", "quarter"])["max_chips"]
     held = plan.purchases.set_index(["offer", "quarter"])["chips"]
-    return {key for key, chips in held.items()
-            if terms[key] > 0 and chips >= terms[key] * (1 - 1e-9)}
+    return {key for key, chips in held.items() if terms[key] > 0 and chips >= terms[key] * (1 - 1e-9)}
 
 
 def check_capacity(instance: dict[str, Any], plan: optimizer.Plan, row) -> None:
@@ -360,7 +397,7 @@ def check_offer_price(instance: dict[str, Any], plan: optimizer.Plan, row) -> No
 
     v_right, right = at(p0 * (1 + EPS))
     holds = right > minimum + hours_tolerance(minimum)
-    line = right if concave else (v_right - v0) / (p0 * EPS)   # the ceiling's line: V's own slope
+    line = right if concave else (v_right - v0) / (p0 * EPS)  # the ceiling's line: V's own slope
     where = f"{name} at {p0}: {row.method}, ceiling {ceiling}, to win {to_win}, slope {right}"
     kind(f"offer price: {'holds' if holds else 'holds nothing'}, {row.method}")
     if holds:
@@ -369,7 +406,7 @@ def check_offer_price(instance: dict[str, Any], plan: optimizer.Plan, row) -> No
             value, far = at(p0 * 1000)
             assert (same_hours(far, right) or not concave) and on_line(value, p0 * 1000, line), where
             return
-        assert ceiling >= p0, where   # today's price itself when the first rise tested moves it
+        assert ceiling >= p0, where  # today's price itself when the first rise tested moves it
         if ceiling * (1 - eps) > p0 * (1 + EPS):
             value, inside = at(ceiling * (1 - eps))
             assert same_hours(inside, right) or not concave, f"{where}; inside {inside}"
@@ -394,12 +431,10 @@ def check_offer_price(instance: dict[str, Any], plan: optimizer.Plan, row) -> No
         assert on_line(value, to_win * (1 + eps), minimum), f"{where}; V inside {value}"
     value, outside = at(to_win * (1 - eps))
     if not concave:
-        assert not on_piece(value, outside, to_win * (1 - eps), minimum), \
-            f"{where}; outside {outside}, V {value}"
+        assert not on_piece(value, outside, to_win * (1 - eps), minimum), f"{where}; outside {outside}, V {value}"
         return
     assert outside > minimum + hours_tolerance(minimum), f"{where}; outside {outside}"
-    assert_falls_below(value, v0 + minimum * (to_win * (1 - eps) - p0),
-                       (outside - minimum) * to_win * eps, where)
+    assert_falls_below(value, v0 + minimum * (to_win * (1 - eps) - p0), (outside - minimum) * to_win * eps, where)
 
 
 def assert_falls_below(value: float, line: float, drop: float, where: str) -> None:
@@ -415,12 +450,16 @@ def assert_falls_below(value: float, line: float, drop: float, where: str) -> No
 def suppliers_of(plan: optimizer.Plan) -> list[tuple[str, str, set[str]]]:
     """(dimension, supplier, its offers) for every provider and chip vendor with an offer."""
     offers = plan.inputs.offers.merge(plan.inputs.accelerators, on="accelerator")
-    return [(dimension, str(supplier), set(names)) for dimension in ("provider", "vendor")
-            for supplier, names in offers.groupby(dimension)["offer"]]
+    return [
+        (dimension, str(supplier), set(names))
+        for dimension in ("provider", "vendor")
+        for supplier, names in offers.groupby(dimension)["offer"]
+    ]
 
 
-def check_walk_away(instance: dict[str, Any], plan: optimizer.Plan, report: Leverage,
-                    dimension: str, supplier: str, names: set[str]) -> None:
+def check_walk_away(
+    instance: dict[str, Any], plan: optimizer.Plan, report: Leverage, dimension: str, supplier: str, names: set[str]
+) -> None:
     """Walking away from one supplier never lowers cost; the report's walk-away costs (rules
     kept, and every share rule lifted) equal full re-solves; a supplier not in the report
     (not in use) costs nothing to leave."""
@@ -437,28 +476,26 @@ def check_walk_away(instance: dict[str, Any], plan: optimizer.Plan, report: Leve
     stranded = reported["unserved_if_removed_tokens_per_s"] > 1e-6
     kind(f"walk away: in use, {'strands demand' if stranded else 'all served elsewhere'}")
     assert reported["walk_away_cost_usd"] >= -cost_tolerance(v0), where
-    assert same_cost(v0 + reported["walk_away_cost_usd"], walked), \
-        f"{where}, reported {reported['walk_away_cost_usd']}"
+    assert same_cost(v0 + reported["walk_away_cost_usd"], walked), f"{where}, reported {reported['walk_away_cost_usd']}"
     free = cost(solve(rules_lifted(walked_away(instance, names))))
-    assert same_cost(v0 + reported["walk_away_cost_no_rules_usd"], free), \
-        f"{where}, rules lifted: re-solve {free - v0}, " \
-        f"reported {reported['walk_away_cost_no_rules_usd']}"
+    assert same_cost(v0 + reported["walk_away_cost_no_rules_usd"], free), (
+        f"{where}, rules lifted: re-solve {free - v0}, reported {reported['walk_away_cost_no_rules_usd']}"
+    )
 
 
 # -------------------------------------------------------------------- hand-solved cases
 
 H = 2190.0
 HAND_ACCELERATORS = [{"accelerator": "a1", "vendor": "v1"}, {"accelerator": "a2", "vendor": "v2"}]
-HAND_PERFORMANCE = [{"model": "m", "accelerator": a, "tokens_per_s_per_chip": 100, "ttft_ms": 100}
-                    for a in ("a1", "a2")]
+HAND_PERFORMANCE = [
+    {"model": "m", "accelerator": a, "tokens_per_s_per_chip": 100, "ttft_ms": 100} for a in ("a1", "a2")
+]
 
 
 def hand_case(offers, offer_quarters=(), quarters=("2026Q1",), policy=None):
-    latency = [{"geography": "g", "region": r, "rtt_ms": 10}
-               for r in sorted({o["region"] for o in offers})]
+    latency = [{"geography": "g", "region": r, "rtt_ms": 10} for r in sorted({o["region"] for o in offers})]
     workloads = [workload("w", q, 1000) for q in quarters]
-    return case(offers, workloads, HAND_ACCELERATORS, HAND_PERFORMANCE, latency, offer_quarters,
-                policy)
+    return case(offers, workloads, HAND_ACCELERATORS, HAND_PERFORMANCE, latency, offer_quarters, policy)
 
 
 # Two quarters, 1000 tok/s each, 100 tok/s per chip (10 chips a quarter), H = 2190 h.
@@ -466,12 +503,18 @@ def hand_case(offers, offer_quarters=(), quarters=("2026Q1",), policy=None):
 # o2 (p2, v2) 1.5; o3 (p3, v2) 4.0, priced 2.0 in Q1 (ratio 0.5).
 # Optimum: Q1 o1 6 + o2 4, Q2 o2 10: 13,140 + 13,140 + 32,850 = 59,130 USD.
 RATIO = hand_case(
-    [offer("o1", "p1", "r1", "a1", 1.0, 1000), offer("o2", "p2", "r2", "a2", 1.5, 1000),
-     offer("o3", "p3", "r3", "a2", 4.0, 1000)],
-    [{"offer": "o1", "quarter": "2026Q1", "max_chips": 6},
-     {"offer": "o1", "quarter": "2026Q2", "usd_per_chip_hour": 2.0},
-     {"offer": "o3", "quarter": "2026Q1", "usd_per_chip_hour": 2.0}],
-    quarters=("2026Q1", "2026Q2"))
+    [
+        offer("o1", "p1", "r1", "a1", 1.0, 1000),
+        offer("o2", "p2", "r2", "a2", 1.5, 1000),
+        offer("o3", "p3", "r3", "a2", 4.0, 1000),
+    ],
+    [
+        {"offer": "o1", "quarter": "2026Q1", "max_chips": 6},
+        {"offer": "o1", "quarter": "2026Q2", "usd_per_chip_hour": 2.0},
+        {"offer": "o3", "quarter": "2026Q1", "usd_per_chip_hour": 2.0},
+    ],
+    quarters=("2026Q1", "2026Q2"),
+)
 
 
 @pytest.fixture(scope="module")
@@ -533,12 +576,10 @@ def test_hand_case_capacity_at_a_kink():
     """o1 (1.0) capped at exactly the 10 chips demand needs, o2 at 2.0: one more o1 chip saves
     nothing (demand is met), one fewer costs 1.0 per chip-hour. V has a kink: the report must
     say 0 (what one MORE chip-hour saves), and the differences bracket it: 0 <= 0 <= 1."""
-    instance = hand_case([offer("o1", "p1", "r1", "a1", 1.0, 10),
-                          offer("o2", "p2", "r2", "a2", 2.0, 1000)])
+    instance = hand_case([offer("o1", "p1", "r1", "a1", 1.0, 10), offer("o2", "p2", "r2", "a2", 2.0, 1000)])
     plan, report = solve_with_report(instance)
     assert cost(plan) == pytest.approx(10 * H)
-    assert by(report.capacity, offer="o1", quarter="2026Q1")["value_usd_per_chip_hour"] == \
-        pytest.approx(0.0, abs=1e-9)
+    assert by(report.capacity, offer="o1", quarter="2026Q1")["value_usd_per_chip_hour"] == pytest.approx(0.0, abs=1e-9)
     less = cost(solve(with_max_chips(instance, "o1", "2026Q1", 9)))
     assert (less - cost(plan)) / H == pytest.approx(1.0)
     check_capacity(instance, plan, by(report.capacity, offer="o1", quarter="2026Q1"))
@@ -558,8 +599,7 @@ def test_hand_case_nothing_served():
     1000 tok/s go unserved (788.4 USD each: 788,400). No supplier is in use: the supplier
     tables are empty but keep their columns, o1 wins volume at no price, and walking away
     from anyone costs nothing."""
-    instance = hand_case([offer("o1", "p1", "r1", "a1", 1.0, 1000)],
-                         policy={"max_share": {"vendor": 0.6}})
+    instance = hand_case([offer("o1", "p1", "r1", "a1", 1.0, 1000)], policy={"max_share": {"vendor": 0.6}})
     plan, report = solve_with_report(instance)
     assert cost(plan) == pytest.approx(788_400)
     assert report.suppliers.empty and "walk_away_cost_usd" in report.suppliers.columns
@@ -580,9 +620,10 @@ def test_hand_case_spend_shares_ceiling_at_todays_price():
     today's price itself (the rise that moves it is within bisection's 0.5%), and so is p1's
     uniform ceiling. (The piece walk once took "V not below the line" for "on it",
     which only concavity makes true, and reported +3,500%.)"""
-    instance = hand_case([offer("o1", "p1", "r1", "a1", 1.0, 1000),
-                          offer("o2", "p2", "r2", "a2", 2.0, 1)],
-                         policy={"share_basis": "spend", "max_share": {"provider": 0.7}})
+    instance = hand_case(
+        [offer("o1", "p1", "r1", "a1", 1.0, 1000), offer("o2", "p2", "r2", "a2", 2.0, 1)],
+        policy={"share_basis": "spend", "max_share": {"provider": 0.7}},
+    )
     plan, report = solve_with_report(instance)
     assert cost(plan) == pytest.approx(356_240)
     assert cost(solve(priced(instance, "o1", 1.1))) == pytest.approx(389_687.27)
@@ -614,10 +655,8 @@ def test_value_of_capacity_against_finite_differences(instance, data):
     if report.capacity.empty and bought:
         cut = pick(data, bought, "purchase to cut")
         fraction = data.draw(st.sampled_from([1.0, 0.5]), label="fraction kept")
-        minimum = plan.model.terms.set_index(["offer", "quarter"]).loc[(cut.offer, cut.quarter),
-                                                                        "min_chips"]
-        instance = with_max_chips(instance, cut.offer, cut.quarter,
-                                  max(float(cut.chips) * fraction, float(minimum)))
+        minimum = plan.model.terms.set_index(["offer", "quarter"]).loc[(cut.offer, cut.quarter), "min_chips"]
+        instance = with_max_chips(instance, cut.offer, cut.quarter, max(float(cut.chips) * fraction, float(minimum)))
         plan, report = solve_with_report(instance)
     table = report.capacity
     assert set(zip(table["offer"], table["quarter"], strict=True)) == binding_capacity(plan)
@@ -630,12 +669,10 @@ def test_value_of_capacity_against_finite_differences(instance, data):
 @given(instance=cases(spend=True), data=st.data())
 def test_price_ceilings_and_prices_to_win_bracketed_by_resolves(instance, data):
     plan, report = solve_with_report(instance)
-    check_offer_price(instance, plan, pick(data, list(report.offer_prices.itertuples(index=False)),
-                                           "offer"))
+    check_offer_price(instance, plan, pick(data, list(report.offer_prices.itertuples(index=False)), "offer"))
 
 
-def check_new_offer(base: dict[str, Any], instance: dict[str, Any],
-                    expected: float | None = None) -> None:
+def check_new_offer(base: dict[str, Any], instance: dict[str, Any], expected: float | None = None) -> None:
     """Adding an offer lowers cost only below its price to win: at a high price it changes
     nothing; just above its price to win neither; just below, cost falls and it sells."""
     v_base = cost(solve(base))
@@ -677,11 +714,12 @@ def with_new_offer(draw) -> tuple[dict[str, Any], dict[str, Any]]:
     # One token/s on it costs price * H / tokens_per_s_per_chip (>= 1/200 of the price) per
     # quarter; the penalty is 0.0036 H per USD/Mtok: at 8 x that, ten times the penalty.
     price = 8.0 * max(100, base["policy"].get("unmet_penalty_usd_per_mtok", 100))
-    tables["offers"].append(offer(NEW, provider, region, accelerator, price,
-                                  draw(st.integers(1, 40))))
+    tables["offers"].append(offer(NEW, provider, region, accelerator, price, draw(st.integers(1, 40))))
     if region not in regions:
-        tables["latency"] += [{"geography": g, "region": region, "rtt_ms": 10}
-                              for g in sorted({w["geography"] for w in tables["workloads"]})]
+        tables["latency"] += [
+            {"geography": g, "region": region, "rtt_ms": 10}
+            for g in sorted({w["geography"] for w in tables["workloads"]})
+        ]
     return base, instance
 
 

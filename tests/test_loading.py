@@ -62,40 +62,70 @@ def test_missing_file(tmp_path):
 
 def test_missing_column(tmp_path):
     rows = [{k: v for k, v in offer("o1", "aws", "r1", "a", 2.0, 100).items() if k != "max_chips"}]
-    only(problems_of(tmp_path, offers=rows), file="offers.csv", line=1, column="max_chips",
-         message="required column is missing")
+    only(
+        problems_of(tmp_path, offers=rows),
+        file="offers.csv",
+        line=1,
+        column="max_chips",
+        message="required column is missing",
+    )
 
 
 def test_wrong_type(tmp_path):
-    only(problems_of(tmp_path, offers=[offer("o1", "aws", "r1", "a", "cheap", 100)]),
-         file="offers.csv", line=2, column="usd_per_chip_hour", message="'cheap': expected a number")
+    only(
+        problems_of(tmp_path, offers=[offer("o1", "aws", "r1", "a", "cheap", 100)]),
+        file="offers.csv",
+        line=2,
+        column="usd_per_chip_hour",
+        message="'cheap': expected a number",
+    )
 
 
 @pytest.mark.parametrize("value", ["nan", "inf", "-inf", "NaN"])
 def test_not_finite(tmp_path, value):
-    only(problems_of(tmp_path, offers=[offer("o1", "aws", "r1", "a", value, 100)]),
-         line=2, column="usd_per_chip_hour", message="finite number")
+    only(
+        problems_of(tmp_path, offers=[offer("o1", "aws", "r1", "a", value, 100)]),
+        line=2,
+        column="usd_per_chip_hour",
+        message="finite number",
+    )
 
 
 def test_negative(tmp_path):
-    only(problems_of(tmp_path, offers=[offer("o1", "aws", "r1", "a", 2.0, -5)]),
-         line=2, column="max_chips", message="expected a number >= 0")
+    only(
+        problems_of(tmp_path, offers=[offer("o1", "aws", "r1", "a", 2.0, -5)]),
+        line=2,
+        column="max_chips",
+        message="expected a number >= 0",
+    )
 
 
 def test_zero_throughput_is_rejected(tmp_path):
     perf = [{"model": "m", "accelerator": "a", "tokens_per_s_per_chip": 0, "ttft_ms": 100}]
-    only(problems_of(tmp_path, performance=perf), file="performance.csv", column="tokens_per_s_per_chip",
-         message=">= 0.001")
+    only(
+        problems_of(tmp_path, performance=perf),
+        file="performance.csv",
+        column="tokens_per_s_per_chip",
+        message=">= 0.001",
+    )
 
 
 def test_blank_required_value(tmp_path):
-    only(problems_of(tmp_path, offers=[offer("o1", " ", "r1", "a", 2.0, 100)]),
-         line=2, column="provider", message="required value is missing")
+    only(
+        problems_of(tmp_path, offers=[offer("o1", " ", "r1", "a", 2.0, 100)]),
+        line=2,
+        column="provider",
+        message="required value is missing",
+    )
 
 
 def test_bad_id(tmp_path):
-    only(problems_of(tmp_path, offers=[offer("AWS H100", "aws", "r1", "a", 2.0, 100)]),
-         line=2, column="offer", message="lowercase id")
+    only(
+        problems_of(tmp_path, offers=[offer("AWS H100", "aws", "r1", "a", 2.0, 100)]),
+        line=2,
+        column="offer",
+        message="lowercase id",
+    )
 
 
 def test_duplicate_offer(tmp_path):
@@ -109,20 +139,29 @@ def test_duplicate_workload_quarter(tmp_path):
 
 
 def test_unknown_accelerator(tmp_path):
-    only(problems_of(tmp_path, offers=[offer("o1", "aws", "r1", "zz", 2.0, 100)]),
-         file="offers.csv", line=2, column="accelerator", message="unknown accelerator")
+    only(
+        problems_of(tmp_path, offers=[offer("o1", "aws", "r1", "zz", 2.0, 100)]),
+        file="offers.csv",
+        line=2,
+        column="accelerator",
+        message="unknown accelerator",
+    )
 
 
 def test_latency_row_for_unknown_region(tmp_path):
     latency = LATENCY + [{"geography": "g", "region": "nowhere", "rtt_ms": 5}]
-    only(problems_of(tmp_path, latency=latency), file="latency.csv", line=3, column="region",
-         message="unknown region")
+    only(problems_of(tmp_path, latency=latency), file="latency.csv", line=3, column="region", message="unknown region")
 
 
 def test_override_group_without_offers(tmp_path):
     policy = "share_overrides:\n  max_share:\n    provider:\n      azure: 0.3\n"
-    only(problems_of(tmp_path, policy=policy), file="policy.yaml", line=4,
-         column="share_overrides.max_share.provider.azure", message="has no offers")
+    only(
+        problems_of(tmp_path, policy=policy),
+        file="policy.yaml",
+        line=4,
+        column="share_overrides.max_share.provider.azure",
+        message="has no offers",
+    )
 
 
 def test_region_under_two_providers(tmp_path):
@@ -139,13 +178,20 @@ def test_workload_keeps_model_and_geography(tmp_path, column, value):
 
 @pytest.mark.parametrize("quarter", ["2026Q5", "26Q1", "2026-Q1", "q1"])
 def test_bad_quarter(tmp_path, quarter):
-    only(problems_of(tmp_path, workloads=[workload("w", quarter, 1000)]), column="quarter",
-         message="quarter such as 2026Q1")
+    only(
+        problems_of(tmp_path, workloads=[workload("w", quarter, 1000)]),
+        column="quarter",
+        message="quarter such as 2026Q1",
+    )
 
 
 def test_min_above_max(tmp_path):
-    only(problems_of(tmp_path, offers=[offer("o1", "aws", "r1", "a", 2.0, 10, min_chips=20)]),
-         line=2, column="min_chips", message="above max_chips")
+    only(
+        problems_of(tmp_path, offers=[offer("o1", "aws", "r1", "a", 2.0, 10, min_chips=20)]),
+        line=2,
+        column="min_chips",
+        message="above max_chips",
+    )
 
 
 def test_override_min_above_max(tmp_path):
@@ -165,16 +211,23 @@ def test_available_from_after_until(tmp_path):
 
 def test_term_other_than_on_demand(tmp_path):
     """v1 allowed only on-demand; commitments (1yr, 3yr) came with the contract's extension."""
-    only(problems_of(tmp_path, offers=[offer("o1", "aws", "r1", "a", 2.0, 100, term="5yr")]),
-         line=2, column="term", message="on-demand")
+    only(
+        problems_of(tmp_path, offers=[offer("o1", "aws", "r1", "a", 2.0, 100, term="5yr")]),
+        line=2,
+        column="term",
+        message="on-demand",
+    )
 
 
-@pytest.mark.parametrize("policy,column", [
-    ("max_share:\n  provider: 1.5\n", "max_share.provider"),
-    ("min_share:\n  vendor: -0.1\n", "min_share.vendor"),
-    ("max_share:\n  provider: '0.5'\n", "max_share.provider"),
-    ("max_share:\n  provider: true\n", "max_share.provider"),
-])
+@pytest.mark.parametrize(
+    "policy,column",
+    [
+        ("max_share:\n  provider: 1.5\n", "max_share.provider"),
+        ("min_share:\n  vendor: -0.1\n", "min_share.vendor"),
+        ("max_share:\n  provider: '0.5'\n", "max_share.provider"),
+        ("max_share:\n  provider: true\n", "max_share.provider"),
+    ],
+)
 def test_share_out_of_range_or_wrong_type(tmp_path, policy, column):
     only(problems_of(tmp_path, policy=policy), file="policy.yaml", line=2, column=column)
 
@@ -185,14 +238,22 @@ def test_floor_above_cap(tmp_path):
 
 
 def test_unknown_policy_key(tmp_path):
-    only(problems_of(tmp_path, policy="max_shares:\n  provider: 0.5\n"), file="policy.yaml", line=1,
-         column="max_shares", message="unknown key 'max_shares'")
+    only(
+        problems_of(tmp_path, policy="max_shares:\n  provider: 0.5\n"),
+        file="policy.yaml",
+        line=1,
+        column="max_shares",
+        message="unknown key 'max_shares'",
+    )
 
 
 def test_policy_keys_are_names_as_written(tmp_path):
     """Ids such as 1e5, no or 0x1f are valid; as YAML keys they stay text, never 100000.0 or False."""
-    rows = [offer("o1", "1e5", "r1", "a", 2.0, 100), offer("o2", "no", "r2", "a", 2.0, 100),
-            offer("o3", "0x1f", "r3", "a", 2.0, 100)]
+    rows = [
+        offer("o1", "1e5", "r1", "a", 2.0, 100),
+        offer("o2", "no", "r2", "a", 2.0, 100),
+        offer("o3", "0x1f", "r3", "a", 2.0, 100),
+    ]
     latency = [{"geography": "g", "region": r, "rtt_ms": 50} for r in ("r1", "r2", "r3")]
     policy = "share_overrides:\n  max_share:\n    provider: {1e5: 0.3, no: 0.4, 0x1f: 0.5}\n"
     folder = write_folder(tmp_path / "in", policy=policy, **tables(offers=rows, latency=latency))
@@ -201,13 +262,21 @@ def test_policy_keys_are_names_as_written(tmp_path):
 
 
 def test_duplicate_policy_key(tmp_path):
-    only(problems_of(tmp_path, policy="max_share:\n  provider: 0.5\nmax_share:\n  vendor: 0.5\n"),
-         file="policy.yaml", line=3, message="duplicate key 'max_share'")
+    only(
+        problems_of(tmp_path, policy="max_share:\n  provider: 0.5\nmax_share:\n  vendor: 0.5\n"),
+        file="policy.yaml",
+        line=3,
+        message="duplicate key 'max_share'",
+    )
 
 
 def test_yaml_object_tag(tmp_path):
-    only(problems_of(tmp_path, policy="hours_per_quarter: !!python/object/apply:os.getcwd []\n"),
-         file="policy.yaml", line=1, message="not allowed")
+    only(
+        problems_of(tmp_path, policy="hours_per_quarter: !!python/object/apply:os.getcwd []\n"),
+        file="policy.yaml",
+        line=1,
+        message="not allowed",
+    )
 
 
 def test_row_with_wrong_field_count(tmp_path):
@@ -224,8 +293,11 @@ def test_all_problems_at_once(tmp_path):
     rows = [offer("o1", "aws", "r1", "a", "x", 100), offer("o2", "aws", "r1", "zz", 1.0, 100)]
     problems = problems_of(tmp_path, policy="nope: 1\n", offers=rows)
     found = {(p.file.rsplit("/", 1)[-1], p.line, p.column) for p in problems}
-    assert found == {("offers.csv", 2, "usd_per_chip_hour"), ("offers.csv", 3, "accelerator"),
-                     ("policy.yaml", 1, "nope")}
+    assert found == {
+        ("offers.csv", 2, "usd_per_chip_hour"),
+        ("offers.csv", 3, "accelerator"),
+        ("policy.yaml", 1, "nope"),
+    }
 
 
 def test_byte_order_mark_is_accepted(tmp_path):
@@ -244,8 +316,13 @@ def test_unknown_column_is_a_warning(tmp_path):
 def test_misspelled_optional_column_is_an_error(tmp_path):
     """min_chip would silently drop every take-or-pay minimum: refused, with the likely name."""
     rows = [dict(offer("o1", "aws", "r1", "a", 2.0, 100), min_chip=3)]
-    only(problems_of(tmp_path, offers=rows), file="offers.csv", line=1, column="min_chip",
-         message="did you mean 'min_chips'")
+    only(
+        problems_of(tmp_path, offers=rows),
+        file="offers.csv",
+        line=1,
+        column="min_chip",
+        message="did you mean 'min_chips'",
+    )
 
 
 def test_missing_column_does_not_hide_other_rows(tmp_path):
@@ -256,12 +333,17 @@ def test_missing_column_does_not_hide_other_rows(tmp_path):
     assert {(1, "latency_slo_ms"), (1, "latency_slo_msec"), (2, "quarter")} <= found
 
 
-@pytest.mark.parametrize("change,reason", [
-    ({"performance": [{"model": "other", "accelerator": "a", "tokens_per_s_per_chip": 1, "ttft_ms": 1}]},
-     "no accelerator runs model 'm'"),
-    ({"offers": [offer("o1", "aws", "r1", "a", 2.0, 100, available_from="2027Q1")]}, "availability"),
-    ({"latency": [{"geography": "g", "region": "r1", "rtt_ms": 5000}]}, "latency"),
-])
+@pytest.mark.parametrize(
+    "change,reason",
+    [
+        (
+            {"performance": [{"model": "other", "accelerator": "a", "tokens_per_s_per_chip": 1, "ttft_ms": 1}]},
+            "no accelerator runs model 'm'",
+        ),
+        ({"offers": [offer("o1", "aws", "r1", "a", 2.0, 100, available_from="2027Q1")]}, "availability"),
+        ({"latency": [{"geography": "g", "region": "r1", "rtt_ms": 5000}]}, "latency"),
+    ],
+)
 def test_unservable_demand_warns_with_reason(tmp_path, change, reason):
     inputs = optimizer.load(write_folder(tmp_path / "in", **tables(**change)))
     assert any("cannot be served" in w and reason in w for w in inputs.warnings), inputs.warnings
@@ -280,8 +362,9 @@ def test_csv_helper_round_trip(tmp_path):
 def test_floors_summing_above_one_warn(tmp_path):
     offers = [offer("o1", "aws", "r1", "a", 2.0, 100), offer("o2", "gcp", "r2", "b", 2.0, 100)]
     latency = LATENCY + [{"geography": "g", "region": "r2", "rtt_ms": 50}]
-    inputs = optimizer.load(write_folder(tmp_path / "in", policy="min_share:\n  provider: 0.6\n",
-                                         **tables(offers=offers, latency=latency)))
+    inputs = optimizer.load(
+        write_folder(tmp_path / "in", policy="min_share:\n  provider: 0.6\n", **tables(offers=offers, latency=latency))
+    )
     assert any("floors" in w and "sum to 1.2 > 1" in w for w in inputs.warnings), inputs.warnings
 
 
@@ -292,8 +375,11 @@ def test_contract_on_unknown_offer_and_backwards_periods(tmp_path):
     with pytest.raises(optimizer.InputError) as caught:
         optimizer.load(folder)
     found = {(p.file.rsplit("/", 1)[-1], p.line, p.column) for p in caught.value.problems}
-    assert found == {("contracts.csv", 2, "offer"), ("contracts.csv", 3, "start"),
-                     ("spend_commitments.csv", 2, "provider")}
+    assert found == {
+        ("contracts.csv", 2, "offer"),
+        ("contracts.csv", 3, "start"),
+        ("spend_commitments.csv", 2, "provider"),
+    }
 
 
 def test_pool_must_be_one_supply(tmp_path):

@@ -25,28 +25,31 @@ from optimizer.solve import new_highs
 POLICY = "hours_per_quarter: 1000\nunmet_penalty_usd_per_mtok: 100\nmax_share:\n  provider: 0.6\n"
 
 #                  x0    x1    y0  y1  u0   s0
-EXPECTED = np.array([
-    [1.0, 1.0, 0, 0, 1, 0],          # demand:    x0 + x1 + u0 = 500
-    [0.1, 0.0, -1, 0, 0, 0],         # capacity:  x0 / 10 - y0 <= 0
-    [0.0, 0.1, 0, -1, 0, 0],         # capacity:  x1 / 10 - y1 <= 0
-    [-1.0, -1.0, 0, 0, 0, 1],        # total:     s0 - x0 - x1 = 0
-    [1.0, 0.0, 0, 0, 0, -0.6],       # share p1:  x0 - 0.6 s0 <= 0
-    [0.0, 1.0, 0, 0, 0, -0.6],       # share p2:  x1 - 0.6 s0 <= 0
-])
+EXPECTED = np.array(
+    [
+        [1.0, 1.0, 0, 0, 1, 0],  # demand:    x0 + x1 + u0 = 500
+        [0.1, 0.0, -1, 0, 0, 0],  # capacity:  x0 / 10 - y0 <= 0
+        [0.0, 0.1, 0, -1, 0, 0],  # capacity:  x1 / 10 - y1 <= 0
+        [-1.0, -1.0, 0, 0, 0, 1],  # total:     s0 - x0 - x1 = 0
+        [1.0, 0.0, 0, 0, 0, -0.6],  # share p1:  x0 - 0.6 s0 <= 0
+        [0.0, 1.0, 0, 0, 0, -0.6],  # share p2:  x1 - 0.6 s0 <= 0
+    ]
+)
 
 
 def dense(lp: highspy.HighsLp) -> np.ndarray:
     matrix = np.zeros((lp.num_row_, lp.num_col_))
     start, index, value = (np.asarray(a) for a in (lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_))
     for j in range(lp.num_col_):
-        matrix[index[start[j]:start[j + 1]], j] = value[start[j]:start[j + 1]]
+        matrix[index[start[j] : start[j + 1]], j] = value[start[j] : start[j + 1]]
     return matrix
 
 
 @pytest.fixture
 def hand_inputs(tmp_path):
     folder = write_folder(
-        tmp_path / "hand", policy=POLICY,
+        tmp_path / "hand",
+        policy=POLICY,
         accelerators=[{"accelerator": "chip", "vendor": "v"}],
         offers=[offer("a", "p1", "r1", "chip", 2.0, 100), offer("b", "p2", "r2", "chip", 3.0, 50)],
         performance=[{"model": "m", "accelerator": "chip", "tokens_per_s_per_chip": 10, "ttft_ms": 100}],
@@ -71,7 +74,7 @@ def test_the_hand_worked_lp(hand_inputs):
     assert (model.x.tolist(), model.y.tolist(), model.u.tolist()) == ([0, 1], [2, 3], [4])
     assert model.share_total == {"2026Q1": 5}
     assert model.rows["share"][["group", "kind", "row"]].values.tolist() == [["p1", "max", 4], ["p2", "max", 5]]
-    assert model.price_links == []   # volume shares: no prices in the rows
+    assert model.price_links == []  # volume shares: no prices in the rows
     assert optimizer.solve(hand_inputs).totals["total_cost_usd"] == pytest.approx(120_000, rel=1e-12)
 
 
@@ -95,10 +98,19 @@ def test_repeated_entries_are_summed_and_price_links_follow():
     lp = LpArrays()
     y = lp.add_columns("y", 2, lower=[0, 1], upper=[5, INF], cost=[1.0, 2.0])
     n = lp.add_columns("n", 1, integer=True)
-    rows = lp.add_rows("spend", pd.DataFrame({"k": [0]}), row=[0, 0, 0], column=[y[1], y[0], y[1]],
-                       value=[3.0, 1.0, 4.0], lower=2.0, upper=INF, price=[True, False, True])
-    lp.add_rows("instance", pd.DataFrame({"k": [0]}), row=[0, 0], column=[y[0], n[0]], value=[1.0, -2.0],
-                lower=0.0, upper=0.0)
+    rows = lp.add_rows(
+        "spend",
+        pd.DataFrame({"k": [0]}),
+        row=[0, 0, 0],
+        column=[y[1], y[0], y[1]],
+        value=[3.0, 1.0, 4.0],
+        lower=2.0,
+        upper=INF,
+        price=[True, False, True],
+    )
+    lp.add_rows(
+        "instance", pd.DataFrame({"k": [0]}), row=[0, 0], column=[y[0], n[0]], value=[1.0, -2.0], lower=0.0, upper=0.0
+    )
     out = lp.highs_lp()
     np.testing.assert_allclose(dense(out), [[1.0, 7.0, 0.0], [1.0, 0.0, -2.0]])
     assert list(out.a_matrix_.start_) == [0, 2, 3, 4]

@@ -100,7 +100,8 @@ def test_branch_and_bound_on_warm_lps_equals_a_cold_mip(pair, data):
     except optimizer.SolveError:
         assume(False)
     resolver = MipWhatIf(plan)
-    for change in changes(plan, lambda n: data.draw(st.integers(0, n - 1))):   # one copy for all: warm starts and learnt branchings carry over
+    # One copy for every change: warm starts and learnt branchings carry over, as in the report.
+    for change in changes(plan, lambda n: data.draw(st.integers(0, n - 1))):
         assert_same(plan, resolver, change)
 
 
@@ -117,4 +118,4 @@ def test_branch_and_bound_equals_a_cold_mip_on_the_bundled_data(bundled_plan, se
     rng = np.random.default_rng(seed)
     for change in changes(bundled_plan, lambda n: int(rng.integers(n))):
         assert_same(bundled_plan, resolver, change)
-    assert resolver.fallbacks == 0   # none handed over to HiGHS's MIP: the tree stayed small
+    assert resolver.fallbacks == 0  # none handed over to HiGHS's MIP: the tree stayed small

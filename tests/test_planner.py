@@ -39,8 +39,15 @@ def case(solve_case, offers, workloads, policy="{}\n", latency=LATENCY, **extra)
     """Solve a case; latency rows are kept for the regions the offers use."""
     regions = {o["region"] for o in offers}
     latency = [row for row in latency if row["region"] in regions]
-    return solve_case(policy=policy, accelerators=ACCELERATORS, performance=PERFORMANCE,
-                      latency=latency, offers=offers, workloads=workloads, **extra)
+    return solve_case(
+        policy=policy,
+        accelerators=ACCELERATORS,
+        performance=PERFORMANCE,
+        latency=latency,
+        offers=offers,
+        workloads=workloads,
+        **extra,
+    )
 
 
 def chips_of(plan, name, quarter="2026Q1"):
@@ -274,11 +281,18 @@ def test_floor_that_cannot_be_met(solve_case):
     1000 x 788.4 = 788,400 USD. The warning, the binding rules and the unmet reason name the
     rule (share_overrides.min_share.vendor.amd)."""
     o3 = offer("o3", "oci", "r3", "c", 1.0, 1000)
-    plan = case(solve_case, [O1, O2, o3], [workload("w", "2026Q1", 1000)], latency=LATENCY[:2],
-                policy="share_overrides:\n  min_share:\n    vendor: {amd: 0.1}\n")
+    plan = case(
+        solve_case,
+        [O1, O2, o3],
+        [workload("w", "2026Q1", 1000)],
+        latency=LATENCY[:2],
+        policy="share_overrides:\n  min_share:\n    vendor: {amd: 0.1}\n",
+    )
     assert plan.totals["total_cost_usd"] == pytest.approx(788_400)
-    assert any("vendor amd has a floor of 0.1 (share_overrides.min_share.vendor.amd)" in w and "100%" in w
-               for w in plan.inputs.warnings), plan.inputs.warnings
+    assert any(
+        "vendor amd has a floor of 0.1 (share_overrides.min_share.vendor.amd)" in w and "100%" in w
+        for w in plan.inputs.warnings
+    ), plan.inputs.warnings
     rules = plan.binding_rules
     assert list(zip(rules["dimension"], rules["group"], rules["kind"], strict=True)) == [("vendor", "amd", "min")]
     assert rules["share"].isna().all()

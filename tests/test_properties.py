@@ -39,9 +39,7 @@ from instances import (
     tool_cost,
 )
 
-PROPERTY_SETTINGS = settings(
-    max_examples=examples(0.08), suppress_health_check=[HealthCheck.too_slow]
-)
+PROPERTY_SETTINGS = settings(max_examples=examples(0.08), suppress_health_check=[HealthCheck.too_slow])
 ID_PATTERN = r"[a-z0-9][a-z0-9._-]{0,11}"
 # Legal ids that other readers take for something else (YAML booleans and nulls, numbers,
 # pandas' missing-value markers).
@@ -96,8 +94,9 @@ def _more_chips(case: Case, offer: dict, factor: float, loosen: bool) -> None:
 
 def _unoverridden(case: Case, offer: dict, column: str) -> list[str]:
     """Quarters in which the offer's own ``column`` applies (no override sets it)."""
-    return [q for q in QUARTERS
-            if not any(r["quarter"] == q and r[column] is not None for r in _overrides(case, offer))]
+    return [
+        q for q in QUARTERS if not any(r["quarter"] == q and r[column] is not None for r in _overrides(case, offer))
+    ]
 
 
 def _take_or_pay(case: Case, offer: dict, factor: float, loosen: bool) -> None:
@@ -155,9 +154,7 @@ def changed(draw, loosen: bool) -> tuple[Case, Case, str]:
     elif kind == "slo":
         row = draw(st.sampled_from(tables["workloads"]))
         step = draw(st.sampled_from([0.1, 10.0, 100.0]))
-        row["latency_slo_ms"] = max(
-            0.0, round(row["latency_slo_ms"] + (step if loosen else -step), 1)
-        )
+        row["latency_slo_ms"] = max(0.0, round(row["latency_slo_ms"] + (step if loosen else -step), 1))
         what = f"SLO of {row['workload']} in {row['quarter']}"
     elif kind == "rtt":
         regions = sorted({o["region"] for o in tables["offers"]})
@@ -182,9 +179,7 @@ def changed(draw, loosen: bool) -> tuple[Case, Case, str]:
             what = f"rtt of {key}"
     elif kind == "speed":
         row = draw(st.sampled_from(tables["performance"]))
-        row["tokens_per_s_per_chip"] = round(
-            row["tokens_per_s_per_chip"] * (up if loosen else 1 / up), 3
-        )
+        row["tokens_per_s_per_chip"] = round(row["tokens_per_s_per_chip"] * (up if loosen else 1 / up), 3)
         row["ttft_ms"] = round(row["ttft_ms"] * (down if loosen else up), 1)
         what = f"performance of {row['model']} on {row['accelerator']}"
     elif kind == "penalty":
@@ -195,9 +190,7 @@ def changed(draw, loosen: bool) -> tuple[Case, Case, str]:
         offer = draw(st.sampled_from(tables["offers"]))
         for row in [offer] + _overrides(case, offer):
             if row["usd_per_chip_hour"] is not None:
-                row["usd_per_chip_hour"] = _scale(
-                    row["usd_per_chip_hour"], down if loosen else up, 4
-                )
+                row["usd_per_chip_hour"] = _scale(row["usd_per_chip_hour"], down if loosen else up, 4)
         what = f"price of {offer['offer']}"
     return base, case, f"{'loosened' if loosen else 'tightened'} {what}"
 
@@ -229,9 +222,7 @@ def test_scaling_prices_and_penalty_scales_cost(case: Case, k: float) -> None:
     scaled.policy["unmet_penalty_usd_per_mtok"] = scaled.policy["unmet_penalty_usd_per_mtok"] * k
     cost, _ = tool_cost(case)
     scaled_cost, _ = tool_cost(scaled)
-    assert (cost is None) == (scaled_cost is None), (
-        f"feasibility changed with prices x{k}: {cost!r} vs {scaled_cost!r}"
-    )
+    assert (cost is None) == (scaled_cost is None), f"feasibility changed with prices x{k}: {cost!r} vs {scaled_cost!r}"
     if cost is not None:
         assert costs_agree(scaled_cost, k * cost), f"prices x{k}: {scaled_cost!r} != {k} x {cost!r}"
 
@@ -282,9 +273,7 @@ def renamed(draw) -> tuple[Case, Case, dict]:
     mapping = {}
     for kind, columns in ID_COLUMNS.items():
         old = sorted({row[column] for table, column in columns for row in case.tables[table]})
-        new = draw(
-            st.lists(names, min_size=len(old), max_size=len(old), unique=True), label=f"{kind} ids"
-        )
+        new = draw(st.lists(names, min_size=len(old), max_size=len(old), unique=True), label=f"{kind} ids")
         mapping[kind] = dict(zip(old, new, strict=True))
         for table, column in columns:
             for row in copy.tables[table]:
@@ -305,9 +294,7 @@ def test_renaming_ids_leaves_cost_unchanged(pair: tuple[Case, Case, dict]) -> No
     renamed_cost, _ = tool_cost(copy)
     assert (cost is None) == (renamed_cost is None), f"feasibility changed under renaming {mapping}"
     if cost is not None:
-        assert costs_agree(cost, renamed_cost), (
-            f"{cost!r} != {renamed_cost!r} under renaming {mapping}"
-        )
+        assert costs_agree(cost, renamed_cost), f"{cost!r} != {renamed_cost!r} under renaming {mapping}"
 
 
 def _pinned(name: str) -> Case:
@@ -339,8 +326,7 @@ def _pinned(name: str) -> Case:
         ],
         "offer_quarters": [],
         "performance": [
-            {"model": "m0", "accelerator": a, "tokens_per_s_per_chip": 10.0, "ttft_ms": 1.0}
-            for a in ("a0", "a1")
+            {"model": "m0", "accelerator": a, "tokens_per_s_per_chip": 10.0, "ttft_ms": 1.0} for a in ("a0", "a1")
         ],
         "workloads": [
             {

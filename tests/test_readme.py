@@ -18,10 +18,16 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.mark.once
 def test_readme_figures_match_a_fresh_run():
-    result = subprocess.run([sys.executable, str(ROOT / "docs" / "readme_figures.py"), "--check"],
-                            capture_output=True, text=True, cwd=ROOT, timeout=1800)
-    assert result.returncode == 0, ("README.md has drifted; run python docs/readme_figures.py\n"
-                                    + result.stdout + result.stderr)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "docs" / "readme_figures.py"), "--check"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=1800,
+    )
+    assert result.returncode == 0, (
+        "README.md has drifted; run python docs/readme_figures.py\n" + result.stdout + result.stderr
+    )
 
 
 def test_every_generated_block_is_known_to_the_script():

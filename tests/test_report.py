@@ -21,20 +21,28 @@ def case(tmp_path) -> tuple[Path, Path, Path]:
     """The provider-cap case of test_planner (36,135 USD a quarter, two quarters: 72,270),
     with a hostile accelerator name, and a second scenario with a hostile description."""
     folder = write_folder(
-        tmp_path / "data", policy="max_share:\n  provider: 0.7\n",
-        accelerators=[{"accelerator": "a", "vendor": "nvidia", "name": HOSTILE},
-                      {"accelerator": "b", "vendor": "google", "name": "TPU"}],
-        performance=[{"model": "m", "accelerator": "a", "tokens_per_s_per_chip": 100, "ttft_ms": 100},
-                     {"model": "m", "accelerator": "b", "tokens_per_s_per_chip": 200, "ttft_ms": 100}],
+        tmp_path / "data",
+        policy="max_share:\n  provider: 0.7\n",
+        accelerators=[
+            {"accelerator": "a", "vendor": "nvidia", "name": HOSTILE},
+            {"accelerator": "b", "vendor": "google", "name": "TPU"},
+        ],
+        performance=[
+            {"model": "m", "accelerator": "a", "tokens_per_s_per_chip": 100, "ttft_ms": 100},
+            {"model": "m", "accelerator": "b", "tokens_per_s_per_chip": 200, "ttft_ms": 100},
+        ],
         latency=[{"geography": "g", "region": "r1", "rtt_ms": 50}, {"geography": "g", "region": "r2", "rtt_ms": 50}],
         offers=[offer("o1", "aws", "r1", "a", 2.0, 1000), offer("o2", "gcp", "r2", "b", 3.0, 1000)],
-        workloads=[workload("w", q, 1000) for q in ("2026Q1", "2026Q2")])
+        workloads=[workload("w", q, 1000) for q in ("2026Q1", "2026Q2")],
+    )
     base = tmp_path / "base.yaml"
     base.write_text(f"name: base\nbase: {folder}\nchanges: []\n")
     hostile = tmp_path / "cheap.yaml"
-    hostile.write_text(f"name: cheap\ndescription: '{HOSTILE.replace(chr(39), chr(39) * 2)}'\nbase: {folder}\n"
-                       "changes:\n  - scale: offers\n    where: {offer: o2}\n"
-                       "    column: usd_per_chip_hour\n    by: 0.5\n")
+    hostile.write_text(
+        f"name: cheap\ndescription: '{HOSTILE.replace(chr(39), chr(39) * 2)}'\nbase: {folder}\n"
+        "changes:\n  - scale: offers\n    where: {offer: o2}\n"
+        "    column: usd_per_chip_hour\n    by: 0.5\n"
+    )
     return folder, base, hostile
 
 
@@ -55,8 +63,10 @@ def test_workbook_numbers_formats_and_charts(case, tmp_path):
     assert values["Total cost (objective)"].value == pytest.approx(72_270)
     assert values["Total cost (objective)"].number_format == '"$"#,##0.00'
     assert values["Compute cost (sum of the lines above)"].value == pytest.approx(72_270)
-    assert any("reconcile with the plan's compute cost to the cent: yes" in str(summary.cell(r, 1).value)
-               for r in range(1, summary.max_row + 1))
+    assert any(
+        "reconcile with the plan's compute cost to the cent: yes" in str(summary.cell(r, 1).value)
+        for r in range(1, summary.max_row + 1)
+    )
     purchases = book["Purchases"]
     header = [c.value for c in purchases[1]]
     cost = header.index("cost_usd") + 1
@@ -84,8 +94,13 @@ def test_hostile_text_is_inert_everywhere(case, tmp_path):
     out = tmp_path / "report"
     run(["report", "--scenarios", str(base), str(hostile), "--out", str(out), "--workers", "1"])
     book = openpyxl.load_workbook(out / "report.xlsx")
-    texts = [cell for sheet in book.worksheets for row in sheet.iter_rows() for cell in row
-             if isinstance(cell.value, str) and "HYPERLINK" in cell.value]
+    texts = [
+        cell
+        for sheet in book.worksheets
+        for row in sheet.iter_rows()
+        for cell in row
+        if isinstance(cell.value, str) and "HYPERLINK" in cell.value
+    ]
     assert {sheet for sheet in ("Purchases", "Scenarios")} <= {c.parent.title for c in texts}
     assert all(c.data_type == "s" and c.value.startswith("'=") for c in texts)
     page = (out / "report.html").read_text()

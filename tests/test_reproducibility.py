@@ -26,14 +26,23 @@ runner = CliRunner()
 # demand between them costs the same), so the plan could follow the row order.
 TIED = dict(
     accelerators=[{"accelerator": "a", "vendor": "nvidia"}, {"accelerator": "b", "vendor": "amd"}],
-    performance=[{"model": "m", "accelerator": "a", "tokens_per_s_per_chip": 100, "ttft_ms": 100},
-                 {"model": "m", "accelerator": "b", "tokens_per_s_per_chip": 100, "ttft_ms": 100},
-                 {"model": "n", "accelerator": "a", "tokens_per_s_per_chip": 50, "ttft_ms": 100}],
+    performance=[
+        {"model": "m", "accelerator": "a", "tokens_per_s_per_chip": 100, "ttft_ms": 100},
+        {"model": "m", "accelerator": "b", "tokens_per_s_per_chip": 100, "ttft_ms": 100},
+        {"model": "n", "accelerator": "a", "tokens_per_s_per_chip": 50, "ttft_ms": 100},
+    ],
     latency=[{"geography": "g", "region": "r1", "rtt_ms": 50}, {"geography": "g", "region": "r2", "rtt_ms": 50}],
-    offers=[offer("o1", "aws", "r1", "a", 2.0, 30), offer("o2", "gcp", "r2", "b", 2.0, 30),
-            offer("o3", "aws", "r1", "b", 2.0, 30)],
-    workloads=[workload("w1", "2026Q1", 1500), workload("w1", "2026Q2", 2500),
-               workload("w2", "2026Q1", 900, model="n"), workload("w2", "2026Q2", 400, model="n")],
+    offers=[
+        offer("o1", "aws", "r1", "a", 2.0, 30),
+        offer("o2", "gcp", "r2", "b", 2.0, 30),
+        offer("o3", "aws", "r1", "b", 2.0, 30),
+    ],
+    workloads=[
+        workload("w1", "2026Q1", 1500),
+        workload("w1", "2026Q2", 2500),
+        workload("w2", "2026Q1", 900, model="n"),
+        workload("w2", "2026Q2", 400, model="n"),
+    ],
 )
 
 
@@ -92,7 +101,7 @@ def test_manifest_records_inputs_outputs_versions_and_phases(tied, tmp_path):
     assert manifest["command"] == "plan"
     assert manifest["options"]["method"] == "simplex" and manifest["options"]["integer"] is False
     read = {Path(e["path"]).name: e["sha256"] for e in manifest["inputs"]}
-    assert read == {p.name: digest(p) for p in tied.iterdir()}   # every file the folder holds is one the tool reads
+    assert read == {p.name: digest(p) for p in tied.iterdir()}  # every file the folder holds is one the tool reads
     written = {e["file"]: e["sha256"] for e in manifest["outputs"]}
     assert written == outputs(out)
     assert {"load", "build", "solve", "verify", "certify", "write"} <= set(manifest["seconds"])
@@ -115,7 +124,7 @@ def test_check_manifest_names_a_changed_input_and_the_outputs_it_moved(tied, tmp
     assert result.exit_code == 4, result.output
     assert "input changed since the plan: offers.csv" in result.output
     assert "output differs: allocation.csv" in result.output
-    assert "output differs: ports.csv" not in result.output   # no ports in this case: the empty file is the same
+    assert "output differs: ports.csv" not in result.output  # no ports in this case: the empty file is the same
 
 
 def test_check_manifest_reads_archived_inputs_from_data(tied, tmp_path):
@@ -123,16 +132,19 @@ def test_check_manifest_reads_archived_inputs_from_data(tied, tmp_path):
     archive = shutil.copytree(tied, tmp_path / "archive")
     shutil.rmtree(tied)
     args = ["plan", "--check-manifest", str(tmp_path / "out" / "manifest.json")]
-    assert runner.invoke(cli.app, args).exit_code == 2   # the recorded folder is gone
+    assert runner.invoke(cli.app, args).exit_code == 2  # the recorded folder is gone
     result = runner.invoke(cli.app, [*args, "--data", str(archive)])
     assert result.exit_code == 0, result.output
 
 
-@pytest.mark.parametrize("content, message", [
-    ("{not json", "unreadable JSON"),
-    ('{"manifest_format": 1, "command": "leverage"}', "only plan manifests can be checked"),
-    ('[1, 2]', "not a manifest of format 1"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("{not json", "unreadable JSON"),
+        ('{"manifest_format": 1, "command": "leverage"}', "only plan manifests can be checked"),
+        ("[1, 2]", "not a manifest of format 1"),
+    ],
+)
 def test_check_manifest_refuses_what_is_not_a_plan_manifest(tmp_path, content, message):
     path = tmp_path / "manifest.json"
     path.write_text(content)

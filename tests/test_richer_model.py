@@ -20,18 +20,28 @@ O2 = offer("o2", "oci", "r2", "b", 1.0, 1000)
 O3 = offer("o3", "gcp", "r3", "a", 3.0, 1000)
 
 
-def solve(tmp_path, offers, quarters_=YEAR[:1], tokens=1000, policy="{}\n", port=None, integer=False,
-          name="case", **extra):
-    performance = [{"model": "m", "accelerator": "a", "tokens_per_s_per_chip": 100, "ttft_ms": 100},
-                   {"model": "m", "accelerator": "b", "tokens_per_s_per_chip": 100, "ttft_ms": 100, **(port or {})}]
+def solve(
+    tmp_path, offers, quarters_=YEAR[:1], tokens=1000, policy="{}\n", port=None, integer=False, name="case", **extra
+):
+    performance = [
+        {"model": "m", "accelerator": "a", "tokens_per_s_per_chip": 100, "ttft_ms": 100},
+        {"model": "m", "accelerator": "b", "tokens_per_s_per_chip": 100, "ttft_ms": 100, **(port or {})},
+    ]
     regions = sorted({o["region"] for o in offers})
     amounts = tokens if isinstance(tokens, list) else [tokens] * len(quarters_)
     folder = write_folder(
-        tmp_path / name, policy=policy,
-        accelerators=[{"accelerator": "a", "vendor": "nvidia", "power_kw": 1.0},
-                      {"accelerator": "b", "vendor": "amd", "power_kw": 1.0}],
-        performance=performance, latency=[{"geography": "g", "region": r, "rtt_ms": 10} for r in regions],
-        offers=offers, workloads=[workload("w", q, n) for q, n in zip(quarters_, amounts, strict=True)], **extra)
+        tmp_path / name,
+        policy=policy,
+        accelerators=[
+            {"accelerator": "a", "vendor": "nvidia", "power_kw": 1.0},
+            {"accelerator": "b", "vendor": "amd", "power_kw": 1.0},
+        ],
+        performance=performance,
+        latency=[{"geography": "g", "region": r, "rtt_ms": 10} for r in regions],
+        offers=offers,
+        workloads=[workload("w", q, n) for q, n in zip(quarters_, amounts, strict=True)],
+        **extra,
+    )
     inputs = optimizer.load(folder)
     return optimizer.solve(inputs, integer=integer)
 
@@ -59,8 +69,9 @@ def test_payback_does_not_depend_on_which_equally_cheap_plan_is_returned(tmp_pat
     the commitment counts pro rata (43,800, consumed by Q1): made 43,800 + 21,900 + 20,000 =
     85,700 <= forbidden 87,600, so the port pays back in Q2, whatever plan is returned."""
     commitments = [{"provider": "aws", "first": "2026Q1", "last": "2026Q4", "usd": 87_600}]
-    plan = solve(tmp_path, [O1, O2, O3], YEAR, port={"port_usd": 20_000, "port_quarters": 1},
-                 spend_commitments=commitments)
+    plan = solve(
+        tmp_path, [O1, O2, O3], YEAR, port={"port_usd": 20_000, "port_quarters": 1}, spend_commitments=commitments
+    )
     assert plan.totals["total_cost_usd"] == pytest.approx(151_400)
     port = plan.ports.iloc[0]
     assert port["net_saving_usd"] == pytest.approx(23_800)
@@ -126,10 +137,13 @@ def test_power_cap_binds(tmp_path):
     assert plan.totals["total_cost_usd"] == pytest.approx(48_180)
 
 
-@pytest.mark.parametrize("share,expected,cost", [
-    (0.0, 109_500, 65_700),   # 10 chips on each cloud: losing either strands nothing
-    (0.5, 54_750, 10_950),    # 5 + 5 chips serving 500 each: an outage strands 500 = 50%
-])
+@pytest.mark.parametrize(
+    "share,expected,cost",
+    [
+        (0.0, 109_500, 65_700),  # 10 chips on each cloud: losing either strands nothing
+        (0.5, 54_750, 10_950),  # 5 + 5 chips serving 500 each: an outage strands 500 = 50%
+    ],
+)
 def test_resilience_buys_spare_capacity(tmp_path, share, expected, cost):
     """Without the rule all 1000 tok/s go to o1: 43,800. With 'losing any one provider strands
     at most X of demand', X = 0 needs 10 chips on o1 and 10 idle-ready on o3 (43,800 + 65,700);

@@ -25,8 +25,13 @@ HOURS = 2190
 
 def merit_order_cost(offers: list[dict], tokens_per_chip: dict[str, float], demand: float, penalty: float) -> float:
     """Closed-form optimum of one quarter: cheapest cost per token/s first."""
-    options = sorted((o["usd_per_chip_hour"] * HOURS / tokens_per_chip[o["accelerator"]],
-                      o["max_chips"] * tokens_per_chip[o["accelerator"]]) for o in offers)
+    options = sorted(
+        (
+            o["usd_per_chip_hour"] * HOURS / tokens_per_chip[o["accelerator"]],
+            o["max_chips"] * tokens_per_chip[o["accelerator"]],
+        )
+        for o in offers
+    )
     cost, left = 0.0, demand
     for unit_cost, capacity in options:
         if unit_cost >= penalty or left <= 0:
@@ -43,17 +48,25 @@ def wide_case(seed: int) -> tuple[dict, float]:
     accelerators = [{"accelerator": f"a{i}", "vendor": f"v{i % 3}"} for i in range(count)]
     tokens = {f"a{i}": float(10 ** rng.uniform(0, 4)) for i in range(count)}
     prices = 10 ** rng.uniform(-4, 6, count)
-    prices[0], prices[1] = 1e-4, 1e6   # both ends of the range, always
-    offers = [offer(f"o{i}", f"p{i % 4}", f"r{i % 4}", f"a{i}", float(prices[i]), float(10 ** rng.uniform(0, 3)))
-              for i in range(count)]
-    performance = [{"model": "m", "accelerator": a, "tokens_per_s_per_chip": t, "ttft_ms": 100}
-                   for a, t in tokens.items()]
+    prices[0], prices[1] = 1e-4, 1e6  # both ends of the range, always
+    offers = [
+        offer(f"o{i}", f"p{i % 4}", f"r{i % 4}", f"a{i}", float(prices[i]), float(10 ** rng.uniform(0, 3)))
+        for i in range(count)
+    ]
+    performance = [
+        {"model": "m", "accelerator": a, "tokens_per_s_per_chip": t, "ttft_ms": 100} for a, t in tokens.items()
+    ]
     latency = [{"geography": "g", "region": f"r{i}", "rtt_ms": 10} for i in range(4)]
     capacity = sum(o["max_chips"] * tokens[o["accelerator"]] for o in offers)
     demand = float(capacity * rng.uniform(0.3, 1.2))
-    tables = dict(accelerators=accelerators, offers=offers, performance=performance, latency=latency,
-                  workloads=[workload("w", "2026Q1", demand)])
-    penalty = 100 * HOURS * 3600 / 1e6   # the default unmet penalty, per token/s per quarter
+    tables = dict(
+        accelerators=accelerators,
+        offers=offers,
+        performance=performance,
+        latency=latency,
+        workloads=[workload("w", "2026Q1", demand)],
+    )
+    penalty = 100 * HOURS * 3600 / 1e6  # the default unmet penalty, per token/s per quarter
     return tables, merit_order_cost(offers, tokens, demand, penalty)
 
 
@@ -79,7 +92,7 @@ def test_failing_solver_gives_a_clear_message_and_exit_3(tmp_path, monkeypatch):
 
 
 def test_solver_that_returns_without_an_optimum_is_not_trusted(tmp_path, monkeypatch):
-    monkeypatch.setattr(highspy.Highs, "run", lambda self: None)   # HiGHS never runs
+    monkeypatch.setattr(highspy.Highs, "run", lambda self: None)  # HiGHS never runs
     tables, _ = wide_case(1)
     folder = write_folder(tmp_path / "case", **tables)
     result = runner.invoke(cli.app, ["plan", "--data", str(folder), "--out", str(tmp_path / "out")])
@@ -89,8 +102,9 @@ def test_solver_that_returns_without_an_optimum_is_not_trusted(tmp_path, monkeyp
 
 
 def test_time_limit_on_the_bundled_mip_is_not_reported_as_optimal(tmp_path):
-    result = runner.invoke(cli.app, ["plan", "--data", str(bundled_data()), "--out", str(tmp_path / "out"),
-                                     "--time-limit", "0.001"])
+    result = runner.invoke(
+        cli.app, ["plan", "--data", str(bundled_data()), "--out", str(tmp_path / "out"), "--time-limit", "0.001"]
+    )
     assert result.exit_code == 3, result.output
     assert "time limit" in result.output
     assert not (tmp_path / "out").exists()

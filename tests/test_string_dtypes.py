@@ -33,14 +33,14 @@ TABLES = {
     "offers": [offer("o1", "aws", "r1", "a", 2.0, 4), offer("o2", "gcp", "r2", "b", 5.0, 1000)],
     "workloads": [workload("w", "2026Q1", 1000)],
 }
-POLICY = "max_share:\n  provider: 0.9\n"   # a share rule, so the share rows are built too
+POLICY = "max_share:\n  provider: 0.9\n"  # a share rule, so the share rows are built too
 
 
 def _string_options(storage: str) -> tuple:
     """pd.option_context arguments that turn on the ``str`` dtype with this backing."""
     if storage == "pyarrow":
         pytest.importorskip("pyarrow")
-    if int(pd.__version__.split(".")[0]) >= 3:   # str is pandas 3's default; only the backing is chosen
+    if int(pd.__version__.split(".")[0]) >= 3:  # str is pandas 3's default; only the backing is chosen
         return ("mode.string_storage", storage)
     return ("future.infer_string", True, "mode.string_storage", storage)
 

@@ -23,10 +23,13 @@ def single_offer_base(tmp_path):
     from conftest import offer, workload, write_folder
 
     return write_folder(
-        tmp_path / "single", accelerators=[{"accelerator": "a", "vendor": "nvidia"}],
+        tmp_path / "single",
+        accelerators=[{"accelerator": "a", "vendor": "nvidia"}],
         performance=[{"model": "m", "accelerator": "a", "tokens_per_s_per_chip": 100, "ttft_ms": 100}],
         latency=[{"geography": "g", "region": "r1", "rtt_ms": 50}],
-        offers=[offer("o1", "aws", "r1", "a", 2.0, 1_000_000)], workloads=[workload("w", "2026Q1", 1000)])
+        offers=[offer("o1", "aws", "r1", "a", 2.0, 1_000_000)],
+        workloads=[workload("w", "2026Q1", 1000)],
+    )
 
 
 def base_scenario(tmp_path, folder):
@@ -38,9 +41,12 @@ def base_scenario(tmp_path, folder):
 def test_grid_points_are_hand_computable(tmp_path):
     """Price of o1 from -50% to +50% in 25% steps: cost = 43,800 x (1 + pct/100)."""
     folder = single_offer_base(tmp_path)
-    spec, base_ = write(tmp_path, f"name: g\nscenario: {base_scenario(tmp_path, folder)}\ngrid:\n"
-                                  "  - table: offers\n    column: usd_per_chip_hour\n"
-                                  "    change_pct: {from: -50, to: 50, step: 25}\n")
+    spec, base_ = write(
+        tmp_path,
+        f"name: g\nscenario: {base_scenario(tmp_path, folder)}\ngrid:\n"
+        "  - table: offers\n    column: usd_per_chip_hour\n"
+        "    change_pct: {from: -50, to: 50, step: 25}\n",
+    )
     points, _ = run_sweep(spec, base_, workers=1)
     pct = points["offers.usd_per_chip_hour change_pct"].to_numpy()
     assert pct.tolist() == [-50, -25, 0, 25, 50]
@@ -52,9 +58,12 @@ def test_monte_carlo_matches_the_closed_form(tmp_path):
     percentiles are 43,800 x the uniform's quantiles (0.5 + p), up to sampling error
     (200 draws: the 5th and 95th percentiles are within +-0.04 of 0.55 and 1.45)."""
     folder = single_offer_base(tmp_path)
-    spec, base_ = write(tmp_path, f"name: mc\nscenario: {base_scenario(tmp_path, folder)}\nsamples: 200\nseed: 7\n"
-                                  "monte_carlo:\n  - table: workloads\n    column: tokens_per_s\n"
-                                  "    factor: {distribution: uniform, low: 0.5, high: 1.5}\n")
+    spec, base_ = write(
+        tmp_path,
+        f"name: mc\nscenario: {base_scenario(tmp_path, folder)}\nsamples: 200\nseed: 7\n"
+        "monte_carlo:\n  - table: workloads\n    column: tokens_per_s\n"
+        "    factor: {distribution: uniform, low: 0.5, high: 1.5}\n",
+    )
     points, summary = run_sweep(spec, base_, workers=1)
     factor = points["workloads.tokens_per_s factor"].to_numpy()
     assert points["total_cost_usd"].to_numpy() == pytest.approx(C0 * factor)
@@ -66,11 +75,13 @@ def test_monte_carlo_matches_the_closed_form(tmp_path):
 
 
 def test_same_seed_same_numbers(tmp_path, base):  # noqa: F811
-    text = (f"name: mc\nscenario: {base_scenario(tmp_path, base)}\nsamples: 6\nseed: 11\nmonte_carlo:\n"
-            "  - table: offers\n    where: {vendor: nvidia}\n    column: usd_per_chip_hour\n"
-            "    factor: {distribution: lognormal, mu: 0.0, sigma: 0.3}\n"
-            "  - table: workloads\n    column: tokens_per_s\n    from: 2026Q2\n"
-            "    factor: {distribution: triangular, low: 0.8, mode: 1.0, high: 1.5}\n")
+    text = (
+        f"name: mc\nscenario: {base_scenario(tmp_path, base)}\nsamples: 6\nseed: 11\nmonte_carlo:\n"
+        "  - table: offers\n    where: {vendor: nvidia}\n    column: usd_per_chip_hour\n"
+        "    factor: {distribution: lognormal, mu: 0.0, sigma: 0.3}\n"
+        "  - table: workloads\n    column: tokens_per_s\n    from: 2026Q2\n"
+        "    factor: {distribution: triangular, low: 0.8, mode: 1.0, high: 1.5}\n"
+    )
     spec, base_ = write(tmp_path, text)
     one, _ = run_sweep(spec, base_, workers=1)
     two, _ = run_sweep(spec, base_, workers=2)
@@ -81,28 +92,39 @@ def test_same_seed_same_numbers(tmp_path, base):  # noqa: F811
 
 def test_dask_cluster_gives_the_same_results(tmp_path, base):  # noqa: F811
     distributed = pytest.importorskip("distributed")
-    text = (f"name: g\nscenario: {base_scenario(tmp_path, base)}\ngrid:\n"
-            "  - table: offers\n    where: {offer: o2}\n    column: usd_per_chip_hour\n"
-            "    change_pct: {from: -20, to: 20, step: 20}\n"
-            "  - table: workloads\n    column: tokens_per_s\n    change_pct: {from: 0, to: 50, step: 50}\n")
+    text = (
+        f"name: g\nscenario: {base_scenario(tmp_path, base)}\ngrid:\n"
+        "  - table: offers\n    where: {offer: o2}\n    column: usd_per_chip_hour\n"
+        "    change_pct: {from: -20, to: 20, step: 20}\n"
+        "  - table: workloads\n    column: tokens_per_s\n    change_pct: {from: 0, to: 50, step: 50}\n"
+    )
     spec, base_ = write(tmp_path, text)
     local, _ = run_sweep(spec, base_, workers=1)
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+    with (
+        distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster,
+        distributed.Client(cluster) as client,
+    ):
         remote, _ = run_sweep(spec, base_, client=client)
     assert len(local) == 6
     assert local.equals(remote)
 
 
-@pytest.mark.parametrize("text,message", [
-    ("name: x\n", "either grid or monte_carlo"),
-    ("name: x\ngrid:\n  - table: offers\n    column: max_chips\n"
-     "    factor: {distribution: uniform, low: 0, high: 1}\n",
-     "give change_pct"),
-    ("name: x\nmonte_carlo:\n  - table: offers\n    column: max_chips\n"
-     "    factor: {distribution: poisson, lam: 1}\n",
-     "poisson"),
-])
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        ("name: x\n", "either grid or monte_carlo"),
+        (
+            "name: x\ngrid:\n  - table: offers\n    column: max_chips\n"
+            "    factor: {distribution: uniform, low: 0, high: 1}\n",
+            "give change_pct",
+        ),
+        (
+            "name: x\nmonte_carlo:\n  - table: offers\n    column: max_chips\n"
+            "    factor: {distribution: poisson, lam: 1}\n",
+            "poisson",
+        ),
+    ],
+)
 def test_invalid_sweep_files(tmp_path, text, message):
     import optimizer
 
@@ -117,15 +139,17 @@ def budget_base(tmp_path):
     from conftest import offer, workload, write_folder
 
     return write_folder(
-        tmp_path / "budget", policy="budget_usd_per_quarter: 50000\n",
+        tmp_path / "budget",
+        policy="budget_usd_per_quarter: 50000\n",
         accelerators=[{"accelerator": "a", "vendor": "nvidia"}],
         performance=[{"model": "m", "accelerator": "a", "tokens_per_s_per_chip": 100, "ttft_ms": 100}],
         latency=[{"geography": "g", "region": "r1", "rtt_ms": 50}],
-        offers=[offer("o1", "aws", "r1", "a", 2.0, 1_000, min_chips=10)], workloads=[workload("w", "2026Q1", 1000)])
+        offers=[offer("o1", "aws", "r1", "a", 2.0, 1_000, min_chips=10)],
+        workloads=[workload("w", "2026Q1", 1000)],
+    )
 
 
-MIN_CHIPS_GRID = ("grid:\n  - table: offers\n    column: min_chips\n"
-                  "    change_pct: {from: 0, to: 50, step: 25}\n")
+MIN_CHIPS_GRID = "grid:\n  - table: offers\n    column: min_chips\n    change_pct: {from: 0, to: 50, step: 25}\n"
 
 
 def test_points_that_cannot_solve_are_blank_and_counted(tmp_path):
@@ -133,8 +157,9 @@ def test_points_that_cannot_solve_are_blank_and_counted(tmp_path):
     2190 h); only the first fits the 50,000 budget, so the other two have no plan at all.
     They keep their parameters and a reason, with blank figures (never 0), and the summary
     counts 1 run and 2 failures: its percentiles are the first point's 43,800."""
-    spec, base_ = write(tmp_path, f"name: g\nscenario: {base_scenario(tmp_path, budget_base(tmp_path))}\n"
-                                  + MIN_CHIPS_GRID)
+    spec, base_ = write(
+        tmp_path, f"name: g\nscenario: {base_scenario(tmp_path, budget_base(tmp_path))}\n" + MIN_CHIPS_GRID
+    )
     points, summary = run_sweep(spec, base_, workers=1)
     assert points["offers.min_chips change_pct"].tolist() == [0, 25, 50]
     assert points["total_cost_usd"].iloc[0] == pytest.approx(43_800)
@@ -169,8 +194,7 @@ def test_sweep_with_failed_points_exits_6_unless_allowed(tmp_path):
     assert [line.split(",")[cost] for line in text[1:]][1:] == ["", ""]
     summary = pd.read_csv(out / "summary.csv").set_index("metric")
     assert summary.loc["total_cost_usd", "failed"] == 2
-    allowed = runner.invoke(cli.app, ["sweep", str(path), "--out", str(out), "--workers", "1",
-                                      "--allow-failed-draws"])
+    allowed = runner.invoke(cli.app, ["sweep", str(path), "--out", str(out), "--workers", "1", "--allow-failed-draws"])
     assert allowed.exit_code == 0, allowed.output
 
 
@@ -181,9 +205,11 @@ def test_a_sweep_whose_base_does_not_apply_is_bad_input(tmp_path):
     from optimizer import cli
 
     path = tmp_path / "sweep.yaml"
-    path.write_text(f"name: g\nscenario: {base_scenario(tmp_path, single_offer_base(tmp_path))}\ngrid:\n"
-                    "  - table: offers\n    where: {offer: nope}\n    column: usd_per_chip_hour\n"
-                    "    change_pct: {from: 0, to: 10, step: 10}\n")
+    path.write_text(
+        f"name: g\nscenario: {base_scenario(tmp_path, single_offer_base(tmp_path))}\ngrid:\n"
+        "  - table: offers\n    where: {offer: nope}\n    column: usd_per_chip_hour\n"
+        "    change_pct: {from: 0, to: 10, step: 10}\n"
+    )
     result = CliRunner().invoke(cli.app, ["sweep", str(path), "--out", str(tmp_path / "o"), "--workers", "1"])
     assert result.exit_code == 2, result.output
     assert "nope" in result.output and not (tmp_path / "o").exists()
@@ -203,13 +229,18 @@ def independent_cost(inputs) -> float:
 
     model = lp_model.build(inputs.canonical())
     lp = model.lp.highs_lp()
-    matrix = csc_array((np.asarray(lp.a_matrix_.value_), np.asarray(lp.a_matrix_.index_),
-                        np.asarray(lp.a_matrix_.start_)), shape=(lp.num_row_, lp.num_col_))
+    matrix = csc_array(
+        (np.asarray(lp.a_matrix_.value_), np.asarray(lp.a_matrix_.index_), np.asarray(lp.a_matrix_.start_)),
+        shape=(lp.num_row_, lp.num_col_),
+    )
     integer = [int(kind == highspy.HighsVarType.kInteger) for kind in lp.integrality_]
-    result = milp(np.asarray(lp.col_cost_), integrality=integer,
-                  constraints=LinearConstraint(matrix, np.asarray(lp.row_lower_), np.asarray(lp.row_upper_)),
-                  bounds=Bounds(np.asarray(lp.col_lower_), np.asarray(lp.col_upper_)),
-                  options={"presolve": False, "mip_rel_gap": 1e-12})
+    result = milp(
+        np.asarray(lp.col_cost_),
+        integrality=integer,
+        constraints=LinearConstraint(matrix, np.asarray(lp.row_lower_), np.asarray(lp.row_upper_)),
+        bounds=Bounds(np.asarray(lp.col_lower_), np.asarray(lp.col_upper_)),
+        options={"presolve": False, "mip_rel_gap": 1e-12},
+    )
     assert result.status == 0, result.message
     return float(result.fun) + model.objective_constant
 

@@ -21,16 +21,22 @@ LATENCY = [{"geography": "g", "region": "r1", "rtt_ms": 50}, {"geography": "g", 
 def plan(solve_case):
     """Provider cap 0.7 (hand-solved in test_planner): o2 700 tok/s on 3.5 chips, o1 300 on 3."""
     return solve_case(
-        policy="max_share:\n  provider: 0.7\n", accelerators=ACCELERATORS, performance=PERFORMANCE,
-        latency=LATENCY, offers=[offer("o1", "aws", "r1", "a", 2.0, 10), offer("o2", "gcp", "r2", "b", 3.0, 10)],
+        policy="max_share:\n  provider: 0.7\n",
+        accelerators=ACCELERATORS,
+        performance=PERFORMANCE,
+        latency=LATENCY,
+        offers=[offer("o1", "aws", "r1", "a", 2.0, 10), offer("o2", "gcp", "r2", "b", 3.0, 10)],
         workloads=[workload("w", "2026Q1", 1000)],
     )
 
 
 def check(plan, allocation=None, purchases=None, objective=None):
-    verify(plan.inputs, plan.allocation if allocation is None else allocation,
-           plan.purchases if purchases is None else purchases,
-           plan.totals["total_cost_usd"] if objective is None else objective)
+    verify(
+        plan.inputs,
+        plan.allocation if allocation is None else allocation,
+        plan.purchases if purchases is None else purchases,
+        plan.totals["total_cost_usd"] if objective is None else objective,
+    )
 
 
 def test_correct_plan_passes(plan):
@@ -88,15 +94,22 @@ def test_cap_broken_by_a_group_with_nothing_on_sale(solve_case):
     chips. Cost 21,900 + 16,425 + 43,800 (sunk) = 82,125.
     """
     plan = solve_case(
-        policy="max_share:\n  provider: 0.5\n", accelerators=ACCELERATORS, performance=PERFORMANCE,
-        latency=LATENCY, workloads=[workload("w", q, 1000) for q in ("2026Q1", "2026Q2")],
-        offers=[offer("o1", "aws", "r1", "a", 2.0, 1000, available_until="2026Q1"),
-                offer("o2", "gcp", "r2", "b", 3.0, 1000)],
+        policy="max_share:\n  provider: 0.5\n",
+        accelerators=ACCELERATORS,
+        performance=PERFORMANCE,
+        latency=LATENCY,
+        workloads=[workload("w", q, 1000) for q in ("2026Q1", "2026Q2")],
+        offers=[
+            offer("o1", "aws", "r1", "a", 2.0, 1000, available_until="2026Q1"),
+            offer("o2", "gcp", "r2", "b", 3.0, 1000),
+        ],
         contracts=[{"offer": "o1", "chips": 10, "start": "2026Q2", "end": "2026Q2"}],
     )
     allocation = plan.allocation[plan.allocation["quarter"] == "2026Q1"]
-    allocation = pd.concat([allocation, pd.DataFrame([{"workload": "w", "quarter": "2026Q2", "offer": "o1",
-                                                       "tokens_per_s": 1000.0}])], ignore_index=True)
+    allocation = pd.concat(
+        [allocation, pd.DataFrame([{"workload": "w", "quarter": "2026Q2", "offer": "o1", "tokens_per_s": 1000.0}])],
+        ignore_index=True,
+    )
     purchases = plan.purchases[plan.purchases["quarter"] == "2026Q1"]
     with pytest.raises(VerificationError, match="aws in 2026Q2: share 1.000000 above cap 0.5"):
         check(plan, allocation, purchases, objective=82_125)
