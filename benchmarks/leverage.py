@@ -1,7 +1,8 @@
 """Leverage report time against one plan's time, on the bundled data and synthetic instances.
 
 Both commands run as a user runs them (process start-up, loading, writing included), best of
-three; the in-process figures compare ``optimizer.leverage`` with ``optimizer.solve`` alone.
+three; the in-process figures compare ``optimizer.leverage`` with ``optimizer.solve`` alone,
+and list each analysis's own seconds (``Leverage.task_seconds``): where the time goes.
 
     python benchmarks/leverage.py data 1e4 1e5
 """
@@ -39,6 +40,7 @@ def main() -> None:
         "| in process: solve / leverage (re-solves) | ratio |"
     )
     print("|---|---|---|---|---|---|---|")
+    parts = []
     for name in sys.argv[1:]:
         folder = HERE.parent / "data" if name == "data" else INSTANCES / str(int(float(name)))
         if name != "data" and not (folder / "workloads.csv").exists():
@@ -59,6 +61,15 @@ def main() -> None:
             f"({report.solves}) | {report.seconds / solve_seconds:.1f}x |",
             flush=True,
         )
+        parts.append(
+            f"- {name}: "
+            + ", ".join(
+                f"{task} {seconds:.1f} s"
+                for task, seconds in sorted(report.task_seconds.items(), key=lambda item: -item[1])
+            )
+        )
+    print("\nWhere the in-process leverage time goes (each analysis's own seconds, two workers):")
+    print("\n".join(parts))
 
 
 if __name__ == "__main__":

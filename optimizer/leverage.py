@@ -93,6 +93,7 @@ class Leverage:
     policy_rules: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=SETTING_COLUMNS))
     seconds: float = 0.0
     solves: int = 0
+    task_seconds: dict[str, float] = field(default_factory=dict)  # where the time went, per analysis
     notes: list[str] = field(default_factory=list)
 
 
@@ -294,7 +295,7 @@ def leverage(inputs, plan: Plan | None = None, workers: int = 2) -> Leverage:
         "settings": lambda: _policy_settings(context),
     }
     with ThreadPoolExecutor(max_workers=max(1, workers), initializer=one_highs_thread if workers > 1 else None) as pool:
-        futures = {name: pool.submit(task) for name, task in tasks.items()}
+        futures = {name: pool.submit(_timed, task) for name, task in tasks.items()}
         results = {name: future.result() for name, future in futures.items()}
     plain = {**results["walk"], **results["rules"]}
     prices = pd.concat([results["provider"]["suppliers"], results["vendor"]["suppliers"]], ignore_index=True)
@@ -323,7 +324,13 @@ def leverage(inputs, plan: Plan | None = None, workers: int = 2) -> Leverage:
     )
     result.seconds = time.perf_counter() - started
     result.solves = sum(r["solves"] for r in results.values())
+    result.task_seconds = {name: r["seconds"] for name, r in results.items()}
     return result
+
+
+def _timed(task) -> dict[str, Any]:
+    started = time.perf_counter()
+    return {**task(), "seconds": time.perf_counter() - started}
 
 
 def _assumed_offers(plan: Plan) -> set[str]:

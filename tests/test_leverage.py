@@ -225,6 +225,9 @@ def test_report_does_not_depend_on_workers(three):
     again = leverage(inputs, plan, workers=1)
     assert again.offer_prices.equals(report.offer_prices)
     assert again.suppliers.equals(report.suppliers)
+    # Where the time went: every analysis timed, within the report's own time on one worker.
+    assert set(again.task_seconds) == {"ports-0", "offers", "walk", "provider", "vendor", "rules", "settings"}
+    assert 0 < sum(again.task_seconds.values()) <= again.seconds
 
 
 def test_take_or_pay_under_spend_shares_where_no_rise_is_feasible(solve_case):
