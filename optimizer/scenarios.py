@@ -25,6 +25,7 @@ change (or the data file and line of an untouched row).
 from __future__ import annotations
 
 import copy
+import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -232,22 +233,25 @@ _BASES: dict[tuple[Path, tuple], RawInputs] = {}
 def base_records(folder: Path) -> RawInputs:
     """The base folder's records, read once per process while its files stay as they are
     (the points of a sweep share one base). Callers copy before changing them."""
-    signature = (
-        tuple(
-            (entry.name, entry.stat().st_mtime_ns, entry.stat().st_size)
-            for entry in sorted(folder.iterdir())
-            if entry.is_file()
-        )
-        if folder.is_dir()
-        else ()
-    )
-    key = (folder.resolve(), signature)
+    key = (folder.resolve(), _signature(folder))
     raw = _BASES.get(key)
     if raw is None:
         raw = read_raw(folder)
         _BASES.clear()  # one base at a time: a changed folder's old records are not kept
         _BASES[key] = raw
     return raw
+
+
+def _signature(folder: Path) -> tuple[tuple[str, int, int], ...]:
+    """Name, modification time and size of each file in ``folder`` (one stat each)."""
+    if not folder.is_dir():
+        return ()
+    found = []
+    for entry in sorted(os.scandir(folder), key=lambda item: item.name):
+        if entry.is_file():
+            info = entry.stat()
+            found.append((entry.name, info.st_mtime_ns, info.st_size))
+    return tuple(found)
 
 
 def apply_changes(raw: RawInputs, scenario: Scenario) -> RawInputs:
