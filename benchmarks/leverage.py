@@ -33,7 +33,7 @@ def main() -> None:
     from generate import generate
 
     import optimizer
-    from optimizer.leverage import leverage
+    from optimizer.analysis.negotiation import leverage
 
     print(
         "| instance | pairs | `optimizer plan` | `optimizer leverage` | ratio "

@@ -8,7 +8,7 @@ layer) and passed to highspy in one call. Two formulations of the share rules:
   per quarter;
 - ``auxiliary``: with an auxiliary column v[o,q] per offer and quarter holding the
   volume served on it, the share rows written over v (the tool's formulation until
-  these benchmarks showed it slower; optimizer/model.py now builds the plain one).
+  these benchmarks showed it slower; optimizer/model/builder.py now builds the plain one).
 
 Used by ``run.py`` to time HiGHS's dual simplex and interior point on each instance.
 """
@@ -18,9 +18,9 @@ from __future__ import annotations
 import highspy
 import numpy as np
 
-from optimizer.allowed import allowed_pairs, offer_terms
-from optimizer.inputs import Inputs
-from optimizer.schema import DIMENSIONS
+from optimizer.io.allowed import allowed_pairs, offer_terms
+from optimizer.io.schema import DIMENSIONS
+from optimizer.io.tables import Inputs
 
 
 def build_lp(inputs: Inputs, formulation: str = "plain") -> highspy.HighsLp:

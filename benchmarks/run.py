@@ -44,8 +44,8 @@ def child(code: str) -> dict:
 STAGES = """
 import json, resource, sys, time
 import optimizer
-from optimizer.outputs import write_outputs, csv_writer, json_writer
-from optimizer.plan import summary
+from optimizer.reporting.files import write_outputs, csv_writer, json_writer
+from optimizer.plan.assembly import summary
 imported = time.perf_counter()
 inputs = optimizer.load({folder!r})
 loaded = time.perf_counter()

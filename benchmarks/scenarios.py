@@ -23,7 +23,7 @@ HERE = Path(__file__).parent
 def main() -> None:
     os.environ["OPTIMIZER_HIGHS_THREADS"] = "1"  # the fair baseline: workers get one thread each too
     sys.path.insert(0, str(HERE.parent))
-    from optimizer.sweeps import read_sweep, run_sweep
+    from optimizer.scenarios.sweeps import read_sweep, run_sweep
 
     spec, base = read_sweep(HERE.parent / "scenarios" / "sweeps" / "maia-price.yaml")
     parameter = spec.grid[0]

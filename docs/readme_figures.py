@@ -23,9 +23,9 @@ from pathlib import Path
 import pandas as pd
 
 import optimizer
-from optimizer.compare import compare
-from optimizer.leverage import leverage
-from optimizer.loading import bundled_data
+from optimizer.analysis.negotiation import leverage
+from optimizer.io.loading import bundled_data
+from optimizer.scenarios.comparison import compare
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"

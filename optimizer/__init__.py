@@ -1,6 +1,8 @@
 """Compute procurement optimizer: allocate AI inference volume across chips, clouds and regions.
 
-Python API::
+The public API is the names below; the subpackages behind them (``io``, ``model``,
+``solver``, ``plan``, ``analysis``, ``scenarios``, ``reporting``) may move between
+versions. ::
 
     import optimizer
     inputs = optimizer.load("data")
@@ -8,22 +10,43 @@ Python API::
     plan.allocation, plan.purchases, plan.shares, plan.totals
     optimizer.solve(inputs, solver="PULP_CBC_CMD")   # another solver PuLP drives
     optimizer.write_model(inputs, "model.mps")        # the model, for audit (.mps or .lp)
+    report = optimizer.leverage(inputs, plan)         # walk-away costs, price ceilings, ...
+    table = optimizer.compare(["scenarios/base.yaml", optimizer.Scenario(...)])
 """
 
-from .errors import InputError, OptimizerError, SolveError, VerificationError
-from .inputs import Inputs
-from .loading import load
-from .plan import Plan
-from .planner import solve, write_model
+from optimizer.analysis.negotiation import Leverage, leverage
+from optimizer.errors import InputError, OptimizerError, Problem, SolveError, VerificationError
+from optimizer.io.loading import bundled_data, load
+from optimizer.io.tables import Inputs
+from optimizer.plan.assembly import Plan
+from optimizer.plan.pipeline import solve, write_model
+from optimizer.scenarios.comparison import compare
+from optimizer.scenarios.overlays import Add, PolicyChange, Remove, Scale, Scenario, Set, apply, read_scenario
+from optimizer.scenarios.sweeps import read_sweep, run_sweep
 
 __all__ = [
+    "Add",
     "InputError",
     "Inputs",
+    "Leverage",
     "OptimizerError",
     "Plan",
+    "PolicyChange",
+    "Problem",
+    "Remove",
+    "Scale",
+    "Scenario",
+    "Set",
     "SolveError",
     "VerificationError",
+    "apply",
+    "bundled_data",
+    "compare",
+    "leverage",
     "load",
+    "read_scenario",
+    "read_sweep",
+    "run_sweep",
     "solve",
     "write_model",
 ]

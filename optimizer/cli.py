@@ -20,11 +20,11 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from . import deadline
-from .errors import InputError, OptimizerError, Problem
-from .loading import bundled_data, load
-from .outputs import csv_writer, json_writer, write_outputs
-from .runner import default_workers
+from optimizer import deadline
+from optimizer.errors import InputError, OptimizerError, Problem
+from optimizer.io.loading import bundled_data, load
+from optimizer.reporting.files import csv_writer, json_writer, write_outputs
+from optimizer.scenarios.runner import default_workers
 
 app = typer.Typer(
     add_completion=False,
@@ -108,8 +108,8 @@ def _solved(
     write_model: Path | None = None,
 ):
     """Load a folder (default: the bundled data), show its warnings, solve and verify the plan."""
-    from . import planner
-    from .display import show_warnings
+    from optimizer.plan import pipeline as planner
+    from optimizer.reporting.console import show_warnings
 
     folder = data or bundled_data()
     started = time.perf_counter()
@@ -164,8 +164,8 @@ def plan(
     ] = None,
 ) -> None:
     """Solve the cost-minimal plan, verify it, print a summary and write the contract's outputs."""
-    from .display import show_plan
-    from .manifest import folder_inputs, new_manifest
+    from optimizer.reporting.console import show_plan
+    from optimizer.reporting.manifest import folder_inputs, new_manifest
 
     def action() -> None:
         folder, _, result = _solved(data, time_limit, integer, method, solver=solver, write_model=write_model)
@@ -194,7 +194,7 @@ def plan(
 
 def plan_files(result) -> dict:
     """The contract's plan outputs, one writer per file."""
-    from .plan import summary
+    from optimizer.plan.assembly import summary
 
     return {
         "summary.json": json_writer(summary(result)),
@@ -223,7 +223,7 @@ def _check_manifest(path: Path, data: Path | None) -> None:
     """Re-run a past plan in a scratch folder and compare inputs, outputs and versions."""
     import tempfile
 
-    from .manifest import compare_inputs, compare_outputs, read_manifest
+    from optimizer.reporting.manifest import compare_inputs, compare_outputs, read_manifest
 
     recorded = read_manifest(path)
     options = recorded["options"]
@@ -256,9 +256,9 @@ def leverage(
     integer: Integer = False,
 ) -> None:
     """How strong is our hand? Walk-away costs, price ceilings, prices to win, rule costs, outages."""
-    from .display import show_leverage
-    from .leverage import leverage as run_leverage
-    from .manifest import folder_inputs, new_manifest
+    from optimizer.analysis.negotiation import leverage as run_leverage
+    from optimizer.reporting.console import show_leverage
+    from optimizer.reporting.manifest import folder_inputs, new_manifest
 
     def action() -> None:
         # The report prices ports itself (break-even), so the plan's payback re-solves are skipped.
@@ -298,10 +298,10 @@ def compare(
     scheduler: Scheduler = None,
 ) -> None:
     """Compare scenarios side by side: cost, change against the first, mix, HHI, walk-away costs."""
-    from .compare import compare as run_compare
-    from .compare import failures
-    from .display import show_comparison
-    from .manifest import new_manifest, scenario_inputs
+    from optimizer.reporting.console import show_comparison
+    from optimizer.reporting.manifest import new_manifest, scenario_inputs
+    from optimizer.scenarios.comparison import compare as run_compare
+    from optimizer.scenarios.comparison import failures
 
     def action() -> None:
         started = time.perf_counter()
@@ -347,10 +347,10 @@ def sweep(
     ] = False,
 ) -> None:
     """Sweep a grid of one or two parameters, or run a seeded Monte Carlo."""
-    from .compare import failures
-    from .display import show_sweep
-    from .manifest import file_entries, folder_inputs, new_manifest, scenario_inputs
-    from .sweeps import read_sweep, run_sweep
+    from optimizer.reporting.console import show_sweep
+    from optimizer.reporting.manifest import file_entries, folder_inputs, new_manifest, scenario_inputs
+    from optimizer.scenarios.comparison import failures
+    from optimizer.scenarios.sweeps import read_sweep, run_sweep
 
     def action() -> None:
         started = time.perf_counter()
@@ -401,8 +401,8 @@ def report(
     integer: Integer = False,
 ) -> None:
     """Finance reports: an Excel workbook with native charts and a self-contained HTML page."""
-    from .manifest import folder_inputs, new_manifest, scenario_inputs
-    from .report import make_report, report_files
+    from optimizer.reporting.manifest import folder_inputs, new_manifest, scenario_inputs
+    from optimizer.reporting.report import make_report, report_files
 
     files = list(scenarios or []) + list(more or [])
 

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 
 import highspy
 
-from .errors import TimeLimitReached
+from optimizer.errors import TimeLimitReached
 
 _deadline: float | None = None
 _seconds: float | None = None

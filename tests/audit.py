@@ -92,8 +92,8 @@ import numpy as np
 import pandas as pd
 
 import optimizer
-import optimizer.model as lp_model
-from optimizer.schema import MaxShare, MinShare, ShareOverrides
+import optimizer.model.builder as lp_model
+from optimizer.io.schema import MaxShare, MinShare, ShareOverrides
 
 COST_REL, COST_ABS = 1e-6, 1.0
 SLOPE_REL, SLOPE_ABS = 1e-9, 1e-6
@@ -330,7 +330,7 @@ class Resolver:
         without the verifier (it checks the policy's rules, which this lifts on purpose)."""
         if key not in self.cache:
             self.solves += 1
-            from optimizer.solve import solve as solve_lp
+            from optimizer.solver.lp import solve_lp
 
             with share_rules_changed(change):
                 model = lp_model.build(self.inputs.canonical(), integer=self.integer)
@@ -1044,7 +1044,7 @@ def audit(
     sample: Callable[[str, list], list] | None = None,
 ) -> tuple[pd.DataFrame, Audit]:
     """Plan ``inputs`` (with port paybacks), build its leverage report, audit every figure."""
-    from optimizer.leverage import leverage
+    from optimizer.analysis.negotiation import leverage
 
     plan = plan or optimizer.solve(inputs, integer=integer)
     report = report if report is not None else leverage(inputs, plan, workers=1)

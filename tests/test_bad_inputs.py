@@ -27,10 +27,10 @@ from conftest import offer, workload, write_folder
 
 import optimizer
 from optimizer.errors import InputError, Problem
-from optimizer.loading import MAX_CSV_BYTES, bundled_data
-from optimizer.scenarios import apply, read_scenario
-from optimizer.sweeps import read_sweep
-from optimizer.yaml_io import MAX_YAML_BYTES
+from optimizer.io.loading import MAX_CSV_BYTES, bundled_data
+from optimizer.io.yaml_reader import MAX_YAML_BYTES
+from optimizer.scenarios.overlays import apply, read_scenario
+from optimizer.scenarios.sweeps import read_sweep
 
 OFFERS = "offer,provider,region,accelerator,usd_per_chip_hour,max_chips\n"
 OFFERS_WITH_SOURCE = OFFERS.rstrip("\n") + ",source\n"

@@ -14,8 +14,8 @@ import pytest
 from conftest import offer, workload
 
 import optimizer
-from optimizer import certificate
 from optimizer.errors import SolveError
+from optimizer.solver import certificate
 
 HAND = dict(
     accelerators=[{"accelerator": "a", "vendor": "v"}],
@@ -66,7 +66,7 @@ def test_an_uncertified_optimum_is_refused(solve_case, monkeypatch):
             **{**real(highs, arrays, constant).__dict__, "relative_gap": 1e-3, "certified": False}
         )
 
-    monkeypatch.setattr("optimizer.planner.certify", failing)
+    monkeypatch.setattr("optimizer.plan.pipeline.certify", failing)
     with pytest.raises(SolveError, match="failed its optimality certificate"):
         solve_case(**HAND)
 

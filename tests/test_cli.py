@@ -93,7 +93,7 @@ def test_failed_verification_exits_5_and_keeps_previous_outputs(folder, tmp_path
     def broken(*args, **kwargs):
         raise VerificationError(["capacity of o1 exceeded"])
 
-    monkeypatch.setattr("optimizer.planner.verify", broken)
+    monkeypatch.setattr("optimizer.plan.pipeline.verify", broken)
     result = runner.invoke(cli.app, ["plan", "--data", str(folder), "--out", str(out)])
     assert result.exit_code == 5
     assert "nothing was written" in result.output

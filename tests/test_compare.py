@@ -8,8 +8,8 @@ from test_scenarios import base, scenario  # noqa: F401  (fixture and helper)
 from typer.testing import CliRunner
 
 from optimizer import cli
-from optimizer.compare import compare
-from optimizer.scenarios import Scale, Scenario
+from optimizer.scenarios.comparison import compare
+from optimizer.scenarios.overlays import Scale, Scenario
 
 
 def test_cost_difference_worked_out_by_hand(tmp_path, base):  # noqa: F811

@@ -28,9 +28,10 @@ from conftest import offer, workload, write_folder
 from typer.testing import CliRunner
 
 import optimizer
-from optimizer import cli, external_solver
+from optimizer import cli
 from optimizer.errors import OptionError
-from optimizer.solve import new_highs
+from optimizer.solver import external as external_solver
+from optimizer.solver.lp import new_highs
 
 COST = 56_940.0
 INTEGER_COST = 61_320.0
@@ -97,7 +98,7 @@ def test_the_time_limit_reaches_the_solver(folder, monkeypatch):
 
 
 def test_warm_re_solves_refuse_a_plan_from_another_solver(folder):
-    from optimizer.leverage import leverage
+    from optimizer.analysis.negotiation import leverage
 
     inputs = optimizer.load(folder)
     with pytest.raises(OptionError, match="need the plan's HiGHS model"):

@@ -16,7 +16,7 @@ import pytest
 from conftest import offer, workload, write_folder
 
 import optimizer
-from optimizer.leverage import leverage
+from optimizer.analysis.negotiation import leverage
 
 H = 2190.0
 ACCELERATORS = [

@@ -47,7 +47,7 @@ from instances import examples as example_count
 from mip_instances import mip_cases
 
 import optimizer
-from optimizer.leverage import leverage
+from optimizer.analysis.negotiation import leverage
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 

@@ -3,7 +3,7 @@
 The report comes from warm what-ifs on copies of the plan's HiGHS model (optimizer.whatif,
 optimizer.price_pieces). Here each figure is checked the slow, obvious way: write a changed
 input folder, ``optimizer.load`` it and ``optimizer.solve`` it from scratch, and compare
-optimal costs (V below) and what the offer sells. Definitions (optimizer/leverage.py):
+optimal costs (V below) and what the offer sells. Definitions (optimizer/analysis/negotiation.py):
 
 - V(p): optimal total cost with one offer priced p in every quarter, quarter overrides of
   ``offer_quarters.csv`` keeping their ratio to the offer's price. With shares measured in
@@ -50,8 +50,8 @@ from hypothesis.control import currently_in_test_context
 from instances import examples as example_count
 
 import optimizer
-from optimizer.leverage import Leverage, leverage
-from optimizer.price_pieces import RESOLUTION
+from optimizer.analysis.negotiation import Leverage, leverage
+from optimizer.analysis.price_pieces import RESOLUTION
 
 # Tolerances, stated once.
 # Optimal costs of two cold solves: HiGHS stops at feasibility tolerances of 1e-7 on a scaled

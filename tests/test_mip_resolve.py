@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 from mip_instances import mip_cases
 
 import optimizer
+from optimizer.solver.whatif import Change, MipWhatIf
 from optimizer.tolerances import mip_gap_usd
-from optimizer.whatif import Change, MipWhatIf
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 

@@ -139,7 +139,7 @@ def test_existing_report_survives_a_failed_run(case, tmp_path, monkeypatch):
     def broken(path, data):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("optimizer.report.write_html", broken)
+    monkeypatch.setattr("optimizer.reporting.report.write_html", broken)
     result = CliRunner().invoke(cli.app, ["report", "--data", str(folder), "--out", str(out)])
     assert result.exit_code == 1
     assert (out / "report.xlsx").read_bytes() == before

@@ -18,7 +18,7 @@ from conftest import offer, workload, write_folder
 from typer.testing import CliRunner
 
 from optimizer import cli
-from optimizer.loading import bundled_data
+from optimizer.io.loading import bundled_data
 
 runner = CliRunner()
 

@@ -11,7 +11,7 @@ import pytest
 from conftest import offer, workload, write_folder
 
 import optimizer
-from optimizer.leverage import leverage
+from optimizer.analysis.negotiation import leverage
 
 H = 2190.0
 YEAR = ["2026Q1", "2026Q2", "2026Q3", "2026Q4"]
@@ -171,8 +171,8 @@ def test_conflicting_rules_are_named(tmp_path):
 def test_payback_stops_when_the_time_budget_runs_out(tmp_path):
     """A cut horizon with no plan gives no payback quarter; a spent time budget is not
     that: it stops the command instead of leaving the figure blank."""
-    from optimizer import ports
     from optimizer.errors import SolveError, TimeLimitReached
+    from optimizer.plan import ports
 
     plan = solve(tmp_path, [O1, O2], YEAR, port={"port_usd": 20_000, "port_quarters": 1})
 

@@ -8,7 +8,7 @@ import pytest
 from conftest import offer, workload, write_folder
 
 import optimizer
-from optimizer.scenarios import Scale, Scenario, Set, apply, base_records, read_scenario
+from optimizer.scenarios.overlays import Scale, Scenario, Set, apply, base_records, read_scenario
 
 ACCELERATORS = [{"accelerator": "a", "vendor": "nvidia"}, {"accelerator": "b", "vendor": "google"}]
 PERFORMANCE = [

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 import optimizer
 from optimizer import cli
-from optimizer.loading import bundled_data
+from optimizer.io.loading import bundled_data
 
 runner = CliRunner()
 HOURS = 2190

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from test_scenarios import base  # noqa: F401  (fixture)
 
-from optimizer.sweeps import jobs_of, read_sweep, run_sweep
+from optimizer.scenarios.sweeps import jobs_of, read_sweep, run_sweep
 
 C0 = 43_800.0  # one quarter of 1000 tok/s on o1 alone: 10 chips x 2 USD x 2190 h (test_planner)
 
@@ -225,7 +225,7 @@ def independent_cost(inputs) -> float:
     from scipy.optimize import Bounds, LinearConstraint, milp
     from scipy.sparse import csc_array
 
-    from optimizer import model as lp_model
+    from optimizer.model import builder as lp_model
 
     model = lp_model.build(inputs.canonical())
     lp = model.lp.highs_lp()
@@ -251,8 +251,8 @@ def test_the_bundled_draws_that_failed_solve_to_the_independent_optimum(draw):
     x1.099) of the bundled Monte Carlo failed: "Solve error", and a $392.6B "optimum"
     leaving all demand unmet. Their $10B spend-commitment row, in dollars, could not meet
     HiGHS's absolute feasibility tolerance after presolve (model.per_amount)."""
-    from optimizer.compare import evaluate
-    from optimizer.scenarios import apply
+    from optimizer.scenarios.comparison import evaluate
+    from optimizer.scenarios.overlays import apply
 
     spec, base_ = read_sweep(BUNDLED / "price-and-demand-risk.yaml")
     jobs, _ = jobs_of(spec, base_)

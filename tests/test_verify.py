@@ -7,7 +7,7 @@ import pytest
 from conftest import offer, workload
 
 from optimizer.errors import VerificationError
-from optimizer.verify import verify
+from optimizer.plan.verification import verify
 
 ACCELERATORS = [{"accelerator": "a", "vendor": "nvidia"}, {"accelerator": "b", "vendor": "google"}]
 PERFORMANCE = [

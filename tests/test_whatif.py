@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 
 import optimizer
-from optimizer.leverage import _Context, _price_handles
-from optimizer.whatif import Change, WhatIf
+from optimizer.analysis.negotiation import _Context, _price_handles
+from optimizer.solver.whatif import Change, WhatIf
 
 
 @pytest.fixture(scope="module")
 def plan():
-    from optimizer.loading import bundled_data
+    from optimizer.io.loading import bundled_data
 
     return optimizer.solve(optimizer.load(bundled_data()))
 

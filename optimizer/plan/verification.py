@@ -16,10 +16,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .errors import VerificationError
-from .inputs import Inputs, named_rows
-from .quarters import label, ordinal, quarter_range
-from .schema import DIMENSIONS
+from optimizer.errors import VerificationError
+from optimizer.io.schema import DIMENSIONS
+from optimizer.io.tables import Inputs, named_rows
+from optimizer.quarters import label, ordinal, quarter_range
 
 RELATIVE_TOLERANCE = 1e-6
 TERM_LENGTH = {"on-demand": 1, "1yr": 4, "3yr": 12}

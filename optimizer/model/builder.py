@@ -46,11 +46,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from . import quarters
-from .allowed import allowed_pairs, commitment_starts, offer_terms
-from .inputs import Inputs, named_rows
-from .lp_arrays import INF, LpArrays
-from .schema import DIMENSIONS
+from optimizer import quarters
+from optimizer.io.allowed import allowed_pairs, commitment_starts, offer_terms
+from optimizer.io.schema import DIMENSIONS
+from optimizer.io.tables import Inputs, named_rows
+from optimizer.model.arrays import INF, LpArrays
 
 
 def _no_columns() -> np.ndarray:

@@ -33,10 +33,10 @@ from dataclasses import asdict, dataclass
 import highspy
 import numpy as np
 
-from . import deadline
-from .errors import SolveError
-from .lp_arrays import LpArrays, dot
-from .solve import new_highs
+from optimizer import deadline
+from optimizer.errors import SolveError
+from optimizer.model.arrays import LpArrays, dot
+from optimizer.solver.lp import new_highs
 
 TOLERANCES = {"primal_residual": 1e-6, "dual_infeasibility": 1e-7, "gap": 1e-7}
 

@@ -25,10 +25,9 @@ from typing import Any
 import pandas as pd
 from pydantic import BaseModel, ValidationError
 
-from . import consistency
-from .errors import InputError, Problem
-from .inputs import ORIGIN_COLUMNS, Inputs
-from .schema import (
+from optimizer.errors import InputError, Problem
+from optimizer.io import consistency
+from optimizer.io.schema import (
     AcceleratorRow,
     ContractRow,
     LatencyRow,
@@ -40,7 +39,8 @@ from .schema import (
     SpendCommitmentRow,
     WorkloadRow,
 )
-from .yaml_io import character_name, decode_utf8, read_yaml
+from optimizer.io.tables import ORIGIN_COLUMNS, Inputs
+from optimizer.io.yaml_reader import character_name, decode_utf8, read_yaml
 
 
 @dataclass(frozen=True)
@@ -108,7 +108,7 @@ def bundled_data() -> Path:
     package's own location (not by importing a subpackage), so a script run from the
     repository root, where ``optimizer/`` shadows the installed package, finds it too.
     """
-    package = Path(__file__).resolve().parent
+    package = Path(__file__).resolve().parent.parent  # optimizer/, above this io/ subpackage
     checkout = package.parent / "data"
     if (checkout / "offers.csv").exists():
         return checkout

@@ -40,12 +40,12 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from .compare import Job, as_scenario, evaluate, results_table
-from .errors import InputError, Problem
-from .loading import describe
-from .runner import run_all
-from .scenarios import QuarterLabel, Scale, Scenario, Selector, TableName
-from .yaml_io import read_yaml
+from optimizer.errors import InputError, Problem
+from optimizer.io.loading import describe
+from optimizer.io.yaml_reader import read_yaml
+from optimizer.scenarios.comparison import Job, as_scenario, evaluate, results_table
+from optimizer.scenarios.overlays import QuarterLabel, Scale, Scenario, Selector, TableName
+from optimizer.scenarios.runner import run_all
 
 PERCENTILES = (5, 25, 50, 75, 95)
 

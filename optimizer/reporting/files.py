@@ -22,7 +22,7 @@ from typing import Any
 
 import pandas as pd
 
-from .errors import OptimizerError
+from optimizer.errors import OptimizerError
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -97,7 +97,7 @@ def write_outputs(
             writer(staging / name)
         names = list(files)
         if manifest is not None:
-            from .manifest import MANIFEST, sha256
+            from optimizer.reporting.manifest import MANIFEST, sha256
 
             manifest["outputs"] = [
                 {"file": name, "bytes": (staging / name).stat().st_size, "sha256": sha256(staging / name)}

@@ -23,12 +23,12 @@ from typing import Protocol
 import highspy
 import numpy as np
 
-from . import deadline
-from .errors import OptionError, SolveError, TimeLimitReached
-from .lp_arrays import dot
-from .plan import Plan
-from .solve import new_highs, set_mip_gap
-from .tolerances import mip_gap_usd, objectives_agree
+from optimizer import deadline
+from optimizer.errors import OptionError, SolveError, TimeLimitReached
+from optimizer.model.arrays import dot
+from optimizer.plan.assembly import Plan
+from optimizer.solver.lp import new_highs, set_mip_gap
+from optimizer.tolerances import mip_gap_usd, objectives_agree
 
 INF = highspy.kHighsInf
 _SETTLED = (

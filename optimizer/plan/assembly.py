@@ -8,13 +8,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import quarters
-from .certificate import Certificate
-from .consistency import why_unservable
-from .inputs import Inputs, named_rows
-from .model import LpModel, spend_commitment_terms
-from .solve import Solution
-from .verify import RELATIVE_TOLERANCE
+from optimizer import quarters
+from optimizer.io.consistency import why_unservable
+from optimizer.io.tables import Inputs, named_rows
+from optimizer.model.builder import LpModel, spend_commitment_terms
+from optimizer.plan.verification import RELATIVE_TOLERANCE
+from optimizer.solver.certificate import Certificate
+from optimizer.solver.lp import Solution
 
 # Values this small relative to their row's demand are solver noise, reported as zero.
 NOISE = 1e-9

@@ -38,11 +38,11 @@ import highspy
 import numpy as np
 import pulp
 
-from .certificate import Certificate, certify_duals
-from .errors import OptionError, SolveError, TimeLimitReached
-from .lp_arrays import dot
-from .solve import _stdout_silenced, new_highs
-from .tolerances import mip_gap_usd, objectives_agree
+from optimizer.errors import OptionError, SolveError, TimeLimitReached
+from optimizer.model.arrays import dot
+from optimizer.solver.certificate import Certificate, certify_duals
+from optimizer.solver.lp import _stdout_silenced, new_highs
+from optimizer.tolerances import mip_gap_usd, objectives_agree
 
 MODEL_SUFFIXES = (".mps", ".lp")
 

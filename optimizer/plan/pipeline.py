@@ -6,16 +6,16 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from . import deadline, external_solver
-from . import model as lp_model
-from .certificate import certify, uncertified
-from .errors import OptionError, SolveError
-from .inputs import Inputs
-from .plan import Plan, assemble
-from .ports import payback as port_payback
-from .solve import solve as solve_lp
-from .solve import solve_elsewhere
-from .verify import verify
+from optimizer import deadline
+from optimizer.errors import OptionError, SolveError
+from optimizer.io.tables import Inputs
+from optimizer.model import builder as lp_model
+from optimizer.plan.assembly import Plan, assemble
+from optimizer.plan.ports import payback as port_payback
+from optimizer.plan.verification import verify
+from optimizer.solver import external as external_solver
+from optimizer.solver.certificate import certify, uncertified
+from optimizer.solver.lp import solve_elsewhere, solve_lp
 
 
 def solve(

@@ -11,11 +11,11 @@ from typing import Any
 
 import pandas as pd
 
-from . import quarters
-from .allowed import LATENCY_TOLERANCE_MS, allowed_pairs, offer_terms
-from .errors import Problem
-from .inputs import Inputs
-from .schema import DIMENSIONS
+from optimizer import quarters
+from optimizer.errors import Problem
+from optimizer.io.allowed import LATENCY_TOLERANCE_MS, allowed_pairs, offer_terms
+from optimizer.io.schema import DIMENSIONS
+from optimizer.io.tables import Inputs
 
 
 def check(

@@ -45,8 +45,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import SolveError
-from .whatif import Change, Outcome, WhatIf
+from optimizer.errors import SolveError
+from optimizer.solver.whatif import Change, Outcome, WhatIf
 
 RESOLUTION = 0.005  # bisection closes brackets to 0.5% of the price
 SIDE_STEP = 1e-6  # "just beside" a price, relative

@@ -19,10 +19,10 @@ from typing import Any
 
 import pandas as pd
 
-from .inputs import named_rows
-from .leverage import Leverage
-from .outputs import neutralise
-from .plan import Plan
+from optimizer.analysis.negotiation import Leverage
+from optimizer.io.tables import named_rows
+from optimizer.plan.assembly import Plan
+from optimizer.reporting.files import neutralise
 
 FIXED_CREATED = datetime(1980, 1, 1)  # the zip epoch, which the workbook's members carry too
 
@@ -588,11 +588,11 @@ def make_report(
 ) -> ReportData:
     """The report for a data folder (default: the bundled data) or for scenario files (the
     first one's plan and leverage, and every scenario side by side)."""
-    from .compare import compare, failures
-    from .leverage import leverage
-    from .loading import bundled_data, load
-    from .planner import solve
-    from .scenarios import apply, read_scenario
+    from optimizer.analysis.negotiation import leverage
+    from optimizer.io.loading import bundled_data, load
+    from optimizer.plan.pipeline import solve
+    from optimizer.scenarios.comparison import compare, failures
+    from optimizer.scenarios.overlays import apply, read_scenario
 
     if scenarios:
         first = read_scenario(scenarios[0])

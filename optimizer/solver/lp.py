@@ -18,14 +18,14 @@ from typing import TYPE_CHECKING
 import highspy
 import numpy as np
 
-from . import deadline
-from .errors import SolveError, TimeLimitReached
-from .lp_arrays import dot
-from .model import LpModel, shortfall_unit_usd
-from .tolerances import mip_gap_usd, objectives_agree
+from optimizer import deadline
+from optimizer.errors import SolveError, TimeLimitReached
+from optimizer.model.arrays import dot
+from optimizer.model.builder import LpModel, shortfall_unit_usd
+from optimizer.tolerances import mip_gap_usd, objectives_agree
 
 if TYPE_CHECKING:
-    from .certificate import Certificate
+    from optimizer.solver.certificate import Certificate
 
 
 @contextmanager
@@ -122,7 +122,7 @@ def choose_method(method: str) -> str:
     return "simplex" if method == "auto" else method
 
 
-def solve(model: LpModel, time_limit: float | None = None, method: str = "auto") -> Solution:
+def solve_lp(model: LpModel, time_limit: float | None = None, method: str = "auto") -> Solution:
     """Solve ``model``; raise :class:`SolveError` unless HiGHS proves an optimum."""
     chosen = choose_method(method)
     highs = new_highs()
@@ -174,7 +174,7 @@ def solve(model: LpModel, time_limit: float | None = None, method: str = "auto")
 def solve_elsewhere(model: LpModel, solver: type, time_limit: float | None = None) -> Solution:
     """Solve ``model`` with a solver PuLP drives (:mod:`optimizer.external_solver`): no HiGHS
     model is kept (``highs`` None), and ``row_dual`` is NaN where the solver returned no duals."""
-    from . import external_solver
+    from optimizer.solver import external as external_solver
 
     lp = model.lp.highs_lp()
     found = external_solver.solve(lp, solver, time_limit, cost_scale(model), model.objective_constant)
@@ -245,7 +245,7 @@ def _explain(model: LpModel, highs: highspy.Highs, status: highspy.HighsModelSta
             "no plan is reported. Raise --time-limit."
         )
     if status in (highspy.HighsModelStatus.kInfeasible, highspy.HighsModelStatus.kUnboundedOrInfeasible):
-        from .infeasibility import explain
+        from optimizer.solver.infeasibility import explain
 
         rules = "\n".join(f"  - {sentence}" for sentence in explain(model, highs))
         return (

@@ -22,9 +22,9 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from . import tolerances
-from .errors import InputError, Problem
-from .loading import FILES, POLICY_FILE
+from optimizer import tolerances
+from optimizer.errors import InputError, Problem
+from optimizer.io.loading import FILES, POLICY_FILE
 
 MANIFEST = "manifest.json"
 FORMAT = 1
@@ -43,7 +43,7 @@ def environment() -> dict[str, Any]:
     """Versions of everything that can change a plan: Python, the libraries and HiGHS itself."""
     import highspy
 
-    from .solve import _stdout_silenced
+    from optimizer.solver.lp import _stdout_silenced
 
     with _stdout_silenced():
         highs = highspy.Highs()
@@ -195,8 +195,8 @@ def folder_inputs(folder: Path) -> list[dict[str, Any]]:
 
 def scenario_inputs(files: list[Path], role: str = "scenario") -> list[dict[str, Any]]:
     """Scenario files and the data folders they build on (each folder once)."""
-    from .loading import bundled_data
-    from .scenarios import read_scenario
+    from optimizer.io.loading import bundled_data
+    from optimizer.scenarios.overlays import read_scenario
 
     entries = file_entries(files, role)
     folders: list[Path] = []

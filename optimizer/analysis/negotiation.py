@@ -28,11 +28,7 @@ import highspy
 import numpy as np
 import pandas as pd
 
-from .errors import SolveError
-from .inputs import named_rows
-from .model import build
-from .plan import Plan
-from .price_pieces import (
+from optimizer.analysis.price_pieces import (
     BEYOND,
     MAX_PIECES,
     MAX_SWITCHES,
@@ -41,10 +37,13 @@ from .price_pieces import (
     PriceCurve,
     search_volume,
 )
-from .schema import DIMENSIONS
-from .solve import one_highs_thread
-from .solve import solve as solve_lp
-from .whatif import INF, Change, MipWhatIf, Outcome, ReSolver, WhatIf
+from optimizer.errors import SolveError
+from optimizer.io.schema import DIMENSIONS
+from optimizer.io.tables import named_rows
+from optimizer.model.builder import build
+from optimizer.plan.assembly import Plan
+from optimizer.solver.lp import one_highs_thread, solve_lp
+from optimizer.solver.whatif import INF, Change, MipWhatIf, Outcome, ReSolver, WhatIf
 
 PRICE_STEPS = [round(-0.5 + 0.1 * k, 1) for k in range(16)]  # -50% ... +100%
 CURVE_LEVELS = [0.75, 0.5, 0.25, 0.0]
@@ -197,7 +196,7 @@ def _cost_columns(plan: Plan) -> pd.DataFrame:
     terms, starts = model.terms, model.starts
     on_demand = np.flatnonzero((terms["term"] == "on-demand").to_numpy())
     price = terms["usd_per_chip_hour"].to_numpy()
-    from .model import commitment_weight
+    from optimizer.model.builder import commitment_weight
 
     weight = commitment_weight(model)
     return pd.concat(
@@ -279,7 +278,7 @@ def leverage(inputs, plan: Plan | None = None, workers: int = 2) -> Leverage:
     each with one HiGHS thread (HiGHS releases the GIL while it solves); each copy runs
     its experiments in a fixed order, so the report does not depend on the number of workers.
     """
-    from .planner import solve
+    from optimizer.plan.pipeline import solve
 
     started = time.perf_counter()
     plan = plan or solve(inputs)
@@ -1028,7 +1027,7 @@ def port_break_even(context: _Context, part: int = 0, parts: int = 1) -> dict[st
     the horizon, and the smallest cut in its chip's prices at which porting at the stated
     cost is chosen (full re-solves, integer decisions included). ``part`` of ``parts``:
     every parts-th port from the part-th, so the work splits over threads."""
-    from .ports import port_columns
+    from optimizer.plan.ports import port_columns
 
     plan = context.plan
     columns = [

@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from . import quarters
-from .inputs import Inputs, named_rows
-from .schema import TERM_QUARTERS
+from optimizer import quarters
+from optimizer.io.schema import TERM_QUARTERS
+from optimizer.io.tables import Inputs, named_rows
 
 LATENCY_TOLERANCE_MS = 1e-9
 

@@ -31,10 +31,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from . import quarters
-from .errors import InputError, Problem
-from .inputs import Inputs
-from .loading import (
+from optimizer import quarters
+from optimizer.errors import InputError, Problem
+from optimizer.io.loading import (
     SPECS,
     Origin,
     RawInputs,
@@ -44,8 +43,9 @@ from .loading import (
     read_raw,
     validate,
 )
-from .schema import QUARTER_PATTERN
-from .yaml_io import read_yaml
+from optimizer.io.schema import QUARTER_PATTERN
+from optimizer.io.tables import Inputs
+from optimizer.io.yaml_reader import read_yaml
 
 TableName = Literal["accelerators", "offers", "offer_quarters", "performance", "workloads", "latency"]
 Selector = dict[str, str | float | int | bool | list[str | float | int | bool]]

@@ -13,8 +13,8 @@ import highspy
 import numpy as np
 import pandas as pd
 
-from .model import LpModel
-from .solve import new_highs
+from optimizer.model.builder import LpModel
+from optimizer.solver.lp import new_highs
 
 IDENTITIES = {"volume", "total", "commitment", "instance"}  # definitions, never the cause by themselves
 

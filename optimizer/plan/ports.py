@@ -20,11 +20,11 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from . import quarters
-from .errors import SolveError, TimeLimitReached, VerificationError
-from .plan import Plan
-from .tolerances import mip_gap_usd
-from .whatif import Change, MipWhatIf, Outcome, ReSolver
+from optimizer import quarters
+from optimizer.errors import SolveError, TimeLimitReached, VerificationError
+from optimizer.plan.assembly import Plan
+from optimizer.solver.whatif import Change, MipWhatIf, Outcome, ReSolver
+from optimizer.tolerances import mip_gap_usd
 
 
 def port_columns(plan: Plan, port: int) -> np.ndarray:
@@ -58,7 +58,7 @@ def payback(plan: Plan) -> pd.DataFrame:
     """The plan's ports with their net saving and payback quarter filled in."""
     if plan.ports.empty:
         return plan.ports
-    from .planner import solve
+    from optimizer.plan.pipeline import solve
 
     whatif = MipWhatIf(plan)  # the full MIP, by branch and bound on warm LPs
     table = plan.ports.copy()

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from .plan import Plan
+from optimizer.plan.assembly import Plan
 
 
 def usd(value: float | None) -> str:

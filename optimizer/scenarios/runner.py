@@ -84,7 +84,7 @@ def _run_dask(function, jobs, scheduler, client, label) -> list[Any]:
         from distributed import Client
         from distributed import as_completed as dask_completed
     except ImportError:  # pragma: no cover - depends on the optional extra
-        from .errors import OptimizerError
+        from optimizer.errors import OptimizerError
 
         raise OptimizerError("Dask is not installed: pip install '.[dask]' to use --scheduler") from None
     own = client is None
@@ -92,7 +92,7 @@ def _run_dask(function, jobs, scheduler, client, label) -> list[Any]:
         try:
             client = Client(scheduler, timeout="10s")
         except (OSError, ValueError, TimeoutError) as error:
-            from .errors import InputError, Problem
+            from optimizer.errors import InputError, Problem
 
             raise InputError(
                 [Problem("--scheduler", f"cannot reach the Dask scheduler {scheduler!r}: {error}")]

@@ -9,10 +9,10 @@ from typing import Any
 
 import pandas as pd
 
-from .errors import FailedRuns, InputError, OptimizerError, Problem
-from .plan import Plan
-from .runner import run_all
-from .scenarios import Scenario, apply, read_scenario
+from optimizer.errors import FailedRuns, InputError, OptimizerError, Problem
+from optimizer.plan.assembly import Plan
+from optimizer.scenarios.overlays import Scenario, apply, read_scenario
+from optimizer.scenarios.runner import run_all
 
 HEADLINE = [
     "scenario",
@@ -57,8 +57,8 @@ def horizon_shares(plan: Plan) -> dict[str, float]:
 
 def evaluate(job: Job) -> dict[str, Any]:
     """Apply, solve and summarise one scenario (a worker-side function: returns plain data)."""
-    from .leverage import walk_away_costs
-    from .planner import solve
+    from optimizer.analysis.negotiation import walk_away_costs
+    from optimizer.plan.pipeline import solve
 
     scenario = job.scenario
     try:

@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import quarters
-from .schema import Policy
+from optimizer import quarters
+from optimizer.io.schema import Policy
 
 TABLES = (
     "accelerators",
