@@ -55,7 +55,7 @@ Changed inputs, per figure family (V = the optimal ``total_cost_usd`` of a plan)
 - ``rule`` (share rows of ``rules``): V - V(that one (dimension, group, quarter, kind) row
   dropped). A single quarter's row cannot be written in ``policy.yaml``, so this one
   re-builds the model from the inputs with that row left out of
-  ``optimizer.model.share_rules`` and solves it cold without the verifier (which would
+  ``optimizer.model.builder.share_rules`` and solves it cold without the verifier (which would
   rightly flag the lifted rule). ``rule_point``: the same with the limit relaxed by one
   point, per point. ``spend_commitment`` / ``budget`` rows: the row removed from
   ``spend_commitments`` / the quarter's budget removed. ``premium``: V - V(all share
@@ -274,7 +274,7 @@ def without_budget(inputs: optimizer.Inputs, quarter: str) -> optimizer.Inputs:
 
 @contextmanager
 def share_rules_changed(change: Callable[[pd.DataFrame], pd.DataFrame]):
-    """``optimizer.model.share_rules`` with ``change`` applied to its table (the only way to
+    """``optimizer.model.builder.share_rules`` with ``change`` applied to its table (the only way to
     lift one quarter's share row: policy.yaml has no per-quarter rules)."""
     original = lp_model.share_rules
     with mock.patch.object(lp_model, "share_rules", lambda model: change(original(model))):

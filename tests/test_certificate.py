@@ -72,7 +72,7 @@ def test_an_uncertified_optimum_is_refused(solve_case, monkeypatch):
 
 
 def test_bundled_mip_plan_is_certified_with_its_integers_fixed():
-    plan = optimizer.solve(optimizer.load(optimizer.loading.bundled_data()), payback=False)
+    plan = optimizer.solve(optimizer.load(optimizer.bundled_data()), payback=False)
     proof = plan.certificate
     assert proof.lp == "integer decisions fixed" and proof.certified
     assert proof.mip_relative_gap <= 1e-6

@@ -31,7 +31,7 @@ import optimizer
 from optimizer import cli
 from optimizer.errors import OptionError
 from optimizer.solver import external as external_solver
-from optimizer.solver.lp import new_highs
+from optimizer.solver.highs import new_highs
 
 COST = 56_940.0
 INTEGER_COST = 61_320.0

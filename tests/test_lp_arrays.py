@@ -20,7 +20,7 @@ from conftest import offer, workload, write_folder
 import optimizer
 from optimizer.model import builder as lp_model
 from optimizer.model.arrays import INF, LpArrays
-from optimizer.solver.lp import new_highs
+from optimizer.solver.highs import new_highs
 
 POLICY = "hours_per_quarter: 1000\nunmet_penalty_usd_per_mtok: 100\nmax_share:\n  provider: 0.6\n"
 

@@ -42,7 +42,8 @@ from optimizer.io.schema import DIMENSIONS
 from optimizer.io.tables import named_rows
 from optimizer.model.builder import build
 from optimizer.plan.assembly import Plan
-from optimizer.solver.lp import one_highs_thread, solve_lp
+from optimizer.solver.highs import one_highs_thread
+from optimizer.solver.lp import solve_lp
 from optimizer.solver.whatif import INF, Change, MipWhatIf, Outcome, ReSolver, WhatIf
 
 PRICE_STEPS = [round(-0.5 + 0.1 * k, 1) for k in range(16)]  # -50% ... +100%

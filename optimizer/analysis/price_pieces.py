@@ -64,7 +64,7 @@ FLOAT_NOISE = 1e-12
 MAX_HALVINGS = 20
 # Entries of a spend row scale with the price (price x hours / the row's amount): a search
 # never goes below the price where the smallest would be 100 x HiGHS's smallest matrix
-# value (``solve.SMALL_MATRIX_VALUE``), below which HiGHS drops it as zero and V is off by
+# value (``solver.highs.SMALL_MATRIX_VALUE``), below which HiGHS drops it as zero and V is off by
 # the spend it no longer counts (a few cents on a 10 M USD commitment, enough to fake a
 # "price to win" at 5e-6 USD per chip-hour).
 SMALLEST_ENTRY = 1e-10

@@ -41,12 +41,9 @@ def sha256(path: Path) -> str:
 
 def environment() -> dict[str, Any]:
     """Versions of everything that can change a plan: Python, the libraries and HiGHS itself."""
-    import highspy
+    from optimizer.solver.highs import new_highs
 
-    from optimizer.solver.lp import _stdout_silenced
-
-    with _stdout_silenced():
-        highs = highspy.Highs()
+    highs = new_highs()
     libraries: dict[str, str | None] = {}
     for name in LIBRARIES:
         try:

@@ -36,7 +36,7 @@ import numpy as np
 from optimizer import deadline
 from optimizer.errors import SolveError
 from optimizer.model.arrays import LpArrays, dot
-from optimizer.solver.lp import new_highs
+from optimizer.solver.highs import make_continuous, new_highs
 
 TOLERANCES = {"primal_residual": 1e-6, "dual_infeasibility": 1e-7, "gap": 1e-7}
 
@@ -125,9 +125,7 @@ def _integers_fixed(arrays: LpArrays, columns: np.ndarray, rounded: np.ndarray) 
     """A fresh HiGHS holding the LP with its integer ``columns`` fixed at their ``rounded`` values, solved."""
     fixed = new_highs()  # the same options as the solve: no matrix entry dropped there and kept here
     arrays.pass_to(fixed)
-    columns = columns.astype(np.int32)
-    fixed.changeColsIntegrality(len(columns), columns, np.array([highspy.HighsVarType.kContinuous] * len(columns)))
-    fixed.changeColsBounds(len(columns), columns, rounded, rounded)
+    make_continuous(fixed, columns, fixed_at=rounded)
     deadline.limit(fixed)
     fixed.run()
     if fixed.getModelStatus() != highspy.HighsModelStatus.kOptimal:

@@ -41,7 +41,7 @@ import pulp
 from optimizer.errors import OptionError, SolveError, TimeLimitReached
 from optimizer.model.arrays import dot
 from optimizer.solver.certificate import Certificate, certify_duals
-from optimizer.solver.lp import _stdout_silenced, new_highs
+from optimizer.solver.highs import new_highs, stdout_silenced
 from optimizer.tolerances import mip_gap_usd, objectives_agree
 
 MODEL_SUFFIXES = (".mps", ".lp")
@@ -200,7 +200,7 @@ def solve(
     options = _options(solver, time_limit, mip, scale)
     started = time.monotonic()
     try:
-        with _stdout_silenced():  # in-process solvers print banners
+        with stdout_silenced():  # in-process solvers print banners
             result = prob.solve(_instance(solver, **options))
     except Exception as error:  # an outside component: its failure is not a plan
         raise SolveError(

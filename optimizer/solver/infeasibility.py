@@ -10,11 +10,10 @@ commitment, a demand row.
 from __future__ import annotations
 
 import highspy
-import numpy as np
 import pandas as pd
 
 from optimizer.model.builder import LpModel
-from optimizer.solver.lp import new_highs
+from optimizer.solver.highs import integer_columns, make_continuous, new_highs
 
 IDENTITIES = {"volume", "total", "commitment", "instance"}  # definitions, never the cause by themselves
 
@@ -24,12 +23,7 @@ def explain(model: LpModel, highs: highspy.Highs) -> list[str]:
     relaxed = new_highs()  # the same options as the solve it explains
     relaxed.setOptionValue("presolve", "off")  # an infeasibility found by presolve leaves the IIS empty
     relaxed.passModel(highs.getLp())
-    lp = relaxed.getLp()
-    if len(lp.integrality_):
-        count = lp.num_col_
-        relaxed.changeColsIntegrality(
-            count, np.arange(count, dtype=np.int32), np.array([highspy.HighsVarType.kContinuous] * count)
-        )
+    make_continuous(relaxed, integer_columns(relaxed))
     relaxed.run()
     if relaxed.getModelStatus() != highspy.HighsModelStatus.kInfeasible:
         return [

@@ -8,10 +8,6 @@ arrays to a solver PuLP drives instead: ``--solver``.)
 
 from __future__ import annotations
 
-import os
-import sys
-import threading
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -22,56 +18,11 @@ from optimizer import deadline
 from optimizer.errors import SolveError, TimeLimitReached
 from optimizer.model.arrays import dot
 from optimizer.model.builder import LpModel, shortfall_unit_usd
-from optimizer.tolerances import mip_gap_usd, objectives_agree
+from optimizer.solver.highs import new_highs, set_mip_gap
+from optimizer.tolerances import objectives_agree
 
 if TYPE_CHECKING:
     from optimizer.solver.certificate import Certificate
-
-
-@contextmanager
-def _stdout_silenced():
-    """Silence C-level writes to stdout (HiGHS prints a banner when constructed)."""
-    sys.stdout.flush()
-    saved = os.dup(1)
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 1)
-            yield
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
-
-
-# HiGHS drops matrix entries below this as zero (its default 1e-9, the least it takes
-# 1e-12). Spend rows are divided by their amount (model.per_amount), so an offer's entry is
-# price x hours / amount: 2e-10 for 1 USD per chip-hour against a 1e13 USD commitment,
-# which the default would drop, not counting that spend at all.
-SMALL_MATRIX_VALUE = 1e-12
-
-
-_worker = threading.local()
-
-
-def one_highs_thread() -> None:
-    """Give every HiGHS made from now on in this thread one thread of its own.
-
-    For threads that share the cores with other workers (the leverage report's); HiGHS
-    keeps one task scheduler per calling thread, sized by the first solve made in it.
-    Worker processes of a sweep get the same through ``OPTIMIZER_HIGHS_THREADS``.
-    """
-    _worker.threads = 1
-
-
-def new_highs() -> highspy.Highs:
-    """A silent HiGHS (no start-up banner), with the thread count its worker was given."""
-    with _stdout_silenced():
-        highs = highspy.Highs()
-    highs.setOptionValue("output_flag", False)
-    highs.setOptionValue("small_matrix_value", SMALL_MATRIX_VALUE)
-    threads = getattr(_worker, "threads", None) or os.environ.get("OPTIMIZER_HIGHS_THREADS")
-    if threads:
-        highs.setOptionValue("threads", int(threads))
-    return highs
 
 
 @dataclass
@@ -100,13 +51,6 @@ class Solution:
     solver: str | None = None  # the PuLP solver that found it (None: the tool's own HiGHS),
     certificate: Certificate | None = None  # its certificate, when it returned duals,
     uncertified: str | None = None  # and why the plan is not certified, if it is not
-
-
-def set_mip_gap(highs: highspy.Highs, scale: float) -> None:
-    """Branch and bound runs to an absolute gap (``tolerances.mip_gap_usd``), not HiGHS's
-    default relative 1e-4, which on a $30B plan would accept answers $3M from the optimum."""
-    highs.setOptionValue("mip_rel_gap", 0.0)
-    highs.setOptionValue("mip_abs_gap", mip_gap_usd(scale))
 
 
 def cost_scale(model: LpModel) -> float:

@@ -27,7 +27,7 @@ from optimizer import deadline
 from optimizer.errors import OptionError, SolveError, TimeLimitReached
 from optimizer.model.arrays import dot
 from optimizer.plan.assembly import Plan
-from optimizer.solver.lp import new_highs, set_mip_gap
+from optimizer.solver.highs import integer_columns, make_continuous, new_highs, set_mip_gap
 from optimizer.tolerances import mip_gap_usd, objectives_agree
 
 INF = highspy.kHighsInf
@@ -126,16 +126,9 @@ class WhatIf:
 
     def _fix_integers(self, values: np.ndarray, fix: bool = True) -> bool:
         """Make integer columns continuous and, with ``fix``, fixed at their (rounded) optimal values."""
-        integrality = list(self.highs.getLp().integrality_)
-        columns = [i for i, kind in enumerate(integrality) if kind != highspy.HighsVarType.kContinuous]
-        if not columns:
-            return False
-        index = np.array(columns, dtype=np.int32)
-        self.highs.changeColsIntegrality(len(index), index, np.array([highspy.HighsVarType.kContinuous] * len(index)))
-        if fix:
-            fixed = np.round(values[index])
-            self.highs.changeColsBounds(len(index), index, fixed, fixed)
-        return True
+        columns = integer_columns(self.highs)
+        make_continuous(self.highs, columns, fixed_at=np.round(values[columns]) if fix else None)
+        return bool(len(columns))
 
     def _refresh(self) -> None:
         lp = self.highs.getLp()
@@ -394,8 +387,7 @@ class MipWhatIf:
         self.full = WhatIf(plan, changes)
         self.copies = (self.held, self.relaxed, self.full)
         self.columns = plan.solution.columns
-        kinds = list(self.full.highs.getLp().integrality_)
-        self.integers = np.array([i for i, k in enumerate(kinds) if k != highspy.HighsVarType.kContinuous], dtype=int)
+        self.integers = integer_columns(self.full.highs).astype(int)
         self.fallbacks = 0  # re-solves handed to HiGHS's branch and bound
         self.today = self.held.col_lower[self.integers].copy()  # the integer choice the held LP fixes
         self.pseudocosts: dict[int, tuple[float | None, float | None]] = {}  # (down, up) rise per unit
