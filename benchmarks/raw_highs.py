@@ -1,6 +1,6 @@
 """The baseline: the contract's LP built directly as sparse matrices and solved by HiGHS alone.
 
-Written separately from :mod:`optimizer.model` (numpy and scipy.sparse, no modelling
+Written separately from :mod:`optimizer.model.builder` (numpy and scipy.sparse, no modelling
 layer) and passed to highspy in one call. Two formulations of the share rules:
 
 - ``plain``: the plainest correct sparse LP of the contract, each share row written over

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -125,7 +126,7 @@ def _solved(
         solver=solver,
         write_model=write_model,
     )
-    result.seconds = {"load": loaded, **result.seconds}
+    result = replace(result, seconds={"load": loaded, **result.seconds})
     return folder, inputs, result
 
 

@@ -4,7 +4,7 @@ V(p) is the optimal total cost when one group of offers (an offer, or every offe
 supplier) is priced at p, everything else fixed. V is concave and piecewise linear in p;
 its slope is the group's (price-weighted) chip-hours. A *price handle* column carries the
 group's whole cost, so p is a single cost coefficient of the LP (see
-:mod:`optimizer.whatif`), and HiGHS's cost ranging of that column tells how far p can move
+:mod:`optimizer.solver.whatif`), and HiGHS's cost ranging of that column tells how far p can move
 before the optimal basis changes.
 
 Method ``ranging`` walks the pieces exactly: solve just beside p, read the ranging bound,

@@ -3,7 +3,7 @@
 The order is: read each file (size, encoding, CSV syntax, missing files and columns,
 malformed rows), validate each row against its pydantic model (types, ranges, ids,
 quarters), find duplicate keys and empty tables, then run the cross-file checks of
-:mod:`optimizer.consistency`. Problems from every stage are collected, so one run lists
+:mod:`optimizer.io.consistency`. Problems from every stage are collected, so one run lists
 everything that is wrong. Values from the files are shown with ``repr`` (and header or
 policy key names when they are not plain text), so a control character in a file never
 reaches the terminal raw.

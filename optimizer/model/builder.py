@@ -35,7 +35,7 @@ v against 0.77 s without (the whole plan with its port paybacks 8.4 against 11.4
 
 Each family computes its coefficients from the index tables (pairs, terms, starts,
 workloads) with numpy and pandas and adds them as one block through
-:class:`~optimizer.lp_arrays.LpArrays`; columns and rows are positions, and domain keys
+:class:`~optimizer.model.arrays.LpArrays`; columns and rows are positions, and domain keys
 live in the key tables (``LpModel.rows``), never in names.
 """
 

@@ -21,9 +21,9 @@ NOISE = 1e-9
 SHARE_DIMENSIONS = ("provider", "vendor", "region", "accelerator")
 
 
-@dataclass
+@dataclass(frozen=True)
 class Plan:
-    """A cost-minimal plan that passed :func:`optimizer.verify.verify`.
+    """A cost-minimal plan that passed :func:`optimizer.plan.verification.verify`.
 
     Tables (one row per key, zero rows omitted):
     - ``allocation``: workload, quarter, offer, provider, region, accelerator, tokens_per_s, chips
@@ -45,8 +45,10 @@ class Plan:
       report's ``usd_per_share_point`` re-solves a whole point instead, so it can be lower);
       in a quarter with nothing served, the rules with a nonzero dual (those holding its
       demand back), share and saving blank
+    Frozen: the pipeline (:func:`optimizer.solve`) makes the finished plan in one step from
+    the assembled tables, its certificate, port payback and resilience cost; nothing patches it.
     ``totals`` holds the headline numbers; ``model`` and ``solution`` are kept for re-solves;
-    ``certificate`` proves the optimum (:mod:`optimizer.certificate`); ``notes`` say what a
+    ``certificate`` proves the optimum (:mod:`optimizer.solver.certificate`); ``notes`` say what a
     reader must know about a plan from another solver (``--solver``): whether it is
     certified, what was not computed.
     """

@@ -40,7 +40,7 @@ def solve(
     when the plan breaks a constraint.
 
     ``solver`` names a solver PuLP drives instead of the tool's HiGHS (``--solver``,
-    :mod:`optimizer.external_solver`): the plan is verified like any other but certified
+    :mod:`optimizer.solver.external`): the plan is verified like any other but certified
     only when that solver returns duals that pass the certificate (otherwise
     ``plan.certificate`` is None or fails, and ``plan.notes`` say why), and port savings
     and payback, warm HiGHS re-solves, are left blank (a note says so). ``write_model``
@@ -116,10 +116,11 @@ def _solve(
         integer=model.integer,
     )
     verified = time.perf_counter()
+    notes: list[str] = []
     if solution.highs is None:  # another solver: its own certificate, or none
-        plan.certificate = solution.certificate
-        plan.notes += [solution.uncertified] if solution.uncertified else []
-        plan.notes += (
+        certificate = solution.certificate
+        notes += [solution.uncertified] if solution.uncertified else []
+        notes += (
             [
                 "ports: net saving and payback quarter not computed (HiGHS re-solves of the plan's "
                 "model; run without --solver for them)"
@@ -128,19 +129,19 @@ def _solve(
             else []
         )
     else:
-        plan.certificate = certify(solution.highs, model.lp, model.objective_constant)
-        if not plan.certificate.certified:
-            raise SolveError(uncertified(plan.certificate))
+        certificate = certify(solution.highs, model.lp, model.objective_constant)
+        if not certificate.certified:
+            raise SolveError(uncertified(certificate))
     certified = time.perf_counter()
-    if payback:
-        plan.ports = port_payback(plan)
+    ports = port_payback(plan, replan=solve) if payback else plan.ports
+    totals = dict(plan.totals)
     if inputs.policy.resilience is not None:
         relaxed = replace(inputs, policy=inputs.policy.model_copy(update={"resilience": None}))
-        plan.totals["resilience_cost_usd"] = (
-            plan.totals["total_cost_usd"]
+        totals["resilience_cost_usd"] = (
+            totals["total_cost_usd"]
             - _solve(relaxed, time_limit, method, integer, False, solver, None).totals["total_cost_usd"]
         )
-    plan.seconds = {
+    seconds = {
         "build": built - started,
         "solve": solved - built,
         "highs_run": solution.seconds["solve"],
@@ -149,4 +150,4 @@ def _solve(
         "certify": certified - verified,
         "payback_and_resilience": time.perf_counter() - certified,
     }
-    return plan
+    return replace(plan, certificate=certificate, notes=notes, ports=ports, totals=totals, seconds=seconds)

@@ -15,6 +15,7 @@ A port is the one-time cost of making a (model, accelerator) pair production-rea
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 import numpy as np
@@ -54,12 +55,14 @@ def made_in(plan: Plan, port: int, quarter: str) -> Change:
     )
 
 
-def payback(plan: Plan) -> pd.DataFrame:
-    """The plan's ports with their net saving and payback quarter filled in."""
+def payback(plan: Plan, replan: Callable[..., Plan]) -> pd.DataFrame:
+    """The plan's ports with their net saving and payback quarter filled in.
+
+    ``replan`` plans a cut horizon from scratch (the pipeline passes its own ``solve``, which
+    sits above this module).
+    """
     if plan.ports.empty:
         return plan.ports
-    from optimizer.plan.pipeline import solve
-
     whatif = MipWhatIf(plan)  # the full MIP, by branch and bound on warm LPs
     table = plan.ports.copy()
     cut_plans: dict[str, Plan | None] = {}
@@ -71,21 +74,21 @@ def payback(plan: Plan) -> pd.DataFrame:
             table.loc[row, "net_saving_usd"] = outcome.objective - plan.solution.objective
         for quarter in quarters.quarter_range(item["serves_from"], plan.inputs.horizon[-1]):
             if quarter not in cut_plans:  # the horizon cut at its last quarter is the plan itself
-                cut_plans[quarter] = plan if quarter == plan.inputs.horizon[-1] else _cut_plan(plan, quarter, solve)
+                cut_plans[quarter] = plan if quarter == plan.inputs.horizon[-1] else _cut_plan(plan, quarter, replan)
             if _pays_back(cut_plans[quarter], item):
                 table.loc[row, "payback_quarter"] = quarter
                 break
     return table
 
 
-def _cut_plan(plan: Plan, quarter: str, solve) -> Plan | None:
+def _cut_plan(plan: Plan, quarter: str, replan: Callable[..., Plan]) -> Plan | None:
     """The optimal plan of the horizon cut at ``quarter`` (None when it has no plan)."""
     inputs = plan.inputs
     last = quarters.ordinal(quarter)
     kept = inputs.workloads["quarter"].map(quarters.ordinal).to_numpy() <= last
     cut = replace(inputs, workloads=inputs.workloads[kept].reset_index(drop=True))
     try:
-        return solve(cut, integer=plan.model.integer, payback=False)
+        return replan(cut, integer=plan.model.integer, payback=False)
     except TimeLimitReached:  # the command's budget is spent: no payback figure is an answer
         raise
     except (SolveError, VerificationError):  # a cut horizon can break a rule the whole one meets

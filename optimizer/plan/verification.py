@@ -1,6 +1,6 @@
 """Independent re-check of a plan against every constraint of the data contract.
 
-Deliberately written apart from :mod:`optimizer.model` and :mod:`optimizer.allowed`: it
+Deliberately written apart from :mod:`optimizer.model.builder` and :mod:`optimizer.io.allowed`: it
 recomputes availability, overrides, commitment terms, contracts, allowed pairs, shares,
 spend and the cost from the input tables with pandas, and reads only the plan's own
 tables (allocation, purchases, commitments), never the LP. A plan that fails here is a

@@ -85,7 +85,7 @@ def write_outputs(
 ) -> None:
     """Write every file of ``files`` (name -> writer of that path) into ``out`` atomically.
 
-    ``manifest`` (:mod:`optimizer.manifest`) is completed with the hash of every file and
+    ``manifest`` (:mod:`optimizer.reporting.manifest`) is completed with the hash of every file and
     the seconds spent writing them, and written beside them as ``manifest.json``.
     """
     check_output_folder(out, inputs, beside)

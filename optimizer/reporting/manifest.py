@@ -79,7 +79,7 @@ def new_manifest(
     seconds: dict[str, float],
     result: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """A manifest without its outputs; :func:`optimizer.outputs.write_outputs` adds their hashes."""
+    """A manifest without its outputs; :func:`optimizer.reporting.files.write_outputs` adds their hashes."""
     return {
         "manifest_format": FORMAT,
         "command": command,

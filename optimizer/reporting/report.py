@@ -613,5 +613,5 @@ def make_report(
 
 
 def report_files(data: ReportData) -> dict[str, Any]:
-    """The report's files, one writer per file (for :func:`optimizer.outputs.write_outputs`)."""
+    """The report's files, one writer per file (for :func:`optimizer.reporting.files.write_outputs`)."""
     return {"report.xlsx": lambda path: write_excel(path, data), "report.html": lambda path: write_html(path, data)}

@@ -107,7 +107,7 @@ def compare(
 ) -> pd.DataFrame:
     """One row per scenario: costs, change against the first, shares, HHI, unmet, walk-away costs.
 
-    Scenarios are files or :class:`~optimizer.scenarios.Scenario` objects built in Python.
+    Scenarios are files or :class:`~optimizer.scenarios.overlays.Scenario` objects built in Python.
     Columns: ``scenario, description, total_cost_usd, compute_cost_usd, cost_per_mtok_usd,
     delta_usd, delta_pct, hhi_provider, hhi_vendor, unmet_tokens_per_s``, then
     ``share_provider_<p>``, ``share_vendor_<v>`` (volume over the horizon) and

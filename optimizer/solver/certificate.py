@@ -1,8 +1,8 @@
 """Optimality certificate of a solved plan, computed from the LP and the solver's duals.
 
-The verifier (:mod:`optimizer.verify`) proves the plan *feasible* from the input tables.
+The verifier (:mod:`optimizer.plan.verification`) proves the plan *feasible* from the input tables.
 This module proves it *optimal*: with the LP as the model built it and handed it to
-HiGHS (the builder's own arrays, :class:`~optimizer.lp_arrays.LpArrays`; ``l <= x <= u``,
+HiGHS (the builder's own arrays, :class:`~optimizer.model.arrays.LpArrays`; ``l <= x <= u``,
 ``L <= A x <= U``, minimise ``c x + offset``), the solution ``x`` and HiGHS's row duals
 ``y``, it recomputes from the matrix itself
 

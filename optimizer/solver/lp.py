@@ -116,7 +116,7 @@ def solve_lp(model: LpModel, time_limit: float | None = None, method: str = "aut
 
 
 def solve_elsewhere(model: LpModel, solver: type, time_limit: float | None = None) -> Solution:
-    """Solve ``model`` with a solver PuLP drives (:mod:`optimizer.external_solver`): no HiGHS
+    """Solve ``model`` with a solver PuLP drives (:mod:`optimizer.solver.external`): no HiGHS
     model is kept (``highs`` None), and ``row_dual`` is NaN where the solver returned no duals."""
     from optimizer.solver import external as external_solver
 

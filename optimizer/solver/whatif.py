@@ -26,8 +26,9 @@ import numpy as np
 from optimizer import deadline
 from optimizer.errors import OptionError, SolveError, TimeLimitReached
 from optimizer.model.arrays import dot
-from optimizer.plan.assembly import Plan
+from optimizer.model.builder import LpModel
 from optimizer.solver.highs import integer_columns, make_continuous, new_highs, set_mip_gap
+from optimizer.solver.lp import Solution
 from optimizer.tolerances import mip_gap_usd, objectives_agree
 
 INF = highspy.kHighsInf
@@ -71,6 +72,16 @@ class Outcome:
     cost_range: tuple[float, float] | None = None
 
 
+class Solved(Protocol):
+    """What a re-solver copies: a model and its proven optimum (a plan is one)."""
+
+    @property
+    def model(self) -> LpModel: ...
+
+    @property
+    def solution(self) -> Solution: ...
+
+
 class ReSolver(Protocol):
     """What the analyses ask of a re-solver: warm re-solves of the full problem, with rows
     added once. :class:`WhatIf` (one HiGHS copy) and :class:`MipWhatIf` (a mixed-integer
@@ -91,7 +102,7 @@ class ReSolver(Protocol):
 class WhatIf:
     """A private, warm copy of a plan's LP for re-solves (see module docstring)."""
 
-    def __init__(self, plan: Plan, changes: str = "bounds", fix_integers: bool = False, relax_integers: bool = False):
+    def __init__(self, plan: Solved, changes: str = "bounds", fix_integers: bool = False, relax_integers: bool = False):
         """``changes``: what the experiments will mostly change. Cost changes keep the
         basis primal feasible, so primal simplex resumes directly (about 2x faster than
         dual simplex measured on the bundled data); bound changes keep it dual feasible,
@@ -118,7 +129,6 @@ class WhatIf:
         basis = source.getBasis()
         if basis.valid:
             self.highs.setBasis(basis)
-        self.plan = plan
         self.constant = plan.model.objective_constant
         self.columns = plan.solution.columns
         self.solves = 0
@@ -380,7 +390,7 @@ class MipWhatIf:
     MAX_NODES = 200
     INTEGRALITY = 1e-6  # HiGHS's mip_feasibility_tolerance: a value this close to an integer is one
 
-    def __init__(self, plan: Plan, changes: str = "bounds"):
+    def __init__(self, plan: Solved, changes: str = "bounds"):
         self.gap = mip_gap_usd(plan.solution.objective)
         self.held = WhatIf(plan, changes, fix_integers=True)
         self.relaxed = WhatIf(plan, changes, relax_integers=True)
