@@ -1,0 +1,250 @@
+"""The tests' reference formulation: the data contract's LP written from its text alone.
+
+It reads the contract's "Formulation" section literally, from the raw rows of a
+generated input folder (never from the optimizer package: ``test_reference_is_independent``
+imports this module with the package blocked), builds the LP as scipy.sparse matrices in
+plain loops (share rows written densely over the quarter's x or y, no auxiliary
+variables) and solves it with scipy's ``linprog`` (HiGHS interior point with crossover,
+where the tool uses dual simplex; dual simplex only when interior point reports
+numerical trouble). ``test_crosscheck.py`` holds the tool to it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+from scipy.optimize import linprog
+from scipy.sparse import coo_array
+
+if TYPE_CHECKING:
+    from instances import Case
+
+DIMENSIONS = ("provider", "vendor", "region", "offer")  # the contract's share dimensions
+HOURS_PER_QUARTER = 2190.0
+LATENCY_SLACK_MS = 1e-9  # contract: rtt + ttft <= slo + 1e-9
+ACTIVE = 1e-6  # a bound or row counts as binding within this (reporting only)
+
+
+@dataclass
+class Reference:
+    """The reference's verdict: status, optimal cost, and which families were active."""
+
+    status: str  # "optimal" or "infeasible"
+    cost: float = float("nan")
+    families: set[str] = field(default_factory=set)
+
+
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def ordinal(quarter: str) -> int:
+    return int(quarter[:4]) * 4 + int(quarter[5]) - 1
+
+
+def reference(case: Case) -> Reference:
+    """Build and solve the contract's v1 LP for ``case`` (contract, "Formulation"), with
+    signed contracts (v2: chips added to capacity, their cost sunk) and v5's share groups:
+    every group that can hold chips in the quarter, on sale or signed."""
+    tables, policy = case.tables, case.policy
+    hours = float(policy.get("hours_per_quarter", HOURS_PER_QUARTER))
+    penalty = float(policy.get("unmet_penalty_usd_per_mtok", 100.0)) * hours * 3600 / 1e6
+    basis = policy.get("share_basis", "volume")
+    demand_quarters = [ordinal(row["quarter"]) for row in tables["workloads"]]
+    horizon = list(range(min(demand_quarters), max(demand_quarters) + 1))  # gaps included
+
+    vendor = {row["accelerator"]: row["vendor"] for row in tables["accelerators"]}
+    performance = {(row["model"], row["accelerator"]): row for row in tables["performance"]}
+    rtt = {(row["geography"], row["region"]): float(row["rtt_ms"]) for row in tables["latency"]}
+    overrides = {(row["offer"], ordinal(row["quarter"])): row for row in tables["offer_quarters"]}
+    contracts = tables.get("contracts", [])
+
+    def available(offer: dict, q: int) -> bool:
+        first = horizon[0] if _blank(offer["available_from"]) else ordinal(offer["available_from"])
+        last = horizon[-1] if _blank(offer["available_until"]) else ordinal(offer["available_until"])
+        return first <= q <= last
+
+    def value(offer: dict, q: int, column: str) -> float:
+        override = overrides.get((offer["offer"], q), {}).get(column)
+        if not _blank(override):
+            return float(override)
+        return 0.0 if _blank(offer.get(column)) else float(offer[column])
+
+    def signed(offer: dict, q: int) -> tuple[float, float]:
+        """Signed chips of ``offer`` in quarter q and what they cost per hour."""
+        chips = usd = 0.0
+        for row in contracts:
+            if row["offer"] == offer["offer"] and ordinal(row["start"]) <= q <= ordinal(row["end"]):
+                rate = row.get("usd_per_chip_hour")
+                rate = value(offer, q, "usd_per_chip_hour") if _blank(rate) else float(rate)
+                chips += float(row["chips"])
+                usd += float(row["chips"]) * rate
+        return chips, usd
+
+    def holds(offer: dict, q: int) -> bool:
+        """Chips can be held: the offer is on sale, or chips of it are signed (contract v5)."""
+        return available(offer, q) or signed(offer, q)[0] > 0
+
+    def group(offer: dict, dimension: str) -> str:
+        return vendor[offer["accelerator"]] if dimension == "vendor" else offer[dimension]
+
+    def share(kind: str, dimension: str, name: str) -> float:
+        default = 1.0 if kind == "max_share" else 0.0
+        named = policy.get("share_overrides", {}).get(kind, {}).get(dimension, {})
+        return float(named.get(name, policy.get(kind, {}).get(dimension, default)))
+
+    # columns: x[w,o] for allowed pairs, y[o,q] for available quarters, u[w]
+    columns: list[tuple] = []
+    cost: list[float] = []
+    bounds: list[tuple[float, float | None]] = []
+    x_of_row: dict[int, list[int]] = {}
+    boundary = 0
+    for w, row in enumerate(tables["workloads"]):
+        q = ordinal(row["quarter"])
+        x_of_row[w] = []
+        for offer in tables["offers"]:
+            pair = performance.get((row["model"], offer["accelerator"]))
+            link = rtt.get((row["geography"], offer["region"]))
+            if pair is None or link is None or not holds(offer, q):
+                continue
+            if link + float(pair["ttft_ms"]) <= float(row["latency_slo_ms"]) + LATENCY_SLACK_MS:
+                boundary += abs(link + float(pair["ttft_ms"]) - float(row["latency_slo_ms"])) <= 1e-6
+                x_of_row[w].append(len(columns))
+                columns.append(("x", w, offer, q, float(pair["tokens_per_s_per_chip"])))
+                cost.append(0.0)
+                bounds.append((0.0, None))
+    y_of: dict[tuple[str, int], int] = {}
+    for offer in tables["offers"]:
+        for q in horizon:
+            if available(offer, q):
+                y_of[(offer["offer"], q)] = len(columns)
+                columns.append(("y", offer, q))
+                cost.append(value(offer, q, "usd_per_chip_hour") * hours)
+                bounds.append((value(offer, q, "min_chips"), value(offer, q, "max_chips")))
+    u_of = {}
+    for w in range(len(tables["workloads"])):
+        u_of[w] = len(columns)
+        columns.append(("u", w))
+        cost.append(penalty)
+        bounds.append((0.0, None))
+
+    # demand: sum_o x[w,o] + u[w] = tokens_per_s[w]
+    eq_rows, eq_cols, eq_vals, b_eq = [], [], [], []
+    for w, row in enumerate(tables["workloads"]):
+        for j in x_of_row[w] + [u_of[w]]:
+            eq_rows.append(w)
+            eq_cols.append(j)
+            eq_vals.append(1.0)
+        b_eq.append(float(row["tokens_per_s"]))
+
+    ub_rows, ub_cols, ub_vals, b_ub, kinds = [], [], [], [], []
+
+    def add_row(entries: dict[int, float], kind: tuple, rhs: float = 0.0) -> None:
+        """sum entries <= rhs; a row without entries is kept only when it can fail."""
+        entries = {j: v for j, v in entries.items() if v != 0.0}
+        if not entries and rhs >= 0.0:
+            return
+        for j, v in entries.items():
+            ub_rows.append(len(kinds))
+            ub_cols.append(j)
+            ub_vals.append(v)
+        kinds.append(kind)
+        b_ub.append(rhs)
+
+    # capacity: sum_{w: q(w)=q} x[w,o] / tokens_per_s_per_chip - y[o,q] <= signed chips
+    sunk = 0.0
+    for offer in tables["offers"]:
+        for q in horizon:
+            if not holds(offer, q):
+                continue
+            chips, usd = signed(offer, q)
+            sunk += usd * hours
+            entries = {
+                i: 1.0 / c[4]
+                for i, c in enumerate(columns)
+                if c[0] == "x" and c[2]["offer"] == offer["offer"] and c[3] == q
+            }
+            if (offer["offer"], q) in y_of:
+                entries[y_of[(offer["offer"], q)]] = -1.0
+            add_row(entries, ("capacity", offer["offer"], q), chips)
+
+    # shares: (1[o in g] - limit) * amount summed over the quarter, <= 0 for a cap, >= 0 for a
+    # floor; on a spend basis signed chips add a constant amount (their USD per hour)
+    for q in horizon:
+        offered = [o for o in tables["offers"] if holds(o, q)]
+        if basis == "volume":
+            amounts = [(i, c[2], 1.0) for i, c in enumerate(columns) if c[0] == "x" and c[3] == q]
+            constants = []
+        else:
+            amounts = [
+                (y_of[(o["offer"], q)], o, value(o, q, "usd_per_chip_hour")) for o in offered if (o["offer"], q) in y_of
+            ]
+            constants = [(o, signed(o, q)[1]) for o in offered]
+        for dimension in DIMENSIONS:
+            for name in sorted({group(o, dimension) for o in offered}):
+                cap, floor = (
+                    share("max_share", dimension, name),
+                    share("min_share", dimension, name),
+                )
+                inside = {j: float(group(o, dimension) == name) * weight for j, o, weight in amounts}
+                fixed = sum(usd for o, usd in constants if group(o, dimension) == name)
+                fixed_total = sum(usd for _, usd in constants)
+                if cap < 1.0:
+                    add_row(
+                        {j: inside[j] - cap * weight for j, _, weight in amounts},
+                        ("cap", q),
+                        cap * fixed_total - fixed,
+                    )
+                if floor > 0.0:
+                    add_row(
+                        {j: floor * weight - inside[j] for j, _, weight in amounts},
+                        ("floor", q),
+                        fixed - floor * fixed_total,
+                    )
+
+    n = len(columns)
+    a_eq = coo_array((eq_vals, (eq_rows, eq_cols)), shape=(len(b_eq), n)).tocsr()
+    a_ub = coo_array((ub_vals, (ub_rows, ub_cols)), shape=(len(kinds), n)).tocsr() if kinds else None
+    problem = dict(
+        c=np.array(cost),
+        A_ub=a_ub,
+        b_ub=np.array(b_ub) if kinds else None,
+        A_eq=a_eq,
+        b_eq=np.array(b_eq),
+        bounds=bounds,
+    )
+    result = linprog(**problem, method="highs-ipm")
+    if result.status not in (0, 2):  # interior point gave up (numerical trouble): dual simplex
+        result = linprog(**problem, method="highs-ds")
+    if result.status == 2:
+        return Reference("infeasible", families={"infeasible", basis})
+    assert result.status == 0, f"reference LP: {result.message}"
+
+    values = result.x
+    families = {basis}
+    if boundary:
+        families.add("latency boundary")
+    if sum(values[j] for j in u_of.values()) > ACTIVE:
+        families.add("unmet")
+    if contracts:
+        families.add("contracts")
+    for (name, q), j in y_of.items():
+        low = bounds[j][0]
+        used = sum(
+            values[i] / columns[i][4]
+            for i in range(n)
+            if columns[i][0] == "x" and columns[i][2]["offer"] == name and columns[i][3] == q
+        )
+        if low > 0 and values[j] <= low + ACTIVE and used < low - ACTIVE:
+            families.add("min_chips binding")
+    activity = a_ub @ values if a_ub is not None else np.zeros(0)
+    for r, kind in enumerate(kinds):
+        if (
+            kind[0] in ("cap", "floor")
+            and activity[r] >= -ACTIVE
+            and values @ np.abs(a_ub[[r], :].toarray()[0]) > ACTIVE
+        ):
+            families.add(f"{kind[0]} binding")
+    return Reference("optimal", float(result.fun) + sunk, families)
