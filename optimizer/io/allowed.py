@@ -13,8 +13,7 @@ import pandas as pd
 from optimizer import quarters
 from optimizer.io.schema import TERM_QUARTERS
 from optimizer.io.tables import Inputs, named_rows
-
-LATENCY_TOLERANCE_MS = 1e-9
+from optimizer.tolerances import LATENCY_SLACK_MS
 
 
 def offer_terms(inputs: Inputs) -> pd.DataFrame:
@@ -159,6 +158,6 @@ def allowed_pairs(inputs: Inputs, terms: pd.DataFrame) -> pd.DataFrame:
     pairs = demand.merge(performance, on="model")
     pairs = pairs.merge(terms[["offer", "quarter", "accelerator", "region"]], on=["quarter", "accelerator"])
     pairs = pairs.merge(inputs.latency[["geography", "region", "rtt_ms"]], on=["geography", "region"])
-    within = pairs["rtt_ms"] + pairs["ttft_ms"] <= pairs["latency_slo_ms"] + LATENCY_TOLERANCE_MS
+    within = pairs["rtt_ms"] + pairs["ttft_ms"] <= pairs["latency_slo_ms"] + LATENCY_SLACK_MS
     pairs = pairs[within].sort_values(["w", "offer"], kind="stable").reset_index(drop=True)
     return pairs[["w", "offer", "quarter", "tokens_per_s_per_chip"]]

@@ -13,9 +13,10 @@ import pandas as pd
 
 from optimizer import quarters
 from optimizer.errors import Problem
-from optimizer.io.allowed import LATENCY_TOLERANCE_MS, allowed_pairs, offer_terms
+from optimizer.io.allowed import allowed_pairs, offer_terms
 from optimizer.io.schema import DIMENSIONS
 from optimizer.io.tables import Inputs
+from optimizer.tolerances import INPUT_SUM_SLACK, LATENCY_SLACK_MS
 
 
 def check(
@@ -232,7 +233,7 @@ def _budgets(inputs: Inputs, terms: pd.DataFrame, origins: dict) -> list[Problem
     sunk = terms.groupby("quarter")["contract_usd_per_hour"].sum() * policy.hours_per_quarter
     for quarter, amount in sunk.items():
         budget = policy.budget(str(quarter))
-        if budget is not None and amount > budget * (1 + 1e-9):
+        if budget is not None and amount > budget * (1 + INPUT_SUM_SLACK):
             file, line = origins.get(("budget_usd_per_quarter", quarter)) or origins.get(
                 ("budget_usd_per_quarter",), ("policy.yaml", None)
             )
@@ -347,7 +348,8 @@ def why_unservable(inputs: Inputs, terms: pd.DataFrame, row: pd.Series) -> str:
         return f"no latency row links geography {row['geography']!r} to a region selling it (latency)"
     ttft = inputs.performance[inputs.performance["model"] == row["model"]].set_index("accelerator")["ttft_ms"]
     best = (reach["rtt_ms"] + reach["accelerator"].map(ttft)).min()
-    assert best > row["latency_slo_ms"] + LATENCY_TOLERANCE_MS
+    if best <= row["latency_slo_ms"] + LATENCY_SLACK_MS:  # then a pair exists: the caller asked wrongly
+        raise RuntimeError(f"workload row {row.get('_line')} has an allowed pair; it is not unservable")
     return f"latency: the fastest option takes {best:g} ms (rtt + ttft), above the SLO of {row['latency_slo_ms']:g} ms"
 
 
@@ -368,7 +370,7 @@ def _rules_that_cannot_hold(inputs: Inputs, terms: pd.DataFrame, pairs: pd.DataF
         if policy.share_basis == "volume":
             warnings += _floors_without_volume(inputs, terms, pairs, dimension, column, floor_of)
         floors = per_quarter[column].map(floor_of).groupby(per_quarter["quarter"]).sum()
-        for quarter, total in floors[floors > 1 + 1e-9].items():
+        for quarter, total in floors[floors > 1 + INPUT_SUM_SLACK].items():
             warnings.append(
                 f"in {quarter} the {dimension} floors of the groups with offers sum to {total:.3g} > 1: "
                 "they cannot all hold, so that quarter can serve nothing"
@@ -378,7 +380,7 @@ def _rules_that_cannot_hold(inputs: Inputs, terms: pd.DataFrame, pairs: pd.DataF
             continue
         totals = per_quarter[column].map(cap_of).groupby(per_quarter["quarter"]).sum()
         overridden = policy.share_overrides.max_share.get(dimension, {})
-        for quarter, total in totals[totals < 1 - 1e-9].items():
+        for quarter, total in totals[totals < 1 - INPUT_SUM_SLACK].items():
             groups = sorted(per_quarter.loc[per_quarter["quarter"] == quarter, column])
             rules = ", ".join(
                 f"{g} {cap_of[g]:g} ({_setting('max_share', dimension, g if g in overridden else None)})"
@@ -392,7 +394,7 @@ def _rules_that_cannot_hold(inputs: Inputs, terms: pd.DataFrame, pairs: pd.DataF
         reach = pairs[["w", column]].drop_duplicates()
         by_workload = reach[column].map(cap_of).groupby(reach["w"]).sum()
         flagged: dict[tuple[str, tuple[str, ...]], list[str]] = {}
-        for w in by_workload.index[by_workload < 1 - 1e-9]:
+        for w in by_workload.index[by_workload < 1 - INPUT_SUM_SLACK]:
             reachable = tuple(sorted(reach.loc[reach["w"] == w, column]))
             row = workloads.loc[w]
             flagged.setdefault((row["workload"], reachable), []).append(row["quarter"])

@@ -12,12 +12,11 @@ from optimizer import quarters
 from optimizer.io.consistency import why_unservable
 from optimizer.io.tables import Inputs, named_rows
 from optimizer.model.builder import LpModel, spend_commitment_terms
-from optimizer.plan.verification import RELATIVE_TOLERANCE
 from optimizer.solver.certificate import Certificate
 from optimizer.solver.lp import Solution
+from optimizer.tolerances import VALUE_NOISE, VERIFY_RELATIVE
 
 # Values this small relative to their row's demand are solver noise, reported as zero.
-NOISE = 1e-9
 SHARE_DIMENSIONS = ("provider", "vendor", "region", "accelerator")
 
 
@@ -86,11 +85,11 @@ class Plan:
 
 
 def _clean(values: np.ndarray, scale: np.ndarray) -> np.ndarray:
-    return np.where(values > NOISE * np.maximum(1.0, scale), values, 0.0)
+    return np.where(values > VALUE_NOISE * np.maximum(1.0, scale), values, 0.0)
 
 
 def assemble(model: LpModel, solution: Solution) -> Plan:
-    """Turn solver values into the plan's tables, with noise below ``NOISE`` removed."""
+    """Turn solver values into the plan's tables, with noise below ``VALUE_NOISE`` removed."""
     inputs = model.inputs
     policy = inputs.policy
     hours = policy.hours_per_quarter
@@ -326,7 +325,7 @@ def _budgets(model: LpModel, spend: np.ndarray) -> pd.DataFrame:
                 "quarter": quarter,
                 "budget_usd": budget,
                 "spend_usd": paid,
-                "binding": paid >= budget - RELATIVE_TOLERANCE * max(1.0, budget),
+                "binding": paid >= budget - VERIFY_RELATIVE * max(1.0, budget),
             }
         )
     return pd.DataFrame(records, columns=["quarter", "budget_usd", "spend_usd", "binding"])
@@ -385,11 +384,11 @@ def _binding_rules(model: LpModel, solution: Solution, terms: pd.DataFrame) -> p
             # Nothing served: every rule sits at 0 = limit x 0; the ones holding demand back
             # carry a dual. The share is undefined and the first point of relaxation saves
             # nothing, though lifting the rule may (leverage's rule costs), so both are blank.
-            if abs(solution.row_dual[rule.row]) > NOISE * max(1.0, model.inputs.policy.penalty_usd_per_token_s):
+            if abs(solution.row_dual[rule.row]) > VALUE_NOISE * max(1.0, model.inputs.policy.penalty_usd_per_token_s):
                 records.append((rule.dimension, rule.group, rule.quarter, rule.kind, rule.limit, None, None))
             continue
         gap = abs(amount - rule.limit * quarter_total)
-        if gap > RELATIVE_TOLERANCE * max(1.0, quarter_total):
+        if gap > VERIFY_RELATIVE * max(1.0, quarter_total):
             continue
         # The row is written per hour for spend (price x chips), per token/s for volume.
         row_total = quarter_total / model.inputs.policy.hours_per_quarter if basis == "spend" else quarter_total
@@ -427,7 +426,7 @@ def _unmet(
         else:
             mine = model.pairs.loc[options.groups[w]]
             t = mine["t"].to_numpy()
-            room = y[t] < terms["max_chips"].to_numpy()[t] * (1 - RELATIVE_TOLERANCE)
+            room = y[t] < terms["max_chips"].to_numpy()[t] * (1 - VERIFY_RELATIVE)
             unit_cost = terms["usd_per_chip_hour"].to_numpy()[t] * hours / mine["tokens_per_s_per_chip"].to_numpy()
             tight = set(budgets.loc[budgets["binding"], "quarter"]) if not budgets.empty else set()
             if not room.any():

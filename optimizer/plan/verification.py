@@ -6,7 +6,7 @@ spend and the cost from the input tables with pandas, and reads only the plan's 
 tables (allocation, purchases, commitments), never the LP. A plan that fails here is a
 bug, so it is never shown or written.
 
-Tolerance: a constraint holds when its violation is at most ``RELATIVE_TOLERANCE`` times
+Tolerance: a constraint holds when its violation is at most ``VERIFY_RELATIVE`` times
 the magnitude of the quantities it compares (at least 1), e.g. 1e-6 x demand for a
 demand row; the cost must match the solver's objective to the same relative tolerance.
 """
@@ -20,13 +20,13 @@ from optimizer.errors import VerificationError
 from optimizer.io.schema import DIMENSIONS
 from optimizer.io.tables import Inputs, named_rows
 from optimizer.quarters import label, ordinal, quarter_range
+from optimizer.tolerances import INTEGRALITY, LATENCY_SLACK_MS, VERIFY_RELATIVE
 
-RELATIVE_TOLERANCE = 1e-6
 TERM_LENGTH = {"on-demand": 1, "1yr": 4, "3yr": 12}
 
 
 def _slack_ok(excess: np.ndarray, scale: np.ndarray) -> np.ndarray:
-    return excess <= RELATIVE_TOLERANCE * np.maximum(1.0, np.abs(scale))
+    return excess <= VERIFY_RELATIVE * np.maximum(1.0, np.abs(scale))
 
 
 def verify(
@@ -106,7 +106,7 @@ def verify(
     port_cost = float(ports.merge(inputs.performance, on=["model", "accelerator"])["port_usd"].sum())
     cost = on_demand + starts_cost + float(chips["contract_usd"].sum() * hours) + shortfall + port_cost
     cost += float(unmet.sum() * policy.unmet_penalty_usd_per_mtok * hours * 3600 / 1e6)
-    if abs(cost - objective) > RELATIVE_TOLERANCE * max(1.0, abs(objective)):
+    if abs(cost - objective) > VERIFY_RELATIVE * max(1.0, abs(objective)):
         violations.append(f"recomputed cost {cost:.2f} USD differs from the solver's objective {objective:.2f} USD")
     if violations:
         raise VerificationError(violations)
@@ -131,7 +131,7 @@ def _allowed(
     for _, row in alloc[alloc["_w"] != "both"].iterrows():
         violations.append(f"{label}allocation to unknown workload row ({row['workload']}, {row['quarter']})")
     alloc = alloc[alloc["_w"] == "both"].drop(columns="_w")
-    negative = alloc[alloc["tokens_per_s"] < -RELATIVE_TOLERANCE]
+    negative = alloc[alloc["tokens_per_s"] < -VERIFY_RELATIVE]
     violations += [
         f"{label}negative allocation {r.tokens_per_s} on ({r.workload}, {r.quarter}, {r.offer})"
         for r in negative.itertuples()
@@ -158,7 +158,7 @@ def _allowed(
         violations.append(
             f"{label}{r.workload} ({r.quarter}) served on {r.offer}: no latency from {r.geography} to {r.region}"
         )
-    late = alloc["rtt_ms"] + alloc["ttft_ms"] > alloc["latency_slo_ms"] + 1e-9
+    late = alloc["rtt_ms"] + alloc["ttft_ms"] > alloc["latency_slo_ms"] + LATENCY_SLACK_MS
     for r in named_rows(alloc[late]):
         violations.append(
             f"{label}{r.workload} ({r.quarter}) served on {r.offer}: "
@@ -168,7 +168,7 @@ def _allowed(
     # the workload's demand), not any positive amount. HiGHS's readiness row x <= D z holds to
     # its feasibility tolerance, which let 8e-7 of 174 tok/s through with z = 0 (a plan
     # serving only millionths of its demand under floors it cannot meet).
-    beyond = alloc["tokens_per_s"] > RELATIVE_TOLERANCE * np.maximum(1.0, alloc["_demand"].astype(float))
+    beyond = alloc["tokens_per_s"] > VERIFY_RELATIVE * np.maximum(1.0, alloc["_demand"].astype(float))
     for r in named_rows(alloc[beyond]):
         start = ready.get((r.model, r.accelerator))
         if start is not None and (start is False or ordinal(r.quarter) < start):
@@ -218,7 +218,7 @@ def _instance_checks(inputs: Inputs, chips: pd.DataFrame, commitments: pd.DataFr
         if k is None or pd.isna(k):
             continue
         instances = r.chips / k
-        if abs(instances - round(instances)) > 1e-6 * max(1.0, abs(instances)):
+        if abs(instances - round(instances)) > INTEGRALITY * max(1.0, abs(instances)):
             violations.append(f"{r.offer} in {r.quarter}: {r.chips:.6g} chips are not whole instances of {k:g}")
 
 
@@ -397,7 +397,7 @@ def _commitment_checks(
     running: dict[tuple[str, str], list[tuple[float, float]]] = {}  # (chips, USD/h)
     counted = 0.0
     for item in named_rows(commitments):
-        if item.chips < -RELATIVE_TOLERANCE:
+        if item.chips < -VERIFY_RELATIVE:
             violations.append(f"negative commitment {item.chips} on {item.offer} from {item.start_quarter}")
         term = offers["term"].get(item.offer)
         if term is None or term == "on-demand" or not buyable.get((item.offer, item.start_quarter), False):

@@ -37,8 +37,9 @@ from optimizer import deadline
 from optimizer.errors import SolveError
 from optimizer.model.arrays import LpArrays, dot
 from optimizer.solver.highs import make_continuous, new_highs
+from optimizer.tolerances import CERTIFICATE
 
-TOLERANCES = {"primal_residual": 1e-6, "dual_infeasibility": 1e-7, "gap": 1e-7}
+TOLERANCES = CERTIFICATE
 
 
 @dataclass(frozen=True)

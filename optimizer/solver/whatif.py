@@ -29,7 +29,7 @@ from optimizer.model.arrays import dot
 from optimizer.model.builder import LpModel
 from optimizer.solver.highs import integer_columns, make_continuous, new_highs, set_mip_gap
 from optimizer.solver.lp import Solution
-from optimizer.tolerances import mip_gap_usd, objectives_agree
+from optimizer.tolerances import INTEGRALITY, mip_gap_usd, objectives_agree
 
 INF = highspy.kHighsInf
 _SETTLED = (
@@ -388,7 +388,6 @@ class MipWhatIf:
     """
 
     MAX_NODES = 200
-    INTEGRALITY = 1e-6  # HiGHS's mip_feasibility_tolerance: a value this close to an integer is one
 
     def __init__(self, plan: Solved, changes: str = "bounds"):
         self.gap = mip_gap_usd(plan.solution.objective)
@@ -459,7 +458,7 @@ class MipWhatIf:
                 continue  # nothing below this node beats the best plan by more than the gap
             values = node.values[self.integers]
             fraction = np.abs(values - np.round(values))
-            if fraction.max() <= self.INTEGRALITY:
+            if fraction.max() <= INTEGRALITY:
                 candidate = self._held_at(change, np.round(values))
                 if candidate.optimal and (not best.optimal or candidate.objective < best.objective):
                     best = candidate
@@ -492,7 +491,7 @@ class MipWhatIf:
         (product of the estimates, HiGHS's rule): each side's rise per unit is learnt from
         earlier branchings on this copy (pseudocosts), the mean of the known ones where a
         column has none yet. The choice only orders the search; every branch is still proven."""
-        candidates = np.flatnonzero(fraction > self.INTEGRALITY)
+        candidates = np.flatnonzero(fraction > INTEGRALITY)
         known = [rise for rises in self.pseudocosts.values() for rise in rises if rise is not None]
         default = float(np.mean(known)) if known else 1.0
         down_share = values[candidates] - np.floor(values[candidates])
@@ -510,7 +509,7 @@ class MipWhatIf:
         last figure for that side (an infeasible branch counts as the largest rise seen)."""
         moved = (value - math.floor(value)) if side == 0 else (math.ceil(value) - value)
         if child.optimal:
-            rise = max(0.0, child.objective - parent.objective) / max(moved, self.INTEGRALITY)
+            rise = max(0.0, child.objective - parent.objective) / max(moved, INTEGRALITY)
         else:
             rise = max((r for rises in self.pseudocosts.values() for r in rises if r is not None), default=1.0)
         rises = list(self.pseudocosts.get(column, (None, None)))
