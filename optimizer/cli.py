@@ -14,6 +14,7 @@ import os
 import sys
 import time
 from dataclasses import replace
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -70,7 +71,17 @@ TimeLimit = Annotated[
         "included; when it runs out nothing is reported (exit 3).",
     ),
 ]
-Method = Annotated[str, typer.Option("--method", help="LP method: auto, simplex or ipm.")]
+
+
+class LpMethod(StrEnum):
+    """The LP methods ``--method`` offers (typer refuses any other, exit 2)."""
+
+    auto = "auto"
+    simplex = "simplex"
+    ipm = "ipm"
+
+
+Method = Annotated[LpMethod, typer.Option("--method", help="LP method.")]
 Integer = Annotated[
     bool, typer.Option("--integer", help="Buy offers with chips_per_instance in whole instances (MIP).")
 ]
@@ -135,7 +146,7 @@ def plan(
     data: DataOption = None,
     out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("out/plan"),
     time_limit: TimeLimit = None,
-    method: Method = "auto",
+    method: Method = LpMethod.auto,
     integer: Integer = False,
     check_manifest: Annotated[
         Path | None,
@@ -169,12 +180,12 @@ def plan(
     from optimizer.reporting.manifest import folder_inputs, new_manifest
 
     def action() -> None:
-        folder, _, result = _solved(data, time_limit, integer, method, solver=solver, write_model=write_model)
+        folder, _, result = _solved(data, time_limit, integer, method.value, solver=solver, write_model=write_model)
         options = {
             "data": str(folder.resolve()),
             "out": str(out),
             "time_limit": time_limit,
-            "method": method,
+            "method": method.value,
             "integer": integer,
             **({"solver": solver} if solver else {}),
             **({"write_model": str(write_model)} if write_model else {}),
@@ -187,9 +198,6 @@ def plan(
             highlight=False,
         )
 
-    if method not in ("auto", "simplex", "ipm"):
-        errors.print(f"[red]error:[/red] --method {method!r}: expected auto, simplex or ipm")
-        raise typer.Exit(2)
     _run(lambda: _check_manifest(check_manifest, data) if check_manifest else action())
 
 

@@ -116,6 +116,7 @@ def test_time_limit_stop_is_not_reported_as_optimal(tmp_path):
 def test_unknown_method_is_a_usage_error(folder, tmp_path):
     result = runner.invoke(cli.app, ["plan", "--data", str(folder), "--method", "magic"])
     assert result.exit_code == 2
+    assert "Invalid value for '--method'" in result.output and "'magic' is not one of" in result.output
 
 
 def test_console_script_runs(folder, tmp_path):
