@@ -14,6 +14,8 @@ versions. ::
     table = optimizer.compare(["scenarios/base.yaml", optimizer.Scenario(...)])
 """
 
+import logging
+
 from optimizer.analysis.negotiation import Leverage, leverage
 from optimizer.errors import InputError, OptimizerError, Problem, SolveError, VerificationError
 from optimizer.io.loading import bundled_data, load
@@ -23,6 +25,10 @@ from optimizer.plan.pipeline import solve, write_model
 from optimizer.scenarios.comparison import compare
 from optimizer.scenarios.overlays import Add, PolicyChange, Remove, Scale, Scenario, Set, apply, read_scenario
 from optimizer.scenarios.sweeps import read_sweep, run_sweep
+
+# A library logs to the "optimizer" logger and leaves handlers to the application: without
+# this, Python's last-resort handler would print its warnings to stderr beside the CLI's own.
+logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 __all__ = [
     "Add",

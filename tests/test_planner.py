@@ -10,6 +10,8 @@ although its chips cost more.
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from conftest import offer, workload
 
@@ -66,6 +68,17 @@ def test_single_offer(solve_case):
     assert chips_of(plan, "o1") == pytest.approx(10)
     assert plan.allocation["tokens_per_s"].sum() == pytest.approx(1000)
     assert plan.unmet.empty
+
+
+def test_library_users_get_the_plan_on_the_optimizer_logger(solve_case, caplog):
+    """The 43,800 USD plan of ``test_single_offer`` is logged at INFO on ``optimizer.*``, and
+    nothing reaches stderr through Python's last-resort handler (the package adds a NullHandler)."""
+    with caplog.at_level(logging.INFO, logger="optimizer"):
+        case(solve_case, [O1], [workload("w", "2026Q1", 1000)])
+    records = [r for r in caplog.records if r.name == "optimizer.plan.pipeline"]
+    assert len(records) == 1 and records[0].levelno == logging.INFO
+    assert "total cost 43800.00 USD" in records[0].getMessage()
+    assert any(isinstance(h, logging.NullHandler) for h in logging.getLogger("optimizer").handlers)
 
 
 def test_cheapest_per_token_first(solve_case):

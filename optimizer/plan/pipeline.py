@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -16,6 +17,8 @@ from optimizer.plan.verification import verify
 from optimizer.solver import external as external_solver
 from optimizer.solver.certificate import certify, uncertified
 from optimizer.solver.lp import solve_elsewhere, solve_lp
+
+log = logging.getLogger(__name__)
 
 
 def solve(
@@ -150,4 +153,13 @@ def _solve(
         "certify": certified - verified,
         "payback_and_resilience": time.perf_counter() - certified,
     }
+    log.info(
+        "plan: %d columns, %d rows, total cost %.2f USD; %s",
+        model.lp.num_col,
+        model.lp.num_row,
+        totals["total_cost_usd"],
+        ", ".join(f"{stage} {value:.3f} s" for stage, value in seconds.items()),
+    )
+    for note in notes:
+        log.warning("plan: %s", note)
     return replace(plan, certificate=certificate, notes=notes, ports=ports, totals=totals, seconds=seconds)
