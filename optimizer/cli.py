@@ -141,8 +141,8 @@ def _solved(
     return folder, inputs, result
 
 
-@app.command()
-def plan(
+@app.command("plan")
+def plan_command(
     data: DataOption = None,
     out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("out/plan"),
     time_limit: TimeLimit = None,
@@ -392,8 +392,8 @@ def sweep(
     _run(action)
 
 
-@app.command()
-def report(
+@app.command("report")
+def report_command(
     more: Annotated[
         list[Path] | None, typer.Argument(help="More scenario files after --scenarios.", show_default=False)
     ] = None,
