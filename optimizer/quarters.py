@@ -25,3 +25,9 @@ def label(ordinal_value: int) -> str:
 def quarter_range(first: str, last: str) -> list[str]:
     """Every quarter from ``first`` to ``last`` inclusive, gaps included."""
     return [label(i) for i in range(ordinal(first), ordinal(last) + 1)]
+
+
+def mtok_per_quarter(tokens_per_s, hours_per_quarter: float):
+    """Million tokens a rate of ``tokens_per_s`` serves over a quarter of ``hours_per_quarter``
+    hours (3,600 s an hour): the unit of every price per Mtok (penalty, cost per Mtok)."""
+    return tokens_per_s * hours_per_quarter * 3600 / 1e6

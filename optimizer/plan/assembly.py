@@ -153,7 +153,9 @@ def assemble(model: LpModel, solution: Solution) -> Plan:
     port_cost = float(ports["port_usd"].sum())
     compute = on_demand + committed + float(sunk.sum()) + shortfall + port_cost
     penalty = float(unserved.sum() * policy.penalty_usd_per_token_s)
-    served_mtok = float(((demand - unserved) * workloads["utilization"].to_numpy()).sum() * hours * 3600 / 1e6)
+    served_mtok = float(
+        quarters.mtok_per_quarter(((demand - unserved) * workloads["utilization"].to_numpy()).sum(), hours)
+    )
     totals = {
         "status": "optimal",
         "total_cost_usd": compute + penalty,

@@ -19,7 +19,7 @@ import pandas as pd
 from optimizer.errors import VerificationError
 from optimizer.io.schema import DIMENSIONS
 from optimizer.io.tables import Inputs, named_rows
-from optimizer.quarters import label, ordinal, quarter_range
+from optimizer.quarters import label, mtok_per_quarter, ordinal, quarter_range
 from optimizer.tolerances import INTEGRALITY, LATENCY_SLACK_MS, VERIFY_RELATIVE
 
 TERM_LENGTH = {"on-demand": 1, "1yr": 4, "3yr": 12}
@@ -105,7 +105,7 @@ def verify(
     on_demand = float(payments[(chips["term"] == "on-demand").to_numpy()].sum())
     port_cost = float(ports.merge(inputs.performance, on=["model", "accelerator"])["port_usd"].sum())
     cost = on_demand + starts_cost + float(chips["contract_usd"].sum() * hours) + shortfall + port_cost
-    cost += float(unmet.sum() * policy.unmet_penalty_usd_per_mtok * hours * 3600 / 1e6)
+    cost += float(policy.unmet_penalty_usd_per_mtok * mtok_per_quarter(unmet.sum(), hours))
     if abs(cost - objective) > VERIFY_RELATIVE * max(1.0, abs(objective)):
         violations.append(f"recomputed cost {cost:.2f} USD differs from the solver's objective {objective:.2f} USD")
     if violations:
