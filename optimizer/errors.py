@@ -51,6 +51,12 @@ class OptionError(OptimizerError):
     exit_code = 2
 
 
+class OutputError(OptimizerError):
+    """An output folder that would lie among the inputs: refused before any work is written."""
+
+    exit_code = 2
+
+
 class SolveError(OptimizerError):
     """The solver did not prove an optimum (time limit, numerical trouble, infeasible rules)."""
 

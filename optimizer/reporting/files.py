@@ -22,13 +22,9 @@ from typing import Any
 
 import pandas as pd
 
-from optimizer.errors import OptimizerError
+from optimizer.errors import OutputError
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-class OutputError(OptimizerError):
-    exit_code = 2
 
 
 def neutralise(value: Any) -> Any:
