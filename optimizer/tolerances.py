@@ -16,6 +16,9 @@ MIP_REL_GAP = 1e-9
 # (costs times values plus constants) must agree to this fraction of 1 + |cost|.
 OBJECTIVE_AGREEMENT = 1e-9
 
+# HiGHS's default primal feasibility tolerance for LPs: an optimum that breaks its original
+# rows by more (presolve can leave such a point) is solved again without presolve.
+LP_FEASIBILITY = 1e-7
 # The verifier's slack: a constraint holds when its violation is at most this times the
 # size of what it compares (at least 1); HiGHS's feasibility tolerances (1e-7 on the scaled
 # model) stay well inside it, and the plan's cost must match the objective to it too.

@@ -140,3 +140,61 @@ def test_each_run_gets_what_is_left_on_top_of_highs_own_clock():
     assert 109.0 < highs.options["time_limit"] <= 110.0
     with deadline.budget(0.0), pytest.raises(optimizer.errors.SolveError, match="time limit of 0 s ran out"):
         deadline.limit(highs)
+
+
+@pytest.mark.parametrize("integer", [False, True])
+def test_presolve_point_outside_tolerance_is_solved_again(tmp_path, integer):
+    """A drawn case where HiGHS's presolve returned an "optimal" point breaking a spend cap
+    by 7.3e-7 USD/h (o1 at a 0.6 share of tiny spend against a 0.4 cap), cheaper than the
+    optimum by 0.0146 USD; the verifier refused it. Solved again without presolve, the plan is
+    the true optimum, worked out by hand: every offer is capped at 0.4 of each quarter's
+    spend, and the caps of a quarter sum to at most 0.8 < 1, so nothing can be bought. All
+    18.9 tok/s go unserved at P = 100 USD/Mtok x 730 h x 3600 / 1e6 = 262.8 USD each, and the
+    1,000 USD spend commitment is paid as shortfall: 1000 + 18.9 x 262.8 = 5,966.92 USD."""
+
+    def perf(model, accelerator, tokens, ttft):
+        return {
+            "model": model,
+            "accelerator": accelerator,
+            "tokens_per_s_per_chip": tokens,
+            "ttft_ms": ttft,
+            "port_usd": 0,
+            "port_quarters": 1,
+        }
+
+    def demand(name, quarter, tokens, model):
+        return workload(name, quarter, tokens, model=model, geography="g0", slo=0)
+
+    folder = write_folder(
+        tmp_path / "case",
+        policy="share_basis: spend\nmax_share: {offer: 0.4}\nunmet_penalty_usd_per_mtok: 100\nhours_per_quarter: 730\n",
+        accelerators=[
+            {"accelerator": "a0", "vendor": "nvidia"},
+            {"accelerator": "a1", "vendor": "amd"},
+            {"accelerator": "a2", "vendor": "nvidia"},
+        ],
+        offers=[
+            offer("o0", "p1", "p1-r0", "a2", 1.88, 9.3),
+            offer("o1", "p1", "p1-r0", "a0", 0.79, 1.2, available_from="2026Q2"),
+        ],
+        offer_quarters=[{"offer": "o0", "quarter": "2025Q4", "max_chips": 0, "min_chips": 0}],
+        performance=[
+            perf("m0", "a0", 20, 0),
+            perf("m0", "a1", 20, 0),
+            perf("m0", "a2", 20, 22.8),
+            perf("m1", "a0", 20, 0),
+            perf("m1", "a1", 1298, 0),
+        ],
+        workloads=[
+            demand("w0", "2026Q1", 0, "m1"),
+            demand("w0", "2026Q2", 0.1, "m1"),
+            demand("w0", "2026Q3", 18.8, "m1"),
+            demand("w1", "2026Q1", 0, "m0"),
+            demand("w2", "2026Q1", 0, "m0"),
+        ],
+        latency=[{"geography": "g0", "region": "p1-r0", "rtt_ms": 0}],
+        spend_commitments=[{"provider": "p1", "first": "2026Q1", "last": "2026Q3", "usd": 1000}],
+    )
+    plan = optimizer.solve(optimizer.load(folder), integer=integer, payback=False)
+    assert plan.totals["total_cost_usd"] == pytest.approx(1000 + 18.9 * 262.8, abs=1e-6)
+    assert plan.totals["unmet_tokens_per_s"] == pytest.approx(18.9, abs=1e-9)

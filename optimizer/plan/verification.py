@@ -91,7 +91,7 @@ def verify(
     chips["spend"] = payments + chips["contract_usd"] * hours
     volume = alloc.groupby(["offer", "quarter"])["tokens_per_s"].sum().rename("volume").reset_index()
     chips = chips.merge(volume, on=["offer", "quarter"], how="left").fillna({"volume": 0.0})
-    _share_checks(policy, chips, violations)
+    _share_checks(policy, chips, hours, violations)
     _ramp_checks(policy, chips, horizon, violations)
     shortfall = _spend_commitment_checks(inputs, chips, horizon)
     for quarter in horizon:
@@ -435,14 +435,15 @@ def _pool_checks(inputs: Inputs, chips: pd.DataFrame, violations: list[str]) -> 
             violations.append(f"pool {pool} in {quarter}: {block['chips'].sum():.6g} chips above {capacity:g}")
 
 
-def _share_checks(policy, chips: pd.DataFrame, violations: list[str]) -> None:
+def _share_checks(policy, chips: pd.DataFrame, hours: float, violations: list[str]) -> None:
     """Caps and floors of every group that can hold chips in the quarter (every row of
     ``chips``: on sale, a commitment running or a contract signed), not only groups with
-    something on sale."""
+    something on sale. In the contract's units: tokens/s, or USD per hour on a spend basis
+    (``S_g = sum usd_per_chip_hour * y``), so the slack's floor of 1 is one USD per hour."""
     if chips.empty:  # no offer can hold chips in the horizon: no share to check
         return
     basis = "volume" if policy.share_basis == "volume" else "spend"
-    chips = chips.assign(offer_group=chips["offer"])
+    chips = chips.assign(offer_group=chips["offer"], spend=chips["spend"] / hours)
     quarter_total = chips.groupby("quarter")[basis].sum()
     for dimension in DIMENSIONS:
         column = "offer_group" if dimension == "offer" else dimension

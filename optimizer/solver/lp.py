@@ -19,7 +19,7 @@ from optimizer.errors import SolveError, TimeLimitReached
 from optimizer.model.arrays import dot
 from optimizer.model.builder import LpModel, shortfall_unit_usd
 from optimizer.solver.highs import new_highs, set_mip_gap
-from optimizer.tolerances import objectives_agree
+from optimizer.tolerances import LP_FEASIBILITY, objectives_agree
 
 if TYPE_CHECKING:
     from optimizer.solver.certificate import Certificate
@@ -66,6 +66,16 @@ def choose_method(method: str) -> str:
     return "simplex" if method == "auto" else method
 
 
+def _rows_broken(highs: highspy.Highs) -> bool:
+    """An optimum whose original rows or bounds are broken by more than HiGHS's default LP
+    feasibility tolerance (``tolerances.LP_FEASIBILITY``). HiGHS accepts 1e-6 from a MIP,
+    but a MIP's plan is certified against the LP with its integers fixed: a point between
+    the two tolerances can cost less than that LP's optimum, which the certificate refuses."""
+    if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return False
+    return float(highs.getInfo().max_primal_infeasibility) > LP_FEASIBILITY
+
+
 def solve_lp(model: LpModel, time_limit: float | None = None, method: str = "auto") -> Solution:
     """Solve ``model``; raise :class:`SolveError` unless HiGHS proves an optimum."""
     chosen = choose_method(method)
@@ -77,9 +87,11 @@ def solve_lp(model: LpModel, time_limit: float | None = None, method: str = "aut
         with deadline.budget(time_limit):
             deadline.limit(highs)
             highs.run()
-            if highs.getModelStatus() == highspy.HighsModelStatus.kSolveError:
-                # Presolve can leave a reduced MIP whose solutions break the original rows by
-                # more than HiGHS's tolerance; without it the same problem solves.
+            if highs.getModelStatus() == highspy.HighsModelStatus.kSolveError or _rows_broken(highs):
+                # Presolve can leave a reduced problem whose solutions break the original rows
+                # by more than HiGHS's tolerance (a MIP then ends in "Solve error"; an LP can
+                # come back "optimal", a little infeasible and cheaper than the optimum);
+                # without presolve the same problem solves.
                 highs.setOptionValue("presolve", "off")
                 highs.clearSolver()
                 deadline.limit(highs)
