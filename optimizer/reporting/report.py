@@ -23,6 +23,7 @@ from optimizer.analysis.negotiation import Leverage
 from optimizer.io.tables import named_rows
 from optimizer.plan.assembly import Plan
 from optimizer.reporting.files import neutralise
+from optimizer.reporting.formats import count, pct_change, percent, usd
 
 FIXED_CREATED = datetime(1980, 1, 1)  # the zip epoch, which the workbook's members carry too
 
@@ -122,21 +123,12 @@ def assemble(plan: Plan, report: Leverage, comparison: pd.DataFrame | None, titl
     return data
 
 
-def _usd(value: float) -> str:
-    sign = "-" if value < 0 else ""
-    value = abs(value)
-    for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if value >= size:
-            return f"{sign}${value / size:,.2f}{suffix}"
-    return f"{sign}${value:,.2f}"
-
-
 def narrative(plan: Plan, report: Leverage, comparison: pd.DataFrame | None) -> list[str]:
     """A short written summary generated from the numbers."""
     totals = plan.totals
     text = [
-        f"The cost-minimal plan costs {_usd(totals['total_cost_usd'])} over "
-        f"{len(plan.inputs.horizon)} quarters, {_usd(totals['cost_per_mtok_usd'] or 0)} per million served tokens."
+        f"The cost-minimal plan costs {usd(totals['total_cost_usd'])} over "
+        f"{len(plan.inputs.horizon)} quarters, {usd(totals['cost_per_mtok_usd'] or 0)} per million served tokens."
     ]
     mix = (
         plan.shares[plan.shares["dimension"] == "vendor"]
@@ -154,7 +146,7 @@ def narrative(plan: Plan, report: Leverage, comparison: pd.DataFrame | None) -> 
         )
         text.append(
             f"Binding rules: {listed}. Together they cost "
-            f"{_usd(report.summary.get('diversification_premium_usd') or 0)}."
+            f"{usd(report.summary.get('diversification_premium_usd') or 0)}."
         )
     suppliers = report.suppliers.dropna(subset=["walk_away_cost_usd"])
     if not suppliers.empty:
@@ -165,17 +157,17 @@ def narrative(plan: Plan, report: Leverage, comparison: pd.DataFrame | None) -> 
             note = " (walking away would leave demand unserved: the threat is not credible)"
         text.append(
             f"Strongest negotiating position against us: {strongest['dimension']} {strongest['supplier']}, "
-            f"whom walking away from would cost {_usd(strongest['walk_away_cost_usd'])}{note}. "
+            f"whom walking away from would cost {usd(strongest['walk_away_cost_usd'])}{note}. "
             f"Weakest: {weakest['dimension']} {weakest['supplier']} "
-            f"({_usd(weakest['walk_away_cost_usd'])}), whose prices we can press hardest."
+            f"({usd(weakest['walk_away_cost_usd'])}), whose prices we can press hardest."
         )
     if comparison is not None and len(comparison) > 1:
         moves = comparison.iloc[1:].sort_values("delta_usd")
         best, worst = moves.iloc[0], moves.iloc[-1]
         text.append(
             f"Against {comparison['scenario'].iloc[0]}: {best['scenario']} changes the cost by "
-            f"{_usd(best['delta_usd'])} ({best['delta_pct']:+.1f}%), {worst['scenario']} by "
-            f"{_usd(worst['delta_usd'])} ({worst['delta_pct']:+.1f}%)."
+            f"{usd(best['delta_usd'])} ({pct_change(best['delta_pct'])}), {worst['scenario']} by "
+            f"{usd(worst['delta_usd'])} ({pct_change(worst['delta_pct'])})."
         )
     return text
 
@@ -497,7 +489,7 @@ def _html_table(table: pd.DataFrame, limit: int = 60) -> str:
             elif isinstance(value, int | float):
                 text = {
                     "usd": f"${value:,.2f}",
-                    "pct": f"{value:.1%}",
+                    "pct": percent(value),
                     "pct_points": f"{value:.1f}%",
                     "chips": f"{value:,.1f}",
                 }.get(kind, f"{value:,.2f}")
@@ -519,8 +511,7 @@ def write_html(path: Path, data: ReportData) -> None:
         return f'<img alt="{name}" src="data:image/png;base64,{encoded}">'
 
     summary = "".join(
-        f"<tr><td>{html.escape(label)}</td><td>"
-        f"{html.escape(_usd(value) if kind == 'usd' else f'{value:,.0f}')}</td></tr>"
+        f"<tr><td>{html.escape(label)}</td><td>{html.escape(usd(value) if kind == 'usd' else count(value))}</td></tr>"
         for label, value, kind in data.summary
     )
     lines = "".join(
