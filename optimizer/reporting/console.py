@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from optimizer.plan.assembly import Plan
-from optimizer.reporting.formats import count, pct_change, percent, price, usd
+from optimizer.reporting.formats import count, pct_change, percent, price, usd, usd_exact
 
 
 def frame_table(frame: pd.DataFrame, title: str, formats: Mapping[str, Callable[[Any], str]] | None = None) -> Table:
@@ -44,8 +44,7 @@ def show_plan(plan: Plan, console: Console) -> None:
     head.add_row("total cost (objective)", usd(totals["total_cost_usd"]))
     head.add_row("compute cost", usd(totals["compute_cost_usd"]))
     head.add_row("unmet-demand penalty", usd(totals["unmet_penalty_usd"]))
-    cost_per_mtok = totals["cost_per_mtok_usd"]
-    head.add_row("cost per million served tokens", "-" if cost_per_mtok is None else f"${cost_per_mtok:,.4f}")
+    head.add_row("cost per million served tokens", usd_exact(totals["cost_per_mtok_usd"], 4))
     head.add_row("unmet demand (tokens/s, summed over rows)", count(totals["unmet_tokens_per_s"]))
     for key in ("hhi_provider", "hhi_vendor"):
         head.add_row(f"HHI {key.split('_')[1]} (0-10,000)", count(totals[key]))

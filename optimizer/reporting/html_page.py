@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from optimizer.reporting.figures import chart_images
-from optimizer.reporting.formats import count, percent, usd
+from optimizer.reporting.formats import count, percent, usd, usd_exact
 from optimizer.reporting.report_data import ReportData, column_kind
 
 
@@ -26,7 +26,7 @@ def _html_table(table: pd.DataFrame, limit: int = 60) -> str:
                 text = str(value)
             elif isinstance(value, int | float):
                 text = {
-                    "usd": f"${value:,.2f}",
+                    "usd": usd_exact(value),
                     "pct": percent(value),
                     "pct_points": f"{value:.1f}%",
                     "chips": f"{value:,.1f}",
@@ -53,7 +53,7 @@ def write_html(path: Path, data: ReportData) -> None:
         for label, value, kind in data.summary
     )
     lines = "".join(
-        f"<tr><td>{html.escape(label)}</td><td>{html.escape(f'${value:,.2f}')}</td></tr>"
+        f"<tr><td>{html.escape(label)}</td><td>{html.escape(usd_exact(value))}</td></tr>"
         for label, value in data.reconciliation
     )
     verdict = "reconcile" if data.reconciles else "do NOT reconcile"
@@ -65,7 +65,7 @@ def write_html(path: Path, data: ReportData) -> None:
         "<h2>Reconciliation</h2>",
         f"<table>{lines}</table>",
         f"<p>The compute lines {verdict} with the plan's compute cost to the cent "
-        f"(difference {data.reconciliation_gap_usd:.6f} USD).</p>",
+        f"(difference {usd_exact(data.reconciliation_gap_usd, 6)}).</p>",
         "<h2>Spend</h2>",
         image("spend_by_provider"),
         image("shares_against_cap"),

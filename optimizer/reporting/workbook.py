@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 from optimizer.reporting.files import neutralise
+from optimizer.reporting.formats import usd_exact
 from optimizer.reporting.report_data import ReportData, column_kind
 
 FIXED_CREATED = datetime(1980, 1, 1)  # the zip epoch, which the workbook's members carry too
@@ -57,7 +58,7 @@ def write_excel(path: Path, data: ReportData) -> None:
         check_row,
         0,
         f"Compute lines reconcile with the plan's compute cost to the cent: {verdict} "
-        f"(difference {data.reconciliation_gap_usd:.6f} USD)",
+        f"(difference {usd_exact(data.reconciliation_gap_usd, 6)})",
         formats["bold"],
     )
     for row, sentence in enumerate(data.narrative, start=check_row + 2):
