@@ -11,20 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from optimizer.plan.assembly import Plan
-
-
-def usd(value: float | None) -> str:
-    if value is None or pd.isna(value):
-        return "-"
-    sign = "-" if value < 0 else ""
-    for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if abs(value) >= size:
-            return f"{sign}${abs(value) / size:,.2f}{suffix}"
-    return f"{sign}${abs(value):,.2f}"
-
-
-def percent(value: float | None) -> str:
-    return "-" if value is None or pd.isna(value) else f"{value:.1%}"
+from optimizer.reporting.formats import count, pct_change, percent, price, usd, usd_exact
 
 
 def frame_table(frame: pd.DataFrame, title: str, formats: Mapping[str, Callable[[Any], str]] | None = None) -> Table:
@@ -57,12 +44,10 @@ def show_plan(plan: Plan, console: Console) -> None:
     head.add_row("total cost (objective)", usd(totals["total_cost_usd"]))
     head.add_row("compute cost", usd(totals["compute_cost_usd"]))
     head.add_row("unmet-demand penalty", usd(totals["unmet_penalty_usd"]))
-    cost_per_mtok = totals["cost_per_mtok_usd"]
-    head.add_row("cost per million served tokens", "-" if cost_per_mtok is None else f"${cost_per_mtok:,.4f}")
-    head.add_row("unmet demand (tokens/s, summed over rows)", f"{totals['unmet_tokens_per_s']:,.0f}")
+    head.add_row("cost per million served tokens", usd_exact(totals["cost_per_mtok_usd"], 4))
+    head.add_row("unmet demand (tokens/s, summed over rows)", count(totals["unmet_tokens_per_s"]))
     for key in ("hhi_provider", "hhi_vendor"):
-        value = totals[key]
-        head.add_row(f"HHI {key.split('_')[1]} (0-10,000)", "-" if value is None else f"{value:,.0f}")
+        head.add_row(f"HHI {key.split('_')[1]} (0-10,000)", count(totals[key]))
     if plan.solution.solver:
         head.add_row("solver", f"{plan.solution.solver} (through PuLP)")
     if plan.certificate is not None and plan.certificate.certified:
@@ -97,7 +82,7 @@ def show_plan(plan: Plan, console: Console) -> None:
             frame_table(
                 plan.commitments.drop(columns=["cost_in_horizon_usd"]),
                 "Commitments bought",
-                {"chips": _count, "usd_per_chip_hour": _price, "cost_usd": usd, "cost_after_horizon_usd": usd},
+                {"chips": count, "usd_per_chip_hour": price, "cost_usd": usd, "cost_after_horizon_usd": usd},
             )
         )
     if not plan.spend_commitments.empty:
@@ -149,9 +134,9 @@ def show_leverage(report, console: Console) -> None:
                 "share": percent,
                 "walk_away_cost_usd": usd,
                 "walk_away_cost_no_rules_usd": usd,
-                "unserved_if_removed_tokens_per_s": _count,
-                "uniform_ceiling_pct": _pct_points,
-                "half_volume_pct": _pct_points,
+                "unserved_if_removed_tokens_per_s": count,
+                "uniform_ceiling_pct": pct_change,
+                "half_volume_pct": pct_change,
             },
         )
     )
@@ -171,11 +156,11 @@ def show_leverage(report, console: Console) -> None:
             offers[columns],
             "Offers: price ceiling (holds volume) or price to win",
             {
-                "usd_per_chip_hour": _price,
-                "chip_hours": _count,
-                "chip_hours_at_risk": _count,
-                "price_ceiling_usd_per_chip_hour": _price,
-                "price_to_win_usd_per_chip_hour": _price,
+                "usd_per_chip_hour": price,
+                "chip_hours": count,
+                "chip_hours_at_risk": count,
+                "price_ceiling_usd_per_chip_hour": price,
+                "price_to_win_usd_per_chip_hour": price,
             },
         )
     )
@@ -217,18 +202,6 @@ def show_leverage(report, console: Console) -> None:
         )
 
 
-def _price(value) -> str:
-    return "-" if value is None or pd.isna(value) else f"${value:,.3f}"
-
-
-def _count(value) -> str:
-    return "-" if value is None or pd.isna(value) else f"{value:,.0f}"
-
-
-def _pct_points(value) -> str:
-    return "-" if value is None or pd.isna(value) else f"{value:+.1f}%"
-
-
 def show_comparison(table: pd.DataFrame, console: Console) -> None:
     head = table[
         [
@@ -248,12 +221,12 @@ def show_comparison(table: pd.DataFrame, console: Console) -> None:
             f"Scenarios against {table['scenario'].iloc[0]}",
             {
                 "total_cost_usd": usd,
-                "cost_per_mtok_usd": _price,
+                "cost_per_mtok_usd": price,
                 "delta_usd": usd,
-                "delta_pct": _pct_points,
-                "hhi_provider": _count,
-                "hhi_vendor": _count,
-                "unmet_tokens_per_s": _count,
+                "delta_pct": pct_change,
+                "hhi_provider": count,
+                "hhi_vendor": count,
+                "unmet_tokens_per_s": count,
             },
         )
     )
@@ -291,8 +264,8 @@ def show_sweep(spec, points: pd.DataFrame, summary: pd.DataFrame, console: Conso
                 f"Sweep {spec.name}",
                 {
                     "total_cost_usd": usd,
-                    "cost_per_mtok_usd": _price,
-                    "unmet_tokens_per_s": _count,
+                    "cost_per_mtok_usd": price,
+                    "unmet_tokens_per_s": count,
                     **{c: percent for c in shares},
                 },
             )

@@ -1,0 +1,73 @@
+"""The HTML page's charts as PNG images, drawn with matplotlib; the workbook draws its own, native ones."""
+
+from __future__ import annotations
+
+import io
+
+from optimizer.reporting.report_data import ReportData
+
+
+def chart_images(data: ReportData) -> dict[str, bytes]:
+    """One PNG per chart, by name (no display needed); a chart with nothing to show is left out."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    images = {}
+
+    def save(name: str, figure) -> None:
+        buffer = io.BytesIO()
+        figure.tight_layout()
+        figure.savefig(buffer, format="png", dpi=110)
+        plt.close(figure)
+        images[name] = buffer.getvalue()
+
+    spend = data.spend_by_provider.set_index("quarter") / 1e9
+    if not spend.empty and len(spend.columns):  # nothing bought: no chart
+        figure, axis = plt.subplots(figsize=(9, 4.5))
+        spend.plot(kind="bar", stacked=True, ax=axis, width=0.8)
+        axis.set_ylabel("USD billions")
+        axis.set_title("Spend by provider per quarter")
+        axis.legend(ncol=4, fontsize=8)
+        save("spend_by_provider", figure)
+
+    shares = data.shares_against_cap.set_index("quarter")
+    if not shares.empty and len(shares.columns):
+        figure, axis = plt.subplots(figsize=(9, 4.5))
+        for column in shares.columns:
+            style = {"linestyle": "--", "color": "red", "linewidth": 2} if column == "cap" else {"marker": "o"}
+            axis.plot(shares.index, shares[column] * 100, label=column, **style)
+        axis.set_ylabel("share of the quarter (%)")
+        axis.set_title("Provider share per quarter against the cap")
+        axis.legend(ncol=4, fontsize=8)
+        save("shares_against_cap", figure)
+
+    suppliers = data.suppliers.dropna(subset=["walk_away_cost_usd"]).sort_values("walk_away_cost_usd")
+    if not suppliers.empty:
+        figure, axis = plt.subplots(figsize=(9, 0.45 * len(suppliers) + 1.5))
+        labels = [f"{d}: {s}" for d, s in zip(suppliers["dimension"], suppliers["supplier"], strict=True)]
+        axis.barh(labels, suppliers["walk_away_cost_usd"] / 1e9, color="tab:blue")
+        axis.set_xlabel("USD billions over the horizon")
+        axis.set_title("Cost of walking away, by supplier")
+        save("walk_away", figure)
+
+    response = data.price_response[data.price_response["dimension"] == "provider"]
+    if not response.empty:
+        figure, axis = plt.subplots(figsize=(9, 4.5))
+        for supplier, block in response.groupby("supplier"):
+            axis.plot(block["price_change_pct"], block["supplier_revenue_usd"] / 1e9, marker=".", label=supplier)
+        axis.set_xlabel("change in all the provider's prices (%)")
+        axis.set_ylabel("its revenue from us, USD billions")
+        axis.set_title("Price response: where each provider's revenue peaks")
+        axis.legend(ncol=4, fontsize=8)
+        save("price_response", figure)
+
+    if data.scenarios is not None and len(data.scenarios) > 1:
+        figure, axis = plt.subplots(figsize=(9, 4.5))
+        axis.bar(data.scenarios["scenario"], data.scenarios["cost_per_mtok_usd"], color="tab:green")
+        axis.set_ylabel("USD per million served tokens")
+        axis.set_title("Cost per million served tokens by scenario")
+        axis.tick_params(axis="x", rotation=30)
+        save("scenarios", figure)
+    return images

@@ -1,0 +1,186 @@
+"""What the finance report shows, gathered once from a verified plan, its leverage report
+and (with several scenarios) their comparison; the workbook and the HTML page both draw on it.
+
+Amounts are kept unrounded and rounded only where they are shown; every sum is taken before
+rounding, so the compute-spend lines reconcile with the plan's compute cost to the cent, and
+the report says whether they do. Also here: the written summary, and what kind of figure
+each column holds (dollars, share, percentage points, chips), which both reports format by.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from optimizer.analysis.negotiation import Leverage
+from optimizer.io.tables import named_rows
+from optimizer.plan.assembly import Plan
+from optimizer.reporting.formats import pct_change, usd
+
+RECONCILE_TOLERANCE_USD = 0.005  # "to the cent"
+
+
+@dataclass
+class ReportData:
+    """Everything both reports show."""
+
+    title: str
+    summary: list[tuple[str, float, str]]  # (label, value, kind: usd, pct or number)
+    reconciliation: list[tuple[str, float]]
+    reconciles: bool
+    reconciliation_gap_usd: float
+    purchases: pd.DataFrame
+    allocation: pd.DataFrame
+    spend: pd.DataFrame  # dimension, group, quarter, spend_usd
+    spend_by_provider: pd.DataFrame  # quarter x provider (USD)
+    shares_against_cap: pd.DataFrame  # quarter x provider (share) + cap
+    suppliers: pd.DataFrame
+    offer_prices: pd.DataFrame
+    rules: pd.DataFrame
+    price_response: pd.DataFrame
+    scenarios: pd.DataFrame | None
+    narrative: list[str] = field(default_factory=list)
+
+
+def gather(plan: Plan, report: Leverage, comparison: pd.DataFrame | None, title: str) -> ReportData:
+    """The report's data from a plan, its leverage report and the scenario comparison (None
+    for a single plan)."""
+    totals = plan.totals
+    spend = plan.shares[["dimension", "group", "quarter", "spend_usd"]].copy()
+    in_horizon = float(plan.purchases["cost_usd"].sum() + plan.contracts["cost_usd"].sum())
+    lines = [
+        ("Compute spend in the horizon (the Spend sheet, by provider)", in_horizon),
+        (
+            "Commitment payments after the horizon",
+            float(totals.get("commitment_cost_after_horizon_usd", 0.0))
+            if plan.inputs.policy.commitment_cost == "whole"
+            else 0.0,
+        ),
+        ("Spend-commitment shortfalls", float(totals.get("spend_shortfall_usd", 0.0))),
+        ("Porting (one-time)", float(totals.get("port_cost_usd", 0.0))),
+    ]
+    gap = sum(v for _, v in lines) - float(totals["compute_cost_usd"])
+    reconciliation = lines + [
+        ("Compute cost (sum of the lines above)", sum(v for _, v in lines)),
+        ("Unmet-demand penalty (not a payment: demand left unserved)", float(totals["unmet_penalty_usd"])),
+        ("Total cost (the plan's objective)", float(totals["total_cost_usd"])),
+    ]
+    summary = [
+        ("Total cost (objective)", float(totals["total_cost_usd"]), "usd"),
+        ("Compute cost", float(totals["compute_cost_usd"]), "usd"),
+        ("Unmet-demand penalty", float(totals["unmet_penalty_usd"]), "usd"),
+        ("Cost per million served tokens", totals["cost_per_mtok_usd"] or 0.0, "usd"),
+        ("Unmet demand (tokens/s, summed over workload rows)", float(totals["unmet_tokens_per_s"]), "number"),
+        ("HHI of provider volume shares (0-10,000)", totals["hhi_provider"] or 0.0, "number"),
+        ("HHI of vendor volume shares (0-10,000)", totals["hhi_vendor"] or 0.0, "number"),
+        (
+            "Diversification premium (every share rule lifted)",
+            report.summary.get("diversification_premium_usd") or 0.0,
+            "usd",
+        ),
+    ]
+    provider_spend = spend[spend["dimension"] == "provider"].pivot_table(
+        index="quarter", columns="group", values="spend_usd", aggfunc="sum", fill_value=0.0
+    )
+    shares = plan.shares[plan.shares["dimension"] == "provider"].pivot_table(
+        index="quarter",
+        columns="group",
+        values="volume_share" if plan.inputs.policy.share_basis == "volume" else "spend_share",
+        fill_value=0.0,
+    )
+    shares["cap"] = plan.inputs.policy.max_share.provider
+    purchases = plan.purchases.merge(
+        plan.inputs.accelerators[["accelerator", "name"]].rename(columns={"name": "accelerator_name"}),
+        on="accelerator",
+        how="left",
+    )
+    data = ReportData(
+        title=title,
+        summary=summary,
+        reconciliation=reconciliation,
+        reconciles=abs(gap) <= RECONCILE_TOLERANCE_USD,
+        reconciliation_gap_usd=gap,
+        purchases=purchases,
+        allocation=plan.allocation,
+        spend=spend,
+        spend_by_provider=provider_spend.reset_index(),
+        shares_against_cap=shares.reset_index(),
+        suppliers=report.suppliers,
+        offer_prices=report.offer_prices,
+        rules=report.rules,
+        price_response=report.price_response,
+        scenarios=comparison,
+    )
+    data.narrative = narrative(plan, report, comparison)
+    return data
+
+
+def narrative(plan: Plan, report: Leverage, comparison: pd.DataFrame | None) -> list[str]:
+    """A short written summary generated from the numbers."""
+    totals = plan.totals
+    text = [
+        f"The cost-minimal plan costs {usd(totals['total_cost_usd'])} over "
+        f"{len(plan.inputs.horizon)} quarters, {usd(totals['cost_per_mtok_usd'] or 0)} per million served tokens."
+    ]
+    mix = (
+        plan.shares[plan.shares["dimension"] == "vendor"]
+        .groupby("group")["spend_usd"]
+        .sum()
+        .sort_values(ascending=False)
+    )
+    if mix.sum() > 0:
+        top = ", ".join(f"{g} {v / mix.sum():.0%}" for g, v in mix.head(3).items())
+        text.append(f"Cheapest mix by chip vendor (share of spend): {top}.")
+    if not plan.binding_rules.empty:
+        rules = plan.binding_rules.groupby(["dimension", "group"])["quarter"].apply(lambda q: ", ".join(sorted(q)))
+        listed = "; ".join(
+            f"{r.dimension} {r.group} at its limit in {r.quarter}" for r in named_rows(rules.head(4).reset_index())
+        )
+        text.append(
+            f"Binding rules: {listed}. Together they cost "
+            f"{usd(report.summary.get('diversification_premium_usd') or 0)}."
+        )
+    suppliers = report.suppliers.dropna(subset=["walk_away_cost_usd"])
+    if not suppliers.empty:
+        strongest = suppliers.sort_values("walk_away_cost_usd", ascending=False).iloc[0]
+        weakest = suppliers.sort_values("walk_away_cost_usd").iloc[0]
+        note = ""
+        if (strongest.get("unserved_if_removed_tokens_per_s") or 0) > 0:
+            note = " (walking away would leave demand unserved: the threat is not credible)"
+        text.append(
+            f"Strongest negotiating position against us: {strongest['dimension']} {strongest['supplier']}, "
+            f"whom walking away from would cost {usd(strongest['walk_away_cost_usd'])}{note}. "
+            f"Weakest: {weakest['dimension']} {weakest['supplier']} "
+            f"({usd(weakest['walk_away_cost_usd'])}), whose prices we can press hardest."
+        )
+    if comparison is not None and len(comparison) > 1:
+        moves = comparison.iloc[1:].sort_values("delta_usd")
+        best, worst = moves.iloc[0], moves.iloc[-1]
+        text.append(
+            f"Against {comparison['scenario'].iloc[0]}: {best['scenario']} changes the cost by "
+            f"{usd(best['delta_usd'])} ({pct_change(best['delta_pct'])}), {worst['scenario']} by "
+            f"{usd(worst['delta_usd'])} ({pct_change(worst['delta_pct'])})."
+        )
+    return text
+
+
+def column_kind(column: str) -> str:
+    """How a column's numbers are shown, from its name: usd, pct (a share), pct_points, chips or number."""
+    if (
+        column.endswith("_usd")
+        or column.startswith("walk_away_")
+        or column == "usd_per_chip_hour"
+        or column.endswith("usd_per_chip_hour")
+        or column == "usd_per_share_point"
+    ):
+        return "usd"
+    if column in ("share", "volume_share", "spend_share", "stranded_share", "limit", "cap") or column.startswith(
+        "share_"
+    ):
+        return "pct"
+    if column.endswith("_pct"):
+        return "pct_points"
+    if column in ("chips", "max_chips", "used_chips") or column.endswith("chips"):
+        return "chips"
+    return "number"

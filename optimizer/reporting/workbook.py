@@ -1,0 +1,230 @@
+"""The Excel workbook (xlsxwriter): typed cells, number formats and native charts.
+
+Numbers are written as numbers, formatted by their column's kind; text from the inputs is
+written as text, never as a formula.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from optimizer.reporting.files import neutralise
+from optimizer.reporting.formats import usd_exact
+from optimizer.reporting.report_data import ReportData, column_kind
+
+FIXED_CREATED = datetime(1980, 1, 1)  # the zip epoch, which the workbook's members carry too
+
+
+def write_excel(path: Path, data: ReportData) -> None:
+    """Summary, Purchases, Allocation, Spend, Leverage, Price response and, with several
+    scenarios, Scenarios: one sheet each."""
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(str(path), {"nan_inf_to_errors": True})
+    # A fixed creation stamp keeps the workbook byte-identical for the same inputs; when the
+    # run happened is in manifest.json.
+    book.set_properties({"title": "Compute procurement plan", "created": FIXED_CREATED})
+    formats = {
+        "usd": book.add_format({"num_format": '"$"#,##0.00'}),
+        "pct": book.add_format({"num_format": "0.0%"}),
+        "pct_points": book.add_format({"num_format": '0.0"%"'}),
+        "chips": book.add_format({"num_format": "#,##0.0"}),
+        "number": book.add_format({"num_format": "#,##0.00"}),
+        "text": book.add_format({}),
+        "header": book.add_format({"bold": True, "bottom": 1}),
+        "title": book.add_format({"bold": True, "font_size": 14}),
+        "bold": book.add_format({"bold": True}),
+    }
+
+    summary = book.add_worksheet("Summary")
+    summary.write_string(0, 0, neutralise(data.title), formats["title"])
+    summary.write_string(2, 0, "Headline", formats["header"])
+    summary.write_string(2, 1, "Value", formats["header"])
+    for row, (label, value, kind) in enumerate(data.summary, start=3):
+        summary.write_string(row, 0, label)
+        summary.write_number(row, 1, float(value), formats[kind])
+    start = 4 + len(data.summary)
+    summary.write_string(start, 0, "Reconciliation (USD, sums before rounding)", formats["header"])
+    for row, (label, value) in enumerate(data.reconciliation, start=start + 1):
+        summary.write_string(row, 0, label)
+        summary.write_number(row, 1, value, formats["usd"])
+    check_row = start + 2 + len(data.reconciliation)
+    verdict = "yes" if data.reconciles else "NO"
+    summary.write_string(
+        check_row,
+        0,
+        f"Compute lines reconcile with the plan's compute cost to the cent: {verdict} "
+        f"(difference {usd_exact(data.reconciliation_gap_usd, 6)})",
+        formats["bold"],
+    )
+    for row, sentence in enumerate(data.narrative, start=check_row + 2):
+        summary.write_string(row, 0, neutralise(sentence))
+    summary.set_column(0, 0, 70)
+    summary.set_column(1, 1, 22)
+    summary.freeze_panes(3, 0)
+
+    _sheet(book, "Purchases", data.purchases, formats)
+    _sheet(book, "Allocation", data.allocation, formats)
+    spend_sheet = _sheet(book, "Spend", data.spend, formats)
+    pivot_col = len(data.spend.columns) + 1
+    _block(spend_sheet, data.spend_by_provider, 0, pivot_col, formats)
+    _stacked_spend_chart(book, spend_sheet, data.spend_by_provider, pivot_col)
+    shares_col = pivot_col + len(data.spend_by_provider.columns) + 1
+    _block(spend_sheet, data.shares_against_cap, 0, shares_col, formats)
+    _share_chart(book, spend_sheet, data.shares_against_cap, shares_col)
+
+    leverage = book.add_worksheet("Leverage")
+    row = 0
+    for title, table in (("Suppliers", data.suppliers), ("Offer prices", data.offer_prices), ("Rules", data.rules)):
+        leverage.write_string(row, 0, title, formats["title"])
+        _block(leverage, table, row + 1, 0, formats, autofilter=(title == "Suppliers"))
+        if title == "Suppliers":
+            suppliers_at = row + 1
+        row += len(table) + 4
+    leverage.freeze_panes(2, 0)
+    _walk_away_chart(book, leverage, data.suppliers, suppliers_at)
+
+    response = _sheet(book, "Price response", data.price_response, formats)
+    _price_response_chart(book, response, data.price_response)
+
+    if data.scenarios is not None and len(data.scenarios) > 1:
+        scenarios = _sheet(book, "Scenarios", data.scenarios, formats)
+        _scenario_chart(book, scenarios, data.scenarios)
+    book.close()
+
+
+def _widths(table: pd.DataFrame) -> list[int]:
+    widths = []
+    for column in table.columns:
+        values = table[column].head(200)
+        longest = max([len(str(column))] + [len(f"{v:,.2f}") if isinstance(v, float) else len(str(v)) for v in values])
+        widths.append(min(max(longest + 2, 8), 48))
+    return widths
+
+
+def _block(sheet, table: pd.DataFrame, top: int, left: int, formats: dict, autofilter: bool = False) -> None:
+    """A table at (top, left): header, typed cells (numbers as numbers, text as text)."""
+    for j, column in enumerate(table.columns):
+        sheet.write_string(top, left + j, neutralise(str(column)), formats["header"])
+    kinds = [column_kind(str(c)) for c in table.columns]
+    for i, record in enumerate(table.itertuples(index=False), start=top + 1):
+        for j, value in enumerate(record):
+            if value is None or (isinstance(value, float) and pd.isna(value)):
+                continue
+            if isinstance(value, bool):
+                sheet.write_boolean(i, left + j, value)
+            elif isinstance(value, int | float):
+                sheet.write_number(i, left + j, float(value), formats[kinds[j]])
+            else:
+                sheet.write_string(i, left + j, neutralise(str(value)))
+    for j, width in enumerate(_widths(table)):
+        sheet.set_column(left + j, left + j, width)
+    if autofilter and len(table.columns):
+        sheet.autofilter(top, left, top + max(len(table), 1), left + len(table.columns) - 1)
+
+
+def _sheet(book, name: str, table: pd.DataFrame, formats: dict):
+    sheet = book.add_worksheet(name)
+    _block(sheet, table, 0, 0, formats, autofilter=True)
+    sheet.freeze_panes(1, 0)
+    return sheet
+
+
+def _stacked_spend_chart(book, sheet, table: pd.DataFrame, left: int) -> None:
+    if table.empty or len(table.columns) < 2:  # nothing bought: a chart needs a series
+        return
+    chart = book.add_chart({"type": "column", "subtype": "stacked"})
+    rows = len(table)
+    for j in range(1, len(table.columns)):
+        chart.add_series(
+            {
+                "name": ["Spend", 0, left + j],
+                "categories": ["Spend", 1, left, rows, left],
+                "values": ["Spend", 1, left + j, rows, left + j],
+            }
+        )
+    chart.set_title({"name": "Spend by provider per quarter (USD)"})
+    chart.set_y_axis({"num_format": '"$"#,##0,,,"B"'})
+    sheet.insert_chart(rows + 3, left, chart, {"x_scale": 1.6, "y_scale": 1.3})
+
+
+def _share_chart(book, sheet, table: pd.DataFrame, left: int) -> None:
+    if table.empty or len(table.columns) < 2:
+        return
+    chart = book.add_chart({"type": "line"})
+    rows = len(table)
+    for j, column in enumerate(table.columns[1:], start=1):
+        series: dict[str, Any] = {
+            "name": ["Spend", 0, left + j],
+            "categories": ["Spend", 1, left, rows, left],
+            "values": ["Spend", 1, left + j, rows, left + j],
+        }
+        if column == "cap":
+            series["line"] = {"dash_type": "dash", "color": "red", "width": 2}
+        chart.add_series(series)
+    chart.set_title({"name": "Provider share per quarter against the cap"})
+    chart.set_y_axis({"num_format": "0%", "min": 0})
+    sheet.insert_chart(rows + 24, left, chart, {"x_scale": 1.6, "y_scale": 1.3})
+
+
+def _walk_away_chart(book, sheet, table: pd.DataFrame, top: int) -> None:
+    if table.empty:
+        return
+    column = list(table.columns).index("walk_away_cost_usd")
+    names = list(table.columns).index("supplier")
+    chart = book.add_chart({"type": "bar"})
+    chart.add_series(
+        {
+            "name": "Walk-away cost (USD)",
+            "categories": ["Leverage", top + 1, names, top + len(table), names],
+            "values": ["Leverage", top + 1, column, top + len(table), column],
+        }
+    )
+    chart.set_title({"name": "Cost of walking away, by supplier"})
+    chart.set_x_axis({"num_format": '"$"#,##0,,,"B"'})
+    chart.set_legend({"none": True})
+    sheet.insert_chart(top, len(table.columns) + 1, chart, {"x_scale": 1.5, "y_scale": 1.5})
+
+
+def _price_response_chart(book, sheet, table: pd.DataFrame) -> None:
+    if table.empty or not (table["dimension"] == "provider").any():
+        return
+    chart = book.add_chart({"type": "scatter", "subtype": "straight_with_markers"})
+    columns = list(table.columns)
+    x, y = columns.index("price_change_pct"), columns.index("supplier_revenue_usd")
+    rows = table.reset_index(drop=True)
+    for (dimension, supplier), block in rows.groupby(["dimension", "supplier"], sort=False):
+        if dimension != "provider":
+            continue
+        first, last = block.index.min() + 1, block.index.max() + 1
+        chart.add_series(
+            {
+                "name": neutralise(str(supplier)),
+                "categories": ["Price response", first, x, last, x],
+                "values": ["Price response", first, y, last, y],
+            }
+        )
+    chart.set_title({"name": "Price response: provider revenue from us as its prices move"})
+    chart.set_x_axis({"name": "price change (%)"})
+    chart.set_y_axis({"name": "revenue (USD)", "num_format": '"$"#,##0,,,"B"'})
+    sheet.insert_chart(1, len(columns) + 1, chart, {"x_scale": 1.8, "y_scale": 1.6})
+
+
+def _scenario_chart(book, sheet, table: pd.DataFrame) -> None:
+    columns = list(table.columns)
+    names, values = columns.index("scenario"), columns.index("cost_per_mtok_usd")
+    chart = book.add_chart({"type": "column"})
+    chart.add_series(
+        {
+            "name": "Cost per million served tokens (USD)",
+            "categories": ["Scenarios", 1, names, len(table), names],
+            "values": ["Scenarios", 1, values, len(table), values],
+        }
+    )
+    chart.set_title({"name": "Cost per million served tokens by scenario"})
+    chart.set_legend({"none": True})
+    sheet.insert_chart(len(table) + 3, 0, chart, {"x_scale": 1.6, "y_scale": 1.3})
