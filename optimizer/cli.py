@@ -25,7 +25,8 @@ from rich.markup import escape
 from optimizer import deadline
 from optimizer.errors import InputError, OptimizerError, Problem
 from optimizer.io.loading import bundled_data, load
-from optimizer.reporting.files import csv_writer, json_writer, write_outputs
+from optimizer.reporting.batch import output_batch, write_outputs
+from optimizer.reporting.files import csv_writer, json_writer
 from optimizer.scenarios.runner import default_workers
 
 app = typer.Typer(
@@ -180,6 +181,15 @@ def plan_command(
     from optimizer.reporting.manifest import folder_inputs, new_manifest
 
     def action() -> None:
+        with output_batch(out, inputs=[data or bundled_data()], command="plan") as batch:
+            folder, result = _plan(batch)
+        show_plan(result, console)
+        console.print(
+            f"Verified plan written to {out}/" + (f"; model written to {write_model}" if write_model else ""),
+            highlight=False,
+        )
+
+    def _plan(batch):
         folder, _, result = _solved(data, time_limit, integer, method.value, solver=solver, write_model=write_model)
         options = {
             "data": str(folder.resolve()),
@@ -191,12 +201,8 @@ def plan_command(
             **({"write_model": str(write_model)} if write_model else {}),
         }
         manifest = new_manifest("plan", options, folder_inputs(folder), result.seconds, _result(result))
-        write_outputs(out, plan_files(result), inputs=[folder], manifest=manifest)
-        show_plan(result, console)
-        console.print(
-            f"Verified plan written to {out}/" + (f"; model written to {write_model}" if write_model else ""),
-            highlight=False,
-        )
+        batch.write(plan_files(result), manifest)
+        return folder, result
 
     _run(lambda: _check_manifest(check_manifest, data) if check_manifest else action())
 
@@ -270,6 +276,14 @@ def leverage(
     from optimizer.reporting.manifest import folder_inputs, new_manifest
 
     def action() -> None:
+        with output_batch(out, inputs=[data or bundled_data()], command="leverage") as batch:
+            report = _leverage(batch)
+        show_leverage(report, console)
+        console.print(
+            f"Leverage report written to {out}/ ({report.solves} re-solves, {report.seconds:.1f} s)", highlight=False
+        )
+
+    def _leverage(batch):
         # The report prices ports itself (break-even), so the plan's payback re-solves are skipped.
         with deadline.budget(time_limit):  # the plan and every re-solve of the report
             folder, inputs, plan_ = _solved(data, time_limit, integer, payback=False)
@@ -284,11 +298,8 @@ def leverage(
         manifest = new_manifest(
             "leverage", options, folder_inputs(folder), {**plan_.seconds, "leverage": report.seconds}, _result(plan_)
         )
-        write_outputs(out, leverage_files(report), inputs=[folder], manifest=manifest)
-        show_leverage(report, console)
-        console.print(
-            f"Leverage report written to {out}/ ({report.solves} re-solves, {report.seconds:.1f} s)", highlight=False
-        )
+        batch.write(leverage_files(report), manifest)
+        return report
 
     _run(action)
 
@@ -313,6 +324,17 @@ def compare(
     from optimizer.scenarios.comparison import failures
 
     def action() -> None:
+        with output_batch(
+            out, inputs=_bases(scenarios), beside=[p.parent for p in scenarios], command="compare"
+        ) as batch:
+            table = _compare(batch)
+        show_comparison(table, console)
+        console.print(f"Comparison written to {out}/comparison.csv", highlight=False)
+        failed = failures(table, "scenarios")
+        if failed:
+            raise failed
+
+    def _compare(batch):
         started = time.perf_counter()
         table = run_compare(scenarios, workers=workers or default_workers(), scheduler=scheduler)
         options = {
@@ -324,18 +346,8 @@ def compare(
         manifest = new_manifest(
             "compare", options, scenario_inputs(scenarios), {"compare": time.perf_counter() - started}
         )
-        write_outputs(
-            out,
-            {"comparison.csv": csv_writer(table)},
-            inputs=[bundled_data()],
-            beside=[p.parent for p in scenarios],
-            manifest=manifest,
-        )
-        show_comparison(table, console)
-        console.print(f"Comparison written to {out}/comparison.csv", highlight=False)
-        failed = failures(table, "scenarios")
-        if failed:
-            raise failed
+        batch.write({"comparison.csv": csv_writer(table)}, manifest)
+        return table
 
     _run(action)
 
@@ -362,8 +374,18 @@ def sweep(
     from optimizer.scenarios.sweeps import read_sweep, run_sweep
 
     def action() -> None:
-        started = time.perf_counter()
         spec, base = read_sweep(file)
+        bases = _bases([file.parent / spec.scenario]) if spec.scenario else [bundled_data()]
+        with output_batch(out, inputs=bases, beside=[file.parent], command="sweep") as batch:
+            points, summary = _sweep(batch, spec, base)
+        show_sweep(spec, points, summary, console)
+        console.print(f"Sweep written to {out}/ (points.csv, summary.csv)", highlight=False)
+        failed = failures(points, "points")
+        if failed and not allow_failed_draws:
+            raise failed
+
+    def _sweep(batch, spec, base):
+        started = time.perf_counter()
         points, summary = run_sweep(spec, base, workers=workers or default_workers(), scheduler=scheduler)
         read = file_entries([file], "sweep") + (
             scenario_inputs([file.parent / spec.scenario]) if spec.scenario else folder_inputs(bundled_data())
@@ -376,18 +398,8 @@ def sweep(
             "allow_failed_draws": allow_failed_draws,
         }
         manifest = new_manifest("sweep", options, read, {"sweep": time.perf_counter() - started})
-        write_outputs(
-            out,
-            {"points.csv": csv_writer(points), "summary.csv": csv_writer(summary)},
-            inputs=[bundled_data()],
-            beside=[file.parent],
-            manifest=manifest,
-        )
-        show_sweep(spec, points, summary, console)
-        console.print(f"Sweep written to {out}/ (points.csv, summary.csv)", highlight=False)
-        failed = failures(points, "points")
-        if failed and not allow_failed_draws:
-            raise failed
+        batch.write({"points.csv": csv_writer(points), "summary.csv": csv_writer(summary)}, manifest)
+        return points, summary
 
     _run(action)
 
@@ -420,9 +432,17 @@ def report_command(
             raise InputError([Problem("report", "scenario files follow --scenarios: --scenarios a.yaml b.yaml")])
         if data is not None and files:
             raise InputError([Problem("--data/--scenarios", "give a data folder or scenario files, not both")])
+        sources = _bases(files) if files else [data or bundled_data()]
+        with output_batch(out, inputs=sources, beside=[p.parent for p in files], command="report") as batch:
+            content = _report(batch, sources)
+        verdict = "reconcile" if content.reconciles else "DO NOT reconcile"
+        console.print(
+            f"Report written to {out}/ (report.xlsx, report.html); compute lines {verdict} to the cent", highlight=False
+        )
+
+    def _report(batch, sources):
         started = time.perf_counter()
         content = make_report(data, files, workers=workers or default_workers(), integer=integer)
-        sources = [data or bundled_data()]
         read = scenario_inputs(files) if files else folder_inputs(sources[0])
         options = {
             "data": str(sources[0].resolve()) if not files else None,
@@ -432,13 +452,18 @@ def report_command(
             "integer": integer,
         }
         manifest = new_manifest("report", options, read, {"report": time.perf_counter() - started})
-        write_outputs(out, report_files(content), inputs=sources, beside=[p.parent for p in files], manifest=manifest)
-        verdict = "reconcile" if content.reconciles else "DO NOT reconcile"
-        console.print(
-            f"Report written to {out}/ (report.xlsx, report.html); compute lines {verdict} to the cent", highlight=False
-        )
+        batch.write(report_files(content), manifest)
+        return content
 
     _run(action)
+
+
+def _bases(scenario_files: list[Path]) -> list[Path]:
+    """The data folders scenario files build on (the bundled data when they name none):
+    inputs as much as ``--data``, so no output is ever written among them."""
+    from optimizer.scenarios.overlays import read_scenario
+
+    return [bundled_data(), *{read_scenario(p).base or bundled_data() for p in scenario_files}]
 
 
 def leverage_files(report) -> dict:

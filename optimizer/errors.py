@@ -57,6 +57,13 @@ class OutputError(OptimizerError):
     exit_code = 2
 
 
+class WriteError(OptimizerError):
+    """The machine refused to write the outputs (no space, read-only, no permission, a file
+    where a folder should be, another run writing there): nothing was replaced."""
+
+    exit_code = 7
+
+
 class SolveError(OptimizerError):
     """The solver did not prove an optimum (time limit, numerical trouble, infeasible rules)."""
 
