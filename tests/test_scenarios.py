@@ -163,7 +163,17 @@ def test_base_read_once_until_its_files_change(base):
             5,
             "'free': expected a number",
         ),
-        ("  - scale: latency\n    column: rtt_ms\n    by: 2\n    from: 2026Q1\n", 5, "have no quarter"),
+        (
+            "  - scale: latency\n    column: rtt_ms\n    by: 2\n    from: 2026Q1\n",
+            5,
+            "from/until apply only to offers, offer_quarters, workloads, not to latency",
+        ),
+        (
+            "  - remove: spend_commitment\n    where: {}\n",
+            5,
+            "expected an input table: accelerators, offers, offer_quarters, performance, workloads, latency, "
+            "contracts, spend_commitments, power",
+        ),
         ("  - policy:\n      max_shares: {provider: 0.5}\n", 6, "unknown key 'max_shares'"),
     ],
 )

@@ -13,13 +13,14 @@ A scenario file::
         from: 2027Q1               # optional quarter range (workloads, offer_quarters; on offers
         until: 2027Q4              #   it writes per-quarter overrides)
       - set: offers                # same selectors, `value:` instead of `by:`
-      - add: offers                # `rows:` a list of rows in the table's columns
-      - remove: latency            # `where:` the rows to drop
+      - add: contracts             # `rows:` a list of rows in the table's columns
+      - remove: spend_commitments  # `where:` the rows to drop
       - policy: {max_share: {provider: 1.0}}   # policy keys, merged into the base policy
 
-Changes apply in order to the base folder's records; the result passes the same
-validation as a data folder, and every problem names the scenario file and line of the
-change (or the data file and line of an untouched row).
+Every input table of :data:`optimizer.io.tables.TABLES` can be changed. Changes apply in
+order to the base folder's records; the result passes the same validation as a data
+folder, and every problem names the scenario file and line of the change (or the data
+file and line of an untouched row).
 """
 
 from __future__ import annotations
@@ -27,14 +28,13 @@ from __future__ import annotations
 import copy
 import os
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from optimizer import quarters
 from optimizer.errors import InputError, Problem
 from optimizer.io.loading import (
-    SPECS,
     Origin,
     RawInputs,
     bundled_data,
@@ -44,13 +44,15 @@ from optimizer.io.loading import (
     validate,
 )
 from optimizer.io.schema import QUARTER_PATTERN
-from optimizer.io.tables import Inputs
+from optimizer.io.tables import SPECS, TABLES, Inputs, TableName
 from optimizer.io.yaml_reader import read_yaml
 
-TableName = Literal["accelerators", "offers", "offer_quarters", "performance", "workloads", "latency"]
 Selector = dict[str, str | float | int | bool | list[str | float | int | bool]]
 QuarterLabel = Annotated[str, Field(pattern=QUARTER_PATTERN)]
-VIRTUAL_VENDOR = ("offers", "performance")  # tables whose rows can be selected by vendor
+# Rows that name an accelerator can also be selected by its vendor (offers, performance).
+VIRTUAL_VENDOR = tuple(s.name for s in TABLES if "accelerator" in s.columns and "vendor" not in s.columns)
+# from/until select rows by their quarter; on offers they write per-quarter overrides.
+RANGED = ("offers", *(s.name for s in TABLES if "quarter" in s.required_columns))
 
 
 class _Change(BaseModel):
@@ -374,8 +376,9 @@ def _update(raw: RawInputs, change: Scale | Set, origin: Origin) -> list[Problem
     if change.column not in SPECS[table].columns:
         problems.append(Problem(origin[0], f"{table} has no column {change.column!r}", origin[1], "column"))
     ranged = change.first is not None or change.last is not None
-    if ranged and table not in ("workloads", "offer_quarters", "offers"):
-        problems.append(Problem(origin[0], f"{table} rows have no quarter: from/until do not apply", origin[1]))
+    if ranged and table not in RANGED:
+        message = f"from/until apply only to {', '.join(RANGED)}, not to {table}"
+        problems.append(Problem(origin[0], message, origin[1]))
     if problems:
         return problems
     vendors = _vendors(raw)
