@@ -20,7 +20,9 @@ A scenario file::
 Every input table of :data:`optimizer.io.tables.TABLES` can be changed. Changes apply in
 order to the base folder's records; the result passes the same validation as a data
 folder, and every problem names the scenario file and line of the change (or the data
-file and line of an untouched row).
+file and line of an untouched row). ``add`` to an optional table the base folder lacks
+creates it; ``remove``, ``scale`` and ``set`` that match no row are errors, so a change
+that would do nothing (a misspelt id, a file missing from the base) is never silent.
 """
 
 from __future__ import annotations
@@ -354,6 +356,15 @@ def _vendors(raw: RawInputs) -> dict[str, str]:
     }
 
 
+def _no_match(raw: RawInputs, table: str, where: Selector, origin: Origin) -> Problem:
+    """'No row matches', saying so when the table is empty because the base lacks its optional file."""
+    message = f"no {table} row matches {where}"
+    filename = SPECS[table].filename
+    if not raw.records.get(table) and raw.folder is not None and not (raw.folder / filename).is_file():
+        message += f": the base folder has no {filename}"
+    return Problem(origin[0], message, origin[1])
+
+
 def _remove(raw: RawInputs, change: Remove, origin: Origin) -> list[Problem]:
     problems = _check_selector(change.remove, change.where, origin)
     if problems:
@@ -362,7 +373,7 @@ def _remove(raw: RawInputs, change: Remove, origin: Origin) -> list[Problem]:
     records = raw.records.get(change.remove, [])
     kept = [r for r in records if not _matches(change.remove, r[2], change.where, vendors)]
     if len(kept) == len(records):
-        return [Problem(origin[0], f"no {change.remove} row matches {change.where}", origin[1])]
+        return [_no_match(raw, change.remove, change.where, origin)]
     if not kept and change.remove == "workloads":
         message = "removes every workloads row: a plan needs some demand"
         return [Problem(origin[0], message, origin[1])]
@@ -384,7 +395,7 @@ def _update(raw: RawInputs, change: Scale | Set, origin: Origin) -> list[Problem
     vendors = _vendors(raw)
     matched = [i for i, r in enumerate(raw.records.get(table, [])) if _matches(table, r[2], change.where, vendors)]
     if not matched:
-        return [Problem(origin[0], f"no {table} row matches {change.where}", origin[1])]
+        return [_no_match(raw, table, change.where, origin)]
     if table == "offers" and ranged:
         return _update_offer_quarters(raw, change, matched, origin)
     touched = 0
