@@ -3,7 +3,8 @@
 Every figure of the README's results sections sits in a block between
 ``<!-- generated: NAME -->`` and ``<!-- end generated: NAME -->``, written by this script
 from ``optimizer plan``, ``optimizer leverage`` and ``optimizer compare`` on ``data/`` and
-``scenarios/``, so a figure the README quotes cannot drift from what the tool prints::
+``scenarios/``, so a figure the README quotes cannot drift from what the tool prints (and
+the list of tables a scenario can change from the loader's registry)::
 
     python docs/readme_figures.py          # rewrite the blocks of README.md
     python docs/readme_figures.py --check  # exit 1, with a diff, when README.md disagrees
@@ -25,7 +26,9 @@ import pandas as pd
 import optimizer
 from optimizer.analysis.negotiation import leverage
 from optimizer.io.loading import bundled_data
+from optimizer.io.tables import TABLES
 from optimizer.scenarios.comparison import compare
+from optimizer.scenarios.overlays import RANGED, VIRTUAL_VENDOR
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
@@ -190,6 +193,20 @@ def scenarios_block() -> str:
     return "\n".join(lines) + "\n"
 
 
+def scenario_tables_block() -> str:
+    """The tables a scenario can change and the columns its changes name."""
+    lines = ["| table | file | columns (`where:`, `column:`, `rows:`) |", "|---|---|---|"]
+    for spec in TABLES:
+        columns = ", ".join(f"`{column}`" for column in spec.columns)
+        lines.append(f"| `{spec.name}` | `{spec.filename}`{' (optional)' if spec.optional else ''} | {columns} |")
+    lines += [
+        "",
+        f"`where:` also selects {' and '.join(VIRTUAL_VENDOR)} rows by their chip's `vendor`; "
+        f"`from:`/`until:` apply to {', '.join(RANGED)}.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
 def blocks() -> dict[str, str]:
     inputs = optimizer.load(bundled_data())
     plan = optimizer.solve(inputs)
@@ -199,6 +216,7 @@ def blocks() -> dict[str, str]:
         "findings": findings_block(plan, report),
         "porting": porting_block(plan, report),
         "scenarios": scenarios_block(),
+        "scenario-tables": scenario_tables_block(),
     }
 
 

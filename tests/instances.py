@@ -40,7 +40,6 @@ ABS_TOL_USD = 1e-6
 QUARTERS = ["2025Q4", "2026Q1", "2026Q2", "2026Q3", "2026Q4", "2027Q1", "2027Q2"]
 DEMAND_QUARTERS = QUARTERS[1:-1]
 DIMENSIONS = ("provider", "vendor", "region", "offer")
-TABLES = ("accelerators", "offers", "offer_quarters", "performance", "workloads", "latency")
 
 
 def costs_agree(a: float, b: float) -> bool:

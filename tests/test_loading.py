@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from conftest import offer, workload, write_csv, write_folder
 
 import optimizer
+from optimizer.io.tables import ORIGIN_COLUMNS, TABLES, Inputs
 
 ACCELERATORS = [{"accelerator": "a", "vendor": "nvidia"}, {"accelerator": "b", "vendor": "google"}]
 PERFORMANCE = [{"model": "m", "accelerator": "a", "tokens_per_s_per_chip": 100, "ttft_ms": 100}]
@@ -50,6 +53,15 @@ def test_valid_folder_loads(tmp_path):
     inputs = optimizer.load(write_folder(tmp_path / "in", **tables()))
     assert list(inputs.offers["offer"]) == ["o1"]
     assert inputs.horizon == ["2026Q1", "2026Q2"]
+
+
+def test_inputs_hold_one_table_per_registry_entry(tmp_path):
+    """Inputs' typed table fields are the registry's tables, in its order, with its columns."""
+    inputs = optimizer.load(write_folder(tmp_path / "in", **tables()))
+    fields = [f.name for f in dataclasses.fields(Inputs) if f.type == "pd.DataFrame"]
+    assert fields == [spec.name for spec in TABLES]
+    for spec in TABLES:
+        assert list(inputs.table(spec.name).columns) == spec.columns + ORIGIN_COLUMNS
 
 
 def test_missing_file(tmp_path):

@@ -1,4 +1,10 @@
-"""Scenario overlays on small hand-built data: each change type, order, selectors, ranges, errors."""
+"""Scenario overlays on small hand-built data: each change type, order, selectors, ranges, errors.
+
+Costs are worked by hand on the base below: serving one token/s for a quarter costs
+2 x 2190 / 100 = 43.8 on o1 (aws) and 3 x 2190 / 200 = 32.85 on o2 (gcp); with each
+provider capped at 700 of the 1000 tok/s, the base plan is gcp 700 and aws 300 in each of
+three quarters: 3 x (22,995 + 13,140) = 108,405.
+"""
 
 from __future__ import annotations
 
@@ -20,17 +26,21 @@ OFFERS = [offer("o1", "aws", "r1", "a", 2.0, 10), offer("o2", "gcp", "r2", "b", 
 WORKLOADS = [workload("w", q, 1000) for q in ("2026Q1", "2026Q2", "2026Q3")]
 
 
+SPEND = [
+    {"provider": "aws", "first": "2026Q1", "last": "2026Q3", "usd": 60000},
+    {"provider": "gcp", "first": "2026Q1", "last": "2026Q3", "usd": 50000},
+]
+
+
+def folder_with(folder: Path, **tables: list[dict]) -> Path:
+    """The base folder written from scratch, with ``tables`` added or replacing its own."""
+    own = dict(accelerators=ACCELERATORS, performance=PERFORMANCE, latency=LATENCY, offers=OFFERS, workloads=WORKLOADS)
+    return write_folder(folder, policy="max_share:\n  provider: 0.7\n", **{**own, **tables})
+
+
 @pytest.fixture
 def base(tmp_path) -> Path:
-    return write_folder(
-        tmp_path / "data",
-        policy="max_share:\n  provider: 0.7\n",
-        accelerators=ACCELERATORS,
-        performance=PERFORMANCE,
-        latency=LATENCY,
-        offers=OFFERS,
-        workloads=WORKLOADS,
-    )
+    return folder_with(tmp_path / "data")
 
 
 def scenario(tmp_path: Path, base: Path, changes: str, name: str = "s") -> Path:
@@ -41,6 +51,10 @@ def scenario(tmp_path: Path, base: Path, changes: str, name: str = "s") -> Path:
 
 def inputs_of(tmp_path, base, changes):
     return apply(read_scenario(scenario(tmp_path, base, changes)))
+
+
+def total_cost(inputs) -> float:
+    return float(optimizer.solve(inputs).totals["total_cost_usd"])
 
 
 def value(table, key, column, **where):
@@ -85,6 +99,50 @@ def test_add_and_remove_rows(tmp_path, base):
     inputs = inputs_of(tmp_path, base, changes)
     assert sorted(inputs.offers["offer"]) == ["o2", "o3"]
     assert list(inputs.latency["region"]) == ["r2"]
+
+
+def test_remove_a_spend_commitment(tmp_path):
+    """A renewal not signed. With aws owed 60,000, aws serves 60,000 / 43.8 = 1,369.9 of the
+    3,000 tok/s-quarters already paid for, gcp the rest: 60,000 + 32.85 x 1,630.1 = 113,550
+    (gcp's 53,550 cover its 50,000). Without it, the base plan: 108,405 (gcp's 68,985 cover
+    its 50,000), as a folder written without that row gives."""
+    base = folder_with(tmp_path / "data", spend_commitments=SPEND)
+    assert total_cost(optimizer.load(base)) == pytest.approx(113_550)
+    renewed = inputs_of(tmp_path, base, "  - remove: spend_commitments\n    where: {provider: aws}\n")
+    assert list(renewed.spend_commitments["provider"]) == ["gcp"]
+    assert total_cost(renewed) == pytest.approx(108_405)
+    without = folder_with(tmp_path / "without", spend_commitments=SPEND[1:])
+    assert total_cost(renewed) == pytest.approx(total_cost(optimizer.load(without)), rel=1e-9)
+
+
+def test_add_a_contract_to_a_base_without_contracts(tmp_path, base):
+    """10 chips of o1 signed for the three quarters: 10 x 2 x 2190 = 43,800 sunk a quarter.
+    aws serves its 700 tok/s cap on them, gcp the other 300 at 32.85: 3 x (43,800 + 9,855)."""
+    assert not (base / "contracts.csv").exists()
+    path = scenario(
+        tmp_path, base, "  - add: contracts\n    rows:\n      - {offer: o1, chips: 10, start: 2026Q1, end: 2026Q3}\n"
+    )
+    signed = apply(read_scenario(path))
+    assert signed.contracts[["offer", "_file", "_line"]].values.tolist() == [["o1", str(path), 5]]
+    assert total_cost(signed) == pytest.approx(160_965)
+    written = folder_with(
+        tmp_path / "signed", contracts=[{"offer": "o1", "chips": 10, "start": "2026Q1", "end": "2026Q3"}]
+    )
+    assert total_cost(signed) == pytest.approx(total_cost(optimizer.load(written)), rel=1e-9)
+
+
+def test_scale_a_power_cap(tmp_path):
+    """gcp's 2.5 kW holds 2.5 chips of b (1 kW each): 500 tok/s, aws the other 500,
+    3 x (16,425 + 21,900) = 114,975. Scaled by 1.2, 3 chips: gcp 600, aws 400,
+    3 x (19,710 + 17,520) = 111,690, as a folder written with 0.003 MW gives."""
+    powered = [{**row, "power_kw": 1.0} for row in ACCELERATORS]
+    base = folder_with(tmp_path / "data", accelerators=powered, power=[{"provider": "gcp", "megawatts": 0.0025}])
+    assert total_cost(optimizer.load(base)) == pytest.approx(114_975)
+    changes = "  - scale: power\n    where: {provider: gcp}\n    column: megawatts\n    by: 1.2\n"
+    scaled = inputs_of(tmp_path, base, changes)
+    assert total_cost(scaled) == pytest.approx(111_690)
+    written = folder_with(tmp_path / "written", accelerators=powered, power=[{"provider": "gcp", "megawatts": 0.003}])
+    assert total_cost(scaled) == pytest.approx(total_cost(optimizer.load(written)), rel=1e-9)
 
 
 def test_quarter_range_on_offers_writes_overrides(tmp_path, base):
@@ -163,7 +221,24 @@ def test_base_read_once_until_its_files_change(base):
             5,
             "'free': expected a number",
         ),
-        ("  - scale: latency\n    column: rtt_ms\n    by: 2\n    from: 2026Q1\n", 5, "have no quarter"),
+        (
+            "  - scale: latency\n    column: rtt_ms\n    by: 2\n    from: 2026Q1\n",
+            5,
+            "from/until apply only to offers, offer_quarters, workloads, not to latency",
+        ),
+        (
+            "  - remove: spend_commitment\n    where: {}\n",
+            5,
+            "expected an input table: accelerators, offers, offer_quarters, performance, workloads, latency, "
+            "contracts, spend_commitments, power",
+        ),
+        (
+            "  - remove: spend_commitments\n    where: {provider: aws}\n",
+            5,
+            "no spend_commitments row matches {'provider': 'aws'}: the base folder has no spend_commitments.csv",
+        ),
+        ("  - scale: power\n    column: megawatts\n    by: 2\n", 5, "the base folder has no power.csv"),
+        ("  - scale: power\n    where: {vendor: nvidia}\n    column: megawatts\n    by: 2\n", 5, "no column 'vendor'"),
         ("  - policy:\n      max_shares: {provider: 0.5}\n", 6, "unknown key 'max_shares'"),
     ],
 )

@@ -23,55 +23,15 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from optimizer.errors import InputError, Problem
 from optimizer.io import consistency
-from optimizer.io.schema import (
-    AcceleratorRow,
-    ContractRow,
-    LatencyRow,
-    OfferQuarterRow,
-    OfferRow,
-    PerformanceRow,
-    Policy,
-    PowerRow,
-    SpendCommitmentRow,
-    WorkloadRow,
-)
-from optimizer.io.tables import ORIGIN_COLUMNS, Inputs
+from optimizer.io.schema import Policy
+from optimizer.io.tables import ORIGIN_COLUMNS, TABLES, Inputs, TableSpec
 from optimizer.io.yaml_reader import character_name, decode_utf8, read_yaml
 
-
-@dataclass(frozen=True)
-class FileSpec:
-    table: str
-    filename: str
-    row: type[BaseModel]
-    key: tuple[str, ...]
-    optional: bool = False
-
-    @property
-    def columns(self) -> list[str]:
-        return list(self.row.model_fields)
-
-    @property
-    def required_columns(self) -> list[str]:
-        return [name for name, f in self.row.model_fields.items() if f.is_required()]
-
-
-FILES = (
-    FileSpec("accelerators", "accelerators.csv", AcceleratorRow, ("accelerator",)),
-    FileSpec("offers", "offers.csv", OfferRow, ("offer",)),
-    FileSpec("offer_quarters", "offer_quarters.csv", OfferQuarterRow, ("offer", "quarter"), True),
-    FileSpec("performance", "performance.csv", PerformanceRow, ("model", "accelerator")),
-    FileSpec("workloads", "workloads.csv", WorkloadRow, ("workload", "quarter")),
-    FileSpec("latency", "latency.csv", LatencyRow, ("geography", "region")),
-    FileSpec("contracts", "contracts.csv", ContractRow, (), True),
-    FileSpec("spend_commitments", "spend_commitments.csv", SpendCommitmentRow, (), True),
-    FileSpec("power", "power.csv", PowerRow, (), True),
-)
-SPECS = {spec.table: spec for spec in FILES}
+FILES = TABLES  # the name reporting.manifest imports the registry by
 POLICY_FILE = "policy.yaml"
 # Refused before reading: 16 MiB is some 250,000 workload rows (the largest benchmark has
 # 2,248 in 100 KB), far beyond what one LP solves in reasonable time; validating them
@@ -127,15 +87,15 @@ def read_raw(folder: str | Path) -> RawInputs:
         message = "a file, not an input folder" if folder.exists() else "input folder not found"
         raise InputError([Problem(str(folder), message)])
     missing = missing_files(folder)
-    if len(missing) == len([spec for spec in FILES if not spec.optional]):
+    if len(missing) == len([spec for spec in TABLES if not spec.optional]):
         message = f"not an input folder: it has none of {', '.join(missing)}"
         raise InputError([Problem(str(folder), message)])
     raw = RawInputs(folder=folder, records={}, policy=None, policy_origins={})
-    for spec in FILES:
+    for spec in TABLES:
         found, file_problems, file_warnings = read_records(folder / spec.filename, spec)
-        raw.records[spec.table] = found
+        raw.records[spec.name] = found
         if file_problems:
-            raw.broken.add(spec.table)
+            raw.broken.add(spec.name)
         raw.problems += file_problems
         raw.warnings += file_warnings
     policy_file = folder / POLICY_FILE
@@ -149,7 +109,7 @@ def read_raw(folder: str | Path) -> RawInputs:
 
 def missing_files(folder: Path) -> list[str]:
     """The required CSV files that ``folder`` lacks."""
-    return [spec.filename for spec in FILES if not spec.optional and not (folder / spec.filename).is_file()]
+    return [spec.filename for spec in TABLES if not spec.optional and not (folder / spec.filename).is_file()]
 
 
 def validate(raw: RawInputs) -> Inputs:
@@ -163,18 +123,18 @@ def validate(raw: RawInputs) -> Inputs:
     problems = list(raw.problems)
     tables: dict[str, Any] = {}
     broken = set(raw.broken)
-    for spec in FILES:
-        records = raw.records.get(spec.table, [])
+    for spec in TABLES:
+        records = raw.records.get(spec.name, [])
         table, row_problems = validate_rows(spec, records)
-        tables[spec.table] = table
+        tables[spec.name] = table
         problems += row_problems
         # Without demand there is no horizon and nothing to plan; every other table may be
         # empty (the contract then leaves the demand unserved, at the penalty).
-        if not records and spec.table == "workloads" and spec.table not in broken:
+        if not records and spec.name == "workloads" and spec.name not in broken:
             file = str(raw.folder / spec.filename) if raw.folder else spec.filename
             message = "no rows after the header: at least one workload row is needed"
             problems.append(Problem(file, message))
-            broken.add(spec.table)
+            broken.add(spec.name)
     policy: Policy | None = None
     policy_problems: list[Problem] = []
     if raw.policy is not None:
@@ -205,7 +165,7 @@ def _raw_values(records: dict[str, list[Record]], table: str, column: str) -> se
     return {str(values.get(column, "")).strip() for _, _, values in records.get(table, [])}
 
 
-def read_records(path: Path, spec: FileSpec) -> tuple[list[Record], list[Problem], list[str]]:
+def read_records(path: Path, spec: TableSpec) -> tuple[list[Record], list[Problem], list[str]]:
     """Read one CSV file into raw records, checking the header and the row shapes."""
     file = str(path)
     if not path.exists():
@@ -339,7 +299,7 @@ def shown(name: str) -> str:
     return name if name and name.isprintable() and name == name.strip() else repr(name)
 
 
-def validate_rows(spec: FileSpec, records: list[Record]) -> tuple[pd.DataFrame, list[Problem]]:
+def validate_rows(spec: TableSpec, records: list[Record]) -> tuple[pd.DataFrame, list[Problem]]:
     """Validate raw records against the row model; blank cells take the column's default."""
     problems: list[Problem] = []
     rows: list[dict[str, Any]] = []
@@ -360,7 +320,7 @@ def validate_rows(spec: FileSpec, records: list[Record]) -> tuple[pd.DataFrame, 
     return table, problems
 
 
-def duplicate_keys(spec: FileSpec, table: pd.DataFrame) -> list[Problem]:
+def duplicate_keys(spec: TableSpec, table: pd.DataFrame) -> list[Problem]:
     key = list(spec.key)
     if not key:  # tables where repeated rows are meaningful (two contracts on one offer)
         return []

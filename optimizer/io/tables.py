@@ -5,34 +5,84 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 import pandas as pd
+from pydantic import AfterValidator, BaseModel
 
 from optimizer import quarters
-from optimizer.io.schema import Policy
-
-TABLES = (
-    "accelerators",
-    "offers",
-    "offer_quarters",
-    "performance",
-    "workloads",
-    "latency",
-    "contracts",
-    "spend_commitments",
-    "power",
+from optimizer.io.schema import (
+    AcceleratorRow,
+    ContractRow,
+    LatencyRow,
+    OfferQuarterRow,
+    OfferRow,
+    PerformanceRow,
+    Policy,
+    PowerRow,
+    SpendCommitmentRow,
+    WorkloadRow,
 )
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """One input table: its CSV file, the model of its rows and the key no two rows may share."""
+
+    name: str
+    row: type[BaseModel]
+    key: tuple[str, ...]  # empty: rows may repeat
+    optional: bool = False  # the file may be absent: the table is then empty
+
+    @property
+    def filename(self) -> str:
+        return f"{self.name}.csv"
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self.row.model_fields)
+
+    @property
+    def required_columns(self) -> list[str]:
+        return [name for name, f in self.row.model_fields.items() if f.is_required()]
+
+
+# The one list of input tables: the loader reads these files, Inputs holds these tables,
+# scenarios and sweeps may change any of them.
+TABLES = (
+    TableSpec("accelerators", AcceleratorRow, ("accelerator",)),
+    TableSpec("offers", OfferRow, ("offer",)),
+    TableSpec("offer_quarters", OfferQuarterRow, ("offer", "quarter"), optional=True),
+    TableSpec("performance", PerformanceRow, ("model", "accelerator")),
+    TableSpec("workloads", WorkloadRow, ("workload", "quarter")),
+    TableSpec("latency", LatencyRow, ("geography", "region")),
+    TableSpec("contracts", ContractRow, (), optional=True),
+    TableSpec("spend_commitments", SpendCommitmentRow, (), optional=True),
+    TableSpec("power", PowerRow, (), optional=True),
+)
+SPECS = {spec.name: spec for spec in TABLES}
 ORIGIN_COLUMNS = ["_file", "_line"]
+
+
+def _input_table(name: str) -> str:
+    if name not in SPECS:
+        raise ValueError(f"expected an input table: {', '.join(SPECS)}")
+    return name
+
+
+# A table name in a scenario change or sweep parameter, checked against TABLES.
+TableName = Annotated[str, AfterValidator(_input_table)]
 
 
 @dataclass(frozen=True)
 class Inputs:
     """Validated input tables, one row per CSV record, in file order.
 
-    Every table keeps two trailing columns, ``_file`` and ``_line``, naming where the
-    row came from (a data file or a scenario file), so later checks can point at it.
+    One DataFrame per entry of :data:`TABLES`, in its order (typed fields, so the rest of
+    the code reads ``inputs.offers``; ``tests/test_loading.py`` keeps them in step). Every
+    table keeps two trailing columns, ``_file`` and ``_line``, naming where the row came
+    from (a data file or a scenario file), so later checks can point at it.
     Blank optional cells are None/NaN: ``available_from``/``available_until`` left
     blank mean the horizon's first/last quarter.
     """
@@ -70,7 +120,7 @@ class Inputs:
         canonical order makes the plan, and every output file, independent of how the
         input files happen to be sorted.
         """
-        tables: dict[str, Any] = {name: _content_sorted(self.table(name)) for name in TABLES}
+        tables: dict[str, Any] = {spec.name: _content_sorted(self.table(spec.name)) for spec in TABLES}
         return replace(self, **tables)
 
 

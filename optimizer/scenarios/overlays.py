@@ -13,13 +13,16 @@ A scenario file::
         from: 2027Q1               # optional quarter range (workloads, offer_quarters; on offers
         until: 2027Q4              #   it writes per-quarter overrides)
       - set: offers                # same selectors, `value:` instead of `by:`
-      - add: offers                # `rows:` a list of rows in the table's columns
-      - remove: latency            # `where:` the rows to drop
+      - add: contracts             # `rows:` a list of rows in the table's columns
+      - remove: spend_commitments  # `where:` the rows to drop
       - policy: {max_share: {provider: 1.0}}   # policy keys, merged into the base policy
 
-Changes apply in order to the base folder's records; the result passes the same
-validation as a data folder, and every problem names the scenario file and line of the
-change (or the data file and line of an untouched row).
+Every input table of :data:`optimizer.io.tables.TABLES` can be changed. Changes apply in
+order to the base folder's records; the result passes the same validation as a data
+folder, and every problem names the scenario file and line of the change (or the data
+file and line of an untouched row). ``add`` to an optional table the base folder lacks
+creates it; ``remove``, ``scale`` and ``set`` that match no row are errors, so a change
+that would do nothing (a misspelt id, a file missing from the base) is never silent.
 """
 
 from __future__ import annotations
@@ -27,14 +30,13 @@ from __future__ import annotations
 import copy
 import os
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from optimizer import quarters
 from optimizer.errors import InputError, Problem
 from optimizer.io.loading import (
-    SPECS,
     Origin,
     RawInputs,
     bundled_data,
@@ -44,13 +46,15 @@ from optimizer.io.loading import (
     validate,
 )
 from optimizer.io.schema import QUARTER_PATTERN
-from optimizer.io.tables import Inputs
+from optimizer.io.tables import SPECS, TABLES, Inputs, TableName
 from optimizer.io.yaml_reader import read_yaml
 
-TableName = Literal["accelerators", "offers", "offer_quarters", "performance", "workloads", "latency"]
 Selector = dict[str, str | float | int | bool | list[str | float | int | bool]]
 QuarterLabel = Annotated[str, Field(pattern=QUARTER_PATTERN)]
-VIRTUAL_VENDOR = ("offers", "performance")  # tables whose rows can be selected by vendor
+# Rows that name an accelerator can also be selected by its vendor (offers, performance).
+VIRTUAL_VENDOR = tuple(s.name for s in TABLES if "accelerator" in s.columns and "vendor" not in s.columns)
+# from/until select rows by their quarter; on offers they write per-quarter overrides.
+RANGED = ("offers", *(s.name for s in TABLES if "quarter" in s.required_columns))
 
 
 class _Change(BaseModel):
@@ -352,6 +356,15 @@ def _vendors(raw: RawInputs) -> dict[str, str]:
     }
 
 
+def _no_match(raw: RawInputs, table: str, where: Selector, origin: Origin) -> Problem:
+    """'No row matches', saying so when the table is empty because the base lacks its optional file."""
+    message = f"no {table} row matches {where}"
+    filename = SPECS[table].filename
+    if not raw.records.get(table) and raw.folder is not None and not (raw.folder / filename).is_file():
+        message += f": the base folder has no {filename}"
+    return Problem(origin[0], message, origin[1])
+
+
 def _remove(raw: RawInputs, change: Remove, origin: Origin) -> list[Problem]:
     problems = _check_selector(change.remove, change.where, origin)
     if problems:
@@ -360,7 +373,7 @@ def _remove(raw: RawInputs, change: Remove, origin: Origin) -> list[Problem]:
     records = raw.records.get(change.remove, [])
     kept = [r for r in records if not _matches(change.remove, r[2], change.where, vendors)]
     if len(kept) == len(records):
-        return [Problem(origin[0], f"no {change.remove} row matches {change.where}", origin[1])]
+        return [_no_match(raw, change.remove, change.where, origin)]
     if not kept and change.remove == "workloads":
         message = "removes every workloads row: a plan needs some demand"
         return [Problem(origin[0], message, origin[1])]
@@ -374,14 +387,15 @@ def _update(raw: RawInputs, change: Scale | Set, origin: Origin) -> list[Problem
     if change.column not in SPECS[table].columns:
         problems.append(Problem(origin[0], f"{table} has no column {change.column!r}", origin[1], "column"))
     ranged = change.first is not None or change.last is not None
-    if ranged and table not in ("workloads", "offer_quarters", "offers"):
-        problems.append(Problem(origin[0], f"{table} rows have no quarter: from/until do not apply", origin[1]))
+    if ranged and table not in RANGED:
+        message = f"from/until apply only to {', '.join(RANGED)}, not to {table}"
+        problems.append(Problem(origin[0], message, origin[1]))
     if problems:
         return problems
     vendors = _vendors(raw)
     matched = [i for i, r in enumerate(raw.records.get(table, [])) if _matches(table, r[2], change.where, vendors)]
     if not matched:
-        return [Problem(origin[0], f"no {table} row matches {change.where}", origin[1])]
+        return [_no_match(raw, table, change.where, origin)]
     if table == "offers" and ranged:
         return _update_offer_quarters(raw, change, matched, origin)
     touched = 0

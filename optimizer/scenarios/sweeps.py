@@ -42,9 +42,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from optimizer.errors import InputError, Problem
 from optimizer.io.loading import describe
+from optimizer.io.tables import TableName
 from optimizer.io.yaml_reader import read_yaml
 from optimizer.scenarios.comparison import Job, as_scenario, evaluate, results_table
-from optimizer.scenarios.overlays import QuarterLabel, Scale, Scenario, Selector, TableName
+from optimizer.scenarios.overlays import QuarterLabel, Scale, Scenario, Selector
 from optimizer.scenarios.runner import run_all
 
 PERCENTILES = (5, 25, 50, 75, 95)
