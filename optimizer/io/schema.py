@@ -21,8 +21,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
-from optimizer.quarters import mtok_per_quarter
-
 ID_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
 QUARTER_PATTERN = r"^[0-9]{4}Q[1-4]$"  # not \d: it also matches fullwidth and other scripts' digits
 Dimension = Literal["provider", "vendor", "region", "offer"]
@@ -280,7 +278,9 @@ class Policy(_Strict):
     @property
     def penalty_usd_per_token_s(self) -> float:
         """P: the cost of one token/s left unserved for a whole quarter."""
-        return self.unmet_penalty_usd_per_mtok * mtok_per_quarter(1.0, self.hours_per_quarter)
+        return (
+            self.unmet_penalty_usd_per_mtok * self.hours_per_quarter * 3600 / 1e6
+        )  # quarters.mtok_per_quarter, this order
 
     def cap(self, dimension: Dimension, group: str) -> float:
         override = self.share_overrides.max_share.get(dimension, {})
