@@ -31,13 +31,6 @@ SUPPLIER_COLUMNS = [
 CURVE_COLUMNS = ["dimension", "supplier", "volume_pct", "total_cost_usd", "method"]
 
 
-def walk_away_tables(context: Context) -> dict[str, Any]:
-    """Walking away, wholly and in part: bound and row changes on warm copies."""
-    plain = full_copy(context)
-    walk = _walk_away(context, plain, _volume_limit_rows(context, plain))
-    return {**walk, "solves": plain.solves}
-
-
 def walk_away_costs(plan: Plan) -> pd.DataFrame:
     """Walk-away cost of every supplier in use (rules kept) and the demand it would strand.
 
@@ -78,16 +71,14 @@ def _walked(context: Context, outcome: Outcome) -> dict[str, float | None]:
     }
 
 
-def _walk_away(
-    context: Context, plain: ReSolver, limit_rows, curve_copy: ReSolver | None = None
-) -> dict[str, pd.DataFrame]:
+def walk_away_tables(context: Context) -> dict[str, Any]:
     """Walk-away costs (rules kept and lifted), unserved demand, shares and partial walk-away.
 
-    Every figure re-solves the full problem on ``plain`` (integer decisions free on a
-    mixed-integer plan: method ``MIP re-solve`` in the curve); ``curve_copy``, when given,
-    prices the partial walk-away curve instead."""
-    curve_method = "MIP re-solve" if isinstance(curve_copy or plain, MipWhatIf) else "LP re-solve"
-    curve_copy = curve_copy or plain
+    Every figure re-solves the full problem on one warm copy (integer decisions free on a
+    mixed-integer plan: method ``MIP re-solve`` in the curve), by bound and row changes."""
+    plain = full_copy(context)
+    limit_rows = _volume_limit_rows(context, plain)
+    curve_method = "MIP re-solve" if isinstance(plain, MipWhatIf) else "LP re-solve"
     rows, shares, curve_rows = [], [], []
     total_volume = float(context.x_today.sum())
     lifted = context.rules_lifted()
@@ -123,7 +114,7 @@ def _walk_away(
             for level in CURVE_LEVELS:
                 limits = {row: (-INF, level * cap) for row, cap in limit_rows.get((dimension, supplier), [])}
                 try:
-                    outcome, method = curve_copy.solve(Change(row_bounds=limits)), curve_method
+                    outcome, method = plain.solve(Change(row_bounds=limits)), curve_method
                 except SolveError as error:
                     outcome, method = Outcome(False, math.nan, np.empty(0)), f"{curve_method} failed: {error}"
                 curve_rows.append(
@@ -140,6 +131,7 @@ def _walk_away(
         "suppliers": pd.DataFrame(rows, columns=SUPPLIER_COLUMNS),
         "shares": pd.DataFrame(shares, columns=["dimension", "supplier", "quarter", "share"]),
         "curve": pd.DataFrame(curve_rows, columns=CURVE_COLUMNS),
+        "solves": plain.solves,
     }
 
 
