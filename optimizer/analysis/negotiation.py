@@ -19,24 +19,28 @@ Definitions (README, "How strong is our hand?"):
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 import pandas as pd
 
 from optimizer.analysis.capacity import capacity_values
 from optimizer.analysis.context import Context, full_copy
-from optimizer.analysis.offer_prices import price_offers
+from optimizer.analysis.offer_prices import OfferPrices, price_offers
 from optimizer.analysis.outage import outage_table
-from optimizer.analysis.port_break_even import break_evens
-from optimizer.analysis.rules import SETTING_COLUMNS, policy_setting_costs, rule_costs
-from optimizer.analysis.supplier_prices import price_suppliers
-from optimizer.analysis.walk_away import walk_away_tables
+from optimizer.analysis.port_break_even import BreakEvens, break_evens
+from optimizer.analysis.rules import SETTING_COLUMNS, PolicySettings, RuleCosts, policy_setting_costs, rule_costs
+from optimizer.analysis.supplier_prices import SupplierPrices, price_suppliers
+from optimizer.analysis.walk_away import WalkAway, walk_away_tables
 from optimizer.plan.assembly import Plan
 from optimizer.plan.pipeline import solve
 from optimizer.solver.highs import one_highs_thread
 from optimizer.solver.whatif import MipWhatIf
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -71,25 +75,31 @@ def leverage(inputs, plan: Plan | None = None, workers: int = 2) -> Leverage:
     started = time.perf_counter()
     plan = plan or solve(inputs)
     context = Context(plan)
-    ports = max(1, len(plan.model.ports))
-    tasks: dict[str, Any] = {  # the longest kinds first, so the workers finish together
-        **{f"ports-{k}": (lambda k=k: break_evens(context, part=k, parts=ports)) for k in range(ports)},
-        "offers": lambda: price_offers(context),
-        "walk": lambda: walk_away_tables(context),
-        "provider": lambda: price_suppliers(context, "provider"),
-        "vendor": lambda: price_suppliers(context, "vendor"),
-        "rules": lambda: _rule_analyses(context),
-        "settings": lambda: policy_setting_costs(context),
+    parts = max(1, len(plan.model.ports))
+    tasks: dict[str, Callable[[], Any]] = {  # the longest kinds first, so the workers finish together
+        **{f"ports-{k}": partial(break_evens, context, part=k, parts=parts) for k in range(parts)},
+        "offers": partial(price_offers, context),
+        "walk": partial(walk_away_tables, context),
+        "provider": partial(price_suppliers, context, "provider"),
+        "vendor": partial(price_suppliers, context, "vendor"),
+        "rules": partial(_rule_analyses, context),
+        "settings": partial(policy_setting_costs, context),
     }
     with ThreadPoolExecutor(max_workers=max(1, workers), initializer=one_highs_thread if workers > 1 else None) as pool:
         futures = {name: pool.submit(_timed, task) for name, task in tasks.items()}
-        results = {name: future.result() for name, future in futures.items()}
-    plain = {**results["walk"], **results["rules"]}
-    prices = pd.concat([results["provider"]["suppliers"], results["vendor"]["suppliers"]], ignore_index=True)
-    suppliers = plain["suppliers"].merge(prices, on=["dimension", "supplier"], how="left")
+        timed = {name: future.result() for name, future in futures.items()}
+    results = {name: result for name, (result, _) in timed.items()}
+    offers: OfferPrices = results["offers"]
+    walk: WalkAway = results["walk"]
+    shared: _RuleAnalyses = results["rules"]
+    settings: PolicySettings = results["settings"]
+    provider: SupplierPrices = results["provider"]
+    vendor: SupplierPrices = results["vendor"]
+    ports: list[BreakEvens] = [results[f"ports-{k}"] for k in range(parts)]
+    prices = pd.concat([provider.suppliers, vendor.suppliers], ignore_index=True)
     summary = {
         **{k: v for k, v in plan.totals.items() if k not in ("solver_objective_usd", "method")},
-        "diversification_premium_usd": plain["premium"],
+        "diversification_premium_usd": shared.rules.premium,
     }
     if plan.model.mixed_integer:
         summary["prices_and_duals_from"] = (
@@ -97,34 +107,46 @@ def leverage(inputs, plan: Plan | None = None, workers: int = 2) -> Leverage:
             "optimum; walk-away and rule costs re-solve the full MIP"
         )
     result = Leverage(
-        suppliers=suppliers,
-        supplier_shares=plain["shares"],
-        offer_prices=results["offers"]["table"],
-        capacity=plain["capacity"],
-        rules=plain["rules"],
-        walk_away_curve=plain["curve"],
-        price_response=pd.concat([results["provider"]["response"], results["vendor"]["response"]], ignore_index=True),
-        outage=plain["outage"],
+        suppliers=walk.suppliers.merge(prices, on=["dimension", "supplier"], how="left"),
+        supplier_shares=walk.shares,
+        offer_prices=offers.table,
+        capacity=shared.capacity,
+        rules=shared.rules.table,
+        walk_away_curve=walk.curve,
+        price_response=pd.concat([provider.response, vendor.response], ignore_index=True),
+        outage=shared.outage,
         summary=summary,
-        ports=pd.concat([results[f"ports-{k}"]["table"] for k in range(ports)]).sort_index().reset_index(drop=True),
-        policy_rules=results["settings"]["table"],
+        ports=pd.concat([part.table for part in ports]).sort_index().reset_index(drop=True),
+        policy_rules=settings.table,
     )
     result.seconds = time.perf_counter() - started
-    result.solves = sum(r["solves"] for r in results.values())
-    result.task_seconds = {name: r["seconds"] for name, r in results.items()}
+    result.solves = sum(r.solves for r in results.values())
+    result.task_seconds = {name: seconds for name, (_, seconds) in timed.items()}
     return result
 
 
-def _timed(task) -> dict[str, Any]:
+def _timed(task: Callable[[], T]) -> tuple[T, float]:
     started = time.perf_counter()
-    return {**task(), "seconds": time.perf_counter() - started}
+    return task(), time.perf_counter() - started
 
 
-def _rule_analyses(context: Context) -> dict[str, Any]:
+@dataclass(frozen=True)
+class _RuleAnalyses:
+    """The analyses sharing one warm copy, whose solves they count together."""
+
+    capacity: pd.DataFrame
+    rules: RuleCosts
+    outage: pd.DataFrame
+    solves: int
+
+
+def _rule_analyses(context: Context) -> _RuleAnalyses:
     """Capacity values, rule costs and the outage drill, on another warm copy (the outage
     drill fixes today's chips, so a mixed-integer plan's integer decisions are held)."""
     plain = full_copy(context)
-    capacity = capacity_values(context, plain)
-    rules, premium = rule_costs(context, plain)
-    outage = outage_table(context, plain.held if isinstance(plain, MipWhatIf) else plain)
-    return {"capacity": capacity, "rules": rules, "premium": premium, "outage": outage, "solves": plain.solves}
+    return _RuleAnalyses(
+        capacity=capacity_values(context, plain),
+        rules=rule_costs(context, plain),
+        outage=outage_table(context, plain.held if isinstance(plain, MipWhatIf) else plain),
+        solves=plain.solves,
+    )

@@ -3,7 +3,7 @@ how far must it fall to win some (its price to win)?"""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -11,7 +11,13 @@ from optimizer.analysis.context import Context, price_curve, price_handles, solv
 from optimizer.analysis.price_pieces import SIDE_STEP
 
 
-def price_offers(context: Context) -> dict[str, Any]:
+@dataclass(frozen=True)
+class OfferPrices:
+    table: pd.DataFrame  # offer_prices.csv
+    solves: int
+
+
+def price_offers(context: Context) -> OfferPrices:
     """Price ceiling or price to win of every offer, with chip-hours held and at risk.
 
     Each figure is a bracket: ``proven_keep`` is the price farthest from today's proven to
@@ -91,7 +97,7 @@ def price_offers(context: Context) -> dict[str, Any]:
         "method",
         "rests_on_assumption",
     ]
-    return {"table": pd.DataFrame(records, columns=columns), "solves": solves_of(whatif, mip)}
+    return OfferPrices(pd.DataFrame(records, columns=columns), solves_of(whatif, mip))
 
 
 def _percent(price: float | None, today: float) -> float | None:

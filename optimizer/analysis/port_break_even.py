@@ -4,7 +4,7 @@ at which porting is chosen."""
 from __future__ import annotations
 
 import math
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -17,7 +17,13 @@ from optimizer.solver.whatif import Change, MipWhatIf, Outcome, ReSolver
 CUT_STEP = 1e-3  # percentage points either side of a porting cut's crossing, checked by full re-solves
 
 
-def break_evens(context: Context, part: int = 0, parts: int = 1) -> dict[str, Any]:
+@dataclass(frozen=True)
+class BreakEvens:
+    table: pd.DataFrame  # ports.csv's rows for this part, indexed by port
+    solves: int
+
+
+def break_evens(context: Context, part: int = 0, parts: int = 1) -> BreakEvens:
     """For every pair that needs porting: the largest one-time cost its savings repay over
     the horizon, and the smallest cut in its chip's prices at which porting at the stated
     cost is chosen (full re-solves, integer decisions included). ``part`` of ``parts``:
@@ -34,7 +40,7 @@ def break_evens(context: Context, part: int = 0, parts: int = 1) -> dict[str, An
         "price_cut_not_ported_pct",
     ]
     if plan.model.ports.empty:
-        return {"table": pd.DataFrame(columns=columns), "solves": 0}
+        return BreakEvens(pd.DataFrame(columns=columns), solves=0)
     whatif = full_copy(context, "costs")
     records, index = [], []
     for port in range(part, len(plan.model.ports), parts):
@@ -63,7 +69,7 @@ def break_evens(context: Context, part: int = 0, parts: int = 1) -> dict[str, An
             }
         )
         index.append(port)
-    return {"table": pd.DataFrame(records, columns=columns, index=index), "solves": whatif.solves}
+    return BreakEvens(pd.DataFrame(records, columns=columns, index=index), whatif.solves)
 
 
 def _cut_to_port(

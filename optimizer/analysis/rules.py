@@ -4,7 +4,7 @@ of policy.yaml removed."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pandas as pd
@@ -21,14 +21,28 @@ SETTING_COLUMNS = ["setting", "dimension", "group", "kind", "limit", "limit_with
 DEFAULT_LIMIT = {"max_share": 1.0, "min_share": 0.0}
 
 
-def rule_costs(context: Context, plain: ReSolver) -> tuple[pd.DataFrame, float | None]:
+@dataclass(frozen=True)
+class RuleCosts:
+    """Rule costs on a copy the caller owns (and counts the solves of)."""
+
+    table: pd.DataFrame  # rules.csv
+    premium: float | None  # the diversification premium: every share rule lifted at once
+
+
+@dataclass(frozen=True)
+class PolicySettings:
+    table: pd.DataFrame  # policy_rules.csv
+    solves: int
+
+
+def rule_costs(context: Context, plain: ReSolver) -> RuleCosts:
     """Cost of each binding rule, lifted alone (share rules also per point), and the
     diversification premium (every share rule lifted at once). Spend commitments and
     binding budgets are priced the same way: what lifting each would save."""
     columns = ["dimension", "group", "quarter", "kind", "limit", "cost_of_rule_usd", "usd_per_share_point"]
     records = _money_rules(context, plain)
     if not len(context.share_rows):
-        return pd.DataFrame(records, columns=columns), 0.0
+        return RuleCosts(pd.DataFrame(records, columns=columns), 0.0)
     plan, v0 = context.plan, context.v0
     free = plain.solve(Change(row_bounds=context.rules_lifted()))
     premium = v0 - free.objective if free.optimal else None
@@ -53,7 +67,7 @@ def rule_costs(context: Context, plain: ReSolver) -> tuple[pd.DataFrame, float |
                 "usd_per_share_point": (v0 - relaxed.objective) / points if relaxed.optimal and points else None,
             }
         )
-    return pd.DataFrame(records, columns=columns), premium
+    return RuleCosts(pd.DataFrame(records, columns=columns), premium)
 
 
 def _money_rules(context: Context, plain: ReSolver) -> list[dict[str, Any]]:
@@ -125,7 +139,7 @@ def share_settings(policy) -> list[tuple[str, str, str, str, float, Any]]:
     return settings
 
 
-def policy_setting_costs(context: Context) -> dict[str, Any]:
+def policy_setting_costs(context: Context) -> PolicySettings:
     """What each share line of policy.yaml costs: V(today) - V(the line removed), the line
     lifted in every quarter at once (a planner edits the file, not one (rule, quarter) row).
 
@@ -155,4 +169,4 @@ def policy_setting_costs(context: Context) -> dict[str, Any]:
                 "cost_of_setting_usd": None if objective is None else context.v0 - objective,
             }
         )
-    return {"table": pd.DataFrame(rows, columns=SETTING_COLUMNS), "solves": len(rows)}
+    return PolicySettings(pd.DataFrame(rows, columns=SETTING_COLUMNS), solves=len(rows))

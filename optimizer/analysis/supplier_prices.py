@@ -5,7 +5,7 @@ and our cost respond from -50% to +100%?"""
 from __future__ import annotations
 
 import math
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -46,7 +46,14 @@ SUPPLIER_PRICE_COLUMNS = [
 ]
 
 
-def price_suppliers(context: Context, dimension: str) -> dict[str, Any]:
+@dataclass(frozen=True)
+class SupplierPrices:
+    suppliers: pd.DataFrame  # SUPPLIER_PRICE_COLUMNS, joined onto suppliers.csv
+    response: pd.DataFrame  # price_response.csv
+    solves: int
+
+
+def price_suppliers(context: Context, dimension: str) -> SupplierPrices:
     """Uniform price ceiling, half-volume price and price response of every supplier in use.
 
     Brackets as for offers: ``uniform_ceiling_pct`` is the highest rise proven to keep every
@@ -107,11 +114,11 @@ def price_suppliers(context: Context, dimension: str) -> dict[str, Any]:
                 "half_volume_method": half[2],
             }
         )
-    return {
-        "suppliers": pd.DataFrame(rows, columns=SUPPLIER_PRICE_COLUMNS),
-        "response": pd.DataFrame(response_rows, columns=RESPONSE_COLUMNS),
-        "solves": solves_of(whatif, mip),
-    }
+    return SupplierPrices(
+        suppliers=pd.DataFrame(rows, columns=SUPPLIER_PRICE_COLUMNS),
+        response=pd.DataFrame(response_rows, columns=RESPONSE_COLUMNS),
+        solves=solves_of(whatif, mip),
+    )
 
 
 def _half_volume(

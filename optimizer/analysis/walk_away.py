@@ -5,7 +5,7 @@ to a fraction of today's volume)."""
 from __future__ import annotations
 
 import math
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -71,7 +71,15 @@ def _walked(context: Context, outcome: Outcome) -> dict[str, float | None]:
     }
 
 
-def walk_away_tables(context: Context) -> dict[str, Any]:
+@dataclass(frozen=True)
+class WalkAway:
+    suppliers: pd.DataFrame  # SUPPLIER_COLUMNS: suppliers.csv before the price columns
+    shares: pd.DataFrame  # supplier_shares.csv
+    curve: pd.DataFrame  # walk_away_curve.csv
+    solves: int
+
+
+def walk_away_tables(context: Context) -> WalkAway:
     """Walk-away costs (rules kept and lifted), unserved demand, shares and partial walk-away.
 
     Every figure re-solves the full problem on one warm copy (integer decisions free on a
@@ -127,12 +135,12 @@ def walk_away_tables(context: Context) -> dict[str, Any]:
                     }
                 )
     # Named columns: with nothing served, no supplier is in use and the tables are empty.
-    return {
-        "suppliers": pd.DataFrame(rows, columns=SUPPLIER_COLUMNS),
-        "shares": pd.DataFrame(shares, columns=["dimension", "supplier", "quarter", "share"]),
-        "curve": pd.DataFrame(curve_rows, columns=CURVE_COLUMNS),
-        "solves": plain.solves,
-    }
+    return WalkAway(
+        suppliers=pd.DataFrame(rows, columns=SUPPLIER_COLUMNS),
+        shares=pd.DataFrame(shares, columns=["dimension", "supplier", "quarter", "share"]),
+        curve=pd.DataFrame(curve_rows, columns=CURVE_COLUMNS),
+        solves=plain.solves,
+    )
 
 
 def _volume_limit_rows(context: Context, plain: ReSolver) -> dict[tuple[str, str], list[tuple[int, float]]]:
