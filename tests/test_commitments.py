@@ -239,7 +239,7 @@ def test_walking_away_from_a_provider_owed_ten_billion(solve_case):
     1e10 in all. Walking away from aws moves the 1000 tok/s to o2 (gcp, chip b, 5 USD/chip-h,
     5 chips: 5 x 5 x 2190 = 54,750) and pays the whole $10B as shortfall: walk-away cost
     54,750, the same from the report and from a re-solve (shortfall shown in USD)."""
-    from optimizer.analysis.negotiation import walk_away_costs
+    from optimizer.analysis.walk_away import walk_away_costs
 
     commitments = [{"provider": "aws", "first": "2026Q1", "last": "2026Q1", "usd": 1e10}]
     plan = case(

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import optimizer
-from optimizer.analysis.negotiation import _Context, _price_handles
+from optimizer.analysis.context import Context, price_handles
 from optimizer.solver.whatif import Change, WhatIf
 
 
@@ -29,9 +29,9 @@ def test_change_is_undone(plan):
 @pytest.mark.parametrize("dimension", ["offer", "provider", "vendor"])
 def test_single_column_cost_range_matches_highs_ranging(plan, dimension):
     """For every price handle: our one-column ranging equals HiGHS's getRanging."""
-    context = _Context(plan)
+    context = Context(plan)
     groups = context.offers_of(dimension)
-    whatif, _, handles, _ = _price_handles(context, groups, {g: 1.0 for g in groups})
+    whatif, _, handles, _ = price_handles(context, groups, {g: 1.0 for g in groups})
     whatif.highs.run()
     status, ranging = whatif.highs.getRanging()
     up = np.asarray(ranging.col_cost_up.value_)

@@ -57,7 +57,7 @@ def horizon_shares(plan: Plan) -> dict[str, float]:
 
 def evaluate(job: Job) -> dict[str, Any]:
     """Apply, solve and summarise one scenario (a worker-side function: returns plain data)."""
-    from optimizer.analysis.negotiation import walk_away_costs
+    from optimizer.analysis.walk_away import walk_away_costs
     from optimizer.plan.pipeline import solve
 
     scenario = job.scenario

@@ -1,0 +1,210 @@
+"""What every leverage analysis reads of one plan, and the copies it re-solves.
+
+``Context`` holds the plan's index sets: which columns, pairs and rows belong to which
+offer or supplier. ``price_handles`` makes the LP copy where a group of offers costs one
+column's price (V(p) in :mod:`optimizer.analysis.negotiation`), ``price_curve`` walks V on
+it; ``full_copy`` re-solves the full problem.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from optimizer.analysis.price_pieces import PriceCurve
+from optimizer.model.builder import commitment_weight
+from optimizer.plan.assembly import Plan
+from optimizer.solver.whatif import INF, MipWhatIf, Outcome, ReSolver, WhatIf
+
+
+class Context:
+    """Index sets of one plan: which columns, pairs and rows belong to which group."""
+
+    def __init__(self, plan: Plan):
+        self.plan = plan
+        model = plan.model
+        self.hours = plan.inputs.policy.hours_per_quarter
+        self.terms = model.terms.reset_index(drop=True)
+        self.pairs = model.pairs
+        self.columns = plan.solution.columns
+        self.base_cost = self.terms["usd_per_chip_hour"].to_numpy() * self.hours
+        self.min_chips = self.terms["min_chips"].to_numpy()
+        self.max_chips = self.terms["max_chips"].to_numpy()
+        self.y_today = plan.solution.y
+        self.x_today = plan.solution.x
+        self.u_today = plan.solution.u
+        self.share_rows = model.rows["share"]["row"].to_numpy() if "share" in model.rows else np.array([], int)
+        self.pair_quarter = self.pairs["quarter"].to_numpy()
+        self.workload_quarter = model.workloads["quarter"].to_numpy()
+        self.demand = model.workloads["tokens_per_s"].to_numpy()
+        self.v0 = plan.solution.objective
+        self.tolerance = 1e-9 * max(1.0, abs(self.v0))
+        self.assumed = _assumed_offers(plan)
+        self.cost_columns = _cost_columns(plan)
+        self.links = model.price_links
+
+    def offers_of(self, dimension: str) -> dict[str, list[str]]:
+        return {str(k): sorted(set(v)) for k, v in self.terms.groupby(dimension)["offer"]}
+
+    def costs_of(self, offers: list[str]) -> pd.DataFrame:
+        """The columns carrying these offers' cost in the objective, with that cost."""
+        return self.cost_columns[self.cost_columns["offer"].isin(offers)]
+
+    def held_today(self, offers: list[str]) -> float:
+        """The offers' cost in today's plan at unit price: a price-factor handle's value today."""
+        costs = self.costs_of(offers)
+        solution = self.plan.solution
+        today = dict(zip(self.columns["y"], solution.y, strict=True))
+        today.update(zip(self.columns["c"], solution.c, strict=True))
+        return float(
+            sum(cost * today.get(column, 0.0) for column, cost in zip(costs["column"], costs["cost"], strict=True))
+        )
+
+    def links_of(self, columns: np.ndarray) -> list[tuple[int, int, float]]:
+        """Spend-row coefficients (prices) on these columns: they move with the price."""
+        wanted = set(int(c) for c in columns)
+        return [link for link in self.links if link[1] in wanted]
+
+    def terms_of(self, dimension: str) -> dict[str, np.ndarray]:
+        return {str(k): np.asarray(v) for k, v in self.terms.groupby(dimension).indices.items()}
+
+    def pairs_of(self, terms: np.ndarray) -> np.ndarray:
+        return np.flatnonzero(np.isin(self.pairs["t"].to_numpy(), terms))
+
+    def in_use(self, dimension: str) -> list[tuple[str, np.ndarray, np.ndarray]]:
+        """(supplier, its terms, its pairs) for every supplier with volume or spend today."""
+        found = []
+        for supplier, terms in sorted(self.terms_of(dimension).items()):
+            pairs = self.pairs_of(terms)
+            if self.x_today[pairs].sum() > 0 or (self.base_cost[terms] * self.y_today[terms]).sum() > 0:
+                found.append((supplier, terms, pairs))
+        return found
+
+    def chip_hours(self, outcome: Outcome, terms: np.ndarray) -> float:
+        """NaN where the hard rules cannot hold (no plan), as for every figure of an outcome."""
+        if not outcome.optimal:
+            return math.nan
+        return float(outcome.values[self.columns["y"][terms]].sum() * self.hours)
+
+    def volume(self, outcome: Outcome, pairs: np.ndarray) -> float:
+        if not outcome.optimal:
+            return math.nan
+        return float(outcome.values[self.columns["x"][pairs]].sum())
+
+    def unmet(self, outcome: Outcome) -> np.ndarray:
+        return outcome.values[self.columns["u"]]
+
+    def walk_away(self, terms: np.ndarray) -> dict[int, tuple[float, float]]:
+        """Column bounds holding these terms to their take-or-pay minimum."""
+        return {int(self.columns["y"][t]): (self.min_chips[t], self.min_chips[t]) for t in terms}
+
+    def rules_lifted(self) -> dict[int, tuple[float, float]]:
+        return {int(r): (-INF, INF) for r in self.share_rows}
+
+    def holds(self, slope: float, minimum: float) -> bool:
+        """The group keeps more than its take-or-pay minimum (slopes in the handle's units)."""
+        return slope > minimum + 1e-9 * max(1.0, minimum) + 1e-6
+
+
+def _cost_columns(plan: Plan) -> pd.DataFrame:
+    """One row per column with a price in the objective: on-demand chips y, commitments c.
+
+    ``cost`` is the column's objective coefficient today; ``minimum`` what its take-or-pay
+    minimum costs (on-demand chips).
+    """
+    model, columns = plan.model, plan.solution.columns
+    hours = plan.inputs.policy.hours_per_quarter
+    terms, starts = model.terms, model.starts
+    on_demand = np.flatnonzero((terms["term"] == "on-demand").to_numpy())
+    price = terms["usd_per_chip_hour"].to_numpy()
+    weight = commitment_weight(model)
+    return pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "column": columns["y"][on_demand],
+                    "offer": terms["offer"].to_numpy()[on_demand],
+                    "cost": price[on_demand] * hours,
+                    "minimum": price[on_demand] * hours * terms["min_chips"].to_numpy()[on_demand],
+                }
+            ),
+            pd.DataFrame(
+                {
+                    "column": columns["c"],
+                    "offer": starts["offer"].to_numpy(),
+                    "cost": starts["usd_per_chip_hour"].to_numpy() * hours * weight,
+                    "minimum": 0.0,
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
+
+
+def price_handles(
+    context: Context, groups: dict[str, list[str]], prices: dict[str, float]
+) -> tuple[WhatIf, MipWhatIf | None, dict[str, int], dict[str, float]]:
+    """A WhatIf copy where each group's cost sits on one handle column whose cost is its price.
+
+    Handle row: h_G - sum_j (cost_j / price_G) * col_j = 0 (scaled to a largest entry of 1)
+    over the group's cost columns,
+    which lose their own cost, so the objective is unchanged at today's prices. Returns the
+    copy (the LP, integer decisions held at today's values), for mixed-integer plans a
+    :class:`MipWhatIf` carrying the same handles (the full re-solves that confirm each
+    figure), the handles, and each group's take-or-pay minimum in the handle's units.
+    """
+    mip = MipWhatIf(context.plan, "costs") if context.plan.model.mixed_integer else None
+    copies = list(mip.copies) if mip else [WhatIf(context.plan, changes="costs", fix_integers=True)]
+    names = sorted(groups)
+    entries, minimum, members = [], {}, []
+    handles = np.array([], int)
+    for copy in copies:
+        handles = copy.add_columns(np.array([prices[g] for g in names]), [([], []) for _ in names])
+    for k, name in enumerate(names):
+        costs = context.costs_of(groups[name])
+        scale = prices[name] if prices[name] > 0 else 1.0
+        row = np.concatenate([[1.0], -costs["cost"].to_numpy() / scale])
+        # Divided by its largest entry: h_G is a whole horizon's spend (~1e10 USD), and in
+        # dollars the row cannot meet HiGHS's absolute feasibility tolerance ("Solve error").
+        entries.append((np.concatenate([[handles[k]], costs["column"].to_numpy()]), row / np.abs(row).max()))
+        minimum[name] = float(costs["minimum"].sum() / scale)
+        members.append(costs["column"].to_numpy())
+    moved = np.concatenate(members) if members else np.array([], int)
+    for copy in copies:
+        copy.add_rows(np.zeros(len(names)), np.zeros(len(names)), entries)
+        copy.set_base_costs(moved, np.zeros(len(moved)))
+    for copy in copies[:2]:  # the LPs; the full MIP copy is solved on its first experiment
+        copy.baseline()
+    return copies[0], mip, {g: int(handles[k]) for k, g in enumerate(names)}, minimum
+
+
+def price_curve(
+    context: Context, whatif: WhatIf, handle: int, offers: list[str], p0: float, mip: MipWhatIf | None = None
+) -> PriceCurve:
+    columns = context.costs_of(offers)["column"].to_numpy()
+    return PriceCurve(whatif, handle, p0, context.v0, context.tolerance, links=context.links_of(columns), mip=mip)
+
+
+def solves_of(whatif: WhatIf, mip: MipWhatIf | None) -> int:
+    return mip.solves if mip else whatif.solves
+
+
+def full_copy(context: Context, changes: str = "bounds") -> ReSolver:
+    """A copy for re-solves of the full problem: plain LP, or the two-bound MIP re-solver."""
+    if context.plan.model.mixed_integer:
+        return MipWhatIf(context.plan, changes)
+    return WhatIf(context.plan, changes=changes)
+
+
+def _assumed_offers(plan: Plan) -> set[str]:
+    """Offers whose price, or a throughput they serve with, is an assumption."""
+    inputs = plan.inputs
+    flagged = set(inputs.offers.loc[inputs.offers["assumed"], "offer"])
+    perf = inputs.performance[inputs.performance["assumed"]][["model", "accelerator"]]
+    if not perf.empty:
+        used = plan.model.pairs.merge(plan.model.terms[["offer", "quarter", "accelerator"]], on=["offer", "quarter"])
+        used = used.assign(model=plan.model.workloads["model"].to_numpy()[used["w"].to_numpy()])
+        flagged |= set(used.merge(perf, on=["model", "accelerator"])["offer"])
+    return flagged

@@ -1,0 +1,172 @@
+"""What each rule costs us: binding share rules, spend commitments and budgets lifted one
+at a time, every share rule at once (the diversification premium), and each share line
+of policy.yaml removed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+import pandas as pd
+
+from optimizer.analysis.context import Context
+from optimizer.errors import SolveError
+from optimizer.io.schema import DIMENSIONS
+from optimizer.io.tables import named_rows
+from optimizer.model.builder import build
+from optimizer.solver.lp import solve_lp
+from optimizer.solver.whatif import INF, Change, ReSolver
+
+SETTING_COLUMNS = ["setting", "dimension", "group", "kind", "limit", "limit_without", "cost_of_setting_usd"]
+DEFAULT_LIMIT = {"max_share": 1.0, "min_share": 0.0}
+
+
+@dataclass(frozen=True)
+class RuleCosts:
+    """Rule costs on a copy the caller owns (and counts the solves of)."""
+
+    table: pd.DataFrame  # rules.csv
+    premium: float | None  # the diversification premium: every share rule lifted at once
+
+
+@dataclass(frozen=True)
+class PolicySettings:
+    table: pd.DataFrame  # policy_rules.csv
+    solves: int
+
+
+def rule_costs(context: Context, plain: ReSolver) -> RuleCosts:
+    """Cost of each binding rule, lifted alone (share rules also per point), and the
+    diversification premium (every share rule lifted at once). Spend commitments and
+    binding budgets are priced the same way: what lifting each would save."""
+    columns = ["dimension", "group", "quarter", "kind", "limit", "cost_of_rule_usd", "usd_per_share_point"]
+    records = _money_rules(context, plain)
+    if not len(context.share_rows):
+        return RuleCosts(pd.DataFrame(records, columns=columns), 0.0)
+    plan, v0 = context.plan, context.v0
+    free = plain.solve(Change(row_bounds=context.rules_lifted()))
+    premium = v0 - free.objective if free.optimal else None
+    rules = plan.model.rows["share"].merge(
+        plan.binding_rules[["dimension", "group", "quarter", "kind"]], on=["dimension", "group", "quarter", "kind"]
+    )
+    quarters = sorted(plan.model.share_total)
+    for rule in named_rows(rules):
+        lifted = plain.solve(Change(row_bounds={int(rule.row): (-INF, INF)}))
+        relaxed_limit = min(1.0, rule.limit + 0.01) if rule.kind == "max" else max(0.0, rule.limit - 0.01)
+        total_column = int(context.columns["s"][quarters.index(rule.quarter)])
+        relaxed = plain.solve(Change(coefficients={(int(rule.row), total_column): (-relaxed_limit, -rule.limit)}))
+        points = abs(relaxed_limit - rule.limit) * 100
+        records.append(
+            {
+                "dimension": rule.dimension,
+                "group": rule.group,
+                "quarter": rule.quarter,
+                "kind": rule.kind,
+                "limit": rule.limit,
+                "cost_of_rule_usd": v0 - lifted.objective if lifted.optimal else None,
+                "usd_per_share_point": (v0 - relaxed.objective) / points if relaxed.optimal and points else None,
+            }
+        )
+    return RuleCosts(pd.DataFrame(records, columns=columns), premium)
+
+
+def _money_rules(context: Context, plain: ReSolver) -> list[dict[str, Any]]:
+    """Spend commitments (kind min: spend at least) and binding budgets (kind max), lifted alone."""
+    model, records = context.plan.model, []
+    commitments = model.rows.get("spend_commitment")
+    for item in [] if commitments is None else named_rows(commitments):
+        lifted = plain.solve(Change(row_bounds={int(item.row): (-INF, INF)}))
+        records.append(
+            {
+                "dimension": "spend_commitment",
+                "group": item.provider,
+                "quarter": f"{item.first}-{item.last}",
+                "kind": "min",
+                "limit": item.usd_in_horizon,
+                "cost_of_rule_usd": context.v0 - lifted.objective if lifted.optimal else None,
+                "usd_per_share_point": None,
+            }
+        )
+    budgets = model.rows.get("budget")
+    binding = set(context.plan.budgets.loc[context.plan.budgets["binding"], "quarter"])
+    for item in [] if budgets is None else named_rows(budgets):
+        if item.quarter not in binding:
+            continue
+        lifted = plain.solve(Change(row_bounds={int(item.row): (-INF, INF)}))
+        records.append(
+            {
+                "dimension": "budget",
+                "group": "all",
+                "quarter": item.quarter,
+                "kind": "max",
+                "limit": item.budget_usd,
+                "cost_of_rule_usd": context.v0 - lifted.objective if lifted.optimal else None,
+                "usd_per_share_point": None,
+            }
+        )
+    return records
+
+
+def share_settings(policy) -> list[tuple[str, str, str, str, float, Any]]:
+    """Every share line of policy.yaml that sets a rule: (setting, dimension, group, kind,
+    limit, the policy with that line removed). A default line (group ``*``: every group
+    without its own override) falls back to no rule; an override line to the default."""
+    settings: list[tuple[str, str, str, str, float, Any]] = []
+    for kind in ("max_share", "min_share"):
+        defaults = getattr(policy, kind)
+        for dimension in DIMENSIONS:
+            limit = getattr(defaults, dimension)
+            if limit != DEFAULT_LIMIT[kind]:
+                removed = policy.model_copy(update={kind: defaults.model_copy(update={dimension: DEFAULT_LIMIT[kind]})})
+                settings.append((f"{kind}.{dimension}", dimension, "*", kind, limit, removed))
+        named = getattr(policy.share_overrides, kind)
+        for dimension in sorted(named):
+            for group, limit in sorted(named[dimension].items()):
+                kept = {
+                    d: {g: v for g, v in groups.items() if (d, g) != (dimension, group)} for d, groups in named.items()
+                }
+                overrides = policy.share_overrides.model_copy(update={kind: kept})
+                settings.append(
+                    (
+                        f"share_overrides.{kind}.{dimension}.{group}",
+                        dimension,
+                        group,
+                        kind,
+                        limit,
+                        policy.model_copy(update={"share_overrides": overrides}),
+                    )
+                )
+    return settings
+
+
+def policy_setting_costs(context: Context) -> PolicySettings:
+    """What each share line of policy.yaml costs: V(today) - V(the line removed), the line
+    lifted in every quarter at once (a planner edits the file, not one (rule, quarter) row).
+
+    Each figure is a from-scratch solve of the changed inputs (built and solved as the plan
+    was, integer decisions free): a removed line can add rows as well as lift them (an
+    override at 1.0 removed brings the default cap back), which no bound change expresses.
+    None when the changed rules cannot all hold (spend basis against take-or-pay).
+    """
+    plan = context.plan
+    rows = []
+    for setting, dimension, group, kind, limit, policy in share_settings(plan.inputs.policy):
+        changed = replace(plan.inputs, policy=policy)
+        try:
+            objective = solve_lp(build(changed, integer=plan.model.integer)).objective
+        except SolveError:
+            objective = None
+        rows.append(
+            {
+                "setting": setting,
+                "dimension": dimension,
+                "group": group,
+                "kind": "max" if kind == "max_share" else "min",
+                "limit": limit,
+                "limit_without": (policy.cap if kind == "max_share" else policy.floor)(dimension, group)
+                if group != "*"
+                else DEFAULT_LIMIT[kind],
+                "cost_of_setting_usd": None if objective is None else context.v0 - objective,
+            }
+        )
+    return PolicySettings(pd.DataFrame(rows, columns=SETTING_COLUMNS), solves=len(rows))
