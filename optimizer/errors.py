@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 
 @dataclass(frozen=True)
@@ -10,21 +11,31 @@ class Problem:
     """One problem found in the inputs, located as precisely as the input allows.
 
     ``line`` counts physical lines of the file, header = line 1, so an editor's
-    "go to line" lands on the bad row.
+    "go to line" lands on the bad row. ``severity`` "error" makes the inputs unusable
+    (raised in an :class:`InputError`); "warning" is a fact about a usable input (demand
+    that cannot be served, a rule that cannot hold), shown and written beside the plan. An
+    empty ``file`` is a finding about the inputs as a whole.
     """
 
     file: str
     message: str
     line: int | None = None
     column: str | None = None
+    severity: Literal["error", "warning"] = "error"
 
     def __str__(self) -> str:
+        if not self.file:
+            return self.message
         where = self.file
         if self.line is not None:
             where += f", line {self.line}"
         if self.column is not None:
             where += f", column {self.column}"
         return f"{where}: {self.message}"
+
+
+def warning(file: str, message: str, line: int | None = None) -> Problem:
+    return Problem(file, message, line, severity="warning")
 
 
 class OptimizerError(Exception):

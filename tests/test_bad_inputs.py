@@ -470,7 +470,7 @@ def test_limits_are_generous_for_real_use(tmp_path):
 def test_header_names_with_control_characters_are_shown_escaped(tmp_path):
     folder = tiny(tmp_path / "in")
     (folder / "offers.csv").write_text(OFFERS[:-1] + ",\x1b[2Jnotes\n" + ROW[:-1] + ",x\n")
-    warnings = optimizer.load(folder).warnings
+    warnings = [str(w) for w in optimizer.load(folder).warnings]
     assert any("column(s) '\\x1b[2Jnotes' not in the data contract: ignored" in w for w in warnings), warnings
     assert all(w.isprintable() for w in warnings)
 
@@ -735,4 +735,6 @@ def test_last_line_without_a_line_break_is_accepted_with_a_warning(tmp_path):
         path.write_text(path.read_text(encoding="utf-8").rstrip("\r\n"), encoding="utf-8")
     inputs = optimizer.load(folder)
     assert optimizer.solve(inputs).totals["total_cost_usd"] == pytest.approx(2.0 * 10 * 2190)
-    assert any("offers.csv, line 2: the file ends without a line break" in w for w in inputs.warnings)
+    assert any("offers.csv, line 2: the file ends without a line break" in w for w in map(str, inputs.warnings))
+    cut = next(w for w in inputs.warnings if w.file.endswith("offers.csv"))
+    assert (cut.line, cut.severity) == (2, "warning")  # structured: file, line and severity, not only text

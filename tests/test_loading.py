@@ -322,7 +322,7 @@ def test_byte_order_mark_is_accepted(tmp_path):
 def test_unknown_column_is_a_warning(tmp_path):
     rows = [dict(offer("o1", "aws", "r1", "a", 2.0, 100), notes="list price")]
     inputs = optimizer.load(write_folder(tmp_path / "in", **tables(offers=rows)))
-    assert any("notes" in w for w in inputs.warnings)
+    assert any("notes" in w for w in map(str, inputs.warnings))
 
 
 def test_misspelled_optional_column_is_an_error(tmp_path):
@@ -358,12 +358,12 @@ def test_missing_column_does_not_hide_other_rows(tmp_path):
 )
 def test_unservable_demand_warns_with_reason(tmp_path, change, reason):
     inputs = optimizer.load(write_folder(tmp_path / "in", **tables(**change)))
-    assert any("cannot be served" in w and reason in w for w in inputs.warnings), inputs.warnings
+    assert any("cannot be served" in w and reason in w for w in map(str, inputs.warnings)), inputs.warnings
 
 
 def test_caps_summing_below_one_warn(tmp_path):
     inputs = optimizer.load(write_folder(tmp_path / "in", policy="max_share:\n  vendor: 0.6\n", **tables()))
-    assert any("vendor caps" in w and "sum to 0.6" in w for w in inputs.warnings), inputs.warnings
+    assert any("vendor caps" in w and "sum to 0.6" in w for w in map(str, inputs.warnings)), inputs.warnings
 
 
 def test_csv_helper_round_trip(tmp_path):
@@ -377,7 +377,7 @@ def test_floors_summing_above_one_warn(tmp_path):
     inputs = optimizer.load(
         write_folder(tmp_path / "in", policy="min_share:\n  provider: 0.6\n", **tables(offers=offers, latency=latency))
     )
-    assert any("floors" in w and "sum to 1.2 > 1" in w for w in inputs.warnings), inputs.warnings
+    assert any("floors" in w and "sum to 1.2 > 1" in w for w in map(str, inputs.warnings)), inputs.warnings
 
 
 def test_contract_on_unknown_offer_and_backwards_periods(tmp_path):

@@ -192,7 +192,7 @@ def test_cap_on_a_lone_provider_leaves_demand_unserved(solve_case):
     plan = case(solve_case, [O1], [workload("w", "2026Q1", 1000)], policy="max_share:\n  provider: 0.5\n")
     assert plan.totals["total_cost_usd"] == pytest.approx(788_400)
     assert plan.unmet["reason"].iloc[0].startswith("a share rule held it back")
-    assert any("caps" in w for w in plan.inputs.warnings)
+    assert any("caps" in w for w in map(str, plan.inputs.warnings))
 
 
 def test_availability_window(solve_case):
@@ -304,7 +304,7 @@ def test_floor_that_cannot_be_met(solve_case):
     assert plan.totals["total_cost_usd"] == pytest.approx(788_400)
     assert any(
         "vendor amd has a floor of 0.1 (share_overrides.min_share.vendor.amd)" in w and "100%" in w
-        for w in plan.inputs.warnings
+        for w in map(str, plan.inputs.warnings)
     ), plan.inputs.warnings
     rules = plan.binding_rules
     assert list(zip(rules["dimension"], rules["group"], rules["kind"], strict=True)) == [("vendor", "amd", "min")]
@@ -318,7 +318,7 @@ def test_caps_summing_below_one_leave_everything_unserved(solve_case):
     o3 = offer("o3", "oci", "r3", "a", 2.0, 1000)
     plan = case(solve_case, [O1, O2, o3], [workload("w", "2026Q1", 1000)], policy="max_share:\n  provider: 0.3\n")
     assert plan.totals["total_cost_usd"] == pytest.approx(788_400)
-    warning = next(w for w in plan.inputs.warnings if "provider caps" in w)
+    warning = next(w for w in map(str, plan.inputs.warnings) if "provider caps" in w)
     assert "aws 0.3 (max_share.provider)" in warning and "sum to 0.9" in warning and "100%" in warning
     assert set(plan.binding_rules["group"]) <= {"aws", "gcp", "oci"} and not plan.binding_rules.empty
     assert plan.unmet["reason"].iloc[0].startswith("a share rule held it back (provider ")

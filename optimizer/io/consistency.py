@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 
 from optimizer import quarters
-from optimizer.errors import Problem
+from optimizer.errors import Problem, warning
 from optimizer.io.allowed import allowed_pairs, offer_terms
 from optimizer.io.schema import DIMENSIONS
 from optimizer.io.tables import Inputs
@@ -25,7 +25,7 @@ def check(
     known: dict[str, set[str]] | None = None,
     broken: set[str] | None = None,
     check_policy: bool = True,
-) -> tuple[list[Problem], list[str]]:
+) -> tuple[list[Problem], list[Problem]]:
     """Cross-file problems and warnings.
 
     ``known`` adds ids from rows that failed validation (so they are not reported as
@@ -249,19 +249,24 @@ def _budgets(inputs: Inputs, terms: pd.DataFrame, origins: dict) -> list[Problem
     return problems
 
 
-def _outside_horizon(inputs: Inputs) -> list[str]:
+def _outside_horizon(inputs: Inputs) -> list[Problem]:
     horizon = set(inputs.horizon)
     warnings = []
     budgets = inputs.policy.budget_usd_per_quarter
     if isinstance(budgets, dict):
         warnings += [
-            f"policy.yaml: budget for {q} is outside the horizon: ignored" for q in budgets if q not in horizon
+            warning("policy.yaml", f"budget for {q} is outside the horizon: ignored")
+            for q in budgets
+            if q not in horizon
         ]
     for _, row in inputs.spend_commitments.iterrows():
         if not set(quarters.quarter_range(row["first"], row["last"])) & horizon:
             warnings.append(
-                f"{row['_file']}, line {row['_line']}: spend commitment to {row['provider']} falls "
-                "outside the horizon: ignored"
+                warning(
+                    row["_file"],
+                    f"spend commitment to {row['provider']} falls outside the horizon: ignored",
+                    row["_line"],
+                )
             )
     return warnings
 
@@ -316,7 +321,7 @@ def _policy_groups(inputs: Inputs, origins: dict[tuple[Any, ...], tuple[str, int
     return problems
 
 
-def _unservable_demand(inputs: Inputs, terms: pd.DataFrame, pairs: pd.DataFrame) -> list[str]:
+def _unservable_demand(inputs: Inputs, terms: pd.DataFrame, pairs: pd.DataFrame) -> list[Problem]:
     """Demand that no allowed pair can serve, with the first reason that rules it out."""
     workloads = inputs.workloads.reset_index(drop=True)
     served = set(pairs["w"])
@@ -327,7 +332,7 @@ def _unservable_demand(inputs: Inputs, terms: pd.DataFrame, pairs: pd.DataFrame)
         reason = why_unservable(inputs, terms, row)
         messages.setdefault((row["workload"], reason), []).append(row["quarter"])
     return [
-        f"demand of workload {workload!r} cannot be served in {', '.join(qs)}: {reason}"
+        warning("", f"demand of workload {workload!r} cannot be served in {', '.join(qs)}: {reason}")
         for (workload, reason), qs in messages.items()
     ]
 
@@ -353,7 +358,7 @@ def why_unservable(inputs: Inputs, terms: pd.DataFrame, row: pd.Series) -> str:
     return f"latency: the fastest option takes {best:g} ms (rtt + ttft), above the SLO of {row['latency_slo_ms']:g} ms"
 
 
-def _rules_that_cannot_hold(inputs: Inputs, terms: pd.DataFrame, pairs: pd.DataFrame) -> list[str]:
+def _rules_that_cannot_hold(inputs: Inputs, terms: pd.DataFrame, pairs: pd.DataFrame) -> list[Problem]:
     """Caps that cannot all hold: the groups able to serve some demand have caps summing < 1."""
     policy = inputs.policy
     if pairs.empty:
@@ -372,8 +377,11 @@ def _rules_that_cannot_hold(inputs: Inputs, terms: pd.DataFrame, pairs: pd.DataF
         floors = per_quarter[column].map(floor_of).groupby(per_quarter["quarter"]).sum()
         for quarter, total in floors[floors > 1 + INPUT_SUM_SLACK].items():
             warnings.append(
-                f"in {quarter} the {dimension} floors of the groups with offers sum to {total:.3g} > 1: "
-                "they cannot all hold, so that quarter can serve nothing"
+                warning(
+                    "",
+                    f"in {quarter} the {dimension} floors of the groups with offers sum to {total:.3g} > 1: "
+                    "they cannot all hold, so that quarter can serve nothing",
+                )
             )
         cap_of = {group: policy.cap(dimension, group) for group in terms[column].unique()}
         if min(cap_of.values(), default=1.0) >= 1:
@@ -387,9 +395,12 @@ def _rules_that_cannot_hold(inputs: Inputs, terms: pd.DataFrame, pairs: pd.DataF
                 for g in groups
             )
             warnings.append(
-                f"in {quarter} the {dimension} caps ({rules}) of all groups that can "
-                f"hold chips sum to {total:.3g} < 1: the shares of a served quarter add up to 1, so nothing "
-                "can be served and 100% of that quarter's demand goes unserved"
+                warning(
+                    "",
+                    f"in {quarter} the {dimension} caps ({rules}) of all groups that can "
+                    f"hold chips sum to {total:.3g} < 1: the shares of a served quarter add up to 1, so nothing "
+                    "can be served and 100% of that quarter's demand goes unserved",
+                )
             )
         reach = pairs[["w", column]].drop_duplicates()
         by_workload = reach[column].map(cap_of).groupby(reach["w"]).sum()
@@ -401,9 +412,12 @@ def _rules_that_cannot_hold(inputs: Inputs, terms: pd.DataFrame, pairs: pd.DataF
         for (workload, reachable), qs in sorted(flagged.items()):
             total = sum(cap_of[g] for g in reachable)
             warnings.append(
-                f"workload {workload!r} can only be served by {dimension} {', '.join(reachable)} whose caps "
-                f"sum to {total:.3g} < 1 ({', '.join(sorted(qs))}): it is fully served only if other demand "
-                f"fills the rest of those quarters"
+                warning(
+                    "",
+                    f"workload {workload!r} can only be served by {dimension} {', '.join(reachable)} whose caps "
+                    f"sum to {total:.3g} < 1 ({', '.join(sorted(qs))}): it is fully served only if other demand "
+                    f"fills the rest of those quarters",
+                )
             )
     return warnings
 
@@ -417,7 +431,7 @@ def _setting(kind: str, dimension: str, group: str | None = None) -> str:
 
 def _floors_without_volume(
     inputs: Inputs, terms: pd.DataFrame, pairs: pd.DataFrame, dimension: str, column: str, floor_of: dict[str, float]
-) -> list[str]:
+) -> list[Problem]:
     """Floors (volume basis) on a group that can hold chips in a quarter but serve nothing
     there: S_g = 0 >= floor x S forces S = 0, so the floor alone leaves the whole quarter unserved."""
     policy = inputs.policy
@@ -432,8 +446,11 @@ def _floors_without_volume(
             continue
         setting = _setting("min_share", dimension, group if group in named else None)
         warnings.append(
-            f"in {quarter} {dimension} {group} has a floor of {floor:g} ({setting}) but can serve no demand "
-            "(no allowed pair on its offers): the floor cannot be met, so nothing can be served and 100% of "
-            "that quarter's demand goes unserved"
+            warning(
+                "",
+                f"in {quarter} {dimension} {group} has a floor of {floor:g} ({setting}) but can serve no demand "
+                "(no allowed pair on its offers): the floor cannot be met, so nothing can be served and 100% of "
+                "that quarter's demand goes unserved",
+            )
         )
     return warnings

@@ -25,7 +25,7 @@ from typing import Any
 import pandas as pd
 from pydantic import ValidationError
 
-from optimizer.errors import InputError, Problem
+from optimizer.errors import InputError, Problem, warning
 from optimizer.io import consistency
 from optimizer.io.schema import Policy
 from optimizer.io.tables import ORIGIN_COLUMNS, TABLES, Inputs, TableSpec
@@ -56,7 +56,7 @@ class RawInputs:
     policy: Any
     policy_origins: dict[tuple[Any, ...], Origin]
     problems: list[Problem] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
     broken: set[str] = field(default_factory=set)
 
 
@@ -165,7 +165,7 @@ def _raw_values(records: dict[str, list[Record]], table: str, column: str) -> se
     return {str(values.get(column, "")).strip() for _, _, values in records.get(table, [])}
 
 
-def read_records(path: Path, spec: TableSpec) -> tuple[list[Record], list[Problem], list[str]]:
+def read_records(path: Path, spec: TableSpec) -> tuple[list[Record], list[Problem], list[Problem]]:
     """Read one CSV file into raw records, checking the header and the row shapes."""
     file = str(path)
     if not path.exists():
@@ -202,7 +202,7 @@ def read_records(path: Path, spec: TableSpec) -> tuple[list[Record], list[Proble
         else:
             ignored.append(shown(name))
     if ignored:
-        warnings.append(f"{file}: column(s) {', '.join(ignored)} not in the data contract: ignored")
+        warnings.append(warning(file, f"column(s) {', '.join(ignored)} not in the data contract: ignored"))
     if duplicates:
         return [], problems, warnings
     records: list[Record] = []
@@ -222,8 +222,11 @@ def read_records(path: Path, spec: TableSpec) -> tuple[list[Record], list[Proble
         records.append((file, line, dict(zip(header, values, strict=True))))
     if cut and records and records[-1][1] == rows[-1][0]:
         warnings.append(
-            f"{file}, line {rows[-1][0]}: the file ends without a line break; if it was cut "
-            "short, the last value of this row may be incomplete"
+            warning(
+                file,
+                "the file ends without a line break; if it was cut short, the last value of this row may be incomplete",
+                rows[-1][0],
+            )
         )
     return records, problems, warnings
 
@@ -341,9 +344,9 @@ def duplicate_keys(spec: TableSpec, table: pd.DataFrame) -> list[Problem]:
     return problems
 
 
-def read_policy_file(path: Path, warnings: list[str]) -> tuple[Any, dict[tuple[Any, ...], int], list[Problem]]:
+def read_policy_file(path: Path, warnings: list[Problem]) -> tuple[Any, dict[tuple[Any, ...], int], list[Problem]]:
     if not path.exists():
-        warnings.append(f"{path}: not found; every policy key takes its default")
+        warnings.append(warning(str(path), "not found; every policy key takes its default"))
         return {}, {}, []
     data, lines, yaml_problems = read_yaml(path)
     problems = [Problem(str(path), p.message, p.line) for p in yaml_problems]

@@ -12,6 +12,7 @@ import pandas as pd
 from pydantic import AfterValidator, BaseModel
 
 from optimizer import quarters
+from optimizer.errors import Problem
 from optimizer.io.schema import (
     AcceleratorRow,
     ContractRow,
@@ -98,7 +99,7 @@ class Inputs:
     power: pd.DataFrame
     policy: Policy
     folder: Path | None = None
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
     policy_origins: dict = field(default_factory=dict, repr=False)  # (file, line) of each policy key
 
     @property

@@ -467,5 +467,5 @@ def summary(plan: Plan) -> dict[str, Any]:
         "binding_rules": plan.binding_rules.drop(columns="usd_per_share_point").to_dict("records"),
         "certificate": plan.certificate.as_dict() if plan.certificate else None,
         **({"solver": plan.solution.solver, "notes": plan.notes} if plan.solution.solver else {}),
-        "warnings": list(plan.inputs.warnings),
+        "warnings": [str(problem) for problem in plan.inputs.warnings],
     }

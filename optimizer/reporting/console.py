@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from optimizer.errors import Problem
 from optimizer.plan.assembly import Plan
 from optimizer.reporting.formats import count, pct_change, percent, price, usd, usd_exact
 
@@ -106,9 +107,10 @@ def show_plan(plan: Plan, console: Console) -> None:
         console.print(frame_table(unmet, "Unmet demand"))
 
 
-def show_warnings(warnings: list[str], console: Console) -> None:
-    for message in warnings:
-        console.print(f"[yellow]warning:[/yellow] {escape(message)}", highlight=False, soft_wrap=True)
+def show_warnings(warnings: list[Problem], console: Console) -> None:
+    """Each warning as ``summary.json`` writes it (``str(problem)``), after "warning:"."""
+    for problem in warnings:
+        console.print(f"[yellow]{problem.severity}:[/yellow] {escape(str(problem))}", highlight=False, soft_wrap=True)
 
 
 def show_leverage(report, console: Console) -> None:
