@@ -12,6 +12,7 @@ import json
 import random
 import re
 import shutil
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -122,6 +123,14 @@ def test_manifest_records_inputs_outputs_versions_and_phases(tied, tmp_path):
     assert {"load", "build", "solve", "verify", "certify", "write"} <= set(manifest["seconds"])
     assert manifest["environment"]["highs"].startswith(manifest["environment"]["libraries"]["highspy"][:4])
     assert manifest["result"]["certified"] is True
+
+
+def test_the_minor_version_is_the_contract_version():
+    """While the major version is 0 the minor version is the data contract's (CHANGELOG.md),
+    so a new contract version cannot ship under the old version number."""
+    project = tomllib.loads((CONTRACT.parents[1] / "pyproject.toml").read_text(encoding="utf-8"))
+    major, minor, _ = project["project"]["version"].split(".", 2)
+    assert major == "0" and int(minor) == contract_version()
 
 
 def test_check_manifest_confirms_an_unchanged_plan(tied, tmp_path):
