@@ -10,7 +10,9 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import re
 import shutil
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -21,6 +23,19 @@ from optimizer import cli
 from optimizer.io.loading import bundled_data
 
 runner = CliRunner()
+CONTRACT = Path(__file__).parents[1] / "docs" / "data-contract.md"
+
+
+def contract_version() -> int:
+    """The data contract's version as docs/data-contract.md states it (its title and the last
+    row of its history table, which must agree): read from the text, not from the code."""
+    text = CONTRACT.read_text(encoding="utf-8")
+    title = re.search(r"^# Data contract.*\bv(\d+)\)\s*$", text, re.MULTILINE)
+    history = re.findall(r"^\| v(\d+) \|", text, re.MULTILINE)
+    assert title and history, "docs/data-contract.md no longer states its version where this test looks"
+    assert int(title.group(1)) == int(history[-1]), "the contract's title and history disagree on its version"
+    return int(history[-1])
+
 
 # Two offers at the same price in one region: the optimum is not unique (any split of the
 # demand between them costs the same), so the plan could follow the row order.
@@ -99,6 +114,7 @@ def test_manifest_records_inputs_outputs_versions_and_phases(tied, tmp_path):
     plan(tied, out, "--method", "simplex")
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["command"] == "plan"
+    assert manifest["schema_version"] == contract_version()
     assert manifest["options"]["method"] == "simplex" and manifest["options"]["integer"] is False
     read = {Path(e["path"]).name: e["sha256"] for e in manifest["inputs"]}
     assert read == {p.name: digest(p) for p in tied.iterdir()}  # every file the folder holds is one the tool reads
@@ -107,6 +123,14 @@ def test_manifest_records_inputs_outputs_versions_and_phases(tied, tmp_path):
     assert {"load", "build", "solve", "verify", "certify", "write"} <= set(manifest["seconds"])
     assert manifest["environment"]["highs"].startswith(manifest["environment"]["libraries"]["highspy"][:4])
     assert manifest["result"]["certified"] is True
+
+
+def test_the_minor_version_is_the_contract_version():
+    """While the major version is 0 the minor version is the data contract's (CHANGELOG.md),
+    so a new contract version cannot ship under the old version number."""
+    project = tomllib.loads((CONTRACT.parents[1] / "pyproject.toml").read_text(encoding="utf-8"))
+    major, minor, _ = project["project"]["version"].split(".", 2)
+    assert major == "0" and int(minor) == contract_version()
 
 
 def test_check_manifest_confirms_an_unchanged_plan(tied, tmp_path):
@@ -153,6 +177,36 @@ def test_check_manifest_refuses_what_is_not_a_plan_manifest(tmp_path, content, m
     assert message in result.output and str(path) in result.output
 
 
+def test_check_manifest_refuses_another_schema_version_with_a_message(tied, tmp_path):
+    plan(tied, tmp_path / "out")
+    path = tmp_path / "out" / "manifest.json"
+    manifest = json.loads(path.read_text())
+    newer = contract_version() + 1
+    manifest["schema_version"] = newer
+    manifest["environment"]["libraries"]["compute-procurement-optimizer"] = "9.9.9"
+    path.write_text(json.dumps(manifest))
+    result = runner.invoke(cli.app, ["plan", "--check-manifest", str(path)])
+    assert result.exit_code == 2, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)  # a message, not a traceback
+    text = " ".join(result.output.split())  # rich wraps long lines
+    assert str(path) in result.output
+    assert f"written by compute-procurement-optimizer 9.9.9 for output schema version {newer}" in text
+    assert f"this optimizer writes schema version {contract_version()}" in text
+    assert "Traceback" not in result.output
+
+
+def test_check_manifest_checks_a_manifest_without_schema_version_and_says_so(tied, tmp_path):
+    plan(tied, tmp_path / "out")
+    path = tmp_path / "out" / "manifest.json"
+    manifest = json.loads(path.read_text())
+    del manifest["schema_version"]  # as 0.1.0 wrote it
+    path.write_text(json.dumps(manifest))
+    result = runner.invoke(cli.app, ["plan", "--check-manifest", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "same inputs, same plan" in result.output
+    assert "the manifest records no schema_version (written before 0.5.0" in " ".join(result.output.split())
+
+
 def test_a_failed_run_leaves_the_previous_outputs_and_manifest_untouched(tied, tmp_path):
     out = tmp_path / "out"
     plan(tied, out)
@@ -170,6 +224,7 @@ def test_every_command_writes_a_manifest(tmp_path):
     roles = {e["role"] for e in manifest["inputs"]}
     assert roles == {"scenario", "data"}
     assert [e["file"] for e in manifest["outputs"]] == ["comparison.csv"]
+    assert manifest["schema_version"] == contract_version()
 
 
 def test_leverage_and_report_files_are_byte_identical_across_runs(tied, tmp_path):
@@ -179,3 +234,5 @@ def test_leverage_and_report_files_are_byte_identical_across_runs(tied, tmp_path
             assert result.exit_code == 0, result.output
     for command in ("leverage", "report"):
         assert outputs(tmp_path / "second" / command) == outputs(tmp_path / "first" / command)
+        manifest = json.loads((tmp_path / "first" / command / "manifest.json").read_text())
+        assert manifest["command"] == command and manifest["schema_version"] == contract_version()

@@ -8,6 +8,11 @@ same plan, file by file: the audit trail of last quarter's approved plan.
 
 The manifest itself differs between runs (time stamps, timings); every other output file
 is byte-identical for the same inputs, options and versions.
+
+``schema_version`` names the output schema the files were written to: the version of
+``docs/data-contract.md``. A check refuses a manifest of another schema (its files cannot
+be compared with this version's byte for byte) and checks one without the field (written
+before it existed, 0.5.0) with a note saying so.
 """
 
 from __future__ import annotations
@@ -28,7 +33,13 @@ from optimizer.io.loading import FILES, POLICY_FILE
 
 MANIFEST = "manifest.json"
 FORMAT = 1
-LIBRARIES = ("compute-procurement-optimizer", "highspy", "pulp", "pandas", "numpy", "pydantic", "pyyaml")
+# The output schema: the version of the data contract (docs/data-contract.md) whose columns
+# and meanings the output files follow. Raised with the contract, never on its own: a
+# column renamed, removed or given a new meaning is a new contract version (see its
+# "Output columns: deprecation policy" and CHANGELOG.md).
+SCHEMA_VERSION = 5
+TOOL = "compute-procurement-optimizer"
+LIBRARIES = (TOOL, "highspy", "pulp", "pandas", "numpy", "pydantic", "pyyaml")
 
 
 def sha256(path: Path) -> str:
@@ -82,6 +93,7 @@ def new_manifest(
     """A manifest without its outputs; :func:`optimizer.reporting.files.write_outputs` adds their hashes."""
     return {
         "manifest_format": FORMAT,
+        "schema_version": SCHEMA_VERSION,
         "command": command,
         "created_utc": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "argv": sys.argv[1:],
@@ -110,6 +122,8 @@ def read_manifest(path: Path) -> dict[str, Any]:
         problems.append(
             Problem(file, f"a manifest of `optimizer {manifest.get('command')}`: only plan manifests can be checked")
         )
+    elif "schema_version" in manifest and manifest["schema_version"] != SCHEMA_VERSION:
+        problems.append(Problem(file, schema_mismatch(manifest)))
     else:
         for key in ("options", "inputs", "outputs", "environment"):
             if key not in manifest:
@@ -117,6 +131,20 @@ def read_manifest(path: Path) -> dict[str, Any]:
     if problems:
         raise InputError(problems)
     return manifest
+
+
+def schema_mismatch(manifest: dict[str, Any]) -> str:
+    """Why a manifest of another output schema cannot be checked by this version."""
+    environment = manifest.get("environment")
+    libraries = environment.get("libraries") if isinstance(environment, dict) else None
+    writer = libraries.get(TOOL) if isinstance(libraries, dict) else None
+    by = f" by {TOOL} {writer}" if writer else ""
+    return (
+        f"written{by} for output schema version {manifest['schema_version']!r}, but this optimizer "
+        f"writes schema version {SCHEMA_VERSION} (data contract v{SCHEMA_VERSION}): the output files follow "
+        "different contracts and cannot be compared byte for byte. Check it with the version that wrote "
+        "it (CHANGELOG.md says what changed between the two)."
+    )
 
 
 @dataclass
@@ -132,6 +160,7 @@ class Check:
     changed_versions: list[str] = field(default_factory=list)
     recorded_cost: float | None = None
     rerun_cost: float | None = None
+    notes: list[str] = field(default_factory=list)
 
     @property
     def same_inputs(self) -> bool:
@@ -148,7 +177,7 @@ class Check:
             if self.same_inputs and self.same_plan
             else "the re-run does NOT reproduce the manifest"
         )
-        lines = [verdict, f"inputs read from {self.data}"]
+        lines = [verdict, f"inputs read from {self.data}", *self.notes]
         lines += [f"input changed since the plan: {name}" for name in self.changed_inputs]
         lines += [f"input missing now: {name}" for name in self.missing_inputs]
         lines += [f"input not in the manifest: {name}" for name in self.new_inputs]
@@ -162,6 +191,12 @@ class Check:
 def compare_inputs(manifest: dict[str, Any], data: Path) -> Check:
     """Hashes of the files of ``data`` against the manifest's, matched by file name."""
     check = Check(data=data)
+    if "schema_version" not in manifest:
+        check.notes.append(
+            f"note: the manifest records no schema_version (written before 0.5.0, which added it); its "
+            f"outputs are compared with this version's, schema version {SCHEMA_VERSION}: a difference "
+            "may come from a change of the data contract (CHANGELOG.md) rather than of the plan"
+        )
     recorded = {Path(entry["path"]).name: entry["sha256"] for entry in manifest["inputs"] if entry["role"] == "data"}
     current = {path.name: sha256(path) for path in data_files(data)}
     check.changed_inputs = sorted(n for n in recorded if n in current and current[n] != recorded[n])
