@@ -42,9 +42,11 @@ def child(code: str) -> dict:
 
 
 STAGES = """
-import json, resource, sys, time
+import json, resource, shutil, sys, time
+shutil.rmtree({out!r}, ignore_errors=True)  # outputs without a manifest replace nothing (reporting/batch.py)
 import optimizer
-from optimizer.reporting.files import write_outputs, csv_writer, json_writer
+from optimizer.reporting.batch import write_outputs
+from optimizer.reporting.files import csv_writer, json_writer
 from optimizer.plan.assembly import summary
 imported = time.perf_counter()
 inputs = optimizer.load({folder!r})

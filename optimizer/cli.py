@@ -238,12 +238,13 @@ def _check_manifest(path: Path, data: Path | None) -> None:
     """Re-run a past plan in a scratch folder and compare inputs, outputs and versions."""
     import tempfile
 
-    from optimizer.reporting.manifest import compare_inputs, compare_outputs, read_manifest
+    from optimizer.reporting.manifest import compare_disk, compare_inputs, compare_outputs, read_manifest
 
     recorded = read_manifest(path)
     options = recorded["options"]
     folder = data or Path(options["data"])
     check = compare_inputs(recorded, folder)
+    compare_disk(check, recorded, path.parent)
     _, _, result = _solved(
         folder,
         options.get("time_limit"),
@@ -252,13 +253,14 @@ def _check_manifest(path: Path, data: Path | None) -> None:
         solver=options.get("solver"),
     )
     with tempfile.TemporaryDirectory(prefix="optimizer-check-") as scratch:
-        write_outputs(Path(scratch), plan_files(result), inputs=[folder])
-        compare_outputs(check, recorded, Path(scratch))
+        rerun = Path(scratch) / "plan"  # its lock and staging stay inside the scratch folder
+        write_outputs(rerun, plan_files(result), inputs=[folder])
+        compare_outputs(check, recorded, rerun)
     check.recorded_cost = recorded.get("result", {}).get("total_cost_usd")
     check.rerun_cost = result.totals["total_cost_usd"]
     for line in check.lines():
         console.print(line, markup=False, highlight=False, soft_wrap=True)
-    if not (check.same_inputs and check.same_plan):
+    if not check.reproduced:
         raise typer.Exit(4)
 
 

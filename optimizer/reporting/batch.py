@@ -104,14 +104,14 @@ def output_batch(
     if out.exists() and not out.is_dir():
         raise WriteError(f"--out {out} is a file, not a folder: choose another --out.")
     lock = FileLock(out.parent / f".{out.name}.lock", timeout=0)
-    try:
-        with _environment(out.parent):
+    with _environment(out.parent):  # Timeout is an OSError too: caught first, inside
+        try:
             lock.acquire()
-    except Timeout:
-        raise WriteError(
-            f"another optimizer run is writing {out} (it holds {lock.lock_file}): wait for it to "
-            "finish, or choose another --out."
-        ) from None
+        except Timeout:
+            raise WriteError(
+                f"another optimizer run is writing {out} (it holds {lock.lock_file}): wait for it to "
+                "finish, or choose another --out."
+            ) from None
     try:
         _repair(out)
         _check_replaceable(out, command)
@@ -207,8 +207,13 @@ def _environment(path: Path) -> Iterator[None]:
     try:
         yield
     except OSError as error:
-        reason = {errno.ENOSPC: "no space left on the device", errno.EROFS: "the filesystem is read-only"}.get(
-            error.errno or 0, error.strerror or str(error)
-        )
+        reasons = {
+            errno.ENOSPC: "no space left on the device",
+            errno.EROFS: "the filesystem is read-only",
+            errno.EACCES: "permission denied",
+            errno.EEXIST: "a file stands where a folder is needed",
+            errno.ENOTDIR: "part of the path is a file, not a folder",
+        }
+        reason = reasons.get(error.errno or 0, error.strerror or str(error))
         where = error.filename or path
         raise WriteError(f"cannot write {where}: {reason}. Nothing was replaced.") from error

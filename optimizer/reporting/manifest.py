@@ -25,7 +25,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, ValidationError
 
 from optimizer import tolerances
 from optimizer.errors import InputError, Problem
@@ -106,30 +108,90 @@ def new_manifest(
     }
 
 
+MAX_MANIFEST_BYTES = 10 * 2**20  # a plan's manifest is a few kB; one this size is not ours
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="allow", strict=True)
+
+
+def _plain_name(name: str) -> str:
+    """An output is a file beside its manifest: never a path that reaches elsewhere."""
+    if name in ("", ".", "..") or any(mark in name for mark in ("/", "\\", "\x00")):
+        raise ValueError(f"output {name!r} is not a plain file name beside the manifest")
+    return name
+
+
+class _Output(_Strict):
+    file: Annotated[str, AfterValidator(_plain_name)]
+    sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+
+
+class _Input(_Strict):
+    path: str
+    role: str
+    sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+
+
+class _PlanOptions(_Strict):
+    data: str
+    time_limit: float | None = None
+    method: Literal["auto", "simplex", "ipm"] = "auto"
+    integer: bool = False
+    solver: str | None = None
+
+
+class _PlanManifest(_Strict):
+    """What ``--check-manifest`` reads of a plan's manifest, with the types it must have."""
+
+    manifest_format: Literal[1]
+    schema_version: int | None = None
+    command: Literal["plan"]
+    options: _PlanOptions
+    inputs: list[_Input]
+    outputs: list[_Output]
+    environment: dict[str, Any]
+    result: dict[str, Any] = {}
+
+
 def read_manifest(path: Path) -> dict[str, Any]:
-    """A plan's manifest, or :class:`InputError` saying why it cannot serve for a check."""
+    """A plan's manifest, or :class:`InputError` saying why it cannot serve for a check:
+    at most ``MAX_MANIFEST_BYTES``, valid JSON, every key it reads present and of its type,
+    every output a plain file name beside the manifest (never a path elsewhere)."""
     file = str(path)
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_MANIFEST_BYTES + 1)
     except FileNotFoundError:
         raise InputError([Problem(file, "manifest not found")]) from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise InputError([Problem(file, f"not a manifest written by this tool (unreadable JSON: {error})")]) from None
-    problems = []
-    if not isinstance(manifest, dict) or manifest.get("manifest_format") != FORMAT:
-        problems.append(Problem(file, f"not a manifest of format {FORMAT} written by this tool"))
-    elif manifest.get("command") != "plan":
-        problems.append(
-            Problem(file, f"a manifest of `optimizer {manifest.get('command')}`: only plan manifests can be checked")
+    except OSError as error:
+        raise InputError([Problem(file, f"cannot be read as a manifest ({error.strerror or error})")]) from None
+    if len(raw) > MAX_MANIFEST_BYTES:
+        raise InputError(
+            [Problem(file, f"larger than {MAX_MANIFEST_BYTES:,} bytes: not a manifest written by this tool")]
         )
-    elif "schema_version" in manifest and manifest["schema_version"] != SCHEMA_VERSION:
-        problems.append(Problem(file, schema_mismatch(manifest)))
-    else:
-        for key in ("options", "inputs", "outputs", "environment"):
-            if key not in manifest:
-                problems.append(Problem(file, f"key {key!r} is missing"))
-    if problems:
-        raise InputError(problems)
+    try:
+        manifest = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:  # ValueError: bad JSON, 5,000-digit numbers
+        reason = "nested too deeply" if isinstance(error, RecursionError) else str(error)
+        raise InputError([Problem(file, f"not a manifest written by this tool (unreadable JSON: {reason})")]) from None
+    if not isinstance(manifest, dict) or manifest.get("manifest_format") != FORMAT:
+        raise InputError([Problem(file, f"not a manifest of format {FORMAT} written by this tool")])
+    if manifest.get("command") != "plan":
+        raise InputError(
+            [Problem(file, f"a manifest of `optimizer {manifest.get('command')}`: only plan manifests can be checked")]
+        )
+    if "schema_version" in manifest and manifest["schema_version"] != SCHEMA_VERSION:
+        raise InputError([Problem(file, schema_mismatch(manifest))])
+    try:
+        _PlanManifest.model_validate(manifest)
+    except ValidationError as error:
+        raise InputError(
+            [
+                Problem(file, item["msg"], column=".".join(str(part) for part in item["loc"]))
+                for item in error.errors(include_url=False)
+            ]
+        ) from None
     return manifest
 
 
@@ -157,6 +219,7 @@ class Check:
     new_inputs: list[str] = field(default_factory=list)
     differing_outputs: list[str] = field(default_factory=list)
     matching_outputs: list[str] = field(default_factory=list)
+    tampered_on_disk: list[str] = field(default_factory=list)  # files beside the manifest that disagree with it
     changed_versions: list[str] = field(default_factory=list)
     recorded_cost: float | None = None
     rerun_cost: float | None = None
@@ -170,11 +233,19 @@ class Check:
     def same_plan(self) -> bool:
         return not self.differing_outputs
 
+    @property
+    def disk_matches(self) -> bool:
+        return not self.tampered_on_disk
+
+    @property
+    def reproduced(self) -> bool:
+        return self.same_inputs and self.same_plan and self.disk_matches
+
     def lines(self) -> list[str]:
         """The verdict and every difference, one line each, for the terminal."""
         verdict = (
-            "same inputs, same plan: every output file is byte-identical"
-            if self.same_inputs and self.same_plan
+            "same inputs, same plan: every output file is byte-identical, on disk and re-run"
+            if self.reproduced
             else "the re-run does NOT reproduce the manifest"
         )
         lines = [verdict, f"inputs read from {self.data}", *self.notes]
@@ -182,6 +253,7 @@ class Check:
         lines += [f"input missing now: {name}" for name in self.missing_inputs]
         lines += [f"input not in the manifest: {name}" for name in self.new_inputs]
         lines += [f"output differs: {name}" for name in self.differing_outputs]
+        lines += [f"on disk beside the manifest: {item}" for item in self.tampered_on_disk]
         lines += [f"version differs: {item}" for item in self.changed_versions]
         if self.recorded_cost is not None and self.rerun_cost is not None:
             lines.append(f"total cost recorded {self.recorded_cost:,.2f} USD, re-run {self.rerun_cost:,.2f} USD")
@@ -203,6 +275,21 @@ def compare_inputs(manifest: dict[str, Any], data: Path) -> Check:
     check.missing_inputs = sorted(n for n in recorded if n not in current)
     check.new_inputs = sorted(n for n in current if n not in recorded)
     return check
+
+
+def compare_disk(check: Check, manifest: dict[str, Any], folder: Path) -> None:
+    """The files beside the manifest against its record: each one changed, missing or not
+    listed is named (a folder edited after the run is not the run's output)."""
+    listed = {entry["file"]: entry["sha256"] for entry in manifest["outputs"]}
+    for name, recorded in listed.items():
+        path = folder / name
+        if not path.is_file():
+            check.tampered_on_disk.append(f"{name} is missing")
+        elif sha256(path) != recorded:
+            check.tampered_on_disk.append(f"{name} differs from its recorded hash")
+    for path in sorted(folder.iterdir()):
+        if path.name not in listed and path.name != MANIFEST:
+            check.tampered_on_disk.append(f"{path.name} is not in the manifest")
 
 
 def compare_outputs(check: Check, manifest: dict[str, Any], written: Path) -> None:
