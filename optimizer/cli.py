@@ -121,14 +121,26 @@ def _solved(
     write_model: Path | None = None,
 ):
     """Load a folder (default: the bundled data), show its warnings, solve and verify the plan."""
-    from optimizer.plan import pipeline as planner
+    folder = data or bundled_data()
+    inputs, loaded = _loaded(folder)
+    return folder, inputs, _planned(inputs, loaded, time_limit, integer, method, payback, solver, write_model)
+
+
+def _loaded(folder: Path):
+    """The validated inputs (every problem at once, before any output folder is taken), with
+    their warnings shown, and the seconds loading took."""
     from optimizer.reporting.console import show_warnings
 
-    folder = data or bundled_data()
     started = time.perf_counter()
     inputs = load(folder)
     loaded = time.perf_counter() - started
     show_warnings(inputs.warnings, errors)
+    return inputs, loaded
+
+
+def _planned(inputs, loaded, time_limit, integer, method="auto", payback=True, solver=None, write_model=None):
+    from optimizer.plan import pipeline as planner
+
     result = planner.solve(
         inputs,
         time_limit=time_limit,
@@ -138,8 +150,7 @@ def _solved(
         solver=solver,
         write_model=write_model,
     )
-    result = replace(result, seconds={"load": loaded, **result.seconds})
-    return folder, inputs, result
+    return replace(result, seconds={"load": loaded, **result.seconds})
 
 
 @app.command("plan")
@@ -181,16 +192,18 @@ def plan_command(
     from optimizer.reporting.manifest import folder_inputs, new_manifest
 
     def action() -> None:
-        with output_batch(out, inputs=[data or bundled_data()], command="plan") as batch:
-            folder, result = _plan(batch)
+        folder = data or bundled_data()
+        inputs, loaded = _loaded(folder)
+        with output_batch(out, inputs=[folder], command="plan") as batch:
+            result = _plan(batch, folder, inputs, loaded)
         show_plan(result, console)
         console.print(
             f"Verified plan written to {out}/" + (f"; model written to {write_model}" if write_model else ""),
             highlight=False,
         )
 
-    def _plan(batch):
-        folder, _, result = _solved(data, time_limit, integer, method.value, solver=solver, write_model=write_model)
+    def _plan(batch, folder, inputs, loaded):
+        result = _planned(inputs, loaded, time_limit, integer, method.value, solver=solver, write_model=write_model)
         options = {
             "data": str(folder.resolve()),
             "out": str(out),
@@ -202,7 +215,7 @@ def plan_command(
         }
         manifest = new_manifest("plan", options, folder_inputs(folder), result.seconds, _result(result))
         batch.write(plan_files(result), manifest)
-        return folder, result
+        return result
 
     _run(lambda: _check_manifest(check_manifest, data) if check_manifest else action())
 
@@ -278,17 +291,19 @@ def leverage(
     from optimizer.reporting.manifest import folder_inputs, new_manifest
 
     def action() -> None:
-        with output_batch(out, inputs=[data or bundled_data()], command="leverage") as batch:
-            report = _leverage(batch)
+        folder = data or bundled_data()
+        inputs, loaded = _loaded(folder)
+        with output_batch(out, inputs=[folder], command="leverage") as batch:
+            report = _leverage(batch, folder, inputs, loaded)
         show_leverage(report, console)
         console.print(
             f"Leverage report written to {out}/ ({report.solves} re-solves, {report.seconds:.1f} s)", highlight=False
         )
 
-    def _leverage(batch):
+    def _leverage(batch, folder, inputs, loaded):
         # The report prices ports itself (break-even), so the plan's payback re-solves are skipped.
         with deadline.budget(time_limit):  # the plan and every re-solve of the report
-            folder, inputs, plan_ = _solved(data, time_limit, integer, payback=False)
+            plan_ = _planned(inputs, loaded, time_limit, integer, payback=False)
             report = run_leverage(inputs, plan_, workers=workers)
         options = {
             "data": str(folder.resolve()),
