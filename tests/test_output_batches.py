@@ -91,6 +91,17 @@ def test_a_kill_at_any_step_leaves_one_complete_set(tmp_path):
     assert seen == {"A", "B"}  # early kills keep A, late ones have B in place
 
 
+def test_staging_left_inside_out_by_0_1_0_is_removed(tmp_path):
+    """0.1.0 staged inside ``--out`` and a killed run left ``.writing-*`` there: not files of
+    the user's, so the next run removes them and replaces the folder."""
+    out = tmp_path / "out"
+    write_outputs(out, {"a.csv": lambda p: p.write_text("A")}, inputs=[], manifest={"command": "plan", "seconds": {}})
+    (out / ".writing-k3j2").mkdir()
+    (out / ".writing-k3j2" / "report.xlsx").write_text("half")
+    write_outputs(out, {"a.csv": lambda p: p.write_text("B")}, inputs=[], manifest={"command": "plan", "seconds": {}})
+    assert complete_set(out) == "B"
+
+
 def test_a_second_writer_is_refused_while_the_first_holds_the_folder(tmp_path):
     folder = tiny_folder(tmp_path / "in")
     out = tmp_path / "out" / "plan"

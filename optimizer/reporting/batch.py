@@ -185,7 +185,8 @@ def _repair(out: Path) -> None:
     asides = sorted(parent.glob(f".{out.name}.old-*"), key=lambda p: p.stat().st_mtime)
     if not out.exists() and asides:
         os.replace(asides.pop(), out)
-    for stale in asides + list(parent.glob(f".{out.name}.writing-*")):
+    legacy = list(out.glob(".writing-*")) if out.is_dir() else []  # 0.1.0 staged inside --out
+    for stale in asides + list(parent.glob(f".{out.name}.writing-*")) + legacy:
         shutil.rmtree(stale, ignore_errors=True)
 
 
