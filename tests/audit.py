@@ -13,8 +13,9 @@ Changed inputs, per figure family (V = the optimal ``total_cost_usd`` of a plan)
   each ``offer_quarters`` override (a quarter's own ``min_chips`` where it has one); the
   second figure also drops every share rule (``max_share``, ``min_share``,
   ``share_overrides``). Figure: V(changed) - V. ``walk_away_unserved``: the unmet tokens/s
-  of that plan minus today's. ``lifted_le_kept``: V(walked, rules lifted) <= V(walked),
-  on the re-solves and on the reported figures.
+  of that plan minus today's (with a positive penalty only: at zero it is not unique).
+  ``lifted_le_kept``: V(walked, rules lifted) <= V(walked), on the re-solves and on the
+  reported figures.
 - ``offer_price``: the offer's price (and its ``offer_quarters`` prices, in ratio) moved.
   Decided by V, never by the chip-hours of the plan a re-solve returns: with whole
   instances (or plain ties) several plans are optimal at one price and their chip-hours
@@ -468,7 +469,10 @@ class Audit:
                 self.cost_tolerance(free.cost if free else 0.0),
                 "same, share rules lifted",
             )
-            if kept is not None:
+            # With a zero penalty unserved demand costs nothing, so how much of it an optimal
+            # plan leaves is not determined by V: two optimal plans may differ (a drawn MIP
+            # case: 0 reported, -1.2 re-solved). The figure is compared only where it is one.
+            if kept is not None and self.inputs.policy.penalty_usd_per_token_s > 0:
                 unserved = kept.unmet - self.base.unmet
                 self.add(
                     "walk_away_unserved",
