@@ -20,6 +20,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import secrets
 import shutil
 import tempfile
 import time
@@ -60,17 +61,19 @@ def check_output_folder(out: Path, inputs: list[Path], beside: list[Path] | None
 class Batch:
     """The staging side of one output batch: :meth:`write` puts every file in place at once."""
 
-    def __init__(self, out: Path, command: str | None):
+    def __init__(self, out: Path):
         self.out = out
-        self.command = command
 
     def write(self, files: dict[str, Callable[[Path], None]], manifest: dict[str, Any] | None = None) -> None:
         """Write ``files`` (name -> writer of that path) and the completed ``manifest`` (with the
         hash of every file and the seconds spent writing), then swap the folder in."""
         started = time.perf_counter()
-        staging = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.writing-", dir=self.out.parent))
+        # Made by mkdir, not mkdtemp: the folder gets the umask's permissions (mkdtemp's 0700
+        # would make the outputs private), and the lock makes the random name ours alone.
+        staging = self.out.parent / f".{self.out.name}.writing-{secrets.token_hex(6)}"
         try:
             with _environment(staging):
+                staging.mkdir()
                 for name, writer in files.items():
                     writer(staging / name)
                 if manifest is not None:
@@ -82,7 +85,6 @@ class Batch:
                     json_writer(manifest)(staging / MANIFEST)
                 for path in staging.iterdir():
                     _flush(path)
-                os.chmod(staging, 0o777 & ~_umask())  # mkdtemp's 0700 would make the outputs private
                 _swap(staging, self.out)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
@@ -115,7 +117,7 @@ def output_batch(
     try:
         _repair(out)
         _check_replaceable(out, command)
-        yield Batch(out, command)
+        yield Batch(out)
     finally:
         lock.release()
 
@@ -194,12 +196,6 @@ def _flush(path: Path) -> None:
     """Bytes on disk before the rename makes them visible (a crash must not show empty files)."""
     with open(path, "rb") as handle:
         os.fsync(handle.fileno())
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 @contextmanager
