@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-QUARTER_PATTERN = re.compile(r"^(\d{4})Q([1-4])$")
+QUARTER_PATTERN = re.compile(r"^([0-9]{4})Q([1-4])$")
 
 
 def ordinal(label: str) -> int:
@@ -25,6 +25,22 @@ def label(ordinal_value: int) -> str:
 def quarter_range(first: str, last: str) -> list[str]:
     """Every quarter from ``first`` to ``last`` inclusive, gaps included."""
     return [label(i) for i in range(ordinal(first), ordinal(last) + 1)]
+
+
+def period_length(first: str, last: str) -> int:
+    """How many quarters run from ``first`` to ``last`` inclusive (0 when last is earlier)."""
+    return max(0, ordinal(last) - ordinal(first) + 1)
+
+
+def within(first: str, last: str, span: list[str]) -> list[str]:
+    """The quarters from ``first`` to ``last`` that fall in ``span`` (a horizon: consecutive
+    quarters), in order; as long as the overlap, however long the period, so a contract
+    signed until 2199 costs nothing more to handle than one inside the horizon."""
+    if not span:
+        return []
+    low = max(ordinal(first), ordinal(span[0]))
+    high = min(ordinal(last), ordinal(span[-1]))
+    return [label(i) for i in range(low, high + 1)]
 
 
 def mtok_per_quarter(tokens_per_s, hours_per_quarter: float):

@@ -584,6 +584,23 @@ def test_tables_other_than_demand_may_be_empty(tmp_path):
 GRID = "grid:\n  - {table: offers, column: usd_per_chip_hour,\n     change_pct: {from: 0, to: 10, step: 5}}\n"
 
 
+def grid(steps: str, where: str = "{}") -> str:
+    """A one-parameter grid on the bundled offers' prices; its parameter is on line 3."""
+    parameter = f"  - {{table: offers, where: {where}, column: usd_per_chip_hour,\n     change_pct: {steps}}}\n"
+    return "name: g\ngrid:\n" + parameter
+
+
+def monte_carlo(factor: str, samples: int = 2, seed: int = 1, where: str = "{vendor: nvidia}") -> str:
+    """A one-parameter Monte Carlo on the bundled offers' prices; its parameter is on line 5."""
+    return (
+        f"name: m\nsamples: {samples}\nseed: {seed}\nmonte_carlo:\n"
+        f"  - {{table: offers, where: {where}, column: usd_per_chip_hour,\n     factor: {factor}}}\n"
+    )
+
+
+LOGNORMAL = "{distribution: lognormal, mu: 0, sigma: 0.1}"
+
+
 @pytest.mark.parametrize(
     "text,line,column,message",
     [
@@ -601,8 +618,86 @@ GRID = "grid:\n  - {table: offers, column: usd_per_chip_hour,\n     change_pct: 
             "YAML tag 'tag:yaml.org,2002:python/object/apply:random.seed' is not allowed",
         ),
         ("name: caf\u00e9\n".encode("latin-1"), 1, None, "not valid UTF-8 text: byte 0xe9"),
+        (monte_carlo(LOGNORMAL, seed=-1), 3, "seed", "value -1: expected a number >= 0"),
+        (monte_carlo(LOGNORMAL, samples=10**9), 2, "samples", "value 1000000000: expected a number <= 10000"),
+        (
+            monte_carlo("{distribution: triangular, low: 1.2, mode: 1.0, high: 1.5}"),
+            6,
+            "monte_carlo.0.factor.triangular",
+            "expected low <= mode <= high, got 1.2, 1, 1.5",
+        ),
+        (
+            monte_carlo("{distribution: triangular, low: 1, mode: 1, high: 1}"),
+            6,
+            "monte_carlo.0.factor.triangular",
+            "low and high are both 1: a triangle needs a width (or use a scenario)",
+        ),
+        (
+            monte_carlo("{distribution: uniform, low: 2, high: 1}"),
+            6,
+            "monte_carlo.0.factor.uniform",
+            "low (2) is above high (1)",
+        ),
+        (
+            monte_carlo("{distribution: lognormal, mu: 1000, sigma: 0.1}"),
+            6,
+            "monte_carlo.0.factor.lognormal.mu",
+            "value 1000: expected a number <= 7",
+        ),
+        (
+            monte_carlo("{distribution: normal, mean: .inf, sd: 0.1}"),
+            6,
+            "monte_carlo.0.factor.normal.mean",
+            "value inf: expected a finite number (not NaN or infinity)",
+        ),
+        (
+            monte_carlo(LOGNORMAL, where="{vendor: nvidiaa}"),
+            5,
+            None,
+            "no offers row matches {'vendor': 'nvidiaa'}",
+        ),
+        (
+            monte_carlo(LOGNORMAL, where="{offer: '1e5'}"),
+            5,
+            None,
+            "no offers row matches {'offer': '1e5'}",
+        ),
+        (
+            grid("{from: .nan, to: 0, step: 5}"),
+            4,
+            "grid.0.change_pct.from",
+            "value nan: expected a finite number (not NaN or infinity)",
+        ),
+        (grid("{from: 0, to: -50, step: 5}"), 4, "grid.0.change_pct", "to (-50) is below from (0): steps go up"),
+        (grid("{from: -150, to: 0, step: 50}"), 4, "grid.0.change_pct.from", "value -150: expected a number >= -100"),
+        (
+            grid("{from: 0, to: 50, step: 0.000001}"),
+            4,
+            "grid.0.change_pct",
+            "50,000,001 steps, above the limit of 10,000 points: is the step right?",
+        ),
+        (grid("{from: 0, to: 10, step: 5}", where="{region: nowhere}"), 3, None, "no offers row matches"),
     ],
-    ids=["scenario-missing", "billion-laughs", "python-tag", "not-utf-8"],
+    ids=[
+        "scenario-missing",
+        "billion-laughs",
+        "python-tag",
+        "not-utf-8",
+        "negative-seed",
+        "billion-samples",
+        "triangle-low-above-mode",
+        "triangle-without-width",
+        "uniform-reversed",
+        "lognormal-mu-1000",
+        "normal-infinite-mean",
+        "where-matches-nothing",
+        "ids-compared-as-text",
+        "grid-from-nan",
+        "grid-descending",
+        "grid-below-minus-100pct",
+        "grid-billions-of-points",
+        "grid-where-matches-nothing",
+    ],
 )
 def test_bad_sweep_file_gives_one_clear_problem(tmp_path, text, line, column, message):
     with pytest.raises(InputError) as caught:

@@ -104,7 +104,7 @@ def _contract_terms(inputs: Inputs, terms: pd.DataFrame) -> pd.DataFrame:
     horizon = set(terms["quarter"])
     rows = []
     for contract in named_rows(inputs.contracts):
-        for quarter in quarters.quarter_range(contract.start, contract.end):
+        for quarter in quarters.within(contract.start, contract.end, inputs.horizon):
             if quarter not in horizon:
                 continue
             rate = contract.usd_per_chip_hour

@@ -14,7 +14,7 @@ import pandas as pd
 from optimizer import quarters
 from optimizer.errors import Problem, warning
 from optimizer.io.allowed import allowed_pairs, offer_terms
-from optimizer.io.schema import DIMENSIONS
+from optimizer.io.schema import DIMENSIONS, MAX_HORIZON_QUARTERS
 from optimizer.io.tables import Inputs
 from optimizer.tolerances import INPUT_SUM_SLACK, LATENCY_SLACK_MS
 
@@ -34,7 +34,9 @@ def check(
     """
     known = known or {}
     broken = broken or set()
-    problems: list[Problem] = []
+    problems: list[Problem] = _horizon_length(inputs)
+    if problems:  # every later check walks the horizon
+        return problems, []
     problems += _references(inputs, known, broken)
     problems += _regions(inputs)
     problems += _workload_identity(inputs)
@@ -56,6 +58,23 @@ def check(
         + _rules_that_cannot_hold(inputs, terms, pairs)
     )
     return problems, warnings
+
+
+def _horizon_length(inputs: Inputs) -> list[Problem]:
+    """At most MAX_HORIZON_QUARTERS from the first to the last quarter of demand."""
+    workloads = inputs.workloads
+    if workloads.empty:
+        return []
+    ordinals = workloads["quarter"].map(quarters.ordinal).to_numpy()
+    first, last = workloads.iloc[int(ordinals.argmin())], workloads.iloc[int(ordinals.argmax())]
+    length = quarters.period_length(first["quarter"], last["quarter"])
+    if length <= MAX_HORIZON_QUARTERS:
+        return []
+    message = (
+        f"the horizon runs from {first['quarter']} (line {first['_line']}) to {last['quarter']}: "
+        f"{length:,} quarters, above the limit of {MAX_HORIZON_QUARTERS}; is this year right?"
+    )
+    return [Problem(last["_file"], message, last["_line"], "quarter")]
 
 
 def _missing(table: pd.DataFrame, column: str, known: set[str], what: str, where: str) -> list[Problem]:
@@ -260,7 +279,7 @@ def _outside_horizon(inputs: Inputs) -> list[Problem]:
             if q not in horizon
         ]
     for _, row in inputs.spend_commitments.iterrows():
-        if not set(quarters.quarter_range(row["first"], row["last"])) & horizon:
+        if not quarters.within(row["first"], row["last"], inputs.horizon):
             warnings.append(
                 warning(
                     row["_file"],

@@ -27,7 +27,8 @@ from pydantic import ValidationError
 
 from optimizer.errors import InputError, Problem, warning
 from optimizer.io import consistency
-from optimizer.io.schema import Policy
+from optimizer.io.bounded import FileRefused, read_at_most
+from optimizer.io.schema import FIRST_YEAR, LAST_YEAR, Policy
 from optimizer.io.tables import ORIGIN_COLUMNS, TABLES, Inputs, TableSpec
 from optimizer.io.yaml_reader import character_name, decode_utf8, read_yaml
 
@@ -37,6 +38,8 @@ POLICY_FILE = "policy.yaml"
 # 2,248 in 100 KB), far beyond what one LP solves in reasonable time; validating them
 # alone takes about 10 s.
 MAX_CSV_BYTES = 16 * 1024 * 1024
+# 40 times the largest benchmark's table (1,898 offers); with the byte limit it bounds memory.
+MAX_ROWS = 100_000
 MAX_COLUMNS = 1000  # a table of the contract has at most 14; extra columns are only ignored
 
 Record = tuple[str, int | None, dict[str, Any]]  # (file, line, values)
@@ -172,7 +175,7 @@ def read_records(path: Path, spec: TableSpec) -> tuple[list[Record], list[Proble
         if spec.optional:
             return [], [], []
         return [], [Problem(file, "file not found")], []
-    rows, problems = read_csv_rows(path)
+    rows, problems, unterminated = read_csv_rows(path)
     if not rows:
         return [], problems or [Problem(file, "empty file: expected a header row")], []
     header_line, header = rows[0]
@@ -206,7 +209,8 @@ def read_records(path: Path, spec: TableSpec) -> tuple[list[Record], list[Proble
     if duplicates:
         return [], problems, warnings
     records: list[Record] = []
-    cut = len(rows) > 1 and _unterminated(path)
+    kept = set(spec.columns)
+    cut = len(rows) > 1 and unterminated
     for line, values in rows[1:]:
         if len(values) != len(header):
             last = cut and line == rows[-1][0]
@@ -219,7 +223,8 @@ def read_records(path: Path, spec: TableSpec) -> tuple[list[Record], list[Proble
                 )
             )
             continue
-        records.append((file, line, dict(zip(header, values, strict=True))))
+        # Only the contract's columns are kept: ignored ones would only take memory.
+        records.append((file, line, {n: v for n, v in zip(header, values, strict=True) if n in kept}))
     if cut and records and records[-1][1] == rows[-1][0]:
         warnings.append(
             warning(
@@ -241,50 +246,48 @@ _CSV_ERRORS = {  # the csv module's words, and what they mean for the person fix
 }
 
 
-def read_csv_rows(path: Path) -> tuple[list[tuple[int, list[str]]], list[Problem]]:
-    """(first line, fields) of every non-blank record, and the problems of the file as text.
+def read_csv_rows(path: Path) -> tuple[list[tuple[int, list[str]]], list[Problem], bool]:
+    """(first line, fields) of every non-blank record, the problems of the file as text, and
+    whether its last line ends without a line break.
 
-    The size is checked before reading, the encoding before parsing (the line of the first
-    byte that is not UTF-8), and quotes strictly: Python's lenient reader would glue a
-    stray quote's text to its field. Whether the last line ends with a line break is
-    returned too: without one, a last row short of fields was cut off (see read_records).
+    The file is read bounded (:mod:`optimizer.io.bounded`), the encoding checked before
+    parsing (the line of the first byte that is not UTF-8), quotes strictly (Python's
+    lenient reader would glue a stray quote's text to its field) and the number of rows
+    against :data:`MAX_ROWS` while parsing. Without a final line break, a last row short
+    of fields was cut off (see read_records).
     """
     file = str(path)
     try:
-        size = path.stat().st_size
-        if size > MAX_CSV_BYTES:
-            limit = MAX_CSV_BYTES // 2**20
-            message = (
-                f"file is {math.ceil(size / 2**20):,} MiB, above the {limit} MiB limit for "
-                "input files: is this the right file?"
-            )
-            return [], [Problem(file, message)]
-        data = path.read_bytes()
-    except OSError as error:
-        return [], [Problem(file, f"cannot read the file: {error.strerror}")]
+        data = read_at_most(path, MAX_CSV_BYTES, _csv_too_large)
+    except FileRefused as refused:
+        return [], [Problem(file, str(refused))], False
+    unterminated = data[-1:] not in (b"\n", b"\r", b"")
     text, bad = decode_utf8(data)
+    del data
     if bad is not None:
-        return [], [Problem(file, bad.message, bad.line)]
+        return [], [Problem(file, bad.message, bad.line)], False
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     rows: list[tuple[int, list[str]]] = []
     start = 1
     try:
         for row in reader:
             if row and any(cell.strip() for cell in row):
+                if len(rows) > MAX_ROWS:  # the header and MAX_ROWS rows are in
+                    message = f"more than {MAX_ROWS:,} rows, the limit for input tables: is this the right file?"
+                    return [], [Problem(file, message, start)], False
                 rows.append((start, row))
             start = reader.line_num + 1
     except csv.Error as error:
         plain = [words for known, words in _CSV_ERRORS.items() if str(error).startswith(known)]
         message = plain[0] if plain else f"not readable as CSV: {error}"
-        return [], [Problem(file, message, start)]
-    return rows, []
+        return [], [Problem(file, message, start)], False
+    return rows, [], unterminated
 
 
-def _unterminated(path: Path) -> bool:
-    """True when the file's last line has text but no line break (it may have been cut off)."""
-    with path.open("rb") as handle:
-        handle.seek(max(0, path.stat().st_size - 1))
-        return handle.read(1) not in (b"\n", b"\r", b"")
+def _csv_too_large(size: int) -> str:
+    limit = MAX_CSV_BYTES // 2**20
+    size_mib = math.ceil(size / 2**20)
+    return f"file is {size_mib:,} MiB, above the {limit} MiB limit for input files: is this the right file?"
 
 
 def _other_separator(header: list[str]) -> str | None:
@@ -324,23 +327,25 @@ def validate_rows(spec: TableSpec, records: list[Record]) -> tuple[pd.DataFrame,
 
 
 def duplicate_keys(spec: TableSpec, table: pd.DataFrame) -> list[Problem]:
+    """Every row whose key an earlier row already has, naming that row's line (linear time:
+    a 16 MiB file of duplicates is checked in seconds, not days)."""
     key = list(spec.key)
-    if not key:  # tables where repeated rows are meaningful (two contracts on one offer)
+    if not key or table.empty:  # no key: repeated rows are meaningful (two contracts on one offer)
         return []
-    repeated = table[table.duplicated(key, keep="first")]
+    positions = pd.Series(range(len(table)), index=table.index)
+    first_row = positions.groupby([table[k] for k in key], dropna=False, sort=False).transform("first")
+    first_line = pd.Series(table["_line"].to_numpy()[first_row.to_numpy()], index=table.index)
+    repeated = table.duplicated(key, keep="first")
     problems = []
-    for _, row in repeated.iterrows():
-        values = tuple(row[k] for k in key)
-        first = table[(table[key] == pd.Series(values, index=key)).all(axis=1)].iloc[0]
-        shown = ", ".join(f"{k}={v!r}" for k, v in zip(key, values, strict=True))
-        problems.append(
-            Problem(
-                row["_file"],
-                f"duplicate key ({shown}); first defined at line {first['_line']}",
-                row["_line"],
-                "/".join(key),
-            )
-        )
+    for values, file, line, first in zip(
+        table.loc[repeated, key].itertuples(index=False, name=None),
+        table.loc[repeated, "_file"],
+        table.loc[repeated, "_line"],
+        first_line[repeated],
+        strict=True,
+    ):
+        shown = ", ".join(f"{k}={_short_repr(v)}" for k, v in zip(key, values, strict=True))
+        problems.append(Problem(file, f"duplicate key ({shown}); first defined at line {first}", line, "/".join(key)))
     return problems
 
 
@@ -420,7 +425,7 @@ def describe(detail: Mapping[str, Any]) -> str:
         expected = f"expected a number <= {number_text(ctx['le'])}"
     elif kind == "string_pattern_mismatch":
         if "Q" in ctx.get("pattern", ""):
-            expected = "expected a quarter such as 2026Q1"
+            expected = f"expected a quarter such as 2026Q1, in the years {FIRST_YEAR} to {LAST_YEAR}"
         else:
             expected = "expected a lowercase id: letters a-z, digits, '.', '_' or '-'" + _first_misfit(value)
     elif kind == "literal_error":

@@ -22,7 +22,13 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
-QUARTER_PATTERN = r"^[0-9]{4}Q[1-4]$"  # not \d: it also matches fullwidth and other scripts' digits
+# Years 2000 to 2199 (FIRST_YEAR, LAST_YEAR). Not \d: it also matches fullwidth and other
+# scripts' digits.
+QUARTER_PATTERN = r"^2[01][0-9]{2}Q[1-4]$"
+FIRST_YEAR, LAST_YEAR = 2000, 2199
+# 25 years of quarters: the bundled horizon is 8 and the model grows with each quarter, so a
+# mistyped year (4026Q4) is stopped here rather than building an LP of 8,000 quarters.
+MAX_HORIZON_QUARTERS = 100
 Dimension = Literal["provider", "vendor", "region", "offer"]
 DIMENSIONS: tuple[Dimension, ...] = ("provider", "vendor", "region", "offer")
 

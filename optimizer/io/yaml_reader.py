@@ -20,6 +20,8 @@ from typing import Any
 
 import yaml
 
+from optimizer.io.bounded import FileRefused, read_at_most
+
 MAX_YAML_BYTES = 256 * 1024
 
 _PLAIN_TAGS = {
@@ -74,21 +76,19 @@ def read_yaml(path: Path) -> tuple[Any, dict[Path_, int], list[YamlProblem]]:
     forbidden tags or aliases, syntax).
     """
     try:
-        size = path.stat().st_size
-        if size > MAX_YAML_BYTES:
-            limit = MAX_YAML_BYTES // 1024
-            message = (
-                f"file is {math.ceil(size / 1024):,} KiB, above the {limit} KiB limit for "
-                "YAML files: is this the right file?"
-            )
-            return None, {}, [YamlProblem(message, None)]
-        data = path.read_bytes()
-    except OSError as error:
-        return None, {}, [YamlProblem(f"cannot read the file: {error.strerror}", None)]
+        data = read_at_most(path, MAX_YAML_BYTES, _yaml_too_large)
+    except FileRefused as refused:
+        return None, {}, [YamlProblem(str(refused), None)]
     text, problem = decode_utf8(data)
     if problem is not None:
         return None, {}, [problem]
     return parse_yaml(text)
+
+
+def _yaml_too_large(size: int) -> str:
+    limit = MAX_YAML_BYTES // 1024
+    size_kib = math.ceil(size / 1024)
+    return f"file is {size_kib:,} KiB, above the {limit} KiB limit for YAML files: is this the right file?"
 
 
 def decode_utf8(data: bytes) -> tuple[str, YamlProblem | None]:

@@ -469,8 +469,8 @@ def spend_commitment_terms(model: LpModel) -> pd.DataFrame:
     horizon = model.inputs.horizon
     rows = []
     for k, item in enumerate(named_rows(model.inputs.spend_commitments)):
-        period = quarters.quarter_range(item.first, item.last)
-        inside = [q for q in period if q in horizon]
+        period_length = quarters.period_length(item.first, item.last)
+        inside = quarters.within(item.first, item.last, horizon)
         rows.append(
             {
                 "k": k,
@@ -478,7 +478,7 @@ def spend_commitment_terms(model: LpModel) -> pd.DataFrame:
                 "first": item.first,
                 "last": item.last,
                 "usd": item.usd,
-                "usd_in_horizon": item.usd * len(inside) / len(period),
+                "usd_in_horizon": item.usd * len(inside) / period_length,
                 "quarters": inside,
             }
         )

@@ -19,7 +19,7 @@ import pandas as pd
 from optimizer.errors import VerificationError
 from optimizer.io.schema import DIMENSIONS
 from optimizer.io.tables import Inputs, named_rows
-from optimizer.quarters import label, mtok_per_quarter, ordinal, quarter_range
+from optimizer.quarters import label, mtok_per_quarter, ordinal, period_length, quarter_range, within
 from optimizer.tolerances import INTEGRALITY, LATENCY_SLACK_MS, VERIFY_RELATIVE
 
 TERM_LENGTH = {"on-demand": 1, "1yr": 4, "3yr": 12}
@@ -312,9 +312,8 @@ def _held_terms(inputs: Inputs, horizon: list[str]) -> pd.DataFrame:
     overrides = {(r.offer, r.quarter): r for r in named_rows(inputs.offer_quarters)}
     signed: dict[tuple[str, str], list[tuple[float, float]]] = {}  # (chips, USD/h; NaN: the offer's price)
     for contract in named_rows(inputs.contracts):
-        for quarter in quarter_range(contract.start, contract.end):
-            if quarter in horizon:
-                signed.setdefault((contract.offer, quarter), []).append((contract.chips, contract.usd_per_chip_hour))
+        for quarter in within(contract.start, contract.end, horizon):
+            signed.setdefault((contract.offer, quarter), []).append((contract.chips, contract.usd_per_chip_hour))
     for offer in named_rows(inputs.offers):
         start = ordinal(horizon[0] if pd.isna(offer.available_from) else offer.available_from)
         end = ordinal(horizon[-1] if pd.isna(offer.available_until) else offer.available_until)
@@ -463,9 +462,8 @@ def _spend_commitment_checks(inputs: Inputs, chips: pd.DataFrame, horizon: list[
     """The shortfall owed on all spend commitments: what the spend in their period misses."""
     total = 0.0
     for item in named_rows(inputs.spend_commitments):
-        period = quarter_range(item.first, item.last)
-        inside = [q for q in period if q in horizon]
-        due = item.usd * len(inside) / len(period)
+        inside = within(item.first, item.last, horizon)
+        due = item.usd * len(inside) / period_length(item.first, item.last)
         consumed = chips.loc[(chips["provider"] == item.provider) & chips["quarter"].isin(inside), "spend"].sum()
         total += max(0.0, due - float(consumed))
     return total

@@ -28,11 +28,14 @@ that would do nothing (a misspelt id, a file missing from the base) is never sil
 from __future__ import annotations
 
 import copy
+import functools
+import math
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from types import UnionType
+from typing import Annotated, Any, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from optimizer import quarters
 from optimizer.errors import InputError, Problem
@@ -116,11 +119,18 @@ class Scenario(BaseModel):
     change_lines: list[int | None] = Field(default_factory=list)
     key_lines: dict[tuple, int] = Field(default_factory=dict)  # YAML line of every key, by path
 
+    @field_validator("base")
+    @classmethod
+    def _absolute(cls, base: Path | None) -> Path | None:
+        """Made absolute here, in this process: a worker elsewhere (another folder, a Dask
+        node) would resolve a relative path against its own working folder."""
+        return None if base is None else Path(os.path.abspath(base))
+
 
 def read_scenario(path: str | Path) -> Scenario:
     """Parse and check a scenario file; raise :class:`InputError` naming file and line."""
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise InputError([Problem(str(path), "scenario file not found")])
     data, lines, yaml_problems = read_yaml(path)
     problems = [Problem(str(path), p.message, p.line) for p in yaml_problems]
@@ -326,18 +336,51 @@ def _matches(table: str, values: dict[str, Any], where: Selector, vendors: dict[
         if column == "vendor" and table in VIRTUAL_VENDOR:
             actual = vendors.get(str(values.get("accelerator", "")).strip())
         options = wanted if isinstance(wanted, list) else [wanted]
-        if not any(_same(actual, option) for option in options):
+        kind = "text" if column == "vendor" else _column_kind(table, column)
+        if not any(_same(kind, actual, option) for option in options):
             return False
     return True
 
 
-def _same(actual: Any, wanted: Any) -> bool:
+@functools.cache
+def _column_kind(table: str, column: str) -> str:
+    """'number', 'flag' or 'text', from the row schema: ids are text even when they look
+    like numbers (offer ``1e5`` is not offer ``100000``, ``inf`` not ``infinity``)."""
+    annotation = SPECS[table].row.model_fields[column].annotation
+    if get_origin(annotation) in (Union, UnionType):
+        annotation = next(a for a in get_args(annotation) if a is not type(None))
+    while get_origin(annotation) is Annotated:
+        annotation = get_args(annotation)[0]
+    return "flag" if annotation is bool else "number" if annotation in (int, float) else "text"
+
+
+def _same(kind: str, actual: Any, wanted: Any) -> bool:
+    """Whether a cell (text as read, or a number a change wrote) is the selector's value."""
     if actual is None:
         return False
+    if kind == "number":
+        left, right = _number(actual), _number(wanted)
+        return left is not None and left == right
+    if kind == "flag":
+        return _flag(actual) is not None and _flag(actual) == _flag(wanted)
+    return str(actual).strip() == str(wanted).strip()
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
     try:
-        return float(actual) == float(wanted)
-    except (TypeError, ValueError):
-        return str(actual).strip() == str(wanted).strip()
+        number = float(str(value).strip()) if isinstance(value, str) else float(value)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _flag(value: Any) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    return True if text in ("true", "yes", "1") else False if text in ("false", "no", "0") else None
 
 
 def _check_selector(table: str, where: Selector, origin: Origin) -> list[Problem]:

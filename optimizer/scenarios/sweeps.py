@@ -27,12 +27,14 @@ Distributions of the factor: ``normal`` (mean, sd; negative draws count as 0),
 ``lognormal`` (mu, sigma of its logarithm), ``uniform`` (low, high), ``triangular``
 (low, mode, high). All draws come from one generator seeded with ``seed``, parameter by
 parameter, before any job is dispatched: the same file gives the same numbers whichever
-executor runs it.
+executor runs it. Parameters are bounded (see the constants below and the data contract's
+"Sweep files") so that every draw is a finite factor and every file a finite amount of work.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -41,53 +43,89 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from optimizer.errors import InputError, Problem
-from optimizer.io.loading import describe
+from optimizer.io.loading import bundled_data, describe, validate
 from optimizer.io.tables import TableName
 from optimizer.io.yaml_reader import read_yaml
 from optimizer.scenarios.comparison import Job, as_scenario, evaluate, results_table
-from optimizer.scenarios.overlays import QuarterLabel, Scale, Scenario, Selector
+from optimizer.scenarios.overlays import QuarterLabel, Scale, Scenario, Selector, apply_changes, base_records
 from optimizer.scenarios.runner import run_all
 
 PERCENTILES = (5, 25, 50, 75, 95)
+# 10,000 solves of the bundled data take about 4 hours on two cores: more is a typo (a step
+# of 0.0001) more often than a plan, and a billion would only fill memory with jobs.
+MAX_POINTS = 10_000
+MAX_FACTOR = 1000.0  # a thousand times a price or a demand: far beyond any risk scenario
+MAX_CHANGE_PCT = (MAX_FACTOR - 1) * 100
+MAX_LOG_MU = 7.0  # exp(7) = 1,097: a median factor above MAX_FACTOR
+MAX_SIGMA = 5.0  # exp(5 sigma) spreads factors over ten orders of magnitude
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid", populate_by_name=True, frozen=True)
+    model_config = ConfigDict(strict=True, extra="forbid", populate_by_name=True, frozen=True, allow_inf_nan=False)
+
+
+Factor = Annotated[float, Field(ge=0, le=MAX_FACTOR)]
 
 
 class Steps(_Strict):
-    first: float = Field(alias="from")
-    last: float = Field(alias="to")
+    """Percent changes from ``from`` to ``to`` (inclusive) by ``step``; -100% is a factor of 0."""
+
+    first: Annotated[float, Field(ge=-100, le=MAX_CHANGE_PCT)] = Field(alias="from")
+    last: Annotated[float, Field(ge=-100, le=MAX_CHANGE_PCT)] = Field(alias="to")
     step: Annotated[float, Field(gt=0)]
 
+    @model_validator(mode="after")
+    def _ascending(self) -> Steps:
+        if self.last < self.first:
+            raise ValueError(f"to ({self.last:g}) is below from ({self.first:g}): steps go up from 'from' to 'to'")
+        if self.count() > MAX_POINTS:
+            raise ValueError(f"{self.count():,} steps, above the limit of {MAX_POINTS:,} points: is the step right?")
+        return self
+
+    def count(self) -> int:
+        return int(np.floor((self.last - self.first) / self.step + 1e-9)) + 1
+
     def values(self) -> list[float]:
-        count = int(np.floor((self.last - self.first) / self.step + 1e-9)) + 1
-        return [round(self.first + k * self.step, 10) for k in range(max(count, 0))]
+        return [round(self.first + k * self.step, 10) for k in range(self.count())]
 
 
 class Normal(_Strict):
     distribution: Literal["normal"]
-    mean: float
-    sd: Annotated[float, Field(ge=0)]
+    mean: Factor
+    sd: Factor
 
 
 class LogNormal(_Strict):
     distribution: Literal["lognormal"]
-    mu: float
-    sigma: Annotated[float, Field(ge=0)]
+    mu: Annotated[float, Field(ge=-MAX_LOG_MU, le=MAX_LOG_MU)]
+    sigma: Annotated[float, Field(ge=0, le=MAX_SIGMA)]
 
 
 class Uniform(_Strict):
     distribution: Literal["uniform"]
-    low: Annotated[float, Field(ge=0)]
-    high: Annotated[float, Field(ge=0)]
+    low: Factor
+    high: Factor
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Uniform:
+        if self.low > self.high:
+            raise ValueError(f"low ({self.low:g}) is above high ({self.high:g})")
+        return self
 
 
 class Triangular(_Strict):
     distribution: Literal["triangular"]
-    low: Annotated[float, Field(ge=0)]
-    mode: Annotated[float, Field(ge=0)]
-    high: Annotated[float, Field(ge=0)]
+    low: Factor
+    mode: Factor
+    high: Factor
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Triangular:
+        if not self.low <= self.mode <= self.high:
+            raise ValueError(f"expected low <= mode <= high, got {self.low:g}, {self.mode:g}, {self.high:g}")
+        if self.low == self.high:
+            raise ValueError(f"low and high are both {self.low:g}: a triangle needs a width (or use a scenario)")
+        return self
 
 
 Distribution = Annotated[Normal | LogNormal | Uniform | Triangular, Field(discriminator="distribution")]
@@ -137,8 +175,8 @@ class Sweep(_Strict):
     scenario: str | None = None
     grid: Annotated[list[Parameter], Field(min_length=1, max_length=2)] | None = None
     monte_carlo: Annotated[list[Parameter], Field(min_length=1)] | None = None
-    samples: Annotated[int, Field(gt=0)] = 100
-    seed: int = 0
+    samples: Annotated[int, Field(gt=0, le=MAX_POINTS)] = 100
+    seed: Annotated[int, Field(ge=0, lt=2**63)] = 0  # numpy's generators take a non-negative seed
 
     @model_validator(mode="after")
     def _one_kind(self) -> Sweep:
@@ -147,6 +185,9 @@ class Sweep(_Strict):
         for p in self.grid or []:
             if p.change_pct is None or p.factor is not None:
                 raise ValueError(f"grid parameter {p.label}: give change_pct (from, to, step), not factor")
+        points = math.prod(p.change_pct.count() for p in self.grid or [] if p.change_pct is not None)
+        if points > MAX_POINTS:
+            raise ValueError(f"the grid has {points:,} points, above the limit of {MAX_POINTS:,}")
         for p in self.monte_carlo or []:
             if p.factor is None or p.change_pct is not None:
                 raise ValueError(f"monte_carlo parameter {p.label}: give factor (a distribution), not change_pct")
@@ -154,9 +195,10 @@ class Sweep(_Strict):
 
 
 def read_sweep(path: str | Path) -> tuple[Sweep, Scenario]:
-    """The sweep of a file and its base scenario; :class:`InputError` naming file and line."""
+    """The sweep of a file and its base scenario, every parameter checked against the base's
+    data; :class:`InputError` naming file and line."""
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise InputError([Problem(str(path), "sweep file not found")])
     data, lines, yaml_problems = read_yaml(path)
     if yaml_problems:
@@ -181,7 +223,24 @@ def read_sweep(path: str | Path) -> tuple[Sweep, Scenario]:
         message = f"scenario file {sweep.scenario!r} not found next to this file"
         raise InputError([Problem(str(path), message, lines.get(("scenario",)), "scenario")])
     base = as_scenario(path.parent / sweep.scenario) if sweep.scenario else Scenario(name="base")
+    _check_parameters(sweep, base, path, lines)
     return sweep, base
+
+
+def _check_parameters(sweep: Sweep, base: Scenario, path: Path, lines: dict[tuple[Any, ...], int]) -> None:
+    """Apply every parameter once, unchanged (factor 1), to the base: a column that cannot be
+    scaled or a ``where`` that matches nothing is named now with its line in the sweep file,
+    not reported once per point after the whole sweep has run."""
+    kind = "grid" if sweep.grid else "monte_carlo"
+    parameters = sweep.grid or sweep.monte_carlo or []
+    raw = apply_changes(base_records(Path(base.base or bundled_data())), base)
+    probe = Scenario(
+        name=sweep.name,
+        changes=[p.change(1.0) for p in parameters],
+        file=str(path),
+        change_lines=[lines.get((kind, i)) for i in range(len(parameters))],
+    )
+    validate(apply_changes(raw, probe))
 
 
 def jobs_of(sweep: Sweep, base: Scenario) -> tuple[list[Job], pd.DataFrame]:
