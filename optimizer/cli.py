@@ -28,6 +28,7 @@ from optimizer.io.loading import bundled_data, load
 from optimizer.reporting.batch import output_batch, write_outputs
 from optimizer.reporting.files import csv_writer, json_writer
 from optimizer.scenarios.runner import default_workers
+from optimizer.text import visible
 
 app = typer.Typer(
     add_completion=False,
@@ -35,8 +36,9 @@ app = typer.Typer(
     no_args_is_help=True,
     help="Compute procurement optimizer: where every inference workload should run, and at what cost.",
 )
-# Wide tables when the output is a file or a pipe (rich would assume 80 columns).
-console = Console(width=None if sys.stdout.isatty() else 160)
+# Wide tables when the output is a file or a pipe (rich would assume 80 columns). No emoji
+# codes: a name like ":warning:" prints as written (markup is escaped where text is shown).
+console = Console(width=None if sys.stdout.isatty() else 160, emoji=False)
 
 
 def _version(value: bool) -> None:
@@ -56,7 +58,7 @@ def _commands(
     """Compute procurement optimizer: where every inference workload should run, and at what cost."""
 
 
-errors = Console(stderr=True)
+errors = Console(stderr=True, emoji=False)
 
 
 DataOption = Annotated[
@@ -88,6 +90,12 @@ Integer = Annotated[
 ]
 
 
+def _say(line: str, soft_wrap: bool = False) -> None:
+    """Print a line that quotes paths or names from the user: as written, not as markup,
+    its control characters made visible."""
+    console.print(visible(line), markup=False, highlight=False, soft_wrap=soft_wrap)
+
+
 def _run(action) -> None:
     """Run a command body, turning the tool's errors into one message and an exit code."""
     try:
@@ -104,7 +112,7 @@ def _run(action) -> None:
         if os.environ.get("OPTIMIZER_DEBUG"):
             raise
         errors.print(
-            f"[red]internal error:[/red] {type(error).__name__}: {escape(str(error))}\n"
+            f"[red]internal error:[/red] {type(error).__name__}: {escape(visible(str(error)))}\n"
             "This is a bug in the optimizer; rerun with OPTIMIZER_DEBUG=1 for the traceback.",
             highlight=False,
         )
@@ -197,10 +205,7 @@ def plan_command(
         with output_batch(out, inputs=[folder], command="plan") as batch:
             result = _plan(batch, folder, inputs, loaded)
         show_plan(result, console)
-        console.print(
-            f"Verified plan written to {out}/" + (f"; model written to {write_model}" if write_model else ""),
-            highlight=False,
-        )
+        _say(f"Verified plan written to {out}/" + (f"; model written to {write_model}" if write_model else ""))
 
     def _plan(batch, folder, inputs, loaded):
         result = _planned(inputs, loaded, time_limit, integer, method.value, solver=solver, write_model=write_model)
@@ -272,7 +277,7 @@ def _check_manifest(path: Path, data: Path | None) -> None:
     check.recorded_cost = recorded.get("result", {}).get("total_cost_usd")
     check.rerun_cost = result.totals["total_cost_usd"]
     for line in check.lines():
-        console.print(line, markup=False, highlight=False, soft_wrap=True)
+        _say(line, soft_wrap=True)
     if not check.reproduced:
         raise typer.Exit(4)
 
@@ -296,9 +301,7 @@ def leverage(
         with output_batch(out, inputs=[folder], command="leverage") as batch:
             report = _leverage(batch, folder, inputs, loaded)
         show_leverage(report, console)
-        console.print(
-            f"Leverage report written to {out}/ ({report.solves} re-solves, {report.seconds:.1f} s)", highlight=False
-        )
+        _say(f"Leverage report written to {out}/ ({report.solves} re-solves, {report.seconds:.1f} s)")
 
     def _leverage(batch, folder, inputs, loaded):
         # The report prices ports itself (break-even), so the plan's payback re-solves are skipped.
@@ -346,7 +349,7 @@ def compare(
         ) as batch:
             table = _compare(batch)
         show_comparison(table, console)
-        console.print(f"Comparison written to {out}/comparison.csv", highlight=False)
+        _say(f"Comparison written to {out}/comparison.csv")
         failed = failures(table, "scenarios")
         if failed:
             raise failed
@@ -396,7 +399,7 @@ def sweep(
         with output_batch(out, inputs=bases, beside=[file.parent], command="sweep") as batch:
             points, summary = _sweep(batch, spec, base)
         show_sweep(spec, points, summary, console)
-        console.print(f"Sweep written to {out}/ (points.csv, summary.csv)", highlight=False)
+        _say(f"Sweep written to {out}/ (points.csv, summary.csv)")
         failed = failures(points, "points")
         if failed and not allow_failed_draws:
             raise failed
@@ -453,9 +456,7 @@ def report_command(
         with output_batch(out, inputs=sources, beside=[p.parent for p in files], command="report") as batch:
             content = _report(batch, sources)
         verdict = "reconcile" if content.reconciles else "DO NOT reconcile"
-        console.print(
-            f"Report written to {out}/ (report.xlsx, report.html); compute lines {verdict} to the cent", highlight=False
-        )
+        _say(f"Report written to {out}/ (report.xlsx, report.html); compute lines {verdict} to the cent")
 
     def _report(batch, sources):
         started = time.perf_counter()

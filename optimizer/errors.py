@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from optimizer.text import visible
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -14,7 +16,8 @@ class Problem:
     "go to line" lands on the bad row. ``severity`` "error" makes the inputs unusable
     (raised in an :class:`InputError`); "warning" is a fact about a usable input (demand
     that cannot be served, a rule that cannot hold), shown and written beside the plan. An
-    empty ``file`` is a finding about the inputs as a whole.
+    empty ``file`` is a finding about the inputs as a whole. Shown (``str``), every
+    invisible or control character of a path or value is made visible (:func:`visible`).
     """
 
     file: str
@@ -25,13 +28,13 @@ class Problem:
 
     def __str__(self) -> str:
         if not self.file:
-            return self.message
+            return visible(self.message)
         where = self.file
         if self.line is not None:
             where += f", line {self.line}"
         if self.column is not None:
             where += f", column {self.column}"
-        return f"{where}: {self.message}"
+        return visible(f"{where}: {self.message}")
 
 
 def warning(file: str, message: str, line: int | None = None) -> Problem:
@@ -39,15 +42,27 @@ def warning(file: str, message: str, line: int | None = None) -> Problem:
 
 
 class OptimizerError(Exception):
-    """Base class of the errors the CLI turns into a message and an exit code."""
+    """Base class of the errors the CLI turns into a message and an exit code.
+
+    Shown (``str``), the message has every invisible or control character made visible
+    (:func:`visible`), so a path or value it quotes cannot act on the terminal. An error
+    that lists items (``listing``) builds its lines from visible items and keeps its own
+    line breaks.
+    """
 
     exit_code = 1
+    listing = False
+
+    def __str__(self) -> str:
+        message = super().__str__()
+        return message if self.listing else visible(message)
 
 
 class InputError(OptimizerError):
     """The inputs are invalid: every problem found, not only the first."""
 
     exit_code = 2
+    listing = True
 
     def __init__(self, problems: list[Problem]):
         self.problems = list(problems)
@@ -89,10 +104,11 @@ class VerificationError(OptimizerError):
     """A solved plan broke a constraint of the data contract: never shown, never written."""
 
     exit_code = 5
+    listing = True
 
     def __init__(self, violations: list[str]):
         self.violations = list(violations)
-        lines = "\n".join(f"  - {v}" for v in self.violations[:50])
+        lines = "\n".join(f"  - {visible(v)}" for v in self.violations[:50])
         more = len(self.violations) - 50
         tail = f"\n  ... and {more} more" if more > 0 else ""
         super().__init__(
@@ -106,10 +122,11 @@ class FailedRuns(OptimizerError):
     with the reason, and the command says so with its own exit code."""
 
     exit_code = 6
+    listing = True
 
     def __init__(self, failed: list[tuple[str, str]], total: int, what: str):
         self.failed = list(failed)
-        lines = "\n".join(f"  - {name}: {reason}" for name, reason in self.failed[:20])
+        lines = "\n".join(f"  - {visible(name)}: {visible(reason)}" for name, reason in self.failed[:20])
         more = f"\n  ... and {len(self.failed) - 20} more" if len(self.failed) > 20 else ""
         super().__init__(
             f"{len(self.failed)} of {total} {what} failed (figures left blank, reason in the "

@@ -1,4 +1,8 @@
-"""Terminal rendering of plans with rich: what a planner reads first."""
+"""Terminal rendering of plans with rich: what a planner reads first.
+
+Text from the inputs (names, ids, paths, messages) reaches rich through :func:`literal`, so
+its control characters are visible escapes and a ``[`` in it is never read as markup.
+"""
 
 from __future__ import annotations
 
@@ -13,15 +17,22 @@ from rich.table import Table
 from optimizer.errors import Problem
 from optimizer.plan.assembly import Plan
 from optimizer.reporting.formats import count, pct_change, percent, price, usd, usd_exact
+from optimizer.text import visible
+
+
+def literal(text: str) -> str:
+    """Text for a rich markup string that shows as written: control characters made
+    visible (:func:`visible`), markup escaped (``[link=...]`` stays text)."""
+    return escape(visible(text))
 
 
 def frame_table(frame: pd.DataFrame, title: str, formats: Mapping[str, Callable[[Any], str]] | None = None) -> Table:
     """A rich table of a DataFrame, numbers right-aligned and formatted per column."""
     formats = formats or {}
-    table = Table(title=title, title_justify="left", header_style="bold")
+    table = Table(title=literal(title), title_justify="left", header_style="bold")
     for column in frame.columns:
         numeric = pd.api.types.is_numeric_dtype(frame[column])
-        table.add_column(str(column), justify="right" if numeric else "left", overflow="fold")
+        table.add_column(literal(str(column)), justify="right" if numeric else "left", overflow="fold")
     for row in frame.itertuples(index=False):
         cells = []
         for column, value in zip(frame.columns, row, strict=True):
@@ -32,7 +43,7 @@ def frame_table(frame: pd.DataFrame, title: str, formats: Mapping[str, Callable[
                 cells.append(f"{value:,.4g}")
             else:
                 cells.append(str(value))
-        table.add_row(*cells)
+        table.add_row(*map(literal, cells))
     return table
 
 
@@ -62,7 +73,7 @@ def show_plan(plan: Plan, console: Console) -> None:
         head.add_row("optimality certificate", "none (see below)")
     console.print(head)
     for note in plan.notes:
-        console.print(f"[yellow]note:[/yellow] {escape(note)}", highlight=False, soft_wrap=True)
+        console.print(f"[yellow]note:[/yellow] {literal(note)}", highlight=False, soft_wrap=True)
     basis = plan.inputs.policy.share_basis
     for dimension in ("provider", "vendor"):
         mix = plan.share_table(dimension).reset_index()

@@ -3,17 +3,27 @@
 from __future__ import annotations
 
 import io
+from types import ModuleType
 
 from optimizer.reporting.report_data import ReportData
+from optimizer.text import visible
 
 
 def chart_images(data: ReportData) -> dict[str, bytes]:
-    """One PNG per chart, by name (no display needed); a chart with nothing to show is left out."""
+    """One PNG per chart, by name (no display needed); a chart with nothing to show is left out.
+
+    Names from the inputs label the charts as written: their control characters made
+    visible, and no mathtext or TeX (a scenario called ``$\\foo{x}$`` is not a formula)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    with matplotlib.rc_context({"text.parse_math": False, "text.usetex": False}):
+        return _charts(data, plt)
+
+
+def _charts(data: ReportData, plt: ModuleType) -> dict[str, bytes]:
     images = {}
 
     def save(name: str, figure) -> None:
@@ -23,7 +33,7 @@ def chart_images(data: ReportData) -> dict[str, bytes]:
         plt.close(figure)
         images[name] = buffer.getvalue()
 
-    spend = data.spend_by_provider.set_index("quarter") / 1e9
+    spend = data.spend_by_provider.set_index("quarter").rename(columns=visible) / 1e9
     if not spend.empty and len(spend.columns):  # nothing bought: no chart
         figure, axis = plt.subplots(figsize=(9, 4.5))
         spend.plot(kind="bar", stacked=True, ax=axis, width=0.8)
@@ -32,7 +42,7 @@ def chart_images(data: ReportData) -> dict[str, bytes]:
         axis.legend(ncol=4, fontsize=8)
         save("spend_by_provider", figure)
 
-    shares = data.shares_against_cap.set_index("quarter")
+    shares = data.shares_against_cap.set_index("quarter").rename(columns=visible)
     if not shares.empty and len(shares.columns):
         figure, axis = plt.subplots(figsize=(9, 4.5))
         for column in shares.columns:
@@ -46,7 +56,7 @@ def chart_images(data: ReportData) -> dict[str, bytes]:
     suppliers = data.suppliers.dropna(subset=["walk_away_cost_usd"]).sort_values("walk_away_cost_usd")
     if not suppliers.empty:
         figure, axis = plt.subplots(figsize=(9, 0.45 * len(suppliers) + 1.5))
-        labels = [f"{d}: {s}" for d, s in zip(suppliers["dimension"], suppliers["supplier"], strict=True)]
+        labels = [visible(f"{d}: {s}") for d, s in zip(suppliers["dimension"], suppliers["supplier"], strict=True)]
         axis.barh(labels, suppliers["walk_away_cost_usd"] / 1e9, color="tab:blue")
         axis.set_xlabel("USD billions over the horizon")
         axis.set_title("Cost of walking away, by supplier")
@@ -56,7 +66,9 @@ def chart_images(data: ReportData) -> dict[str, bytes]:
     if not response.empty:
         figure, axis = plt.subplots(figsize=(9, 4.5))
         for supplier, block in response.groupby("supplier"):
-            axis.plot(block["price_change_pct"], block["supplier_revenue_usd"] / 1e9, marker=".", label=supplier)
+            axis.plot(
+                block["price_change_pct"], block["supplier_revenue_usd"] / 1e9, marker=".", label=visible(str(supplier))
+            )
         axis.set_xlabel("change in all the provider's prices (%)")
         axis.set_ylabel("its revenue from us, USD billions")
         axis.set_title("Price response: where each provider's revenue peaks")
@@ -65,7 +77,8 @@ def chart_images(data: ReportData) -> dict[str, bytes]:
 
     if data.scenarios is not None and len(data.scenarios) > 1:
         figure, axis = plt.subplots(figsize=(9, 4.5))
-        axis.bar(data.scenarios["scenario"], data.scenarios["cost_per_mtok_usd"], color="tab:green")
+        names = [visible(name) for name in data.scenarios["scenario"]]
+        axis.bar(names, data.scenarios["cost_per_mtok_usd"], color="tab:green")
         axis.set_ylabel("USD per million served tokens")
         axis.set_title("Cost per million served tokens by scenario")
         axis.tick_params(axis="x", rotation=30)

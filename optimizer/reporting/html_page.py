@@ -11,10 +11,16 @@ import pandas as pd
 from optimizer.reporting.figures import chart_images
 from optimizer.reporting.formats import count, percent, usd, usd_exact
 from optimizer.reporting.report_data import ReportData, column_kind
+from optimizer.text import visible
+
+
+def _html(text: str) -> str:
+    """Text on the page: its control characters made visible, then HTML-escaped."""
+    return html.escape(visible(text))
 
 
 def _html_table(table: pd.DataFrame, limit: int = 60) -> str:
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in table.columns)
+    head = "".join(f"<th>{_html(str(c))}</th>" for c in table.columns)
     rows = []
     kinds = [column_kind(str(c)) for c in table.columns]
     for record in table.head(limit).itertuples(index=False):
@@ -33,7 +39,7 @@ def _html_table(table: pd.DataFrame, limit: int = 60) -> str:
                 }.get(kind, f"{value:,.2f}")
             else:
                 text = str(value)
-            cells.append(f"<td>{html.escape(text)}</td>")
+            cells.append(f"<td>{_html(text)}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     more = f"<p class='note'>{len(table) - limit} more rows in the workbook.</p>" if len(table) > limit else ""
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>{more}"
@@ -49,18 +55,17 @@ def write_html(path: Path, data: ReportData) -> None:
         return f'<img alt="{name}" src="data:image/png;base64,{encoded}">'
 
     summary = "".join(
-        f"<tr><td>{html.escape(label)}</td><td>{html.escape(usd(value) if kind == 'usd' else count(value))}</td></tr>"
+        f"<tr><td>{_html(label)}</td><td>{_html(usd(value) if kind == 'usd' else count(value))}</td></tr>"
         for label, value, kind in data.summary
     )
     lines = "".join(
-        f"<tr><td>{html.escape(label)}</td><td>{html.escape(usd_exact(value))}</td></tr>"
-        for label, value in data.reconciliation
+        f"<tr><td>{_html(label)}</td><td>{_html(usd_exact(value))}</td></tr>" for label, value in data.reconciliation
     )
     verdict = "reconcile" if data.reconciles else "do NOT reconcile"
     sections = [
-        f"<h1>{html.escape(data.title)}</h1>",
+        f"<h1>{_html(data.title)}</h1>",
         "<h2>Summary</h2>",
-        "".join(f"<p>{html.escape(s)}</p>" for s in data.narrative),
+        "".join(f"<p>{_html(s)}</p>" for s in data.narrative),
         f"<table>{summary}</table>",
         "<h2>Reconciliation</h2>",
         f"<table>{lines}</table>",
@@ -106,7 +111,7 @@ def write_html(path: Path, data: ReportData) -> None:
         ".note{color:#666;font-size:12px}"
     )
     page = (
-        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(data.title)}</title>"
+        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{_html(data.title)}</title>"
         f"<style>{style}</style></head><body>{''.join(sections)}</body></html>"
     )
     path.write_text(page, encoding="utf-8")

@@ -1,7 +1,8 @@
 """The Excel workbook (xlsxwriter): typed cells, number formats and native charts.
 
 Numbers are written as numbers, formatted by their column's kind; text from the inputs is
-written as text, never as a formula.
+written as text, its control characters made visible, never as a formula (see
+:func:`optimizer.reporting.files.cell`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from optimizer.reporting.files import neutralise
+from optimizer.reporting.files import cell
 from optimizer.reporting.formats import usd_exact
 from optimizer.reporting.report_data import ReportData, column_kind
 
@@ -41,7 +42,7 @@ def write_excel(path: Path, data: ReportData) -> None:
     }
 
     summary = book.add_worksheet("Summary")
-    summary.write_string(0, 0, neutralise(data.title), formats["title"])
+    summary.write_string(0, 0, cell(data.title), formats["title"])
     summary.write_string(2, 0, "Headline", formats["header"])
     summary.write_string(2, 1, "Value", formats["header"])
     for row, (label, value, kind) in enumerate(data.summary, start=3):
@@ -62,7 +63,7 @@ def write_excel(path: Path, data: ReportData) -> None:
         formats["bold"],
     )
     for row, sentence in enumerate(data.narrative, start=check_row + 2):
-        summary.write_string(row, 0, neutralise(sentence))
+        summary.write_string(row, 0, cell(sentence))
     summary.set_column(0, 0, 70)
     summary.set_column(1, 1, 22)
     summary.freeze_panes(3, 0)
@@ -109,7 +110,7 @@ def _widths(table: pd.DataFrame) -> list[int]:
 def _block(sheet, table: pd.DataFrame, top: int, left: int, formats: dict, autofilter: bool = False) -> None:
     """A table at (top, left): header, typed cells (numbers as numbers, text as text)."""
     for j, column in enumerate(table.columns):
-        sheet.write_string(top, left + j, neutralise(str(column)), formats["header"])
+        sheet.write_string(top, left + j, cell(str(column)), formats["header"])
     kinds = [column_kind(str(c)) for c in table.columns]
     for i, record in enumerate(table.itertuples(index=False), start=top + 1):
         for j, value in enumerate(record):
@@ -120,7 +121,7 @@ def _block(sheet, table: pd.DataFrame, top: int, left: int, formats: dict, autof
             elif isinstance(value, int | float):
                 sheet.write_number(i, left + j, float(value), formats[kinds[j]])
             else:
-                sheet.write_string(i, left + j, neutralise(str(value)))
+                sheet.write_string(i, left + j, cell(str(value)))
     for j, width in enumerate(_widths(table)):
         sheet.set_column(left + j, left + j, width)
     if autofilter and len(table.columns):
@@ -203,7 +204,7 @@ def _price_response_chart(book, sheet, table: pd.DataFrame) -> None:
         first, last = block.index.min() + 1, block.index.max() + 1
         chart.add_series(
             {
-                "name": neutralise(str(supplier)),
+                "name": cell(str(supplier)),
                 "categories": ["Price response", first, x, last, x],
                 "values": ["Price response", first, y, last, y],
             }
