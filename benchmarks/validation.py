@@ -7,10 +7,12 @@ checks) whose wall time and peak memory are measured. Shapes:
 - ``valid``: distinct valid workload rows (the whole pipeline, problems none);
 - ``duplicates``: every workload row with the same key (one problem per row after the first);
 - ``malformed``: workload rows short of fields (one problem per row);
-- ``big-cells``: offers with the same key, each with a 100 KB ``source`` cell.
+- ``big-cells``: offers with the same key, each with a 100 KB ``source`` cell;
+- ``wide``: distinct valid workload rows with 994 more (ignored) columns of two
+  characters each: the most cells the byte limit allows, for memory.
 Linear means a flat time per row down each shape's column.
 
-    python benchmarks/validation.py > benchmarks/validation.md
+    python benchmarks/validation.py [SHAPE ...] > benchmarks/validation.md
 """
 
 from __future__ import annotations
@@ -24,8 +26,10 @@ from pathlib import Path
 from optimizer.io.loading import MAX_CSV_BYTES, MAX_ROWS
 
 HERE = Path(__file__).parent
+SHAPES = ("valid", "duplicates", "malformed", "big-cells", "wide")
 FRACTIONS = (8, 4, 2, 1)  # a 1/k share of the limit
 CELL = 100_000
+WIDE_EXTRA = 994  # with the contract's 6 columns, the 1,000 a header may have
 OFFERS_HEADER = "offer,provider,region,accelerator,usd_per_chip_hour,max_chips,source\n"
 WORKLOADS_HEADER = "workload,model,geography,quarter,tokens_per_s,latency_slo_ms\n"
 
@@ -45,6 +49,10 @@ def folder(root: Path, shape: str, rows: int) -> Path:
         workloads = WORKLOADS_HEADER + "w,m,g,2026Q1,1000,1000\n" * rows
     elif shape == "malformed":
         workloads = WORKLOADS_HEADER + "w,m,g\n" * rows
+    elif shape == "wide":
+        extra = "," + ",".join("ab" for _ in range(WIDE_EXTRA))
+        header = WORKLOADS_HEADER.rstrip("\n") + "," + ",".join(f"x{k}" for k in range(WIDE_EXTRA)) + "\n"
+        workloads = header + "".join(f"w{k},m,g,2026Q1,1000,1000{extra}\n" for k in range(rows))
     else:
         offers = OFFERS_HEADER + f"o1,aws,r1,a,2.0,100,{'x' * CELL}\n" * rows
     (root / "offers.csv").write_text(offers)
@@ -77,8 +85,9 @@ def main() -> None:
     print("| shape | rows | file MiB | problems | seconds | us per row | peak MiB |")
     print("|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as scratch:
-        for shape in ("valid", "duplicates", "malformed", "big-cells"):
-            limit = MAX_CSV_BYTES // (CELL + 30) if shape == "big-cells" else MAX_ROWS
+        for shape in sys.argv[1:] or SHAPES:
+            limit = {"big-cells": MAX_CSV_BYTES // (CELL + 30), "wide": MAX_CSV_BYTES // (3 * WIDE_EXTRA + 30)}
+            limit = limit.get(shape, MAX_ROWS)
             for share in FRACTIONS:
                 rows = limit // share
                 path = folder(Path(scratch) / f"{shape}-{share}", shape, rows)

@@ -96,6 +96,9 @@ def _say(line: str, soft_wrap: bool = False) -> None:
     console.print(visible(line), markup=False, highlight=False, soft_wrap=soft_wrap)
 
 
+OUT_OF_MEMORY = 8
+
+
 def _run(action) -> None:
     """Run a command body, turning the tool's errors into one message and an exit code."""
     try:
@@ -108,6 +111,13 @@ def _run(action) -> None:
     except BrokenPipeError:  # output piped into `head`: the files are already written
         _detach_stdout()
         raise typer.Exit(0) from None
+    except MemoryError:  # not a bug: the inputs pass their limits but the machine is smaller
+        errors.print(
+            "[red]error:[/red] out of memory: this run needs more memory than the machine allows; "
+            "no output was replaced. Try fewer workers or a smaller case.",
+            highlight=False,
+        )
+        raise typer.Exit(OUT_OF_MEMORY) from None
     except Exception as error:  # a bug: say so plainly, show the traceback only on request
         if os.environ.get("OPTIMIZER_DEBUG"):
             raise

@@ -193,3 +193,15 @@ def test_leverage_writes_every_table(folder, tmp_path):
         assert set(columns) <= set(header), (name, header)
     summary = json.loads((out / "summary.json").read_text())
     assert "diversification_premium_usd" in summary and summary["total_cost_usd"] == pytest.approx(36_135)
+
+
+def test_running_out_of_memory_is_said_plainly_not_as_a_bug(tmp_path, monkeypatch):
+    def exhausted(folder):
+        raise MemoryError
+
+    monkeypatch.setattr(cli, "load", exhausted)
+    result = runner.invoke(cli.app, ["plan", "--out", str(tmp_path / "out")])
+    assert result.exit_code == 8
+    assert "out of memory: this run needs more memory than the machine allows" in result.output
+    assert "bug" not in result.output
+    assert not (tmp_path / "out").exists()

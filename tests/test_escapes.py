@@ -213,8 +213,18 @@ def sweep_file(tmp_path: Path, name: str) -> Path:
     return sweep
 
 
+def test_sweep_named_with_control_characters_is_refused_escaped(folder, tmp_path):
+    """As a scenario's, a sweep's name is refused when it holds a control character."""
+    result = run("sweep", str(sweep_file(tmp_path, f"s{CLEAR}{RAW}")), "--out", str(tmp_path / "sweep"))
+    assert result.exit_code == 2, result.output
+    message = f"column name: name 's{visible(CLEAR + RAW)}': control characters are not allowed"
+    assert flat(message) in flat(result.stderr)
+    assert shows_as_written(result.stderr)
+    assert not (tmp_path / "sweep").exists()
+
+
 def test_sweep_with_a_hostile_name_writes_and_shows_it_escaped(folder, tmp_path):
-    name = f" =1+1{CLEAR}{RAW}{MARKUP}$x$"
+    name = f" =1+1{MARKUP}$x$"
     out = tmp_path / "sweep"
     result = run("sweep", str(sweep_file(tmp_path, name)), "--out", str(out), "--workers", "1")
     assert result.exit_code == 0, result.output

@@ -40,7 +40,7 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from optimizer.errors import InputError, Problem
 from optimizer.io.loading import bundled_data, describe, validate
@@ -170,13 +170,23 @@ class Parameter(_Strict):
 
 
 class Sweep(_Strict):
-    name: str
+    name: Annotated[str, Field(min_length=1)]
     description: str = ""
     scenario: str | None = None
     grid: Annotated[list[Parameter], Field(min_length=1, max_length=2)] | None = None
     monte_carlo: Annotated[list[Parameter], Field(min_length=1)] | None = None
     samples: Annotated[int, Field(gt=0, le=MAX_POINTS)] = 100
     seed: Annotated[int, Field(ge=0, lt=2**63)] = 0  # numpy's generators take a non-negative seed
+
+    @field_validator("name", "description")
+    @classmethod
+    def _printable(cls, text: str, info: ValidationInfo) -> str:
+        """As in a scenario's: a name is shown and written everywhere, so it holds no control
+        or invisible character (a description may hold line breaks and tabs)."""
+        allowed = "\n\t" if info.field_name == "description" else ""
+        if any(not c.isprintable() and c not in allowed for c in text):
+            raise ValueError(f"{info.field_name} {text!r}: control characters are not allowed")
+        return text
 
     @model_validator(mode="after")
     def _one_kind(self) -> Sweep:
