@@ -80,6 +80,11 @@ def evaluate(job: Job) -> dict[str, Any]:
     return row
 
 
+def lost(job: Job, why: str) -> dict[str, Any]:
+    """The row of a job that could not run to its end (its worker died): failed, with why."""
+    return {"scenario": job.scenario.name, "error": why}
+
+
 def reason(error: Exception) -> str:
     """An error's message on one line, for the ``error`` column of a table."""
     lines = (line.strip().removeprefix("- ") for line in str(error).splitlines())
@@ -128,7 +133,8 @@ def compare(
         raise InputError(problems)
     if not parsed:
         raise InputError([Problem("<compare>", "no scenario given")])
-    rows = run_all(evaluate, [Job(s, walk_away) for s in parsed], workers, scheduler, client, "scenarios")
+    jobs = [Job(s, walk_away) for s in parsed]
+    rows = run_all(evaluate, jobs, workers, scheduler, client, "scenarios", failed=lost)
     bad = [Problem(f"scenario {r['scenario']}", text) for r in rows for text in r.get("problems", [])]
     if bad:  # a scenario file that does not apply is bad input, like any other
         raise InputError(bad)
