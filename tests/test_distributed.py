@@ -217,3 +217,15 @@ def test_a_job_that_kills_its_dask_workers_is_reported_and_the_others_kept():
     ):
         results = within(120, lambda: run_all(square, [1, 2, "kill", 4], client=client, failed=failed))
     assert results == [1, 4, ("failed", f"Dask workers died running it: {WORKER_DIED}"), 16]
+
+
+def test_a_jobs_base_folder_travels_absolute(tmp_path, monkeypatch):
+    """A worker may run in another working directory (a Dask worker does): a relative base
+    folder, as a scenario built in Python may give, is made absolute when the job is built."""
+    from optimizer.scenarios.comparison import Job
+    from optimizer.scenarios.overlays import Scenario
+
+    monkeypatch.chdir(tmp_path)
+    job = Job(Scenario(name="s", base=Path("data")))
+    assert job.scenario.base == (tmp_path / "data").resolve()
+    assert Job(Scenario(name="bundled")).scenario.base is None

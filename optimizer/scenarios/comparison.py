@@ -38,10 +38,19 @@ FIGURES = [
 
 @dataclass(frozen=True)
 class Job:
-    """One scenario to evaluate, and whether to price walking away from each supplier."""
+    """One scenario to evaluate, and whether to price walking away from each supplier.
+
+    Its base folder is made absolute here: a worker may run in another working directory
+    (a Dask worker always does), where a relative path would name another folder or none.
+    """
 
     scenario: Scenario
     walk_away: bool = True
+
+    def __post_init__(self) -> None:
+        base = self.scenario.base
+        if base is not None and not base.is_absolute():
+            object.__setattr__(self, "scenario", self.scenario.model_copy(update={"base": base.resolve()}))
 
 
 def horizon_shares(plan: Plan) -> dict[str, float]:
