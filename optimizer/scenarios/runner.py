@@ -19,8 +19,8 @@ import threading
 import time
 import traceback
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Callable, Generator, Iterator, Sequence
+from contextlib import closing, contextmanager, suppress
 from multiprocessing.connection import Connection, wait
 from multiprocessing.context import SpawnContext, SpawnProcess
 from types import FrameType
@@ -91,8 +91,9 @@ def run_all(
                 results[index] = function(job)
                 progress.advance(task)
             return results
-        with _terminate_raises():
-            for index, result in _run_local(function, jobs, min(workers, len(jobs)), failed):
+        # closing: the workers are stopped as the run ends, even by an exception raised here.
+        with _terminate_raises(), closing(_run_local(function, jobs, min(workers, len(jobs)), failed)) as finished:
+            for index, result in finished:
                 results[index] = result
                 progress.advance(task)
     return results
@@ -121,7 +122,7 @@ class _Worker:
 
 def _run_local(
     function: Callable[[Any], Any], jobs: Sequence[Any], workers: int, failed: Failed
-) -> Iterator[tuple[int, Any]]:
+) -> Generator[tuple[int, Any], None, None]:
     """(index, result) of every job as it finishes, on ``workers`` spawned processes.
 
     Each worker holds one job at a time, so a worker that dies takes exactly one job with
