@@ -236,11 +236,6 @@ def test_sweep_with_a_hostile_name_writes_and_shows_it_escaped(folder, tmp_path)
     assert shows_as_written((out / "points.csv").read_text(encoding="utf-8"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="scenarios/runner.py reads the sweep's name as the progress bar's rich markup and format "
-    "string (TextColumn(label)): '[/x]' raises MarkupError, '{x}' KeyError, before anything is written",
-)
 @pytest.mark.parametrize("name", [f"s{CLOSE}", f"s{MATH}"], ids=["closing-tag", "braces"])
 def test_sweep_named_like_markup_or_a_format_string_runs(folder, tmp_path, name):
     result = run("sweep", str(sweep_file(tmp_path, name)), "--out", str(tmp_path / "sweep"), "--workers", "1")

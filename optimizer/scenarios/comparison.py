@@ -38,7 +38,8 @@ FIGURES = [
 
 @dataclass(frozen=True)
 class Job:
-    """One scenario to evaluate, and whether to price walking away from each supplier."""
+    """One scenario to evaluate (its base folder already absolute: see ``Scenario``), and
+    whether to price walking away from each supplier."""
 
     scenario: Scenario
     walk_away: bool = True
@@ -78,6 +79,11 @@ def evaluate(job: Job) -> dict[str, Any]:
         for item in walk_away_costs(plan).itertuples(index=False):
             row[f"walk_away_{item.dimension}_{item.supplier}"] = item.walk_away_cost_usd
     return row
+
+
+def lost(job: Job, why: str) -> dict[str, Any]:
+    """The row of a job that could not run to its end (its worker died): failed, with why."""
+    return {"scenario": job.scenario.name, "error": why}
 
 
 def reason(error: Exception) -> str:
@@ -128,7 +134,8 @@ def compare(
         raise InputError(problems)
     if not parsed:
         raise InputError([Problem("<compare>", "no scenario given")])
-    rows = run_all(evaluate, [Job(s, walk_away) for s in parsed], workers, scheduler, client, "scenarios")
+    jobs = [Job(s, walk_away) for s in parsed]
+    rows = run_all(evaluate, jobs, workers, scheduler, client, "scenarios", failed=lost)
     bad = [Problem(f"scenario {r['scenario']}", text) for r in rows for text in r.get("problems", [])]
     if bad:  # a scenario file that does not apply is bad input, like any other
         raise InputError(bad)

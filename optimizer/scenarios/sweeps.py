@@ -46,7 +46,7 @@ from optimizer.errors import InputError, Problem
 from optimizer.io.loading import bundled_data, describe, validate
 from optimizer.io.tables import TableName
 from optimizer.io.yaml_reader import read_yaml
-from optimizer.scenarios.comparison import Job, as_scenario, evaluate, results_table
+from optimizer.scenarios.comparison import Job, as_scenario, evaluate, lost, results_table
 from optimizer.scenarios.overlays import QuarterLabel, Scale, Scenario, Selector, apply_changes, base_records
 from optimizer.scenarios.runner import run_all
 
@@ -290,7 +290,7 @@ def run_sweep(
     :class:`~optimizer.errors.InputError`.
     """
     jobs, parameters = jobs_of(sweep, base)
-    rows = run_all(evaluate, jobs, workers, scheduler, client, sweep.name)
+    rows = run_all(evaluate, jobs, workers, scheduler, client, sweep.name, failed=lost)
     if all(row.get("problems") for row in rows):
         texts = dict.fromkeys(text for row in rows for text in row["problems"])
         raise InputError([Problem(f"sweep {sweep.name}", text) for text in texts])
