@@ -5,6 +5,8 @@ Each case is a one-offer folder whose table is filled to 1/8, 1/4, 1/2 and all o
 fresh process (``optimizer.load``: reading, row validation, duplicate keys, cross-file
 checks) whose wall time and peak memory are measured. Shapes:
 - ``valid``: distinct valid workload rows (the whole pipeline, problems none);
+- ``unservable``: distinct workload rows, each in a geography no latency row reaches (a
+  warning per row, with its reason);
 - ``duplicates``: every workload row with the same key (one problem per row after the first);
 - ``malformed``: workload rows short of fields (one problem per row);
 - ``big-cells``: offers with the same key, each with a 100 KB ``source`` cell;
@@ -26,7 +28,7 @@ from pathlib import Path
 from optimizer.io.loading import MAX_CSV_BYTES, MAX_ROWS
 
 HERE = Path(__file__).parent
-SHAPES = ("valid", "duplicates", "malformed", "big-cells", "wide")
+SHAPES = ("valid", "unservable", "duplicates", "malformed", "big-cells", "wide")
 FRACTIONS = (8, 4, 2, 1)  # a 1/k share of the limit
 CELL = 100_000
 WIDE_EXTRA = 994  # with the contract's 6 columns, the 1,000 a header may have
@@ -47,6 +49,8 @@ def folder(root: Path, shape: str, rows: int) -> Path:
         workloads = WORKLOADS_HEADER + "".join(f"w{k},m,g,2026Q1,1000,1000\n" for k in range(rows))
     elif shape == "duplicates":
         workloads = WORKLOADS_HEADER + "w,m,g,2026Q1,1000,1000\n" * rows
+    elif shape == "unservable":
+        workloads = WORKLOADS_HEADER + "".join(f"w{k},m,g{k},2026Q1,1000,1000\n" for k in range(rows))
     elif shape == "malformed":
         workloads = WORKLOADS_HEADER + "w,m,g\n" * rows
     elif shape == "wide":

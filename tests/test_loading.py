@@ -354,6 +354,14 @@ def test_missing_column_does_not_hide_other_rows(tmp_path):
         ),
         ({"offers": [offer("o1", "aws", "r1", "a", 2.0, 100, available_from="2027Q1")]}, "availability"),
         ({"latency": [{"geography": "g", "region": "r1", "rtt_ms": 5000}]}, "latency"),
+        (
+            {"performance": [{"model": "m", "accelerator": "b", "tokens_per_s_per_chip": 1, "ttft_ms": 1}]},
+            "no offer sells an accelerator that runs model 'm'",
+        ),
+        (
+            {"latency": [{"geography": "elsewhere", "region": "r1", "rtt_ms": 5}]},
+            "no latency row links geography 'g' to a region selling it (latency)",
+        ),
     ],
 )
 def test_unservable_demand_warns_with_reason(tmp_path, change, reason):

@@ -343,38 +343,49 @@ def _policy_groups(inputs: Inputs, origins: dict[tuple[Any, ...], tuple[str, int
 def _unservable_demand(inputs: Inputs, terms: pd.DataFrame, pairs: pd.DataFrame) -> list[Problem]:
     """Demand that no allowed pair can serve, with the first reason that rules it out."""
     workloads = inputs.workloads.reset_index(drop=True)
-    served = set(pairs["w"])
+    unservable = workloads[~workloads.index.isin(pairs["w"]) & (workloads["tokens_per_s"] > 0)]
     messages: dict[tuple[str, str], list[str]] = {}
-    for w, row in workloads.iterrows():
-        if w in served or row["tokens_per_s"] <= 0:
-            continue
-        reason = why_unservable(inputs, terms, row)
-        messages.setdefault((row["workload"], reason), []).append(row["quarter"])
+    for workload, quarter, reason in zip(
+        unservable["workload"], unservable["quarter"], unservable_reasons(inputs, terms, unservable), strict=True
+    ):
+        messages.setdefault((workload, reason), []).append(quarter)
     return [
         warning("", f"demand of workload {workload!r} cannot be served in {', '.join(qs)}: {reason}")
         for (workload, reason), qs in messages.items()
     ]
 
 
-def why_unservable(inputs: Inputs, terms: pd.DataFrame, row: pd.Series) -> str:
-    """The first reason why no allowed pair exists for a workload row."""
-    chips = set(inputs.performance.loc[inputs.performance["model"] == row["model"], "accelerator"])
-    if not chips:
-        return f"no accelerator runs model {row['model']!r} (performance.csv)"
-    sold = inputs.offers[inputs.offers["accelerator"].isin(chips)]
-    if sold.empty:
-        return f"no offer sells an accelerator that runs model {row['model']!r}"
-    available = terms[(terms["quarter"] == row["quarter"]) & terms["accelerator"].isin(chips)]
-    if available.empty:
-        return f"no offer running model {row['model']!r} is available in {row['quarter']} (availability)"
-    reach = available.merge(inputs.latency[inputs.latency["geography"] == row["geography"]], on="region")
-    if reach.empty:
-        return f"no latency row links geography {row['geography']!r} to a region selling it (latency)"
-    ttft = inputs.performance[inputs.performance["model"] == row["model"]].set_index("accelerator")["ttft_ms"]
-    best = (reach["rtt_ms"] + reach["accelerator"].map(ttft)).min()
-    if best <= row["latency_slo_ms"] + LATENCY_SLACK_MS:  # then a pair exists: the caller asked wrongly
-        raise RuntimeError(f"workload row {row.get('_line')} has an allowed pair; it is not unservable")
-    return f"latency: the fastest option takes {best:g} ms (rtt + ttft), above the SLO of {row['latency_slo_ms']:g} ms"
+def unservable_reasons(inputs: Inputs, terms: pd.DataFrame, rows: pd.DataFrame) -> list[str]:
+    """The first reason why no allowed pair exists, for each workload row of ``rows`` (rows
+    that have none), from one set of joins: linear in the rows, not a search per row."""
+    models = set(rows["model"])
+    performance = inputs.performance.loc[inputs.performance["model"].isin(models), ["model", "accelerator", "ttft_ms"]]
+    runs = set(performance["model"])
+    sold = set(performance.loc[performance["accelerator"].isin(inputs.offers["accelerator"]), "model"])
+    available = terms[["quarter", "accelerator", "region"]].merge(performance, on="accelerator")
+    available_in = set(zip(available["model"], available["quarter"], strict=True))
+    reach = available.merge(inputs.latency[["geography", "region", "rtt_ms"]], on="region")
+    fastest = (reach["rtt_ms"] + reach["ttft_ms"]).groupby([reach["model"], reach["quarter"], reach["geography"]]).min()
+    best = dict(zip(fastest.index, fastest.to_numpy(), strict=True))
+    reasons = []
+    lines = rows["_line"] if "_line" in rows else [None] * len(rows)
+    for model, quarter, geography, slo, line in zip(
+        rows["model"], rows["quarter"], rows["geography"], rows["latency_slo_ms"], lines, strict=True
+    ):
+        if model not in runs:
+            reasons.append(f"no accelerator runs model {model!r} (performance.csv)")
+        elif model not in sold:
+            reasons.append(f"no offer sells an accelerator that runs model {model!r}")
+        elif (model, quarter) not in available_in:
+            reasons.append(f"no offer running model {model!r} is available in {quarter} (availability)")
+        elif (model, quarter, geography) not in best:
+            reasons.append(f"no latency row links geography {geography!r} to a region selling it (latency)")
+        elif best[model, quarter, geography] <= slo + LATENCY_SLACK_MS:  # a pair exists: the caller asked wrongly
+            raise RuntimeError(f"workload row {line} has an allowed pair; it is not unservable")
+        else:
+            fast = best[model, quarter, geography]
+            reasons.append(f"latency: the fastest option takes {fast:g} ms (rtt + ttft), above the SLO of {slo:g} ms")
+    return reasons
 
 
 def _rules_that_cannot_hold(inputs: Inputs, terms: pd.DataFrame, pairs: pd.DataFrame) -> list[Problem]:

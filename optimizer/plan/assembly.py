@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from optimizer import quarters
-from optimizer.io.consistency import why_unservable
+from optimizer.io.consistency import unservable_reasons
 from optimizer.io.tables import Inputs, named_rows
 from optimizer.model.builder import LpModel, spend_commitment_terms
 from optimizer.solver.certificate import Certificate
@@ -412,7 +412,7 @@ def _unmet(
     """Unserved demand per workload row and why: nothing can serve it, capacity, a rule, price."""
     columns = ["workload", "quarter", "model", "geography", "tokens_per_s", "unmet_tokens_per_s", "reason"]
     workloads = model.workloads
-    short = np.flatnonzero(unserved > 0)
+    short = np.flatnonzero(unserved > 0).tolist()
     if len(short) == 0:
         return pd.DataFrame(columns=columns)
     inputs = model.inputs
@@ -420,11 +420,13 @@ def _unmet(
     penalty = inputs.policy.penalty_usd_per_token_s
     hours = inputs.policy.hours_per_quarter
     options = model.pairs.groupby("w")
+    nothing = [w for w in short if w not in options.groups]
+    reasons = dict(zip(nothing, unservable_reasons(inputs, terms, workloads.iloc[nothing]), strict=True))
     records = []
     for w in short:
         row = workloads.iloc[w]
-        if w not in options.groups:
-            reason = "nothing can serve it: " + why_unservable(inputs, terms, row)
+        if w in reasons:
+            reason = "nothing can serve it: " + reasons[w]
         else:
             mine = model.pairs.loc[options.groups[w]]
             t = mine["t"].to_numpy()
