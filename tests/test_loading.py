@@ -413,3 +413,25 @@ def test_budget_below_signed_contracts(tmp_path):
     with pytest.raises(optimizer.InputError) as caught:
         optimizer.load(folder)
     only(caught.value.problems, file="policy.yaml", line=1, message="below what signed contracts already cost")
+
+
+def test_power_caps_name_known_suppliers_whose_chips_have_power(tmp_path):
+    """Accelerator 'a' (the only one offered, by aws in r1) has no power_kw: every cap that
+    covers it says so; a cap on an unknown provider or region covers nothing."""
+    caps = [
+        {"provider": "", "region": "", "megawatts": 1},  # line 2: names nothing
+        {"provider": "azure", "region": "", "megawatts": 1},  # 3: unknown provider
+        {"provider": "", "region": "r1", "megawatts": 1},  # 4: covers a
+        {"provider": "aws", "region": "r1", "megawatts": 1},  # 5: covers a
+        {"provider": "aws", "region": "r2", "megawatts": 1},  # 6: unknown region, covers nothing
+        {"provider": "aws", "region": "", "megawatts": 1},  # 7: covers a
+    ]
+    uncovered = "accelerator 'a' has no power_kw in accelerators.csv, but this power cap covers its offers"
+    assert sorted((p.line, p.column, p.message) for p in problems_of(tmp_path, power=caps)) == [
+        (2, "provider", "a power cap names a provider, a region or both"),
+        (3, "provider", "provider 'azure' has no offers in offers.csv"),
+        (4, "megawatts", uncovered),
+        (5, "megawatts", uncovered),
+        (6, "region", "region 'r2' has no offers in offers.csv"),
+        (7, "megawatts", uncovered),
+    ]

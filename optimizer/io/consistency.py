@@ -211,34 +211,37 @@ def _commitments(inputs: Inputs, known: dict[str, set[str]], broken: set[str]) -
 
 
 def _power(inputs: Inputs, broken: set[str]) -> list[Problem]:
-    """A power cap names a known provider and/or region; the chips it covers have power_kw."""
+    """A power cap names a known provider and/or region; the chips it covers have power_kw.
+    (One lookup per cap: the accelerators without power_kw are grouped once.)"""
     problems: list[Problem] = []
     if "offers" in broken or "accelerators" in broken:
         return problems
     offers = inputs.offers.merge(inputs.accelerators[["accelerator", "power_kw"]], on="accelerator")
-    for _, row in inputs.power.iterrows():
-        if pd.isna(row["provider"]) and pd.isna(row["region"]):
-            problems.append(
-                Problem(row["_file"], "a power cap names a provider, a region or both", row["_line"], "provider")
-            )
+    known = {column: set(offers[column]) for column in ("provider", "region")}
+    unpowered = offers[offers["power_kw"].isna()]
+    without_power: dict[tuple[str, ...], dict[Any, set[str]]] = {
+        key: unpowered.groupby(list(key))["accelerator"].agg(set).to_dict()
+        for key in (("provider",), ("region",), ("provider", "region"))
+    }
+    power = inputs.power
+    rows = zip(power["provider"], power["region"], power["_file"], power["_line"], strict=True)
+    for provider, region, file, line in rows:
+        given = {column: value for column, value in (("provider", provider), ("region", region)) if not pd.isna(value)}
+        if not given:
+            problems.append(Problem(file, "a power cap names a provider, a region or both", line, "provider"))
             continue
-        covered = offers
-        for column in ("provider", "region"):
-            if not pd.isna(row[column]):
-                if row[column] not in set(offers[column]):
-                    problems.append(
-                        Problem(
-                            row["_file"], f"{column} {row[column]!r} has no offers in offers.csv", row["_line"], column
-                        )
-                    )
-                covered = covered[covered[column] == row[column]]
-        for accelerator in sorted(set(covered.loc[covered["power_kw"].isna(), "accelerator"])):
+        for column, value in given.items():
+            if value not in known[column]:
+                problems.append(Problem(file, f"{column} {value!r} has no offers in offers.csv", line, column))
+        values = tuple(given.values())
+        covered = without_power[tuple(given)].get(values if len(values) > 1 else values[0], set())
+        for accelerator in sorted(covered):
             problems.append(
                 Problem(
-                    row["_file"],
+                    file,
                     f"accelerator {accelerator!r} has no power_kw in "
                     "accelerators.csv, but this power cap covers its offers",
-                    row["_line"],
+                    line,
                     "megawatts",
                 )
             )
