@@ -124,10 +124,17 @@ def reference(case: Case) -> Reference:
                 cost.append(value(offer, q, "usd_per_chip_hour") * hours)
                 bounds.append((value(offer, q, "min_chips"), value(offer, q, "max_chips")))
     u_of = {}
-    for w in range(len(tables["workloads"])):
+    for w, row in enumerate(tables["workloads"]):
         u_of[w] = len(columns)
         columns.append(("u", w))
-        cost.append(penalty)
+        # Contract: an unserved token/s costs its lost revenue, revenue x utilization x the
+        # Mtok one token/s serves in a quarter, where the row gives a revenue; else P.
+        revenue = row.get("revenue_usd_per_mtok")
+        if _blank(revenue):
+            cost.append(penalty)
+        else:
+            utilization = 1.0 if _blank(row.get("utilization")) else float(row["utilization"])
+            cost.append(float(revenue) * utilization * hours * 3600 / 1e6)
         bounds.append((0.0, None))
 
     # demand: sum_o x[w,o] + u[w] = tokens_per_s[w]

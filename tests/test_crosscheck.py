@@ -59,7 +59,7 @@ def _report_summary(request):
 
 
 @settings(suppress_health_check=[HealthCheck.too_slow])
-@given(case=instances())
+@given(case=instances(revenue=True))
 def test_same_optimal_cost_as_independent_formulation(case: Case) -> None:
     expected = reference(case)
     cost, _ = tool_cost(case)
@@ -130,7 +130,7 @@ def test_random_cases_exercise_every_family():
     seen: set[str] = set()
 
     @settings(
-        max_examples=150,
+        max_examples=400,  # at 150, floor binding came up 0 to 17 times as hypothesis versions differ
         derandomize=True,
         database=None,
         phases=[Phase.generate],

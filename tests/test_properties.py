@@ -121,7 +121,7 @@ def _take_or_pay(case: Case, offer: dict, factor: float, loosen: bool) -> None:
 @st.composite
 def changed(draw, loosen: bool) -> tuple[Case, Case, str]:
     """(base, changed copy, description): one move in the loosening or tightening direction."""
-    base = draw(instances())
+    base = draw(instances(revenue=True))
     case = base.copy()
     tables, policy = case.tables, case.policy
     kinds = ["max_chips", "min_chips", "cap", "floor", "slo", "rtt", "speed", "penalty"]
@@ -182,10 +182,13 @@ def changed(draw, loosen: bool) -> tuple[Case, Case, str]:
         row["tokens_per_s_per_chip"] = round(row["tokens_per_s_per_chip"] * (up if loosen else 1 / up), 3)
         row["ttft_ms"] = round(row["ttft_ms"] * (down if loosen else up), 1)
         what = f"performance of {row['model']} on {row['accelerator']}"
-    elif kind == "penalty":
+    elif kind == "penalty":  # the prices of unserved demand: the penalty and every revenue
         old = policy["unmet_penalty_usd_per_mtok"]
         policy["unmet_penalty_usd_per_mtok"] = _scale(old, down if loosen else up, 4)
-        what = "unmet penalty"
+        for row in tables["workloads"]:
+            if row.get("revenue_usd_per_mtok") is not None:
+                row["revenue_usd_per_mtok"] = _scale(row["revenue_usd_per_mtok"], down if loosen else up, 4)
+        what = "unmet penalty and revenues"
     else:
         offer = draw(st.sampled_from(tables["offers"]))
         for row in [offer] + _overrides(case, offer):
@@ -213,13 +216,16 @@ def test_tightening_never_lowers_cost(pair: tuple[Case, Case, str]) -> None:
 
 
 @PROPERTY_SETTINGS
-@given(case=instances(), k=st.sampled_from([2.0, 0.5, 3.0, 10.0, 0.1, 1.7]))
+@given(case=instances(revenue=True), k=st.sampled_from([2.0, 0.5, 3.0, 10.0, 0.1, 1.7]))
 def test_scaling_prices_and_penalty_scales_cost(case: Case, k: float) -> None:
     scaled = case.copy()
     for row in scaled.tables["offers"] + scaled.tables["offer_quarters"]:
         if row["usd_per_chip_hour"] is not None:
             row["usd_per_chip_hour"] = row["usd_per_chip_hour"] * k
     scaled.policy["unmet_penalty_usd_per_mtok"] = scaled.policy["unmet_penalty_usd_per_mtok"] * k
+    for row in scaled.tables["workloads"]:
+        if row.get("revenue_usd_per_mtok") is not None:
+            row["revenue_usd_per_mtok"] = row["revenue_usd_per_mtok"] * k
     cost, _ = tool_cost(case)
     scaled_cost, _ = tool_cost(scaled)
     assert (cost is None) == (scaled_cost is None), f"feasibility changed with prices x{k}: {cost!r} vs {scaled_cost!r}"
@@ -228,7 +234,7 @@ def test_scaling_prices_and_penalty_scales_cost(case: Case, k: float) -> None:
 
 
 @PROPERTY_SETTINGS
-@given(case=instances(), data=st.data())
+@given(case=instances(revenue=True), data=st.data())
 def test_row_order_changes_neither_cost_nor_plan(case: Case, data: st.DataObject) -> None:
     shuffled = case.copy()
     for name, rows in shuffled.tables.items():

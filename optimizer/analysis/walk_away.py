@@ -58,16 +58,17 @@ def walk_away_costs(plan: Plan) -> pd.DataFrame:
 
 
 def _walked(context: Context, outcome: Outcome) -> dict[str, float | None]:
-    """Walk-away cost, the demand it strands, and the part of the cost that is the penalty
-    on that stranded demand (a policy setting, not a price: when it is large, the threat of
-    walking away is not credible and the dollar figure mostly restates the penalty)."""
+    """Walk-away cost, the demand it strands, and the part of the cost that is the price of
+    that stranded demand: the penalty (a policy setting, not a price: when it is large, the
+    threat of walking away is not credible and the dollar figure mostly restates it), or
+    the revenue lost where workloads carry one."""
     if not outcome.optimal:
         return {"walk_away_cost_usd": None, "unserved_if_removed_tokens_per_s": None, "walk_away_penalty_usd": None}
-    stranded = float(context.unmet(outcome).sum() - context.u_today.sum())
+    more = context.unmet(outcome) - context.u_today
     return {
         "walk_away_cost_usd": outcome.objective - context.v0,
-        "unserved_if_removed_tokens_per_s": stranded,
-        "walk_away_penalty_usd": stranded * context.plan.inputs.policy.penalty_usd_per_token_s,
+        "unserved_if_removed_tokens_per_s": float(more.sum()),
+        "walk_away_penalty_usd": float((more * context.plan.inputs.unserved_usd_per_token_s()).sum()),
     }
 
 

@@ -175,6 +175,11 @@ class WorkloadRow(_Row):
     tokens_per_s: Demand
     latency_slo_ms: NonNegative
     utilization: Annotated[float, _Csv, Field(gt=0, le=1, allow_inf_nan=False)] = 1.0
+    # What a million tokens of this workload earn (blank: not given, the policy's penalty
+    # prices its unserved demand instead).
+    revenue_usd_per_mtok: (
+        Annotated[float, _Csv, Field(ge=0, le=MAX_PENALTY_USD_PER_MTOK, allow_inf_nan=False)] | None
+    ) = None
 
 
 class ContractRow(_Row):

@@ -102,6 +102,19 @@ class Inputs:
     warnings: list[Problem] = field(default_factory=list)
     policy_origins: dict = field(default_factory=dict, repr=False)  # (file, line) of each policy key
 
+    def unserved_usd_per_token_s(self) -> np.ndarray:
+        """What one token/s of each workload row left unserved for its quarter costs, in the
+        row order of ``workloads``: the revenue it would have earned (revenue_usd_per_mtok
+        x utilization x the Mtok a token/s serves in a quarter) where a revenue is given,
+        else the policy's penalty P. Minimising cost plus lost revenue is maximising margin."""
+        workloads = self.workloads
+        if "revenue_usd_per_mtok" not in workloads or workloads.empty:
+            return np.full(len(workloads), self.policy.penalty_usd_per_token_s)
+        revenue = workloads["revenue_usd_per_mtok"].to_numpy(dtype=float)
+        utilization = workloads["utilization"].to_numpy(dtype=float)
+        lost = revenue * quarters.mtok_per_quarter(utilization, self.policy.hours_per_quarter)
+        return np.where(np.isnan(revenue), self.policy.penalty_usd_per_token_s, lost)
+
     @property
     def horizon(self) -> list[str]:
         """Every quarter from the first to the last quarter of demand, gaps included."""

@@ -2,11 +2,12 @@
 
 Notation (contract, "Formulation"): w workload rows, o offers, q horizon quarters,
 x[w,o] tokens/s served on an allowed pair, y[o,q] chips held, u[w] tokens/s left unserved,
-H hours per quarter, P the penalty per unserved token/s per quarter::
+H hours per quarter, P[w] what a token/s of row w left unserved for its quarter costs (its
+lost revenue where ``revenue_usd_per_mtok`` is given, else the policy's penalty)::
 
     minimize   sum_{on-demand o,q} price[o,q] * H * y[o,q]
              + sum_{commitments o,s} price[o,s] * H * L_eff[o,s] * c[o,s]
-             + sum_k shortfall[k]  +  sum_w P * u[w]  +  sunk contract cost (a constant)
+             + sum_k shortfall[k]  +  sum_w P[w] * u[w]  +  sunk contract cost (a constant)
     demand     sum_o x[w,o] + u[w] = tokens_per_s[w]
     capacity   sum_{w: q(w)=q} x[w,o] / tokens_per_s_per_chip[w,o] <= y[o,q] + contract_chips[o,q]
     bounds     min_chips[o,q] <= y[o,q] <= max_chips[o,q]
@@ -181,7 +182,7 @@ def add_decisions(model: LpModel) -> None:
         len(model.starts),
         cost=model.starts["usd_per_chip_hour"].to_numpy(dtype=float) * hours * commitment_weight(model),
     )
-    model.u = lp.add_columns("u", len(model.workloads), cost=model.inputs.policy.penalty_usd_per_token_s)
+    model.u = lp.add_columns("u", len(model.workloads), cost=model.inputs.unserved_usd_per_token_s())
     model.shortfall = lp.add_columns("f", len(model.inputs.spend_commitments), cost=shortfall_unit_usd(model))
     model.objective_constant = float(terms["contract_usd_per_hour"].sum() * hours)
 

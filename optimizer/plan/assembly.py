@@ -152,18 +152,30 @@ def assemble(model: LpModel, solution: Solution) -> Plan:
     shortfall = float(spend_commitments["shortfall_usd"].sum())
     port_cost = float(ports["port_usd"].sum())
     compute = on_demand + committed + float(sunk.sum()) + shortfall + port_cost
-    penalty = float(unserved.sum() * policy.penalty_usd_per_token_s)
-    served_mtok = float(
-        quarters.mtok_per_quarter(((demand - unserved) * workloads["utilization"].to_numpy()).sum(), hours)
+    unserved_cost = unserved * inputs.unserved_usd_per_token_s()
+    rate = workloads["revenue_usd_per_mtok"].to_numpy(dtype=float)
+    priced = ~np.isnan(rate)
+    penalty = float(unserved_cost[~priced].sum())
+    lost_revenue = float(unserved_cost[priced].sum())
+    delivered = (demand - unserved) * workloads["utilization"].to_numpy(dtype=float)
+    served_mtok = float(quarters.mtok_per_quarter(delivered.sum(), hours))
+    revenue = (
+        float((rate[priced] * quarters.mtok_per_quarter(delivered[priced], hours)).sum()) if priced.any() else None
     )
+    in_use_cost = compute - after  # what serving the horizon's tokens costs (cost_per_mtok_usd)
     totals = {
         "status": "optimal",
-        "total_cost_usd": compute + penalty,
+        "total_cost_usd": compute + penalty + lost_revenue,
         "compute_cost_usd": compute,
         "unmet_penalty_usd": penalty,
+        "lost_revenue_usd": lost_revenue if priced.any() else None,
+        "revenue_usd": revenue,
+        # Only when every row with demand has a revenue: otherwise part of the cost earns nothing we know.
+        "gross_margin_usd": revenue - in_use_cost if revenue is not None and priced[demand > 0].all() else None,
         "unmet_tokens_per_s": float(unserved.sum()),
         "served_mtok": served_mtok,
-        "cost_per_mtok_usd": (compute - after) / served_mtok if served_mtok > 0 else None,
+        "cost_per_mtok_usd": in_use_cost / served_mtok if served_mtok > 0 else None,
+        "tokens_per_usd": served_mtok * 1e6 / in_use_cost if in_use_cost > 0 else None,
         "hhi_provider": _hhi(located.assign(v=x), "provider"),
         "hhi_vendor": _hhi(located.assign(v=x), "vendor"),
         "share_basis": policy.share_basis,
@@ -386,7 +398,7 @@ def _binding_rules(model: LpModel, solution: Solution, terms: pd.DataFrame) -> p
             # Nothing served: every rule sits at 0 = limit x 0; the ones holding demand back
             # carry a dual. The share is undefined and the first point of relaxation saves
             # nothing, though lifting the rule may (leverage's rule costs), so both are blank.
-            if abs(solution.row_dual[rule.row]) > VALUE_NOISE * max(1.0, model.inputs.policy.penalty_usd_per_token_s):
+            if abs(solution.row_dual[rule.row]) > VALUE_NOISE * max(1.0, *model.inputs.unserved_usd_per_token_s()):
                 records.append((rule.dimension, rule.group, rule.quarter, rule.kind, rule.limit, None, None))
             continue
         gap = abs(amount - rule.limit * quarter_total)
@@ -417,7 +429,8 @@ def _unmet(
         return pd.DataFrame(columns=columns)
     inputs = model.inputs
     terms = model.terms
-    penalty = inputs.policy.penalty_usd_per_token_s
+    worth = inputs.unserved_usd_per_token_s()  # aligned with workloads
+    priced = workloads["revenue_usd_per_mtok"].notna().to_numpy()
     hours = inputs.policy.hours_per_quarter
     options = model.pairs.groupby("w")
     nothing = [w for w in short if w not in options.groups]
@@ -437,8 +450,9 @@ def _unmet(
                 reason = "capacity ran out: every offer that can serve it is at max_chips"
             elif row["quarter"] in tight:
                 reason = f"the budget held it back: {row['quarter']}'s compute budget is spent"
-            elif (unit_cost[room] > penalty).all():
-                reason = "serving it on the offers with room costs more than the unmet-demand penalty"
+            elif (unit_cost[room] > worth[w]).all():
+                price = "the revenue it earns" if priced[w] else "the unmet-demand penalty"
+                reason = f"serving it on the offers with room costs more than {price}"
             else:
                 held = binding[binding["quarter"] == row["quarter"]]
                 names = ", ".join(f"{r.dimension} {r.group} {r.kind} {r.limit:g}" for r in held.itertuples())

@@ -105,7 +105,11 @@ def verify(
     on_demand = float(payments[(chips["term"] == "on-demand").to_numpy()].sum())
     port_cost = float(ports.merge(inputs.performance, on=["model", "accelerator"])["port_usd"].sum())
     cost = on_demand + starts_cost + float(chips["contract_usd"].sum() * hours) + shortfall + port_cost
-    cost += float(policy.unmet_penalty_usd_per_mtok * mtok_per_quarter(unmet.sum(), hours))
+    # Unserved capacity is charged the revenue its delivered tokens (x utilization) would earn,
+    # or the penalty where no revenue is given.
+    revenue = demand["revenue_usd_per_mtok"].astype(float)
+    per_mtok = revenue.mul(demand["utilization"]).fillna(policy.unmet_penalty_usd_per_mtok)
+    cost += float((per_mtok * mtok_per_quarter(unmet, hours)).sum())
     if abs(cost - objective) > VERIFY_RELATIVE * max(1.0, abs(objective)):
         violations.append(f"recomputed cost {cost:.2f} USD differs from the solver's objective {objective:.2f} USD")
     if violations:

@@ -56,6 +56,14 @@ def show_plan(plan: Plan, console: Console) -> None:
     head.add_row("total cost (objective)", usd(totals["total_cost_usd"]))
     head.add_row("compute cost", usd(totals["compute_cost_usd"]))
     head.add_row("unmet-demand penalty", usd(totals["unmet_penalty_usd"]))
+    if totals["revenue_usd"] is not None:  # workloads carry a revenue
+        head.add_row("revenue lost on unserved demand", usd(totals["lost_revenue_usd"]))
+        head.add_row("revenue of the served tokens", usd(totals["revenue_usd"]))
+        margin = totals["gross_margin_usd"]
+        head.add_row(
+            "gross margin (revenue - cost in the horizon)",
+            "n/a: not every workload has a revenue" if margin is None else usd(margin),
+        )
     head.add_row("cost per million served tokens", usd_exact(totals["cost_per_mtok_usd"], 4))
     head.add_row("unmet demand (tokens/s, summed over rows)", count(totals["unmet_tokens_per_s"]))
     for key in ("hhi_provider", "hhi_vendor"):

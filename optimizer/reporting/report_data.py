@@ -64,12 +64,30 @@ def gather(plan: Plan, report: Leverage, comparison: pd.DataFrame | None, title:
     reconciliation = lines + [
         ("Compute cost (sum of the lines above)", sum(v for _, v in lines)),
         ("Unmet-demand penalty (not a payment: demand left unserved)", float(totals["unmet_penalty_usd"])),
+        *(
+            [("Revenue lost on unserved demand (not a payment)", float(totals["lost_revenue_usd"]))]
+            if totals["lost_revenue_usd"] is not None
+            else []
+        ),
         ("Total cost (the plan's objective)", float(totals["total_cost_usd"])),
     ]
     summary = [
         ("Total cost (objective)", float(totals["total_cost_usd"]), "usd"),
         ("Compute cost", float(totals["compute_cost_usd"]), "usd"),
         ("Unmet-demand penalty", float(totals["unmet_penalty_usd"]), "usd"),
+        *(
+            [
+                ("Revenue lost on unserved demand", float(totals["lost_revenue_usd"]), "usd"),
+                ("Revenue of the served tokens", float(totals["revenue_usd"]), "usd"),
+            ]
+            if totals["revenue_usd"] is not None
+            else []
+        ),
+        *(
+            [("Gross margin (revenue - cost in the horizon)", float(totals["gross_margin_usd"]), "usd")]
+            if totals["gross_margin_usd"] is not None
+            else []
+        ),
         ("Cost per million served tokens", totals["cost_per_mtok_usd"] or 0.0, "usd"),
         ("Unmet demand (tokens/s, summed over workload rows)", float(totals["unmet_tokens_per_s"]), "number"),
         ("HHI of provider volume shares (0-10,000)", totals["hhi_provider"] or 0.0, "number"),

@@ -54,9 +54,11 @@ class Solution:
 
 
 def cost_scale(model: LpModel) -> float:
-    """The size of the problem's costs: every demand unserved at the penalty, plus sunk costs."""
-    penalty = model.inputs.policy.penalty_usd_per_token_s
-    return float(penalty * model.workloads["tokens_per_s"].sum()) + abs(model.objective_constant)
+    """The size of the problem's costs: every demand unserved at its price, plus sunk costs."""
+    unserved = model.inputs.unserved_usd_per_token_s()
+    return float((unserved * model.workloads["tokens_per_s"].to_numpy(dtype=float)).sum()) + abs(
+        model.objective_constant
+    )
 
 
 def choose_method(method: str) -> str:
