@@ -279,3 +279,26 @@ def test_bundled_scenarios_all_apply():
         "single-cloud",
         "demand-surge",
     } <= names
+
+
+@pytest.mark.parametrize(
+    "where,selected",
+    [
+        ({"assumed": True}, lambda offers: offers["assumed"]),  # a flag: YAML true is CSV "true"
+        ({"assumed": "yes"}, lambda offers: offers["assumed"]),
+        ({"max_chips": 16000}, lambda offers: offers["max_chips"] == 16000),  # a number: 16000 is "16000"
+        ({"max_chips": "1.6e4"}, lambda offers: offers["max_chips"] == 16000),
+    ],
+    ids=["flag-true", "flag-yes", "number", "number-as-text"],
+)
+def test_selectors_compare_flags_and_numbers_as_the_schema_reads_them(where, selected):
+    """The rows a selector scales are those the loaded table says match, counted from it."""
+    base = optimizer.load(optimizer.bundled_data()).offers
+    scaled = optimizer.apply(
+        optimizer.Scenario(name="s", changes=[optimizer.Scale(scale="offers", where=where, column="max_chips", by=2.0)])
+    ).offers
+    doubled = scaled.set_index("offer")["max_chips"] == 2 * base.set_index("offer")["max_chips"]
+    assert (base["max_chips"] > 0).all()  # so that doubled means scaled
+    expected = selected(base).to_numpy()
+    assert doubled.reindex(base["offer"]).to_numpy().tolist() == expected.tolist()
+    assert expected.any()

@@ -48,12 +48,12 @@ def read_at_most(path: Path, limit: int, too_large: Callable[[int], str]) -> byt
     except OSError as error:
         raise FileRefused(f"cannot read the file: {error.strerror or error}") from None
     with os.fdopen(descriptor, "rb") as handle:
-        kind = _kind(os.fstat(descriptor).st_mode)
+        opened = os.fstat(descriptor)  # the file itself, even if the path was swapped since
+        kind = _kind(opened.st_mode)
         if kind is not None:
             raise FileRefused(f"is {kind}, not a regular file: refused without reading it")
-        size = os.fstat(descriptor).st_size
-        if size > limit:
-            raise FileRefused(too_large(size))
+        if opened.st_size > limit:
+            raise FileRefused(too_large(opened.st_size))
         try:
             data = handle.read(limit + 1)
         except OSError as error:

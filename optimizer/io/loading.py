@@ -246,13 +246,11 @@ _CSV_ERRORS = {  # the csv module's words, and what they mean for the person fix
 }
 
 
-def read_csv_rows(
-    path: Path, wanted: Collection[str] | None = None
-) -> tuple[list[tuple[int, list[str]]], list[Problem], bool]:
+def read_csv_rows(path: Path, wanted: Collection[str]) -> tuple[list[tuple[int, list[str]]], list[Problem], bool]:
     """(first line, fields) of every non-blank record, the problems of the file as text, and
-    whether its last line ends without a line break. With ``wanted`` column names, the
-    fields of the other columns are kept blank after the header: a file of 1,000 columns
-    then holds in memory only the cells that are read.
+    whether its last line ends without a line break. After the header, the fields of
+    columns not in ``wanted`` are kept blank: a file of 1,000 columns then holds in memory
+    only the cells that are read.
 
     The file is read bounded (:mod:`optimizer.io.bounded`), the encoding checked before
     parsing (the line of the first byte that is not UTF-8), quotes strictly (Python's
@@ -277,9 +275,9 @@ def read_csv_rows(
     try:
         for row in reader:
             if row and any(cell.strip() for cell in row):
-                if kept is None and wanted is not None:
+                if kept is None:  # the header
                     kept = {i for i, name in enumerate(row) if name.strip() in wanted}
-                elif kept is not None:
+                else:
                     row = [cell if i in kept else "" for i, cell in enumerate(row)]
                 if len(rows) > MAX_ROWS:  # the header and MAX_ROWS rows are in
                     message = f"more than {MAX_ROWS:,} rows, the limit for input tables: is this the right file?"

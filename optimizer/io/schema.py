@@ -52,7 +52,7 @@ _DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)
 _NOT_FINITE = re.compile(r"[+-]?(?:nan|inf|infinity)", re.IGNORECASE)
 
 
-def _parse_number(value: Any) -> Any:
+def parse_number(value: Any) -> Any:
     """Turn CSV text into a float; leave native YAML/Python values to the strict check.
 
     Only plain ASCII decimals: Python's ``float`` would also take ``1_000`` and fullwidth or
@@ -75,7 +75,8 @@ _TRUE = {"true", "yes", "1"}
 _FALSE = {"false", "no", "0"}
 
 
-def _parse_bool(value: Any) -> Any:
+def parse_flag(value: Any) -> Any:
+    """Turn CSV text (true/yes/1, false/no/0, any case) into a bool; leave other values."""
     if isinstance(value, str):
         text = value.strip().lower()
         if text in _TRUE:
@@ -86,7 +87,7 @@ def _parse_bool(value: Any) -> Any:
     return value
 
 
-_Csv = BeforeValidator(_parse_number)
+_Csv = BeforeValidator(parse_number)
 NonNegative = Annotated[float, _Csv, Field(ge=0, allow_inf_nan=False)]
 Price = Annotated[float, _Csv, Field(ge=0, le=MAX_USD_PER_CHIP_HOUR, allow_inf_nan=False)]
 Chips = Annotated[float, _Csv, Field(ge=0, le=MAX_CHIPS, allow_inf_nan=False)]
@@ -96,7 +97,7 @@ Throughput = Annotated[
 InstanceSize = Annotated[float, _Csv, Field(ge=MIN_CHIPS_PER_INSTANCE, le=MAX_CHIPS_PER_INSTANCE, allow_inf_nan=False)]
 Demand = Annotated[float, _Csv, Field(ge=0, le=MAX_TOKENS_PER_S, allow_inf_nan=False)]
 Usd = Annotated[float, _Csv, Field(ge=0, le=MAX_USD, allow_inf_nan=False)]
-Flag = Annotated[bool, BeforeValidator(_parse_bool)]
+Flag = Annotated[bool, BeforeValidator(parse_flag)]
 Id = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
 Quarter = Annotated[str, StringConstraints(pattern=QUARTER_PATTERN)]
 
@@ -145,7 +146,7 @@ class OfferQuarterRow(_Row):
 
 
 def _whole(value: Any) -> Any:
-    number = _parse_number(value)
+    number = parse_number(value)
     if isinstance(number, float) and number.is_integer():
         return int(number)
     if isinstance(number, float):

@@ -390,6 +390,7 @@ def _binding_rules(model: LpModel, solution: Solution, terms: pd.DataFrame) -> p
         dimension: terms.groupby(["quarter", "offer_group" if dimension == "offer" else dimension])[basis].sum()
         for dimension in rules["dimension"].unique()
     }
+    noise = VALUE_NOISE * max(1.0, *model.inputs.unserved_usd_per_token_s())  # duals are in these units
     records = []
     for rule in named_rows(rules):
         amount = amounts[rule.dimension].get((rule.quarter, rule.group), 0.0)
@@ -398,7 +399,7 @@ def _binding_rules(model: LpModel, solution: Solution, terms: pd.DataFrame) -> p
             # Nothing served: every rule sits at 0 = limit x 0; the ones holding demand back
             # carry a dual. The share is undefined and the first point of relaxation saves
             # nothing, though lifting the rule may (leverage's rule costs), so both are blank.
-            if abs(solution.row_dual[rule.row]) > VALUE_NOISE * max(1.0, *model.inputs.unserved_usd_per_token_s()):
+            if abs(solution.row_dual[rule.row]) > noise:
                 records.append((rule.dimension, rule.group, rule.quarter, rule.kind, rule.limit, None, None))
             continue
         gap = abs(amount - rule.limit * quarter_total)

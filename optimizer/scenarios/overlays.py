@@ -48,7 +48,7 @@ from optimizer.io.loading import (
     read_raw,
     validate,
 )
-from optimizer.io.schema import QUARTER_PATTERN
+from optimizer.io.schema import QUARTER_PATTERN, parse_flag, parse_number
 from optimizer.io.tables import SPECS, TABLES, Inputs, TableName
 from optimizer.io.yaml_reader import read_yaml
 
@@ -152,7 +152,7 @@ def read_scenario(path: str | Path) -> Scenario:
         problems.append(Problem(str(path), "a scenario needs a name (text)", lines.get(("name",), 1), "name"))
     for key, allowed in (("name", ""), ("description", "\n\t")):
         text = data.get(key)
-        if isinstance(text, str) and _control(text, allowed):
+        if isinstance(text, str) and has_control(text, allowed):
             message = f"{key} {text!r}: control characters are not allowed"
             problems.append(Problem(str(path), message, lines.get((key,)), key))
     base, base_problems = _base_folder(data.get("base"), path, lines.get(("base",)))
@@ -181,7 +181,7 @@ def read_scenario(path: str | Path) -> Scenario:
     )
 
 
-def _control(text: str, allowed: str) -> bool:
+def has_control(text: str, allowed: str = "") -> bool:
     """Whether text holds a control or invisible character (other than ``allowed``)."""
     return any(not character.isprintable() and character not in allowed for character in text)
 
@@ -367,20 +367,23 @@ def _same(kind: str, actual: Any, wanted: Any) -> bool:
 
 
 def _number(value: Any) -> float | None:
+    """A number as the row schema reads it (plain finite decimals), else None."""
     if isinstance(value, bool):
         return None
     try:
-        number = float(str(value).strip()) if isinstance(value, str) else float(value)
-    except ValueError:
+        number = float(parse_number(value))
+    except (TypeError, ValueError):
         return None
     return number if math.isfinite(number) else None
 
 
 def _flag(value: Any) -> bool | None:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    return True if text in ("true", "yes", "1") else False if text in ("false", "no", "0") else None
+    """A flag as the row schema reads it (true/yes/1, false/no/0), else None."""
+    try:
+        flag = parse_flag(value)
+    except ValueError:
+        return None
+    return flag if isinstance(flag, bool) else None
 
 
 def _check_selector(table: str, where: Selector, origin: Origin) -> list[Problem]:

@@ -47,7 +47,15 @@ from optimizer.io.loading import bundled_data, describe, validate
 from optimizer.io.tables import TableName
 from optimizer.io.yaml_reader import read_yaml
 from optimizer.scenarios.comparison import Job, as_scenario, evaluate, lost, results_table
-from optimizer.scenarios.overlays import QuarterLabel, Scale, Scenario, Selector, apply_changes, base_records
+from optimizer.scenarios.overlays import (
+    QuarterLabel,
+    Scale,
+    Scenario,
+    Selector,
+    apply_changes,
+    base_records,
+    has_control,
+)
 from optimizer.scenarios.runner import run_all
 
 PERCENTILES = (5, 25, 50, 75, 95)
@@ -184,7 +192,7 @@ class Sweep(_Strict):
         """As in a scenario's: a name is shown and written everywhere, so it holds no control
         or invisible character (a description may hold line breaks and tabs)."""
         allowed = "\n\t" if info.field_name == "description" else ""
-        if any(not c.isprintable() and c not in allowed for c in text):
+        if has_control(text, allowed):
             raise ValueError(f"{info.field_name} {text!r}: control characters are not allowed")
         return text
 
