@@ -249,6 +249,7 @@ def plan_files(result) -> dict:
         "contracts.csv": csv_writer(result.contracts),
         "spend_commitments.csv": csv_writer(result.spend_commitments),
         "budgets.csv": csv_writer(result.budgets),
+        "money_by_quarter.csv": csv_writer(result.money),
         "ports.csv": csv_writer(result.ports),
         "resilience.csv": csv_writer(result.resilience),
     }

@@ -305,8 +305,9 @@ class Resolver:
         tokens = plan.allocation.groupby("offer")["tokens_per_s"].sum()
         spend = plan.purchases.groupby("offer")["cost_usd"].sum()
         ported = set(zip(plan.ports["model"], plan.ports["accelerator"], strict=True)) if len(plan.ports) else set()
+        present = plan.totals["total_cost_pv_usd"]  # the objective, under a discount rate
         return Facts(
-            float(plan.totals["total_cost_usd"]),
+            float(plan.totals["total_cost_usd"] if present is None else present),
             float(plan.totals["unmet_tokens_per_s"]),
             {str(k): float(v) for k, v in chips.items()},
             {str(k): float(v) for k, v in tokens.items()},

@@ -54,6 +54,11 @@ def reference(case: Case) -> Reference:
     basis = policy.get("share_basis", "volume")
     demand_quarters = [ordinal(row["quarter"]) for row in tables["workloads"]]
     horizon = list(range(min(demand_quarters), max(demand_quarters) + 1))  # gaps included
+    rate = policy.get("discount_rate_per_year")
+
+    def worth(q: int) -> float:
+        """Present value of a dollar paid at the start of quarter q (contract, "present value")."""
+        return 1.0 if rate is None else (1.0 + float(rate)) ** (-(q - horizon[0]) / 4)
 
     vendor = {row["accelerator"]: row["vendor"] for row in tables["accelerators"]}
     performance = {(row["model"], row["accelerator"]): row for row in tables["performance"]}
@@ -121,7 +126,7 @@ def reference(case: Case) -> Reference:
             if available(offer, q):
                 y_of[(offer["offer"], q)] = len(columns)
                 columns.append(("y", offer, q))
-                cost.append(value(offer, q, "usd_per_chip_hour") * hours)
+                cost.append(value(offer, q, "usd_per_chip_hour") * hours * worth(q))
                 bounds.append((value(offer, q, "min_chips"), value(offer, q, "max_chips")))
     u_of = {}
     for w, row in enumerate(tables["workloads"]):
@@ -131,10 +136,10 @@ def reference(case: Case) -> Reference:
         # Mtok one token/s serves in a quarter, where the row gives a revenue; else P.
         revenue = row.get("revenue_usd_per_mtok")
         if _blank(revenue):
-            cost.append(penalty)
+            cost.append(penalty * worth(ordinal(row["quarter"])))
         else:
             utilization = 1.0 if _blank(row.get("utilization")) else float(row["utilization"])
-            cost.append(float(revenue) * utilization * hours * 3600 / 1e6)
+            cost.append(float(revenue) * utilization * hours * 3600 / 1e6 * worth(ordinal(row["quarter"])))
         bounds.append((0.0, None))
 
     # demand: sum_o x[w,o] + u[w] = tokens_per_s[w]
@@ -167,7 +172,7 @@ def reference(case: Case) -> Reference:
             if not holds(offer, q):
                 continue
             chips, usd = signed(offer, q)
-            sunk += usd * hours
+            sunk += usd * hours * worth(q)
             entries = {
                 i: 1.0 / c[4]
                 for i, c in enumerate(columns)

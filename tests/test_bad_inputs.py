@@ -91,6 +91,22 @@ FILE_CASES = [
         "no rows after the header: at least one workload row is needed",
     ),
     Case(
+        "upfront-on-demand",
+        "offers.csv",
+        OFFERS[:-1] + ",payment\n" + "o1,aws,r1,a,2.0,100,upfront\n",
+        2,
+        "payment",
+        "payment upfront needs a 1yr or 3yr term",
+    ),
+    Case(
+        "payment-unknown",
+        "offers.csv",
+        OFFERS[:-1] + ",term,payment\n" + "o1,aws,r1,a,2.0,100,1yr,monthly\n",
+        2,
+        "payment",
+        "per_quarter",
+    ),
+    Case(
         "truncated-mid-row",
         "offers.csv",
         OFFERS + "o1,aws,r1,a,2.",
@@ -307,6 +323,14 @@ FILE_CASES = [
         "yaml-billion-laughs", "policy.yaml", LAUGHS, 2, None, "YAML aliases (*a) are not allowed: write the value out"
     ),
     Case("yaml-recursive-alias", "policy.yaml", "max_share: &a [*a]\n", 1, None, "YAML aliases (*a) are not allowed"),
+    Case(
+        "discount-rate-above-100-percent",
+        "policy.yaml",
+        "hours_per_quarter: 2190\ndiscount_rate_per_year: 8\n",
+        2,
+        "discount_rate_per_year",
+        "value 8: expected a number <= 1",
+    ),
     Case(
         "yaml-duplicate-key",
         "policy.yaml",

@@ -85,10 +85,47 @@ def test_a_workload_without_revenue_keeps_the_penalty_and_no_margin_is_claimed(t
 def test_walking_away_costs_the_margin_lost(tmp_path):
     """At 10 USD/Mtok, walking away from aws (the only provider) strands all 1,000 tokens/s:
     the objective rises from 43,800 to the revenue given up, 78,840, so walking away costs
-    35,040 USD, exactly the margin lost; the stranded demand's price is 78,840."""
+    35,040 USD, exactly the margin lost; none of it is the policy penalty."""
     plan = plan_for(tmp_path, revenue=10.0)
     suppliers = optimizer.leverage(plan.inputs, plan).suppliers.set_index(["dimension", "supplier"])
     aws = suppliers.loc[("provider", "aws")]
     assert aws["walk_away_cost_usd"] == pytest.approx(35_040.0, rel=1e-9)
-    assert aws["walk_away_penalty_usd"] == pytest.approx(78_840.0, rel=1e-9)
+    assert aws["walk_away_penalty_usd"] == pytest.approx(0.0, abs=1e-6)
+    assert aws["walk_away_lost_revenue_usd"] == pytest.approx(78_840.0, rel=1e-9)
+    assert aws["walk_away_lost_margin_usd"] == pytest.approx(35_040.0, rel=1e-9)
     assert aws["unserved_if_removed_tokens_per_s"] == pytest.approx(1000.0, rel=1e-9)
+
+
+def test_walking_away_splits_penalty_from_margin_when_some_rows_have_no_revenue(tmp_path):
+    """w earns 10 USD/Mtok on 1,000 tokens/s, v (100 tokens/s) has none: both are served on
+    11 chips, 48,180 USD. Walking away from aws strands both: w's revenue 78,840 and v's
+    penalty 100 x 7.884 x 100 = 78,840, an objective of 157,680, so the walk-away costs
+    109,500. The margin today is 78,840 - 48,180 = 30,660 and 0 after: 30,660 is margin
+    lost, the other 78,840 is the penalty's."""
+    rows = [
+        workload("w", "2026Q1", 1000, revenue_usd_per_mtok=10.0),
+        workload("v", "2026Q1", 100, revenue_usd_per_mtok=""),
+    ]
+    plan = plan_for(tmp_path, revenue=None, workloads=rows)
+    aws = optimizer.leverage(plan.inputs, plan).suppliers.set_index(["dimension", "supplier"]).loc[("provider", "aws")]
+    assert aws["walk_away_cost_usd"] == pytest.approx(109_500.0, rel=1e-9)
+    assert aws["walk_away_penalty_usd"] == pytest.approx(78_840.0, rel=1e-9)
+    assert aws["walk_away_lost_revenue_usd"] == pytest.approx(78_840.0, rel=1e-9)
+    assert aws["walk_away_lost_margin_usd"] == pytest.approx(30_660.0, rel=1e-9)
+
+
+def test_margin_per_quarter_adds_up_to_the_horizon(tmp_path):
+    """2026Q1 earns 10 USD/Mtok (served: margin 35,040), 2026Q2 earns 5 (left unserved:
+    revenue, cost and margin 0, lost revenue 39,420). The quarters' margins add up to the
+    horizon's 35,040."""
+    rows = [
+        workload("w", "2026Q1", 1000, revenue_usd_per_mtok=10.0),
+        workload("w", "2026Q2", 1000, revenue_usd_per_mtok=5.0),
+    ]
+    plan = plan_for(tmp_path, revenue=None, workloads=rows)
+    money = plan.money.set_index("quarter")
+    assert money.loc["2026Q1", "gross_margin_usd"] == pytest.approx(35_040.0, rel=1e-12)
+    assert money.loc["2026Q1", "cost_usd"] == pytest.approx(SERVE_COST_USD, rel=1e-12)
+    assert money.loc["2026Q2", "gross_margin_usd"] == pytest.approx(0.0, abs=1e-6)
+    assert money.loc["2026Q2", "lost_revenue_usd"] == pytest.approx(39_420.0, rel=1e-12)
+    assert plan.totals["gross_margin_usd"] == pytest.approx(35_040.0, rel=1e-12)

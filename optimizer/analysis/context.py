@@ -39,6 +39,8 @@ class Context:
         self.pair_quarter = self.pairs["quarter"].to_numpy()
         self.workload_quarter = model.workloads["quarter"].to_numpy()
         self.demand = model.workloads["tokens_per_s"].to_numpy()
+        self.unserved_cost = model.lp.cost[model.u]  # per token/s of each row, as the objective counts it
+        self.priced = ~np.isnan(plan.inputs.revenue_per_mtok())
         self.v0 = plan.solution.objective
         self.tolerance = 1e-9 * max(1.0, abs(self.v0))
         self.assumed = _assumed_offers(plan)

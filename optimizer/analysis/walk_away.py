@@ -26,7 +26,16 @@ SUPPLIER_COLUMNS = [
     "walk_away_cost_no_rules_usd",
     "unserved_if_removed_tokens_per_s",
     "walk_away_penalty_usd",
+    "walk_away_lost_revenue_usd",
+    "walk_away_lost_margin_usd",
     "rests_on_assumption",
+]
+STRANDED_COLUMNS = [
+    "walk_away_cost_usd",
+    "unserved_if_removed_tokens_per_s",
+    "walk_away_penalty_usd",
+    "walk_away_lost_revenue_usd",
+    "walk_away_lost_margin_usd",
 ]
 CURVE_COLUMNS = ["dimension", "supplier", "volume_pct", "total_cost_usd", "method"]
 
@@ -45,30 +54,28 @@ def walk_away_costs(plan: Plan) -> pd.DataFrame:
         for supplier, terms, _ in context.in_use(dimension):
             walked = plain.solve(Change(col_bounds=context.walk_away(terms)))
             rows.append({"dimension": dimension, "supplier": supplier, **_walked(context, walked)})
-    return pd.DataFrame(
-        rows,
-        columns=[
-            "dimension",
-            "supplier",
-            "walk_away_cost_usd",
-            "unserved_if_removed_tokens_per_s",
-            "walk_away_penalty_usd",
-        ],
-    )
+    return pd.DataFrame(rows, columns=["dimension", "supplier", *STRANDED_COLUMNS])
 
 
 def _walked(context: Context, outcome: Outcome) -> dict[str, float | None]:
-    """Walk-away cost, the demand it strands, and the part of the cost that is the price of
-    that stranded demand: the penalty (a policy setting, not a price: when it is large, the
-    threat of walking away is not credible and the dollar figure mostly restates it), or
-    the revenue lost where workloads carry one."""
+    """Walk-away cost, the demand it strands, and how the cost splits: the policy penalty on
+    stranded rows without a revenue (a setting, not a price: when it is large, the threat
+    of walking away is not credible and the dollar figure mostly restates it), the revenue
+    lost on rows with one, and the margin lost, the cost less the penalty part (the fall in
+    revenue less compute cost). The last two are blank when no row has a revenue."""
     if not outcome.optimal:
-        return {"walk_away_cost_usd": None, "unserved_if_removed_tokens_per_s": None, "walk_away_penalty_usd": None}
+        return dict.fromkeys(STRANDED_COLUMNS, None)
     more = context.unmet(outcome) - context.u_today
+    lost = more * context.unserved_cost
+    priced = context.priced
+    cost = outcome.objective - context.v0
+    penalty = float(lost[~priced].sum())
     return {
-        "walk_away_cost_usd": outcome.objective - context.v0,
+        "walk_away_cost_usd": cost,
         "unserved_if_removed_tokens_per_s": float(more.sum()),
-        "walk_away_penalty_usd": float((more * context.plan.inputs.unserved_usd_per_token_s()).sum()),
+        "walk_away_penalty_usd": penalty,
+        "walk_away_lost_revenue_usd": float(lost[priced].sum()) if priced.any() else None,
+        "walk_away_lost_margin_usd": cost - penalty if priced.any() else None,
     }
 
 
@@ -105,7 +112,7 @@ def walk_away_tables(context: Context) -> WalkAway:
                     "walk_away_cost_usd": walked["walk_away_cost_usd"],
                     "walk_away_cost_no_rules_usd": walked_free.objective - context.v0 if walked_free.optimal else None,
                     "unserved_if_removed_tokens_per_s": walked["unserved_if_removed_tokens_per_s"],
-                    "walk_away_penalty_usd": walked["walk_away_penalty_usd"],
+                    **{key: walked[key] for key in STRANDED_COLUMNS[2:]},
                     "rests_on_assumption": bool(set(context.terms.loc[terms, "offer"]) & context.assumed),
                 }
             )

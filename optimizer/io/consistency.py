@@ -175,7 +175,8 @@ def _bounds(inputs: Inputs) -> list[Problem]:
 
 
 def _commitments(inputs: Inputs, known: dict[str, set[str]], broken: set[str]) -> list[Problem]:
-    """Contracts name known offers, periods run forwards, a pool is one supply."""
+    """Contracts name known offers, periods run forwards, a pool is one supply, only a
+    1yr or 3yr term is paid upfront."""
     problems: list[Problem] = []
     if "offers" not in broken:
         offers = set(inputs.offers["offer"]) | known.get("offer", set())
@@ -207,6 +208,13 @@ def _commitments(inputs: Inputs, known: dict[str, set[str]], broken: set[str]) -
                     "pool",
                 )
             )
+    upfront_on_demand = inputs.offers[(inputs.offers["payment"] == "upfront") & (inputs.offers["term"] == "on-demand")]
+    problems += [
+        Problem(
+            r["_file"], "payment upfront needs a 1yr or 3yr term (on-demand is paid as used)", r["_line"], "payment"
+        )
+        for _, r in upfront_on_demand.iterrows()
+    ]
     return problems
 
 

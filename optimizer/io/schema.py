@@ -44,6 +44,7 @@ MAX_MEGAWATTS = 1e6  # all data centres on earth draw of the order of 1e5
 MAX_CHIPS_PER_INSTANCE = 1e6
 MIN_CHIPS_PER_INSTANCE = 1e-3  # fractional GPUs exist; smaller would vanish from the matrix
 MAX_PORT_QUARTERS = 400  # a century
+MAX_DISCOUNT_RATE = 1.0  # per year; cost-of-capital figures are of the order of 0.1
 MAX_HOURS_PER_QUARTER = 1e4  # a quarter has at most 2,208 hours (and at least 1 is asked)
 MAX_PENALTY_USD_PER_MTOK = 1e9  # above any serving cost the price limits allow
 MAX_RAMP_FACTOR = 1e6
@@ -132,6 +133,7 @@ class OfferRow(_Row):
     source: str = ""
     pool: Id | None = None
     chips_per_instance: InstanceSize | None = None
+    payment: Literal["per_quarter", "upfront"] = "per_quarter"
 
 
 TERM_QUARTERS = {"on-demand": 1, "1yr": 4, "3yr": 12}
@@ -278,6 +280,7 @@ class Policy(_Strict):
         PolicyUsd | dict[Annotated[str, StringConstraints(pattern=QUARTER_PATTERN)], PolicyUsd] | None
     ) = None
     commitment_cost: Literal["whole", "in_horizon"] = "whole"
+    discount_rate_per_year: Annotated[float, Field(ge=0, le=MAX_DISCOUNT_RATE)] | None = None
     ramp_limits: dict[Literal["provider", "vendor", "accelerator"], dict[Id, RampLimit]] = Field(default_factory=dict)
     resilience: Resilience | None = None
 

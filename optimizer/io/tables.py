@@ -107,13 +107,36 @@ class Inputs:
         row order of ``workloads``: the revenue it would have earned (revenue_usd_per_mtok
         x utilization x the Mtok a token/s serves in a quarter) where a revenue is given,
         else the policy's penalty P. Minimising cost plus lost revenue is maximising margin."""
-        workloads = self.workloads
-        if "revenue_usd_per_mtok" not in workloads or workloads.empty:
-            return np.full(len(workloads), self.policy.penalty_usd_per_token_s)
-        revenue = workloads["revenue_usd_per_mtok"].to_numpy(dtype=float)
-        utilization = workloads["utilization"].to_numpy(dtype=float)
+        revenue = self.revenue_per_mtok()
+        if not len(revenue):
+            return np.zeros(0)
+        utilization = self.workloads["utilization"].to_numpy(dtype=float)
         lost = revenue * quarters.mtok_per_quarter(utilization, self.policy.hours_per_quarter)
         return np.where(np.isnan(revenue), self.policy.penalty_usd_per_token_s, lost)
+
+    def revenue_per_mtok(self) -> np.ndarray:
+        """Each workload row's revenue per million tokens (NaN: the row gives none)."""
+        if "revenue_usd_per_mtok" not in self.workloads:
+            return np.full(len(self.workloads), np.nan)
+        return self.workloads["revenue_usd_per_mtok"].to_numpy(dtype=float)
+
+    def discount(self, ordinals: np.ndarray) -> np.ndarray:
+        """What one dollar paid at the start of each quarter (``quarters.ordinal``) is worth at
+        the start of the horizon: (1 + r) ** (-k / 4), k quarters after its first quarter, r the
+        policy's ``discount_rate_per_year``. Quarters after the horizon (commitments running
+        on) are discounted the same way. Ones without a rate: every figure stays nominal."""
+        ordinals = np.asarray(ordinals, dtype=float)
+        rate = self.policy.discount_rate_per_year
+        if rate is None or not self.horizon:
+            return np.ones(len(ordinals))
+        first = quarters.ordinal(self.horizon[0])
+        return (1.0 + rate) ** (-(ordinals - first) / 4.0)
+
+    def discount_of(self, labels) -> np.ndarray:
+        """``discount`` for quarter labels."""
+        labels = pd.Series(np.asarray(labels, dtype=object))
+        known = {q: quarters.ordinal(q) for q in labels.unique()}
+        return self.discount(labels.map(known).to_numpy(dtype=float))
 
     @property
     def horizon(self) -> list[str]:

@@ -165,32 +165,67 @@ def add_decisions(model: LpModel) -> None:
     x[w,o] >= 0 at no cost; min_chips <= y[o,q] <= max_chips at price * H when bought on
     demand (a commitment's chips are paid through its c); c[o,s] >= 0 at price * H * L_eff;
     u[w] >= 0 at P; shortfall f[k] >= 0 in units of its commitment's amount
-    (``shortfall_unit_usd``). Signed contracts are sunk: the objective's constant."""
-    lp, terms = model.lp, model.terms
-    hours = model.inputs.policy.hours_per_quarter
+    (``shortfall_unit_usd``). Signed contracts are sunk: the objective's constant. With a
+    discount rate every cost is its present value, discounted from the quarter it is paid in
+    (contract, "Extension: present value")."""
+    lp, terms, inputs = model.lp, model.terms, model.inputs
+    hours = inputs.policy.hours_per_quarter
     on_demand = (terms["term"] == "on-demand").to_numpy()
+    term_discount = inputs.discount_of(terms["quarter"])
     model.x = lp.add_columns("x", len(model.pairs))
     model.y = lp.add_columns(
         "y",
         len(terms),
         lower=terms["min_chips"].to_numpy(dtype=float),
         upper=terms["max_chips"].to_numpy(dtype=float),
-        cost=np.where(on_demand, terms["usd_per_chip_hour"].to_numpy(dtype=float) * hours, 0.0),
+        cost=np.where(on_demand, terms["usd_per_chip_hour"].to_numpy(dtype=float) * hours * term_discount, 0.0),
     )
     model.c = lp.add_columns(
         "c",
         len(model.starts),
         cost=model.starts["usd_per_chip_hour"].to_numpy(dtype=float) * hours * commitment_weight(model),
     )
-    model.u = lp.add_columns("u", len(model.workloads), cost=model.inputs.unserved_usd_per_token_s())
-    model.shortfall = lp.add_columns("f", len(model.inputs.spend_commitments), cost=shortfall_unit_usd(model))
-    model.objective_constant = float(terms["contract_usd_per_hour"].sum() * hours)
+    unserved = inputs.unserved_usd_per_token_s() * inputs.discount_of(model.workloads["quarter"])
+    model.u = lp.add_columns("u", len(model.workloads), cost=unserved)
+    model.shortfall = lp.add_columns(
+        "f", len(inputs.spend_commitments), cost=shortfall_unit_usd(model) * shortfall_discount(model)
+    )
+    model.objective_constant = float((terms["contract_usd_per_hour"] * term_discount).sum() * hours)
 
 
-def commitment_weight(model: LpModel) -> np.ndarray:
-    """Quarters of each commitment start the objective pays for: L, or L inside the horizon."""
-    column = "term_quarters" if model.inputs.policy.commitment_cost == "whole" else "inside"
-    return model.starts[column].to_numpy(dtype=float)
+def commitment_weight(model: LpModel, whole: bool | None = None) -> np.ndarray:
+    """Quarters of each commitment start the objective pays for, as present values of one
+    quarter's payment: L, or the L_eff quarters inside the horizon (``commitment_cost``),
+    each discounted from the quarter it is paid in. Without a discount rate: L or L_eff.
+
+    Paid per quarter: sum_{k < L_eff} d(s + k). Paid upfront (``payment: upfront``): L * d(s)
+    at the start; with ``in_horizon`` less the terminal value of the quarters after the
+    horizon, (L - L_eff) * d(N), N the first quarter after it: the chips left then are
+    worth what they cost (contract, "Terminal value"). ``whole`` overrides the policy's rule."""
+    starts, inputs = model.starts, model.inputs
+    if starts.empty:
+        return np.zeros(0)
+    whole = inputs.policy.commitment_cost == "whole" if whole is None else whole
+    length = starts["term_quarters"].to_numpy(dtype=np.int64)
+    counted = length if whole else starts["inside"].to_numpy(dtype=np.int64)
+    first = starts["quarter"].map(quarters.ordinal).to_numpy(dtype=np.int64)
+    upfront = (starts["offer"].map(inputs.offers.set_index("offer")["payment"]) == "upfront").to_numpy()
+    after = quarters.ordinal(inputs.horizon[-1]) + 1
+    per_quarter = np.array(
+        [inputs.discount(np.arange(s, s + n)).sum() for s, n in zip(first, counted, strict=True)], dtype=float
+    )
+    at_start = length * inputs.discount(first) - (
+        0.0 if whole else (length - counted) * inputs.discount(np.array([after]))[0]
+    )
+    return np.where(upfront, at_start, per_quarter)
+
+
+def shortfall_discount(model: LpModel) -> np.ndarray:
+    """Present value of a dollar of each spend commitment's shortfall, paid in the last
+    quarter of its period inside the horizon."""
+    commitments = spend_commitment_terms(model)
+    due = [q[-1] if q else model.inputs.horizon[0] for q in commitments["quarters"]]
+    return model.inputs.discount_of(due)
 
 
 def _serve_rows(
@@ -580,7 +615,13 @@ def add_ports(model: LpModel) -> None:
         {"port": port, "quarter": np.tile(np.asarray(horizon, dtype=object), len(model.ports))}
     )
     model.z = model.lp.add_columns(
-        "z", len(port), lower=0.0, upper=1.0, cost=model.ports["port_usd"].to_numpy(dtype=float)[port], integer=True
+        "z",
+        len(port),
+        lower=0.0,
+        upper=1.0,
+        cost=model.ports["port_usd"].to_numpy(dtype=float)[port]
+        * model.inputs.discount_of(model.port_starts["quarter"]),
+        integer=True,
     )
     model.lp.add_rows(
         "port_once",

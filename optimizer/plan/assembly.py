@@ -12,6 +12,7 @@ from optimizer import quarters
 from optimizer.io.consistency import unservable_reasons
 from optimizer.io.tables import Inputs, named_rows
 from optimizer.model.builder import LpModel, spend_commitment_terms
+from optimizer.plan.money import money_by_quarter, present_values
 from optimizer.solver.certificate import Certificate
 from optimizer.solver.lp import Solution
 from optimizer.tolerances import VALUE_NOISE, VERIFY_RELATIVE
@@ -38,6 +39,8 @@ class Plan:
     - ``resilience``: outage, quarter, demand_tokens_per_s, stranded_tokens_per_s, stranded_share
       (the re-allocation the plan holds ready for each single outage); ``recourse`` its allocation
     - ``unmet``: workload, quarter, model, geography, tokens_per_s, unmet_tokens_per_s, reason
+    - ``money``: per horizon quarter, cost, revenue, gross margin, cash paid and its present
+      value (:mod:`optimizer.plan.money`)
     - ``shares``: dimension, group, quarter, tokens_per_s, volume_share, spend_usd, spend_share
     - ``binding_rules``: share rules at their limit, with the share reached and the saving
       of the first unit of relaxation read from the dual, per share point (the leverage
@@ -62,6 +65,7 @@ class Plan:
     ports: pd.DataFrame
     resilience: pd.DataFrame
     unmet: pd.DataFrame
+    money: pd.DataFrame
     shares: pd.DataFrame
     binding_rules: pd.DataFrame
     totals: dict[str, Any]
@@ -153,15 +157,15 @@ def assemble(model: LpModel, solution: Solution) -> Plan:
     port_cost = float(ports["port_usd"].sum())
     compute = on_demand + committed + float(sunk.sum()) + shortfall + port_cost
     unserved_cost = unserved * inputs.unserved_usd_per_token_s()
-    rate = workloads["revenue_usd_per_mtok"].to_numpy(dtype=float)
+    rate = inputs.revenue_per_mtok()
     priced = ~np.isnan(rate)
     penalty = float(unserved_cost[~priced].sum())
     lost_revenue = float(unserved_cost[priced].sum())
     delivered = (demand - unserved) * workloads["utilization"].to_numpy(dtype=float)
     served_mtok = float(quarters.mtok_per_quarter(delivered.sum(), hours))
-    revenue = (
-        float((rate[priced] * quarters.mtok_per_quarter(delivered[priced], hours)).sum()) if priced.any() else None
-    )
+    row_revenue = rate * quarters.mtok_per_quarter(delivered, hours)  # NaN where a row has no revenue
+    revenue = float(row_revenue[priced].sum()) if priced.any() else None
+    money = money_by_quarter(model, spend, c, ports, spend_commitments, row_revenue, unserved_cost)
     in_use_cost = compute - after  # what serving the horizon's tokens costs (cost_per_mtok_usd)
     totals = {
         "status": "optimal",
@@ -185,6 +189,8 @@ def assemble(model: LpModel, solution: Solution) -> Plan:
         "sunk_contract_cost_usd": float(sunk.sum()),
         "spend_shortfall_usd": shortfall,
         "port_cost_usd": port_cost,
+        "discount_rate_per_year": policy.discount_rate_per_year,
+        **present_values(model, solution.objective, c, row_revenue, unserved_cost),
         "mip_gap": solution.mip_gap,
         "solver_objective_usd": solution.objective,
         "method": solution.method,
@@ -200,6 +206,7 @@ def assemble(model: LpModel, solution: Solution) -> Plan:
         ports=ports,
         resilience=resilience,
         unmet=unmet,
+        money=money,
         shares=shares,
         binding_rules=binding,
         totals=totals,
@@ -221,6 +228,7 @@ def _commitments(model: LpModel, c: np.ndarray, hours: float) -> pd.DataFrame:
                 quarters.label(int(o + n - 1)) for o, n in zip(ordinal, starts["term_quarters"], strict=True)
             ],
             "term": starts["offer"].map(model.inputs.offers.set_index("offer")["term"]) if len(starts) else [],
+            "payment": starts["offer"].map(model.inputs.offers.set_index("offer")["payment"]) if len(starts) else [],
             "chips": c,
             "usd_per_chip_hour": starts["usd_per_chip_hour"],
             "cost_usd": per_quarter * starts["term_quarters"].to_numpy(),
@@ -465,7 +473,8 @@ def _unmet(
 
 
 def summary(plan: Plan) -> dict[str, Any]:
-    """The contents of ``summary.json``: totals, per-quarter shares, binding rules, warnings."""
+    """The contents of ``summary.json``: totals, per-quarter shares, binding rules, money per
+    quarter, warnings."""
     totals = {k: v for k, v in plan.totals.items() if k not in ("solver_objective_usd", "method")}
 
     def nested(dimension: str, column: str) -> dict[str, dict[str, float]]:
@@ -482,6 +491,7 @@ def summary(plan: Plan) -> dict[str, Any]:
         "volume_shares": {d: nested(d, "volume_share") for d in ("provider", "vendor")},
         "spend_shares": {d: nested(d, "spend_share") for d in ("provider", "vendor")},
         "binding_rules": plan.binding_rules.drop(columns="usd_per_share_point").to_dict("records"),
+        "by_quarter": plan.money.astype(object).where(plan.money.notna(), None).to_dict("records"),
         "certificate": plan.certificate.as_dict() if plan.certificate else None,
         **({"solver": plan.solution.solver, "notes": plan.notes} if plan.solution.solver else {}),
         "warnings": [str(problem) for problem in plan.inputs.warnings],

@@ -13,6 +13,8 @@ demand row; the cost must match the solver's objective to the same relative tole
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
@@ -80,7 +82,8 @@ def verify(
         violations.append(f"{r.offer} in {r.quarter}: {r.chips:.6g} chips below min_chips {r.min:g}")
     for r in chips[~_slack_ok((chips["chips"] - chips["max"]).to_numpy(), chips["max"].to_numpy())].itertuples():
         violations.append(f"{r.offer} in {r.quarter}: {r.chips:.6g} chips above max_chips {r.max:g}")
-    chips, payments, starts_cost = _commitment_checks(inputs, chips, commitments, horizon, hours, violations)
+    worth = _worth(policy.discount_rate_per_year, ordinal(horizon[0]))
+    chips, payments, starts_cost = _commitment_checks(inputs, chips, commitments, horizon, worth, violations)
     _capacity_checks(chips, alloc, violations, "")
     _pool_checks(inputs, chips, violations)
     if integer:
@@ -93,7 +96,7 @@ def verify(
     chips = chips.merge(volume, on=["offer", "quarter"], how="left").fillna({"volume": 0.0})
     _share_checks(policy, chips, hours, violations)
     _ramp_checks(policy, chips, horizon, violations)
-    shortfall = _spend_commitment_checks(inputs, chips, horizon)
+    shortfall = _spend_commitment_checks(inputs, chips, horizon, worth)
     for quarter in horizon:
         budget = policy.budget(quarter)
         paid = float(chips.loc[chips["quarter"] == quarter, "spend"].sum())
@@ -101,15 +104,20 @@ def verify(
             violations.append(f"{quarter}: spend {paid:,.2f} USD above the budget {budget:,.2f}")
     _resilience_checks(inputs, held, chips, recourse, ready, violations)
 
-    # Cost: what the objective counts equals the solver's objective.
-    on_demand = float(payments[(chips["term"] == "on-demand").to_numpy()].sum())
-    port_cost = float(ports.merge(inputs.performance, on=["model", "accelerator"])["port_usd"].sum())
-    cost = on_demand + starts_cost + float(chips["contract_usd"].sum() * hours) + shortfall + port_cost
+    # Cost: what the objective counts equals the solver's objective, each payment valued at
+    # the start of the quarter it is paid in (worth is 1 without a discount rate).
+    at = chips["quarter"].map(lambda q: worth(ordinal(q))).to_numpy(dtype=float)
+    on_demand = float((payments * at)[(chips["term"] == "on-demand").to_numpy()].sum())
+    ported = ports.merge(inputs.performance, on=["model", "accelerator"])
+    port_cost = sum(row.port_usd * worth(ordinal(row.port_quarter)) for row in named_rows(ported))
+    contracts = float((chips["contract_usd"] * hours * at).sum())
+    cost = on_demand + starts_cost + contracts + shortfall + port_cost
     # Unserved capacity is charged the revenue its delivered tokens (x utilization) would earn,
     # or the penalty where no revenue is given.
     revenue = demand["revenue_usd_per_mtok"].astype(float)
     per_mtok = revenue.mul(demand["utilization"]).fillna(policy.unmet_penalty_usd_per_mtok)
-    cost += float((per_mtok * mtok_per_quarter(unmet, hours)).sum())
+    unmet_at = [worth(ordinal(q)) for q in unmet.index.get_level_values("quarter")]
+    cost += float((per_mtok * mtok_per_quarter(unmet, hours) * unmet_at).sum())
     if abs(cost - objective) > VERIFY_RELATIVE * max(1.0, abs(objective)):
         violations.append(f"recomputed cost {cost:.2f} USD differs from the solver's objective {objective:.2f} USD")
     if violations:
@@ -385,14 +393,16 @@ def _commitment_checks(
     chips: pd.DataFrame,
     commitments: pd.DataFrame,
     horizon: list[str],
-    hours: float,
+    worth: Callable[[int], float],
     violations: list[str],
 ) -> tuple[pd.DataFrame, np.ndarray, float]:
     """Committed chips equal the running commitments; payments per (offer, quarter); their cost.
 
     Returns the chips table, each row's payment (USD) and what the objective counts for the
-    commitments (whole terms, or their quarters inside the horizon).
+    commitments (whole terms, or their quarters inside the horizon, valued with ``worth``).
     """
+    hours = inputs.policy.hours_per_quarter
+    whole = inputs.policy.commitment_cost == "whole"
     offers = inputs.offers.set_index("offer")
     price = chips.set_index(["offer", "quarter"])["price"].to_dict()
     buyable = chips.set_index(["offer", "quarter"])["buyable"].to_dict()
@@ -409,7 +419,12 @@ def _commitment_checks(
         rate = price[(item.offer, item.start_quarter)]
         length = TERM_LENGTH[term]
         inside = min(length, last - ordinal(item.start_quarter) + 1)
-        counted += rate * hours * item.chips * (length if inputs.policy.commitment_cost == "whole" else inside)
+        start = ordinal(item.start_quarter)
+        if offers["payment"].get(item.offer) == "upfront":  # all at the start, less what is left after the horizon
+            quarters_paid = length * worth(start) - (0.0 if whole else (length - inside) * worth(last + 1))
+        else:
+            quarters_paid = sum(worth(start + k) for k in range(length if whole else inside))
+        counted += rate * hours * item.chips * quarters_paid
         for k in range(inside):
             running.setdefault((item.offer, label(ordinal(item.start_quarter) + k)), []).append((item.chips, rate))
     payments = np.zeros(len(chips))
@@ -462,12 +477,23 @@ def _share_checks(policy, chips: pd.DataFrame, hours: float, violations: list[st
                 violations.append(f"{dimension} {group} in {quarter}: share {share:.6f} below floor {floor:g}")
 
 
-def _spend_commitment_checks(inputs: Inputs, chips: pd.DataFrame, horizon: list[str]) -> float:
-    """The shortfall owed on all spend commitments: what the spend in their period misses."""
+def _worth(rate: float | None, first: int) -> Callable[[int], float]:
+    """A dollar paid at the start of quarter ``ordinal`` valued at the horizon's start."""
+    if rate is None:
+        return lambda _: 1.0
+    return lambda quarter: (1.0 + rate) ** (-(quarter - first) / 4.0)
+
+
+def _spend_commitment_checks(
+    inputs: Inputs, chips: pd.DataFrame, horizon: list[str], worth: Callable[[int], float]
+) -> float:
+    """The shortfall owed on all spend commitments: what the spend in their period misses,
+    paid (and valued) in the last quarter of the period inside the horizon."""
     total = 0.0
     for item in named_rows(inputs.spend_commitments):
         inside = within(item.first, item.last, horizon)
         due = item.usd * len(inside) / period_length(item.first, item.last)
         consumed = chips.loc[(chips["provider"] == item.provider) & chips["quarter"].isin(inside), "spend"].sum()
-        total += max(0.0, due - float(consumed))
+        paid_in = ordinal(inside[-1]) if inside else ordinal(horizon[0])
+        total += max(0.0, due - float(consumed)) * worth(paid_in)
     return total

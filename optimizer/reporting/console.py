@@ -53,7 +53,10 @@ def show_plan(plan: Plan, console: Console) -> None:
     head.add_column(style="bold")
     head.add_column(justify="right")
     head.add_row("status", totals["status"])
-    head.add_row("total cost (objective)", usd(totals["total_cost_usd"]))
+    head.add_row(
+        "total cost" + (" (objective)" if totals["discount_rate_per_year"] is None else ", not discounted"),
+        usd(totals["total_cost_usd"]),
+    )
     head.add_row("compute cost", usd(totals["compute_cost_usd"]))
     head.add_row("unmet-demand penalty", usd(totals["unmet_penalty_usd"]))
     if totals["revenue_usd"] is not None:  # workloads carry a revenue
@@ -64,6 +67,14 @@ def show_plan(plan: Plan, console: Console) -> None:
             "gross margin (revenue - cost in the horizon)",
             "n/a: not every workload has a revenue" if margin is None else usd(margin),
         )
+    if totals["discount_rate_per_year"] is not None:
+        head.add_row(
+            f"present value at {percent(totals['discount_rate_per_year'])} a year: total cost (objective)",
+            usd(totals["total_cost_pv_usd"]),
+        )
+        head.add_row("present value: compute cost", usd(totals["compute_cost_pv_usd"]))
+        if totals["gross_margin_pv_usd"] is not None:
+            head.add_row("present value: gross margin", usd(totals["gross_margin_pv_usd"]))
     head.add_row("cost per million served tokens", usd_exact(totals["cost_per_mtok_usd"], 4))
     head.add_row("unmet demand (tokens/s, summed over rows)", count(totals["unmet_tokens_per_s"]))
     for key in ("hhi_provider", "hhi_vendor"):
