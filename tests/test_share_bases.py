@@ -7,11 +7,15 @@ the penalty (788.4 USD per unserved token/s) is far above every serving cost her
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from conftest import offer, workload, write_folder
+from typer.testing import CliRunner
 
 import optimizer
+from optimizer import cli
 from optimizer.scenarios.overlays import apply, read_scenario
 
 H = 2190.0
@@ -75,6 +79,23 @@ def test_volume_cap_and_spend_cap_bind_in_the_same_quarter(tmp_path):
     assert binding.loc[("gcp", "spend"), "share"] == pytest.approx(0.5)
     assert plan.share_table("provider", "spend").loc["2026Q1", "gcp"] == pytest.approx(0.5)
     assert plan_of(tmp_path, "max_share:\n  provider: 0.6\n").totals["total_cost_usd"] == pytest.approx(30_660)
+
+
+def test_plan_outputs_show_each_rule_in_its_basis(tmp_path):
+    """The plan of ``test_volume_cap_and_spend_cap...`` from the command line: a mix table per
+    basis with rules, and the binding rules with their basis and share (60% of volume for
+    aws, 50% of spend for gcp) in ``summary.json``."""
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli.app, ["plan", "--data", str(folder(tmp_path, TWO_BASES)), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    shown = " ".join(result.output.split())  # titles wrap at the terminal's width
+    assert "Mix by provider (volume share per quarter)" in shown
+    assert "Mix by provider (spend share per quarter)" in shown
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["share_bases"] == ["volume", "spend"]
+    rules = {(r["group"], r["basis"]): r["share"] for r in summary["binding_rules"]}
+    assert rules == pytest.approx({("aws", "volume"): 0.6, ("gcp", "spend"): 0.5})
+    assert summary["spend_shares"]["provider"]["2026Q1"]["gcp"] == pytest.approx(0.5)
 
 
 def test_power_cap_binds(tmp_path):

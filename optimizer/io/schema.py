@@ -329,6 +329,10 @@ class Policy(_Strict):
         extra = [basis for basis in SHARE_BASES if basis in self.extra_share_bases and basis != self.share_basis]
         return [self.share_basis, *extra]
 
+    def shown_bases(self) -> list[ShareBasis]:
+        """The bases reports show shares on: ``share_basis``, then every other basis with rules."""
+        return [self.share_basis, *(b for b in self.share_bases()[1:] if self.share_rules(b).sets_rules())]
+
     def share_rules(self, basis: ShareBasis | None = None) -> ShareRules:
         """The caps and floors on ``basis`` (default: ``share_basis``); none on a basis not named."""
         if basis is None or basis == self.share_basis:
