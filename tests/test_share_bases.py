@@ -220,3 +220,17 @@ def test_power_rules_need_power_kw(tmp_path):
     problem = problem_of(tmp_path, "extra_share_bases:\n  power:\n    max_share: {provider: 0.5}\n", accelerators)
     assert (problem.line, problem.column) == (2, "extra_share_bases.power")
     assert "accelerator 'a' has no power_kw" in problem.message
+
+
+def test_conflicting_power_floor_is_named_with_its_basis(tmp_path):
+    """aws must hold 10 hot chips (take-or-pay, 20 kW); gcp can hold at most 2 cool ones
+    (1 kW): its power share is at most 1 / 21 < 0.6, so its power floor cannot hold, and
+    the planner names that rule, its line (5) and its basis."""
+    offers = [
+        offer("o1", "aws", "r1", "hot", 1.0, 1000, min_chips=10),
+        offer("o2", "gcp", "r2", "cool", 2.0, 2),
+    ]
+    policy = "extra_share_bases:\n  power:\n    share_overrides:\n      min_share:\n        provider: {gcp: 0.6}\n"
+    with pytest.raises(optimizer.SolveError) as caught:
+        plan_of(tmp_path, policy, offers)
+    assert "policy.yaml, line 5: min_share 0.6 for provider gcp in 2026Q1 (share of power)" in str(caught.value)
