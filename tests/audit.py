@@ -551,7 +551,7 @@ class Audit:
         dollar spent with the provider is owed anyway, so V is flat in its prices until the
         commitment is met, then rises: convex there)."""
         policy = self.inputs.policy
-        if policy.share_basis == "spend" or policy.budget_usd_per_quarter is not None:
+        if "spend" in policy.share_bases() or policy.budget_usd_per_quarter is not None:
             return False
         offers = self.inputs.offers
         providers = set(offers.loc[offers["offer"].isin(list(names)), "provider"])

@@ -4,7 +4,8 @@
 regions, vendors and offers; availability windows that start before, end inside or miss
 the horizon; offer_quarters overrides; take-or-pay minimums; latency pairs missing,
 inside, outside and exactly on the SLO; demand quarters with gaps; caps and floors on
-every share dimension with per-group overrides; volume or spend basis; penalties from
+every share dimension with per-group overrides; a volume, spend or power basis, and in
+about half the instances rules on a second basis (``extra_share_bases``); penalties from
 zero to far above any chip price. Numbers are decimals with one or two places, so the
 CSV text is exactly the float both formulations read.
 
@@ -40,6 +41,7 @@ ABS_TOL_USD = 1e-6
 QUARTERS = ["2025Q4", "2026Q1", "2026Q2", "2026Q3", "2026Q4", "2027Q1", "2027Q2"]
 DEMAND_QUARTERS = QUARTERS[1:-1]
 DIMENSIONS = ("provider", "vendor", "region", "offer")
+BASES = ("volume", "spend", "power")
 
 
 def costs_agree(a: float, b: float) -> bool:
@@ -130,7 +132,8 @@ def instances(draw, max_offers: int = 6, revenue: bool = False) -> Case:
     (The leverage audit draws without: see tests/test_known_issues.py.)"""
     vendors = ["nvidia", "amd", "google"]
     accelerators = [
-        {"accelerator": f"a{i}", "vendor": draw(st.sampled_from(vendors))} for i in range(draw(st.integers(1, 4)))
+        {"accelerator": f"a{i}", "vendor": draw(st.sampled_from(vendors)), "power_kw": draw(_decimal(1, 40, 1))}
+        for i in range(draw(st.integers(1, 4)))
     ]
     providers = [f"p{i}" for i in range(draw(st.integers(1, 3)))]
     regions = [(p, f"{p}-r{k}") for p in providers for k in range(draw(st.integers(1, 2)))]
@@ -279,7 +282,7 @@ def policies(draw, case: Case) -> dict:
     if _sometimes(draw):
         policy["hours_per_quarter"] = draw(st.sampled_from([730.0, 2184.0]))
     policy["unmet_penalty_usd_per_mtok"] = draw(st.sampled_from([100.0, 400.0, 20.0, 5.0, 0.5, 0.0]))
-    policy["share_basis"] = draw(st.sampled_from(["volume", "spend"]))
+    policy["share_basis"] = draw(st.sampled_from(["volume", "spend", "power"]))
     groups = case.groups()
     # a cap below 1 on a dimension of one group empties every quarter: only where there are two
     caps = {d: draw(_decimal(40, 100, 2)) for d in DIMENSIONS if len(groups[d]) > 1 and _sometimes(draw, 2)}
@@ -297,4 +300,24 @@ def policies(draw, case: Case) -> dict:
     for dimension, group in named:
         if case.floor(dimension, group) > case.cap(dimension, group):  # the tool refuses floor > cap
             case.set_override("min_share", dimension, group, case.cap(dimension, group))
+    if _sometimes(draw, 2):
+        other = draw(st.sampled_from([b for b in BASES if b != policy["share_basis"]]))
+        policy["extra_share_bases"] = {other: draw(rules_on_another_basis(groups))}
     return case.policy
+
+
+@st.composite
+def rules_on_another_basis(draw, groups: dict[str, list[str]]) -> dict:
+    """Caps (defaults and up to two overrides, 0.3 and up) and rarely a small vendor floor
+    (at most 0.15, so below every cap) for an ``extra_share_bases`` entry."""
+    rules: dict = {}
+    caps = {d: draw(_decimal(40, 100, 2)) for d in DIMENSIONS if len(groups[d]) > 1 and _sometimes(draw, 2)}
+    if caps:
+        rules["max_share"] = caps
+    named = [(d, g) for d, members in groups.items() for g in members]
+    for dimension, group in draw(st.lists(st.sampled_from(named), max_size=2, unique=True)):
+        overrides = rules.setdefault("share_overrides", {}).setdefault("max_share", {})
+        overrides.setdefault(dimension, {})[group] = draw(_decimal(30, 100, 2))
+    if _rarely(draw):
+        rules["min_share"] = {"vendor": draw(_decimal(0, 15, 2))}
+    return rules

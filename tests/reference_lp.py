@@ -46,8 +46,9 @@ def ordinal(quarter: str) -> int:
 
 def reference(case: Case) -> Reference:
     """Build and solve the contract's v1 LP for ``case`` (contract, "Formulation"), with
-    signed contracts (v2: chips added to capacity, their cost sunk) and v5's share groups:
-    every group that can hold chips in the quarter, on sale or signed."""
+    signed contracts (v2: chips added to capacity, their cost sunk), v5's share groups
+    (every group that can hold chips in the quarter, on sale or signed) and share rules on
+    several bases (volume, spend, power), each rule measured on its own."""
     tables, policy = case.tables, case.policy
     hours = float(policy.get("hours_per_quarter", HOURS_PER_QUARTER))
     penalty = float(policy.get("unmet_penalty_usd_per_mtok", 100.0)) * hours * 3600 / 1e6
@@ -95,10 +96,15 @@ def reference(case: Case) -> Reference:
     def group(offer: dict, dimension: str) -> str:
         return vendor[offer["accelerator"]] if dimension == "vendor" else offer[dimension]
 
-    def share(kind: str, dimension: str, name: str) -> float:
+    # Contract, "share rules on several bases": the policy's own keys are the rules on
+    # share_basis, each extra_share_bases entry the rules on its basis.
+    rules_by_basis = {basis: policy, **policy.get("extra_share_bases", {})}
+    kw = {row["accelerator"]: float(row.get("power_kw") or 0.0) for row in tables["accelerators"]}
+
+    def share(rules: dict, kind: str, dimension: str, name: str) -> float:
         default = 1.0 if kind == "max_share" else 0.0
-        named = policy.get("share_overrides", {}).get(kind, {}).get(dimension, {})
-        return float(named.get(name, policy.get(kind, {}).get(dimension, default)))
+        named = rules.get("share_overrides", {}).get(kind, {}).get(dimension, {})
+        return float(named.get(name, rules.get(kind, {}).get(dimension, default)))
 
     # columns: x[w,o] for allowed pairs, y[o,q] for available quarters, u[w]
     columns: list[tuple] = []
@@ -183,38 +189,44 @@ def reference(case: Case) -> Reference:
             add_row(entries, ("capacity", offer["offer"], q), chips)
 
     # shares: (1[o in g] - limit) * amount summed over the quarter, <= 0 for a cap, >= 0 for a
-    # floor; on a spend basis signed chips add a constant amount (their USD per hour)
+    # floor, on each rule's basis: tokens/s served (x), USD per hour (price x y, signed
+    # chips' USD per hour a constant) or kW (power_kw x y, signed chips' kW a constant)
+    def basis_amounts(on: str, q: int, offered: list[dict]) -> tuple[list, list]:
+        """(column, offer, weight) of the quarter's amounts on basis ``on``, and (offer,
+        constant) of its signed chips."""
+        if on == "volume":
+            return [(i, c[2], 1.0) for i, c in enumerate(columns) if c[0] == "x" and c[3] == q], []
+        amounts, constants = [], []
+        for o in offered:
+            chips, usd = signed(o, q)
+            per_chip = value(o, q, "usd_per_chip_hour") if on == "spend" else kw[o["accelerator"]]
+            if (o["offer"], q) in y_of:
+                amounts.append((y_of[(o["offer"], q)], o, per_chip))
+            constants.append((o, usd if on == "spend" else chips * per_chip))
+        return amounts, constants
+
     for q in horizon:
         offered = [o for o in tables["offers"] if holds(o, q)]
-        if basis == "volume":
-            amounts = [(i, c[2], 1.0) for i, c in enumerate(columns) if c[0] == "x" and c[3] == q]
-            constants = []
-        else:
-            amounts = [
-                (y_of[(o["offer"], q)], o, value(o, q, "usd_per_chip_hour")) for o in offered if (o["offer"], q) in y_of
-            ]
-            constants = [(o, signed(o, q)[1]) for o in offered]
-        for dimension in DIMENSIONS:
-            for name in sorted({group(o, dimension) for o in offered}):
-                cap, floor = (
-                    share("max_share", dimension, name),
-                    share("min_share", dimension, name),
-                )
-                inside = {j: float(group(o, dimension) == name) * weight for j, o, weight in amounts}
-                fixed = sum(usd for o, usd in constants if group(o, dimension) == name)
-                fixed_total = sum(usd for _, usd in constants)
-                if cap < 1.0:
-                    add_row(
-                        {j: inside[j] - cap * weight for j, _, weight in amounts},
-                        ("cap", q),
-                        cap * fixed_total - fixed,
-                    )
-                if floor > 0.0:
-                    add_row(
-                        {j: floor * weight - inside[j] for j, _, weight in amounts},
-                        ("floor", q),
-                        fixed - floor * fixed_total,
-                    )
+        for on, rules in rules_by_basis.items():
+            amounts, constants = basis_amounts(on, q, offered)
+            for dimension in DIMENSIONS:
+                for name in sorted({group(o, dimension) for o in offered}):
+                    cap, floor = share(rules, "max_share", dimension, name), share(rules, "min_share", dimension, name)
+                    inside = {j: float(group(o, dimension) == name) * weight for j, o, weight in amounts}
+                    fixed = sum(amount for o, amount in constants if group(o, dimension) == name)
+                    fixed_total = sum(amount for _, amount in constants)
+                    if cap < 1.0:
+                        add_row(
+                            {j: inside[j] - cap * weight for j, _, weight in amounts},
+                            ("cap", q, on),
+                            cap * fixed_total - fixed,
+                        )
+                    if floor > 0.0:
+                        add_row(
+                            {j: floor * weight - inside[j] for j, _, weight in amounts},
+                            ("floor", q, on),
+                            fixed - floor * fixed_total,
+                        )
 
     n = len(columns)
     a_eq = coo_array((eq_vals, (eq_rows, eq_cols)), shape=(len(b_eq), n)).tocsr()
@@ -231,11 +243,13 @@ def reference(case: Case) -> Reference:
     if result.status not in (0, 2):  # interior point gave up (numerical trouble): dual simplex
         result = linprog(**problem, method="highs-ds")
     if result.status == 2:
-        return Reference("infeasible", families={"infeasible", basis})
+        return Reference("infeasible", families={"infeasible", *rules_by_basis})
     assert result.status == 0, f"reference LP: {result.message}"
 
     values = result.x
-    families = {basis}
+    families = set(rules_by_basis)
+    if len(rules_by_basis) > 1:
+        families.add("several bases")
     if boundary:
         families.add("latency boundary")
     if sum(values[j] for j in u_of.values()) > ACTIVE:
@@ -259,4 +273,5 @@ def reference(case: Case) -> Reference:
             and values @ np.abs(a_ub[[r], :].toarray()[0]) > ACTIVE
         ):
             families.add(f"{kind[0]} binding")
+            families.add(f"{kind[0]} binding on {kind[2]}")
     return Reference("optimal", float(result.fun) + sunk, families)

@@ -152,6 +152,10 @@ def test_random_cases_exercise_every_family():
     assert seen >= {
         "volume",
         "spend",
+        "power",
+        "several bases",
+        "cap binding on spend",
+        "cap binding on power",
         "infeasible",
         "unmet",
         "min_chips binding",

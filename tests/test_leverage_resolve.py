@@ -379,7 +379,7 @@ def check_offer_price(instance: dict[str, Any], plan: optimizer.Plan, row) -> No
     either direction); a price to win's piece is V on the take-or-pay line with the
     offer's chip-hours at take-or-pay."""
     name, p0, v0 = row.offer, float(row.usd_per_chip_hour), cost(plan)
-    concave = plan.inputs.policy.share_basis == "volume"
+    concave = "spend" not in plan.inputs.policy.share_bases()
     minimum = take_or_pay_hours(plan, name)
     ceiling = number(row.price_ceiling_usd_per_chip_hour)
     to_win = number(row.price_to_win_usd_per_chip_hour)

@@ -72,7 +72,7 @@ def test_the_hand_worked_lp(hand_inputs):
     np.testing.assert_array_equal(lp.row_upper_, [500, 0, 0, 0, 0, 0])
     assert list(lp.integrality_) == []
     assert (model.x.tolist(), model.y.tolist(), model.u.tolist()) == ([0, 1], [2, 3], [4])
-    assert model.share_total == {"2026Q1": 5}
+    assert model.share_total == {("volume", "2026Q1"): 5}
     assert model.rows["share"][["group", "kind", "row"]].values.tolist() == [["p1", "max", 4], ["p2", "max", 5]]
     assert model.price_links == []  # volume shares: no prices in the rows
     assert optimizer.solve(hand_inputs).totals["total_cost_usd"] == pytest.approx(120_000, rel=1e-12)

@@ -309,7 +309,7 @@ def test_floor_that_cannot_be_met(solve_case):
     rules = plan.binding_rules
     assert list(zip(rules["dimension"], rules["group"], rules["kind"], strict=True)) == [("vendor", "amd", "min")]
     assert rules["share"].isna().all()
-    assert plan.unmet["reason"].iloc[0] == "a share rule held it back (vendor amd min 0.1)"
+    assert plan.unmet["reason"].iloc[0] == "a share rule held it back (vendor amd min 0.1 of volume)"
 
 
 def test_caps_summing_below_one_leave_everything_unserved(solve_case):

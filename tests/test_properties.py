@@ -15,8 +15,8 @@ relation that holds for any LP of the contract's shape without knowing either op
 
 Moves that add a group to a quarter (a new offer, a longer availability window) are left
 out: the contract adds a share row for every group with an offer in the quarter, and a
-new floor row can tighten. Prices move only under share_basis volume, where they are
-objective coefficients only.
+new floor row can tighten. Prices move only without share rules on spend (on volume and
+power they are objective coefficients only).
 
 Example counts are 8 % of the profile's (tests/conftest.py): 24 each in ci, 800 in long.
 """
@@ -125,7 +125,7 @@ def changed(draw, loosen: bool) -> tuple[Case, Case, str]:
     case = base.copy()
     tables, policy = case.tables, case.policy
     kinds = ["max_chips", "min_chips", "cap", "floor", "slo", "rtt", "speed", "penalty"]
-    if policy.get("share_basis", "volume") == "volume":
+    if "spend" not in (policy.get("share_basis", "volume"), *policy.get("extra_share_bases", {})):
         kinds.append("price")
     kind = draw(st.sampled_from(kinds))
     up = draw(st.sampled_from([1.5, 2.0, 1.1, 4.0]))  # a loosening factor
@@ -284,11 +284,12 @@ def renamed(draw) -> tuple[Case, Case, dict]:
         for table, column in columns:
             for row in copy.tables[table]:
                 row[column] = mapping[kind][row[column]]
-    for kind in ("max_share", "min_share"):
-        for dimension, groups in copy.policy.get("share_overrides", {}).get(kind, {}).items():
-            copy.policy["share_overrides"][kind][dimension] = {
-                mapping[dimension][group]: value for group, value in groups.items()
-            }
+    for rules in [copy.policy, *copy.policy.get("extra_share_bases", {}).values()]:
+        for kind in ("max_share", "min_share"):
+            for dimension, groups in rules.get("share_overrides", {}).get(kind, {}).items():
+                rules["share_overrides"][kind][dimension] = {
+                    mapping[dimension][group]: value for group, value in groups.items()
+                }
     return case, copy, mapping
 
 

@@ -11,13 +11,15 @@ import pandas as pd
 
 from optimizer.analysis.context import Context
 from optimizer.errors import SolveError
-from optimizer.io.schema import DIMENSIONS
+from optimizer.io.schema import DIMENSIONS, Dimension, Policy, ShareBasis, ShareRules
 from optimizer.io.tables import named_rows
 from optimizer.model.builder import build
 from optimizer.solver.lp import solve_lp
 from optimizer.solver.whatif import INF, Change, ReSolver
 
-SETTING_COLUMNS = ["setting", "dimension", "group", "kind", "limit", "limit_without", "cost_of_setting_usd"]
+SETTING_COLUMNS = ["setting", "dimension", "group", "kind", "limit", "basis", "limit_without", "cost_of_setting_usd"]
+RULE_COLUMNS = ["dimension", "group", "quarter", "kind", "limit", "basis", "cost_of_rule_usd", "usd_per_share_point"]
+RULE_KEY = ["dimension", "group", "quarter", "kind", "basis"]
 DEFAULT_LIMIT = {"max_share": 1.0, "min_share": 0.0}
 
 
@@ -39,21 +41,18 @@ def rule_costs(context: Context, plain: ReSolver) -> RuleCosts:
     """Cost of each binding rule, lifted alone (share rules also per point), and the
     diversification premium (every share rule lifted at once). Spend commitments and
     binding budgets are priced the same way: what lifting each would save."""
-    columns = ["dimension", "group", "quarter", "kind", "limit", "cost_of_rule_usd", "usd_per_share_point"]
     records = _money_rules(context, plain)
     if not len(context.share_rows):
-        return RuleCosts(pd.DataFrame(records, columns=columns), 0.0)
+        return RuleCosts(pd.DataFrame(records, columns=RULE_COLUMNS), 0.0)
     plan, v0 = context.plan, context.v0
     free = plain.solve(Change(row_bounds=context.rules_lifted()))
     premium = v0 - free.objective if free.optimal else None
-    rules = plan.model.rows["share"].merge(
-        plan.binding_rules[["dimension", "group", "quarter", "kind"]], on=["dimension", "group", "quarter", "kind"]
-    )
-    quarters = sorted(plan.model.share_total)
+    rules = plan.model.rows["share"].merge(plan.binding_rules[RULE_KEY], on=RULE_KEY)
+    totals = sorted(plan.model.share_total)
     for rule in named_rows(rules):
         lifted = plain.solve(Change(row_bounds={int(rule.row): (-INF, INF)}))
         relaxed_limit = min(1.0, rule.limit + 0.01) if rule.kind == "max" else max(0.0, rule.limit - 0.01)
-        total_column = int(context.columns["s"][quarters.index(rule.quarter)])
+        total_column = int(context.columns["s"][totals.index((rule.basis, rule.quarter))])
         relaxed = plain.solve(Change(coefficients={(int(rule.row), total_column): (-relaxed_limit, -rule.limit)}))
         points = abs(relaxed_limit - rule.limit) * 100
         records.append(
@@ -63,11 +62,12 @@ def rule_costs(context: Context, plain: ReSolver) -> RuleCosts:
                 "quarter": rule.quarter,
                 "kind": rule.kind,
                 "limit": rule.limit,
+                "basis": rule.basis,
                 "cost_of_rule_usd": v0 - lifted.objective if lifted.optimal else None,
                 "usd_per_share_point": (v0 - relaxed.objective) / points if relaxed.optimal and points else None,
             }
         )
-    return RuleCosts(pd.DataFrame(records, columns=columns), premium)
+    return RuleCosts(pd.DataFrame(records, columns=RULE_COLUMNS), premium)
 
 
 def _money_rules(context: Context, plain: ReSolver) -> list[dict[str, Any]]:
@@ -107,35 +107,48 @@ def _money_rules(context: Context, plain: ReSolver) -> list[dict[str, Any]]:
     return records
 
 
-def share_settings(policy) -> list[tuple[str, str, str, str, float, Any]]:
-    """Every share line of policy.yaml that sets a rule: (setting, dimension, group, kind,
-    limit, the policy with that line removed). A default line (group ``*``: every group
-    without its own override) falls back to no rule; an override line to the default."""
-    settings: list[tuple[str, str, str, str, float, Any]] = []
-    for kind in ("max_share", "min_share"):
-        defaults = getattr(policy, kind)
-        for dimension in DIMENSIONS:
-            limit = getattr(defaults, dimension)
-            if limit != DEFAULT_LIMIT[kind]:
-                removed = policy.model_copy(update={kind: defaults.model_copy(update={dimension: DEFAULT_LIMIT[kind]})})
-                settings.append((f"{kind}.{dimension}", dimension, "*", kind, limit, removed))
-        named = getattr(policy.share_overrides, kind)
-        for dimension in sorted(named):
-            for group, limit in sorted(named[dimension].items()):
-                kept = {
-                    d: {g: v for g, v in groups.items() if (d, g) != (dimension, group)} for d, groups in named.items()
-                }
-                overrides = policy.share_overrides.model_copy(update={kind: kept})
-                settings.append(
-                    (
-                        f"share_overrides.{kind}.{dimension}.{group}",
-                        dimension,
-                        group,
-                        kind,
-                        limit,
-                        policy.model_copy(update={"share_overrides": overrides}),
-                    )
-                )
+@dataclass(frozen=True)
+class Setting:
+    """One share line of policy.yaml that sets a rule, and the policy with it removed."""
+
+    setting: str  # the line, as a dotted path
+    dimension: Dimension
+    group: str  # ``*`` for a default line
+    kind: str  # max_share or min_share
+    limit: float
+    basis: ShareBasis
+    removed: Policy
+
+
+def share_settings(policy: Policy) -> list[Setting]:
+    """Every share line of policy.yaml that sets a rule, on every basis. A default line
+    (group ``*``: every group without its own override) falls back to no rule; an override
+    line to the default."""
+    settings: list[Setting] = []
+    for basis in policy.share_bases():
+        rules = policy.share_rules(basis)
+        for kind in ("max_share", "min_share"):
+            settings += _basis_settings(policy, basis, rules, kind)
+    return settings
+
+
+def _basis_settings(policy: Policy, basis: ShareBasis, rules: ShareRules, kind: str) -> list[Setting]:
+    """The lines of one kind (max_share or min_share) on one basis (``share_settings``)."""
+    settings = []
+    defaults = getattr(rules, kind)
+    for dimension in DIMENSIONS:
+        limit = getattr(defaults, dimension)
+        if limit != DEFAULT_LIMIT[kind]:
+            lifted = rules.model_copy(update={kind: defaults.model_copy(update={dimension: DEFAULT_LIMIT[kind]})})
+            line = ".".join(policy.share_setting(basis, kind, dimension))
+            settings.append(Setting(line, dimension, "*", kind, limit, basis, policy.with_share_rules(basis, lifted)))
+    named = getattr(rules.share_overrides, kind)
+    for dimension in sorted(named):
+        for group, limit in sorted(named[dimension].items()):
+            kept = {d: {g: v for g, v in groups.items() if (d, g) != (dimension, group)} for d, groups in named.items()}
+            lifted = rules.model_copy(update={"share_overrides": rules.share_overrides.model_copy(update={kind: kept})})
+            line = ".".join(policy.share_setting(basis, "share_overrides", kind, dimension, group))
+            settings.append(Setting(line, dimension, group, kind, limit, basis, policy.with_share_rules(basis, lifted)))
     return settings
 
 
@@ -150,23 +163,30 @@ def policy_setting_costs(context: Context) -> PolicySettings:
     """
     plan = context.plan
     rows = []
-    for setting, dimension, group, kind, limit, policy in share_settings(plan.inputs.policy):
-        changed = replace(plan.inputs, policy=policy)
+    for item in share_settings(plan.inputs.policy):
+        changed = replace(plan.inputs, policy=item.removed)
         try:
             objective = solve_lp(build(changed, integer=plan.model.integer)).objective
         except SolveError:
             objective = None
         rows.append(
             {
-                "setting": setting,
-                "dimension": dimension,
-                "group": group,
-                "kind": "max" if kind == "max_share" else "min",
-                "limit": limit,
-                "limit_without": (policy.cap if kind == "max_share" else policy.floor)(dimension, group)
-                if group != "*"
-                else DEFAULT_LIMIT[kind],
+                "setting": item.setting,
+                "dimension": item.dimension,
+                "group": item.group,
+                "kind": "max" if item.kind == "max_share" else "min",
+                "limit": item.limit,
+                "basis": item.basis,
+                "limit_without": _limit_without(item),
                 "cost_of_setting_usd": None if objective is None else context.v0 - objective,
             }
         )
     return PolicySettings(pd.DataFrame(rows, columns=SETTING_COLUMNS), solves=len(rows))
+
+
+def _limit_without(item: Setting) -> float:
+    """The limit once the line is removed: no rule for a default, the default for an override."""
+    if item.group == "*":
+        return DEFAULT_LIMIT[item.kind]
+    rules = item.removed.share_rules(item.basis)
+    return (rules.cap if item.kind == "max_share" else rules.floor)(item.dimension, item.group)

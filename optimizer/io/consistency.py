@@ -14,9 +14,11 @@ import pandas as pd
 from optimizer import quarters
 from optimizer.errors import Problem, warning
 from optimizer.io.allowed import allowed_pairs, offer_terms
-from optimizer.io.schema import DIMENSIONS, MAX_HORIZON_QUARTERS
+from optimizer.io.schema import DIMENSIONS, MAX_HORIZON_QUARTERS, Policy, ShareBasis
 from optimizer.io.tables import Inputs
 from optimizer.tolerances import INPUT_SUM_SLACK, LATENCY_SLACK_MS
+
+Origins = dict[tuple[Any, ...], tuple[str, int | None]]  # (file, line) of each policy key, by path
 
 
 def check(
@@ -322,32 +324,67 @@ def _policy_groups(inputs: Inputs, origins: dict[tuple[Any, ...], tuple[str, int
                 path: tuple[str, ...] = ("ramp_limits", ramped, group)
                 file, line = origins.get(path, ("policy.yaml", None))
                 problems.append(Problem(file, f"{ramped} {group!r} has no offers in offers.csv", line, ".".join(path)))
+    problems += _share_bases_named(inputs, origins)
+    for basis in policy.share_bases():
+        problems += _share_groups(policy, basis, groups, origins)
+    return problems
+
+
+def _share_groups(policy: Policy, basis: ShareBasis, groups: dict[str, set[str]], origins: Origins) -> list[Problem]:
+    """The overrides of one basis name groups with offers; no floor is above its cap."""
+    rules = policy.share_rules(basis)
+    problems = []
     for kind in ("max_share", "min_share"):
-        named = getattr(policy.share_overrides, kind)
+        named = getattr(rules.share_overrides, kind)
         for dimension, values in named.items():
             for group in values:
                 if group not in groups[dimension]:
-                    path = ("share_overrides", kind, dimension, group)
+                    path = policy.share_setting(basis, "share_overrides", kind, dimension, group)
                     file, line = origins.get(path, ("policy.yaml", None))
                     problems.append(
                         Problem(file, f"{dimension} {group!r} has no offers in offers.csv", line, ".".join(path))
                     )
     for dimension in DIMENSIONS:
-        candidates = groups[dimension] | set(policy.share_overrides.max_share.get(dimension, {}))
-        candidates |= set(policy.share_overrides.min_share.get(dimension, {}))
+        candidates = groups[dimension] | set(rules.share_overrides.max_share.get(dimension, {}))
+        candidates |= set(rules.share_overrides.min_share.get(dimension, {}))
         for group in sorted(candidates):
-            floor, cap = policy.floor(dimension, group), policy.cap(dimension, group)
+            floor, cap = rules.floor(dimension, group), rules.cap(dimension, group)
             if floor > cap:
-                path = ("share_overrides", "min_share", dimension, group)
-                file, line = origins.get(path) or origins.get(("min_share", dimension)) or ("policy.yaml", None)
+                path = policy.share_setting(basis, "share_overrides", "min_share", dimension, group)
+                default = policy.share_setting(basis, "min_share", dimension)
+                file, line = origins.get(path) or origins.get(default) or ("policy.yaml", None)
                 problems.append(
                     Problem(
                         file,
                         f"{dimension} {group!r}: floor {floor:g} is above its cap {cap:g}",
                         line,
-                        f"min_share.{dimension}",
+                        ".".join(default),
                     )
                 )
+    return problems
+
+
+def _share_bases_named(inputs: Inputs, origins: Origins) -> list[Problem]:
+    """``extra_share_bases`` holds the other bases only (the rules on ``share_basis`` are
+    the policy's own keys: two places for one rule would leave which one holds unclear);
+    rules on power need the power_kw of every accelerator sold."""
+    policy = inputs.policy
+    problems = []
+    if policy.share_basis in policy.extra_share_bases:
+        path: tuple[str, ...] = ("extra_share_bases", policy.share_basis)
+        file, line = origins.get(path, ("policy.yaml", None))
+        message = (
+            f"{policy.share_basis!r} is already the share_basis: write its rules as the top-level "
+            "max_share, min_share and share_overrides, and list only other bases here"
+        )
+        problems.append(Problem(file, message, line, ".".join(path)))
+    if "power" in policy.share_bases() and policy.share_rules("power").sets_rules():
+        path = policy.share_setting("power") if policy.share_basis != "power" else ("share_basis",)
+        file, line = origins.get(path, ("policy.yaml", None))
+        sold = inputs.accelerators[inputs.accelerators["accelerator"].isin(inputs.offers["accelerator"])]
+        for accelerator in sorted(sold.loc[sold["power_kw"].isna(), "accelerator"]):
+            message = f"share rules on power count chips x power_kw, but accelerator {accelerator!r} has no power_kw"
+            problems.append(Problem(file, message, line, ".".join(path)))
     return problems
 
 
@@ -400,74 +437,83 @@ def unservable_reasons(inputs: Inputs, terms: pd.DataFrame, rows: pd.DataFrame) 
 
 
 def _rules_that_cannot_hold(inputs: Inputs, terms: pd.DataFrame, pairs: pd.DataFrame) -> list[Problem]:
-    """Caps that cannot all hold: the groups able to serve some demand have caps summing < 1."""
-    policy = inputs.policy
+    """Caps that cannot all hold: the groups able to serve some demand have caps summing < 1
+    (on every basis); floors summing above 1, or (volume) on groups that serve nothing."""
     if pairs.empty:
         return []
     pairs = pairs.merge(terms[["offer", "quarter", "provider", "region", "vendor"]], on=["offer", "quarter"])
     pairs["offer_group"] = pairs["offer"]
     terms = terms.assign(offer_group=terms["offer"])
-    workloads = inputs.workloads.reset_index(drop=True)
     warnings = []
-    for dimension in DIMENSIONS:
-        column = "offer_group" if dimension == "offer" else dimension
-        floor_of = {group: policy.floor(dimension, group) for group in terms[column].unique()}
-        per_quarter = terms[["quarter", column]].drop_duplicates()
-        if policy.share_basis == "volume":
-            warnings += _floors_without_volume(inputs, terms, pairs, dimension, column, floor_of)
-        floors = per_quarter[column].map(floor_of).groupby(per_quarter["quarter"]).sum()
-        for quarter, total in floors[floors > 1 + INPUT_SUM_SLACK].items():
-            warnings.append(
-                warning(
-                    "",
-                    f"in {quarter} the {dimension} floors of the groups with offers sum to {total:.3g} > 1: "
-                    "they cannot all hold, so that quarter can serve nothing",
-                )
-            )
-        cap_of = {group: policy.cap(dimension, group) for group in terms[column].unique()}
-        if min(cap_of.values(), default=1.0) >= 1:
-            continue
-        totals = per_quarter[column].map(cap_of).groupby(per_quarter["quarter"]).sum()
-        overridden = policy.share_overrides.max_share.get(dimension, {})
-        for quarter, total in totals[totals < 1 - INPUT_SUM_SLACK].items():
-            groups = sorted(per_quarter.loc[per_quarter["quarter"] == quarter, column])
-            rules = ", ".join(
-                f"{g} {cap_of[g]:g} ({_setting('max_share', dimension, g if g in overridden else None)})"
-                for g in groups
-            )
-            warnings.append(
-                warning(
-                    "",
-                    f"in {quarter} the {dimension} caps ({rules}) of all groups that can "
-                    f"hold chips sum to {total:.3g} < 1: the shares of a served quarter add up to 1, so nothing "
-                    "can be served and 100% of that quarter's demand goes unserved",
-                )
-            )
-        reach = pairs[["w", column]].drop_duplicates()
-        by_workload = reach[column].map(cap_of).groupby(reach["w"]).sum()
-        flagged: dict[tuple[str, tuple[str, ...]], list[str]] = {}
-        for w in by_workload.index[by_workload < 1 - INPUT_SUM_SLACK]:
-            reachable = tuple(sorted(reach.loc[reach["w"] == w, column]))
-            row = workloads.loc[w]
-            flagged.setdefault((row["workload"], reachable), []).append(row["quarter"])
-        for (workload, reachable), qs in sorted(flagged.items()):
-            total = sum(cap_of[g] for g in reachable)
-            warnings.append(
-                warning(
-                    "",
-                    f"workload {workload!r} can only be served by {dimension} {', '.join(reachable)} whose caps "
-                    f"sum to {total:.3g} < 1 ({', '.join(sorted(qs))}): it is fully served only if other demand "
-                    f"fills the rest of those quarters",
-                )
-            )
+    for basis in inputs.policy.share_bases():
+        for dimension in DIMENSIONS:
+            warnings += _dimension_rules_that_cannot_hold(inputs, basis, dimension, terms, pairs)
     return warnings
 
 
-def _setting(kind: str, dimension: str, group: str | None = None) -> str:
+def _dimension_rules_that_cannot_hold(
+    inputs: Inputs, basis: ShareBasis, dimension: str, terms: pd.DataFrame, pairs: pd.DataFrame
+) -> list[Problem]:
+    rules = inputs.policy.share_rules(basis)
+    workloads = inputs.workloads.reset_index(drop=True)
+    warnings = []
+    column = "offer_group" if dimension == "offer" else dimension
+    floor_of = {group: rules.floor(dimension, group) for group in terms[column].unique()}  # type: ignore[arg-type]
+    per_quarter = terms[["quarter", column]].drop_duplicates()
+    if basis == "volume":
+        warnings += _floors_without_volume(inputs, terms, pairs, dimension, column, floor_of)
+    floors = per_quarter[column].map(floor_of).groupby(per_quarter["quarter"]).sum()
+    for quarter, total in floors[floors > 1 + INPUT_SUM_SLACK].items():
+        warnings.append(
+            warning(
+                "",
+                f"in {quarter} the {dimension} floors on {basis} of the groups with offers sum to {total:.3g} > 1: "
+                "they cannot all hold, so that quarter can serve nothing",
+            )
+        )
+    cap_of = {group: rules.cap(dimension, group) for group in terms[column].unique()}  # type: ignore[arg-type]
+    if min(cap_of.values(), default=1.0) >= 1:
+        return warnings
+    totals = per_quarter[column].map(cap_of).groupby(per_quarter["quarter"]).sum()
+    overridden = rules.share_overrides.max_share.get(dimension, {})  # type: ignore[call-overload]
+    for quarter, total in totals[totals < 1 - INPUT_SUM_SLACK].items():
+        groups = sorted(per_quarter.loc[per_quarter["quarter"] == quarter, column])
+        named = ", ".join(
+            f"{g} {cap_of[g]:g} ({_setting(inputs, basis, 'max_share', dimension, g if g in overridden else None)})"
+            for g in groups
+        )
+        warnings.append(
+            warning(
+                "",
+                f"in {quarter} the {dimension} caps on {basis} ({named}) of all groups that can "
+                f"hold chips sum to {total:.3g} < 1: the shares of a served quarter add up to 1, so nothing "
+                "can be served and 100% of that quarter's demand goes unserved",
+            )
+        )
+    reach = pairs[["w", column]].drop_duplicates()
+    by_workload = reach[column].map(cap_of).groupby(reach["w"]).sum()
+    flagged: dict[tuple[str, tuple[str, ...]], list[str]] = {}
+    for w in by_workload.index[by_workload < 1 - INPUT_SUM_SLACK]:
+        reachable = tuple(sorted(reach.loc[reach["w"] == w, column]))
+        row = workloads.loc[w]
+        flagged.setdefault((row["workload"], reachable), []).append(row["quarter"])
+    for (workload, reachable), qs in sorted(flagged.items()):
+        total = sum(cap_of[g] for g in reachable)
+        warnings.append(
+            warning(
+                "",
+                f"workload {workload!r} can only be served by {dimension} {', '.join(reachable)} whose caps "
+                f"on {basis} sum to {total:.3g} < 1 ({', '.join(sorted(qs))}): it is fully served only if other demand "
+                f"fills the rest of those quarters",
+            )
+        )
+    return warnings
+
+
+def _setting(inputs: Inputs, basis: ShareBasis, kind: str, dimension: str, group: str | None = None) -> str:
     """The policy.yaml line a cap or floor comes from: its override, or the default."""
-    if group is not None:
-        return f"share_overrides.{kind}.{dimension}.{group}"
-    return f"{kind}.{dimension}"
+    keys = ("share_overrides", kind, dimension, group) if group is not None else (kind, dimension)
+    return ".".join(inputs.policy.share_setting(basis, *keys))
 
 
 def _floors_without_volume(
@@ -475,17 +521,16 @@ def _floors_without_volume(
 ) -> list[Problem]:
     """Floors (volume basis) on a group that can hold chips in a quarter but serve nothing
     there: S_g = 0 >= floor x S forces S = 0, so the floor alone leaves the whole quarter unserved."""
-    policy = inputs.policy
     reached = pairs[["quarter", column]].drop_duplicates()
     serving = set(zip(reached["quarter"], reached[column], strict=True))
     demand = inputs.workloads.groupby("quarter")["tokens_per_s"].sum()
-    named = policy.share_overrides.min_share.get(dimension, {})  # type: ignore[call-overload]
+    named = inputs.policy.share_rules("volume").share_overrides.min_share.get(dimension, {})  # type: ignore[call-overload]
     warnings = []
     for quarter, group in sorted(set(zip(terms["quarter"], terms[column], strict=True))):
         floor = floor_of[group]
         if floor <= 0 or (quarter, group) in serving or demand.get(quarter, 0.0) <= 0:
             continue
-        setting = _setting("min_share", dimension, group if group in named else None)
+        setting = _setting(inputs, "volume", "min_share", dimension, group if group in named else None)
         warnings.append(
             warning(
                 "",

@@ -31,6 +31,9 @@ FIRST_YEAR, LAST_YEAR = 2000, 2199
 MAX_HORIZON_QUARTERS = 100
 Dimension = Literal["provider", "vendor", "region", "offer"]
 DIMENSIONS: tuple[Dimension, ...] = ("provider", "vendor", "region", "offer")
+# What a share is measured on: served tokens/s, compute USD per hour, or kW of chips held.
+ShareBasis = Literal["volume", "spend", "power"]
+SHARE_BASES: tuple[ShareBasis, ...] = ("volume", "spend", "power")
 
 
 MAX_USD_PER_CHIP_HOUR = 1e6  # bundled prices: 0.68 to 38; a whole rack-hour is about 1e3
@@ -231,7 +234,7 @@ PolicyUsd = Annotated[float, Field(ge=0, le=MAX_USD)]
 
 
 class MaxShare(_Strict):
-    """Largest share of a quarter's volume (or spend) any one group may take."""
+    """Largest share of a quarter's volume (spend, power) any one group may take."""
 
     provider: PolicyFraction = 1.0
     vendor: PolicyFraction = 1.0
@@ -240,7 +243,7 @@ class MaxShare(_Strict):
 
 
 class MinShare(_Strict):
-    """Smallest share of a quarter's volume (or spend) every group must take."""
+    """Smallest share of a quarter's volume (spend, power) every group must take."""
 
     provider: PolicyFraction = 0.0
     vendor: PolicyFraction = 0.0
@@ -251,6 +254,30 @@ class MinShare(_Strict):
 class ShareOverrides(_Strict):
     max_share: dict[Dimension, dict[Id, PolicyFraction]] = Field(default_factory=dict)
     min_share: dict[Dimension, dict[Id, PolicyFraction]] = Field(default_factory=dict)
+
+
+class ShareRules(_Strict):
+    """The caps and floors measured on one basis: the policy's own keys for ``share_basis``,
+    an ``extra_share_bases`` entry for each other basis."""
+
+    max_share: MaxShare = Field(default_factory=MaxShare)
+    min_share: MinShare = Field(default_factory=MinShare)
+    share_overrides: ShareOverrides = Field(default_factory=ShareOverrides)
+
+    def cap(self, dimension: Dimension, group: str) -> float:
+        override = self.share_overrides.max_share.get(dimension, {})
+        return override.get(group, getattr(self.max_share, dimension))
+
+    def floor(self, dimension: Dimension, group: str) -> float:
+        override = self.share_overrides.min_share.get(dimension, {})
+        return override.get(group, getattr(self.min_share, dimension))
+
+    def sets_rules(self) -> bool:
+        """Whether any cap is below 1 or any floor above 0: rules that write share rows."""
+        overrides = self.share_overrides
+        caps = [*dict(self.max_share).values(), *(v for g in overrides.max_share.values() for v in g.values())]
+        floors = [*dict(self.min_share).values(), *(v for g in overrides.min_share.values() for v in g.values())]
+        return min(caps) < 1 or max(floors) > 0
 
 
 class RampLimit(_Strict):
@@ -272,10 +299,13 @@ class Policy(_Strict):
 
     hours_per_quarter: Annotated[float, Field(ge=1, le=MAX_HOURS_PER_QUARTER)] = 2190.0
     unmet_penalty_usd_per_mtok: Annotated[float, Field(ge=0, le=MAX_PENALTY_USD_PER_MTOK)] = 100.0
-    share_basis: Literal["volume", "spend"] = "volume"
+    share_basis: ShareBasis = "volume"
     max_share: MaxShare = Field(default_factory=MaxShare)
     min_share: MinShare = Field(default_factory=MinShare)
     share_overrides: ShareOverrides = Field(default_factory=ShareOverrides)
+    # Rules on other bases, each cap and floor measured on its own (consistency refuses
+    # share_basis here: its rules are the keys above).
+    extra_share_bases: dict[ShareBasis, ShareRules] = Field(default_factory=dict)
     budget_usd_per_quarter: (
         PolicyUsd | dict[Annotated[str, StringConstraints(pattern=QUARTER_PATTERN)], PolicyUsd] | None
     ) = None
@@ -297,10 +327,36 @@ class Policy(_Strict):
             self.unmet_penalty_usd_per_mtok * self.hours_per_quarter * 3600 / 1e6
         )  # quarters.mtok_per_quarter, this order
 
-    def cap(self, dimension: Dimension, group: str) -> float:
-        override = self.share_overrides.max_share.get(dimension, {})
-        return override.get(group, getattr(self.max_share, dimension))
+    def share_bases(self) -> list[ShareBasis]:
+        """Every basis that can carry rules: ``share_basis`` first, then the extra ones."""
+        extra = [basis for basis in SHARE_BASES if basis in self.extra_share_bases and basis != self.share_basis]
+        return [self.share_basis, *extra]
 
-    def floor(self, dimension: Dimension, group: str) -> float:
-        override = self.share_overrides.min_share.get(dimension, {})
-        return override.get(group, getattr(self.min_share, dimension))
+    def shown_bases(self) -> list[ShareBasis]:
+        """The bases reports show shares on: ``share_basis``, then every other basis with rules."""
+        return [self.share_basis, *(b for b in self.share_bases()[1:] if self.share_rules(b).sets_rules())]
+
+    def share_rules(self, basis: ShareBasis | None = None) -> ShareRules:
+        """The caps and floors on ``basis`` (default: ``share_basis``); none on a basis not named."""
+        if basis is None or basis == self.share_basis:
+            return ShareRules.model_construct(
+                max_share=self.max_share, min_share=self.min_share, share_overrides=self.share_overrides
+            )
+        return self.extra_share_bases.get(basis) or ShareRules()
+
+    def share_setting(self, basis: ShareBasis, *keys: str) -> tuple[str, ...]:
+        """The policy.yaml path of a share key on ``basis``: ``max_share.provider`` on
+        ``share_basis``, ``extra_share_bases.spend.max_share.provider`` on another."""
+        return keys if basis == self.share_basis else ("extra_share_bases", basis, *keys)
+
+    def with_share_rules(self, basis: ShareBasis, rules: ShareRules) -> Policy:
+        """A copy with the rules on ``basis`` replaced (for a what-if without one line)."""
+        if basis == self.share_basis:
+            return self.model_copy(update=dict(rules))
+        return self.model_copy(update={"extra_share_bases": {**self.extra_share_bases, basis: rules}})
+
+    def cap(self, dimension: Dimension, group: str, basis: ShareBasis | None = None) -> float:
+        return self.share_rules(basis).cap(dimension, group)
+
+    def floor(self, dimension: Dimension, group: str, basis: ShareBasis | None = None) -> float:
+        return self.share_rules(basis).floor(dimension, group)

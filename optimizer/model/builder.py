@@ -26,13 +26,14 @@ running commitments' quarterly payments and signed contracts (a commitment runni
 several quarters of a period counts in each). Without commitments, contracts, pools,
 spend commitments or budgets, this is exactly the contract's v1 LP.
 
-Share rows are written over x (volume) or the payments (spend) of the group, against
-one total column s[q] per quarter (S). In a model that branches (ports, whole instances)
-volume share rows are written over an auxiliary column v[o,q] per offer and quarter (the
-volume served there) instead. Measured with HiGHS alone (benchmarks/run.py, median of
-three), dual simplex took 1.45x and 2x as long with v at 1e6 pairs on the two LP
-families and was no faster at 1e5; on the bundled MIP, branch and bound took 0.50 s with
-v against 0.77 s without (the whole plan with its port paybacks 8.4 against 11.4 s).
+Share rows are written over x (volume), the payments (spend) or kW x chips held (power)
+of the group, against one total column s[b,q] per basis with rules and quarter (S). In a
+model that branches (ports, whole instances) volume share rows are written over an
+auxiliary column v[o,q] per offer and quarter (the volume served there) instead.
+Measured with HiGHS alone (benchmarks/run.py, median of three), dual simplex took 1.45x
+and 2x as long with v at 1e6 pairs on the two LP families and was no faster at 1e5; on
+the bundled MIP, branch and bound took 0.50 s with v against 0.77 s without (the whole
+plan with its port paybacks 8.4 against 11.4 s).
 
 Each family computes its coefficients from the index tables (pairs, terms, starts,
 workloads) with numpy and pandas and adds them as one block through
@@ -64,7 +65,7 @@ class LpModel:
 
     ``pairs``, ``terms``, ``starts`` and ``workloads`` are aligned with the column
     positions ``x``, ``y``, ``c`` and ``u``; ``volume`` (by term position, a MIP only) and
-    ``share_total`` (by quarter) hold the auxiliary v and total s columns of the share rows,
+    ``share_total`` (by basis and quarter) hold the auxiliary v and total s columns of the share rows,
     ``shortfall`` one column per spend commitment, ``recourse`` per outage its kept pairs
     and their x and u columns; ``rows`` maps each constraint family to a table of its keys
     with the row's position (``row``). ``price_links`` lists (row, column, coefficient)
@@ -85,7 +86,7 @@ class LpModel:
     u: np.ndarray = field(default_factory=_no_columns)
     shortfall: np.ndarray = field(default_factory=_no_columns)
     volume: dict[int, int] = field(default_factory=dict)
-    share_total: dict[str, int] = field(default_factory=dict)
+    share_total: dict[tuple[str, str], int] = field(default_factory=dict)  # (basis, quarter) -> s column
     objective_constant: float = 0.0  # sunk contract cost: added to HiGHS's objective, not passed to it
     ports: pd.DataFrame = field(default_factory=pd.DataFrame)  # model, accelerator, port_usd, port_quarters
     port_starts: pd.DataFrame = field(default_factory=pd.DataFrame)  # port (position), quarter
@@ -357,79 +358,116 @@ def _amounts(members: pd.DataFrame, amounts: pd.DataFrame, constant: np.ndarray,
 
 
 def share_rules(model: LpModel) -> pd.DataFrame:
-    """Every share row the contract asks for: (dimension, group, quarter, kind, limit).
+    """Every share row the contract asks for: (dimension, group, quarter, kind, limit, basis).
 
     One row per group that can hold chips in the quarter (an offer on sale, a commitment
     still running or a signed contract: every row of ``model.terms``), when its cap is
-    below 1 (kind max) or its floor above 0 (kind min). Groups with nothing on sale count
-    too (contract v5): otherwise running commitments and signed chips escape the caps.
+    below 1 (kind max) or its floor above 0 (kind min), on each basis with rules. Groups
+    with nothing on sale count too (contract v5): otherwise running commitments and signed
+    chips escape the caps.
     """
     policy = model.inputs.policy
     terms = model.terms.assign(offer_group=lambda t: t["offer"])
     records = []
-    for dimension in DIMENSIONS:
-        column = "offer_group" if dimension == "offer" else dimension
-        for quarter, group in terms[["quarter", column]].drop_duplicates().itertuples(index=False):
-            cap, floor = policy.cap(dimension, group), policy.floor(dimension, group)
-            if cap < 1:
-                records.append((dimension, group, quarter, "max", cap))
-            if floor > 0:
-                records.append((dimension, group, quarter, "min", floor))
-    rules = pd.DataFrame(records, columns=["dimension", "group", "quarter", "kind", "limit"])
-    return rules.sort_values(["dimension", "group", "quarter", "kind"], kind="stable").reset_index(drop=True)
+    for basis in policy.share_bases():
+        on_basis = policy.share_rules(basis)
+        for dimension in DIMENSIONS:
+            column = "offer_group" if dimension == "offer" else dimension
+            for quarter, group in terms[["quarter", column]].drop_duplicates().itertuples(index=False):
+                cap, floor = on_basis.cap(dimension, group), on_basis.floor(dimension, group)
+                if cap < 1:
+                    records.append((dimension, group, quarter, "max", cap, basis))
+                if floor > 0:
+                    records.append((dimension, group, quarter, "min", floor, basis))
+    rules = pd.DataFrame(records, columns=["dimension", "group", "quarter", "kind", "limit", "basis"])
+    order = ["basis", "dimension", "group", "quarter", "kind"]
+    return rules.sort_values(order, kind="stable").reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class ShareAmounts:
+    """What each term adds to S_g on one basis: ``entries`` (t, column, weight) over LP
+    columns, plus a constant per term (signed contracts); ``priced`` when the weights are
+    prices (a what-if on a price moves them)."""
+
+    entries: pd.DataFrame
+    constant: np.ndarray
+    priced: bool
+
+
+def share_amounts(model: LpModel, basis: str) -> ShareAmounts:
+    """The amounts shares are measured in, per term of ``model.terms``.
+
+    volume (tokens/s): the term's x (in a MIP, its v[o,q] = sum_w x[w,o]: module docstring);
+    spend (USD per hour): its payments, signed contracts as a constant;
+    power (kW): power_kw x chips held y[o,q], signed chips x power_kw as a constant.
+    """
+    terms = model.terms
+    if basis == "spend":
+        entries = payments(model).rename(columns={"usd_per_hour": "weight"})
+        return ShareAmounts(entries, terms["contract_usd_per_hour"].to_numpy(dtype=float), True)
+    if basis == "power":
+        kw = chip_kw(model)
+        entries = pd.DataFrame({"t": np.arange(len(terms)), "column": model.y, "weight": kw})
+        return ShareAmounts(entries, kw * terms["contract_chips"].to_numpy(dtype=float), False)
+    pair_term, no_constant = model.pairs["t"].to_numpy(), np.zeros(len(terms))
+    if not model.integer and model.ports.empty:  # an LP: the volume on a term is its pairs' x
+        return ShareAmounts(pd.DataFrame({"t": pair_term, "column": model.x, "weight": 1.0}), no_constant, False)
+    used = np.unique(pair_term)
+    volume = model.lp.add_columns("v", len(used))
+    model.volume = dict(zip(used.tolist(), volume.tolist(), strict=True))
+    model.lp.add_rows(
+        "volume",
+        terms.loc[used, ["offer", "quarter"]],
+        row=np.concatenate([np.arange(len(used)), np.searchsorted(used, pair_term)]),
+        column=np.concatenate([volume, model.x]),
+        value=np.concatenate([np.ones(len(used)), -np.ones(len(pair_term))]),
+        lower=0.0,
+        upper=0.0,
+    )
+    return ShareAmounts(pd.DataFrame({"t": used, "column": volume, "weight": 1.0}), no_constant, False)
+
+
+def chip_kw(model: LpModel) -> np.ndarray:
+    """power_kw of each term's accelerator (NaN where accelerators.csv gives none)."""
+    power = model.inputs.accelerators.set_index("accelerator")["power_kw"]
+    return model.terms["accelerator"].map(power).to_numpy(dtype=float)
 
 
 def add_shares(model: LpModel) -> None:
-    """S_g <= cap * S and S_g >= floor * S per (dimension, group, quarter), volume or spend.
+    """S_g <= cap * S and S_g >= floor * S per (basis, dimension, group, quarter).
 
-    Volume: S_g = sum of x[w,o] over the pairs of the group's offers in the quarter (in a
-    MIP, sum_{o in g} v[o,q] with v[o,q] = sum_w x[w,o]).
-    Spend (USD per hour): S_g = sum_{o in g} payments + signed contracts (a constant).
-    S = s[q], defined by s[q] = sum over every term of q (row ``total``).
+    S_g sums the group's amounts in the quarter on the rule's basis (``share_amounts``):
+    tokens/s, USD per hour or kW. S = s[b,q], one column per basis and quarter, defined by
+    s[b,q] = the same sum over every term of q (row ``total``).
     """
     rules = share_rules(model)
-    if rules.empty:
-        return
+    for basis in dict.fromkeys(rules["basis"]):
+        _add_basis_shares(model, basis, rules[rules["basis"] == basis].reset_index(drop=True))
+
+
+def _add_basis_shares(model: LpModel, basis: str, rules: pd.DataFrame) -> None:
+    """The total and share rows of one basis (``add_shares``)."""
     lp, terms = model.lp, model.terms
+    amounts = share_amounts(model, basis)
     quarters_used = sorted(set(rules["quarter"]))
-    if model.inputs.policy.share_basis == "volume":
-        pair_term = model.pairs["t"].to_numpy()
-        constant, priced = np.zeros(len(terms)), False
-        if model.integer or not model.ports.empty:  # a MIP: v[o,q], the volume on each term (module docstring)
-            used = np.unique(pair_term)
-            volume = lp.add_columns("v", len(used))
-            model.volume = dict(zip(used.tolist(), volume.tolist(), strict=True))
-            lp.add_rows(
-                "volume",
-                terms.loc[used, ["offer", "quarter"]],
-                row=np.concatenate([np.arange(len(used)), np.searchsorted(used, pair_term)]),
-                column=np.concatenate([volume, model.x]),
-                value=np.concatenate([np.ones(len(used)), -np.ones(len(pair_term))]),
-                lower=0.0,
-                upper=0.0,
-            )
-            amounts = pd.DataFrame({"t": used, "column": volume, "weight": 1.0})
-        else:  # an LP: the volume on a term is its pairs' x
-            amounts = pd.DataFrame({"t": pair_term, "column": model.x, "weight": 1.0})
-    else:
-        amounts = payments(model).rename(columns={"usd_per_hour": "weight"})
-        constant, priced = terms["contract_usd_per_hour"].to_numpy(dtype=float), True
-    total = lp.add_columns("s", len(quarters_used))
-    model.share_total = dict(zip(quarters_used, total.tolist(), strict=True))
+    block = "s" if basis == model.inputs.policy.share_basis else f"s_{basis}"  # names in --write-model files
+    total = lp.add_columns(block, len(quarters_used))
+    model.share_total.update({(basis, q): int(column) for q, column in zip(quarters_used, total, strict=True)})
     quarter_of_term = terms["quarter"].to_numpy()
     in_quarter = pd.DataFrame({"r": pd.Index(quarters_used).get_indexer(quarter_of_term), "t": np.arange(len(terms))})
     in_quarter = in_quarter[in_quarter["r"] >= 0]
-    row, column, weight, sunk = _amounts(in_quarter, amounts, constant, len(quarters_used))
+    row, column, weight, sunk = _amounts(in_quarter, amounts.entries, amounts.constant, len(quarters_used))
     count = len(quarters_used)
     lp.add_rows(
         "total",
-        pd.DataFrame({"quarter": quarters_used}),
+        pd.DataFrame({"quarter": quarters_used, "basis": basis}),
         row=np.concatenate([np.arange(count), row]),
         column=np.concatenate([total, column]),
         value=np.concatenate([np.ones(count), -weight]),
         lower=sunk,
         upper=sunk,
-        price=np.concatenate([np.zeros(count, bool), np.full(len(row), priced)]),
+        price=np.concatenate([np.zeros(count, bool), np.full(len(row), amounts.priced)]),
     )
     membership = pd.concat(
         [
@@ -449,7 +487,7 @@ def add_shares(model: LpModel) -> None:
         .assign(r=np.arange(len(rules)))
         .merge(membership, on=["dimension", "group", "quarter"])[["r", "t"]]
     )
-    row, column, weight, sunk = _amounts(members, amounts, constant, len(rules))
+    row, column, weight, sunk = _amounts(members, amounts.entries, amounts.constant, len(rules))
     limit = rules["limit"].to_numpy(dtype=float)
     is_max = (rules["kind"] == "max").to_numpy()
     lp.add_rows(
@@ -460,7 +498,7 @@ def add_shares(model: LpModel) -> None:
         value=np.concatenate([weight, -limit]),
         lower=np.where(is_max, -INF, -sunk),
         upper=np.where(is_max, -sunk, INF),
-        price=np.concatenate([np.full(len(row), priced), np.zeros(len(rules), bool)]),
+        price=np.concatenate([np.full(len(row), amounts.priced), np.zeros(len(rules), bool)]),
     )
 
 
@@ -751,7 +789,7 @@ def add_power(model: LpModel) -> None:
     if power.empty:
         return
     terms = model.terms
-    kw = terms["accelerator"].map(model.inputs.accelerators.set_index("accelerator")["power_kw"]).to_numpy(dtype=float)
+    kw = chip_kw(model)
     horizon = list(model.inputs.horizon)
     caps = pd.DataFrame(
         {

@@ -11,7 +11,7 @@ import pandas as pd
 from optimizer import quarters
 from optimizer.io.consistency import unservable_reasons
 from optimizer.io.tables import Inputs, named_rows
-from optimizer.model.builder import LpModel, spend_commitment_terms
+from optimizer.model.builder import LpModel, chip_kw, spend_commitment_terms
 from optimizer.plan.money import money_by_quarter, present_values
 from optimizer.solver.certificate import Certificate
 from optimizer.solver.lp import Solution
@@ -41,8 +41,10 @@ class Plan:
     - ``unmet``: workload, quarter, model, geography, tokens_per_s, unmet_tokens_per_s, reason
     - ``money``: per horizon quarter, cost, revenue, gross margin, cash paid and its present
       value (:mod:`optimizer.plan.money`)
-    - ``shares``: dimension, group, quarter, tokens_per_s, volume_share, spend_usd, spend_share
-    - ``binding_rules``: share rules at their limit, with the share reached and the saving
+    - ``shares``: dimension, group, quarter, tokens_per_s, volume_share, spend_usd, spend_share,
+      power_kw, power_share (chips held and signed x power_kw; blank unless every offered
+      accelerator has a power_kw)
+    - ``binding_rules``: share rules at their limit, with their basis, the share reached on it and the saving
       of the first unit of relaxation read from the dual, per share point (the leverage
       report's ``usd_per_share_point`` re-solves a whole point instead, so it can be lower);
       in a quarter with nothing served, the rules with a nonzero dual (those holding its
@@ -81,9 +83,9 @@ class Plan:
         return "optimal"
 
     def share_table(self, dimension: str, basis: str | None = None) -> pd.DataFrame:
-        """Shares of one dimension as a quarter x group table (basis: volume or spend)."""
-        basis = basis or self.inputs.policy.share_basis
-        column = "volume_share" if basis == "volume" else "spend_share"
+        """Shares of one dimension as a quarter x group table (basis: volume, spend or power;
+        default ``share_basis``)."""
+        column = f"{basis or self.inputs.policy.share_basis}_share"
         rows = self.shares[self.shares["dimension"] == dimension]
         return rows.pivot_table(index="quarter", columns="group", values=column, fill_value=0.0)
 
@@ -146,8 +148,9 @@ def assemble(model: LpModel, solution: Solution) -> Plan:
     contracts = _contracts(terms, needed, sunk)
     spend_commitments = _spend_commitments(model, spend, solution)
     budgets = _budgets(model, spend)
-    shares = _shares(terms.assign(volume=volume, spend=spend))
-    binding = _binding_rules(model, solution, terms.assign(volume=volume, spend=spend))
+    amounts = terms.assign(volume=volume, spend=spend, power=_power_kw(model, y))
+    shares = _shares(amounts)
+    binding = _binding_rules(model, solution, amounts)
     unmet = _unmet(model, solution, unserved, y, binding, budgets)
 
     on_demand = float(payment[(terms["term"] == "on-demand").to_numpy()].sum())
@@ -363,10 +366,13 @@ def _hhi(located: pd.DataFrame, dimension: str) -> float | None:
 
 
 def _shares(terms: pd.DataFrame) -> pd.DataFrame:
+    """Each group's amount and share of its quarter on every basis: tokens/s, USD, kW."""
     frames = []
+    amounts = ["volume", "spend", "power"]
     for dimension in SHARE_DIMENSIONS:
-        grouped = terms.groupby(["quarter", dimension], as_index=False)[["volume", "spend"]].sum()
-        totals = grouped.groupby("quarter")[["volume", "spend"]].transform("sum")
+        grouped = terms.groupby(["quarter", dimension], as_index=False)[amounts].sum(min_count=1)
+        totals = grouped.groupby("quarter")[amounts].transform("sum")
+        share = {a: (grouped[a] / totals[a].where(totals[a] > 0)).fillna(0.0) for a in amounts}
         frames.append(
             pd.DataFrame(
                 {
@@ -374,25 +380,46 @@ def _shares(terms: pd.DataFrame) -> pd.DataFrame:
                     "group": grouped[dimension],
                     "quarter": grouped["quarter"],
                     "tokens_per_s": grouped["volume"],
-                    "volume_share": (grouped["volume"] / totals["volume"].where(totals["volume"] > 0)).fillna(0.0),
+                    "volume_share": share["volume"],
                     "spend_usd": grouped["spend"],
-                    "spend_share": (grouped["spend"] / totals["spend"].where(totals["spend"] > 0)).fillna(0.0),
+                    "spend_share": share["spend"],
+                    "power_kw": grouped["power"],
+                    "power_share": share["power"].where(grouped["power"].notna()),
                 }
             )
         )
     shares = pd.concat(frames, ignore_index=True)
-    shares = shares[(shares["tokens_per_s"] > 0) | (shares["spend_usd"] > 0)]
+    shares = shares[(shares["tokens_per_s"] > 0) | (shares["spend_usd"] > 0) | (shares["power_kw"] > 0)]
     return shares.sort_values(["dimension", "quarter", "group"], kind="stable").reset_index(drop=True)
 
 
+def _power_kw(model: LpModel, y: np.ndarray) -> np.ndarray:
+    """kW drawn by the chips held and signed on each term; all NaN unless every accelerator
+    offered has a power_kw (a share of power over part of the chips would mislead)."""
+    kw = chip_kw(model)
+    if np.isnan(kw).any():
+        return np.full(len(kw), np.nan)
+    return (y + model.terms["contract_chips"].to_numpy(dtype=float)) * kw
+
+
+BINDING_COLUMNS = ["dimension", "group", "quarter", "kind", "limit", "basis", "share", "usd_per_share_point"]
+
+
 def _binding_rules(model: LpModel, solution: Solution, terms: pd.DataFrame) -> pd.DataFrame:
-    """Share rules whose group sits at its limit, with the share reached and the dual's saving."""
-    columns = ["dimension", "group", "quarter", "kind", "limit", "share", "usd_per_share_point"]
+    """Share rules whose group sits at its limit, each measured on its own basis, with the
+    share reached and the dual's saving."""
     rules = model.rows.get("share")
     if rules is None or rules.empty:
-        return pd.DataFrame(columns=columns)
-    basis = "volume" if model.inputs.policy.share_basis == "volume" else "spend"
+        return pd.DataFrame(columns=BINDING_COLUMNS)
     terms = terms.assign(offer_group=terms["offer"])
+    records = []
+    for basis in dict.fromkeys(rules["basis"]):
+        records += _binding_on(model, solution, terms, basis, rules[rules["basis"] == basis])
+    return pd.DataFrame(records, columns=BINDING_COLUMNS)
+
+
+def _binding_on(model: LpModel, solution: Solution, terms: pd.DataFrame, basis: str, rules: pd.DataFrame) -> list:
+    """The binding rules of one basis (``_binding_rules``)."""
     total = terms.groupby("quarter")[basis].sum()
     amounts = {
         dimension: terms.groupby(["quarter", "offer_group" if dimension == "offer" else dimension])[basis].sum()
@@ -403,23 +430,22 @@ def _binding_rules(model: LpModel, solution: Solution, terms: pd.DataFrame) -> p
     for rule in named_rows(rules):
         amount = amounts[rule.dimension].get((rule.quarter, rule.group), 0.0)
         quarter_total = total.get(rule.quarter, 0.0)
+        key = (rule.dimension, rule.group, rule.quarter, rule.kind, rule.limit, basis)
         if quarter_total <= 0:
             # Nothing served: every rule sits at 0 = limit x 0; the ones holding demand back
             # carry a dual. The share is undefined and the first point of relaxation saves
             # nothing, though lifting the rule may (leverage's rule costs), so both are blank.
             if abs(solution.row_dual[rule.row]) > noise:
-                records.append((rule.dimension, rule.group, rule.quarter, rule.kind, rule.limit, None, None))
+                records.append((*key, None, None))
             continue
         gap = abs(amount - rule.limit * quarter_total)
         if gap > VERIFY_RELATIVE * max(1.0, quarter_total):
             continue
-        # The row is written per hour for spend (price x chips), per token/s for volume.
+        # The row is written per hour for spend (price x chips), per token/s for volume, in kW for power.
         row_total = quarter_total / model.inputs.policy.hours_per_quarter if basis == "spend" else quarter_total
         saving = abs(solution.row_dual[rule.row]) * 0.01 * row_total
-        records.append(
-            (rule.dimension, rule.group, rule.quarter, rule.kind, rule.limit, amount / quarter_total, saving)
-        )
-    return pd.DataFrame(records, columns=columns)
+        records.append((*key, amount / quarter_total, saving))
+    return records
 
 
 def _unmet(
@@ -464,7 +490,9 @@ def _unmet(
                 reason = f"serving it on the offers with room costs more than {price}"
             else:
                 held = binding[binding["quarter"] == row["quarter"]]
-                names = ", ".join(f"{r.dimension} {r.group} {r.kind} {r.limit:g}" for r in held.itertuples())
+                names = ", ".join(
+                    f"{r.dimension} {r.group} {r.kind} {r.limit:g} of {r.basis}" for r in held.itertuples()
+                )
                 reason = "a share rule held it back" + (f" ({names})" if names else "")
         records.append(
             (row["workload"], row["quarter"], row["model"], row["geography"], row["tokens_per_s"], unserved[w], reason)
@@ -484,12 +512,15 @@ def summary(plan: Plan) -> dict[str, Any]:
             result.setdefault(r.quarter, {})[r.group] = float(getattr(r, column))
         return result
 
-    basis_column = "volume_share" if plan.inputs.policy.share_basis == "volume" else "spend_share"
+    bases = plan.inputs.policy.share_bases()
+    power = "power" in bases and bool(plan.shares["power_kw"].notna().all())  # kW known (power rules need it)
     return {
         **totals,
-        "shares": {d: nested(d, basis_column) for d in ("provider", "vendor")},
+        "share_bases": bases,
+        "shares": {d: nested(d, f"{bases[0]}_share") for d in ("provider", "vendor")},
         "volume_shares": {d: nested(d, "volume_share") for d in ("provider", "vendor")},
         "spend_shares": {d: nested(d, "spend_share") for d in ("provider", "vendor")},
+        **({"power_shares": {d: nested(d, "power_share") for d in ("provider", "vendor")}} if power else {}),
         "binding_rules": plan.binding_rules.drop(columns="usd_per_share_point").to_dict("records"),
         "by_quarter": plan.money.astype(object).where(plan.money.notna(), None).to_dict("records"),
         "certificate": plan.certificate.as_dict() if plan.certificate else None,

@@ -94,7 +94,9 @@ def verify(
     chips["spend"] = payments + chips["contract_usd"] * hours
     volume = alloc.groupby(["offer", "quarter"])["tokens_per_s"].sum().rename("volume").reset_index()
     chips = chips.merge(volume, on=["offer", "quarter"], how="left").fillna({"volume": 0.0})
-    _share_checks(policy, chips, hours, violations)
+    chips["power"] = (chips["chips"] + chips["contract"]) * _kw(inputs, chips)
+    for basis in policy.share_bases():
+        _share_checks(policy, basis, chips, hours, violations)
     _ramp_checks(policy, chips, horizon, violations)
     shortfall = _spend_commitment_checks(inputs, chips, horizon, worth)
     for quarter in horizon:
@@ -234,9 +236,13 @@ def _instance_checks(inputs: Inputs, chips: pd.DataFrame, commitments: pd.DataFr
             violations.append(f"{r.offer} in {r.quarter}: {r.chips:.6g} chips are not whole instances of {k:g}")
 
 
+def _kw(inputs: Inputs, chips: pd.DataFrame) -> pd.Series:
+    """power_kw per chip of each row's accelerator (NaN where accelerators.csv has none)."""
+    return chips["accelerator"].map(inputs.accelerators.set_index("accelerator")["power_kw"])
+
+
 def _power_checks(inputs: Inputs, chips: pd.DataFrame, violations: list[str]) -> None:
-    kw = chips["accelerator"].map(inputs.accelerators.set_index("accelerator")["power_kw"]).fillna(0.0)
-    draw = (chips["chips"] + chips["contract"]) * kw
+    draw = (chips["chips"] + chips["contract"]) * _kw(inputs, chips).fillna(0.0)
     for cap in named_rows(inputs.power):
         mask = np.ones(len(chips), dtype=bool)
         for column in ("provider", "region"):
@@ -453,14 +459,15 @@ def _pool_checks(inputs: Inputs, chips: pd.DataFrame, violations: list[str]) -> 
             violations.append(f"pool {pool} in {quarter}: {block['chips'].sum():.6g} chips above {capacity:g}")
 
 
-def _share_checks(policy, chips: pd.DataFrame, hours: float, violations: list[str]) -> None:
-    """Caps and floors of every group that can hold chips in the quarter (every row of
-    ``chips``: on sale, a commitment running or a contract signed), not only groups with
-    something on sale. In the contract's units: tokens/s, or USD per hour on a spend basis
-    (``S_g = sum usd_per_chip_hour * y``), so the slack's floor of 1 is one USD per hour."""
+def _share_checks(policy, basis: str, chips: pd.DataFrame, hours: float, violations: list[str]) -> None:
+    """Caps and floors on one basis of every group that can hold chips in the quarter (every
+    row of ``chips``: on sale, a commitment running or a contract signed), not only groups
+    with something on sale. In the contract's units: tokens/s (volume), USD per hour (spend:
+    ``S_g = sum usd_per_chip_hour * y`` plus contracts) or kW (power: chips held and signed
+    x power_kw), so the slack's floor of 1 is one USD per hour or one kW."""
     if chips.empty:  # no offer can hold chips in the horizon: no share to check
         return
-    basis = "volume" if policy.share_basis == "volume" else "spend"
+    rules = policy.share_rules(basis)
     chips = chips.assign(offer_group=chips["offer"], spend=chips["spend"] / hours)
     quarter_total = chips.groupby("quarter")[basis].sum()
     for dimension in DIMENSIONS:
@@ -469,12 +476,16 @@ def _share_checks(policy, chips: pd.DataFrame, hours: float, violations: list[st
         grouped = chips.groupby(["quarter", column])[basis].sum()
         for quarter, group in groups.itertuples(index=False):
             amount, total = grouped.get((quarter, group), 0.0), quarter_total[quarter]
-            cap, floor = policy.cap(dimension, group), policy.floor(dimension, group)
+            cap, floor = rules.cap(dimension, group), rules.floor(dimension, group)
             if cap < 1 and not _slack_ok(np.array([amount - cap * total]), np.array([total]))[0]:
-                violations.append(f"{dimension} {group} in {quarter}: share {amount / total:.6f} above cap {cap:g}")
+                violations.append(
+                    f"{dimension} {group} in {quarter}: share {amount / total:.6f} above cap {cap:g} on {basis}"
+                )
             if floor > 0 and not _slack_ok(np.array([floor * total - amount]), np.array([total]))[0]:
                 share = amount / total if total else 0.0
-                violations.append(f"{dimension} {group} in {quarter}: share {share:.6f} below floor {floor:g}")
+                violations.append(
+                    f"{dimension} {group} in {quarter}: share {share:.6f} below floor {floor:g} on {basis}"
+                )
 
 
 def _worth(rate: float | None, first: int) -> Callable[[int], float]:

@@ -93,11 +93,11 @@ def show_plan(plan: Plan, console: Console) -> None:
     console.print(head)
     for note in plan.notes:
         console.print(f"[yellow]note:[/yellow] {literal(note)}", highlight=False, soft_wrap=True)
-    basis = plan.inputs.policy.share_basis
-    for dimension in ("provider", "vendor"):
-        mix = plan.share_table(dimension).reset_index()
-        formats = {c: percent for c in mix.columns if c != "quarter"}
-        console.print(frame_table(mix, f"Mix by {dimension} ({basis} share per quarter)", formats))
+    for basis in plan.inputs.policy.shown_bases():
+        for dimension in ("provider", "vendor"):
+            mix = plan.share_table(dimension, basis).reset_index()
+            formats = {c: percent for c in mix.columns if c != "quarter"}
+            console.print(frame_table(mix, f"Mix by {dimension} ({basis} share per quarter)", formats))
     if totals.get("commitment_cost_usd") or totals.get("sunk_contract_cost_usd") or totals.get("spend_shortfall_usd"):
         money = Table(title="Where the compute cost goes", title_justify="left", show_header=False)
         money.add_column(style="bold")

@@ -9,6 +9,11 @@ from optimizer.reporting.report_data import ReportData
 from optimizer.text import visible
 
 
+def share_chart_name(basis: str) -> str:
+    """The image of the provider shares on one basis (the HTML page places it by this name)."""
+    return f"shares_against_cap_{basis}"
+
+
 def chart_images(data: ReportData) -> dict[str, bytes]:
     """One PNG per chart, by name (no display needed); a chart with nothing to show is left out.
 
@@ -42,16 +47,17 @@ def _charts(data: ReportData, plt: ModuleType) -> dict[str, bytes]:
         axis.legend(ncol=4, fontsize=8)
         save("spend_by_provider", figure)
 
-    shares = data.shares_against_cap.set_index("quarter").rename(columns=visible)
-    if not shares.empty and len(shares.columns):
-        figure, axis = plt.subplots(figsize=(9, 4.5))
-        for column in shares.columns:
-            style = {"linestyle": "--", "color": "red", "linewidth": 2} if column == "cap" else {"marker": "o"}
-            axis.plot(shares.index, shares[column] * 100, label=column, **style)
-        axis.set_ylabel("share of the quarter (%)")
-        axis.set_title("Provider share per quarter against the cap")
-        axis.legend(ncol=4, fontsize=8)
-        save("shares_against_cap", figure)
+    for basis, table in data.shares_against_cap.items():
+        shares = table.set_index("quarter").rename(columns=visible)
+        if not shares.empty and len(shares.columns):
+            figure, axis = plt.subplots(figsize=(9, 4.5))
+            for column in shares.columns:
+                style = {"linestyle": "--", "color": "red", "linewidth": 2} if column == "cap" else {"marker": "o"}
+                axis.plot(shares.index, shares[column] * 100, label=column, **style)
+            axis.set_ylabel(f"share of the quarter's {basis} (%)")
+            axis.set_title(f"Provider share of {basis} per quarter against the cap")
+            axis.legend(ncol=4, fontsize=8)
+            save(share_chart_name(basis), figure)
 
     suppliers = data.suppliers.dropna(subset=["walk_away_cost_usd"]).sort_values("walk_away_cost_usd")
     if not suppliers.empty:

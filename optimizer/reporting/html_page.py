@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from optimizer.reporting.figures import chart_images
+from optimizer.reporting.figures import chart_images, share_chart_name
 from optimizer.reporting.formats import count, percent, usd, usd_exact
 from optimizer.reporting.report_data import ReportData, column_kind
 from optimizer.text import visible
@@ -73,7 +73,7 @@ def write_html(path: Path, data: ReportData) -> None:
         f"(difference {usd_exact(data.reconciliation_gap_usd, 6)}).</p>",
         "<h2>Spend</h2>",
         image("spend_by_provider"),
-        image("shares_against_cap"),
+        *(image(share_chart_name(basis)) for basis in data.shares_against_cap),
         "<h2>Negotiating position</h2>",
         image("walk_away"),
         _html_table(data.suppliers),

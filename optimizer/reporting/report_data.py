@@ -34,13 +34,25 @@ class ReportData:
     allocation: pd.DataFrame
     spend: pd.DataFrame  # dimension, group, quarter, spend_usd
     spend_by_provider: pd.DataFrame  # quarter x provider (USD)
-    shares_against_cap: pd.DataFrame  # quarter x provider (share) + cap
+    shares_against_cap: dict[str, pd.DataFrame]  # by basis with rules: quarter x provider (share) + cap
     suppliers: pd.DataFrame
     offer_prices: pd.DataFrame
     rules: pd.DataFrame
     price_response: pd.DataFrame
     scenarios: pd.DataFrame | None
     narrative: list[str] = field(default_factory=list)
+
+
+def _shares_against_cap(plan: Plan) -> dict[str, pd.DataFrame]:
+    """Provider shares per quarter against the default provider cap, on share_basis and on
+    each other basis with rules (each rule is read in its own basis)."""
+    policy = plan.inputs.policy
+    tables: dict[str, pd.DataFrame] = {}
+    for basis in policy.shown_bases():
+        shares = plan.share_table("provider", basis)
+        shares["cap"] = policy.share_rules(basis).max_share.provider
+        tables[basis] = shares.reset_index()
+    return tables
 
 
 def gather(plan: Plan, report: Leverage, comparison: pd.DataFrame | None, title: str) -> ReportData:
@@ -101,13 +113,6 @@ def gather(plan: Plan, report: Leverage, comparison: pd.DataFrame | None, title:
     provider_spend = spend[spend["dimension"] == "provider"].pivot_table(
         index="quarter", columns="group", values="spend_usd", aggfunc="sum", fill_value=0.0
     )
-    shares = plan.shares[plan.shares["dimension"] == "provider"].pivot_table(
-        index="quarter",
-        columns="group",
-        values="volume_share" if plan.inputs.policy.share_basis == "volume" else "spend_share",
-        fill_value=0.0,
-    )
-    shares["cap"] = plan.inputs.policy.max_share.provider
     purchases = plan.purchases.merge(
         plan.inputs.accelerators[["accelerator", "name"]].rename(columns={"name": "accelerator_name"}),
         on="accelerator",
@@ -123,7 +128,7 @@ def gather(plan: Plan, report: Leverage, comparison: pd.DataFrame | None, title:
         allocation=plan.allocation,
         spend=spend,
         spend_by_provider=provider_spend.reset_index(),
-        shares_against_cap=shares.reset_index(),
+        shares_against_cap=_shares_against_cap(plan),
         suppliers=report.suppliers,
         offer_prices=report.offer_prices,
         rules=report.rules,

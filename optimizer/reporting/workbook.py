@@ -75,8 +75,10 @@ def write_excel(path: Path, data: ReportData) -> None:
     _block(spend_sheet, data.spend_by_provider, 0, pivot_col, formats)
     _stacked_spend_chart(book, spend_sheet, data.spend_by_provider, pivot_col)
     shares_col = pivot_col + len(data.spend_by_provider.columns) + 1
-    _block(spend_sheet, data.shares_against_cap, 0, shares_col, formats)
-    _share_chart(book, spend_sheet, data.shares_against_cap, shares_col)
+    for basis, shares in data.shares_against_cap.items():
+        _block(spend_sheet, shares, 0, shares_col, formats)
+        _share_chart(book, spend_sheet, shares, shares_col, basis)
+        shares_col += len(shares.columns) + 1
 
     leverage = book.add_worksheet("Leverage")
     row = 0
@@ -153,7 +155,7 @@ def _stacked_spend_chart(book, sheet, table: pd.DataFrame, left: int) -> None:
     sheet.insert_chart(rows + 3, left, chart, {"x_scale": 1.6, "y_scale": 1.3})
 
 
-def _share_chart(book, sheet, table: pd.DataFrame, left: int) -> None:
+def _share_chart(book, sheet, table: pd.DataFrame, left: int, basis: str) -> None:
     if table.empty or len(table.columns) < 2:
         return
     chart = book.add_chart({"type": "line"})
@@ -167,7 +169,7 @@ def _share_chart(book, sheet, table: pd.DataFrame, left: int) -> None:
         if column == "cap":
             series["line"] = {"dash_type": "dash", "color": "red", "width": 2}
         chart.add_series(series)
-    chart.set_title({"name": "Provider share per quarter against the cap"})
+    chart.set_title({"name": f"Provider share of {basis} per quarter against the cap"})
     chart.set_y_axis({"num_format": "0%", "min": 0})
     sheet.insert_chart(rows + 24, left, chart, {"x_scale": 1.6, "y_scale": 1.3})
 

@@ -91,9 +91,17 @@ def _row_of(table: pd.DataFrame, **keys) -> str:
 def _row_sentence(model: LpModel, family: str, key: dict) -> str:
     inputs = model.inputs
     if family == "share":
-        kind = "max_share" if key["kind"] == "max" else "min_share"
-        where = _policy(model, ("share_overrides", kind, key["dimension"], key["group"]), (kind, key["dimension"]))
-        return f"{where}: {kind} {key['limit']:g} for {key['dimension']} {key['group']} in {key['quarter']}"
+        kind, basis = ("max_share" if key["kind"] == "max" else "min_share"), key["basis"]
+        path = inputs.policy.share_setting
+        where = _policy(
+            model,
+            path(basis, "share_overrides", kind, key["dimension"], key["group"]),
+            path(basis, kind, key["dimension"]),
+        )
+        return (
+            f"{where}: {kind} {key['limit']:g} for {key['dimension']} {key['group']} in {key['quarter']} "
+            f"(share of {basis})"
+        )
     if family in ("demand", "outage_demand"):
         return (
             f"{_row_of(inputs.workloads, workload=key['workload'], quarter=key['quarter'])}: demand of "

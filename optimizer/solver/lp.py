@@ -175,7 +175,7 @@ def column_positions(model: LpModel) -> dict[str, np.ndarray]:
     """HiGHS column of every column group: x, y, c, u, shortfall f, ports z, instances n,
     each quarter's share total s, and the recourse x and u of each outage.
 
-    ``s`` is aligned with ``sorted(model.share_total)`` (empty without share rules).
+    ``s`` is aligned with ``sorted(model.share_total)``, by (basis, quarter) (empty without share rules).
     """
     columns = {
         "x": model.x,
@@ -185,7 +185,7 @@ def column_positions(model: LpModel) -> dict[str, np.ndarray]:
         "f": model.shortfall,
         "z": model.z,
         "n": model.instances,
-        "s": np.array([model.share_total[q] for q in sorted(model.share_total)], dtype=np.int64),
+        "s": np.array([model.share_total[key] for key in sorted(model.share_total)], dtype=np.int64),
     }
     for group, (_, x, u) in model.recourse.items():
         columns[f"recourse_x:{group}"] = x
