@@ -70,25 +70,72 @@ def count(value: float | None) -> str:
     return "-" if value is None or pd.isna(value) else f"{value:,.0f}"
 
 
+def plan_block(plan) -> str:
+    """The headline money of the bundled plan and its gross margin per quarter."""
+    totals = plan.totals
+    rate = totals["discount_rate_per_year"]
+    lines = [
+        "| | undiscounted | present value" + (f" at {rate * 100:g}% a year |" if rate is not None else " |"),
+        "|---|---|---|",
+        f"| total cost (compute + revenue given up + penalty) | {usd(totals['total_cost_usd'])} | "
+        f"{usd(totals['total_cost_pv_usd'])} |",
+        f"| compute cost | {usd(totals['compute_cost_usd'])} | {usd(totals['compute_cost_pv_usd'])} |",
+        f"| revenue of the served tokens | {usd(totals['revenue_usd'])} | {usd(totals['revenue_pv_usd'])} |",
+        f"| gross margin | {usd(totals['gross_margin_usd'])} | {usd(totals['gross_margin_pv_usd'])} |",
+        f"| revenue given up on unserved demand | {usd(totals['lost_revenue_usd'])} | "
+        f"{usd(totals['lost_revenue_pv_usd'])} |",
+        "",
+        f"{count(totals['unmet_tokens_per_s'])} tokens/s (summed over rows) are left unserved on purpose, "
+        f"${totals['cost_per_mtok_usd']:.2f} per million served tokens.",
+        "",
+        "| quarter | cost | revenue | gross margin | revenue given up | cash paid |",
+        "|---|---|---|---|---|---|",
+    ]
+    for row in plan.money.itertuples(index=False):
+        lines.append(
+            f"| {row.quarter} | {usd(row.cost_usd)} | {usd(row.revenue_usd)} | {usd(row.gross_margin_usd)} | "
+            f"{usd(row.lost_revenue_usd)} | {usd(row.paid_usd)} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def leverage_block(plan, report) -> str:
     totals = plan.totals
+    rate = totals["discount_rate_per_year"]
+    money = (
+        f"present value of the {len(plan.inputs.horizon)}-quarter cost {usd(totals['total_cost_pv_usd'])} at "
+        f"{rate * 100:g}% a year, the unit of every USD figure below"
+        if rate is not None
+        else f"total {len(plan.inputs.horizon)}-quarter cost {usd(totals['total_cost_usd'])}"
+    )
     lines = [
-        f"On the bundled data (total {len(plan.inputs.horizon)}-quarter cost {usd(totals['total_cost_usd'])}, "
-        f"${totals['cost_per_mtok_usd']:.2f} per million served tokens; `optimizer leverage`):",
+        f"On the bundled data ({money}; ${totals['cost_per_mtok_usd']:.2f} per million served tokens; "
+        "`optimizer leverage`):",
         "",
-        "| dimension | supplier | spend | volume share | walk-away cost | of which penalty | walk-away, rules "
-        "lifted | unserved if removed (tok/s) | uniform ceiling | half-volume rise |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| dimension | supplier | spend | volume share | walk-away cost | of which margin lost | of which penalty "
+        "| walk-away, rules lifted | unserved if removed (tok/s) | uniform ceiling | half-volume rise |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     suppliers = report.suppliers.sort_values(["dimension", "walk_away_cost_usd"], ascending=[True, False])
     for row in suppliers.itertuples(index=False):
         lines.append(
             f"| {row.dimension} | {row.supplier} | {usd(row.spend_usd)} | {row.share * 100:.1f}% | "
-            f"{usd(row.walk_away_cost_usd)} | {usd(row.walk_away_penalty_usd)} | "
+            f"{usd(row.walk_away_cost_usd)} | {usd(row.walk_away_lost_margin_usd)} | "
+            f"{usd(row.walk_away_penalty_usd)} | "
             f"{usd(row.walk_away_cost_no_rules_usd)} | {count(row.unserved_if_removed_tokens_per_s)} | "
             f"{pct(row.uniform_ceiling_pct)} | {pct(row.half_volume_pct)} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def stranded(row) -> str:
+    """What a walk-away cost is made of: margin lost, penalty, the tokens/s it strands."""
+    parts = []
+    if not pd.isna(row["walk_away_lost_margin_usd"]):
+        parts.append(f"{usd(row['walk_away_lost_margin_usd'])} of margin lost")
+    if row["walk_away_penalty_usd"] > 0:
+        parts.append(f"{usd(row['walk_away_penalty_usd'])} of policy penalty")
+    return " and ".join(parts) + f", {count(row['unserved_if_removed_tokens_per_s'])} tokens/s stranded"
 
 
 def findings_block(plan, report) -> str:
@@ -105,13 +152,11 @@ def findings_block(plan, report) -> str:
     offers = offers[offers["chip_hours"] == 0].sort_values("price_to_win_pct", ascending=False).head(4)
     lines = [
         f"- **{top_vendor} is the vendor we could least afford to leave**: walking away would cost "
-        f"{usd(top['walk_away_cost_usd'])}, {usd(top['walk_away_penalty_usd'])} of it the penalty on "
-        f"{count(top['unserved_if_removed_tokens_per_s'])} tokens/s (summed over quarters) that nothing else can "
-        f"carry. Its prices can rise {pct(top['uniform_ceiling_pct'])} at once before any volume moves; it loses "
+        f"{usd(top['walk_away_cost_usd'])} ({stranded(top)}, summed over quarters). "
+        f"Its prices can rise {pct(top['uniform_ceiling_pct'])} at once before any volume moves; it loses "
         f"half its volume at {pct(top['half_volume_pct'])}.",
-        f"- **{top_provider} is the cloud we could least afford to leave**: {usd(cloud['walk_away_cost_usd'])}, "
-        f"{usd(cloud['walk_away_penalty_usd'])} of it the penalty on "
-        f"{count(cloud['unserved_if_removed_tokens_per_s'])} tokens/s; uniform ceiling "
+        f"- **{top_provider} is the cloud we could least afford to leave**: {usd(cloud['walk_away_cost_usd'])} "
+        f"({stranded(cloud)}); uniform ceiling "
         f"{pct(cloud['uniform_ceiling_pct'])}.",
         "- **Easiest to replace**: "
         + ", ".join(
@@ -176,16 +221,17 @@ def scenarios_block() -> str:
     files.sort(key=lambda path: path.stem != "base")  # base first: the reference
     table = compare(files, workers=1)
     lines = [
-        "| scenario | what it models | total cost | per Mtok | vs base | HHI provider | HHI vendor | unmet tok/s "
-        "| walk away from Nvidia |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| scenario | what it models | total cost | present value | gross margin | per Mtok | vs base "
+        "| HHI provider | HHI vendor | unmet tok/s | walk away from Nvidia |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in table.to_dict("records"):
         delta = "-" if row["scenario"] == "base" else f"{signed_usd(row['delta_usd'])} ({pct(row['delta_pct'])})"
         nvidia = row.get("walk_away_vendor_nvidia")
         lines.append(
             f"| {row['scenario']} | {SCENARIO_LABELS.get(row['scenario'], '')} | "
-            f"{usd(row['total_cost_usd'])} | ${row['cost_per_mtok_usd']:.2f} | {delta} | "
+            f"{usd(row['total_cost_usd'])} | {usd(row['total_cost_pv_usd'])} | {usd(row['gross_margin_usd'])} | "
+            f"${row['cost_per_mtok_usd']:.2f} | {delta} | "
             f"{count(row['hhi_provider'])} | {count(row['hhi_vendor'])} | "
             f"{count(row['unmet_tokens_per_s'])} | "
             f"{'no plan exists' if nvidia is None or pd.isna(nvidia) else usd(nvidia)} |"
@@ -212,6 +258,7 @@ def blocks() -> dict[str, str]:
     plan = optimizer.solve(inputs)
     report = leverage(inputs, plan)
     return {
+        "plan": plan_block(plan),
         "leverage": leverage_block(plan, report),
         "findings": findings_block(plan, report),
         "porting": porting_block(plan, report),

@@ -8,6 +8,7 @@ dollar paid k quarters after the horizon's start is worth 1.1 ** (-k / 4) today.
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 from conftest import offer, workload, write_folder
 
@@ -104,3 +105,21 @@ def test_unserved_demand_and_shortfalls_are_discounted_from_their_quarter(tmp_pa
     assert plan.totals["unmet_penalty_pv_usd"] == pytest.approx(788_400.0 * worth(1), rel=1e-12)
     assert plan.totals["compute_cost_pv_usd"] == pytest.approx(2 * QUARTER_USD, rel=1e-9)
     assert plan.totals["total_cost_usd"] == pytest.approx(788_400.0 + 2 * QUARTER_USD, rel=1e-12)
+
+
+def test_the_leverage_report_flags_a_term_bought_only_when_its_after_horizon_part_is_free(tmp_path):
+    """Demand in 2026Q1-Q2; on demand costs 1.5 USD/chip-hour (2 x 1.5 = 3 quarter-units for
+    the 10 chips), a 1yr term 1.0 per quarter. Counting the whole term (4 x 1.0 = 4 > 3) the
+    plan buys on demand; counting its 2 quarters inside the horizon (2 < 3) it commits. The
+    report marks the term as a decision that flips with the terminal-value rule."""
+    offers = [
+        offer("od", "aws", "r1", "a", 1.5, 100),
+        offer("c", "aws", "r1", "a", 1.0, 100, term="1yr"),
+    ]
+    plan = plan_for(tmp_path, offers, ["2026Q1", "2026Q2"])
+    assert plan.commitments.empty
+    assert plan.totals["total_cost_usd"] == pytest.approx(2 * 1.5 * QUARTER_USD, rel=1e-12)
+    report = optimizer.leverage(plan.inputs, plan)
+    flags = report.offer_prices.set_index("offer")["flips_with_commitment_cost"]
+    assert flags["c"] is True and pd.isna(flags["od"])
+    assert report.summary["flips_with_commitment_cost"] == ["c"]

@@ -14,7 +14,6 @@ import numpy as np
 import pandas as pd
 
 from optimizer.analysis.price_pieces import PriceCurve
-from optimizer.model.builder import commitment_weight
 from optimizer.plan.assembly import Plan
 from optimizer.solver.whatif import INF, MipWhatIf, Outcome, ReSolver, WhatIf
 
@@ -113,30 +112,30 @@ class Context:
 def _cost_columns(plan: Plan) -> pd.DataFrame:
     """One row per column with a price in the objective: on-demand chips y, commitments c.
 
-    ``cost`` is the column's objective coefficient today; ``minimum`` what its take-or-pay
-    minimum costs (on-demand chips).
+    ``cost`` is the column's objective coefficient today (a present value under a discount
+    rate), read from the LP so that a price handle moves exactly what the objective counts;
+    ``minimum`` what its take-or-pay minimum costs (on-demand chips).
     """
     model, columns = plan.model, plan.solution.columns
-    hours = plan.inputs.policy.hours_per_quarter
-    terms, starts = model.terms, model.starts
+    terms = model.terms
     on_demand = np.flatnonzero((terms["term"] == "on-demand").to_numpy())
-    price = terms["usd_per_chip_hour"].to_numpy()
-    weight = commitment_weight(model)
+    cost = model.lp.cost
+    y_cost = cost[columns["y"][on_demand]]
     return pd.concat(
         [
             pd.DataFrame(
                 {
                     "column": columns["y"][on_demand],
                     "offer": terms["offer"].to_numpy()[on_demand],
-                    "cost": price[on_demand] * hours,
-                    "minimum": price[on_demand] * hours * terms["min_chips"].to_numpy()[on_demand],
+                    "cost": y_cost,
+                    "minimum": y_cost * terms["min_chips"].to_numpy()[on_demand],
                 }
             ),
             pd.DataFrame(
                 {
                     "column": columns["c"],
-                    "offer": starts["offer"].to_numpy(),
-                    "cost": starts["usd_per_chip_hour"].to_numpy() * hours * weight,
+                    "offer": model.starts["offer"].to_numpy(),
+                    "cost": cost[columns["c"]],
                     "minimum": 0.0,
                 }
             ),

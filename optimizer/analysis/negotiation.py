@@ -34,6 +34,7 @@ from optimizer.analysis.outage import outage_table
 from optimizer.analysis.port_break_even import BreakEvens, break_evens
 from optimizer.analysis.rules import SETTING_COLUMNS, PolicySettings, RuleCosts, policy_setting_costs, rule_costs
 from optimizer.analysis.supplier_prices import SupplierPrices, price_suppliers
+from optimizer.analysis.terminal_value import commitment_rule_flips
 from optimizer.analysis.walk_away import WalkAway, walk_away_tables
 from optimizer.plan.assembly import Plan
 from optimizer.plan.pipeline import solve
@@ -84,6 +85,7 @@ def leverage(inputs, plan: Plan | None = None, workers: int = 2) -> Leverage:
         "vendor": partial(price_suppliers, context, "vendor"),
         "rules": partial(_rule_analyses, context),
         "settings": partial(policy_setting_costs, context),
+        "terminal": partial(commitment_rule_flips, context),
     }
     with ThreadPoolExecutor(max_workers=max(1, workers), initializer=one_highs_thread if workers > 1 else None) as pool:
         futures = {name: pool.submit(_timed, task) for name, task in tasks.items()}
@@ -96,10 +98,12 @@ def leverage(inputs, plan: Plan | None = None, workers: int = 2) -> Leverage:
     provider: SupplierPrices = results["provider"]
     vendor: SupplierPrices = results["vendor"]
     ports: list[BreakEvens] = [results[f"ports-{k}"] for k in range(parts)]
+    flips, flip_solves = results["terminal"]
     prices = pd.concat([provider.suppliers, vendor.suppliers], ignore_index=True)
     summary = {
         **{k: v for k, v in plan.totals.items() if k not in ("solver_objective_usd", "method")},
         "diversification_premium_usd": shared.rules.premium,
+        "flips_with_commitment_cost": sorted(flips.loc[flips["flips_with_commitment_cost"].eq(True), "offer"]),
     }
     if plan.model.mixed_integer:
         summary["prices_and_duals_from"] = (
@@ -109,7 +113,7 @@ def leverage(inputs, plan: Plan | None = None, workers: int = 2) -> Leverage:
     result = Leverage(
         suppliers=walk.suppliers.merge(prices, on=["dimension", "supplier"], how="left"),
         supplier_shares=walk.shares,
-        offer_prices=offers.table,
+        offer_prices=_with_flips(offers.table, flips),
         capacity=shared.capacity,
         rules=shared.rules.table,
         walk_away_curve=walk.curve,
@@ -120,9 +124,15 @@ def leverage(inputs, plan: Plan | None = None, workers: int = 2) -> Leverage:
         policy_rules=settings.table,
     )
     result.seconds = time.perf_counter() - started
-    result.solves = sum(r.solves for r in results.values())
+    result.solves = flip_solves + sum(r.solves for name, r in results.items() if name != "terminal")
     result.task_seconds = {name: seconds for name, (_, seconds) in timed.items()}
     return result
+
+
+def _with_flips(offers: pd.DataFrame, flips: pd.DataFrame) -> pd.DataFrame:
+    """offer_prices.csv with, for 1yr/3yr offers, whether buying them flips with the
+    terminal-value rule (blank for other offers)."""
+    return offers.merge(flips[["offer", "flips_with_commitment_cost"]], on="offer", how="left")
 
 
 def _timed(task: Callable[[], T]) -> tuple[T, float]:

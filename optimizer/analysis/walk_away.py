@@ -14,6 +14,7 @@ from optimizer.analysis.context import Context, full_copy
 from optimizer.errors import SolveError
 from optimizer.plan.assembly import Plan
 from optimizer.solver.whatif import INF, Change, MipWhatIf, Outcome, ReSolver
+from optimizer.tolerances import VALUE_NOISE
 
 SUPPLIER_DIMENSIONS = ("provider", "vendor")
 CURVE_LEVELS = [0.75, 0.5, 0.25, 0.0]
@@ -66,6 +67,7 @@ def _walked(context: Context, outcome: Outcome) -> dict[str, float | None]:
     if not outcome.optimal:
         return dict.fromkeys(STRANDED_COLUMNS, None)
     more = context.unmet(outcome) - context.u_today
+    more = np.where(np.abs(more) > VALUE_NOISE * np.maximum(1.0, context.demand), more, 0.0)  # solver noise
     lost = more * context.unserved_cost
     priced = context.priced
     cost = outcome.objective - context.v0

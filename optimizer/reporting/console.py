@@ -220,6 +220,16 @@ def show_leverage(report, console: Console) -> None:
         )
     premium = report.summary.get("diversification_premium_usd")
     console.print(f"Diversification premium (all share rules lifted at once): {usd(premium)}", highlight=False)
+    flips = report.summary.get("flips_with_commitment_cost") or []
+    if flips:
+        console.print(
+            "Bought or not depending on the terminal-value rule (whole cost vs in-horizon part, "
+            f"commitment_cost): {literal(', '.join(flips))}; their figures rest on it",
+            highlight=False,
+        )
+    rate = report.summary.get("discount_rate_per_year")
+    if rate is not None:
+        console.print(f"Every USD figure above is a present value at {percent(rate)} a year.", highlight=False)
     if not report.outage.empty:
         worst = report.outage.groupby(["dimension", "supplier"], as_index=False)["stranded_share"].max()
         worst = worst.sort_values("stranded_share", ascending=False).rename(
