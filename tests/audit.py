@@ -182,36 +182,57 @@ def walked_away(inputs: optimizer.Inputs, names: Iterable[str]) -> optimizer.Inp
 
 
 def rules_lifted(inputs: optimizer.Inputs) -> optimizer.Inputs:
-    """Every share rule (caps, floors, their overrides) dropped from the policy."""
+    """Every share rule (caps, floors, their overrides, on every basis) dropped from the policy."""
     policy = inputs.policy.model_copy(
-        update={"max_share": MaxShare(), "min_share": MinShare(), "share_overrides": ShareOverrides()}
+        update={
+            "max_share": MaxShare(),
+            "min_share": MinShare(),
+            "share_overrides": ShareOverrides(),
+            "extra_share_bases": {},
+        }
     )
     return replace(inputs, policy=policy)
 
 
-def setting_lifted(inputs: optimizer.Inputs, key: tuple[str, ...]) -> optimizer.Inputs:
-    """One ``policy.yaml`` line lifted: ("max_share", dim), ("min_share", dim) or
-    ("share_overrides", "max_share"|"min_share", dim, group)."""
-    policy = inputs.policy
+def _lift(rules, key: tuple[str, ...]):
+    """``rules`` (the policy, or one basis of ``extra_share_bases``) without one line:
+    ("max_share", dim), ("min_share", dim) or ("share_overrides", kind, dim, group)."""
     if key[0] in ("max_share", "min_share"):
-        block = getattr(policy, key[0]).model_copy(update={key[1]: 1.0 if key[0] == "max_share" else 0.0})
-        return replace(inputs, policy=policy.model_copy(update={key[0]: block}))
-    overrides = policy.share_overrides.model_dump()
+        block = getattr(rules, key[0]).model_copy(update={key[1]: 1.0 if key[0] == "max_share" else 0.0})
+        return rules.model_copy(update={key[0]: block})
+    overrides = rules.share_overrides.model_dump()
     overrides[key[1]][key[2]].pop(key[3])
-    return replace(inputs, policy=policy.model_copy(update={"share_overrides": ShareOverrides(**overrides)}))
+    return rules.model_copy(update={"share_overrides": ShareOverrides(**overrides)})
+
+
+def setting_lifted(inputs: optimizer.Inputs, key: tuple[str, ...]) -> optimizer.Inputs:
+    """One ``policy.yaml`` line lifted (a ``policy_settings`` key)."""
+    policy = inputs.policy
+    if key[0] != "extra_share_bases":
+        return replace(inputs, policy=_lift(policy, key))
+    bases = dict(policy.extra_share_bases)
+    bases[key[1]] = _lift(bases[key[1]], key[2:])
+    return replace(inputs, policy=policy.model_copy(update={"extra_share_bases": bases}))
 
 
 def policy_settings(inputs: optimizer.Inputs) -> list[tuple[str, ...]]:
-    policy, keys = inputs.policy, []
-    for dimension, value in policy.max_share.model_dump().items():
-        if value < 1:
-            keys.append(("max_share", dimension))
-    for dimension, value in policy.min_share.model_dump().items():
-        if value > 0:
-            keys.append(("min_share", dimension))
-    for kind, block in policy.share_overrides.model_dump().items():
-        for dimension, groups in block.items():
-            keys += [("share_overrides", kind, dimension, group) for group in groups]
+    """Every share line of the policy, as its path: on ``share_basis`` at the top level, on
+    other bases under ``extra_share_bases.<basis>``."""
+    policy = inputs.policy
+    owners = [((), policy)] + [
+        (("extra_share_bases", basis), rules) for basis, rules in policy.extra_share_bases.items()
+    ]
+    keys: list[tuple[str, ...]] = []
+    for prefix, rules in owners:
+        for dimension, value in rules.max_share.model_dump().items():
+            if value < 1:
+                keys.append((*prefix, "max_share", dimension))
+        for dimension, value in rules.min_share.model_dump().items():
+            if value > 0:
+                keys.append((*prefix, "min_share", dimension))
+        for kind, block in rules.share_overrides.model_dump().items():
+            for dimension, groups in block.items():
+                keys += [(*prefix, "share_overrides", kind, dimension, group) for group in groups]
     return keys
 
 

@@ -57,4 +57,6 @@ def mip_cases(draw, max_offers: int = 4) -> tuple[Case, bool]:
         case.tables["spend_commitments"] = [
             {"provider": provider, "first": horizon[0], "last": horizon[-1], "usd": draw(st.sampled_from(SPEND_USD))}
         ]
+    if draw(st.integers(0, 3)) == 0:  # present value: the audit's re-solves count discounted costs too
+        case.policy["discount_rate_per_year"] = draw(st.sampled_from([0.08, 0.35]))
     return case, integer

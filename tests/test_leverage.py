@@ -226,7 +226,16 @@ def test_report_does_not_depend_on_workers(three):
     assert again.offer_prices.equals(report.offer_prices)
     assert again.suppliers.equals(report.suppliers)
     # Where the time went: every analysis timed, within the report's own time on one worker.
-    assert set(again.task_seconds) == {"ports-0", "offers", "walk", "provider", "vendor", "rules", "settings"}
+    assert set(again.task_seconds) == {
+        "ports-0",
+        "offers",
+        "walk",
+        "provider",
+        "vendor",
+        "rules",
+        "settings",
+        "terminal",
+    }
     assert 0 < sum(again.task_seconds.values()) <= again.seconds
 
 

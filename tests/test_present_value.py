@@ -123,3 +123,22 @@ def test_the_leverage_report_flags_a_term_bought_only_when_its_after_horizon_par
     flags = report.offer_prices.set_index("offer")["flips_with_commitment_cost"]
     assert flags["c"] is True and pd.isna(flags["od"])
     assert report.summary["flips_with_commitment_cost"] == ["c"]
+
+
+def test_a_scenario_sets_the_discount_rate_and_the_payment(tmp_path):
+    """The first case of this file as a scenario over a per-quarter base: paying the 1yr
+    term upfront under a 10% rate costs 87,600 at the start, against 21,900 x (sum of four
+    discount factors) paid per quarter."""
+    base = plan_for(tmp_path / "b", [offer("c", "aws", "r1", "a", 1.0, 100, term="1yr")], YEAR)
+    scenario = optimizer.Scenario(
+        name="upfront-at-10pct",
+        base=base.inputs.folder,
+        changes=[
+            optimizer.PolicyChange(policy={"discount_rate_per_year": RATE}),
+            optimizer.Set(set="offers", where={"offer": "c"}, column="payment", value="upfront"),
+        ],
+    )
+    table = optimizer.compare([optimizer.Scenario(name="base", base=base.inputs.folder), scenario], walk_away=False)
+    rows = table.set_index("scenario")
+    assert pd.isna(rows.loc["base", "total_cost_pv_usd"])
+    assert rows.loc["upfront-at-10pct", "total_cost_pv_usd"] == pytest.approx(4 * QUARTER_USD, rel=1e-12)

@@ -57,7 +57,16 @@ def test_workbook_numbers_formats_and_charts(case, tmp_path):
     out = tmp_path / "report"
     run(["report", "--scenarios", str(base), str(hostile), "--out", str(out), "--workers", "1"])
     book = openpyxl.load_workbook(out / "report.xlsx")
-    assert book.sheetnames == ["Summary", "Purchases", "Allocation", "Spend", "Leverage", "Price response", "Scenarios"]
+    assert book.sheetnames == [
+        "Summary",
+        "Money by quarter",
+        "Purchases",
+        "Allocation",
+        "Spend",
+        "Leverage",
+        "Price response",
+        "Scenarios",
+    ]
     summary = book["Summary"]
     values = {summary.cell(row, 1).value: summary.cell(row, 2) for row in range(1, summary.max_row + 1)}
     assert values["Total cost (objective)"].value == pytest.approx(72_270)

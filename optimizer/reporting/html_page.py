@@ -71,6 +71,8 @@ def write_html(path: Path, data: ReportData) -> None:
         f"<table>{lines}</table>",
         f"<p>The compute lines {verdict} with the plan's compute cost to the cent "
         f"(difference {usd_exact(data.reconciliation_gap_usd, 6)}).</p>",
+        "<h2>Money by quarter</h2>",
+        _html_table(data.money),
         "<h2>Spend</h2>",
         image("spend_by_provider"),
         *(image(share_chart_name(basis)) for basis in data.shares_against_cap),

@@ -40,6 +40,7 @@ class ReportData:
     rules: pd.DataFrame
     price_response: pd.DataFrame
     scenarios: pd.DataFrame | None
+    money: pd.DataFrame = field(default_factory=pd.DataFrame)  # money_by_quarter.csv
     narrative: list[str] = field(default_factory=list)
 
 
@@ -59,6 +60,7 @@ def gather(plan: Plan, report: Leverage, comparison: pd.DataFrame | None, title:
     """The report's data from a plan, its leverage report and the scenario comparison (None
     for a single plan)."""
     totals = plan.totals
+    total_label = "the plan's objective" if totals["discount_rate_per_year"] is None else "undiscounted"
     spend = plan.shares[["dimension", "group", "quarter", "spend_usd"]].copy()
     in_horizon = float(plan.purchases["cost_usd"].sum() + plan.contracts["cost_usd"].sum())
     lines = [
@@ -81,10 +83,15 @@ def gather(plan: Plan, report: Leverage, comparison: pd.DataFrame | None, title:
             if totals["lost_revenue_usd"] is not None
             else []
         ),
-        ("Total cost (the plan's objective)", float(totals["total_cost_usd"])),
+        (f"Total cost ({total_label})", float(totals["total_cost_usd"])),
     ]
     summary = [
-        ("Total cost (objective)", float(totals["total_cost_usd"]), "usd"),
+        (
+            f"Total cost ({'objective' if totals['discount_rate_per_year'] is None else 'undiscounted'})",
+            float(totals["total_cost_usd"]),
+            "usd",
+        ),
+        *_present_values(totals),
         ("Compute cost", float(totals["compute_cost_usd"]), "usd"),
         ("Unmet-demand penalty", float(totals["unmet_penalty_usd"]), "usd"),
         *(
@@ -134,18 +141,50 @@ def gather(plan: Plan, report: Leverage, comparison: pd.DataFrame | None, title:
         rules=report.rules,
         price_response=report.price_response,
         scenarios=comparison,
+        money=plan.money,
     )
     data.narrative = narrative(plan, report, comparison)
     return data
 
 
+def _present_values(totals: dict) -> list[tuple[str, float, str]]:
+    """The summary's present-value lines, under a discount rate."""
+    rate = totals["discount_rate_per_year"]
+    if rate is None:
+        return []
+    named = [
+        ("total_cost_pv_usd", "Present value of the total cost (the plan's objective)"),
+        ("compute_cost_pv_usd", "Present value of the compute cost"),
+        ("revenue_pv_usd", "Present value of the revenue"),
+        ("gross_margin_pv_usd", "Present value of the gross margin"),
+    ]
+    lines = [("Discount rate per year", float(rate), "pct")]
+    return lines + [(label, float(totals[key]), "usd") for key, label in named if totals[key] is not None]
+
+
 def narrative(plan: Plan, report: Leverage, comparison: pd.DataFrame | None) -> list[str]:
     """A short written summary generated from the numbers."""
     totals = plan.totals
-    text = [
-        f"The cost-minimal plan costs {usd(totals['total_cost_usd'])} over "
-        f"{len(plan.inputs.horizon)} quarters, {usd(totals['cost_per_mtok_usd'] or 0)} per million served tokens."
-    ]
+    quarters = len(plan.inputs.horizon)
+    if totals["gross_margin_usd"] is not None:
+        opening = (
+            f"The margin-maximising plan earns {usd(totals['revenue_usd'])} over {quarters} quarters for "
+            f"{usd(totals['compute_cost_usd'])} of compute, a gross margin of {usd(totals['gross_margin_usd'])}"
+            f" ({usd(totals['cost_per_mtok_usd'] or 0)} per million served tokens); it leaves demand worth "
+            f"{usd(totals['lost_revenue_usd'] or 0)} of revenue unserved (the unmet table says why)."
+        )
+    else:
+        opening = (
+            f"The cost-minimal plan costs {usd(totals['total_cost_usd'])} over {quarters} quarters, "
+            f"{usd(totals['cost_per_mtok_usd'] or 0)} per million served tokens."
+        )
+    text = [opening]
+    if totals["discount_rate_per_year"] is not None:
+        text.append(
+            f"At {totals['discount_rate_per_year']:.0%} a year its total cost is worth "
+            f"{usd(totals['total_cost_pv_usd'])} today (present value, the figure the plan minimises; "
+            "every leverage figure is a present value too)."
+        )
     mix = (
         plan.shares[plan.shares["dimension"] == "vendor"]
         .groupby("group")["spend_usd"]

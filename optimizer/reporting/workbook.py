@@ -68,6 +68,8 @@ def write_excel(path: Path, data: ReportData) -> None:
     summary.set_column(1, 1, 22)
     summary.freeze_panes(3, 0)
 
+    if not data.money.empty:
+        _sheet(book, "Money by quarter", data.money, formats)
     _sheet(book, "Purchases", data.purchases, formats)
     _sheet(book, "Allocation", data.allocation, formats)
     spend_sheet = _sheet(book, "Spend", data.spend, formats)

@@ -19,14 +19,14 @@ HEADLINE = [
     "description",
     "total_cost_usd",
     "compute_cost_usd",
-    "total_cost_pv_usd",
-    "gross_margin_usd",
     "cost_per_mtok_usd",
     "delta_usd",
     "delta_pct",
     "hhi_provider",
     "hhi_vendor",
     "unmet_tokens_per_s",
+    "total_cost_pv_usd",
+    "gross_margin_usd",
 ]
 FIGURES = [
     "total_cost_usd",
@@ -118,10 +118,10 @@ def compare(
     """One row per scenario: costs, change against the first, shares, HHI, unmet, walk-away costs.
 
     Scenarios are files or :class:`~optimizer.scenarios.overlays.Scenario` objects built in Python.
-    Columns: ``scenario, description, total_cost_usd, compute_cost_usd, total_cost_pv_usd``
-    (the objective under a discount rate, else blank), ``gross_margin_usd, cost_per_mtok_usd,
+    Columns: ``scenario, description, total_cost_usd, compute_cost_usd, cost_per_mtok_usd,
     delta_usd, delta_pct`` (of the undiscounted total), ``hhi_provider, hhi_vendor,
-    unmet_tokens_per_s``, then
+    unmet_tokens_per_s, total_cost_pv_usd`` (the objective under a discount rate, else
+    blank), ``gross_margin_usd``, then
     ``share_provider_<p>``, ``share_vendor_<v>`` (volume over the horizon) and
     ``walk_away_provider_<p>``, ``walk_away_vendor_<v>`` (USD, rules kept), and ``error``:
     blank for a scenario that solved, the reason for one that did not (its figures blank;
