@@ -268,6 +268,13 @@ def instances(draw, max_offers: int = 6, revenue: bool = False) -> Case:
     case.policy = draw(policies(case))
     if revenue and _sometimes(draw):  # present value: every cost discounted from its quarter
         case.policy["discount_rate_per_year"] = draw(st.sampled_from([0.0, 0.08, 0.35, 1.0]))
+    if revenue:  # 1yr/3yr terms, paid per quarter or upfront, under either terminal-value rule
+        for row in case.tables["offers"]:
+            if _sometimes(draw):
+                row["term"] = draw(st.sampled_from(["1yr", "3yr"]))
+                row["payment"] = draw(st.sampled_from(["per_quarter", "upfront"]))
+        if any(row.get("term") for row in case.tables["offers"]):
+            case.policy["commitment_cost"] = draw(st.sampled_from(["whole", "in_horizon"]))
     return case
 
 

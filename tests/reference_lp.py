@@ -40,6 +40,9 @@ def _blank(value) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
+TERM_LENGTH = {"on-demand": 1, "1yr": 4, "3yr": 12}
+
+
 def ordinal(quarter: str) -> int:
     return int(quarter[:4]) * 4 + int(quarter[5]) - 1
 
@@ -91,7 +94,7 @@ def reference(case: Case) -> Reference:
 
     def holds(offer: dict, q: int) -> bool:
         """Chips can be held: the offer is on sale, or chips of it are signed (contract v5)."""
-        return available(offer, q) or signed(offer, q)[0] > 0
+        return available(offer, q) or signed(offer, q)[0] > 0 or (offer["offer"], q) in held_of
 
     def group(offer: dict, dimension: str) -> str:
         return vendor[offer["accelerator"]] if dimension == "vendor" else offer[dimension]
@@ -126,14 +129,38 @@ def reference(case: Case) -> Reference:
                 columns.append(("x", w, offer, q, float(pair["tokens_per_s_per_chip"])))
                 cost.append(0.0)
                 bounds.append((0.0, None))
+    # Chips held in (offer, q): y[o,q] on demand; for a 1yr/3yr term (contract v2) the sum
+    # of the commitments c[o,s] still running, each paid at its start quarter's price.
+    # held_of lists (column, USD per chip-hour of its payment) per (offer, q).
     y_of: dict[tuple[str, int], int] = {}
+    held_of: dict[tuple[str, int], list[tuple[int, float]]] = {}
+    term_rows: list[tuple[dict, int]] = []  # (offer, q) whose bounds are rows over running c
+    whole = policy.get("commitment_cost", "whole") == "whole"
     for offer in tables["offers"]:
-        for q in horizon:
-            if available(offer, q):
-                y_of[(offer["offer"], q)] = len(columns)
-                columns.append(("y", offer, q))
-                cost.append(value(offer, q, "usd_per_chip_hour") * hours * worth(q))
-                bounds.append((value(offer, q, "min_chips"), value(offer, q, "max_chips")))
+        length = TERM_LENGTH.get(offer.get("term") or "on-demand", 1)
+        if length == 1:
+            for q in horizon:
+                if available(offer, q):
+                    y_of[(offer["offer"], q)] = len(columns)
+                    held_of[(offer["offer"], q)] = [(len(columns), value(offer, q, "usd_per_chip_hour"))]
+                    columns.append(("y", offer, q))
+                    cost.append(value(offer, q, "usd_per_chip_hour") * hours * worth(q))
+                    bounds.append((value(offer, q, "min_chips"), value(offer, q, "max_chips")))
+            continue
+        for start in (q for q in horizon if available(offer, q)):
+            price = value(offer, start, "usd_per_chip_hour")
+            inside = min(length, horizon[-1] - start + 1)
+            paid = length if whole else inside
+            if offer.get("payment") == "upfront":  # all at the start, less the terminal value
+                quarters_paid = length * worth(start) - (0.0 if whole else (length - inside) * worth(horizon[-1] + 1))
+            else:
+                quarters_paid = sum(worth(start + k) for k in range(paid))
+            for q in range(start, start + length):
+                held_of.setdefault((offer["offer"], q), []).append((len(columns), price))
+            columns.append(("c", offer, start))
+            cost.append(price * hours * quarters_paid)
+            bounds.append((0.0, None))
+        term_rows += [(offer, q) for q in horizon if (offer["offer"], q) in held_of]
     u_of = {}
     for w, row in enumerate(tables["workloads"]):
         u_of[w] = len(columns)
@@ -184,9 +211,16 @@ def reference(case: Case) -> Reference:
                 for i, c in enumerate(columns)
                 if c[0] == "x" and c[2]["offer"] == offer["offer"] and c[3] == q
             }
-            if (offer["offer"], q) in y_of:
-                entries[y_of[(offer["offer"], q)]] = -1.0
+            for j, _ in held_of.get((offer["offer"], q), []):
+                entries[j] = -1.0
             add_row(entries, ("capacity", offer["offer"], q), chips)
+
+    # bounds on the chips a term holds: min_chips (in quarters it is on sale) <= held <= max_chips
+    for offer, q in term_rows:
+        held = {j: 1.0 for j, _ in held_of[(offer["offer"], q)]}
+        add_row(held, ("term max", offer["offer"], q), value(offer, q, "max_chips"))
+        if available(offer, q) and value(offer, q, "min_chips") > 0:
+            add_row({j: -1.0 for j in held}, ("term min", offer["offer"], q), -value(offer, q, "min_chips"))
 
     # shares: (1[o in g] - limit) * amount summed over the quarter, <= 0 for a cap, >= 0 for a
     # floor, on each rule's basis: tokens/s served (x), USD per hour (price x y, signed
@@ -199,9 +233,8 @@ def reference(case: Case) -> Reference:
         amounts, constants = [], []
         for o in offered:
             chips, usd = signed(o, q)
-            per_chip = value(o, q, "usd_per_chip_hour") if on == "spend" else kw[o["accelerator"]]
-            if (o["offer"], q) in y_of:
-                amounts.append((y_of[(o["offer"], q)], o, per_chip))
+            for j, price in held_of.get((o["offer"], q), []):
+                amounts.append((j, o, price if on == "spend" else kw[o["accelerator"]]))
             constants.append((o, usd if on == "spend" else chips * per_chip))
         return amounts, constants
 
