@@ -127,8 +127,9 @@ def _rarely(draw) -> bool:
 @st.composite
 def instances(draw, max_offers: int = 6, revenue: bool = False) -> Case:
     """A random input folder in the contract's format (see the module docstring); with
-    ``revenue``, about a quarter of the workload rows carry a revenue and a utilization, and
-    one policy in eight a discount rate.
+    ``revenue``, about a quarter of the workload rows carry a revenue and a utilization, one
+    policy in eight a discount rate, and one offer in eight is a 1yr or 3yr term (paid per
+    quarter or upfront, under either ``commitment_cost``).
     (The leverage audit draws without: see tests/test_known_issues.py.)"""
     vendors = ["nvidia", "amd", "google"]
     accelerators = [

@@ -49,9 +49,11 @@ def ordinal(quarter: str) -> int:
 
 def reference(case: Case) -> Reference:
     """Build and solve the contract's v1 LP for ``case`` (contract, "Formulation"), with
-    signed contracts (v2: chips added to capacity, their cost sunk), v5's share groups
-    (every group that can hold chips in the quarter, on sale or signed) and share rules on
-    several bases (volume, spend, power), each rule measured on its own."""
+    signed contracts and 1yr/3yr terms (v2: signed chips added to capacity, their cost
+    sunk; commitments held for their term), v5's share groups (every group that can hold
+    chips in the quarter: on sale, signed or still committed), share rules on several
+    bases (volume, spend, power), each rule measured on its own, revenues, and present
+    values with payment timing (contract, "Extension: present value and payment timing")."""
     tables, policy = case.tables, case.policy
     hours = float(policy.get("hours_per_quarter", HOURS_PER_QUARTER))
     penalty = float(policy.get("unmet_penalty_usd_per_mtok", 100.0)) * hours * 3600 / 1e6
@@ -94,7 +96,20 @@ def reference(case: Case) -> Reference:
 
     def holds(offer: dict, q: int) -> bool:
         """Chips can be held: the offer is on sale, or chips of it are signed (contract v5)."""
-        return available(offer, q) or signed(offer, q)[0] > 0 or (offer["offer"], q) in held_of
+        return available(offer, q) or signed(offer, q)[0] > 0 or (offer["offer"], q) in running
+
+    def term_length(offer: dict) -> int:
+        return TERM_LENGTH.get(offer.get("term") or "on-demand", 1)
+
+    # Quarters a 1yr/3yr term started in a quarter it is on sale may still run in.
+    running = {
+        (offer["offer"], q)
+        for offer in tables["offers"]
+        if term_length(offer) > 1
+        for start in horizon
+        if available(offer, start)
+        for q in range(start, start + term_length(offer))
+    }
 
     def group(offer: dict, dimension: str) -> str:
         return vendor[offer["accelerator"]] if dimension == "vendor" else offer[dimension]
@@ -137,7 +152,7 @@ def reference(case: Case) -> Reference:
     term_rows: list[tuple[dict, int]] = []  # (offer, q) whose bounds are rows over running c
     whole = policy.get("commitment_cost", "whole") == "whole"
     for offer in tables["offers"]:
-        length = TERM_LENGTH.get(offer.get("term") or "on-demand", 1)
+        length = term_length(offer)
         if length == 1:
             for q in horizon:
                 if available(offer, q):
@@ -235,7 +250,7 @@ def reference(case: Case) -> Reference:
             chips, usd = signed(o, q)
             for j, price in held_of.get((o["offer"], q), []):
                 amounts.append((j, o, price if on == "spend" else kw[o["accelerator"]]))
-            constants.append((o, usd if on == "spend" else chips * per_chip))
+            constants.append((o, usd if on == "spend" else chips * kw[o["accelerator"]]))
         return amounts, constants
 
     for q in horizon:
@@ -289,6 +304,11 @@ def reference(case: Case) -> Reference:
         families.add("unmet")
     if contracts:
         families.add("contracts")
+    if rate:
+        families.add("discounted")
+    for j, column in enumerate(columns):
+        if column[0] == "c" and values[j] > ACTIVE:
+            families.add("upfront term bought" if column[1].get("payment") == "upfront" else "term bought")
     for (name, q), j in y_of.items():
         low = bounds[j][0]
         used = sum(

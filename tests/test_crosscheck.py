@@ -169,6 +169,38 @@ def test_random_cases_exercise_every_family():
     }, seen
 
 
+def test_random_cases_with_money_exercise_terms_and_discounting():
+    """The same guard for the draws of ``instances(revenue=True)``: revenues, discount
+    rates, and 1yr/3yr terms paid per quarter and upfront, bought under both rules."""
+    seen: set[str] = set()
+
+    @settings(
+        max_examples=300,
+        derandomize=True,
+        database=None,
+        phases=[Phase.generate],
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+    @given(case=instances(revenue=True))
+    def sample(case: Case) -> None:
+        found = reference(case).families
+        seen.update(found)
+        if any(row.get("revenue_usd_per_mtok") is not None for row in case.tables["workloads"]):
+            seen.add("revenue")
+        if found & {"term bought", "upfront term bought"}:
+            seen.add(f"bought under {case.policy.get('commitment_cost', 'whole')}")
+
+    sample()
+    assert seen >= {
+        "revenue",
+        "discounted",
+        "term bought",
+        "upfront term bought",
+        "bought under whole",
+        "bought under in_horizon",
+    }, seen
+
+
 def _horizon(case: Case) -> list[int]:
     quarters = [ordinal(row["quarter"]) for row in case.tables["workloads"]]
     return list(range(min(quarters), max(quarters) + 1))
