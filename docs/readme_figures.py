@@ -104,7 +104,7 @@ def leverage_block(plan, report) -> str:
     rate = totals["discount_rate_per_year"]
     money = (
         f"present value of the {len(plan.inputs.horizon)}-quarter cost {usd(totals['total_cost_pv_usd'])} at "
-        f"{rate * 100:g}% a year, the unit of every USD figure below"
+        f"{rate * 100:g}% a year, the unit of every walk-away cost below; spend is undiscounted"
         if rate is not None
         else f"total {len(plan.inputs.horizon)}-quarter cost {usd(totals['total_cost_usd'])}"
     )

@@ -36,6 +36,7 @@ def commitment_rule_flips(context: Context) -> tuple[pd.DataFrame, int]:
         if outcome.optimal
         else pd.Series(np.nan, index=today.index)
     )
+    other = other.mask(other.abs() <= BOUGHT, 0.0)  # solver noise, both signs (NaN: no plan)
     whole, inside = (today, other) if whole_now else (other, today)
     table = pd.DataFrame(
         {

@@ -197,7 +197,7 @@ def show_leverage(report, console: Console) -> None:
         )
     )
     if not report.rules.empty:
-        rules = report.rules.assign(
+        rules = report.rules.fillna({"basis": ""}).assign(
             limit=[
                 usd(v) if d in ("spend_commitment", "budget") else percent(v)
                 for d, v in zip(report.rules["dimension"], report.rules["limit"], strict=True)
@@ -229,7 +229,11 @@ def show_leverage(report, console: Console) -> None:
         )
     rate = report.summary.get("discount_rate_per_year")
     if rate is not None:
-        console.print(f"Every USD figure above is a present value at {percent(rate)} a year.", highlight=False)
+        console.print(
+            f"Walk-away costs, rule costs, capacity values and the premium are present values at {percent(rate)} "
+            "a year (differences of the objective); spend and rule limits are undiscounted.",
+            highlight=False,
+        )
     if not report.outage.empty:
         worst = report.outage.groupby(["dimension", "supplier"], as_index=False)["stranded_share"].max()
         worst = worst.sort_values("stranded_share", ascending=False).rename(

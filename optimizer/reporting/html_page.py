@@ -13,6 +13,8 @@ from optimizer.reporting.formats import count, percent, usd, usd_exact
 from optimizer.reporting.report_data import ReportData, column_kind
 from optimizer.text import visible
 
+SUMMARY_FORMATS = {"usd": usd, "pct": percent}  # a summary line by its kind; others are counts
+
 
 def _html(text: str) -> str:
     """Text on the page: its control characters made visible, then HTML-escaped."""
@@ -55,7 +57,7 @@ def write_html(path: Path, data: ReportData) -> None:
         return f'<img alt="{name}" src="data:image/png;base64,{encoded}">'
 
     summary = "".join(
-        f"<tr><td>{_html(label)}</td><td>{_html(usd(value) if kind == 'usd' else count(value))}</td></tr>"
+        f"<tr><td>{_html(label)}</td><td>{_html(SUMMARY_FORMATS.get(kind, count)(value))}</td></tr>"
         for label, value, kind in data.summary
     )
     lines = "".join(

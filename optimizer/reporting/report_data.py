@@ -170,7 +170,7 @@ def narrative(plan: Plan, report: Leverage, comparison: pd.DataFrame | None) -> 
         opening = (
             f"The margin-maximising plan earns {usd(totals['revenue_usd'])} over {quarters} quarters for "
             f"{usd(totals['compute_cost_usd'])} of compute, a gross margin of {usd(totals['gross_margin_usd'])}"
-            f" ({usd(totals['cost_per_mtok_usd'] or 0)} per million served tokens); it leaves demand worth "
+            f" (compute at {usd(totals['cost_per_mtok_usd'] or 0)} per million served tokens); it leaves demand worth "
             f"{usd(totals['lost_revenue_usd'] or 0)} of revenue unserved (the unmet table says why)."
         )
     else:
@@ -208,8 +208,8 @@ def narrative(plan: Plan, report: Leverage, comparison: pd.DataFrame | None) -> 
         strongest = suppliers.sort_values("walk_away_cost_usd", ascending=False).iloc[0]
         weakest = suppliers.sort_values("walk_away_cost_usd").iloc[0]
         note = ""
-        if (strongest.get("unserved_if_removed_tokens_per_s") or 0) > 0:
-            note = " (walking away would leave demand unserved: the threat is not credible)"
+        if (strongest.get("walk_away_penalty_usd") or 0) > 0:  # a policy penalty, not a price
+            note = " (mostly the policy's unmet-demand penalty: the threat is not credible)"
         text.append(
             f"Strongest negotiating position against us: {strongest['dimension']} {strongest['supplier']}, "
             f"whom walking away from would cost {usd(strongest['walk_away_cost_usd'])}{note}. "
