@@ -135,7 +135,19 @@ class Facts:
     chip_hours: dict[str, float]
     tokens: dict[str, float]  # served tokens/s per offer (summed over quarters)
     ported: set[tuple[str, str]]
-    spend: dict[str, float] = field(default_factory=dict)  # cost_usd of the purchases per offer
+    spend: dict[str, float] = field(default_factory=dict)  # cost_usd of the purchases per offer, present value
+
+
+def discount_factors(plan: optimizer.Plan, labels: pd.Series) -> np.ndarray:
+    """(1 + r) ** (-k / 4) for quarter k of the horizon (contract, "present value"); ones
+    without a rate. A supplier's volume under a rate is its spend in present value, the
+    price-weighted chip-hours the objective counts."""
+    rate = plan.inputs.policy.discount_rate_per_year
+    if rate is None:
+        return np.ones(len(labels))
+    ordinal = labels.map(lambda q: int(q[:4]) * 4 + int(q[5]) - 1).to_numpy(dtype=float)
+    first = min(int(q[:4]) * 4 + int(q[5]) - 1 for q in plan.inputs.workloads["quarter"])
+    return (1.0 + rate) ** (-(ordinal - first) / 4.0)
 
 
 def number(value: Any) -> float | None:
@@ -324,7 +336,8 @@ class Resolver:
         hours = plan.inputs.policy.hours_per_quarter
         chips = plan.purchases.groupby("offer")["chips"].sum() * hours
         tokens = plan.allocation.groupby("offer")["tokens_per_s"].sum()
-        spend = plan.purchases.groupby("offer")["cost_usd"].sum()
+        spend = plan.purchases.assign(pv=plan.purchases["cost_usd"] * discount_factors(plan, plan.purchases["quarter"]))
+        spend = spend.groupby("offer")["pv"].sum()
         ported = set(zip(plan.ports["model"], plan.ports["accelerator"], strict=True)) if len(plan.ports) else set()
         present = plan.totals["total_cost_pv_usd"]  # the objective, under a discount rate
         return Facts(
