@@ -210,7 +210,7 @@ def commitment_weight(model: LpModel, whole: bool | None = None) -> np.ndarray:
     length = starts["term_quarters"].to_numpy(dtype=np.int64)
     counted = length if whole else starts["inside"].to_numpy(dtype=np.int64)
     first = starts["quarter"].map(quarters.ordinal).to_numpy(dtype=np.int64)
-    upfront = (starts["offer"].map(inputs.offers.set_index("offer")["payment"]) == "upfront").to_numpy()
+    upfront = upfront_starts(model)
     after = quarters.ordinal(inputs.horizon[-1]) + 1
     per_quarter = np.array(
         [inputs.discount(np.arange(s, s + n)).sum() for s, n in zip(first, counted, strict=True)], dtype=float
@@ -221,12 +221,23 @@ def commitment_weight(model: LpModel, whole: bool | None = None) -> np.ndarray:
     return np.where(upfront, at_start, per_quarter)
 
 
+def upfront_starts(model: LpModel) -> np.ndarray:
+    """Which commitment starts are paid upfront (aligned with ``model.starts``)."""
+    if model.starts.empty:
+        return np.zeros(0, dtype=bool)
+    payment = model.starts["offer"].map(model.inputs.offers.set_index("offer")["payment"])
+    return (payment == "upfront").to_numpy()
+
+
+def shortfall_due(model: LpModel) -> list[str]:
+    """The quarter each spend commitment's shortfall is paid in: the last of its period
+    inside the horizon."""
+    return [q[-1] if q else model.inputs.horizon[0] for q in spend_commitment_terms(model)["quarters"]]
+
+
 def shortfall_discount(model: LpModel) -> np.ndarray:
-    """Present value of a dollar of each spend commitment's shortfall, paid in the last
-    quarter of its period inside the horizon."""
-    commitments = spend_commitment_terms(model)
-    due = [q[-1] if q else model.inputs.horizon[0] for q in commitments["quarters"]]
-    return model.inputs.discount_of(due)
+    """Present value of a dollar of each spend commitment's shortfall."""
+    return model.inputs.discount_of(shortfall_due(model))
 
 
 def _serve_rows(

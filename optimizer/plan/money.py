@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from optimizer import quarters
-from optimizer.model.builder import LpModel, commitment_weight, spend_commitment_terms
+from optimizer.model.builder import LpModel, commitment_weight, shortfall_due, upfront_starts
 
 QUARTER_COLUMNS = [
     "quarter",
@@ -29,14 +29,6 @@ QUARTER_COLUMNS = [
     "discount_factor",
     "paid_pv_usd",
 ]
-
-
-def upfront_starts(model: LpModel) -> np.ndarray:
-    """Which commitment starts are paid upfront (aligned with ``model.starts``)."""
-    if model.starts.empty:
-        return np.zeros(0, dtype=bool)
-    payment = model.starts["offer"].map(model.inputs.offers.set_index("offer")["payment"])
-    return (payment == "upfront").to_numpy()
 
 
 def money_by_quarter(
@@ -57,23 +49,24 @@ def money_by_quarter(
     table = pd.DataFrame({"quarter": horizon})
     table["chips_usd"] = by_quarter(spend, terms["quarter"]).reindex(horizon, fill_value=0.0).to_numpy()
     table["port_usd"] = by_quarter(ports["port_usd"], ports["port_quarter"]).reindex(horizon, fill_value=0.0).to_numpy()
-    due = [q[-1] if q else horizon[0] for q in spend_commitment_terms(model)["quarters"]]
     owed = spend_commitments["shortfall_usd"].to_numpy(dtype=float)
-    table["shortfall_usd"] = by_quarter(owed, due).reindex(horizon, fill_value=0.0).to_numpy()
+    table["shortfall_usd"] = by_quarter(owed, shortfall_due(model)).reindex(horizon, fill_value=0.0).to_numpy()
     table["cost_usd"] = table["chips_usd"] + table["port_usd"] + table["shortfall_usd"]
 
     workloads = model.workloads
     priced = ~np.isnan(revenue)
     demand = workloads["tokens_per_s"].to_numpy(dtype=float) > 0
     rows_quarter = workloads["quarter"].to_numpy()
-    table["revenue_usd"] = by_quarter(np.where(priced, revenue, 0.0), rows_quarter).reindex(horizon).to_numpy()
+    table["revenue_usd"] = (
+        by_quarter(np.where(priced, revenue, 0.0), rows_quarter).reindex(horizon, fill_value=0.0).to_numpy()
+    )
     unpriced = by_quarter(demand & ~priced, rows_quarter).reindex(horizon, fill_value=0.0).to_numpy() > 0
     table["gross_margin_usd"] = np.where(unpriced | ~priced.any(), np.nan, table["revenue_usd"] - table["cost_usd"])
     table["lost_revenue_usd"] = (
-        by_quarter(np.where(priced, unserved_cost, 0.0), rows_quarter).reindex(horizon).to_numpy()
+        by_quarter(np.where(priced, unserved_cost, 0.0), rows_quarter).reindex(horizon, fill_value=0.0).to_numpy()
     )
     table["unmet_penalty_usd"] = (
-        by_quarter(np.where(priced, 0.0, unserved_cost), rows_quarter).reindex(horizon).to_numpy()
+        by_quarter(np.where(priced, 0.0, unserved_cost), rows_quarter).reindex(horizon, fill_value=0.0).to_numpy()
     )
     if not priced.any():
         table[["revenue_usd", "lost_revenue_usd"]] = np.nan
