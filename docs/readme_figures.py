@@ -53,21 +53,21 @@ def usd(amount: float | None) -> str:
     """$1.23B, $456.7M, -$2.9M; a blank for a missing figure."""
     if amount is None or pd.isna(amount):
         return "-"
-    sign = "-" if amount < 0 else ""
-    amount = abs(amount)
-    return f"{sign}${amount / 1e9:.2f}B" if amount >= 1e9 else f"{sign}${amount / 1e6:.1f}M"
+    text = f"{amount / 1e9:z.2f}B" if abs(amount) >= 1e9 else f"{amount / 1e6:z.1f}M"  # z: no minus on a zero
+    return "-$" + text[1:] if text.startswith("-") else "$" + text
 
 
 def signed_usd(amount: float) -> str:
-    return ("+" if amount >= 0 else "") + usd(amount)
+    text = usd(amount)
+    return text if text.startswith("-") else "+" + text
 
 
 def pct(value: float | None, digits: int = 1) -> str:
-    return "-" if value is None or pd.isna(value) else f"{value:+.{digits}f}%"
+    return "-" if value is None or pd.isna(value) else f"{value:+z.{digits}f}%"
 
 
 def count(value: float | None) -> str:
-    return "-" if value is None or pd.isna(value) else f"{value:,.0f}"
+    return "-" if value is None or pd.isna(value) else f"{value:z,.0f}"
 
 
 def plan_block(plan) -> str:
