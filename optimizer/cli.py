@@ -251,6 +251,7 @@ def plan_files(result) -> dict:
         "budgets.csv": csv_writer(result.budgets),
         "money_by_quarter.csv": csv_writer(result.money),
         "ports.csv": csv_writer(result.ports),
+        "moves.csv": csv_writer(result.moves),
         "resilience.csv": csv_writer(result.resilience),
     }
 

@@ -45,6 +45,7 @@ def check(
     problems += _bounds(inputs)
     problems += _commitments(inputs, known, broken)
     problems += _power(inputs, broken)
+    problems += _fleet(inputs, known, broken)
     if check_policy and "offers" not in broken and "accelerators" not in broken:
         problems += _policy_groups(inputs, policy_origins)
     if problems or broken or not check_policy:
@@ -258,6 +259,34 @@ def _power(inputs: Inputs, broken: set[str]) -> list[Problem]:
     return problems
 
 
+def _fleet(inputs: Inputs, known: dict[str, set[str]], broken: set[str]) -> list[Problem]:
+    """Each starting-fleet row names a known offer and a model of the workloads, and its chips
+    can serve its tokens/s at the (model, accelerator) throughput of performance.csv."""
+    fleet = inputs.fleet
+    if fleet.empty or {"offers", "performance", "workloads"} & broken:
+        return []
+    problems = _missing(fleet, "offer", set(inputs.offers["offer"]) | known.get("offer", set()), "offer", "offers.csv")
+    problems += _missing(fleet, "model", set(inputs.workloads["model"]), "model", "workloads.csv")
+    rated = fleet.merge(inputs.offers[["offer", "accelerator"]], on="offer").merge(
+        inputs.performance[["model", "accelerator", "tokens_per_s_per_chip"]], on=["model", "accelerator"], how="left"
+    )
+    known_models = rated["model"].isin(set(inputs.workloads["model"]))
+    for _, row in rated[rated["tokens_per_s_per_chip"].isna() & known_models].iterrows():
+        chip, offer = row["accelerator"], row["offer"]
+        message = f"model {row['model']!r} has no performance row on {chip!r}, the chip of offer {offer!r}"
+        problems.append(Problem(row["_file"], message, row["_line"], "model"))
+    rated = rated[rated["tokens_per_s_per_chip"].notna()]
+    beyond = rated["tokens_per_s"] > rated["chips"] * rated["tokens_per_s_per_chip"] * (1 + 1e-9)
+    for _, row in rated[beyond].iterrows():
+        per_chip = row["tokens_per_s_per_chip"]
+        message = (
+            f"{row['tokens_per_s']:,.6g} tokens/s is more than {row['chips']:,.6g} chips serve "
+            f"({row['chips'] * per_chip:,.6g} at {per_chip:g} per chip in performance.csv)"
+        )
+        problems.append(Problem(row["_file"], message, row["_line"], "tokens_per_s"))
+    return problems
+
+
 def _budgets(inputs: Inputs, terms: pd.DataFrame, origins: dict) -> list[Problem]:
     """A quarter's signed contracts alone must fit in its budget (otherwise no plan exists)."""
     policy = inputs.policy
@@ -313,17 +342,18 @@ def _policy_groups(inputs: Inputs, origins: dict[tuple[Any, ...], tuple[str, int
     policy = inputs.policy
     groups = groups_of(inputs)
     problems = []
-    for ramped, values in policy.ramp_limits.items():
-        available = (
-            groups["vendor" if ramped == "vendor" else ramped]
-            if ramped != "accelerator"
-            else set(inputs.offers["accelerator"])
-        )
+    groups["accelerator"] = set(inputs.offers["accelerator"])
+    named: list[tuple[tuple[str, ...], Any]] = [
+        (("ramp_limits", dimension), values) for dimension, values in policy.ramp_limits.items()
+    ]
+    named += [(("switching", dimension, "groups"), terms.groups) for dimension, terms in policy.switching.items()]
+    for prefix, values in named:
         for group in values:
-            if group not in available:
-                path: tuple[str, ...] = ("ramp_limits", ramped, group)
+            if group not in groups[prefix[1]]:
+                path: tuple[str, ...] = (*prefix, group)
                 file, line = origins.get(path, ("policy.yaml", None))
-                problems.append(Problem(file, f"{ramped} {group!r} has no offers in offers.csv", line, ".".join(path)))
+                message = f"{prefix[1]} {group!r} has no offers in offers.csv"
+                problems.append(Problem(file, message, line, ".".join(path)))
     problems += _share_bases_named(inputs, origins)
     for basis in policy.share_bases():
         problems += _share_groups(policy, basis, groups, origins)

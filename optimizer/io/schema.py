@@ -51,6 +51,7 @@ MAX_DISCOUNT_RATE = 1.0  # per year; cost-of-capital figures are of the order of
 MAX_HOURS_PER_QUARTER = 1e4  # a quarter has at most 2,208 hours (and at least 1 is asked)
 MAX_PENALTY_USD_PER_MTOK = 1e9  # above any serving cost the price limits allow
 MAX_RAMP_FACTOR = 1e6
+MAX_USD_PER_TOKEN_S = 1e7  # moving one token/s; a token/s of a 405B model costs about 500 USD a quarter
 
 _DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _NOT_FINITE = re.compile(r"[+-]?(?:nan|inf|infinity)", re.IGNORECASE)
@@ -219,6 +220,16 @@ class PowerRow(_Row):
     source: str = ""
 
 
+class FleetRow(_Row):
+    """What the lab runs today, the quarter before the horizon: chips of an offer serving a model."""
+
+    offer: Id
+    model: Id
+    chips: Chips
+    tokens_per_s: Demand
+    source: str = ""
+
+
 class LatencyRow(_Row):
     geography: Id
     region: Id
@@ -287,6 +298,35 @@ class RampLimit(_Strict):
     allowance_tokens_per_s: Annotated[float, Field(ge=0, le=MAX_TOKENS_PER_S)] = 0.0
 
 
+MoveUsd = Annotated[float, Field(ge=0, le=MAX_USD_PER_TOKEN_S)]
+MoveTokens = Annotated[float, Field(ge=0, le=MAX_TOKENS_PER_S)]
+
+
+class MoveTerms(_Strict):
+    """What moving volume onto or off one group costs, and how much may move, per quarter.
+
+    Blank (None) in a ``groups`` entry: the dimension's own value."""
+
+    onto_usd_per_token_s: MoveUsd | None = None
+    off_usd_per_token_s: MoveUsd | None = None
+    max_onto_share: Annotated[float, Field(ge=0, le=MAX_RAMP_FACTOR)] | None = None
+    max_off_share: PolicyFraction | None = None
+    allowance_tokens_per_s: MoveTokens | None = None
+
+
+class Switching(MoveTerms):
+    """The cost of moving between consecutive quarters for every group of one dimension
+    (provider, vendor or accelerator), with per-group overrides."""
+
+    groups: dict[Id, MoveTerms] = Field(default_factory=dict)
+
+    def terms_of(self, group: str) -> MoveTerms:
+        """The group's terms: its override where given, else the dimension's, else none."""
+        own = self.groups.get(group, MoveTerms())
+        chosen = {name: getattr(own, name) for name in MoveTerms.model_fields}
+        return MoveTerms(**{name: getattr(self, name) if value is None else value for name, value in chosen.items()})
+
+
 class Resilience(_Strict):
     """Losing any one provider (or region) strands at most this share of each quarter's demand."""
 
@@ -313,6 +353,7 @@ class Policy(_Strict):
     discount_rate_per_year: Annotated[float, Field(ge=0, le=MAX_DISCOUNT_RATE)] | None = None
     ramp_limits: dict[Literal["provider", "vendor", "accelerator"], dict[Id, RampLimit]] = Field(default_factory=dict)
     resilience: Resilience | None = None
+    switching: dict[Literal["provider", "vendor", "accelerator"], Switching] = Field(default_factory=dict)
 
     def budget(self, quarter: str) -> float | None:
         """The compute budget of a quarter (None: no budget)."""

@@ -16,6 +16,7 @@ from optimizer.errors import Problem
 from optimizer.io.schema import (
     AcceleratorRow,
     ContractRow,
+    FleetRow,
     LatencyRow,
     OfferQuarterRow,
     OfferRow,
@@ -61,6 +62,7 @@ TABLES = (
     TableSpec("contracts", ContractRow, (), optional=True),
     TableSpec("spend_commitments", SpendCommitmentRow, (), optional=True),
     TableSpec("power", PowerRow, (), optional=True),
+    TableSpec("fleet", FleetRow, ("offer", "model"), optional=True),
 )
 SPECS = {spec.name: spec for spec in TABLES}
 ORIGIN_COLUMNS = ["_file", "_line"]
@@ -97,6 +99,7 @@ class Inputs:
     contracts: pd.DataFrame
     spend_commitments: pd.DataFrame
     power: pd.DataFrame
+    fleet: pd.DataFrame
     policy: Policy
     folder: Path | None = None
     warnings: list[Problem] = field(default_factory=list)

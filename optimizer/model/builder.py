@@ -53,6 +53,7 @@ from optimizer.io.allowed import allowed_pairs, commitment_starts, offer_terms
 from optimizer.io.schema import DIMENSIONS
 from optimizer.io.tables import Inputs, named_rows
 from optimizer.model.arrays import INF, LpArrays
+from optimizer.model.moves import move_index
 
 
 def _no_columns() -> np.ndarray:
@@ -93,6 +94,10 @@ class LpModel:
     z: np.ndarray = field(default_factory=_no_columns)  # binary: port started in that quarter
     instances: np.ndarray = field(default_factory=_no_columns)
     recourse: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=dict)
+    moves: pd.DataFrame = field(default_factory=pd.DataFrame)  # dimension, group, model, quarter, terms
+    move_on: np.ndarray = field(default_factory=_no_columns)  # tokens/s moved onto the group (moves' order)
+    move_off: np.ndarray = field(default_factory=_no_columns)
+    move_entries: pd.DataFrame = field(default_factory=pd.DataFrame)  # r (moves row), pair, sign (+1 in q, -1 in q-1)
 
     @property
     def rows(self) -> dict[str, pd.DataFrame]:
@@ -155,6 +160,7 @@ def build(inputs: Inputs, integer: bool = False) -> LpModel:
     add_budgets(model)
     add_ports(model)
     add_ramps(model)
+    add_moves(model)
     add_instances(model)
     add_power(model)
     add_resilience(model)
@@ -757,6 +763,75 @@ def add_ramps(model: LpModel) -> None:
             lower=-INF,
             upper=np.array(allowance),
         )
+
+
+def add_moves(model: LpModel) -> None:
+    """Moving between consecutive quarters (``optimizer.model.moves``): per model, group and
+    quarter, V[m,g,q] - V[m,g,q-1] = on - off, on and off >= 0 at the group's onto and off
+    costs per token/s (discounted at q); V before the horizon is the starting fleet's, a
+    constant. Continuity, per group and quarter where set: sum_m off <= max_off_share x
+    V[g,q-1] + allowance, and sum_m on <= max_onto_share x V[g,q-1] + allowance."""
+    if not model.inputs.policy.switching:
+        return
+    pairs, terms = model.pairs, model.terms
+    term = pairs["t"].to_numpy()
+    keys, entries = move_index(
+        model.inputs,
+        model.workloads["model"].to_numpy()[pairs["w"].to_numpy()],
+        {dimension: terms[dimension].to_numpy()[term] for dimension in ("provider", "vendor", "accelerator")},
+        pd.Index(model.inputs.horizon).get_indexer(pd.Index(pairs["quarter"])),
+    )
+    if keys.empty:
+        return
+    lp, count = model.lp, len(keys)
+    at = model.inputs.discount_of(keys["quarter"])
+    model.moves, model.move_entries = keys, entries
+    model.move_on = lp.add_columns("mv_on", count, cost=keys["onto_usd_per_token_s"].to_numpy(dtype=float) * at)
+    model.move_off = lp.add_columns("mv_off", count, cost=keys["off_usd_per_token_s"].to_numpy(dtype=float) * at)
+    r = entries["r"].to_numpy(dtype=np.int64)
+    x = model.x[entries["pair"].to_numpy(dtype=np.int64)]
+    before = keys["before"].to_numpy(dtype=float)
+    lp.add_rows(
+        "move",
+        keys[["dimension", "group", "model", "quarter"]],
+        row=np.concatenate([r, np.arange(count), np.arange(count)]),
+        column=np.concatenate([x, model.move_on, model.move_off]),
+        value=np.concatenate([entries["sign"].to_numpy(dtype=float), -np.ones(count), np.ones(count)]),
+        lower=before,
+        upper=before,
+    )
+    earlier = entries[entries["sign"].to_numpy() < 0]
+    for direction, moved in (("off", model.move_off), ("onto", model.move_on)):
+        _add_continuity(model, direction, moved, earlier)
+
+
+def _add_continuity(model: LpModel, direction: str, moved: np.ndarray, earlier: pd.DataFrame) -> None:
+    """sum_m moved[m,g,q] - share x V[g,q-1] <= allowance + share x fleet[g] (first quarter)."""
+    keys = model.moves
+    share = pd.to_numeric(keys[f"max_{direction}_share"], errors="coerce").to_numpy(dtype=float)
+    limited = ~np.isnan(share)
+    if not limited.any():
+        return
+    groups = keys[limited].groupby(["dimension", "group", "quarter"], sort=True)
+    row_of = np.full(len(keys), -1, dtype=np.int64)
+    row_of[limited] = groups.ngroup().to_numpy()
+    limits = groups.agg(
+        share=(f"max_{direction}_share", "first"),
+        allowance_tokens_per_s=("allowance_tokens_per_s", "first"),
+        before=("before", "sum"),
+    ).reset_index()
+    previous = earlier[row_of[earlier["r"].to_numpy(dtype=np.int64)] >= 0]
+    previous_row = row_of[previous["r"].to_numpy(dtype=np.int64)]
+    limit_share = limits["share"].to_numpy(dtype=float)
+    model.lp.add_rows(
+        f"move_{direction}_limit",
+        limits[["dimension", "group", "quarter", "share", "allowance_tokens_per_s"]],
+        row=np.concatenate([row_of[limited], previous_row]),
+        column=np.concatenate([moved[limited], model.x[previous["pair"].to_numpy(dtype=np.int64)]]),
+        value=np.concatenate([np.ones(int(limited.sum())), -limit_share[previous_row]]),
+        lower=-INF,
+        upper=limits["allowance_tokens_per_s"].to_numpy(dtype=float) + limit_share * limits["before"].to_numpy(),
+    )
 
 
 def add_instances(model: LpModel) -> None:

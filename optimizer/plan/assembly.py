@@ -13,6 +13,7 @@ from optimizer.io.consistency import unservable_reasons
 from optimizer.io.tables import Inputs, named_rows
 from optimizer.model.builder import LpModel, chip_kw, spend_commitment_terms
 from optimizer.plan.money import money_by_quarter, present_values
+from optimizer.plan.moving import moves_table
 from optimizer.solver.certificate import Certificate
 from optimizer.solver.lp import Solution
 from optimizer.tolerances import VALUE_NOISE, VERIFY_RELATIVE
@@ -39,6 +40,8 @@ class Plan:
     - ``resilience``: outage, quarter, demand_tokens_per_s, stranded_tokens_per_s, stranded_share
       (the re-allocation the plan holds ready for each single outage); ``recourse`` its allocation
     - ``unmet``: workload, quarter, model, geography, tokens_per_s, unmet_tokens_per_s, reason
+    - ``moves``: what moves onto or off each group between consecutive quarters and what it
+      costs (:mod:`optimizer.plan.moving`; empty without ``switching``)
     - ``money``: per horizon quarter, cost, revenue, gross margin, cash paid and its present
       value (:mod:`optimizer.plan.money`)
     - ``shares``: dimension, group, quarter, tokens_per_s, volume_share, spend_usd, spend_share,
@@ -67,6 +70,7 @@ class Plan:
     ports: pd.DataFrame
     resilience: pd.DataFrame
     unmet: pd.DataFrame
+    moves: pd.DataFrame
     money: pd.DataFrame
     shares: pd.DataFrame
     binding_rules: pd.DataFrame
@@ -158,7 +162,9 @@ def assemble(model: LpModel, solution: Solution) -> Plan:
     after = float(commitments["cost_after_horizon_usd"].sum()) if policy.commitment_cost == "whole" else 0.0
     shortfall = float(spend_commitments["shortfall_usd"].sum())
     port_cost = float(ports["port_usd"].sum())
-    compute = on_demand + committed + float(sunk.sum()) + shortfall + port_cost
+    moves = moves_table(model, x)
+    moving = float(moves["cost_usd"].sum())
+    compute = on_demand + committed + float(sunk.sum()) + shortfall + port_cost + moving
     unserved_cost = unserved * inputs.unserved_usd_per_token_s()
     rate = inputs.revenue_per_mtok()
     priced = ~np.isnan(rate)
@@ -168,7 +174,7 @@ def assemble(model: LpModel, solution: Solution) -> Plan:
     served_mtok = float(quarters.mtok_per_quarter(delivered.sum(), hours))
     row_revenue = rate * quarters.mtok_per_quarter(delivered, hours)  # NaN where a row has no revenue
     revenue = float(row_revenue[priced].sum()) if priced.any() else None
-    money = money_by_quarter(model, spend, c, ports, spend_commitments, row_revenue, unserved_cost)
+    money = money_by_quarter(model, spend, c, ports, moves, spend_commitments, row_revenue, unserved_cost)
     in_use_cost = compute - after  # what serving the horizon's tokens costs (cost_per_mtok_usd)
     totals = {
         "status": "optimal",
@@ -192,6 +198,7 @@ def assemble(model: LpModel, solution: Solution) -> Plan:
         "sunk_contract_cost_usd": float(sunk.sum()),
         "spend_shortfall_usd": shortfall,
         "port_cost_usd": port_cost,
+        "moving_cost_usd": moving,
         "discount_rate_per_year": policy.discount_rate_per_year,
         **present_values(model, solution.objective, c, row_revenue, unserved_cost),
         "mip_gap": solution.mip_gap,
@@ -209,6 +216,7 @@ def assemble(model: LpModel, solution: Solution) -> Plan:
         ports=ports,
         resilience=resilience,
         unmet=unmet,
+        moves=moves,
         money=money,
         shares=shares,
         binding_rules=binding,

@@ -19,6 +19,7 @@ QUARTER_COLUMNS = [
     "quarter",
     "chips_usd",
     "port_usd",
+    "moving_usd",
     "shortfall_usd",
     "cost_usd",
     "revenue_usd",
@@ -36,12 +37,14 @@ def money_by_quarter(
     spend: np.ndarray,
     c: np.ndarray,
     ports: pd.DataFrame,
+    moves: pd.DataFrame,
     spend_commitments: pd.DataFrame,
     revenue: np.ndarray,
     unserved_cost: np.ndarray,
 ) -> pd.DataFrame:
     """One row per horizon quarter. ``spend`` is paid per term (chips held, contracts
-    included, commitments per quarter they run), ``revenue`` and ``unserved_cost`` per
+    included, commitments per quarter they run), ``moves`` the plan's moves (paid in the
+    quarter they happen), ``revenue`` and ``unserved_cost`` per
     workload row (NaN revenue: the row has none). Gross margin is blank in a quarter where
     a row with demand has no revenue, as over the horizon."""
     inputs, terms, starts = model.inputs, model.terms, model.starts
@@ -49,9 +52,10 @@ def money_by_quarter(
     table = pd.DataFrame({"quarter": horizon})
     table["chips_usd"] = by_quarter(spend, terms["quarter"]).reindex(horizon, fill_value=0.0).to_numpy()
     table["port_usd"] = by_quarter(ports["port_usd"], ports["port_quarter"]).reindex(horizon, fill_value=0.0).to_numpy()
+    table["moving_usd"] = by_quarter(moves["cost_usd"], moves["quarter"]).reindex(horizon, fill_value=0.0).to_numpy()
     owed = spend_commitments["shortfall_usd"].to_numpy(dtype=float)
     table["shortfall_usd"] = by_quarter(owed, shortfall_due(model)).reindex(horizon, fill_value=0.0).to_numpy()
-    table["cost_usd"] = table["chips_usd"] + table["port_usd"] + table["shortfall_usd"]
+    table["cost_usd"] = table["chips_usd"] + table["port_usd"] + table["moving_usd"] + table["shortfall_usd"]
 
     workloads = model.workloads
     priced = ~np.isnan(revenue)

@@ -98,6 +98,7 @@ def verify(
     for basis in policy.share_bases():
         _share_checks(policy, basis, chips, hours, violations)
     _ramp_checks(policy, chips, horizon, violations)
+    moving = _moving_checks(inputs, alloc, horizon, worth, violations)
     shortfall = _spend_commitment_checks(inputs, chips, horizon, worth)
     for quarter in horizon:
         budget = policy.budget(quarter)
@@ -113,7 +114,7 @@ def verify(
     ported = ports.merge(inputs.performance, on=["model", "accelerator"])
     port_cost = sum(row.port_usd * worth(ordinal(row.port_quarter)) for row in named_rows(ported))
     contracts = float((chips["contract_usd"] * hours * at).sum())
-    cost = on_demand + starts_cost + contracts + shortfall + port_cost
+    cost = on_demand + starts_cost + contracts + shortfall + port_cost + moving
     # Unserved capacity is charged the revenue its delivered tokens (x utilization) would earn,
     # or the penalty where no revenue is given.
     revenue = demand["revenue_usd_per_mtok"].astype(float)
@@ -268,6 +269,53 @@ def _ramp_checks(policy, chips: pd.DataFrame, horizon: list[str], violations: li
                         f"ramp of {dimension} {group} into {after}: {later:.6g} tok/s above "
                         f"{limit.factor:g} x {now:.6g} + {limit.allowance_tokens_per_s:g}"
                     )
+
+
+def _moving_checks(
+    inputs: Inputs, alloc: pd.DataFrame, horizon: list[str], worth: Callable[[int], float], violations: list[str]
+) -> float:
+    """Present value of moving, with the continuity limits checked: per dimension with
+    ``switching``, model and group, the rise (moved onto) and fall (moved off) of its tokens/s
+    from each horizon quarter to the next, and from the starting fleet into the first."""
+    offers = inputs.offers.merge(inputs.accelerators[["accelerator", "vendor"]], on="accelerator", how="left")
+    cost = 0.0
+    for dimension, switching in inputs.policy.switching.items():
+        group_of = offers.set_index("offer")[dimension]
+        served = alloc.assign(group=alloc["offer"].map(group_of)).groupby(["model", "group", "quarter"])
+        volume = served["tokens_per_s"].sum()
+        fleet = inputs.fleet.assign(group=inputs.fleet["offer"].map(group_of))
+        start = fleet.groupby(["model", "group"])["tokens_per_s"].sum()
+        pairs = set(zip(volume.index.get_level_values(0), volume.index.get_level_values(1), strict=True))
+        pairs |= set(start.index)
+        steps: list[tuple[str | None, str]] = list(zip(horizon, horizon[1:], strict=False))
+        if not inputs.fleet.empty:
+            steps.insert(0, (None, horizon[0]))
+        for before, after in steps:
+            onto: dict[str, float] = {}
+            off: dict[str, float] = {}
+            earlier: dict[str, float] = {}
+            for model, group in sorted(pairs):
+                was = start.get((model, group), 0.0) if before is None else volume.get((model, group, before), 0.0)
+                rise = volume.get((model, group, after), 0.0) - was
+                terms = switching.terms_of(group)
+                onto[group] = onto.get(group, 0.0) + max(rise, 0.0)
+                off[group] = off.get(group, 0.0) + max(-rise, 0.0)
+                earlier[group] = earlier.get(group, 0.0) + was
+                paid = max(rise, 0.0) * (terms.onto_usd_per_token_s or 0.0)
+                cost += (paid + max(-rise, 0.0) * (terms.off_usd_per_token_s or 0.0)) * worth(ordinal(after))
+            for group in sorted(earlier):
+                terms = switching.terms_of(group)
+                limits = (("onto", onto, terms.max_onto_share), ("off", off, terms.max_off_share))
+                for direction, moved, share in limits:
+                    if share is None:
+                        continue
+                    bound = share * earlier[group] + (terms.allowance_tokens_per_s or 0.0)
+                    if not _slack_ok(np.array([moved[group] - bound]), np.array([bound]))[0]:
+                        violations.append(
+                            f"{moved[group]:.6g} tok/s moved {direction} {dimension} {group} into {after}, above "
+                            f"{share:g} x {earlier[group]:.6g} + {terms.allowance_tokens_per_s or 0.0:g}"
+                        )
+    return cost
 
 
 def _resilience_checks(

@@ -98,7 +98,8 @@ def show_plan(plan: Plan, console: Console) -> None:
             mix = plan.share_table(dimension, basis).reset_index()
             formats = {c: percent for c in mix.columns if c != "quarter"}
             console.print(frame_table(mix, f"Mix by {dimension} ({basis} share per quarter)", formats))
-    if totals.get("commitment_cost_usd") or totals.get("sunk_contract_cost_usd") or totals.get("spend_shortfall_usd"):
+    parts = ("commitment_cost_usd", "sunk_contract_cost_usd", "spend_shortfall_usd", "port_cost_usd", "moving_cost_usd")
+    if any(totals.get(key) for key in parts):
         money = Table(title="Where the compute cost goes", title_justify="left", show_header=False)
         money.add_column(style="bold")
         money.add_column(justify="right")
@@ -107,7 +108,14 @@ def show_plan(plan: Plan, console: Console) -> None:
         money.add_row("  of which after the horizon", usd(totals["commitment_cost_after_horizon_usd"]))
         money.add_row("signed contracts (sunk)", usd(totals["sunk_contract_cost_usd"]))
         money.add_row("spend-commitment shortfalls", usd(totals["spend_shortfall_usd"]))
+        money.add_row("porting (one-time)", usd(totals["port_cost_usd"]))
+        money.add_row("moving between quarters", usd(totals["moving_cost_usd"]))
         console.print(money)
+    if not plan.ports.empty:
+        ports = plan.ports[["model", "accelerator", "port_quarter", "serves_from", "port_usd"]]
+        console.print(frame_table(ports, "Ports started", {"port_usd": usd}))
+    if not plan.moves.empty:
+        console.print(frame_table(moves_by_group(plan.moves), "What moves (tokens/s, all models)", MOVE_FORMATS))
     if not plan.commitments.empty:
         console.print(
             frame_table(
@@ -135,6 +143,15 @@ def show_plan(plan: Plan, console: Console) -> None:
     if not plan.unmet.empty:
         unmet = plan.unmet[["workload", "quarter", "tokens_per_s", "unmet_tokens_per_s", "reason"]]
         console.print(frame_table(unmet, "Unmet demand"))
+
+
+MOVE_FORMATS = {"moved_onto_tokens_per_s": count, "moved_off_tokens_per_s": count, "cost_usd": usd}
+
+
+def moves_by_group(moves: pd.DataFrame) -> pd.DataFrame:
+    """The plan's moves summed over models: per dimension, group and quarter."""
+    columns = ["moved_onto_tokens_per_s", "moved_off_tokens_per_s", "cost_usd"]
+    return moves.groupby(["dimension", "group", "quarter"], as_index=False)[columns].sum()
 
 
 def show_warnings(warnings: list[Problem], console: Console) -> None:

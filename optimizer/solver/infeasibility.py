@@ -126,6 +126,20 @@ def _row_sentence(model: LpModel, family: str, key: dict) -> str:
     if family == "ramp":
         where = _policy(model, ("ramp_limits", key["dimension"], key["group"]))
         return f"{where}: ramp limit of {key['dimension']} {key['group']} into {key['quarter']}"
+    if family in ("move_off_limit", "move_onto_limit"):
+        direction = family.split("_")[1]
+        setting = f"max_{direction}_share"
+        dimension, group = key["dimension"], key["group"]
+        where = _policy(
+            model,
+            ("switching", dimension, "groups", group, setting),
+            ("switching", dimension, setting),
+            ("switching", dimension),
+        )
+        return (
+            f"{where}: at most {key['share']:g} of {dimension} {group}'s volume (plus "
+            f"{key['allowance_tokens_per_s']:g} tokens/s) may move {direction} it into {key['quarter']}"
+        )
     if family in ("port_once", "port_ready", "outage_port_ready"):
         return (
             f"{_row_of(inputs.performance, model=key['model'], accelerator=key['accelerator'])}: "
