@@ -19,6 +19,7 @@ import argparse
 import difflib
 import re
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -216,6 +217,31 @@ def porting_block(plan, report) -> str:
     return "\n".join(lines) + "\n"
 
 
+def moving_block(plan, inputs) -> str:
+    """The bundled plan with its starting fleet and switching costs against the same inputs
+    without them (a lab that may move everything every quarter for free)."""
+    free = optimizer.solve(replace(inputs, policy=inputs.policy.model_copy(update={"switching": {}})), payback=False)
+
+    def swing(which) -> str:
+        shares = which.share_table("provider")
+        jumps = shares.diff().abs().max()
+        group = str(jumps.idxmax())
+        return f"{group} {100 * jumps.max():.1f} points"
+
+    rows = [
+        ("total cost", "total_cost_usd"),
+        ("present value of the total cost", "total_cost_pv_usd"),
+        ("gross margin", "gross_margin_usd"),
+        ("moving cost", "moving_cost_usd"),
+    ]
+    lines = ["| | with the fleet and switching costs | moving free |", "|---|---|---|"]
+    lines += [f"| {label} | {usd(plan.totals[key])} | {usd(free.totals[key])} |" for label, key in rows]
+    moved = [which.moves["moved_off_tokens_per_s"].sum() if not which.moves.empty else 0.0 for which in (plan, free)]
+    lines.append(f"| tokens/s moved off a cloud (summed over quarters) | {count(moved[0])} | - |")
+    lines.append(f"| largest quarter-to-quarter swing of a cloud's volume share | {swing(plan)} | {swing(free)} |")
+    return "\n".join(lines) + "\n"
+
+
 def scenarios_block() -> str:
     files = sorted((ROOT / "scenarios").glob("*.yaml"))
     files.sort(key=lambda path: path.stem != "base")  # base first: the reference
@@ -262,6 +288,7 @@ def blocks() -> dict[str, str]:
         "leverage": leverage_block(plan, report),
         "findings": findings_block(plan, report),
         "porting": porting_block(plan, report),
+        "moving": moving_block(plan, inputs),
         "scenarios": scenarios_block(),
         "scenario-tables": scenario_tables_block(),
     }

@@ -75,6 +75,14 @@ def test_a_smaller_switching_cost_makes_moving_pay_in_the_first_quarter(tmp_path
     assert money["cost_usd"].sum() == pytest.approx(plan.totals["compute_cost_usd"], rel=1e-12)
 
 
+def test_a_model_factor_scales_the_cost_of_moving_that_model(tmp_path):
+    """5 USD per token/s keeps the fleet in place (above); with model m's factor 0.5 the move
+    costs 2,500 < 4,380 and pays: 83,220 + 2,500 = 85,720."""
+    plan = plan_for(tmp_path, off_cost(5, "    model_factors: {m: 0.5}\n"))
+    assert plan.totals["total_cost_usd"] == pytest.approx(MOVE_USD + 2_500.0, rel=1e-9)
+    assert plan.moves.set_index("group").loc["aws", "cost_usd"] == pytest.approx(2_500.0)
+
+
 def test_without_a_starting_fleet_the_first_quarter_is_free_to_place(tmp_path):
     """No fleet: nothing is measured into 2026Q1, so even 100 USD per token/s off aws leaves
     the cheapest plan, gcp in both quarters (83,220), with nothing moving after."""

@@ -347,6 +347,12 @@ def _policy_groups(inputs: Inputs, origins: dict[tuple[Any, ...], tuple[str, int
         (("ramp_limits", dimension), values) for dimension, values in policy.ramp_limits.items()
     ]
     named += [(("switching", dimension, "groups"), terms.groups) for dimension, terms in policy.switching.items()]
+    models = set(inputs.workloads["model"])
+    for dimension, terms in policy.switching.items():
+        for model in sorted(set(terms.model_factors) - models):
+            key = ("switching", dimension, "model_factors", model)
+            file, line = origins.get(key, ("policy.yaml", None))
+            problems.append(Problem(file, f"model {model!r} has no rows in workloads.csv", line, ".".join(key)))
     for prefix, values in named:
         for group in values:
             if group not in groups[prefix[1]]:

@@ -316,9 +316,11 @@ class MoveTerms(_Strict):
 
 class Switching(MoveTerms):
     """The cost of moving between consecutive quarters for every group of one dimension
-    (provider, vendor or accelerator), with per-group overrides."""
+    (provider, vendor or accelerator), with per-group overrides and per-model cost factors."""
 
     groups: dict[Id, MoveTerms] = Field(default_factory=dict)
+    # Per model, a factor on both costs: a token/s of a small model takes fewer chips to move.
+    model_factors: dict[Id, Annotated[float, Field(ge=0, le=MAX_RAMP_FACTOR)]] = Field(default_factory=dict)
 
     def terms_of(self, group: str) -> MoveTerms:
         """The group's terms: its override where given, else the dimension's, else none."""

@@ -783,26 +783,43 @@ def add_moves(model: LpModel) -> None:
     )
     if keys.empty:
         return
-    lp, count = model.lp, len(keys)
+    lp = model.lp
     at = model.inputs.discount_of(keys["quarter"])
     model.moves, model.move_entries = keys, entries
-    model.move_on = lp.add_columns("mv_on", count, cost=keys["onto_usd_per_token_s"].to_numpy(dtype=float) * at)
-    model.move_off = lp.add_columns("mv_off", count, cost=keys["off_usd_per_token_s"].to_numpy(dtype=float) * at)
-    r = entries["r"].to_numpy(dtype=np.int64)
-    x = model.x[entries["pair"].to_numpy(dtype=np.int64)]
-    before = keys["before"].to_numpy(dtype=float)
+    model.move_on = _move_columns(model, "onto", at)
+    model.move_off = _move_columns(model, "off", at)
+    on, off = model.move_on >= 0, model.move_off >= 0
+    measured = np.flatnonzero(on | off)  # a key with neither a cost nor a limit needs no row
+    row_of = np.full(len(keys), -1, dtype=np.int64)
+    row_of[measured] = np.arange(len(measured))
+    entries = entries[row_of[entries["r"].to_numpy(dtype=np.int64)] >= 0]
+    before = keys["before"].to_numpy(dtype=float)[measured]
     lp.add_rows(
         "move",
-        keys[["dimension", "group", "model", "quarter"]],
-        row=np.concatenate([r, np.arange(count), np.arange(count)]),
-        column=np.concatenate([x, model.move_on, model.move_off]),
-        value=np.concatenate([entries["sign"].to_numpy(dtype=float), -np.ones(count), np.ones(count)]),
-        lower=before,
-        upper=before,
+        keys.loc[measured, ["dimension", "group", "model", "quarter"]],
+        row=row_of[np.concatenate([entries["r"].to_numpy(dtype=np.int64), np.flatnonzero(on), np.flatnonzero(off)])],
+        column=np.concatenate(
+            [model.x[entries["pair"].to_numpy(dtype=np.int64)], model.move_on[on], model.move_off[off]]
+        ),
+        value=np.concatenate([entries["sign"].to_numpy(dtype=float), -np.ones(int(on.sum())), np.ones(int(off.sum()))]),
+        lower=np.where(off[measured], before, -INF),  # without an off column: V[q] - V[q-1] - on <= 0
+        upper=np.where(on[measured], before, INF),  # without an on column: off >= V[q-1] - V[q]
     )
     earlier = entries[entries["sign"].to_numpy() < 0]
     for direction, moved in (("off", model.move_off), ("onto", model.move_on)):
         _add_continuity(model, direction, moved, earlier)
+
+
+def _move_columns(model: LpModel, direction: str, at: np.ndarray) -> np.ndarray:
+    """The on (``onto``) or off columns, one per move key that has a cost or a limit that way,
+    at that cost discounted; -1 for the keys without. A column at no cost and without a limit
+    only makes the LP degenerate: the dual simplex then took minutes on the bundled data."""
+    keys = model.moves
+    cost = keys[f"{direction}_usd_per_token_s"].to_numpy(dtype=float)
+    needed = np.flatnonzero((cost > 0) | keys[f"max_{direction}_share"].notna().to_numpy())
+    columns = np.full(len(keys), -1, dtype=np.int64)
+    columns[needed] = model.lp.add_columns(f"mv_{direction}", len(needed), cost=(cost * at)[needed])
+    return columns
 
 
 def _add_continuity(model: LpModel, direction: str, moved: np.ndarray, earlier: pd.DataFrame) -> None:

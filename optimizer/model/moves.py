@@ -32,7 +32,7 @@ def move_index(
 
     ``keys``: one row per (dimension, group, model, quarter) with ``before`` (the fleet's
     tokens/s where q is the first quarter, else 0) and the group's terms (``MoveTerms``
-    fields). ``entries``: (key row,
+    fields, its costs times the model's ``model_factors``). ``entries``: (key row,
     pair position, sign): +1 where the pair serves m on g in q, -1 where it does in q-1.
     ``pair_quarter`` is each pair's position in the horizon. Needs ``policy.switching``.
     """
@@ -56,6 +56,9 @@ def move_index(
         keys["r"] = count + np.arange(len(keys))
         for name, values in _terms(switching, keys["group"]).items():
             keys[name] = values
+        factor = keys["model"].map(pd.Series(switching.model_factors, dtype=float)).fillna(1.0).to_numpy(dtype=float)
+        keys["onto_usd_per_token_s"] *= factor
+        keys["off_usd_per_token_s"] *= factor
         at = keys.set_index(["model", "group", "k"])["r"]
         now = served.join(at, on=["model", "group", "k"], how="inner").assign(sign=1.0)
         later = served.assign(k=served["k"] + 1).join(at, on=["model", "group", "k"], how="inner").assign(sign=-1.0)

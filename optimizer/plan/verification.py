@@ -302,7 +302,8 @@ def _moving_checks(
                 off[group] = off.get(group, 0.0) + max(-rise, 0.0)
                 earlier[group] = earlier.get(group, 0.0) + was
                 paid = max(rise, 0.0) * (terms.onto_usd_per_token_s or 0.0)
-                cost += (paid + max(-rise, 0.0) * (terms.off_usd_per_token_s or 0.0)) * worth(ordinal(after))
+                paid += max(-rise, 0.0) * (terms.off_usd_per_token_s or 0.0)
+                cost += paid * switching.model_factors.get(model, 1.0) * worth(ordinal(after))
             for group in sorted(earlier):
                 terms = switching.terms_of(group)
                 limits = (("onto", onto, terms.max_onto_share), ("off", off, terms.max_off_share))
