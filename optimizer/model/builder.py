@@ -53,7 +53,7 @@ from optimizer.io.allowed import allowed_pairs, commitment_starts, offer_terms
 from optimizer.io.schema import DIMENSIONS
 from optimizer.io.tables import Inputs, named_rows
 from optimizer.model.arrays import INF, LpArrays
-from optimizer.model.moves import move_index
+from optimizer.model.moves import MOVE_KEYS, move_index
 
 
 def _no_columns() -> np.ndarray:
@@ -796,7 +796,7 @@ def add_moves(model: LpModel) -> None:
     before = keys["before"].to_numpy(dtype=float)[measured]
     lp.add_rows(
         "move",
-        keys.loc[measured, ["dimension", "group", "model", "quarter"]],
+        keys.loc[measured, MOVE_KEYS],
         row=row_of[np.concatenate([entries["r"].to_numpy(dtype=np.int64), np.flatnonzero(on), np.flatnonzero(off)])],
         column=np.concatenate(
             [model.x[entries["pair"].to_numpy(dtype=np.int64)], model.move_on[on], model.move_off[off]]

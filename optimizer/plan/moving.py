@@ -13,13 +13,11 @@ import numpy as np
 import pandas as pd
 
 from optimizer.model.builder import LpModel
+from optimizer.model.moves import MOVE_KEYS
 from optimizer.tolerances import VALUE_NOISE
 
 MOVE_COLUMNS = [
-    "dimension",
-    "group",
-    "model",
-    "quarter",
+    *MOVE_KEYS,
     "before_tokens_per_s",
     "after_tokens_per_s",
     "moved_onto_tokens_per_s",
@@ -43,7 +41,7 @@ def moves_table(model: LpModel, x: np.ndarray) -> pd.DataFrame:
     rise = after - before
     scale = np.maximum(1.0, np.maximum(after, before))
     rise = np.where(np.abs(rise) > VALUE_NOISE * scale, rise, 0.0)
-    table = keys[["dimension", "group", "model", "quarter"]].assign(
+    table = keys[MOVE_KEYS].assign(
         before_tokens_per_s=before,
         after_tokens_per_s=after,
         moved_onto_tokens_per_s=np.clip(rise, 0.0, None),
