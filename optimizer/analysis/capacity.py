@@ -23,7 +23,7 @@ def capacity_values(context: Context, plain: ReSolver) -> pd.DataFrame:
     """
     y, v0 = context.y_today, context.v0
     if not isinstance(plain, WhatIf):  # a mixed-integer plan's re-solver: its LP, integer decisions held
-        plain = WhatIf(context.plan, changes="bounds", fix_integers=True)
+        plain = WhatIf(context.plan, fix_integers=True)
     plain.baseline()
     duals = np.asarray(plain.highs.getSolution().col_dual)[context.columns["y"]]
     status, ranging = plain.highs.getRanging()

@@ -156,8 +156,8 @@ def price_handles(
     :class:`MipWhatIf` carrying the same handles (the full re-solves that confirm each
     figure), the handles, and each group's take-or-pay minimum in the handle's units.
     """
-    mip = MipWhatIf(context.plan, "costs") if context.plan.model.mixed_integer else None
-    copies = list(mip.copies) if mip else [WhatIf(context.plan, changes="costs", fix_integers=True)]
+    mip = MipWhatIf(context.plan) if context.plan.model.mixed_integer else None
+    copies = list(mip.copies) if mip else [WhatIf(context.plan, fix_integers=True)]
     names = sorted(groups)
     entries, minimum, members = [], {}, []
     handles = np.array([], int)
@@ -192,11 +192,11 @@ def solves_of(whatif: WhatIf, mip: MipWhatIf | None) -> int:
     return mip.solves if mip else whatif.solves
 
 
-def full_copy(context: Context, changes: str = "bounds") -> ReSolver:
+def full_copy(context: Context) -> ReSolver:
     """A copy for re-solves of the full problem: plain LP, or the two-bound MIP re-solver."""
     if context.plan.model.mixed_integer:
-        return MipWhatIf(context.plan, changes)
-    return WhatIf(context.plan, changes=changes)
+        return MipWhatIf(context.plan)
+    return WhatIf(context.plan)
 
 
 def _assumed_offers(plan: Plan) -> set[str]:

@@ -41,7 +41,7 @@ def break_evens(context: Context, part: int = 0, parts: int = 1) -> BreakEvens:
     ]
     if plan.model.ports.empty:
         return BreakEvens(pd.DataFrame(columns=columns), solves=0)
-    whatif = full_copy(context, "costs")
+    whatif = full_copy(context)
     records, index = [], []
     for port in range(part, len(plan.model.ports), parts):
         item = plan.model.ports.iloc[port]

@@ -28,7 +28,7 @@ def commitment_rule_flips(context: Context) -> tuple[pd.DataFrame, int]:
     columns = plan.solution.columns["c"]
     unit = starts["usd_per_chip_hour"].to_numpy(dtype=float) * context.hours
     other_cost = unit * commitment_weight(plan.model, whole=not whole_now)
-    copy = full_copy(context, "costs")
+    copy = full_copy(context)
     outcome = copy.solve(Change(cost={int(c): float(v) for c, v in zip(columns, other_cost, strict=True)}))
     today = pd.Series(plan.solution.c).groupby(starts["offer"].to_numpy()).sum()
     other = (

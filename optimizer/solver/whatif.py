@@ -39,6 +39,7 @@ _SETTLED = (
 )
 _TINY = 1e-9  # a value this close (relative) to its bound sits at the bound
 _PIVOT = 1e-9  # tableau entries below this are numerical noise, not pivots
+SIMPLEX_STRATEGY = 1  # dual simplex (4: primal), see WhatIf; benchmarks/warm_start.py compares them
 
 
 def _ratio(slack: np.ndarray, rate: np.ndarray, mask: np.ndarray) -> float:
@@ -102,11 +103,12 @@ class ReSolver(Protocol):
 class WhatIf:
     """A private, warm copy of a plan's LP for re-solves (see module docstring)."""
 
-    def __init__(self, plan: Solved, changes: str = "bounds", fix_integers: bool = False, relax_integers: bool = False):
-        """``changes``: what the experiments will mostly change. Cost changes keep the
-        basis primal feasible, so primal simplex resumes directly (about 2x faster than
-        dual simplex measured on the bundled data); bound changes keep it dual feasible,
-        so dual simplex is the one that resumes. ``fix_integers``: integer decisions (whole
+    def __init__(self, plan: Solved, fix_integers: bool = False, relax_integers: bool = False):
+        """Every re-solve runs dual simplex from the last basis: on the bundled data it
+        needed fewer iterations than primal simplex for cost changes too, where primal
+        would resume directly (port break-evens 2.4x faster without moving costs and 4x
+        with them, price curves about as fast and 1.4x faster; benchmarks/warm_start.py).
+        ``fix_integers``: integer decisions (whole
         instances, ports) are held at the plan's optimum and the copy is an LP, whose duals
         and ranging are meaningful; ``relax_integers``: they become continuous (the LP
         relaxation, a lower bound); otherwise every re-solve solves the full MIP."""
@@ -119,8 +121,7 @@ class WhatIf:
             )
         self.highs = new_highs()
         self.highs.setOptionValue("solver", "simplex")
-        self.strategy = 4 if changes == "costs" else 1
-        self.highs.setOptionValue("simplex_strategy", self.strategy)
+        self.highs.setOptionValue("simplex_strategy", SIMPLEX_STRATEGY)
         set_mip_gap(self.highs, plan.solution.objective)
         self.highs.passModel(source.getLp())
         self.fixed = (fix_integers or relax_integers) and self._fix_integers(
@@ -389,11 +390,11 @@ class MipWhatIf:
 
     MAX_NODES = 200
 
-    def __init__(self, plan: Solved, changes: str = "bounds"):
+    def __init__(self, plan: Solved):
         self.gap = mip_gap_usd(plan.solution.objective)
-        self.held = WhatIf(plan, changes, fix_integers=True)
-        self.relaxed = WhatIf(plan, changes, relax_integers=True)
-        self.full = WhatIf(plan, changes)
+        self.held = WhatIf(plan, fix_integers=True)
+        self.relaxed = WhatIf(plan, relax_integers=True)
+        self.full = WhatIf(plan)
         self.copies = (self.held, self.relaxed, self.full)
         self.columns = plan.solution.columns
         self.integers = integer_columns(self.full.highs).astype(int)
@@ -428,11 +429,7 @@ class MipWhatIf:
                 best = candidate
         if self._closes(best, low):
             return best
-        self.relaxed.highs.setOptionValue("simplex_strategy", 1)  # nodes change bounds: dual simplex resumes
-        try:
-            settled = self._branch_and_bound(change, low, best)
-        finally:
-            self.relaxed.highs.setOptionValue("simplex_strategy", self.relaxed.strategy)
+        settled = self._branch_and_bound(change, low, best)
         if settled is not None:
             return settled
         self.fallbacks += 1
