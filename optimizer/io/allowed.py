@@ -161,3 +161,34 @@ def allowed_pairs(inputs: Inputs, terms: pd.DataFrame) -> pd.DataFrame:
     within = pairs["rtt_ms"] + pairs["ttft_ms"] <= pairs["latency_slo_ms"] + LATENCY_SLACK_MS
     pairs = pairs[within].sort_values(["w", "offer"], kind="stable").reset_index(drop=True)
     return pairs[["w", "offer", "quarter", "tokens_per_s_per_chip"]]
+
+
+def tier_terms(inputs: Inputs, terms: pd.DataFrame) -> pd.DataFrame:
+    """One row per price tier of every on-demand term (of ``offer_terms``) on sale with
+    price breaks in ``price_tiers.csv``: t (the term's position), tier (0 = the term's own
+    price from 0 chips, then by from_chips), from_chips, next_chips (the next tier's
+    from_chips; the term's max_chips for the last), usd_per_chip_hour and kind. Rows with a
+    blank quarter apply in every quarter, and those naming a quarter add to them there."""
+    columns = ["t", "tier", "from_chips", "next_chips", "usd_per_chip_hour", "kind"]
+    tiers = inputs.price_tiers
+    sold = terms[(terms["term"] == "on-demand") & terms["buyable"]].assign(t=lambda frame: frame.index.to_numpy())
+    if tiers.empty or sold.empty:
+        return pd.DataFrame(columns=columns).astype({"t": np.int64, "tier": np.int64})
+    breaks = pd.concat(
+        [
+            sold[["t", "offer", "quarter"]].merge(tiers[tiers["quarter"].isna()].drop(columns="quarter"), on="offer"),
+            sold[["t", "offer", "quarter"]].merge(tiers[tiers["quarter"].notna()], on=["offer", "quarter"]),
+        ]
+    )
+    own = sold[sold["t"].isin(breaks["t"])]
+    own = own[["t", "usd_per_chip_hour"]].assign(
+        from_chips=0.0, kind=own["offer"].map(tiers.drop_duplicates("offer").set_index("offer")["kind"])
+    )
+    table = pd.concat([own, breaks[["t", "from_chips", "usd_per_chip_hour", "kind"]]], ignore_index=True)
+    table = table.sort_values(["t", "from_chips"], kind="stable").reset_index(drop=True)
+    table["tier"] = table.groupby("t").cumcount().astype(np.int64)
+    following = table.groupby("t")["from_chips"].shift(-1)
+    table["next_chips"] = following.fillna(table["t"].map(terms["max_chips"])).astype(float)
+    table["t"] = table["t"].astype(np.int64)
+    table["usd_per_chip_hour"] = table["usd_per_chip_hour"].astype(float)
+    return table[columns]

@@ -13,7 +13,7 @@ import pandas as pd
 
 from optimizer import quarters
 from optimizer.errors import Problem, warning
-from optimizer.io.allowed import allowed_pairs, offer_terms
+from optimizer.io.allowed import allowed_pairs, offer_terms, tier_terms
 from optimizer.io.schema import DIMENSIONS, MAX_HORIZON_QUARTERS, Policy, ShareBasis
 from optimizer.io.tables import Inputs
 from optimizer.tolerances import INPUT_SUM_SLACK, LATENCY_SLACK_MS
@@ -46,12 +46,14 @@ def check(
     problems += _commitments(inputs, known, broken)
     problems += _power(inputs, broken)
     problems += _fleet(inputs, known, broken)
+    problems += _price_tiers(inputs, known, broken)
     if check_policy and "offers" not in broken and "accelerators" not in broken:
         problems += _policy_groups(inputs, policy_origins)
     if problems or broken or not check_policy:
         return problems, []
     terms = offer_terms(inputs)
     problems += _budgets(inputs, terms, policy_origins)
+    problems += _rising_all_units(inputs, terms)
     if problems:
         return problems, []
     pairs = allowed_pairs(inputs, terms)
@@ -284,6 +286,87 @@ def _fleet(inputs: Inputs, known: dict[str, set[str]], broken: set[str]) -> list
             f"({row['chips'] * per_chip:,.6g} at {per_chip:g} per chip in performance.csv)"
         )
         problems.append(Problem(row["_file"], message, row["_line"], "tokens_per_s"))
+    return problems
+
+
+def _price_tiers(inputs: Inputs, known: dict[str, set[str]], broken: set[str]) -> list[Problem]:
+    """A price tier names a known on-demand offer (a 1yr or 3yr offer's price is already its
+    term's), one kind per offer, and one tier per from_chips in every quarter (a row with a
+    blank quarter applies in all of them)."""
+    tiers = inputs.price_tiers
+    if tiers.empty or "offers" in broken:
+        return []
+    offers = set(inputs.offers["offer"]) | known.get("offer", set())
+    problems = _missing(tiers, "offer", offers, "offer", "offers.csv")
+    term = tiers["offer"].map(inputs.offers.drop_duplicates("offer").set_index("offer")["term"])
+    problems += [
+        Problem(
+            row["_file"],
+            f"offer {row['offer']!r} has term {term.at[i]}: price tiers apply to on-demand offers only "
+            "(a 1yr or 3yr offer's price is already its term's discount)",
+            row["_line"],
+            "offer",
+        )
+        for i, row in tiers[term.notna() & (term != "on-demand")].iterrows()
+    ]
+    first_kind = tiers.drop_duplicates("offer").set_index("offer")
+    kind_of, line_of = first_kind["kind"].to_dict(), first_kind["_line"].to_dict()
+    problems += [
+        Problem(
+            row["_file"],
+            f"offer {row['offer']!r} has {kind_of[row['offer']]} tiers at line "
+            f"{line_of[row['offer']]}: one kind of tiers per offer",
+            row["_line"],
+            "kind",
+        )
+        for _, row in tiers[tiers["kind"] != tiers["offer"].map(first_kind["kind"])].iterrows()
+    ]
+    every = tiers[tiers["quarter"].isna()][["offer", "from_chips", "_line"]]
+    clash = tiers[tiers["quarter"].notna()].merge(every, on=["offer", "from_chips"], suffixes=("", "_every"))
+    problems += [
+        Problem(
+            row["_file"],
+            f"offer {row['offer']!r} already has a tier from {row['from_chips']:g} chips in every quarter "
+            f"(line {row['_line_every']}): one tier per from_chips",
+            row["_line"],
+            "from_chips",
+        )
+        for _, row in clash.iterrows()
+    ]
+    return problems
+
+
+def _rising_all_units(inputs: Inputs, terms: pd.DataFrame) -> list[Problem]:
+    """An all_units price break must not raise the price: at exactly a break the chips
+    qualify for both tiers, and the plan would take the cheaper one, not the one the break
+    names (contract, "Extension: price tiers")."""
+    tiers = tier_terms(inputs, terms)
+    tiers = tiers[tiers["kind"] == "all_units"]
+    if tiers.empty:
+        return []
+    before = tiers.groupby("t")["usd_per_chip_hour"].cummax().groupby(tiers["t"]).shift(1)
+    rising = tiers[tiers["usd_per_chip_hour"] > before]
+    problems, seen = [], set()
+    for t, from_chips, price in zip(rising["t"], rising["from_chips"], rising["usd_per_chip_hour"], strict=True):
+        offer, quarter = str(terms["offer"].iat[t]), str(terms["quarter"].iat[t])
+        rows = inputs.price_tiers[
+            (inputs.price_tiers["offer"] == offer)
+            & (inputs.price_tiers["from_chips"] == from_chips)
+            & (inputs.price_tiers["quarter"].isna() | (inputs.price_tiers["quarter"] == quarter))
+        ]
+        row = rows.iloc[0]
+        if (row["_file"], row["_line"]) in seen:
+            continue
+        seen.add((row["_file"], row["_line"]))
+        problems.append(
+            Problem(
+                row["_file"],
+                f"all_units price {price:g} from {from_chips:g} chips is above a lower tier's price "
+                f"in {quarter}: an all_units break lowers the price (use kind incremental for rising prices)",
+                row["_line"],
+                "usd_per_chip_hour",
+            )
+        )
     return problems
 
 

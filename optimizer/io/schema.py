@@ -230,6 +230,19 @@ class FleetRow(_Row):
     source: str = ""
 
 
+class PriceTierRow(_Row):
+    """A volume price break of an on-demand offer: from ``from_chips`` chips held in a quarter
+    the price is ``usd_per_chip_hour`` (all_units: on every chip; incremental: on the chips
+    above the break). Tier 0 is the offer's own price from 0 chips."""
+
+    offer: Id
+    quarter: Quarter | None = None  # blank: every quarter the offer is available
+    from_chips: Annotated[float, _Csv, Field(gt=0, le=MAX_CHIPS, allow_inf_nan=False)]
+    usd_per_chip_hour: Price
+    kind: Literal["all_units", "incremental"]
+    source: str = ""
+
+
 class LatencyRow(_Row):
     geography: Id
     region: Id

@@ -23,6 +23,7 @@ from optimizer.io.schema import (
     PerformanceRow,
     Policy,
     PowerRow,
+    PriceTierRow,
     SpendCommitmentRow,
     WorkloadRow,
 )
@@ -63,6 +64,7 @@ TABLES = (
     TableSpec("spend_commitments", SpendCommitmentRow, (), optional=True),
     TableSpec("power", PowerRow, (), optional=True),
     TableSpec("fleet", FleetRow, ("offer", "model"), optional=True),
+    TableSpec("price_tiers", PriceTierRow, ("offer", "quarter", "from_chips"), optional=True),
 )
 SPECS = {spec.name: spec for spec in TABLES}
 ORIGIN_COLUMNS = ["_file", "_line"]
@@ -100,6 +102,7 @@ class Inputs:
     spend_commitments: pd.DataFrame
     power: pd.DataFrame
     fleet: pd.DataFrame
+    price_tiers: pd.DataFrame
     policy: Policy
     folder: Path | None = None
     warnings: list[Problem] = field(default_factory=list)

@@ -49,7 +49,7 @@ import numpy as np
 import pandas as pd
 
 from optimizer import quarters
-from optimizer.io.allowed import allowed_pairs, commitment_starts, offer_terms
+from optimizer.io.allowed import allowed_pairs, commitment_starts, offer_terms, tier_terms
 from optimizer.io.schema import DIMENSIONS
 from optimizer.io.tables import Inputs, named_rows
 from optimizer.model.arrays import INF, LpArrays
@@ -93,6 +93,9 @@ class LpModel:
     port_starts: pd.DataFrame = field(default_factory=pd.DataFrame)  # port (position), quarter
     z: np.ndarray = field(default_factory=_no_columns)  # binary: port started in that quarter
     instances: np.ndarray = field(default_factory=_no_columns)
+    tiers: pd.DataFrame = field(default_factory=pd.DataFrame)  # allowed.tier_terms: one row per tier of a term
+    tier_y: np.ndarray = field(default_factory=_no_columns)  # chips held in each tier's segment
+    tier_b: np.ndarray = field(default_factory=_no_columns)  # binary: the tier (segment) is reached
     recourse: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=dict)
     moves: pd.DataFrame = field(default_factory=pd.DataFrame)  # dimension, group, model, quarter, terms
     move_on: np.ndarray = field(default_factory=_no_columns)  # tokens/s moved onto the group (moves' order)
@@ -109,8 +112,8 @@ class LpModel:
 
     @property
     def mixed_integer(self) -> bool:
-        """Ports or whole instances: HiGHS branches, and the LP's duals need integers fixed."""
-        return bool(len(self.z) or len(self.instances))
+        """Ports, whole instances or price tiers: HiGHS branches, and the LP's duals need integers fixed."""
+        return bool(len(self.z) or len(self.instances) or len(self.tier_b))
 
 
 def running_commitments(terms: pd.DataFrame, starts: pd.DataFrame) -> dict[int, list[int]]:
@@ -150,7 +153,9 @@ def build(inputs: Inputs, integer: bool = False) -> LpModel:
         integer=integer,
     )
     model.ports = ports_needed(model)  # known before the families: whether the model branches shapes the share rows
+    model.tiers = tier_terms(inputs, terms)
     add_decisions(model)
+    add_tiers(model)
     add_demand(model)
     add_capacity(model)
     add_commitments(model)
@@ -177,7 +182,7 @@ def add_decisions(model: LpModel) -> None:
     (contract, "Extension: present value")."""
     lp, terms, inputs = model.lp, model.terms, model.inputs
     hours = inputs.policy.hours_per_quarter
-    on_demand = (terms["term"] == "on-demand").to_numpy()
+    on_demand = (terms["term"] == "on-demand").to_numpy() & ~tiered(model)  # tiered chips pay on their segments
     term_discount = inputs.discount_of(terms["quarter"])
     model.x = lp.add_columns("x", len(model.pairs))
     model.y = lp.add_columns(
@@ -198,6 +203,126 @@ def add_decisions(model: LpModel) -> None:
         "f", len(inputs.spend_commitments), cost=shortfall_unit_usd(model) * shortfall_discount(model)
     )
     model.objective_constant = float((terms["contract_usd_per_hour"] * term_discount).sum() * hours)
+
+
+def tiered(model: LpModel) -> np.ndarray:
+    """Which terms have price tiers (their chips are paid on the tier segments, not on y)."""
+    mask = np.zeros(len(model.terms), dtype=bool)
+    if not model.tiers.empty:
+        mask[model.tiers["t"].to_numpy(dtype=np.int64)] = True
+    return mask
+
+
+def add_tiers(model: LpModel) -> None:
+    """Volume price tiers (contract, "Extension: price tiers"): the chips held y[o,q] of a
+    tiered term are split into segments y_k, k = 0..K, each paid at its tier's price:
+    y[o,q] = sum_k y_k (row ``tier_chips``), with binaries b_k (``add_all_units_tiers``,
+    ``add_incremental_tiers``). The y column itself then costs nothing (``add_decisions``)."""
+    tiers = model.tiers
+    if tiers.empty:
+        return
+    lp, inputs = model.lp, model.inputs
+    t = tiers["t"].to_numpy(dtype=np.int64)
+    discount = inputs.discount_of(model.terms["quarter"].to_numpy()[t])
+    price = tiers["usd_per_chip_hour"].to_numpy(dtype=float)
+    first = (tiers["tier"] == 0).to_numpy() & (tiers["kind"] == "incremental").to_numpy()
+    model.tier_y = lp.add_columns("tier_y", len(tiers), cost=price * inputs.policy.hours_per_quarter * discount)
+    model.tier_b = lp.add_columns("tier_b", len(tiers), lower=first.astype(float), upper=1.0, integer=True)
+    used = np.unique(t)
+    lp.add_rows(
+        "tier_chips",
+        model.terms.loc[used, ["offer", "quarter"]].assign(t=used),
+        row=np.concatenate([np.arange(len(used)), np.searchsorted(used, t)]),
+        column=np.concatenate([model.y[used], model.tier_y]),
+        value=np.concatenate([np.ones(len(used)), -np.ones(len(t))]),
+        lower=0.0,
+        upper=0.0,
+    )
+    add_all_units_tiers(model, np.flatnonzero((tiers["kind"] == "all_units").to_numpy()))
+    add_incremental_tiers(model, np.flatnonzero((tiers["kind"] == "incremental").to_numpy()))
+
+
+def _tier_keys(model: LpModel, k: np.ndarray) -> pd.DataFrame:
+    """(offer, quarter, tier) of the tier rows ``k`` of ``model.tiers``."""
+    t = model.tiers["t"].to_numpy(dtype=np.int64)[k]
+    return pd.DataFrame(
+        {
+            "offer": model.terms["offer"].to_numpy()[t],
+            "quarter": model.terms["quarter"].to_numpy()[t],
+            "tier": model.tiers["tier"].to_numpy()[k],
+        }
+    )
+
+
+def add_all_units_tiers(model: LpModel, k: np.ndarray) -> None:
+    """All-units tiers: every chip at the price of the tier reached. One tier per term,
+    sum_k b_k = 1 (``tier_pick``); from_k * b_k <= y_k <= next_k * b_k (``tier_floor``,
+    ``tier_ceiling``; next_k is the next tier's from_chips, max_chips for the last)."""
+    if not len(k):
+        return
+    tiers, lp = model.tiers, model.lp
+    t = tiers["t"].to_numpy(dtype=np.int64)[k]
+    used = np.unique(t)
+    lp.add_rows(
+        "tier_pick",
+        model.terms.loc[used, ["offer", "quarter"]].assign(t=used),
+        row=np.searchsorted(used, t),
+        column=model.tier_b[k],
+        value=np.ones(len(k)),
+        lower=1.0,
+        upper=1.0,
+    )
+    count = np.arange(len(k))
+    for family, edge, lower, upper in (
+        ("tier_floor", "from_chips", 0.0, INF),
+        ("tier_ceiling", "next_chips", -INF, 0.0),
+    ):
+        lp.add_rows(
+            family,
+            _tier_keys(model, k),
+            row=np.concatenate([count, count]),
+            column=np.concatenate([model.tier_y[k], model.tier_b[k]]),
+            value=np.concatenate([np.ones(len(k)), -tiers[edge].to_numpy(dtype=float)[k]]),
+            lower=lower,
+            upper=upper,
+        )
+
+
+def add_incremental_tiers(model: LpModel, k: np.ndarray) -> None:
+    """Incremental tiers: segment k holds at most width_k = next_k - from_k chips at its own
+    price and fills in order, so a price falling with volume cannot be taken early:
+    y_k <= width_k * b_k (``tier_fill``), y_{k-1} >= width_{k-1} * b_k (``tier_full``),
+    b_k <= b_{k-1} (``tier_order``); b_0 = 1."""
+    if not len(k):
+        return
+    tiers, lp = model.tiers, model.lp
+    width = np.maximum(0.0, (tiers["next_chips"] - tiers["from_chips"]).to_numpy(dtype=float))[k]
+    count = np.arange(len(k))
+    lp.add_rows(
+        "tier_fill",
+        _tier_keys(model, k),
+        row=np.concatenate([count, count]),
+        column=np.concatenate([model.tier_y[k], model.tier_b[k]]),
+        value=np.concatenate([np.ones(len(k)), -width]),
+        lower=-INF,
+        upper=0.0,
+    )
+    later = np.flatnonzero(tiers["tier"].to_numpy()[k] > 0)  # positions in k whose previous tier is k - 1
+    above, below = k[later], k[later - 1]
+    rows = np.arange(len(later))
+    for family, columns, values, lower, upper in (
+        ("tier_full", (model.tier_y[below], model.tier_b[above]), (1.0, -width[later - 1]), 0.0, INF),
+        ("tier_order", (model.tier_b[above], model.tier_b[below]), (1.0, -1.0), -INF, 0.0),
+    ):
+        lp.add_rows(
+            family,
+            _tier_keys(model, above),
+            row=np.concatenate([rows, rows]),
+            column=np.concatenate(columns),
+            value=np.concatenate([np.broadcast_to(values[0], len(later)), np.broadcast_to(values[1], len(later))]),
+            lower=lower,
+            upper=upper,
+        )
 
 
 def commitment_weight(model: LpModel, whole: bool | None = None) -> np.ndarray:
@@ -341,18 +466,22 @@ def add_pools(model: LpModel) -> None:
 
 def payments(model: LpModel) -> pd.DataFrame:
     """What each term pays per hour: (t, column, usd_per_hour). An on-demand term pays its
-    price on its y; a commitment term the price of each commitment c running in its quarter.
-    Signed contracts add ``terms.contract_usd_per_hour``, a constant."""
-    on_demand = np.flatnonzero((model.terms["term"] == "on-demand").to_numpy())
+    price on its y, or with price tiers each tier's price on its segment y_k; a commitment
+    term the price of each commitment c running in its quarter. Signed contracts add
+    ``terms.contract_usd_per_hour``, a constant."""
+    on_demand = np.flatnonzero((model.terms["term"] == "on-demand").to_numpy() & ~tiered(model))
     term, start = _running_pairs(model)
+    tier_t = model.tiers["t"].to_numpy(dtype=np.int64) if not model.tiers.empty else _no_columns()
+    tier_price = model.tiers["usd_per_chip_hour"].to_numpy(dtype=float) if not model.tiers.empty else np.zeros(0)
     return pd.DataFrame(
         {
-            "t": np.concatenate([on_demand, term]),
-            "column": np.concatenate([model.y[on_demand], model.c[start]]),
+            "t": np.concatenate([on_demand, term, tier_t]),
+            "column": np.concatenate([model.y[on_demand], model.c[start], model.tier_y]),
             "usd_per_hour": np.concatenate(
                 [
                     model.terms["usd_per_chip_hour"].to_numpy(dtype=float)[on_demand],
                     model.starts["usd_per_chip_hour"].to_numpy(dtype=float)[start],
+                    tier_price,
                 ]
             ),
         }

@@ -117,6 +117,9 @@ def assemble(model: LpModel, solution: Solution) -> Plan:
     for t, running in model.running.items():  # commitment terms: chips and payments of the running commitments
         y[t] = c[running].sum()
         payment[t] = float((start_price[running] * c[running]).sum() * hours)
+    tier = _tiers_reached(model, solution)
+    tiered = tier.index.to_numpy(dtype=np.int64)
+    payment[tiered] = _tier_payments(model, solution)[tiered]
     sunk = terms["contract_usd_per_hour"].to_numpy() * hours
     spend = payment + sunk
 
@@ -137,6 +140,9 @@ def assemble(model: LpModel, solution: Solution) -> Plan:
     )
     allocation = allocation[allocation["tokens_per_s"] > 0].reset_index(drop=True)
     purchases = terms[["offer", "quarter", "provider", "region", "accelerator"]].assign(chips=y, cost_usd=payment)
+    if len(tiered):  # the tier reached and the price paid per chip-hour, only when tiers are given
+        paid = np.divide(payment, y * hours, out=np.zeros(len(y)), where=y > 0)
+        purchases = purchases.assign(tier=tier.reindex(range(len(terms))).astype("Int64"), usd_per_chip_hour=paid)
     purchases = purchases[purchases["chips"] > 0].reset_index(drop=True)
 
     served = np.bincount(pairs["w"].to_numpy(), weights=x, minlength=len(workloads))
@@ -225,6 +231,29 @@ def assemble(model: LpModel, solution: Solution) -> Plan:
         model=model,
         solution=solution,
     )
+
+
+def _tiers_reached(model: LpModel, solution: Solution) -> pd.Series:
+    """The tier each tiered term reached (0: the offer's own price), by term position:
+    all_units the one tier picked, incremental the last segment in use."""
+    tiers = model.tiers
+    if tiers.empty:
+        return pd.Series([], index=pd.Index([], dtype=np.int64), dtype=np.int64)
+    on = tiers.assign(on=solution.tier_b > 0.5)
+    return on[on["on"]].groupby("t")["tier"].max().astype(np.int64)
+
+
+def _tier_payments(model: LpModel, solution: Solution) -> np.ndarray:
+    """What each term pays for its tier segments in its quarter (zero for untiered terms)."""
+    paid = np.zeros(len(model.terms))
+    tiers = model.tiers
+    if tiers.empty:
+        return paid
+    hours = model.inputs.policy.hours_per_quarter
+    segment = _clean(solution.tier_y, tiers["t"].map(model.terms["max_chips"]).to_numpy(dtype=float))
+    amount = tiers["usd_per_chip_hour"].to_numpy(dtype=float) * segment * hours
+    np.add.at(paid, tiers["t"].to_numpy(dtype=np.int64), amount)
+    return paid
 
 
 def _commitments(model: LpModel, c: np.ndarray, hours: float) -> pd.DataFrame:

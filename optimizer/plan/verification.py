@@ -483,9 +483,11 @@ def _commitment_checks(
         for k in range(inside):
             running.setdefault((item.offer, label(ordinal(item.start_quarter) + k)), []).append((item.chips, rate))
     payments = np.zeros(len(chips))
+    breaks = _price_breaks(inputs)
     for i, row in enumerate(named_rows(chips)):
         if row.term == "on-demand":
-            payments[i] = row.price * hours * row.chips
+            tiers = breaks.get(row.offer, []) if row.buyable else []
+            payments[i] = _tier_cost(row.price, row.quarter, tiers, row.chips) * hours
             continue
         active = running.get((row.offer, row.quarter), [])
         total = sum(n for n, _ in active)
@@ -496,6 +498,34 @@ def _commitment_checks(
             )
         payments[i] = sum(n * rate for n, rate in active) * hours
     return chips, payments, counted
+
+
+def _price_breaks(inputs: Inputs) -> dict[str, list[tuple[object, float, float, str]]]:
+    """The rows of ``price_tiers.csv`` by offer: (quarter or None, from_chips, price, kind)."""
+    breaks: dict[str, list[tuple[object, float, float, str]]] = {}
+    for row in named_rows(inputs.price_tiers):
+        quarter = None if pd.isna(row.quarter) else row.quarter
+        breaks.setdefault(row.offer, []).append((quarter, row.from_chips, row.usd_per_chip_hour, row.kind))
+    return breaks
+
+
+def _tier_cost(price: float, quarter: str, breaks: list[tuple[object, float, float, str]], chips: float) -> float:
+    """USD per hour of ``chips`` held on demand, read from the price breaks that apply in
+    ``quarter`` (contract, "Extension: price tiers"): all_units, every chip at the price of
+    the highest tier whose from_chips the chips reach; incremental, each tier's price on the
+    chips between its from_chips and the next one's. Without breaks: price x chips."""
+    tiers = sorted((start, rate, kind) for q, start, rate, kind in breaks if q is None or q == quarter)
+    if not tiers:
+        return price * chips
+    starts = [0.0] + [start for start, _, _ in tiers]
+    rates = [price] + [rate for _, rate, _ in tiers]
+    if tiers[0][2] == "all_units":  # reached within the tolerance the solver holds its rows to
+        reached = [k for k, start in enumerate(starts) if start <= chips + VERIFY_RELATIVE * max(1.0, start)]
+        return rates[reached[-1]] * chips
+    ends = starts[1:] + [np.inf]
+    return sum(
+        rate * min(max(chips - start, 0.0), end - start) for start, end, rate in zip(starts, ends, rates, strict=True)
+    )
 
 
 def _pool_checks(inputs: Inputs, chips: pd.DataFrame, violations: list[str]) -> None:

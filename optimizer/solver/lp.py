@@ -46,6 +46,8 @@ class Solution:
     highs: highspy.Highs | None = None
     columns: dict[str, np.ndarray] = field(default_factory=dict)
     z: np.ndarray = field(default_factory=lambda: np.empty(0))
+    tier_y: np.ndarray = field(default_factory=lambda: np.empty(0))  # chips on each tier segment (model.tiers)
+    tier_b: np.ndarray = field(default_factory=lambda: np.empty(0))  # each tier's binary
     recourse: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     mip_gap: float | None = None
     solver: str | None = None  # the PuLP solver that found it (None: the tool's own HiGHS),
@@ -161,6 +163,8 @@ def _solution(model: LpModel, values: np.ndarray, row_dual: np.ndarray, objectiv
         c=values[columns["c"]],
         shortfall=values[columns["f"]] * shortfall_unit_usd(model),
         z=values[columns["z"]],
+        tier_y=values[columns["tier_y"]],
+        tier_b=values[columns["tier_b"]],
         recourse={
             group: (values[columns[f"recourse_x:{group}"]], values[columns[f"recourse_u:{group}"]])
             for group in model.recourse
@@ -173,7 +177,8 @@ def _solution(model: LpModel, values: np.ndarray, row_dual: np.ndarray, objectiv
 
 def column_positions(model: LpModel) -> dict[str, np.ndarray]:
     """HiGHS column of every column group: x, y, c, u, shortfall f, ports z, instances n,
-    each quarter's share total s, and the recourse x and u of each outage.
+    tier segments and binaries, each quarter's share total s, and the recourse x and u of
+    each outage.
 
     ``s`` is aligned with ``sorted(model.share_total)``, by (basis, quarter) (empty without share rules).
     """
@@ -185,6 +190,8 @@ def column_positions(model: LpModel) -> dict[str, np.ndarray]:
         "f": model.shortfall,
         "z": model.z,
         "n": model.instances,
+        "tier_y": model.tier_y,
+        "tier_b": model.tier_b,
         "s": np.array([model.share_total[key] for key in sorted(model.share_total)], dtype=np.int64),
     }
     for group, (_, x, u) in model.recourse.items():
