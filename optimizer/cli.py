@@ -509,6 +509,7 @@ def leverage_files(report) -> dict:
         "price_response.csv": csv_writer(report.price_response),
         "outage.csv": csv_writer(report.outage),
         "ports.csv": csv_writer(report.ports),
+        "tiers.csv": csv_writer(report.tiers),
         "summary.json": json_writer(report.summary),
     }
 

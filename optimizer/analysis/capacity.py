@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from optimizer.analysis.context import Context
+from optimizer.model.builder import last_tier_edits, tiered_terms
 from optimizer.solver.whatif import Change, ReSolver, WhatIf
 
 
@@ -31,14 +32,20 @@ def capacity_values(context: Context, plain: ReSolver) -> pd.DataFrame:
     binding = np.flatnonzero((context.max_chips > 0) & (y >= context.max_chips * (1 - 1e-9)))
     committed = (context.terms["term"] != "on-demand").to_numpy()
     records = []
+    tiered = tiered_terms(context.plan.model)
     for t in binding[~committed[binding]]:
         dual_value = max(0.0, -duals[t] / context.hours)
         column = int(context.columns["y"][t])
-        if ranged is not None and ranged[column] > context.max_chips[t] * (1 + 1e-9) + 1e-9:
+        if not tiered[t] and ranged is not None and ranged[column] > context.max_chips[t] * (1 + 1e-9) + 1e-9:
             value, method = dual_value, "dual"
-        else:
+        else:  # a tiered term's last segment has its own ceiling: raised with max_chips
             step = max(1e-3, 1e-4 * context.max_chips[t])
-            outcome = plain.solve(Change(col_bounds={column: (context.min_chips[t], context.max_chips[t] + step)}))
+            outcome = plain.solve(
+                Change(
+                    col_bounds={column: (context.min_chips[t], context.max_chips[t] + step)},
+                    coefficients=last_tier_edits(context.plan.model, int(t), step),
+                )
+            )
             value, method = max(0.0, (v0 - outcome.objective) / (step * context.hours)), "re-solve"
         records.append(
             {

@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 
 from optimizer.analysis.price_pieces import PriceCurve
-from optimizer.plan.assembly import Plan
+from optimizer.model.builder import minimum_on_segments, tiered_terms
+from optimizer.plan.assembly import Plan, tier_payments
 from optimizer.solver.whatif import INF, MipWhatIf, Outcome, ReSolver, WhatIf
 
 
@@ -28,7 +29,7 @@ class Context:
         self.terms = model.terms.reset_index(drop=True)
         self.pairs = model.pairs
         self.columns = plan.solution.columns
-        self.base_cost = self.terms["usd_per_chip_hour"].to_numpy() * self.hours
+        self.spend_today = _spend_today(plan)
         self.min_chips = self.terms["min_chips"].to_numpy()
         self.max_chips = self.terms["max_chips"].to_numpy()
         self.y_today = plan.solution.y
@@ -59,6 +60,7 @@ class Context:
         solution = self.plan.solution
         today = dict(zip(self.columns["y"], solution.y, strict=True))
         today.update(zip(self.columns["c"], solution.c, strict=True))
+        today.update(zip(self.columns["tier_y"], solution.tier_y, strict=True))
         return float(
             sum(cost * today.get(column, 0.0) for column, cost in zip(costs["column"], costs["cost"], strict=True))
         )
@@ -79,7 +81,7 @@ class Context:
         found = []
         for supplier, terms in sorted(self.terms_of(dimension).items()):
             pairs = self.pairs_of(terms)
-            if self.x_today[pairs].sum() > 0 or (self.base_cost[terms] * self.y_today[terms]).sum() > 0:
+            if self.x_today[pairs].sum() > 0 or self.spend_today[terms].sum() > 0:
                 found.append((supplier, terms, pairs))
         return found
 
@@ -109,18 +111,33 @@ class Context:
         return slope > minimum + 1e-9 * max(1.0, minimum) + 1e-6
 
 
+def _spend_today(plan: Plan) -> np.ndarray:
+    """Each term's spend in its quarter at today's chips, undiscounted: price x chip-hours,
+    or with price tiers what its tier segments pay."""
+    model, solution = plan.model, plan.solution
+    spend = model.terms["usd_per_chip_hour"].to_numpy() * plan.inputs.policy.hours_per_quarter * solution.y
+    tiered = tiered_terms(model)
+    spend[tiered] = tier_payments(model, solution)[tiered]
+    return spend
+
+
 def _cost_columns(plan: Plan) -> pd.DataFrame:
-    """One row per column with a price in the objective: on-demand chips y, commitments c.
+    """One row per column with a price in the objective: on-demand chips y (with price
+    tiers, each tier's segment), commitments c.
 
     ``cost`` is the column's objective coefficient today (a present value under a discount
     rate), read from the LP so that a price handle moves exactly what the objective counts;
-    ``minimum`` what its take-or-pay minimum costs (on-demand chips).
+    ``minimum`` what its take-or-pay minimum costs (on-demand chips; on a tiered term, the
+    segments the minimum fills).
     """
     model, columns = plan.model, plan.solution.columns
     terms = model.terms
-    on_demand = np.flatnonzero((terms["term"] == "on-demand").to_numpy())
+    on_demand = np.flatnonzero((terms["term"] == "on-demand").to_numpy() & ~tiered_terms(model))
     cost = model.lp.cost
     y_cost = cost[columns["y"][on_demand]]
+    tiers = model.tiers
+    tier_t = tiers["t"].to_numpy(dtype=np.int64) if len(tiers) else np.zeros(0, np.int64)
+    tier_cost = cost[columns["tier_y"]]
     return pd.concat(
         [
             pd.DataFrame(
@@ -129,6 +146,14 @@ def _cost_columns(plan: Plan) -> pd.DataFrame:
                     "offer": terms["offer"].to_numpy()[on_demand],
                     "cost": y_cost,
                     "minimum": y_cost * terms["min_chips"].to_numpy()[on_demand],
+                }
+            ),
+            pd.DataFrame(
+                {
+                    "column": columns["tier_y"],
+                    "offer": terms["offer"].to_numpy()[tier_t],
+                    "cost": tier_cost,
+                    "minimum": tier_cost * minimum_on_segments(model),
                 }
             ),
             pd.DataFrame(

@@ -35,6 +35,7 @@ from optimizer.analysis.port_break_even import BreakEvens, break_evens
 from optimizer.analysis.rules import SETTING_COLUMNS, PolicySettings, RuleCosts, policy_setting_costs, rule_costs
 from optimizer.analysis.supplier_prices import SupplierPrices, price_suppliers
 from optimizer.analysis.terminal_value import commitment_rule_flips
+from optimizer.analysis.tiers import TIER_COLUMNS, tier_table
 from optimizer.analysis.walk_away import WalkAway, walk_away_tables
 from optimizer.plan.assembly import Plan
 from optimizer.plan.pipeline import solve
@@ -59,6 +60,7 @@ class Leverage:
     summary: dict[str, Any]
     ports: pd.DataFrame = field(default_factory=pd.DataFrame)
     policy_rules: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=SETTING_COLUMNS))
+    tiers: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=TIER_COLUMNS))
     seconds: float = 0.0
     solves: int = 0
     task_seconds: dict[str, float] = field(default_factory=dict)  # where the time went, per analysis
@@ -86,6 +88,7 @@ def leverage(inputs, plan: Plan | None = None, workers: int = 2) -> Leverage:
         "rules": partial(_rule_analyses, context),
         "settings": partial(policy_setting_costs, context),
         "terminal": partial(commitment_rule_flips, context),
+        "tiers": partial(tier_table, context),
     }
     with ThreadPoolExecutor(max_workers=max(1, workers), initializer=one_highs_thread if workers > 1 else None) as pool:
         futures = {name: pool.submit(_timed, task) for name, task in tasks.items()}
@@ -99,6 +102,7 @@ def leverage(inputs, plan: Plan | None = None, workers: int = 2) -> Leverage:
     vendor: SupplierPrices = results["vendor"]
     ports: list[BreakEvens] = [results[f"ports-{k}"] for k in range(parts)]
     flips, flip_solves = results["terminal"]
+    tiers, tier_solves = results["tiers"]
     prices = pd.concat([provider.suppliers, vendor.suppliers], ignore_index=True)
     summary = {
         **{k: v for k, v in plan.totals.items() if k not in ("solver_objective_usd", "method")},
@@ -122,9 +126,11 @@ def leverage(inputs, plan: Plan | None = None, workers: int = 2) -> Leverage:
         summary=summary,
         ports=pd.concat([part.table for part in ports]).sort_index().reset_index(drop=True),
         policy_rules=settings.table,
+        tiers=tiers,
     )
     result.seconds = time.perf_counter() - started
-    result.solves = flip_solves + sum(r.solves for name, r in results.items() if name != "terminal")
+    counted = sum(r.solves for name, r in results.items() if name not in ("terminal", "tiers"))
+    result.solves = flip_solves + tier_solves + counted
     result.task_seconds = {name: seconds for name, (_, seconds) in timed.items()}
     return result
 

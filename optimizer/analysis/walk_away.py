@@ -109,7 +109,7 @@ def walk_away_tables(context: Context) -> WalkAway:
                 {
                     "dimension": dimension,
                     "supplier": supplier,
-                    "spend_usd": float((context.base_cost[terms] * context.y_today[terms]).sum()),
+                    "spend_usd": float(context.spend_today[terms].sum()),
                     "share": volume_today / total_volume if total_volume else 0.0,
                     "walk_away_cost_usd": walked["walk_away_cost_usd"],
                     "walk_away_cost_no_rules_usd": walked_free.objective - context.v0 if walked_free.optimal else None,

@@ -182,7 +182,7 @@ def add_decisions(model: LpModel) -> None:
     (contract, "Extension: present value")."""
     lp, terms, inputs = model.lp, model.terms, model.inputs
     hours = inputs.policy.hours_per_quarter
-    on_demand = (terms["term"] == "on-demand").to_numpy() & ~tiered(model)  # tiered chips pay on their segments
+    on_demand = (terms["term"] == "on-demand").to_numpy() & ~tiered_terms(model)  # tiered chips pay on their segments
     term_discount = inputs.discount_of(terms["quarter"])
     model.x = lp.add_columns("x", len(model.pairs))
     model.y = lp.add_columns(
@@ -205,7 +205,7 @@ def add_decisions(model: LpModel) -> None:
     model.objective_constant = float((terms["contract_usd_per_hour"] * term_discount).sum() * hours)
 
 
-def tiered(model: LpModel) -> np.ndarray:
+def tiered_terms(model: LpModel) -> np.ndarray:
     """Which terms have price tiers (their chips are paid on the tier segments, not on y)."""
     mask = np.zeros(len(model.terms), dtype=bool)
     if not model.tiers.empty:
@@ -240,6 +240,39 @@ def add_tiers(model: LpModel) -> None:
     )
     add_all_units_tiers(model, np.flatnonzero((tiers["kind"] == "all_units").to_numpy()))
     add_incremental_tiers(model, np.flatnonzero((tiers["kind"] == "incremental").to_numpy()))
+
+
+def minimum_on_segments(model: LpModel) -> np.ndarray:
+    """Chips of each term's take-or-pay minimum (min_chips) on each tier segment of
+    ``model.tiers``: incremental, the part of [0, min_chips] inside the segment; all_units,
+    min_chips on the one tier that min_chips reaches."""
+    tiers = model.tiers
+    if tiers.empty:
+        return np.zeros(0)
+    low = tiers["from_chips"].to_numpy(dtype=float)
+    high = tiers["next_chips"].to_numpy(dtype=float)
+    minimum = model.terms["min_chips"].to_numpy(dtype=float)[tiers["t"].to_numpy(dtype=np.int64)]
+    incremental = np.clip(minimum - low, 0.0, np.maximum(high - low, 0.0))
+    last = tiers["t"].ne(tiers["t"].shift(-1)).to_numpy()
+    reached = (low <= minimum) & ((minimum < high) | last)
+    return np.where((tiers["kind"] == "incremental").to_numpy(), incremental, np.where(reached, minimum, 0.0))
+
+
+def last_tier_edits(model: LpModel, t: int, step: float) -> dict[tuple[int, int], tuple[float, float]]:
+    """Matrix edits that let term ``t``'s last tier segment hold ``step`` chips more than
+    max_chips (its ceiling row caps it at max_chips): what raising max_chips needs besides
+    y's bound. Empty for an untiered term."""
+    tiers = model.tiers
+    if tiers.empty or t not in set(tiers["t"]):
+        return {}
+    k = int(np.flatnonzero(tiers["t"].to_numpy() == t)[-1])
+    family = "tier_ceiling" if tiers["kind"].iat[k] == "all_units" else "tier_fill"
+    rows = model.rows[family]
+    offer, quarter = model.terms.at[t, "offer"], model.terms.at[t, "quarter"]
+    same = (rows["offer"] == offer) & (rows["quarter"] == quarter) & (rows["tier"] == tiers["tier"].iat[k])
+    floor = 0.0 if family == "tier_ceiling" else tiers["from_chips"].to_numpy(dtype=float)[k]
+    now = -max(0.0, tiers["next_chips"].to_numpy(dtype=float)[k] - floor)
+    return {(int(rows.loc[same, "row"].to_numpy()[0]), int(model.tier_b[k])): (now - step, now)}
 
 
 def _tier_keys(model: LpModel, k: np.ndarray) -> pd.DataFrame:
@@ -469,7 +502,7 @@ def payments(model: LpModel) -> pd.DataFrame:
     price on its y, or with price tiers each tier's price on its segment y_k; a commitment
     term the price of each commitment c running in its quarter. Signed contracts add
     ``terms.contract_usd_per_hour``, a constant."""
-    on_demand = np.flatnonzero((model.terms["term"] == "on-demand").to_numpy() & ~tiered(model))
+    on_demand = np.flatnonzero((model.terms["term"] == "on-demand").to_numpy() & ~tiered_terms(model))
     term, start = _running_pairs(model)
     tier_t = model.tiers["t"].to_numpy(dtype=np.int64) if not model.tiers.empty else _no_columns()
     tier_price = model.tiers["usd_per_chip_hour"].to_numpy(dtype=float) if not model.tiers.empty else np.zeros(0)

@@ -117,9 +117,9 @@ def assemble(model: LpModel, solution: Solution) -> Plan:
     for t, running in model.running.items():  # commitment terms: chips and payments of the running commitments
         y[t] = c[running].sum()
         payment[t] = float((start_price[running] * c[running]).sum() * hours)
-    tier = _tiers_reached(model, solution)
+    tier = tiers_reached(model, solution)
     tiered = tier.index.to_numpy(dtype=np.int64)
-    payment[tiered] = _tier_payments(model, solution)[tiered]
+    payment[tiered] = tier_payments(model, solution)[tiered]
     sunk = terms["contract_usd_per_hour"].to_numpy() * hours
     spend = payment + sunk
 
@@ -233,7 +233,7 @@ def assemble(model: LpModel, solution: Solution) -> Plan:
     )
 
 
-def _tiers_reached(model: LpModel, solution: Solution) -> pd.Series:
+def tiers_reached(model: LpModel, solution: Solution) -> pd.Series:
     """The tier each tiered term reached (0: the offer's own price), by term position:
     all_units the one tier picked, incremental the last segment in use."""
     tiers = model.tiers
@@ -243,7 +243,7 @@ def _tiers_reached(model: LpModel, solution: Solution) -> pd.Series:
     return on[on["on"]].groupby("t")["tier"].max().astype(np.int64)
 
 
-def _tier_payments(model: LpModel, solution: Solution) -> np.ndarray:
+def tier_payments(model: LpModel, solution: Solution) -> np.ndarray:
     """What each term pays for its tier segments in its quarter (zero for untiered terms)."""
     paid = np.zeros(len(model.terms))
     tiers = model.tiers

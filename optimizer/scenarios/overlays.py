@@ -443,7 +443,7 @@ def _update(raw: RawInputs, change: Scale | Set, origin: Origin) -> list[Problem
     if not matched:
         return [_no_match(raw, table, change.where, origin)]
     if table == "offers" and ranged:
-        return _update_offer_quarters(raw, change, matched, origin)
+        return _update_offer_quarters(raw, change, matched, origin) or _follow_tiers(raw, change, matched, origin)
     touched = 0
     for i in matched:
         file, line, values = raw.records[table][i]
@@ -464,7 +464,35 @@ def _update(raw: RawInputs, change: Scale | Set, origin: Origin) -> list[Problem
             )
         ]
     if table == "offers":
-        return _follow_overrides(raw, change, matched, origin)
+        return _follow_overrides(raw, change, matched, origin) or _follow_tiers(raw, change, matched, origin)
+    return []
+
+
+def _follow_tiers(raw: RawInputs, change: Scale | Set, matched: list[int], origin: Origin) -> list[Problem]:
+    """Scaling an offer's price scales its price tiers too (a 20% list-price rise raises
+    every tier); ``set`` leaves them, as they are prices of their own. Within from/until a
+    tier row for every quarter becomes one row per quarter of the horizon, scaled in range."""
+    if change.column != "usd_per_chip_hour" or not isinstance(change, Scale) or not raw.records.get("price_tiers"):
+        return []
+    names = {str(raw.records["offers"][i][2].get("offer", "")).strip() for i in matched}
+    ranged = change.first is not None or change.last is not None
+    rows: list[tuple[str, int | None, dict[str, Any]]] = []
+    for file, line, values in raw.records["price_tiers"]:
+        quarter = str(values.get("quarter") or "").strip()
+        if str(values.get("offer", "")).strip() not in names:
+            rows.append((file, line, values))
+            continue
+        each = [quarter] if quarter or not ranged else _horizon(raw)
+        for q in each:
+            row = {**values, "quarter": q} if q else values
+            if ranged and not _in_range(q, change):
+                rows.append((file, line, row))
+                continue
+            updated, problem = _new_value(values.get("usd_per_chip_hour"), change, origin)
+            if problem:
+                return [problem]
+            rows.append((origin[0], origin[1], {**row, "usd_per_chip_hour": updated}))
+    raw.records["price_tiers"] = rows
     return []
 
 
