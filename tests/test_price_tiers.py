@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import pytest
 from conftest import offer, workload, write_folder
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import optimizer
 from optimizer.analysis.negotiation import leverage
@@ -222,3 +224,73 @@ def test_the_tier_table_of_an_all_units_tier_in_reach(tmp_path):
     assert row["chips_to_next_tier"] == pytest.approx(20.0)
     assert row["saving_at_next_tier_usd"] == pytest.approx(0.1 * 30 * HOURS)
     assert row["cost_of_reaching_usd"] == pytest.approx(111_690.0 - 39_420.0, rel=1e-9)
+
+
+def _segments(list_price, breaks, max_chips, kind):
+    """Each tier choice as (lowest chips, highest chips, fixed USD/h, USD/chip-hour): the
+    cost is linear within a choice (all_units: one price on every chip; incremental: the
+    full lower segments plus this one's price above its start)."""
+    starts = [0.0] + [start for start, _ in breaks]
+    prices = [list_price] + [price for _, price in breaks]
+    ends = [*starts[1:], max_chips]
+    choices, fixed = [], 0.0
+    for start, end, price in zip(starts, ends, prices, strict=True):
+        if start > max_chips:
+            break
+        end = min(end, max_chips)
+        if kind == "all_units":
+            choices.append((start, end, 0.0, price))
+        else:
+            choices.append((start, end, fixed - price * start, price))
+            fixed += price * (end - start)
+    return choices
+
+
+def brute_force(need, offers):
+    """The cheapest way to hold ``need`` chips over ``offers`` (list price, breaks, max
+    chips, kind), every tier choice enumerated, each a two-column LP solved by scipy."""
+    import itertools
+
+    from scipy.optimize import linprog
+
+    best = float("inf")
+    for picked in itertools.product(*(_segments(*offer_) for offer_ in offers)):
+        result = linprog(
+            c=[price for _, _, _, price in picked],
+            A_ub=[[-1.0] * len(picked)],
+            b_ub=[-need],
+            bounds=[(low, high) for low, high, _, _ in picked],
+            method="highs",
+        )
+        if result.status == 0:
+            best = min(best, result.fun + sum(fixed for _, _, fixed, _ in picked))
+    return best * HOURS
+
+
+@st.composite
+def tiered_cases(draw):
+    kind = draw(st.sampled_from(["all_units", "incremental"]))
+    count = draw(st.integers(1, 3))
+    starts = sorted(draw(st.lists(st.integers(2, 60), min_size=count, max_size=count, unique=True)))
+    prices = draw(st.lists(st.sampled_from([1.5, 1.6, 1.7, 1.8, 1.9, 2.1, 2.3]), min_size=count, max_size=count))
+    if kind == "all_units":
+        prices = sorted(prices, reverse=True)
+        prices = [p for p in prices if p <= 2.0] or [1.9]
+        starts = starts[: len(prices)]
+    need = draw(st.integers(1, 120)) / 2
+    o1_max = draw(st.sampled_from([15, 40, 100]))
+    return kind, list(zip(starts, prices, strict=True)), need, o1_max
+
+
+@given(tiered_cases())
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_tiers_against_brute_force(tmp_path_factory, case):
+    """Drawn tiers on o1 (against o2 at 1.95 up to 100 chips): the plan's cost is the best
+    of every tier choice, each solved as its own small LP (an independent method)."""
+    kind, breaks, need, o1_max = case
+    folder = folder_for(tmp_path_factory.mktemp("t"), [tier(kind, s, p) for s, p in breaks], demand=need * 100)
+    offers = (folder / "offers.csv").read_text().replace("o1,aws,r1,a,2.0,100", f"o1,aws,r1,a,2.0,{o1_max}")
+    (folder / "offers.csv").write_text(offers)
+    plan = optimizer.solve(optimizer.load(folder), payback=False)
+    expected = brute_force(need, [(2.0, breaks, o1_max, kind), (1.95, [], 100, "all_units")])
+    assert plan.totals["total_cost_usd"] == pytest.approx(expected, rel=1e-7)
