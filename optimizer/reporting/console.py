@@ -227,6 +227,23 @@ def show_leverage(report, console: Console) -> None:
                 {"cost_of_rule_usd": usd, "usd_per_share_point": usd},
             )
         )
+    if not report.tiers.empty:
+        columns = ["offer", "quarter", "kind", "tier", "chips", "usd_per_chip_hour", "chips_to_next_tier"]
+        columns += ["next_usd_per_chip_hour", "saving_at_next_tier_usd", "cost_of_reaching_usd"]
+        console.print(
+            frame_table(
+                report.tiers[columns],
+                "Price tiers: the next tier, what it saves and what reaching it costs the plan",
+                {
+                    "chips": count,
+                    "usd_per_chip_hour": price,
+                    "chips_to_next_tier": count,
+                    "next_usd_per_chip_hour": price,
+                    "saving_at_next_tier_usd": usd,
+                    "cost_of_reaching_usd": usd,
+                },
+            )
+        )
     if not report.policy_rules.empty:
         console.print(
             frame_table(
