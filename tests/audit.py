@@ -165,7 +165,7 @@ def number(value: Any) -> float | None:
 
 
 def with_prices(inputs: optimizer.Inputs, factors: dict[str, float]) -> optimizer.Inputs:
-    """Offers' prices x factor, ``offer_quarters`` prices in ratio."""
+    """Offers' prices x factor, ``offer_quarters`` and ``price_tiers`` prices in ratio."""
     offers = inputs.offers.copy()
     factor = offers["offer"].map(factors).fillna(1.0).astype(float)
     offers["usd_per_chip_hour"] = offers["usd_per_chip_hour"].astype(float) * factor
@@ -173,7 +173,10 @@ def with_prices(inputs: optimizer.Inputs, factors: dict[str, float]) -> optimize
     if not overrides.empty:
         factor = overrides["offer"].map(factors).fillna(1.0).astype(float)
         overrides["usd_per_chip_hour"] = overrides["usd_per_chip_hour"].astype(float) * factor
-    return replace(inputs, offers=offers, offer_quarters=overrides)
+    tiers = inputs.price_tiers.copy()
+    if not tiers.empty:
+        tiers["usd_per_chip_hour"] = tiers["usd_per_chip_hour"].astype(float) * tiers["offer"].map(factors).fillna(1.0)
+    return replace(inputs, offers=offers, offer_quarters=overrides, price_tiers=tiers)
 
 
 def walked_away(inputs: optimizer.Inputs, names: Iterable[str]) -> optimizer.Inputs:

@@ -10,7 +10,8 @@ sometimes switch when a price moves. Some offers' ``max_chips`` are cut to a twe
 so that capacity binds and has a value. Some instances owe a provider a spend commitment
 over the horizon: spend rows that move with the prices, so V's slope is not the volume
 and the LP with integer decisions held need not be concave in a price (the bundled data's
-Azure and GCP commitments).
+Azure and GCP commitments). Some give an on-demand offer volume price tiers (all-units or
+incremental breaks at a share of its max_chips).
 
 Returns (Case, integer). Nothing here imports the optimizer package.
 """
@@ -57,6 +58,31 @@ def mip_cases(draw, max_offers: int = 4) -> tuple[Case, bool]:
         case.tables["spend_commitments"] = [
             {"provider": provider, "first": horizon[0], "last": horizon[-1], "usd": draw(st.sampled_from(SPEND_USD))}
         ]
+    if draw(st.integers(0, 2)) == 0:  # volume price tiers on an on-demand offer: binaries too
+        case.tables["price_tiers"] = price_tiers(draw, case)
     if draw(st.integers(0, 3)) == 0:  # present value: the audit's re-solves count discounted costs too
         case.policy["discount_rate_per_year"] = draw(st.sampled_from([0.08, 0.35]))
     return case, integer
+
+
+def price_tiers(draw, case: Case) -> list[dict]:
+    """One or two price breaks on one on-demand offer: from a share of its max_chips, at
+    falling prices for all_units (the contract's rule), falling or rising for incremental."""
+    offers = case.tables["offers"]
+    on_demand = [o for o in offers if (o.get("term") or "on-demand") == "on-demand" and o["max_chips"] > 0.02]
+    if not on_demand:
+        return []
+    chosen = draw(st.sampled_from(on_demand))
+    kind = draw(st.sampled_from(["all_units", "incremental"]))
+    shares = sorted(draw(st.lists(st.sampled_from([0.05, 0.2, 0.5]), min_size=1, max_size=2, unique=True)))
+    factors = [0.9, 0.75] if kind == "all_units" else draw(st.sampled_from([[0.85, 0.7], [1.1, 1.3], [0.8, 1.2]]))
+    return [
+        {
+            "offer": chosen["offer"],
+            "quarter": None,
+            "from_chips": round(share * chosen["max_chips"], 3),
+            "usd_per_chip_hour": round(chosen["usd_per_chip_hour"] * factor, 4),
+            "kind": kind,
+        }
+        for share, factor in zip(shares, factors, strict=False)
+    ]
