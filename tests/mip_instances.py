@@ -59,7 +59,9 @@ def mip_cases(draw, max_offers: int = 4) -> tuple[Case, bool]:
             {"provider": provider, "first": horizon[0], "last": horizon[-1], "usd": draw(st.sampled_from(SPEND_USD))}
         ]
     if draw(st.integers(0, 2)) == 0:  # volume price tiers on an on-demand offer: binaries too
-        case.tables["price_tiers"] = price_tiers(draw, case)
+        tiers = price_tiers(draw, case)
+        if tiers:
+            case.tables["price_tiers"] = tiers
     if draw(st.integers(0, 3)) == 0:  # present value: the audit's re-solves count discounted costs too
         case.policy["discount_rate_per_year"] = draw(st.sampled_from([0.08, 0.35]))
     return case, integer
