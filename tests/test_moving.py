@@ -16,9 +16,10 @@ import pytest
 from conftest import offer, workload, write_folder
 
 import optimizer
-from optimizer.errors import InputError
+from optimizer.errors import InputError, VerificationError
 from optimizer.io.consistency import check
 from optimizer.model.builder import build
+from optimizer.plan.verification import verify
 
 STAY_USD = 87_600.0
 MOVE_USD = 83_220.0
@@ -167,3 +168,26 @@ def test_an_impossible_continuity_limit_is_named(tmp_path):
     policy = "switching:\n  provider:\n    max_off_share: 0.1\n"
     with pytest.raises(Exception, match="may move off it into 2026Q2"):
         plan_for(tmp_path, policy, demand=(1000, 0))
+
+
+def test_ramp_limits_start_from_the_fleet(tmp_path):
+    """gcp may grow by at most 300 tokens/s a quarter (factor 1, allowance 300), and the
+    fleet runs nothing there: 2026Q1 puts 300 on gcp and 700 on aws, (3 x 1.90 + 7 x 2.00)
+    x 2,190 = 43,143; 2026Q2 600 and 400, (6 x 1.90 + 4 x 2.00) x 2,190 = 42,486; 85,629 in
+    all. Without a fleet the first quarter is free: 1,000 on gcp in both, 83,220."""
+    policy = "ramp_limits:\n  provider:\n    gcp: {factor: 1.0, allowance_tokens_per_s: 300}\n"
+    plan = plan_for(tmp_path / "fleet", policy)
+    assert plan.totals["total_cost_usd"] == pytest.approx(43_143.0 + 42_486.0, rel=1e-9)
+    served = plan.allocation.groupby(["provider", "quarter"])["tokens_per_s"].sum()
+    assert served[("gcp", "2026Q1")] == pytest.approx(300.0) and served[("gcp", "2026Q2")] == pytest.approx(600.0)
+    assert plan_for(tmp_path / "free", policy, fleet=None).totals["total_cost_usd"] == pytest.approx(MOVE_USD, rel=1e-9)
+
+
+def test_the_verifier_holds_the_first_quarter_to_the_fleets_ramp(tmp_path):
+    """The plan made without a fleet (1,000 tokens/s on gcp in 2026Q1) breaks the ramp from
+    a fleet with nothing on gcp (at most 300)."""
+    policy = "ramp_limits:\n  provider:\n    gcp: {factor: 1.0, allowance_tokens_per_s: 300}\n"
+    free = plan_for(tmp_path / "free", policy, fleet=None)
+    inputs = optimizer.load(folder_for(tmp_path / "fleet", policy))
+    with pytest.raises(VerificationError, match="ramp of provider gcp into 2026Q1"):
+        verify(inputs, free.allocation, free.purchases, free.totals["total_cost_usd"])

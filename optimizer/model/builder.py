@@ -53,7 +53,7 @@ from optimizer.io.allowed import allowed_pairs, commitment_starts, offer_terms, 
 from optimizer.io.schema import DIMENSIONS
 from optimizer.io.tables import Inputs, named_rows
 from optimizer.model.arrays import INF, LpArrays
-from optimizer.model.moves import MOVE_KEYS, move_index
+from optimizer.model.moves import MOVE_KEYS, fleet_volume, move_index
 
 
 def _no_columns() -> np.ndarray:
@@ -893,17 +893,22 @@ def _add_readiness(model: LpModel, pairs: pd.DataFrame, x: np.ndarray, family: s
 
 def add_ramps(model: LpModel) -> None:
     """Volume of a provider, vendor or accelerator in q+1 <= factor x its volume in q + allowance:
-    sum_{pairs of g in q+1} x - factor * sum_{pairs of g in q} x <= allowance, where g has pairs in q+1."""
-    horizon = model.inputs.horizon
+    sum_{pairs of g in q+1} x - factor * sum_{pairs of g in q} x <= allowance, where g has pairs in q+1.
+    With a starting fleet the first quarter ramps from it too: its volume <= factor x the
+    fleet's tokens/s on g + allowance."""
+    inputs = model.inputs
+    horizon = inputs.horizon
     quarter_of_pair = pd.Index(horizon).get_indexer(pd.Index(model.pairs["quarter"]))
-    labels, rows, columns, values, allowance = [], [], [], [], []
+    first = 0 if not inputs.fleet.empty else 1  # the first quarter a ramp row can limit
+    labels, rows, columns, values, upper = [], [], [], [], []
     count = 0
-    for dimension, limits in sorted(model.inputs.policy.ramp_limits.items()):
+    for dimension, limits in sorted(inputs.policy.ramp_limits.items()):
         group_of_pair = model.terms[dimension].to_numpy()[model.pairs["t"].to_numpy()]
+        fleet = fleet_volume(inputs, dimension).groupby(level="group").sum() if first == 0 else pd.Series()
         for group, limit in sorted(limits.items()):
             mine = group_of_pair == group
-            afters = np.unique(quarter_of_pair[mine & (quarter_of_pair >= 1)])  # quarters q+1 with pairs
-            later = np.flatnonzero(mine & (quarter_of_pair >= 1))
+            afters = np.unique(quarter_of_pair[mine & (quarter_of_pair >= first)])  # quarters q+1 with pairs
+            later = np.flatnonzero(mine & (quarter_of_pair >= first))
             now = np.flatnonzero(mine & np.isin(quarter_of_pair + 1, afters))
             rows += [
                 count + np.searchsorted(afters, quarter_of_pair[later]),
@@ -912,7 +917,8 @@ def add_ramps(model: LpModel) -> None:
             columns += [model.x[later], model.x[now]]
             values += [np.ones(len(later)), np.full(len(now), -float(limit.factor))]
             labels += [(dimension, group, horizon[a], limit.factor, limit.allowance_tokens_per_s) for a in afters]
-            allowance += [float(limit.allowance_tokens_per_s)] * len(afters)
+            before = [limit.factor * float(fleet.get(group, 0.0)) if a == 0 else 0.0 for a in afters]
+            upper += [float(limit.allowance_tokens_per_s) + b for b in before]
             count += len(afters)
     if count:
         keys = pd.DataFrame(labels, columns=["dimension", "group", "quarter", "factor", "allowance_tokens_per_s"])
@@ -923,7 +929,7 @@ def add_ramps(model: LpModel) -> None:
             column=np.concatenate(columns),
             value=np.concatenate(values),
             lower=-INF,
-            upper=np.array(allowance),
+            upper=np.array(upper),
         )
 
 

@@ -97,7 +97,7 @@ def verify(
     chips["power"] = (chips["chips"] + chips["contract"]) * _kw(inputs, chips)
     for basis in policy.share_bases():
         _share_checks(policy, basis, chips, hours, violations)
-    _ramp_checks(policy, chips, horizon, violations)
+    _ramp_checks(inputs, chips, horizon, violations)
     moving = _moving_checks(inputs, alloc, horizon, worth, violations)
     shortfall = _spend_commitment_checks(inputs, chips, horizon, worth)
     for quarter in horizon:
@@ -257,12 +257,20 @@ def _power_checks(inputs: Inputs, chips: pd.DataFrame, violations: list[str]) ->
                 violations.append(f"power cap {cap.megawatts:g} MW in {quarter}: chips draw {kilowatts / 1000:.6g} MW")
 
 
-def _ramp_checks(policy, chips: pd.DataFrame, horizon: list[str], violations: list[str]) -> None:
-    for dimension, limits in policy.ramp_limits.items():
+def _ramp_checks(inputs: Inputs, chips: pd.DataFrame, horizon: list[str], violations: list[str]) -> None:
+    """Each ramp limit between consecutive quarters, and from the starting fleet (if any) into the first."""
+    offers = inputs.offers.merge(inputs.accelerators[["accelerator", "vendor"]], on="accelerator", how="left")
+    steps: list[tuple[str | None, str]] = list(zip(horizon, horizon[1:], strict=False))
+    if not inputs.fleet.empty:
+        steps.insert(0, (None, horizon[0]))
+    for dimension, limits in inputs.policy.ramp_limits.items():
         volume = chips.groupby([dimension, "quarter"])["volume"].sum()
+        group_of = inputs.fleet["offer"].map(offers.set_index("offer")[dimension])
+        fleet = inputs.fleet["tokens_per_s"].groupby(group_of).sum()
         for group, limit in limits.items():
-            for before, after in zip(horizon, horizon[1:], strict=False):
-                now, later = volume.get((group, before), 0.0), volume.get((group, after), 0.0)
+            for before, after in steps:
+                now = float(fleet.get(group, 0.0)) if before is None else volume.get((group, before), 0.0)
+                later = volume.get((group, after), 0.0)
                 bound = limit.factor * now + limit.allowance_tokens_per_s
                 if not _slack_ok(np.array([later - bound]), np.array([bound]))[0]:
                     violations.append(
