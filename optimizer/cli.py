@@ -510,6 +510,7 @@ def leverage_files(report) -> dict:
         "outage.csv": csv_writer(report.outage),
         "ports.csv": csv_writer(report.ports),
         "tiers.csv": csv_writer(report.tiers),
+        "renewal.csv": csv_writer(report.renewal),
         "summary.json": json_writer(report.summary),
     }
 

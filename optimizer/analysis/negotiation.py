@@ -32,6 +32,7 @@ from optimizer.analysis.context import Context, full_copy
 from optimizer.analysis.offer_prices import OfferPrices, price_offers
 from optimizer.analysis.outage import outage_table
 from optimizer.analysis.port_break_even import BreakEvens, break_evens
+from optimizer.analysis.renewal import RENEWAL_COLUMNS, RenewalView, beside_today, renewal_costs
 from optimizer.analysis.rules import SETTING_COLUMNS, PolicySettings, RuleCosts, policy_setting_costs, rule_costs
 from optimizer.analysis.supplier_prices import SupplierPrices, price_suppliers
 from optimizer.analysis.terminal_value import commitment_rule_flips
@@ -61,6 +62,7 @@ class Leverage:
     ports: pd.DataFrame = field(default_factory=pd.DataFrame)
     policy_rules: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=SETTING_COLUMNS))
     tiers: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=TIER_COLUMNS))
+    renewal: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=RENEWAL_COLUMNS))
     seconds: float = 0.0
     solves: int = 0
     task_seconds: dict[str, float] = field(default_factory=dict)  # where the time went, per analysis
@@ -89,6 +91,7 @@ def leverage(inputs, plan: Plan | None = None, workers: int = 2) -> Leverage:
         "settings": partial(policy_setting_costs, context),
         "terminal": partial(commitment_rule_flips, context),
         "tiers": partial(tier_table, context),
+        "renewal": partial(renewal_costs, plan),
     }
     with ThreadPoolExecutor(max_workers=max(1, workers), initializer=one_highs_thread if workers > 1 else None) as pool:
         futures = {name: pool.submit(_timed, task) for name, task in tasks.items()}
@@ -103,11 +106,13 @@ def leverage(inputs, plan: Plan | None = None, workers: int = 2) -> Leverage:
     ports: list[BreakEvens] = [results[f"ports-{k}"] for k in range(parts)]
     flips, flip_solves = results["terminal"]
     tiers, tier_solves = results["tiers"]
+    renewal: RenewalView = results["renewal"]
     prices = pd.concat([provider.suppliers, vendor.suppliers], ignore_index=True)
     summary = {
         **{k: v for k, v in plan.totals.items() if k not in ("solver_objective_usd", "method")},
         "diversification_premium_usd": shared.rules.premium,
         "flips_with_commitment_cost": sorted(flips.loc[flips["flips_with_commitment_cost"].eq(True), "offer"]),
+        **renewal.summary,
     }
     if plan.model.mixed_integer:
         summary["prices_and_duals_from"] = (
@@ -127,9 +132,10 @@ def leverage(inputs, plan: Plan | None = None, workers: int = 2) -> Leverage:
         ports=pd.concat([part.table for part in ports]).sort_index().reset_index(drop=True),
         policy_rules=settings.table,
         tiers=tiers,
+        renewal=beside_today(renewal, walk.suppliers),
     )
     result.seconds = time.perf_counter() - started
-    counted = sum(r.solves for name, r in results.items() if name not in ("terminal", "tiers"))
+    counted = sum(r.solves for name, r in results.items() if name not in ("terminal", "tiers", "renewal"))
     result.solves = flip_solves + tier_solves + counted
     result.task_seconds = {name: seconds for name, (_, seconds) in timed.items()}
     return result

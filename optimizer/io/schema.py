@@ -197,6 +197,7 @@ class ContractRow(_Row):
     start: Quarter
     end: Quarter
     usd_per_chip_hour: Price | None = None
+    renewal: Flag = False  # up for renewal: the leverage report's renewal view removes it
     source: str = ""
 
 
@@ -207,6 +208,7 @@ class SpendCommitmentRow(_Row):
     first: Quarter
     last: Quarter
     usd: Usd
+    renewal: Flag = False  # up for renewal: the leverage report's renewal view removes it
     source: str = ""
 
 

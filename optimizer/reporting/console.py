@@ -227,6 +227,19 @@ def show_leverage(report, console: Console) -> None:
                 {"cost_of_rule_usd": usd, "usd_per_share_point": usd},
             )
         )
+    if not report.renewal.empty:
+        removed = ", ".join(report.summary.get("renewal_removes", []))
+        console.print(
+            frame_table(
+                report.renewal,
+                f"Walking away today and at renewal (without {removed})",
+                {
+                    "walk_away_cost_usd": usd,
+                    "walk_away_cost_at_renewal_usd": usd,
+                    "unserved_if_removed_at_renewal_tokens_per_s": count,
+                },
+            )
+        )
     if not report.tiers.empty:
         columns = ["offer", "quarter", "kind", "tier", "chips", "usd_per_chip_hour", "chips_to_next_tier"]
         columns += ["next_usd_per_chip_hour", "saving_at_next_tier_usd", "cost_of_reaching_usd"]
