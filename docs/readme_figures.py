@@ -129,6 +129,30 @@ def leverage_block(plan, report) -> str:
     return "\n".join(lines) + "\n"
 
 
+def renewal_block(plan, report) -> str:
+    """Each supplier's walk-away cost today and at renewal (renewal.csv), with the plans' costs."""
+    summary, totals = report.summary, plan.totals
+    pv = totals["total_cost_pv_usd"] is not None
+    today = totals["total_cost_pv_usd"] if pv else totals["total_cost_usd"]
+    renewed = summary["renewal_total_cost_pv_usd"] if pv else summary["renewal_total_cost_usd"]
+    lines = [
+        f"At renewal ({', '.join(f'`{place}`' for place in summary['renewal_removes'])} removed and the plan "
+        f"solved again): the plan costs {usd(renewed)} against {usd(today)} today"
+        f"{' (present values)' if pv else ''}, so the commitments up for renewal cost {usd(today - renewed)} "
+        "against a free hand.",
+        "",
+        "| dimension | supplier | walk-away cost today | walk-away cost at renewal "
+        "| unserved if removed at renewal (tok/s) |",
+        "|---|---|---|---|---|",
+    ]
+    for row in report.renewal.itertuples(index=False):
+        lines.append(
+            f"| {row.dimension} | {row.supplier} | {usd(row.walk_away_cost_usd)} | "
+            f"{usd(row.walk_away_cost_at_renewal_usd)} | {count(row.unserved_if_removed_at_renewal_tokens_per_s)} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def stranded(row) -> str:
     """What a walk-away cost is made of: margin lost, penalty, the tokens/s it strands."""
     parts = []
@@ -286,6 +310,7 @@ def blocks() -> dict[str, str]:
     return {
         "plan": plan_block(plan),
         "leverage": leverage_block(plan, report),
+        "renewal": renewal_block(plan, report),
         "findings": findings_block(plan, report),
         "porting": porting_block(plan, report),
         "moving": moving_block(plan, inputs),

@@ -68,7 +68,11 @@ def renewal_costs(plan: Plan) -> RenewalView:
             "unserved_if_removed_tokens_per_s": "unserved_if_removed_at_renewal_tokens_per_s",
         }
     )
-    summary = {"renewal_removes": removed, "renewal_total_cost_usd": renewed.totals["total_cost_usd"]}
+    summary = {
+        "renewal_removes": removed,
+        "renewal_total_cost_usd": renewed.totals["total_cost_usd"],
+        "renewal_total_cost_pv_usd": renewed.totals["total_cost_pv_usd"],
+    }
     return RenewalView(costs[["dimension", "supplier", *RENEWAL_COLUMNS[3:]]], summary)
 
 
