@@ -159,8 +159,24 @@ def allowed_pairs(inputs: Inputs, terms: pd.DataFrame) -> pd.DataFrame:
     pairs = pairs.merge(terms[["offer", "quarter", "accelerator", "region"]], on=["quarter", "accelerator"])
     pairs = pairs.merge(inputs.latency[["geography", "region", "rtt_ms"]], on=["geography", "region"])
     within = pairs["rtt_ms"] + pairs["ttft_ms"] <= pairs["latency_slo_ms"] + LATENCY_SLACK_MS
-    pairs = pairs[within].sort_values(["w", "offer"], kind="stable").reset_index(drop=True)
+    pairs = pairs[within & ~excluded(inputs, workloads, pairs, terms)]
+    pairs = pairs.sort_values(["w", "offer"], kind="stable").reset_index(drop=True)
     return pairs[["w", "offer", "quarter", "tokens_per_s_per_chip"]]
+
+
+def excluded(inputs: Inputs, workloads: pd.DataFrame, pairs: pd.DataFrame, terms: pd.DataFrame) -> np.ndarray:
+    """Pairs a ``workload_rules`` exclusion forbids: the workload is named by a rule that
+    excludes the offer's provider, vendor, region, offer or accelerator."""
+    banned = np.zeros(len(pairs), dtype=bool)
+    if not inputs.policy.workload_rules:
+        return banned
+    name = workloads["workload"].to_numpy()[pairs["w"].to_numpy()]
+    groups = terms.drop_duplicates("offer").set_index("offer", drop=False)
+    for rule in inputs.policy.workload_rules:
+        named = np.isin(name, rule.workloads)
+        for dimension, names in rule.exclude.items():
+            banned |= named & np.isin(pairs["offer"].map(groups[dimension]).to_numpy(), names)
+    return banned
 
 
 def tier_terms(inputs: Inputs, terms: pd.DataFrame) -> pd.DataFrame:

@@ -443,9 +443,39 @@ def _policy_groups(inputs: Inputs, origins: dict[tuple[Any, ...], tuple[str, int
                 file, line = origins.get(path, ("policy.yaml", None))
                 message = f"{prefix[1]} {group!r} has no offers in offers.csv"
                 problems.append(Problem(file, message, line, ".".join(path)))
+    problems += _workload_rules_named(inputs, groups, origins)
     problems += _share_bases_named(inputs, origins)
     for basis in policy.share_bases():
         problems += _share_groups(policy, basis, groups, origins)
+    return problems
+
+
+def _workload_rules_named(inputs: Inputs, groups: dict[str, set[str]], origins: Origins) -> list[Problem]:
+    """Each workload rule names workloads of workloads.csv and groups with offers."""
+    problems = []
+    workloads = set(inputs.workloads["workload"])
+    for k, rule in enumerate(inputs.policy.workload_rules):
+        named: list[tuple[tuple[Any, ...], str, bool]] = [
+            (
+                ("workload_rules", k, "workloads", i),
+                f"workload {name!r} has no rows in workloads.csv",
+                name in workloads,
+            )
+            for i, name in enumerate(rule.workloads)
+        ]
+        named += [
+            (
+                ("workload_rules", k, "exclude", dimension, i),
+                f"{dimension} {name!r} has no offers in offers.csv",
+                name in groups[dimension],
+            )
+            for dimension, names in rule.exclude.items()
+            for i, name in enumerate(names)
+        ]
+        for path, message, known in named:
+            if not known:
+                file, line = origins.get(path, ("policy.yaml", None))
+                problems.append(Problem(file, message, line, ".".join(str(part) for part in path)))
     return problems
 
 

@@ -351,6 +351,18 @@ class Resilience(_Strict):
     max_stranded_share: PolicyFraction
 
 
+WorkloadDimension = Literal["provider", "vendor", "region", "offer", "accelerator"]
+
+
+class WorkloadRule(_Strict):
+    """Where named workloads may run: never on the ``exclude`` groups, and at most
+    ``max_share`` of each of their rows' served tokens/s on any one group of a dimension."""
+
+    workloads: Annotated[list[Id], Field(min_length=1)]
+    exclude: dict[WorkloadDimension, list[Id]] = Field(default_factory=dict)
+    max_share: dict[WorkloadDimension, PolicyFraction] = Field(default_factory=dict)
+
+
 class Policy(_Strict):
     """The whole-plan settings of ``policy.yaml``; every key optional."""
 
@@ -371,6 +383,7 @@ class Policy(_Strict):
     ramp_limits: dict[Literal["provider", "vendor", "accelerator"], dict[Id, RampLimit]] = Field(default_factory=dict)
     resilience: Resilience | None = None
     switching: dict[Literal["provider", "vendor", "accelerator"], Switching] = Field(default_factory=dict)
+    workload_rules: list[WorkloadRule] = Field(default_factory=list)
 
     def budget(self, quarter: str) -> float | None:
         """The compute budget of a quarter (None: no budget)."""

@@ -165,6 +165,7 @@ def build(inputs: Inputs, integer: bool = False) -> LpModel:
     add_budgets(model)
     add_ports(model)
     add_ramps(model)
+    add_workload_caps(model)
     add_moves(model)
     add_instances(model)
     add_power(model)
@@ -930,6 +931,40 @@ def add_ramps(model: LpModel) -> None:
             value=np.concatenate(values),
             lower=-INF,
             upper=np.array(upper),
+        )
+
+
+def add_workload_caps(model: LpModel) -> None:
+    """``workload_rules`` caps: for each named workload row w and group g of a capped
+    dimension with pairs of w, sum_{o in g} x[w,o] <= cap x sum_o x[w,o] (of w's served
+    tokens/s; exclusions drop pairs in ``allowed_pairs``)."""
+    inputs = model.inputs
+    names = model.workloads["workload"].to_numpy()
+    quarter = model.workloads["quarter"].to_numpy()
+    w = model.pairs["w"].to_numpy()
+    t = model.pairs["t"].to_numpy()
+    labels, rows, columns, values = [], [], [], []
+    count = 0
+    for k, rule in enumerate(inputs.policy.workload_rules):
+        for dimension, cap in sorted(rule.max_share.items()):
+            group = model.terms[dimension].to_numpy()[t]
+            for row in np.flatnonzero(np.isin(names, rule.workloads)):
+                mine = np.flatnonzero(w == row)
+                for name in sorted(set(group[mine])):
+                    rows.append(np.full(len(mine), count))
+                    columns.append(model.x[mine])
+                    values.append((group[mine] == name).astype(float) - cap)
+                    labels.append((k, names[row], quarter[row], dimension, name, cap))
+                    count += 1
+    if count:
+        model.lp.add_rows(
+            "workload_share",
+            pd.DataFrame(labels, columns=["rule", "workload", "quarter", "dimension", "group", "max_share"]),
+            row=np.concatenate(rows),
+            column=np.concatenate(columns),
+            value=np.concatenate(values),
+            lower=-INF,
+            upper=0.0,
         )
 
 

@@ -71,6 +71,7 @@ def verify(
             f"demand of {key[0]} in {key[1]}: served {served[key]:.6g} > demand {demand.loc[key, 'tokens_per_s']:.6g}"
         )
     unmet = (demand["tokens_per_s"] - served).clip(lower=0.0)
+    _workload_rule_checks(inputs, alloc, violations)
 
     # Chips held: bounds, commitments behind committed chips, capacity, pools, instances, power.
     chips = held.merge(purchases[["offer", "quarter", "chips"]], on=["offer", "quarter"], how="left")
@@ -255,6 +256,30 @@ def _power_checks(inputs: Inputs, chips: pd.DataFrame, violations: list[str]) ->
             kilowatts = float(draw[mask & (chips["quarter"] == quarter).to_numpy()].sum())
             if not _slack_ok(np.array([kilowatts - cap.megawatts * 1000]), np.array([cap.megawatts * 1000]))[0]:
                 violations.append(f"power cap {cap.megawatts:g} MW in {quarter}: chips draw {kilowatts / 1000:.6g} MW")
+
+
+def _workload_rule_checks(inputs: Inputs, alloc: pd.DataFrame, violations: list[str]) -> None:
+    """No named workload on an excluded group; on any one group of a capped dimension at
+    most max_share of each of its rows' served tokens/s."""
+    offers = inputs.offers.merge(inputs.accelerators[["accelerator", "vendor"]], on="accelerator", how="left")
+    offers = offers.drop_duplicates("offer").set_index("offer", drop=False)
+    for rule in inputs.policy.workload_rules:
+        mine = alloc[alloc["workload"].isin(rule.workloads) & (alloc["tokens_per_s"] > 0)]
+        for dimension, names in rule.exclude.items():
+            for r in mine[mine["offer"].map(offers[dimension]).isin(names)].itertuples():
+                violations.append(f"{r.workload} in {r.quarter} on {r.offer}: {dimension} excluded for it")
+        for dimension, cap in rule.max_share.items():
+            keyed = mine.assign(group=mine["offer"].map(offers[dimension]))
+            keyed = keyed.assign(whole=keyed.groupby(["workload", "quarter"])["tokens_per_s"].transform("sum"))
+            by_group = keyed.groupby(["workload", "quarter", "group"], as_index=False).agg(
+                volume=("tokens_per_s", "sum"), whole=("whole", "first")
+            )
+            volume, whole = by_group["volume"].to_numpy(), by_group["whole"].to_numpy()
+            for r in by_group[~_slack_ok(volume - cap * whole, whole)].itertuples():
+                violations.append(
+                    f"{r.workload} in {r.quarter}: {r.volume:.6g} tok/s on {dimension} {r.group}, "
+                    f"above {cap:g} of its {r.whole:.6g}"
+                )
 
 
 def _ramp_checks(inputs: Inputs, chips: pd.DataFrame, horizon: list[str], violations: list[str]) -> None:

@@ -1,0 +1,80 @@
+"""Where critical workloads may run (policy ``workload_rules``; contract, "Extension: where
+workloads may run"), on hand-solved cases.
+
+aws sells at 2.00 USD per chip-hour, azure at 1.90, on chips serving 100 tokens/s; two
+workloads ask 1,000 tokens/s each in 2026Q1 (10 chips, 2,190 hours). Unconstrained, all
+20 chips go to azure: 20 x 1.90 x 2,190 = 83,220.
+"""
+
+from __future__ import annotations
+
+import pytest
+from conftest import offer, workload, write_folder
+
+import optimizer
+from optimizer.errors import InputError, VerificationError
+from optimizer.plan.verification import verify
+
+HOURS = 2190.0
+
+
+def folder_for(tmp_path, policy):
+    return write_folder(
+        tmp_path / "in",
+        policy=policy,
+        accelerators=[{"accelerator": "a", "vendor": "nvidia"}],
+        offers=[offer("o1", "aws", "r1", "a", 2.0, 100), offer("o2", "azure", "r2", "a", 1.9, 100)],
+        performance=[{"model": "m", "accelerator": "a", "tokens_per_s_per_chip": 100, "ttft_ms": 100}],
+        workloads=[workload("critical", "2026Q1", 1000), workload("bulk", "2026Q1", 1000)],
+        latency=[{"geography": "g", "region": r, "rtt_ms": 50} for r in ("r1", "r2")],
+    )
+
+
+def plan_for(tmp_path, policy):
+    return optimizer.solve(optimizer.load(folder_for(tmp_path, policy)), payback=False)
+
+
+def served(plan):
+    return plan.allocation.groupby(["workload", "provider"])["tokens_per_s"].sum()
+
+
+def test_an_exclusion_that_binds(tmp_path):
+    """critical never on azure: it goes to aws, 10 x 2.00 x 2,190 = 43,800, while bulk stays
+    on azure, 41,610; 85,410 in all, 2,190 more than unconstrained."""
+    plan = plan_for(tmp_path, "workload_rules:\n  - workloads: [critical]\n    exclude: {provider: [azure]}\n")
+    assert plan.totals["total_cost_usd"] == pytest.approx(85_410.0, rel=1e-9)
+    assert served(plan)[("critical", "aws")] == pytest.approx(1000.0)
+    assert ("critical", "azure") not in served(plan).index
+    assert served(plan)[("bulk", "azure")] == pytest.approx(1000.0)
+
+
+def test_a_cap_per_workload_splits_it(tmp_path):
+    """bulk at most 60% on any one provider: 600 on azure and 400 on aws, (6 x 1.90 + 4 x
+    2.00) x 2,190 = 42,486; critical all on azure, 41,610; 84,096 in all."""
+    plan = plan_for(tmp_path, "workload_rules:\n  - workloads: [bulk]\n    max_share: {provider: 0.6}\n")
+    assert plan.totals["total_cost_usd"] == pytest.approx(42_486.0 + 41_610.0, rel=1e-9)
+    assert served(plan)[("bulk", "azure")] == pytest.approx(600.0)
+    assert served(plan)[("bulk", "aws")] == pytest.approx(400.0)
+
+
+def test_the_verifier_holds_plans_to_the_rules(tmp_path):
+    """The unconstrained plan (everything on azure) breaks both rules."""
+    free = plan_for(tmp_path / "free", "{}\n")
+    policy = (
+        "workload_rules:\n  - workloads: [critical]\n    exclude: {provider: [azure]}\n"
+        "  - workloads: [bulk]\n    max_share: {provider: 0.6}\n"
+    )
+    inputs = optimizer.load(folder_for(tmp_path / "ruled", policy))
+    with pytest.raises(VerificationError) as caught:
+        verify(inputs, free.allocation, free.purchases, free.totals["total_cost_usd"])
+    assert "critical in 2026Q1 on o2: provider excluded for it" in str(caught.value)
+    assert "bulk in 2026Q1: 1000 tok/s on provider azure, above 0.6" in str(caught.value)
+
+
+def test_rules_name_known_workloads_and_groups(tmp_path):
+    policy = "workload_rules:\n  - workloads: [critical, nope]\n    exclude: {provider: [azure, oracle]}\n"
+    with pytest.raises(InputError) as caught:
+        optimizer.load(folder_for(tmp_path, policy))
+    messages = {(p.line, p.message) for p in caught.value.problems}
+    assert (2, "workload 'nope' has no rows in workloads.csv") in messages
+    assert (3, "provider 'oracle' has no offers in offers.csv") in messages
