@@ -213,7 +213,7 @@ def reference(case: Case) -> Reference:
     fleet = tables.get("fleet", [])
     models = sorted({row["model"] for row in tables["workloads"]})
     moves: list[tuple] = []  # (dimension, group, q, on column, off column, USD per token/s on, off)
-    limits: list[tuple] = []  # (direction, dimension, group, q, share, allowance, moved columns, previous)
+    limits: list[tuple] = []  # (direction, dimension, group, q, share, allowance, moved, V[g,q-1], fleet[g])
 
     def volume(m: str, dimension: str, g: str, k: int) -> dict[int, float]:
         """V[m,g,horizon[k]] as {x column: 1}."""
@@ -273,13 +273,11 @@ def reference(case: Case) -> Reference:
                     for i in earlier:
                         previous[i] = previous.get(i, 0.0) + 1.0
                     before += start
-                for direction in ("off", "onto"):
+                for direction in ("off", "onto"):  # a limit only where its share is given
                     share_limit = term(f"max_{direction}_share")
                     if share_limit is not None:
-                        limits.append(
-                            (direction, dimension, g, horizon[k], float(share_limit), allowance, moved[direction])
-                            + (previous, before)
-                        )
+                        kind = (direction, dimension, g, horizon[k])
+                        limits.append((*kind, float(share_limit), allowance, moved[direction], previous, before))
 
     ub_rows, ub_cols, ub_vals, b_ub, kinds = [], [], [], [], []
 

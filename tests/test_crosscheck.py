@@ -7,6 +7,9 @@ contract must reach the same optimal cost, or agree that no plan exists (spend-b
 shares against take-or-pay minimums). ``with_contracts`` adds signed contracts, often in
 quarters their offer is no longer on sale: the share groups of contract v5 (every group
 that can hold chips in the quarter) are written here from the rows, as the contract says.
+About a quarter of the instances carry the cost of moving (``switching``, often with a
+``fleet.csv``): the reference writes its moves and continuity limits from the contract's
+text, and the summary counts those instances, the infeasible and the limit-bound ones.
 
 Instances come from ``instances.instances()``; their number comes from the hypothesis
 profile (tests/conftest.py): ``ci`` by default, ``--hypothesis-profile=long`` for the
@@ -33,6 +36,10 @@ SUMMARY = {
     "instances": 0,
     "optimal": 0,
     "infeasible": 0,
+    "with_switching": 0,  # of which: policy switching (the cost of moving) ...
+    "with_fleet": 0,  # ... with a starting fleet
+    "switching_infeasible": 0,  # ... the reference finding no plan
+    "move_limit_binding": 0,  # ... a continuity limit with a nonzero dual
     "worst_relative_difference": 0.0,
     "worst_case": None,
 }
@@ -47,7 +54,9 @@ def _report_summary(request):
     path.write_text(json.dumps(SUMMARY, indent=1) + "\n", encoding="utf-8")
     line = (
         f"cross-check: {SUMMARY['instances']} instances ({SUMMARY['optimal']} optimal, "
-        f"{SUMMARY['infeasible']} infeasible), worst relative cost difference "
+        f"{SUMMARY['infeasible']} infeasible; {SUMMARY['with_switching']} with switching, "
+        f"{SUMMARY['with_fleet']} of them with a fleet, {SUMMARY['switching_infeasible']} infeasible, "
+        f"{SUMMARY['move_limit_binding']} binding a continuity limit), worst relative cost difference "
         f"{SUMMARY['worst_relative_difference']:.3g}; written to {path}"
     )
     reporter = request.config.pluginmanager.get_plugin("terminalreporter")
@@ -65,6 +74,11 @@ def test_same_optimal_cost_as_independent_formulation(case: Case) -> None:
     cost, _ = tool_cost(case)
     SUMMARY["instances"] += 1
     event(f"reference: {expected.status}")
+    if "switching" in case.policy:
+        SUMMARY["with_switching"] += 1
+        SUMMARY["with_fleet"] += bool(case.tables.get("fleet"))
+        SUMMARY["switching_infeasible"] += expected.status == "infeasible"
+        SUMMARY["move_limit_binding"] += bool(expected.families & {"move_off_limit", "move_onto_limit"})
     if expected.status == "infeasible":
         assert cost is None, f"the reference proves the rules infeasible, the tool found a plan costing {cost!r}"
         SUMMARY["infeasible"] += 1
@@ -261,6 +275,75 @@ def test_reference_is_independent(case: Case) -> None:
     expected = reference(case)
     assert status == expected.status
     assert float(cost) == pytest.approx(expected.cost, rel=1e-12, nan_ok=True)
+
+
+def _moving_case(policy: dict, fleet: bool = True, demand: tuple[float, float] = (1000.0, 1000.0)) -> Case:
+    """tests/test_moving.py's hand case as a Case: aws (o1, 2.00 USD/chip-h) and gcp (o2, 1.90)
+    sell one chip serving 100 tokens/s; 1,000 tokens/s run on 10 aws chips today."""
+
+    def offer(name: str, provider: str, region: str, price: float) -> dict:
+        row = {"offer": name, "provider": provider, "region": region, "accelerator": "a"}
+        return row | {"usd_per_chip_hour": price, "max_chips": 100.0, "min_chips": None}
+
+    tables = {
+        "accelerators": [{"accelerator": "a", "vendor": "nvidia"}],
+        "offers": [
+            offer("o1", "aws", "r1", 2.0) | {"available_from": None, "available_until": None},
+            offer("o2", "gcp", "r2", 1.9) | {"available_from": None, "available_until": None},
+        ],
+        "offer_quarters": [],
+        "performance": [{"model": "m", "accelerator": "a", "tokens_per_s_per_chip": 100.0, "ttft_ms": 100.0}],
+        "workloads": [
+            {"workload": "w", "model": "m", "geography": "g", "quarter": q, "tokens_per_s": d, "latency_slo_ms": 1000.0}
+            for q, d in zip(("2026Q1", "2026Q2"), demand, strict=True)
+        ],
+        "latency": [{"geography": "g", "region": r, "rtt_ms": 50.0} for r in ("r1", "r2")],
+    }
+    if fleet:
+        tables["fleet"] = [{"offer": "o1", "model": "m", "chips": 10.0, "tokens_per_s": 1000.0}]
+    return Case(tables, policy)
+
+
+def _off(usd: float, **extra) -> dict:
+    return {"switching": {"provider": {"off_usd_per_token_s": usd, **extra}}}
+
+
+@pytest.mark.parametrize(
+    ("case", "cost"),
+    [
+        pytest.param(_moving_case(_off(5)), 87_600.0, id="staying pays"),
+        pytest.param(_moving_case(_off(4)), 83_220.0 + 4_000.0, id="moving pays"),
+        pytest.param(_moving_case(_off(5, model_factors={"m": 0.5})), 83_220.0 + 2_500.0, id="model factor"),
+        pytest.param(_moving_case(_off(100), fleet=False), 83_220.0, id="no fleet"),
+        pytest.param(
+            _moving_case(_off(1, max_off_share=0.25)), 43_252.5 + 42_841.875 + 437.5, id="off limit spreads the move"
+        ),
+        pytest.param(
+            _moving_case(
+                {"switching": {"provider": {"groups": {"gcp": {"max_onto_share": 0.1, "allowance_tokens_per_s": 300}}}}}
+            ),
+            43_143.0 + 42_420.3,
+            id="onto limit with allowance",
+        ),
+        pytest.param(
+            _moving_case({"discount_rate_per_year": 0.1, **_off(5)}, demand=(1000.0, 0.0)),
+            43_800.0 + 5_000.0 * 1.1**-0.25,
+            id="discounted",
+        ),
+        pytest.param(
+            _moving_case({"switching": {"provider": {"max_off_share": 0.1}}}, demand=(1000.0, 0.0)),
+            None,
+            id="limit leaves no plan",
+        ),
+    ],
+)
+def test_reference_solves_the_hand_cases_of_moving(case: Case, cost: float | None) -> None:
+    """The reference's moves reach tests/test_moving.py's hand-solved costs (None: no plan)."""
+    found = reference(case)
+    if cost is None:
+        assert found.status == "infeasible"
+    else:
+        assert found.status == "optimal" and found.cost == pytest.approx(cost, rel=1e-9)
 
 
 @pytest.mark.xfail(
