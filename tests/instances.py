@@ -6,7 +6,10 @@ the horizon; offer_quarters overrides; take-or-pay minimums; latency pairs missi
 inside, outside and exactly on the SLO; demand quarters with gaps; caps and floors on
 every share dimension with per-group overrides; a volume, spend or power basis, and in
 about half the instances rules on a second basis (``extra_share_bases``); penalties from
-zero to far above any chip price. Numbers are decimals with one or two places, so the
+zero to far above any chip price; in about a quarter of the instances the cost of moving
+(``switching`` on one or two of provider, vendor and accelerator: costs, group overrides,
+model factors, continuity limits that sometimes bind or leave no plan), in half of those
+with a starting fleet (``fleet.csv``). Numbers are decimals with one or two places, so the
 CSV text is exactly the float both formulations read.
 
 Nothing here imports the optimizer package except :func:`tool_cost`, which runs the tool.
@@ -15,6 +18,7 @@ Nothing here imports the optimizer package except :func:`tool_cost`, which runs 
 from __future__ import annotations
 
 import copy
+import math
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -276,7 +280,81 @@ def instances(draw, max_offers: int = 6, revenue: bool = False) -> Case:
                 row["payment"] = draw(st.sampled_from(["per_quarter", "upfront"]))
         if any(row.get("term") for row in case.tables["offers"]):
             case.policy["commitment_cost"] = draw(st.sampled_from(["whole", "in_horizon"]))
+    if _sometimes(draw):  # a starting fleet and the cost of moving
+        fleet = draw(fleets(case)) if _sometimes(draw, 2) else []
+        if fleet:
+            case.tables["fleet"] = fleet
+        if not _rarely(draw):  # (rarely a fleet alone: it adds nothing)
+            case.policy["switching"] = draw(switching(case))
+            if revenue and "discount_rate_per_year" not in case.policy and _sometimes(draw):
+                case.policy["discount_rate_per_year"] = draw(st.sampled_from([0.08, 0.35]))  # moves discounted
     return case
+
+
+@st.composite
+def fleets(draw, case: Case) -> list[dict]:
+    """One to three fleet rows (offer, model): a model of the workloads on an offer whose
+    chip serves it (on sale in the horizon or not), serving about what the model's first
+    quarter asks (a factor of it, 0 to 1.5) on at least the chips that takes."""
+    per_chip = {(p["model"], p["accelerator"]): p["tokens_per_s_per_chip"] for p in case.tables["performance"]}
+    models = sorted({row["model"] for row in case.tables["workloads"]})
+    first = min(row["quarter"] for row in case.tables["workloads"])
+    today = {
+        m: sum(row["tokens_per_s"] for row in case.tables["workloads"] if row["model"] == m and row["quarter"] == first)
+        for m in models
+    }
+    pairs = [
+        (o["offer"], m, per_chip[(m, o["accelerator"])])
+        for o in case.tables["offers"]
+        for m in models
+        if (m, o["accelerator"]) in per_chip
+    ]
+    if not pairs:
+        return []
+    rows = []
+    for offer, model, rate in draw(st.lists(st.sampled_from(pairs), min_size=1, max_size=3, unique=True)):
+        tokens = round(today[model] * draw(st.sampled_from([0.5, 1.0, 0.2]) | _decimal(0, 150, 2)), 1)
+        chips = math.ceil(tokens / rate * 10) / 10 + draw(_decimal(0, 20, 1))  # what serves them, or more
+        rows.append({"offer": offer, "model": model, "chips": round(chips, 1), "tokens_per_s": tokens})
+    return rows
+
+
+def _move_terms(draw) -> dict:
+    """Costs per token/s moved (none, or 0 to 60 USD) and sometimes continuity limits: an
+    off share, an onto multiple (either may be 0) and an allowance (often small or 0)."""
+    terms: dict = {}
+    for name in ("onto_usd_per_token_s", "off_usd_per_token_s"):
+        if _sometimes(draw, 3):
+            terms[name] = draw(st.sampled_from([0.5, 4.0, 25.0, 0.0]) | _decimal(0, 6000, 2))
+    if _sometimes(draw, 2):  # volume that falls faster than this (and the allowance) leaves no plan
+        terms["max_off_share"] = draw(st.sampled_from([0.5, 0.9, 0.25]) | _decimal(0, 100, 2))
+    if _sometimes(draw):
+        terms["max_onto_share"] = draw(st.sampled_from([0.2, 1.0, 0.0]) | _decimal(0, 300, 2))
+    if _sometimes(draw, 2):
+        terms["allowance_tokens_per_s"] = draw(st.sampled_from([100.0, 1000.0, 0.0]) | _decimal(0, 30000, 1))
+    return terms
+
+
+@st.composite
+def switching(draw, case: Case) -> dict:
+    """A ``switching`` block for ``case``: one or two of provider, vendor and accelerator,
+    each with costs and limits (``_move_terms``), overrides on up to two of its groups and
+    sometimes per-model factors (0 to 3)."""
+    groups = case.groups()
+    groups["accelerator"] = sorted({o["accelerator"] for o in case.tables["offers"]})
+    models = sorted({row["model"] for row in case.tables["workloads"]})
+    block: dict = {}
+    for dimension in draw(
+        st.lists(st.sampled_from(["provider", "vendor", "accelerator"]), min_size=1, max_size=2, unique=True)
+    ):
+        terms = _move_terms(draw)
+        for group in draw(st.lists(st.sampled_from(groups[dimension]), max_size=2, unique=True)):
+            terms.setdefault("groups", {})[group] = _move_terms(draw)
+        if _sometimes(draw):
+            named = draw(st.lists(st.sampled_from(models), min_size=1, unique=True))
+            terms["model_factors"] = {m: draw(_decimal(0, 300, 2)) for m in named}
+        block[dimension] = terms
+    return block
 
 
 @st.composite

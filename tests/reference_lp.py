@@ -4,7 +4,8 @@ It reads the contract's "Formulation" section literally, from the raw rows of a
 generated input folder (never from the optimizer package: ``test_reference_is_independent``
 imports this module with the package blocked), builds the LP as scipy.sparse matrices in
 plain loops (share rows written densely over the quarter's x or y, no auxiliary
-variables) and solves it with scipy's ``linprog`` (HiGHS interior point with crossover,
+variables for them; moving as one on and one off column per model, group and quarter,
+whatever their cost) and solves it with scipy's ``linprog`` (HiGHS interior point with crossover,
 where the tool uses dual simplex; dual simplex only when interior point reports
 numerical trouble). ``test_crosscheck.py`` holds the tool to it.
 """
@@ -53,7 +54,11 @@ def reference(case: Case) -> Reference:
     sunk; commitments held for their term), v5's share groups (every group that can hold
     chips in the quarter: on sale, signed or still committed), share rules on several
     bases (volume, spend, power), each rule measured on its own, revenues, and present
-    values with payment timing (contract, "Extension: present value and payment timing")."""
+    values with payment timing (contract, "Extension: present value and payment timing"),
+    and a starting fleet with the cost of moving (contract, "Extension: starting fleet and
+    the cost of moving": volume per model, group and quarter, on/off moves between
+    consecutive quarters at discounted costs with group overrides and model factors, the
+    first quarter measured from the fleet, continuity limits as rows)."""
     tables, policy = case.tables, case.policy
     hours = float(policy.get("hours_per_quarter", HOURS_PER_QUARTER))
     penalty = float(policy.get("unmet_penalty_usd_per_mtok", 100.0)) * hours * 3600 / 1e6
@@ -199,6 +204,81 @@ def reference(case: Case) -> Reference:
             eq_vals.append(1.0)
         b_eq.append(float(row["tokens_per_s"]))
 
+    # Contract, "starting fleet and the cost of moving": per dimension with switching, model
+    # m, group g and horizon quarter q after the first (the first too with a fleet),
+    # V[m,g,q] - V[m,g,q-1] = on - off, V before the horizon the fleet's tokens/s (a
+    # constant), on and off at d(q) f[m] times the group's costs; continuity per (g, q):
+    # sum_m off <= max_off_share V[g,q-1] + allowance, the same for on with max_onto_share.
+    switching = policy.get("switching", {})
+    fleet = tables.get("fleet", [])
+    models = sorted({row["model"] for row in tables["workloads"]})
+    moves: list[tuple] = []  # (dimension, group, q, on column, off column, USD per token/s on, off)
+    limits: list[tuple] = []  # (direction, dimension, group, q, share, allowance, moved, V[g,q-1], fleet[g])
+
+    def volume(m: str, dimension: str, g: str, k: int) -> dict[int, float]:
+        """V[m,g,horizon[k]] as {x column: 1}."""
+        return {
+            i: 1.0
+            for i, c in enumerate(columns)
+            if c[0] == "x"
+            and c[3] == horizon[k]
+            and tables["workloads"][c[1]]["model"] == m
+            and group(c[2], dimension) == g
+        }
+
+    def fleet_volume(m: str, dimension: str, g: str) -> float:
+        by_name = {o["offer"]: o for o in tables["offers"]}
+        return sum(
+            float(row["tokens_per_s"])
+            for row in fleet
+            if row["model"] == m and group(by_name[row["offer"]], dimension) == g
+        )
+
+    for dimension, terms in sorted(switching.items()):
+        factors = terms.get("model_factors", {})
+        for g in sorted({group(o, dimension) for o in tables["offers"]}):
+            own = terms.get("groups", {}).get(g, {})
+
+            def term(name: str, own=own, terms=terms):
+                return own[name] if own.get(name) is not None else terms.get(name)
+
+            onto, off = float(term("onto_usd_per_token_s") or 0.0), float(term("off_usd_per_token_s") or 0.0)
+            allowance = float(term("allowance_tokens_per_s") or 0.0)
+            for k in range(0 if fleet else 1, len(horizon)):
+                moved: dict[str, list[int]] = {"onto": [], "off": []}
+                previous: dict[int, float] = {}  # V[g,q-1] over the x columns of q-1
+                before = 0.0  # ... and its constant part, the fleet's (first quarter)
+                for m in models:
+                    factor = float(factors.get(m, 1.0))
+                    now = volume(m, dimension, g, k)
+                    earlier = volume(m, dimension, g, k - 1) if k > 0 else {}
+                    start = fleet_volume(m, dimension, g) if k == 0 else 0.0
+                    on_j, off_j = len(columns), len(columns) + 1
+                    for direction, usd in (("onto", onto), ("off", off)):
+                        columns.append(("move", direction, dimension, g, m, horizon[k]))
+                        cost.append(usd * factor * worth(horizon[k]))
+                        bounds.append((0.0, None))
+                        moved[direction].append(len(columns) - 1)
+                    # V[m,g,q] - V[m,g,q-1] - on + off = fleet (first quarter) else 0
+                    row_entries = dict(now)
+                    for i in earlier:
+                        row_entries[i] = row_entries.get(i, 0.0) - 1.0
+                    row_entries[on_j], row_entries[off_j] = -1.0, 1.0
+                    for j, v in row_entries.items():
+                        eq_rows.append(len(b_eq))
+                        eq_cols.append(j)
+                        eq_vals.append(v)
+                    b_eq.append(start)
+                    moves.append((dimension, g, horizon[k], on_j, off_j, onto * factor, off * factor))
+                    for i in earlier:
+                        previous[i] = previous.get(i, 0.0) + 1.0
+                    before += start
+                for direction in ("off", "onto"):  # a limit only where its share is given
+                    share_limit = term(f"max_{direction}_share")
+                    if share_limit is not None:
+                        kind = (direction, dimension, g, horizon[k])
+                        limits.append((*kind, float(share_limit), allowance, moved[direction], previous, before))
+
     ub_rows, ub_cols, ub_vals, b_ub, kinds = [], [], [], [], []
 
     def add_row(entries: dict[int, float], kind: tuple, rhs: float = 0.0) -> None:
@@ -276,6 +356,13 @@ def reference(case: Case) -> Reference:
                             fixed - floor * fixed_total,
                         )
 
+    # continuity: sum_m moved[m,g,q] - share V[g,q-1] <= allowance + share fleet[g]
+    for direction, dimension, g, q, share_limit, allowance, moved_columns, previous, before in limits:
+        entries = {j: 1.0 for j in moved_columns}
+        for i, v in previous.items():
+            entries[i] = entries.get(i, 0.0) - share_limit * v
+        add_row(entries, (f"move_{direction}_limit", dimension, g, q), allowance + share_limit * before)
+
     n = len(columns)
     a_eq = coo_array((eq_vals, (eq_rows, eq_cols)), shape=(len(b_eq), n)).tocsr()
     a_ub = coo_array((ub_vals, (ub_rows, ub_cols)), shape=(len(kinds), n)).tocsr() if kinds else None
@@ -318,6 +405,12 @@ def reference(case: Case) -> Reference:
         )
         if low > 0 and values[j] <= low + ACTIVE and used < low - ACTIVE:
             families.add("min_chips binding")
+    if fleet and switching:
+        families.add("fleet")
+    if any(values[on] * onto + values[off] * usd_off > ACTIVE for *_, on, off, onto, usd_off in moves):
+        families.add("move")  # a moving cost is paid
+        if rate:
+            families.add("discounted move")
     activity = a_ub @ values if a_ub is not None else np.zeros(0)
     for r, kind in enumerate(kinds):
         if (
@@ -327,4 +420,6 @@ def reference(case: Case) -> Reference:
         ):
             families.add(f"{kind[0]} binding")
             families.add(f"{kind[0]} binding on {kind[2]}")
+        if kind[0] in ("move_off_limit", "move_onto_limit") and abs(result.ineqlin.marginals[r]) > ACTIVE:
+            families.add(kind[0])  # the limit holds the cost up (nonzero dual)
     return Reference("optimal", float(result.fun) + sunk, families)

@@ -8,8 +8,8 @@ relation that holds for any LP of the contract's shape without knowing either op
   and the reverse changes never lower it: the feasible set only grows (or the objective
   only falls) pointwise, so the minimum can only fall. An infeasible instance costs
   +infinity here;
-- scaling every price and the unmet penalty by k > 0 scales the cost by k (spend-basis
-  share rows are homogeneous in prices, so the feasible set is unchanged);
+- scaling every price, the unmet penalty and the costs of moving by k > 0 scales the cost
+  by k (spend-basis share rows are homogeneous in prices, so the feasible set is unchanged);
 - the order of rows and the names of ids do not change the optimal cost; the order of
   rows does not change the plan either (the planner solves the canonical order).
 
@@ -180,6 +180,12 @@ def changed(draw, loosen: bool) -> tuple[Case, Case, str]:
     elif kind == "speed":
         row = draw(st.sampled_from(tables["performance"]))
         row["tokens_per_s_per_chip"] = round(row["tokens_per_s_per_chip"] * (up if loosen else 1 / up), 3)
+        for fleet in tables.get("fleet", []):  # the fleet's chips must still serve its tokens/s
+            offer = next(o for o in tables["offers"] if o["offer"] == fleet["offer"])
+            if (fleet["model"], offer["accelerator"]) == (row["model"], row["accelerator"]):
+                fleet["chips"] = max(
+                    fleet["chips"], math.ceil(fleet["tokens_per_s"] / row["tokens_per_s_per_chip"] * 10) / 10
+                )
         row["ttft_ms"] = round(row["ttft_ms"] * (down if loosen else up), 1)
         what = f"performance of {row['model']} on {row['accelerator']}"
     elif kind == "penalty":  # the prices of unserved demand: the penalty and every revenue
@@ -223,6 +229,11 @@ def test_scaling_prices_and_penalty_scales_cost(case: Case, k: float) -> None:
         if row["usd_per_chip_hour"] is not None:
             row["usd_per_chip_hour"] = row["usd_per_chip_hour"] * k
     scaled.policy["unmet_penalty_usd_per_mtok"] = scaled.policy["unmet_penalty_usd_per_mtok"] * k
+    for terms in scaled.policy.get("switching", {}).values():  # the cost of moving, a price too
+        for own in (terms, *terms.get("groups", {}).values()):
+            for name in ("onto_usd_per_token_s", "off_usd_per_token_s"):
+                if name in own:
+                    own[name] = own[name] * k
     for row in scaled.tables["workloads"]:
         if row.get("revenue_usd_per_mtok") is not None:
             row["revenue_usd_per_mtok"] = row["revenue_usd_per_mtok"] * k
@@ -255,7 +266,7 @@ def test_row_order_changes_neither_cost_nor_plan(case: Case, data: st.DataObject
 
 
 ID_COLUMNS = {
-    "offer": [("offers", "offer"), ("offer_quarters", "offer")],
+    "offer": [("offers", "offer"), ("offer_quarters", "offer"), ("fleet", "offer")],
     "provider": [("offers", "provider")],
     "region": [("offers", "region"), ("latency", "region")],
     "accelerator": [
@@ -264,7 +275,7 @@ ID_COLUMNS = {
         ("performance", "accelerator"),
     ],
     "vendor": [("accelerators", "vendor")],
-    "model": [("performance", "model"), ("workloads", "model")],
+    "model": [("performance", "model"), ("workloads", "model"), ("fleet", "model")],
     "workload": [("workloads", "workload")],
     "geography": [("workloads", "geography"), ("latency", "geography")],
 }
@@ -278,12 +289,17 @@ def renamed(draw) -> tuple[Case, Case, dict]:
     names = st.one_of(st.sampled_from(AWKWARD_IDS), st.from_regex(ID_PATTERN, fullmatch=True))
     mapping = {}
     for kind, columns in ID_COLUMNS.items():
-        old = sorted({row[column] for table, column in columns for row in case.tables[table]})
+        old = sorted({row[column] for table, column in columns for row in case.tables.get(table, [])})
         new = draw(st.lists(names, min_size=len(old), max_size=len(old), unique=True), label=f"{kind} ids")
         mapping[kind] = dict(zip(old, new, strict=True))
         for table, column in columns:
-            for row in copy.tables[table]:
+            for row in copy.tables.get(table, []):
                 row[column] = mapping[kind][row[column]]
+    for dimension, terms in copy.policy.get("switching", {}).items():
+        if "groups" in terms:
+            terms["groups"] = {mapping[dimension][group]: own for group, own in terms["groups"].items()}
+        if "model_factors" in terms:
+            terms["model_factors"] = {mapping["model"][m]: f for m, f in terms["model_factors"].items()}
     for rules in [copy.policy, *copy.policy.get("extra_share_bases", {}).values()]:
         for kind in ("max_share", "min_share"):
             for dimension, groups in rules.get("share_overrides", {}).get(kind, {}).items():
