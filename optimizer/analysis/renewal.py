@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from optimizer.analysis.walk_away import walk_away_costs
+from optimizer.errors import SolveError
 from optimizer.io.tables import Inputs
 from optimizer.plan.assembly import Plan
 from optimizer.plan.pipeline import solve
@@ -61,7 +62,10 @@ def renewal_costs(plan: Plan) -> RenewalView:
     removed = up_for_renewal(plan.inputs)
     if not removed:
         return RenewalView()
-    renewed = solve(at_renewal(plan.inputs), integer=plan.model.integer, payback=False)
+    try:
+        renewed = solve(at_renewal(plan.inputs), integer=plan.model.integer, payback=False)
+    except SolveError as error:  # the rules cannot hold without the rows: said, not raised
+        return RenewalView(summary={"renewal_removes": removed, "renewal_error": str(error)})
     costs = walk_away_costs(renewed).rename(
         columns={
             "walk_away_cost_usd": "walk_away_cost_at_renewal_usd",
@@ -80,7 +84,7 @@ def beside_today(renewal: RenewalView, today: pd.DataFrame) -> pd.DataFrame:
     """renewal.csv: walk-away costs today (``today``: suppliers.csv's rows) beside those at
     renewal, for every supplier in use in either plan. A supplier a plan does not use costs
     nothing to walk away from in it."""
-    if not renewal.summary:
+    if "renewal_total_cost_usd" not in renewal.summary:
         return pd.DataFrame(columns=RENEWAL_COLUMNS)
     table = today[["dimension", "supplier", "walk_away_cost_usd"]].merge(
         renewal.table, on=["dimension", "supplier"], how="outer", indicator=True
