@@ -140,6 +140,9 @@ def test_an_offer_bought_for_its_spend_has_a_ceiling():
 # basis with a floor on google's spend share (9%) and on offer o1's (36%), the spend rows
 # move with the price and the price-weighted volume the half-volume walk follows is not
 # the volume the audit measures. Found by the leverage audit on a drawn LP instance.
+# Since re-solves run dual simplex (issue 20) the walk ends where the re-solve loses half on
+# this case: it passes, and stays as a regression test. Nothing was changed in the walk
+# itself, so the fault may remain on other spend-floor cases.
 SPEND_FLOOR_HALF_VOLUME = Case(
     {
         "accelerators": [
@@ -227,11 +230,6 @@ SPEND_FLOOR_HALF_VOLUME = Case(
 )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known: the half-volume rise of a supplier under spend-share floors can stop short of where a "
-    "re-solve loses half its volume",
-)
 def test_half_volume_under_spend_floors_equals_its_resolve():
     with tempfile.TemporaryDirectory() as scratch:
         folder = write_folder(
