@@ -258,11 +258,24 @@ def _power_checks(inputs: Inputs, chips: pd.DataFrame, violations: list[str]) ->
                 violations.append(f"power cap {cap.megawatts:g} MW in {quarter}: chips draw {kilowatts / 1000:.6g} MW")
 
 
+def _offer_groups(inputs: Inputs) -> pd.DataFrame:
+    """Each offer's provider, vendor, region and accelerator, indexed by offer (the offer column kept)."""
+    offers = inputs.offers.merge(inputs.accelerators[["accelerator", "vendor"]], on="accelerator", how="left")
+    return offers.drop_duplicates("offer").set_index("offer", drop=False)
+
+
+def _steps(inputs: Inputs, horizon: list[str]) -> list[tuple[str | None, str]]:
+    """Consecutive quarters (before, after); with a starting fleet, (None, first quarter) first."""
+    steps: list[tuple[str | None, str]] = list(zip(horizon, horizon[1:], strict=False))
+    if not inputs.fleet.empty:
+        steps.insert(0, (None, horizon[0]))
+    return steps
+
+
 def _workload_rule_checks(inputs: Inputs, alloc: pd.DataFrame, violations: list[str]) -> None:
     """No named workload on an excluded group; on any one group of a capped dimension at
     most max_share of each of its rows' served tokens/s."""
-    offers = inputs.offers.merge(inputs.accelerators[["accelerator", "vendor"]], on="accelerator", how="left")
-    offers = offers.drop_duplicates("offer").set_index("offer", drop=False)
+    offers = _offer_groups(inputs)
     for rule in inputs.policy.workload_rules:
         mine = alloc[alloc["workload"].isin(rule.workloads) & (alloc["tokens_per_s"] > 0)]
         for dimension, names in rule.exclude.items():
@@ -284,13 +297,10 @@ def _workload_rule_checks(inputs: Inputs, alloc: pd.DataFrame, violations: list[
 
 def _ramp_checks(inputs: Inputs, chips: pd.DataFrame, horizon: list[str], violations: list[str]) -> None:
     """Each ramp limit between consecutive quarters, and from the starting fleet (if any) into the first."""
-    offers = inputs.offers.merge(inputs.accelerators[["accelerator", "vendor"]], on="accelerator", how="left")
-    steps: list[tuple[str | None, str]] = list(zip(horizon, horizon[1:], strict=False))
-    if not inputs.fleet.empty:
-        steps.insert(0, (None, horizon[0]))
+    offers, steps = _offer_groups(inputs), _steps(inputs, horizon)
     for dimension, limits in inputs.policy.ramp_limits.items():
         volume = chips.groupby([dimension, "quarter"])["volume"].sum()
-        group_of = inputs.fleet["offer"].map(offers.set_index("offer")[dimension])
+        group_of = inputs.fleet["offer"].map(offers[dimension])
         fleet = inputs.fleet["tokens_per_s"].groupby(group_of).sum()
         for group, limit in limits.items():
             for before, after in steps:
@@ -310,20 +320,17 @@ def _moving_checks(
     """Present value of moving, with the continuity limits checked: per dimension with
     ``switching``, model and group, the rise (moved onto) and fall (moved off) of its tokens/s
     from each horizon quarter to the next, and from the starting fleet into the first."""
-    offers = inputs.offers.merge(inputs.accelerators[["accelerator", "vendor"]], on="accelerator", how="left")
+    offers = _offer_groups(inputs)
     cost = 0.0
     for dimension, switching in inputs.policy.switching.items():
-        group_of = offers.set_index("offer")[dimension]
+        group_of = offers[dimension]
         served = alloc.assign(group=alloc["offer"].map(group_of)).groupby(["model", "group", "quarter"])
         volume = served["tokens_per_s"].sum()
         fleet = inputs.fleet.assign(group=inputs.fleet["offer"].map(group_of))
         start = fleet.groupby(["model", "group"])["tokens_per_s"].sum()
         pairs = set(zip(volume.index.get_level_values(0), volume.index.get_level_values(1), strict=True))
         pairs |= set(start.index)
-        steps: list[tuple[str | None, str]] = list(zip(horizon, horizon[1:], strict=False))
-        if not inputs.fleet.empty:
-            steps.insert(0, (None, horizon[0]))
-        for before, after in steps:
+        for before, after in _steps(inputs, horizon):
             onto: dict[str, float] = {}
             off: dict[str, float] = {}
             earlier: dict[str, float] = {}
