@@ -248,6 +248,7 @@ def plan_files(result) -> dict:
         "commitments.csv": csv_writer(result.commitments),
         "contracts.csv": csv_writer(result.contracts),
         "spend_commitments.csv": csv_writer(result.spend_commitments),
+        "spend_discounts.csv": csv_writer(result.spend_discounts),
         "budgets.csv": csv_writer(result.budgets),
         "money_by_quarter.csv": csv_writer(result.money),
         "ports.csv": csv_writer(result.ports),

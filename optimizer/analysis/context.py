@@ -61,6 +61,7 @@ class Context:
         today = dict(zip(self.columns["y"], solution.y, strict=True))
         today.update(zip(self.columns["c"], solution.c, strict=True))
         today.update(zip(self.columns["tier_y"], solution.tier_y, strict=True))
+        today.update(zip(self.columns["discount_a"], solution.discount_a, strict=True))
         return float(
             sum(cost * today.get(column, 0.0) for column, cost in zip(costs["column"], costs["cost"], strict=True))
         )
@@ -138,7 +139,7 @@ def _cost_columns(plan: Plan) -> pd.DataFrame:
     tiers = model.tiers
     tier_t = tiers["t"].to_numpy(dtype=np.int64) if len(tiers) else np.zeros(0, np.int64)
     tier_cost = cost[columns["tier_y"]]
-    return pd.concat(
+    paying = pd.concat(
         [
             pd.DataFrame(
                 {
@@ -166,6 +167,30 @@ def _cost_columns(plan: Plan) -> pd.DataFrame:
             ),
         ],
         ignore_index=True,
+    )
+    return pd.concat([paying, _discounted_columns(plan, paying)], ignore_index=True)
+
+
+def _discounted_columns(plan: Plan, paying: pd.DataFrame) -> pd.DataFrame:
+    """The discounted parts a_kj of the paying columns (minimum-spend discounts): each is
+    priced with its column's offer, as a negative cost (the rebate). Its minimum is the
+    rebate on the column's take-or-pay minimum where today's plan reaches the level."""
+    model, columns = plan.model, plan.solution.columns
+    parts = model.discounted
+    if parts.empty:
+        return pd.DataFrame(columns=paying.columns)
+    cost = model.lp.cost[columns["discount_a"]]
+    per_cost = paying.set_index("column")
+    held = per_cost["minimum"] / per_cost["cost"].where(per_cost["cost"] != 0)
+    minimum_chips = parts["column"].map(held.groupby(level=0).first()).fillna(0.0).to_numpy(dtype=float)
+    reached = plan.solution.discount_z[parts["k"].to_numpy(dtype=np.int64)] > 0.5
+    return pd.DataFrame(
+        {
+            "column": columns["discount_a"],
+            "offer": model.terms["offer"].to_numpy()[parts["t"].to_numpy(dtype=np.int64)],
+            "cost": cost,
+            "minimum": np.where(reached, cost * minimum_chips, 0.0),
+        }
     )
 
 

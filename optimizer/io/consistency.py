@@ -189,16 +189,23 @@ def _commitments(inputs: Inputs, known: dict[str, set[str]], broken: set[str]) -
         providers = set(inputs.offers["provider"])
         problems += [
             Problem(r["_file"], f"provider {r['provider']!r} has no offers in offers.csv", r["_line"], "provider")
-            for _, r in inputs.spend_commitments.iterrows()
+            for table in (inputs.spend_commitments, inputs.spend_discounts)
+            for _, r in table.iterrows()
             if r["provider"] not in providers
         ]
-    for table, first, last in (("contracts", "start", "end"), ("spend_commitments", "first", "last")):
+    periods = (
+        ("contracts", "start", "end"),
+        ("spend_commitments", "first", "last"),
+        ("spend_discounts", "first", "last"),
+    )
+    for table, first, last in periods:
         frame = inputs.table(table)
         for _, row in frame.iterrows():
             if quarters.ordinal(row[first]) > quarters.ordinal(row[last]):
                 problems.append(
                     Problem(row["_file"], f"{first} {row[first]} is after {last} {row[last]}", row["_line"], first)
                 )
+    problems += _discount_periods(inputs.spend_discounts)
     pooled = inputs.offers[inputs.offers["pool"].notna()]
     for pool, block in pooled.groupby("pool"):
         kinds = block[["provider", "region", "accelerator"]].drop_duplicates()
@@ -393,6 +400,29 @@ def _budgets(inputs: Inputs, terms: pd.DataFrame, origins: dict) -> list[Problem
     return problems
 
 
+def _discount_periods(discounts: pd.DataFrame) -> list[Problem]:
+    """A provider's minimum-spend discounts over different periods must not overlap: a
+    dollar is discounted by one level at most (levels share one period)."""
+    problems = []
+    seen: dict[str, list[tuple[int, int, str, str]]] = {}
+    for _, row in discounts.drop_duplicates(["provider", "first", "last"]).iterrows():
+        first, last = quarters.ordinal(row["first"]), quarters.ordinal(row["last"])
+        for begin, end, a, b in seen.get(row["provider"], []):
+            if first <= end and begin <= last:
+                problems.append(
+                    Problem(
+                        row["_file"],
+                        f"discount period {row['first']}..{row['last']} of {row['provider']} overlaps its period "
+                        f"{a}..{b}: give the levels of one period the same first and last",
+                        row["_line"],
+                        "first",
+                    )
+                )
+                break
+        seen.setdefault(row["provider"], []).append((first, last, row["first"], row["last"]))
+    return problems
+
+
 def _outside_horizon(inputs: Inputs) -> list[Problem]:
     horizon = set(inputs.horizon)
     warnings = []
@@ -409,6 +439,15 @@ def _outside_horizon(inputs: Inputs) -> list[Problem]:
                 warning(
                     row["_file"],
                     f"spend commitment to {row['provider']} falls outside the horizon: ignored",
+                    row["_line"],
+                )
+            )
+    for _, row in inputs.spend_discounts.iterrows():
+        if not quarters.within(row["first"], row["last"], inputs.horizon):
+            warnings.append(
+                warning(
+                    row["_file"],
+                    f"spend discount of {row['provider']} falls outside the horizon: ignored",
                     row["_line"],
                 )
             )

@@ -245,6 +245,19 @@ class PriceTierRow(_Row):
     source: str = ""
 
 
+class SpendDiscountRow(_Row):
+    """A minimum-spend discount offered by a provider: if what the lab pays it over the
+    period reaches ``from_usd``, every dollar paid to it in the period costs
+    ``1 - discount``. Rows of one (provider, first, last) are levels: at most one applies."""
+
+    provider: Id
+    first: Quarter
+    last: Quarter
+    from_usd: Annotated[float, _Csv, Field(gt=0, le=MAX_USD, allow_inf_nan=False)]
+    discount: Annotated[float, _Csv, Field(gt=0, lt=1, allow_inf_nan=False)]
+    source: str = ""
+
+
 class LatencyRow(_Row):
     geography: Id
     region: Id

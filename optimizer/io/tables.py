@@ -25,6 +25,7 @@ from optimizer.io.schema import (
     PowerRow,
     PriceTierRow,
     SpendCommitmentRow,
+    SpendDiscountRow,
     WorkloadRow,
 )
 
@@ -65,6 +66,7 @@ TABLES = (
     TableSpec("power", PowerRow, (), optional=True),
     TableSpec("fleet", FleetRow, ("offer", "model"), optional=True),
     TableSpec("price_tiers", PriceTierRow, ("offer", "quarter", "from_chips"), optional=True),
+    TableSpec("spend_discounts", SpendDiscountRow, ("provider", "first", "last", "from_usd"), optional=True),
 )
 SPECS = {spec.name: spec for spec in TABLES}
 ORIGIN_COLUMNS = ["_file", "_line"]
@@ -103,6 +105,7 @@ class Inputs:
     power: pd.DataFrame
     fleet: pd.DataFrame
     price_tiers: pd.DataFrame
+    spend_discounts: pd.DataFrame
     policy: Policy
     folder: Path | None = None
     warnings: list[Problem] = field(default_factory=list)

@@ -101,6 +101,10 @@ class LpModel:
     move_on: np.ndarray = field(default_factory=_no_columns)  # tokens/s moved onto the group (moves' order)
     move_off: np.ndarray = field(default_factory=_no_columns)
     move_entries: pd.DataFrame = field(default_factory=pd.DataFrame)  # r (moves row), pair, sign (+1 in q, -1 in q-1)
+    discounts: pd.DataFrame = field(default_factory=pd.DataFrame)  # spend_discount_terms: one row per level
+    discount_z: np.ndarray = field(default_factory=_no_columns)  # binary: the level is reached (discounts' order)
+    discounted: pd.DataFrame = field(default_factory=pd.DataFrame)  # k (level), t, column (paying), weight (USD/h)
+    discount_a: np.ndarray = field(default_factory=_no_columns)  # the paying column's part under the discount
 
     @property
     def rows(self) -> dict[str, pd.DataFrame]:
@@ -112,8 +116,9 @@ class LpModel:
 
     @property
     def mixed_integer(self) -> bool:
-        """Ports, whole instances or price tiers: HiGHS branches, and the LP's duals need integers fixed."""
-        return bool(len(self.z) or len(self.instances) or len(self.tier_b))
+        """Ports, whole instances, price tiers or spend discounts: HiGHS branches, and the
+        LP's duals need integers fixed."""
+        return bool(len(self.z) or len(self.instances) or len(self.tier_b) or len(self.discount_z))
 
 
 def running_commitments(terms: pd.DataFrame, starts: pd.DataFrame) -> dict[int, list[int]]:
@@ -162,6 +167,7 @@ def build(inputs: Inputs, integer: bool = False) -> LpModel:
     add_pools(model)
     add_shares(model)
     add_spend_commitments(model)
+    add_spend_discounts(model)
     add_budgets(model)
     add_ports(model)
     add_ramps(model)
@@ -766,6 +772,112 @@ def add_spend_commitments(model: LpModel) -> None:
         lower=(due - sunk) * unit,
         upper=INF,
         price=np.concatenate([np.ones(len(row), bool), np.zeros(count, bool)]),
+    )
+
+
+def spend_discount_terms(model: LpModel) -> pd.DataFrame:
+    """Each minimum-spend discount level with the part of its threshold in the horizon
+    (pro rata, as for spend commitments) and ``g``, the position of its (provider, first,
+    last) period among the periods: at most one level of a period applies."""
+    horizon = model.inputs.horizon
+    columns = ["k", "g", "provider", "first", "last", "from_usd", "from_in_horizon_usd", "discount", "quarters"]
+    rows: list[list] = []
+    periods: dict[tuple[str, str, str], int] = {}
+    for k, item in enumerate(named_rows(model.inputs.spend_discounts)):
+        inside = quarters.within(item.first, item.last, horizon)
+        if not inside:
+            continue
+        g = periods.setdefault((item.provider, item.first, item.last), len(periods))
+        share = len(inside) / quarters.period_length(item.first, item.last)
+        threshold = item.from_usd * share
+        rows.append([k, g, item.provider, item.first, item.last, item.from_usd, threshold, item.discount, inside])
+    return pd.DataFrame(rows, columns=columns)
+
+
+def add_spend_discounts(model: LpModel) -> None:
+    """Minimum-spend discounts (contract, "Extension: minimum-spend discounts"). Per level
+    k, a binary z_k; sum_k z_k <= 1 per period (``discount_pick``); the spend of the period
+    (everything paid to the provider in its quarters, as for spend commitments) reaches
+    from_k when z_k = 1 (``discount_reach``, per amount). Each paying column j of the
+    period (chips on demand, a tier segment, a running commitment) gets a part
+    a_kj <= col_j (``discount_split``) and a_kj <= 2 max_chips z_k (``discount_cap``),
+    costing -discount_k times col_j's price: the rebate, exact in the prices, so a what-if
+    on a price moves it too. The cap is in chips, twice what the term can hold, so
+    capacity what-ifs keep it slack. Signed contracts' spend is rebated through z_k."""
+    levels = spend_discount_terms(model)
+    model.discounts = levels
+    if levels.empty:
+        return
+    lp, inputs, terms = model.lp, model.inputs, model.terms
+    hours = inputs.policy.hours_per_quarter
+    period = levels[["k", "provider", "quarters"]].assign(r=np.arange(len(levels)))
+    period = period.explode("quarters").rename(columns={"quarters": "quarter"})
+    members = period.merge(
+        pd.DataFrame({"t": np.arange(len(terms)), "provider": terms["provider"], "quarter": terms["quarter"]}),
+        on=["provider", "quarter"],
+    )
+    rate = levels["discount"].to_numpy(dtype=float)
+    contract_usd = terms["contract_usd_per_hour"].to_numpy(dtype=float) * hours * inputs.discount_of(terms["quarter"])
+    sunk_worth = np.bincount(members["r"], weights=contract_usd[members["t"]], minlength=len(levels))
+    model.discount_z = lp.add_columns("discount_z", len(levels), upper=1.0, cost=-rate * sunk_worth, integer=True)
+    groups = levels["g"].to_numpy(dtype=np.int64)
+    lp.add_rows(
+        "discount_pick",
+        levels.drop_duplicates("g")[["provider", "first", "last"]],
+        row=groups,
+        column=model.discount_z,
+        value=np.ones(len(levels)),
+        lower=0.0,
+        upper=1.0,
+    )
+    threshold = levels["from_in_horizon_usd"].to_numpy(dtype=float)
+    unit = np.array([per_amount(amount) for amount in threshold], dtype=float)
+    row, column, value, sunk = _spend_rows(model, members[["r", "t"]], len(levels), unit)
+    lp.add_rows(
+        "discount_reach",
+        levels[["k", "provider", "first", "last", "from_in_horizon_usd"]],
+        row=np.concatenate([row, np.arange(len(levels))]),
+        column=np.concatenate([column, model.discount_z]),
+        value=np.concatenate([value, -threshold * unit]),
+        lower=-sunk * unit,
+        upper=INF,
+        price=np.concatenate([np.ones(len(row), bool), np.zeros(len(levels), bool)]),
+    )
+    _add_discount_parts(model, members, rate)
+
+
+def _add_discount_parts(model: LpModel, members: pd.DataFrame, rate: np.ndarray) -> None:
+    """The a_kj columns of ``add_spend_discounts`` with their split and cap rows."""
+    lp, terms = model.lp, model.terms
+    entries = members[["r", "t"]].merge(payments(model), on="t")
+    entries = entries[entries["usd_per_hour"] > 0].reset_index(drop=True)
+    k, t = entries["r"].to_numpy(dtype=np.int64), entries["t"].to_numpy(dtype=np.int64)
+    paying = entries["column"].to_numpy(dtype=np.int64)
+    worth = entries["usd_per_hour"].to_numpy(dtype=float) * model.inputs.policy.hours_per_quarter
+    worth = worth * model.inputs.discount_of(terms["quarter"].to_numpy()[t])
+    model.discounted = pd.DataFrame({"k": k, "t": t, "column": paying, "weight": entries["usd_per_hour"]})
+    model.discount_a = lp.add_columns("discount_a", len(entries), cost=-rate[k] * worth)
+    keys = pd.DataFrame(
+        {"k": k, "offer": terms["offer"].to_numpy()[t], "quarter": terms["quarter"].to_numpy()[t], "column": paying}
+    )
+    count = np.arange(len(entries))
+    lp.add_rows(
+        "discount_split",
+        keys,
+        row=np.concatenate([count, count]),
+        column=np.concatenate([model.discount_a, paying]),
+        value=np.concatenate([np.ones(len(entries)), -np.ones(len(entries))]),
+        lower=-INF,
+        upper=0.0,
+    )
+    lp.add_rows(
+        "discount_cap",
+        keys,
+        row=np.concatenate([count, count]),
+        column=np.concatenate([model.discount_a, model.discount_z[k]]),
+        value=np.concatenate([np.ones(len(entries)), -2.0 * terms["max_chips"].to_numpy(dtype=float)[t]]),
+        lower=-INF,
+        upper=0.0,
     )
 
 

@@ -34,6 +34,10 @@ class Plan:
       cost_usd (whole term), cost_in_horizon_usd, cost_after_horizon_usd
     - ``contracts``: offer, quarter, chips, used_chips, cost_usd (signed, sunk)
     - ``spend_commitments``: provider, first, last, usd, usd_in_horizon, consumed_usd, shortfall_usd
+    - ``spend_discounts``: provider, first, last, from_usd, from_in_horizon_usd, discount,
+      spend_usd (paid to the provider in the period's horizon quarters, at list prices),
+      reached, rebate_usd (discount x spend_usd on the level reached, else 0),
+      to_reach_usd (what the spend misses of from_in_horizon_usd)
     - ``budgets``: quarter, budget_usd, spend_usd, binding
     - ``ports``: model, accelerator, port_quarter, serves_from, port_usd, net_saving_usd,
       payback_quarter (the last two filled by the planner, which re-solves without the port)
@@ -66,6 +70,7 @@ class Plan:
     commitments: pd.DataFrame
     contracts: pd.DataFrame
     spend_commitments: pd.DataFrame
+    spend_discounts: pd.DataFrame
     budgets: pd.DataFrame
     ports: pd.DataFrame
     resilience: pd.DataFrame
@@ -157,6 +162,7 @@ def assemble(model: LpModel, solution: Solution) -> Plan:
     resilience, recourse = _resilience(model, solution)
     contracts = _contracts(terms, needed, sunk)
     spend_commitments = _spend_commitments(model, spend, solution)
+    spend_discounts, rebates = _spend_discounts(model, spend, solution)
     budgets = _budgets(model, spend)
     amounts = terms.assign(volume=volume, spend=spend, power=_power_kw(model, y))
     shares = _shares(amounts)
@@ -170,7 +176,8 @@ def assemble(model: LpModel, solution: Solution) -> Plan:
     port_cost = float(ports["port_usd"].sum())
     moves = moves_table(model, x)
     moving = float(moves["cost_usd"].sum())
-    compute = on_demand + committed + float(sunk.sum()) + shortfall + port_cost + moving
+    rebate = float(spend_discounts["rebate_usd"].sum())
+    compute = on_demand + committed + float(sunk.sum()) + shortfall + port_cost + moving - rebate
     unserved_cost = unserved * inputs.unserved_usd_per_token_s()
     rate = inputs.revenue_per_mtok()
     priced = ~np.isnan(rate)
@@ -180,7 +187,7 @@ def assemble(model: LpModel, solution: Solution) -> Plan:
     served_mtok = float(quarters.mtok_per_quarter(delivered.sum(), hours))
     row_revenue = rate * quarters.mtok_per_quarter(delivered, hours)  # NaN where a row has no revenue
     revenue = float(row_revenue[priced].sum()) if priced.any() else None
-    money = money_by_quarter(model, spend, c, ports, moves, spend_commitments, row_revenue, unserved_cost)
+    money = money_by_quarter(model, spend, c, ports, moves, spend_commitments, rebates, row_revenue, unserved_cost)
     in_use_cost = compute - after  # what serving the horizon's tokens costs (cost_per_mtok_usd)
     totals = {
         "status": "optimal",
@@ -203,6 +210,7 @@ def assemble(model: LpModel, solution: Solution) -> Plan:
         "commitment_cost_after_horizon_usd": float(commitments["cost_after_horizon_usd"].sum()),
         "sunk_contract_cost_usd": float(sunk.sum()),
         "spend_shortfall_usd": shortfall,
+        "spend_discount_usd": rebate,
         "port_cost_usd": port_cost,
         "moving_cost_usd": moving,
         "discount_rate_per_year": policy.discount_rate_per_year,
@@ -218,6 +226,7 @@ def assemble(model: LpModel, solution: Solution) -> Plan:
         commitments=commitments,
         contracts=contracts,
         spend_commitments=spend_commitments,
+        spend_discounts=spend_discounts,
         budgets=budgets,
         ports=ports,
         resilience=resilience,
@@ -373,6 +382,48 @@ def _spend_commitments(model: LpModel, spend: np.ndarray, solution: Solution) ->
     return pd.DataFrame(
         records, columns=["provider", "first", "last", "usd", "usd_in_horizon", "consumed_usd", "shortfall_usd"]
     )
+
+
+SPEND_DISCOUNT_COLUMNS = [
+    "provider",
+    "first",
+    "last",
+    "from_usd",
+    "from_in_horizon_usd",
+    "discount",
+    "spend_usd",
+    "reached",
+    "rebate_usd",
+    "to_reach_usd",
+]
+
+
+def _spend_discounts(model: LpModel, spend: np.ndarray, solution: Solution) -> tuple[pd.DataFrame, pd.Series]:
+    """Each minimum-spend discount level: the spend of its period, whether the plan reached
+    it (its binary), the rebate; and the rebates by quarter (discount x that quarter's spend)."""
+    records, rebates = [], pd.Series(dtype=float)
+    terms = model.terms
+    for level, reached in zip(named_rows(model.discounts), solution.discount_z > 0.5, strict=True):
+        mask = ((terms["provider"] == level.provider) & terms["quarter"].isin(level.quarters)).to_numpy()
+        paid = float(spend[mask].sum())
+        if reached:
+            by_quarter = pd.Series(spend[mask] * level.discount).groupby(terms["quarter"].to_numpy()[mask]).sum()
+            rebates = rebates.add(by_quarter, fill_value=0.0)
+        records.append(
+            {
+                "provider": level.provider,
+                "first": level.first,
+                "last": level.last,
+                "from_usd": level.from_usd,
+                "from_in_horizon_usd": level.from_in_horizon_usd,
+                "discount": level.discount,
+                "spend_usd": paid,
+                "reached": bool(reached),
+                "rebate_usd": paid * level.discount if reached else 0.0,
+                "to_reach_usd": max(0.0, level.from_in_horizon_usd - paid),
+            }
+        )
+    return pd.DataFrame(records, columns=SPEND_DISCOUNT_COLUMNS), rebates
 
 
 def _budgets(model: LpModel, spend: np.ndarray) -> pd.DataFrame:

@@ -21,6 +21,7 @@ QUARTER_COLUMNS = [
     "port_usd",
     "moving_usd",
     "shortfall_usd",
+    "spend_discount_usd",
     "cost_usd",
     "revenue_usd",
     "gross_margin_usd",
@@ -39,12 +40,13 @@ def money_by_quarter(
     ports: pd.DataFrame,
     moves: pd.DataFrame,
     spend_commitments: pd.DataFrame,
+    rebates: pd.Series,
     revenue: np.ndarray,
     unserved_cost: np.ndarray,
 ) -> pd.DataFrame:
     """One row per horizon quarter. ``spend`` is paid per term (chips held, contracts
     included, commitments per quarter they run), ``moves`` the plan's moves (paid in the
-    quarter they happen), ``revenue`` and ``unserved_cost`` per
+    quarter they happen), ``rebates`` the minimum-spend discounts by quarter, ``revenue`` and ``unserved_cost`` per
     workload row (NaN revenue: the row has none). Gross margin is blank in a quarter where
     a row with demand has no revenue, as over the horizon."""
     inputs, terms, starts = model.inputs, model.terms, model.starts
@@ -55,7 +57,9 @@ def money_by_quarter(
     table["moving_usd"] = by_quarter(moves["cost_usd"], moves["quarter"]).reindex(horizon, fill_value=0.0).to_numpy()
     owed = spend_commitments["shortfall_usd"].to_numpy(dtype=float)
     table["shortfall_usd"] = by_quarter(owed, shortfall_due(model)).reindex(horizon, fill_value=0.0).to_numpy()
-    table["cost_usd"] = table["chips_usd"] + table["port_usd"] + table["moving_usd"] + table["shortfall_usd"]
+    table["spend_discount_usd"] = rebates.reindex(horizon, fill_value=0.0).to_numpy(dtype=float)
+    paid_out = table["chips_usd"] + table["port_usd"] + table["moving_usd"] + table["shortfall_usd"]
+    table["cost_usd"] = paid_out - table["spend_discount_usd"]
 
     workloads = model.workloads
     priced = ~np.isnan(revenue)

@@ -101,6 +101,7 @@ def verify(
     _ramp_checks(inputs, chips, horizon, violations)
     moving = _moving_checks(inputs, alloc, horizon, worth, violations)
     shortfall = _spend_commitment_checks(inputs, chips, horizon, worth)
+    rebate = _spend_discount_value(inputs, chips, horizon, worth)
     for quarter in horizon:
         budget = policy.budget(quarter)
         paid = float(chips.loc[chips["quarter"] == quarter, "spend"].sum())
@@ -115,7 +116,7 @@ def verify(
     ported = ports.merge(inputs.performance, on=["model", "accelerator"])
     port_cost = sum(row.port_usd * worth(ordinal(row.port_quarter)) for row in named_rows(ported))
     contracts = float((chips["contract_usd"] * hours * at).sum())
-    cost = on_demand + starts_cost + contracts + shortfall + port_cost + moving
+    cost = on_demand + starts_cost + contracts + shortfall + port_cost + moving - rebate
     # Unserved capacity is charged the revenue its delivered tokens (x utilization) would earn,
     # or the penalty where no revenue is given.
     revenue = demand["revenue_usd_per_mtok"].astype(float)
@@ -612,6 +613,32 @@ def _worth(rate: float | None, first: int) -> Callable[[int], float]:
     if rate is None:
         return lambda _: 1.0
     return lambda quarter: (1.0 + rate) ** (-(quarter - first) / 4.0)
+
+
+def _spend_discount_value(
+    inputs: Inputs, chips: pd.DataFrame, horizon: list[str], worth: Callable[[int], float]
+) -> float:
+    """The minimum-spend discounts the purchases earn: per provider and period, the largest
+    discount among the levels whose threshold (pro rata inside the horizon) the period's
+    spend reaches, on every dollar of that spend, valued in the quarter it is paid."""
+    total = 0.0
+    for key, levels in inputs.spend_discounts.groupby(["provider", "first", "last"], sort=False):
+        provider, first, last = (str(part) for part in key)
+        inside = within(first, last, horizon)
+        if not inside:
+            continue
+        paid = chips[(chips["provider"] == provider) & chips["quarter"].isin(inside)]
+        spend = float(paid["spend"].sum())
+        share = len(inside) / period_length(first, last)
+        reached = [
+            row.discount
+            for row in named_rows(levels)
+            if spend >= row.from_usd * share - VERIFY_RELATIVE * max(1.0, row.from_usd * share)
+        ]
+        if reached:
+            at = [worth(ordinal(q)) for q in paid["quarter"]]
+            total += max(reached) * float((paid["spend"].to_numpy(dtype=float) * np.array(at, dtype=float)).sum())
+    return total
 
 
 def _spend_commitment_checks(

@@ -98,7 +98,14 @@ def show_plan(plan: Plan, console: Console) -> None:
             mix = plan.share_table(dimension, basis).reset_index()
             formats = {c: percent for c in mix.columns if c != "quarter"}
             console.print(frame_table(mix, f"Mix by {dimension} ({basis} share per quarter)", formats))
-    parts = ("commitment_cost_usd", "sunk_contract_cost_usd", "spend_shortfall_usd", "port_cost_usd", "moving_cost_usd")
+    parts = (
+        "commitment_cost_usd",
+        "sunk_contract_cost_usd",
+        "spend_shortfall_usd",
+        "spend_discount_usd",
+        "port_cost_usd",
+        "moving_cost_usd",
+    )
     if any(totals.get(key) for key in parts):
         money = Table(title="Where the compute cost goes", title_justify="left", show_header=False)
         money.add_column(style="bold")
@@ -108,6 +115,7 @@ def show_plan(plan: Plan, console: Console) -> None:
         money.add_row("  of which after the horizon", usd(totals["commitment_cost_after_horizon_usd"]))
         money.add_row("signed contracts (sunk)", usd(totals["sunk_contract_cost_usd"]))
         money.add_row("spend-commitment shortfalls", usd(totals["spend_shortfall_usd"]))
+        money.add_row("minimum-spend discounts (rebated)", usd(-totals["spend_discount_usd"]))
         money.add_row("porting (one-time)", usd(totals["port_cost_usd"]))
         money.add_row("moving between quarters", usd(totals["moving_cost_usd"]))
         console.print(money)
@@ -130,6 +138,21 @@ def show_plan(plan: Plan, console: Console) -> None:
                 plan.spend_commitments,
                 "Spend commitments",
                 {"usd": usd, "usd_in_horizon": usd, "consumed_usd": usd, "shortfall_usd": usd},
+            )
+        )
+    if not plan.spend_discounts.empty:
+        console.print(
+            frame_table(
+                plan.spend_discounts,
+                "Minimum-spend discounts",
+                {
+                    "from_usd": usd,
+                    "from_in_horizon_usd": usd,
+                    "discount": percent,
+                    "spend_usd": usd,
+                    "rebate_usd": usd,
+                    "to_reach_usd": usd,
+                },
             )
         )
     if not plan.budgets.empty and plan.budgets["binding"].any():

@@ -72,6 +72,7 @@ def gather(plan: Plan, report: Leverage, comparison: pd.DataFrame | None, title:
             else 0.0,
         ),
         ("Spend-commitment shortfalls", float(totals.get("spend_shortfall_usd", 0.0))),
+        ("Minimum-spend discounts (rebated)", -float(totals.get("spend_discount_usd", 0.0))),
         ("Porting (one-time)", float(totals.get("port_cost_usd", 0.0))),
     ]
     gap = sum(v for _, v in lines) - float(totals["compute_cost_usd"])

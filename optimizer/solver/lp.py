@@ -48,6 +48,8 @@ class Solution:
     z: np.ndarray = field(default_factory=lambda: np.empty(0))
     tier_y: np.ndarray = field(default_factory=lambda: np.empty(0))  # chips on each tier segment (model.tiers)
     tier_b: np.ndarray = field(default_factory=lambda: np.empty(0))  # each tier's binary
+    discount_z: np.ndarray = field(default_factory=lambda: np.empty(0))  # each spend-discount level's binary
+    discount_a: np.ndarray = field(default_factory=lambda: np.empty(0))  # the part of each paying column discounted
     recourse: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     mip_gap: float | None = None
     solver: str | None = None  # the PuLP solver that found it (None: the tool's own HiGHS),
@@ -165,6 +167,8 @@ def _solution(model: LpModel, values: np.ndarray, row_dual: np.ndarray, objectiv
         z=values[columns["z"]],
         tier_y=values[columns["tier_y"]],
         tier_b=values[columns["tier_b"]],
+        discount_z=values[columns["discount_z"]],
+        discount_a=values[columns["discount_a"]],
         recourse={
             group: (values[columns[f"recourse_x:{group}"]], values[columns[f"recourse_u:{group}"]])
             for group in model.recourse
@@ -177,8 +181,8 @@ def _solution(model: LpModel, values: np.ndarray, row_dual: np.ndarray, objectiv
 
 def column_positions(model: LpModel) -> dict[str, np.ndarray]:
     """HiGHS column of every column group: x, y, c, u, shortfall f, ports z, instances n,
-    tier segments and binaries, each quarter's share total s, and the recourse x and u of
-    each outage.
+    tier segments and binaries, spend-discount binaries and discounted parts, each
+    quarter's share total s, and the recourse x and u of each outage.
 
     ``s`` is aligned with ``sorted(model.share_total)``, by (basis, quarter) (empty without share rules).
     """
@@ -192,6 +196,8 @@ def column_positions(model: LpModel) -> dict[str, np.ndarray]:
         "n": model.instances,
         "tier_y": model.tier_y,
         "tier_b": model.tier_b,
+        "discount_z": model.discount_z,
+        "discount_a": model.discount_a,
         "s": np.array([model.share_total[key] for key in sorted(model.share_total)], dtype=np.int64),
     }
     for group, (_, x, u) in model.recourse.items():
