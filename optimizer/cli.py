@@ -511,6 +511,7 @@ def leverage_files(report) -> dict:
         "outage.csv": csv_writer(report.outage),
         "ports.csv": csv_writer(report.ports),
         "tiers.csv": csv_writer(report.tiers),
+        "spend_discounts.csv": csv_writer(report.spend_discounts),
         "renewal.csv": csv_writer(report.renewal),
         "summary.json": json_writer(report.summary),
     }

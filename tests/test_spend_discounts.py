@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import pytest
 from conftest import offer, workload, write_folder
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import optimizer
 from optimizer.analysis.negotiation import leverage
@@ -190,3 +192,75 @@ def test_bad_discount_rows_are_named_at_their_line_and_column(tmp_path, rows, co
     problems = [p for p in caught.value.problems if p.file.endswith("spend_discounts.csv")]
     assert problems, caught.value
     assert any(p.column == column and message in p.message for p in problems), problems
+
+
+def brute_force(need, prices, caps, levels):
+    """The cheapest way to hold ``need`` chips on offers at ``prices`` (USD per chip-hour,
+    up to ``caps``; the first two are aws's), every choice of level (none, or one of
+    ``levels``: from_usd, discount on aws) enumerated, each an LP solved by scipy."""
+    from scipy.optimize import linprog
+
+    aws = [HOURS * p if k < 2 else 0.0 for k, p in enumerate(prices)]
+    best = float("inf")
+    for from_usd, discount in [(0.0, 0.0), *levels]:
+        cost = [HOURS * p * (1 - discount) if k < 2 else HOURS * p for k, p in enumerate(prices)]
+        result = linprog(
+            c=cost,
+            A_ub=[[-1.0] * len(prices), [-a for a in aws]],
+            b_ub=[-need, -from_usd],
+            bounds=[(0.0, cap) for cap in caps],
+            method="highs",
+        )
+        if result.status == 0:
+            best = min(best, result.fun)
+    return best
+
+
+@st.composite
+def discount_cases(draw):
+    prices = [draw(st.sampled_from([1.8, 2.0, 2.2])), draw(st.sampled_from([2.1, 2.4])), 1.95]
+    caps = [draw(st.sampled_from([8, 20, 60])), draw(st.sampled_from([10, 40])), 100]
+    count = draw(st.integers(1, 2))
+    thresholds = sorted(draw(st.lists(st.integers(5, 120), min_size=count, max_size=count, unique=True)))
+    rates = sorted(draw(st.lists(st.sampled_from([0.03, 0.08, 0.15, 0.25]), min_size=count, max_size=count)))
+    levels = [(t * 4_000.0, r) for t, r in zip(thresholds, rates, strict=True)]
+    return draw(st.integers(1, 120)) / 2, prices, caps, levels
+
+
+@given(discount_cases())
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_discounts_against_brute_force(tmp_path_factory, case):
+    """Drawn levels on aws (two offers of its own) against gcp at 1.95: the plan's cost is
+    the best of every level choice, each solved as its own small LP (an independent method)."""
+    need, prices, caps, levels = case
+    folder = write_folder(
+        tmp_path_factory.mktemp("d"),
+        accelerators=[{"accelerator": "a", "vendor": "nvidia"}],
+        offers=[
+            offer("o1", "aws", "r1", "a", prices[0], caps[0]),
+            offer("o3", "aws", "r1", "a", prices[1], caps[1]),
+            offer("o2", "gcp", "r2", "a", prices[2], caps[2]),
+        ],
+        performance=[{"model": "m", "accelerator": "a", "tokens_per_s_per_chip": 100, "ttft_ms": 100}],
+        workloads=[workload("w", "2026Q1", need * 100)],
+        latency=[{"geography": "g", "region": r, "rtt_ms": 50} for r in ("r1", "r2")],
+        spend_discounts=[level(f, d) for f, d in levels],
+    )
+    plan = optimizer.solve(optimizer.load(folder), payback=False)
+    assert plan.totals["total_cost_usd"] == pytest.approx(brute_force(need, prices, caps, levels), rel=1e-7)
+
+
+def test_leverage_says_what_each_level_is_worth_and_what_reaching_one_costs(tmp_path):
+    """Levels 5% from 40,000 and 10% from 43,800 (the plan reaches the second, 39,420).
+    Without it the best is the first: 9.5 o1 chips, 41,610 x 0.95 = 39,529.50, so the
+    level reached is worth 109.50. Reaching the first instead means giving up the second
+    (one level per period): it costs the same 109.50. From-scratch solves agree: without
+    the second level's row the plan costs 39,529.50."""
+    inputs = optimizer.load(folder_for(tmp_path, [level(40_000.0, 0.05), level()]))
+    plan = optimizer.solve(inputs, payback=False)
+    table = leverage(inputs, plan, workers=1).spend_discounts.set_index("from_in_horizon_usd")
+    assert table.loc[TEN_CHIPS, "value_usd"] == pytest.approx(109.5, rel=1e-9)
+    assert table.loc[40_000.0, "cost_of_reaching_usd"] == pytest.approx(109.5, rel=1e-9)
+    assert table.loc[40_000.0, "to_reach_usd"] == 0.0  # its threshold is met, its level not taken
+    alone = plan_for(tmp_path / "b", [level(40_000.0, 0.05)])
+    assert alone.totals["total_cost_usd"] - plan.totals["total_cost_usd"] == pytest.approx(109.5, rel=1e-9)

@@ -29,6 +29,7 @@ import pandas as pd
 
 from optimizer.analysis.capacity import capacity_values
 from optimizer.analysis.context import Context, full_copy
+from optimizer.analysis.discounts import DISCOUNT_COLUMNS, discount_table
 from optimizer.analysis.offer_prices import OfferPrices, price_offers
 from optimizer.analysis.outage import outage_table
 from optimizer.analysis.port_break_even import BreakEvens, break_evens
@@ -62,6 +63,7 @@ class Leverage:
     ports: pd.DataFrame = field(default_factory=pd.DataFrame)
     policy_rules: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=SETTING_COLUMNS))
     tiers: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=TIER_COLUMNS))
+    spend_discounts: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=DISCOUNT_COLUMNS))
     renewal: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=RENEWAL_COLUMNS))
     seconds: float = 0.0
     solves: int = 0
@@ -91,6 +93,7 @@ def leverage(inputs, plan: Plan | None = None, workers: int = 2) -> Leverage:
         "settings": partial(policy_setting_costs, context),
         "terminal": partial(commitment_rule_flips, context),
         "tiers": partial(tier_table, context),
+        "discounts": partial(discount_table, context),
         "renewal": partial(renewal_costs, plan),
     }
     with ThreadPoolExecutor(max_workers=max(1, workers), initializer=one_highs_thread if workers > 1 else None) as pool:
@@ -106,6 +109,7 @@ def leverage(inputs, plan: Plan | None = None, workers: int = 2) -> Leverage:
     ports: list[BreakEvens] = [results[f"ports-{k}"] for k in range(parts)]
     flips, flip_solves = results["terminal"]
     tiers, tier_solves = results["tiers"]
+    discounts, discount_solves = results["discounts"]
     renewal: RenewalView = results["renewal"]
     prices = pd.concat([provider.suppliers, vendor.suppliers], ignore_index=True)
     summary = {
@@ -132,11 +136,13 @@ def leverage(inputs, plan: Plan | None = None, workers: int = 2) -> Leverage:
         ports=pd.concat([part.table for part in ports]).sort_index().reset_index(drop=True),
         policy_rules=settings.table,
         tiers=tiers,
+        spend_discounts=discounts,
         renewal=beside_today(renewal, walk.suppliers),
     )
     result.seconds = time.perf_counter() - started
-    counted = sum(r.solves for name, r in results.items() if name not in ("terminal", "tiers", "renewal"))
-    result.solves = flip_solves + tier_solves + counted
+    tallied = ("terminal", "tiers", "discounts", "renewal")
+    counted = sum(r.solves for name, r in results.items() if name not in tallied)
+    result.solves = flip_solves + tier_solves + discount_solves + counted
     result.task_seconds = {name: seconds for name, (_, seconds) in timed.items()}
     return result
 

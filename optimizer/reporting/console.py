@@ -280,6 +280,17 @@ def show_leverage(report, console: Console) -> None:
                 },
             )
         )
+    if not report.spend_discounts.empty:
+        columns = ["provider", "first", "last", "from_in_horizon_usd", "discount", "spend_usd", "reached"]
+        columns += ["to_reach_usd", "rebate_usd", "value_usd", "cost_of_reaching_usd"]
+        money = {c: usd for c in columns if c.endswith("_usd")}
+        console.print(
+            frame_table(
+                report.spend_discounts[columns],
+                "Minimum-spend discounts: what each level is worth, or what reaching it costs the plan",
+                {**money, "discount": percent},
+            )
+        )
     if not report.policy_rules.empty:
         console.print(
             frame_table(
