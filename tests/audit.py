@@ -586,13 +586,15 @@ class Audit:
         """V is concave in these offers' prices unless their prices enter the rules: spend
         shares, a budget, or a spend commitment of one of their providers (below it every
         dollar spent with the provider is owed anyway, so V is flat in its prices until the
-        commitment is met, then rises: convex there)."""
+        commitment is met, then rises: convex there) or a minimum-spend discount of one (its
+        threshold moves with the price)."""
         policy = self.inputs.policy
         if "spend" in policy.share_bases() or policy.budget_usd_per_quarter is not None:
             return False
         offers = self.inputs.offers
         providers = set(offers.loc[offers["offer"].isin(list(names)), "provider"])
-        return not providers & set(self.inputs.spend_commitments["provider"])
+        priced_rules = set(self.inputs.spend_commitments["provider"]) | set(self.inputs.spend_discounts["provider"])
+        return not providers & priced_rules
 
     def on_line(self, chord: float | None, tol: float, right: tuple[float, float], concave: bool = True) -> bool:
         """A chord from today's price is today's right secant (concave V: not below it)."""

@@ -11,7 +11,8 @@ so that capacity binds and has a value. Some instances owe a provider a spend co
 over the horizon: spend rows that move with the prices, so V's slope is not the volume
 and the LP with integer decisions held need not be concave in a price (the bundled data's
 Azure and GCP commitments). Some give an on-demand offer volume price tiers (all-units or
-incremental breaks at a share of its max_chips).
+incremental breaks at a share of its max_chips), some a provider minimum-spend discount
+levels over the horizon.
 
 Returns (Case, integer). Nothing here imports the optimizer package.
 """
@@ -62,6 +63,14 @@ def mip_cases(draw, max_offers: int = 4) -> tuple[Case, bool]:
         tiers = price_tiers(draw, case)
         if tiers:
             case.tables["price_tiers"] = tiers
+    if draw(st.integers(0, 2)) == 0:  # a minimum-spend discount: its levels' binaries and rebate columns
+        horizon = sorted({w["quarter"] for w in case.tables["workloads"]})
+        provider = draw(st.sampled_from(sorted({o["provider"] for o in case.tables["offers"]})))
+        levels = sorted(draw(st.lists(st.sampled_from(SPEND_USD), min_size=1, max_size=2, unique=True)))
+        case.tables["spend_discounts"] = [
+            {"provider": provider, "first": horizon[0], "last": horizon[-1], "from_usd": usd, "discount": rate}
+            for usd, rate in zip(levels, [0.05, 0.2], strict=False)
+        ]
     if draw(st.integers(0, 3)) == 0:  # present value: the audit's re-solves count discounted costs too
         case.policy["discount_rate_per_year"] = draw(st.sampled_from([0.08, 0.35]))
     return case, integer
