@@ -209,7 +209,16 @@ def test_leverage_writes_every_table(folder, tmp_path):
             "supplier_revenue_usd",
             "total_cost_usd",
         ],
-        "outage.csv": ["dimension", "supplier", "quarter", "stranded_tokens_per_s", "stranded_share"],
+        "outage.csv": [
+            "dimension",
+            "supplier",
+            "quarter",
+            "stranded_tokens_per_s",
+            "stranded_share",
+            "outage_days",
+            "margin_at_risk_usd",
+            "penalty_at_risk_usd",
+        ],
     }
     for name, columns in expected.items():
         header = pd.read_csv(out / name, nrows=0).columns.tolist()

@@ -168,11 +168,16 @@ def test_rule_costs_and_premium(three):
 
 
 def test_outage_drill(three):
-    """Today's chips fixed (o1 5, o2 5, o3 0): losing aws strands o1's 500 of 1000 tok/s."""
+    """Today's chips fixed (o1 5, o2 5, o3 0): losing aws strands o1's 500 of 1000 tok/s.
+    For the default one day that is 500 x 86,400 = 43.2 Mtok left unserved, at the default
+    penalty of 100 USD per Mtok 4,320 USD; no row has a revenue, so no margin is at risk."""
     _, _, report = three
     aws = by(report.outage, dimension="provider", supplier="aws", quarter="2026Q1")
     assert aws["stranded_tokens_per_s"] == pytest.approx(500)
     assert aws["stranded_share"] == pytest.approx(0.5)
+    assert aws["outage_days"] == 1.0
+    assert aws["penalty_at_risk_usd"] == pytest.approx(4_320)
+    assert aws["margin_at_risk_usd"] == 0.0
 
 
 def test_value_of_binding_capacity(tmp_path):

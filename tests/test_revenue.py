@@ -129,3 +129,28 @@ def test_margin_per_quarter_adds_up_to_the_horizon(tmp_path):
     assert money.loc["2026Q2", "gross_margin_usd"] == pytest.approx(0.0, abs=1e-6)
     assert money.loc["2026Q2", "lost_revenue_usd"] == pytest.approx(39_420.0, rel=1e-12)
     assert plan.totals["gross_margin_usd"] == pytest.approx(35_040.0, rel=1e-12)
+
+
+def test_the_outage_drill_prices_a_weeks_outage_in_margin_and_penalty(tmp_path):
+    """The rows of the walk-away case, ``outage_days: 7``: losing aws (the only provider)
+    strands all 1,100 tokens/s for 7 x 86,400 s. w's 1,000 tokens/s are 604.8 Mtok at
+    10 USD, 6,048 USD of margin (the chips are paid anyway); v's 100 are 60.48 Mtok at
+    the 100 USD penalty, 6,048 USD more, reported apart."""
+    folder = write_folder(
+        tmp_path / "in",
+        policy="outage_days: 7\n",
+        accelerators=[{"accelerator": "a", "vendor": "nvidia"}],
+        offers=[offer("o1", "aws", "r1", "a", 2.0, 100)],
+        performance=[{"model": "m", "accelerator": "a", "tokens_per_s_per_chip": 100, "ttft_ms": 100}],
+        workloads=[
+            workload("w", "2026Q1", 1000, revenue_usd_per_mtok=10.0),
+            workload("v", "2026Q1", 100, revenue_usd_per_mtok=""),
+        ],
+        latency=[{"geography": "g", "region": "r1", "rtt_ms": 50}],
+    )
+    plan = optimizer.solve(optimizer.load(folder), payback=False)
+    outage = optimizer.leverage(plan.inputs, plan).outage.set_index(["dimension", "supplier"]).loc[("provider", "aws")]
+    assert outage["stranded_tokens_per_s"] == pytest.approx(1_100.0)
+    assert outage["outage_days"] == 7.0
+    assert outage["margin_at_risk_usd"] == pytest.approx(6_048.0, rel=1e-9)
+    assert outage["penalty_at_risk_usd"] == pytest.approx(6_048.0, rel=1e-9)

@@ -155,6 +155,24 @@ def test_resilience_buys_spare_capacity(tmp_path, share, expected, cost):
     assert plan.resilience["stranded_share"].max() <= share + 1e-9
 
 
+@pytest.mark.parametrize(("named", "expected"), [("gcp", 43_800), ("aws", 65_700), ("aws, gcp", 109_500)])
+def test_resilience_for_named_suppliers(tmp_path, named, expected):
+    """N-1 for named providers only, stranding nothing. gcp named: the plan serves all
+    1,000 tok/s on aws (43,800) and losing gcp strands nothing. aws named: nothing may rest
+    on aws alone, and the cheapest plan moves everything to gcp (10 chips, 65,700) rather
+    than keep 10 aws chips with 10 gcp chips ready (109,500), which both named need."""
+    policy = f"resilience: {{dimension: provider, max_stranded_share: 0, suppliers: [{named}]}}\n"
+    plan = solve(tmp_path, [O1, O3], policy=policy)
+    assert plan.totals["total_cost_usd"] == pytest.approx(expected)
+    assert set(plan.resilience["outage"]) == {name.strip() for name in named.split(",")}
+
+
+def test_a_named_resilience_supplier_without_offers_is_an_error(tmp_path):
+    with pytest.raises(optimizer.InputError) as caught:
+        solve(tmp_path, [O1, O3], policy="resilience: {max_stranded_share: 0, suppliers: [oracle]}\n")
+    assert any("'oracle' has no offers" in p.message and p.line == 1 for p in caught.value.problems)
+
+
 def test_conflicting_rules_are_named(tmp_path):
     """On a spend basis aws must stay under 40%, but o1 must buy 10 chips (20 USD/h) while gcp
     can sell at most 1 chip (3 USD/h): aws's share is at least 20/23. The three rows are named."""

@@ -1,13 +1,27 @@
-"""How much demand is stranded when one provider or region fails, today's purchases fixed."""
+"""How much demand is stranded when one provider or region fails, today's purchases fixed,
+and what that costs over the drill's duration (``outage_days``): the revenue the stranded
+tokens would have earned (margin, since the chips are paid for anyway) and, for rows
+without a revenue, the policy's penalty."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from optimizer.analysis.context import Context
 from optimizer.solver.whatif import INF, Change, ReSolver
 
 OUTAGE_DIMENSIONS = ("provider", "region")
+OUTAGE_COLUMNS = [
+    "dimension",
+    "supplier",
+    "quarter",
+    "stranded_tokens_per_s",
+    "stranded_share",
+    "outage_days",
+    "margin_at_risk_usd",
+    "penalty_at_risk_usd",
+]
 
 
 def outage_table(context: Context, plain: ReSolver) -> pd.DataFrame:
@@ -19,6 +33,8 @@ def outage_table(context: Context, plain: ReSolver) -> pd.DataFrame:
         zip(context.plan.model.rows["capacity"]["t"], context.plan.model.rows["capacity"]["row"], strict=True)
     )
     demand_by_quarter = pd.Series(context.demand).groupby(context.workload_quarter).sum().to_dict()
+    policy = context.plan.inputs.policy
+    per_token_s = context.plan.inputs.unserved_usd_per_token_s() * policy.outage_days * 24.0 / policy.hours_per_quarter
     records = []
     for dimension in OUTAGE_DIMENSIONS:
         for supplier, terms in sorted(context.terms_of(dimension).items()):
@@ -34,19 +50,30 @@ def outage_table(context: Context, plain: ReSolver) -> pd.DataFrame:
             if not outcome.optimal:
                 continue
             extra = context.unmet(outcome) - context.u_today
-            stranded = pd.Series(extra).groupby(context.workload_quarter).sum()
-            for quarter, amount in stranded.items():
-                amount = max(0.0, float(amount))
+            stranded = (
+                pd.DataFrame(
+                    {
+                        "tokens": extra,
+                        "margin": np.where(context.priced, extra * per_token_s, 0.0),
+                        "penalty": np.where(context.priced, 0.0, extra * per_token_s),
+                    }
+                )
+                .groupby(context.workload_quarter)
+                .sum()
+            )
+            for quarter, amount in stranded.iterrows():
+                tokens = max(0.0, float(amount["tokens"]))
                 demand = demand_by_quarter[quarter]
                 records.append(
                     {
                         "dimension": dimension,
                         "supplier": supplier,
                         "quarter": quarter,
-                        "stranded_tokens_per_s": amount,
-                        "stranded_share": amount / demand if demand else 0.0,
+                        "stranded_tokens_per_s": tokens,
+                        "stranded_share": tokens / demand if demand else 0.0,
+                        "outage_days": policy.outage_days,
+                        "margin_at_risk_usd": max(0.0, float(amount["margin"])),
+                        "penalty_at_risk_usd": max(0.0, float(amount["penalty"])),
                     }
                 )
-    return pd.DataFrame(
-        records, columns=["dimension", "supplier", "quarter", "stranded_tokens_per_s", "stranded_share"]
-    )
+    return pd.DataFrame(records, columns=OUTAGE_COLUMNS)

@@ -483,9 +483,26 @@ def _policy_groups(inputs: Inputs, origins: dict[tuple[Any, ...], tuple[str, int
                 message = f"{prefix[1]} {group!r} has no offers in offers.csv"
                 problems.append(Problem(file, message, line, ".".join(path)))
     problems += _workload_rules_named(inputs, groups, origins)
+    problems += _resilience_named(inputs, groups, origins)
     problems += _share_bases_named(inputs, origins)
     for basis in policy.share_bases():
         problems += _share_groups(policy, basis, groups, origins)
+    return problems
+
+
+def _resilience_named(inputs: Inputs, groups: dict[str, set[str]], origins: Origins) -> list[Problem]:
+    """The suppliers named for N-1 resilience have offers (a supplier without any would
+    make the rule say nothing)."""
+    resilience = inputs.policy.resilience
+    if resilience is None or resilience.suppliers is None:
+        return []
+    problems = []
+    for i, name in enumerate(resilience.suppliers):
+        if name not in groups[resilience.dimension]:
+            key = ("resilience", "suppliers", i)
+            file, line = origins.get(key, ("policy.yaml", None))
+            message = f"{resilience.dimension} {name!r} has no offers in offers.csv"
+            problems.append(Problem(file, message, line, ".".join(str(part) for part in key)))
     return problems
 
 

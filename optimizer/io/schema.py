@@ -48,6 +48,7 @@ MAX_CHIPS_PER_INSTANCE = 1e6
 MIN_CHIPS_PER_INSTANCE = 1e-3  # fractional GPUs exist; smaller would vanish from the matrix
 MAX_PORT_QUARTERS = 400  # a century
 MAX_DISCOUNT_RATE = 1.0  # per year; cost-of-capital figures are of the order of 0.1
+MAX_OUTAGE_DAYS = 92.0  # a quarter: the drill's outage happens within one
 MAX_HOURS_PER_QUARTER = 1e4  # a quarter has at most 2,208 hours (and at least 1 is asked)
 MAX_PENALTY_USD_PER_MTOK = 1e9  # above any serving cost the price limits allow
 MAX_RAMP_FACTOR = 1e6
@@ -358,10 +359,17 @@ class Switching(MoveTerms):
 
 
 class Resilience(_Strict):
-    """Losing any one provider (or region) strands at most this share of each quarter's demand."""
+    """Losing any one provider (or region), or one of the named ``suppliers``, strands at
+    most this share of each quarter's demand."""
 
     dimension: Literal["provider", "region"] = "provider"
     max_stranded_share: PolicyFraction
+    suppliers: Annotated[list[Id], Field(min_length=1)] | None = None  # None: any one
+
+    def outages(self, groups) -> list[str]:
+        """The groups whose loss the plan must survive, among ``groups`` (sorted)."""
+        named = set(groups) if self.suppliers is None else set(self.suppliers) & set(groups)
+        return sorted(named)
 
 
 WorkloadDimension = Literal["provider", "vendor", "region", "offer", "accelerator"]
@@ -395,6 +403,7 @@ class Policy(_Strict):
     discount_rate_per_year: Annotated[float, Field(ge=0, le=MAX_DISCOUNT_RATE)] | None = None
     ramp_limits: dict[Literal["provider", "vendor", "accelerator"], dict[Id, RampLimit]] = Field(default_factory=dict)
     resilience: Resilience | None = None
+    outage_days: Annotated[float, Field(gt=0, le=MAX_OUTAGE_DAYS)] = 1.0  # the outage drill's duration
     switching: dict[Literal["provider", "vendor", "accelerator"], Switching] = Field(default_factory=dict)
     workload_rules: list[WorkloadRule] = Field(default_factory=list)
 

@@ -1267,7 +1267,7 @@ def add_resilience(model: LpModel) -> None:
     inverse = 1.0 / pairs["tokens_per_s_per_chip"].to_numpy(dtype=float)
     quarter_of_row = workloads["quarter"].to_numpy()
     stranded = sorted(set(quarter_of_row))
-    for k, group in enumerate(sorted(set(model.terms[dimension]))):
+    for k, group in enumerate(resilience.outages(model.terms[dimension])):
         kept = np.flatnonzero(group_of_pair != group)
         x = model.lp.add_columns(f"r{k}x", len(kept))
         u = model.lp.add_columns(f"r{k}u", len(workloads))

@@ -381,7 +381,7 @@ def _resilience_checks(
     demand = inputs.workloads.set_index(["workload", "quarter"])["tokens_per_s"]
     per_quarter = inputs.workloads.groupby("quarter")["tokens_per_s"].sum().to_dict()
     dimension = resilience.dimension
-    for group in sorted(set(held[dimension])):
+    for group in resilience.outages(held[dimension]):
         label = f"outage of {dimension} {group}: "
         plan = recourse[recourse["outage"] == group][["workload", "quarter", "offer", "tokens_per_s"]]
         lost = set(held.loc[held[dimension] == group, "offer"])

@@ -316,15 +316,26 @@ def show_leverage(report, console: Console) -> None:
             highlight=False,
         )
     if not report.outage.empty:
-        worst = report.outage.groupby(["dimension", "supplier"], as_index=False)["stranded_share"].max()
+        worst = report.outage.groupby(["dimension", "supplier"], as_index=False)[
+            ["stranded_share", "margin_at_risk_usd", "penalty_at_risk_usd"]
+        ].max()
         worst = worst.sort_values("stranded_share", ascending=False).rename(
-            columns={"stranded_share": "worst_quarter_stranded_share"}
+            columns={
+                "stranded_share": "worst_quarter_stranded_share",
+                "margin_at_risk_usd": "worst_margin_at_risk_usd",
+                "penalty_at_risk_usd": "worst_penalty_at_risk_usd",
+            }
         )
+        days = float(report.outage["outage_days"].iloc[0])
         console.print(
             frame_table(
                 worst,
-                "Outage drill: today's chips, one provider or region lost",
-                {"worst_quarter_stranded_share": percent},
+                f"Outage drill: today's chips, one provider or region lost for {days:g} days (policy outage_days)",
+                {
+                    "worst_quarter_stranded_share": percent,
+                    "worst_margin_at_risk_usd": usd,
+                    "worst_penalty_at_risk_usd": usd,
+                },
             )
         )
 
