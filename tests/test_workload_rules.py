@@ -78,3 +78,25 @@ def test_rules_name_known_workloads_and_groups(tmp_path):
     messages = {(p.line, p.message) for p in caught.value.problems}
     assert (2, "workload 'nope' has no rows in workloads.csv") in messages
     assert (3, "provider 'oracle' has no offers in offers.csv") in messages
+
+
+def test_leverage_prices_each_part_of_a_workload_rule(tmp_path):
+    """critical never on azure and bulk at most 60% on any one provider: 43,800 (critical
+    on aws) + 42,486 (bulk split) = 86,286. Without the exclusion critical goes to azure,
+    41,610: it costs 2,190. Without the cap bulk goes all to azure, 41,610: it costs 876.
+    Each equals a from-scratch solve of the policy with that part removed."""
+    exclusion = "  - workloads: [critical]\n    exclude: {provider: [azure]}\n"
+    cap = "  - workloads: [bulk]\n    max_share: {provider: 0.6}\n"
+    inputs = optimizer.load(folder_for(tmp_path, "workload_rules:\n" + exclusion + cap))
+    plan = optimizer.solve(inputs, payback=False)
+    assert plan.totals["total_cost_usd"] == pytest.approx(86_286.0, rel=1e-9)
+    table = optimizer.leverage(inputs, plan, workers=1).policy_rules.set_index("setting")
+    excluded = table.loc["workload_rules.0.exclude.provider"]
+    assert excluded["kind"] == "exclude" and excluded["group"] == "azure" and excluded["workloads"] == "critical"
+    assert excluded["cost_of_setting_usd"] == pytest.approx(2_190.0, rel=1e-9)
+    capped = table.loc["workload_rules.1.max_share.provider"]
+    assert capped["kind"] == "max" and capped["limit"] == 0.6 and capped["limit_without"] == 1.0
+    assert capped["cost_of_setting_usd"] == pytest.approx(876.0, rel=1e-9)
+    for kept, saving in ((cap, 2_190.0), (exclusion, 876.0)):
+        alone = plan_for(tmp_path / str(saving), "workload_rules:\n" + kept)
+        assert plan.totals["total_cost_usd"] - alone.totals["total_cost_usd"] == pytest.approx(saving, rel=1e-9)

@@ -1,23 +1,33 @@
 """What each rule costs us: binding share rules, spend commitments and budgets lifted one
 at a time, every share rule at once (the diversification premium), and each share line
-of policy.yaml removed."""
+of policy.yaml removed (share lines, and each part of a workload rule)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
 from optimizer.analysis.context import Context
 from optimizer.errors import SolveError
-from optimizer.io.schema import DIMENSIONS, Dimension, Policy, ShareBasis, ShareRules
+from optimizer.io.schema import DIMENSIONS, Dimension, Policy, ShareBasis, ShareRules, WorkloadDimension
 from optimizer.io.tables import named_rows
 from optimizer.model.builder import build
 from optimizer.solver.lp import solve_lp
 from optimizer.solver.whatif import INF, Change, ReSolver
 
-SETTING_COLUMNS = ["setting", "dimension", "group", "kind", "limit", "basis", "limit_without", "cost_of_setting_usd"]
+SETTING_COLUMNS = [
+    "setting",
+    "dimension",
+    "group",
+    "kind",
+    "limit",
+    "basis",
+    "limit_without",
+    "cost_of_setting_usd",
+    "workloads",
+]
 RULE_COLUMNS = ["dimension", "group", "quarter", "kind", "limit", "basis", "cost_of_rule_usd", "usd_per_share_point"]
 RULE_KEY = ["dimension", "group", "quarter", "kind", "basis"]
 DEFAULT_LIMIT = {"max_share": 1.0, "min_share": 0.0}
@@ -112,12 +122,13 @@ class Setting:
     """One share line of policy.yaml that sets a rule, and the policy with it removed."""
 
     setting: str  # the line, as a dotted path
-    dimension: Dimension
+    dimension: Dimension | WorkloadDimension
     group: str  # ``*`` for a default line
-    kind: str  # max_share or min_share
-    limit: float
+    kind: str  # max_share or min_share; for a workload rule exclude or max_share
+    limit: float | None
     basis: ShareBasis
     removed: Policy
+    workloads: str = ""  # a workload rule's workloads
 
 
 def share_settings(policy: Policy) -> list[Setting]:
@@ -152,9 +163,30 @@ def _basis_settings(policy: Policy, basis: ShareBasis, rules: ShareRules, kind: 
     return settings
 
 
+def workload_rule_settings(policy: Policy) -> list[Setting]:
+    """Each part of each workload rule: an ``exclude`` or a ``max_share`` entry of one
+    dimension, and the policy with that entry removed (the rest of the rule kept)."""
+    settings = []
+    for k, rule in enumerate(policy.workload_rules):
+        names = ", ".join(rule.workloads)
+        for part in ("exclude", "max_share"):
+            entries = getattr(rule, part)
+            for dimension in sorted(entries):
+                kept = {d: v for d, v in entries.items() if d != dimension}
+                rules = list(policy.workload_rules)
+                rules[k] = rule.model_copy(update={part: kept})
+                removed = policy.model_copy(update={"workload_rules": rules})
+                group = ", ".join(entries[dimension]) if part == "exclude" else "*"
+                limit = None if part == "exclude" else float(entries[dimension])
+                line = f"workload_rules.{k}.{part}.{dimension}"
+                settings.append(Setting(line, dimension, group, part, limit, "volume", removed, names))
+    return settings
+
+
 def policy_setting_costs(context: Context) -> PolicySettings:
-    """What each share line of policy.yaml costs: V(today) - V(the line removed), the line
-    lifted in every quarter at once (a planner edits the file, not one (rule, quarter) row).
+    """What each share line and each part of a workload rule in policy.yaml costs:
+    V(today) - V(the line removed), the line lifted in every quarter at once (a planner
+    edits the file, not one (rule, quarter) row).
 
     Each figure is a from-scratch solve of the changed inputs (built and solved as the plan
     was, integer decisions free): a removed line can add rows as well as lift them (an
@@ -163,7 +195,7 @@ def policy_setting_costs(context: Context) -> PolicySettings:
     """
     plan = context.plan
     rows = []
-    for item in share_settings(plan.inputs.policy):
+    for item in share_settings(plan.inputs.policy) + workload_rule_settings(plan.inputs.policy):
         changed = replace(plan.inputs, policy=item.removed)
         try:
             objective = solve_lp(build(changed, integer=plan.model.integer)).objective
@@ -174,19 +206,29 @@ def policy_setting_costs(context: Context) -> PolicySettings:
                 "setting": item.setting,
                 "dimension": item.dimension,
                 "group": item.group,
-                "kind": "max" if item.kind == "max_share" else "min",
+                "kind": _kind(item),
                 "limit": item.limit,
                 "basis": item.basis,
                 "limit_without": _limit_without(item),
                 "cost_of_setting_usd": None if objective is None else context.v0 - objective,
+                "workloads": item.workloads,
             }
         )
     return PolicySettings(pd.DataFrame(rows, columns=SETTING_COLUMNS), solves=len(rows))
 
 
-def _limit_without(item: Setting) -> float:
-    """The limit once the line is removed: no rule for a default, the default for an override."""
+def _kind(item: Setting) -> str:
+    if item.kind == "exclude":
+        return "exclude"
+    return "max" if item.kind == "max_share" else "min"
+
+
+def _limit_without(item: Setting) -> float | None:
+    """The limit once the line is removed: no rule for a default, the default for an
+    override; a workload rule's exclusion leaves none, its cap 1."""
+    if item.workloads:
+        return None if item.kind == "exclude" else 1.0
     if item.group == "*":
         return DEFAULT_LIMIT[item.kind]
     rules = item.removed.share_rules(item.basis)
-    return (rules.cap if item.kind == "max_share" else rules.floor)(item.dimension, item.group)
+    return (rules.cap if item.kind == "max_share" else rules.floor)(cast(Dimension, item.dimension), item.group)
