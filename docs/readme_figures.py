@@ -38,6 +38,7 @@ BLOCK = re.compile(r"(<!-- generated: (?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- 
 # What each bundled scenario models, in a few words (its file's description says it in full).
 SCENARIO_LABELS = {
     "base": "the bundled data",
+    "critical-off-microsoft": "flagship chat and API never on Azure or Maia",
     "demand-surge": "demand +50% from 2027Q1",
     "maia-200-at-scale": "claimed perf/$, 3x capacity, no pilot cap",
     "maia-200-pilot": "claimed perf/$, at most 5% of volume",
@@ -266,10 +267,44 @@ def moving_block(plan, inputs) -> str:
     return "\n".join(lines) + "\n"
 
 
-def scenarios_block() -> str:
+def scenario_comparison() -> pd.DataFrame:
     files = sorted((ROOT / "scenarios").glob("*.yaml"))
     files.sort(key=lambda path: path.stem != "base")  # base first: the reference
-    table = compare(files, workers=1)
+    return compare(files, workers=1)
+
+
+def trust_block(plan, report, table: pd.DataFrame) -> str:
+    """What trusting Microsoft with critical workloads costs and risks: Azure's place in
+    today's plan, the outage drill on it, and the critical-off-microsoft scenario."""
+    suppliers = report.suppliers.set_index(["dimension", "supplier"])
+    azure = suppliers.loc[("provider", "azure")]
+    drill = report.outage[(report.outage["dimension"] == "provider") & (report.outage["supplier"] == "azure")]
+    worst = drill.loc[drill["margin_at_risk_usd"].idxmax()] if len(drill) else None
+    scenario = table.set_index("scenario").loc["critical-off-microsoft"]
+    base = table.set_index("scenario").loc["base"]
+    lines = [
+        f"- **The risk today**: Azure carries {100 * azure['share']:.1f}% of the served volume and "
+        f"{usd(azure['spend_usd'])} of spend; walking away would cost {usd(azure['walk_away_cost_usd'])}.",
+    ]
+    if worst is not None:
+        lines.append(
+            f"- **An Azure outage** with today's chips (share rules waived, everything else re-allocated): at worst "
+            f"{100 * worst['stranded_share']:.1f}% of a quarter's demand is stranded ({worst['quarter']}), "
+            f"{usd(worst['margin_at_risk_usd'])} of margin per {worst['outage_days']:g}-day outage."
+        )
+    pv_delta = scenario["total_cost_pv_usd"] - base["total_cost_pv_usd"]
+    lines.append(
+        f"- **Keeping the flagship off Microsoft** (scenario `critical-off-microsoft`: every large-chat and "
+        f"large-api row never on Azure or Maia) costs {signed_usd(scenario['delta_usd'])} "
+        f"({pct(scenario['delta_pct'])}; present value {signed_usd(pv_delta)}), "
+        f"gross margin {usd(scenario['gross_margin_usd'])} against {usd(base['gross_margin_usd'])}; "
+        f"Azure's walk-away cost is then {usd(scenario['walk_away_provider_azure'])} "
+        f"({usd(base['walk_away_provider_azure'])} in the base plan)."
+    )
+    return "\n".join(lines) + "\n"
+
+
+def scenarios_block(table: pd.DataFrame) -> str:
     lines = [
         "| scenario | what it models | total cost | present value | gross margin | per Mtok | vs base "
         "| HHI provider | HHI vendor | unmet tok/s | walk away from Nvidia |",
@@ -307,6 +342,7 @@ def blocks() -> dict[str, str]:
     inputs = optimizer.load(bundled_data())
     plan = optimizer.solve(inputs)
     report = leverage(inputs, plan)
+    table = scenario_comparison()
     return {
         "plan": plan_block(plan),
         "leverage": leverage_block(plan, report),
@@ -314,7 +350,8 @@ def blocks() -> dict[str, str]:
         "findings": findings_block(plan, report),
         "porting": porting_block(plan, report),
         "moving": moving_block(plan, inputs),
-        "scenarios": scenarios_block(),
+        "trust": trust_block(plan, report, table),
+        "scenarios": scenarios_block(table),
         "scenario-tables": scenario_tables_block(),
     }
 

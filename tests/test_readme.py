@@ -38,4 +38,14 @@ def test_every_generated_block_is_known_to_the_script():
     finally:
         sys.path.pop(0)
     names = {match.group("name") for match in readme_figures.BLOCK.finditer(readme_figures.README.read_text())}
-    assert names == {"plan", "leverage", "renewal", "findings", "porting", "moving", "scenarios", "scenario-tables"}
+    assert names == {
+        "plan",
+        "leverage",
+        "renewal",
+        "trust",
+        "findings",
+        "porting",
+        "moving",
+        "scenarios",
+        "scenario-tables",
+    }
