@@ -891,6 +891,8 @@ class Audit:
         for row in self.sample("rule", list(table.itertuples(index=False))):
             reported = number(row.cost_of_rule_usd)
             label = f"{row.dimension} {row.group} {row.quarter} {row.kind}"
+            if row.dimension not in ("spend_commitment", "budget"):
+                label += f" ({row.basis})"
             if row.dimension == "spend_commitment":
                 facts = self.resolver.solve(
                     ("spend", row.group), lambda group=row.group: without_spend_commitment(self.inputs, group)
@@ -917,7 +919,7 @@ class Audit:
                     "V - V(that quarter's budget removed)",
                 )
                 continue
-            key = (row.dimension, row.group, row.quarter, row.kind)
+            key = (row.dimension, row.group, row.quarter, row.kind, row.basis)  # one row per basis
 
             def drop(rules: pd.DataFrame, key=key) -> pd.DataFrame:
                 hit = (
@@ -925,6 +927,7 @@ class Audit:
                     & (rules["group"] == key[1])
                     & (rules["quarter"] == key[2])
                     & (rules["kind"] == key[3])
+                    & (rules["basis"] == key[4])
                 )
                 return rules[~hit].reset_index(drop=True)
 
@@ -951,6 +954,7 @@ class Audit:
                     & (rules["group"] == key[1])
                     & (rules["quarter"] == key[2])
                     & (rules["kind"] == key[3])
+                    & (rules["basis"] == key[4])
                 )
                 rules.loc[hit, "limit"] = relaxed_limit
                 return rules
