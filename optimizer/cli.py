@@ -302,6 +302,12 @@ def leverage(
     time_limit: TimeLimit = None,
     workers: Annotated[int, typer.Option("--workers", min=1, help="Threads for the re-solves.")] = 2,
     integer: Integer = False,
+    sensitivity: Annotated[
+        bool,
+        typer.Option(
+            "--capacity-sensitivity", help="Solve the walk-away costs again with every max_chips -20% and +20%."
+        ),
+    ] = False,
 ) -> None:
     """How strong is our hand? Walk-away costs, price ceilings, prices to win, rule costs, outages."""
     from optimizer.analysis.negotiation import leverage as run_leverage
@@ -320,13 +326,14 @@ def leverage(
         # The report prices ports itself (break-even), so the plan's payback re-solves are skipped.
         with deadline.budget(time_limit):  # the plan and every re-solve of the report
             plan_ = _planned(inputs, loaded, time_limit, integer, payback=False)
-            report = run_leverage(inputs, plan_, workers=workers)
+            report = run_leverage(inputs, plan_, workers=workers, sensitivity=sensitivity)
         options = {
             "data": str(folder.resolve()),
             "out": str(out),
             "time_limit": time_limit,
             "workers": workers,
             "integer": integer,
+            "capacity_sensitivity": sensitivity,
         }
         manifest = new_manifest(
             "leverage", options, folder_inputs(folder), {**plan_.seconds, "leverage": report.seconds}, _result(plan_)
@@ -513,6 +520,7 @@ def leverage_files(report) -> dict:
         "tiers.csv": csv_writer(report.tiers),
         "spend_discounts.csv": csv_writer(report.spend_discounts),
         "renewal.csv": csv_writer(report.renewal),
+        "capacity_sensitivity.csv": csv_writer(report.capacity_sensitivity),
         "summary.json": json_writer(report.summary),
     }
 

@@ -484,3 +484,22 @@ def test_a_tie_at_the_starting_point(tmp_path):
         assert again.allocation.loc[again.allocation["offer"] == name, "tokens_per_s"].sum() == pytest.approx(
             0, abs=1e-6
         )
+
+
+def test_capacity_sensitivity_solves_the_walk_away_again_at_other_capacities(tmp_path):
+    """o1 (aws, 2.00, 10 chips) and o2 (gcp, 3.00, 12 chips), 1,000 tokens/s (10 chips): the
+    plan buys 10 o1 chips (43,800); walking away from aws buys 10 o2 chips (65,700): 21,900.
+    Capacities -20%: 8 o1 + 2 o2 chips (35,040 + 13,140 = 48,180); walking away, o2's 9.6
+    chips serve 960 (63,072) and 40 tokens/s go unserved at 100 USD/Mtok x 7.884 Mtok
+    (31,536): 94,608, a walk-away of 46,428 (+112%). Capacities +20% change nothing (21,900)."""
+    offers = [offer("o1", "aws", "r1", "a", 2.0, 10), offer("o2", "gcp", "r2", "b", 3.0, 12)]
+    inputs, plan = solve(tmp_path, offers, policy="{}\n")
+    table = leverage(inputs, plan, sensitivity=True).capacity_sensitivity
+    aws = by(table, dimension="provider", supplier="aws")
+    assert aws["walk_away_cost_usd"] == pytest.approx(21_900)
+    assert aws["walk_away_cost_capacity_low_usd"] == pytest.approx(46_428)
+    assert aws["walk_away_cost_capacity_high_usd"] == pytest.approx(21_900)
+    assert aws["change_low_pct"] == pytest.approx((46_428 / 21_900 - 1) * 100)
+    assert aws["change_high_pct"] == pytest.approx(0.0, abs=1e-9)
+    assert bool(aws["holds"])
+    assert "gcp" not in set(table["supplier"])  # not used today: nothing to walk away from

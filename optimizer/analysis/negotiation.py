@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 import pandas as pd
 
 from optimizer.analysis.capacity import capacity_values
+from optimizer.analysis.capacity_sensitivity import SENSITIVITY_COLUMNS, capacity_sensitivity
 from optimizer.analysis.context import Context, full_copy
 from optimizer.analysis.discounts import DISCOUNT_COLUMNS, discount_table
 from optimizer.analysis.offer_prices import OfferPrices, price_offers
@@ -64,6 +65,7 @@ class Leverage:
     policy_rules: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=SETTING_COLUMNS))
     tiers: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=TIER_COLUMNS))
     spend_discounts: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=DISCOUNT_COLUMNS))
+    capacity_sensitivity: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=SENSITIVITY_COLUMNS))
     renewal: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=RENEWAL_COLUMNS))
     seconds: float = 0.0
     solves: int = 0
@@ -71,8 +73,10 @@ class Leverage:
     notes: list[str] = field(default_factory=list)
 
 
-def leverage(inputs, plan: Plan | None = None, workers: int = 2) -> Leverage:
-    """The full leverage report for ``inputs`` (solving the plan first when not given).
+def leverage(inputs, plan: Plan | None = None, workers: int = 2, sensitivity: bool = False) -> Leverage:
+    """The full leverage report for ``inputs`` (solving the plan first when not given);
+    with ``sensitivity``, the walk-away costs solved again at capacities -20% and +20%
+    (:mod:`optimizer.analysis.capacity_sensitivity`: two more plans from scratch).
 
     The analyses run on separate warm copies of the LP, one task per independent
     experiment (each port's break-even is one) on a queue that ``workers`` threads share,
@@ -139,6 +143,8 @@ def leverage(inputs, plan: Plan | None = None, workers: int = 2) -> Leverage:
         spend_discounts=discounts,
         renewal=beside_today(renewal, walk.suppliers),
     )
+    if sensitivity:
+        result.capacity_sensitivity = capacity_sensitivity(inputs, plan)
     result.seconds = time.perf_counter() - started
     tallied = ("terminal", "tiers", "discounts", "renewal")
     counted = sum(r.solves for name, r in results.items() if name not in tallied)
