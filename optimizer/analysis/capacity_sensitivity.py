@@ -48,7 +48,7 @@ def capacity_sensitivity(inputs: Inputs, plan: Plan, factors: tuple[float, float
     the plan solved again at that capacity and each supplier walked away from. ``holds``:
     a plan can walk away at both and the cost keeps its sign (a figure that flips or
     vanishes rests on the capacity assumption). Changes are in percent of today's figure."""
-    today = walk_away_costs(plan).set_index(["dimension", "supplier"])["walk_away_cost_usd"]
+    today = walk_away_costs(plan)
     moved: list[pd.Series | None] = []
     for factor in factors:
         try:
@@ -57,7 +57,9 @@ def capacity_sensitivity(inputs: Inputs, plan: Plan, factors: tuple[float, float
         except SolveError:  # no plan keeps the hard rules at that capacity
             moved.append(None)
     rows = []
-    for (dimension, supplier), cost in today.items():
+    for dimension, supplier, cost in zip(
+        today["dimension"], today["supplier"], today["walk_away_cost_usd"], strict=True
+    ):
         # a supplier the scaled plan does not use costs nothing to leave
         low, high = (None if series is None else series.get((dimension, supplier), 0.0) for series in moved)
         rows.append(
