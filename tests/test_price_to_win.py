@@ -1,0 +1,47 @@
+"""Prices to win volume and revenue peaks of suppliers, hand-solved, checked by re-solves.
+
+Instance "three suppliers" of tests/test_leverage.py (H = 2190 h, one quarter, 1000 tok/s,
+every chip 100 tok/s): o1 aws at 1 USD/chip-h, o2 gcp at 2, o3 oci at 3; provider cap 0.5.
+Optimum: o1 500 (capped), o2 500.
+"""
+
+from __future__ import annotations
+
+import pytest
+from test_leverage import THREE, by, solve
+
+from optimizer.analysis.negotiation import leverage
+
+
+def volume_of(tmp_path, provider, factor, name):
+    """Tokens/s served by ``provider``'s offers in a cold re-solve with its prices x ``factor``."""
+    offers = [
+        dict(o, usd_per_chip_hour=o["usd_per_chip_hour"] * factor) if o["provider"] == provider else o for o in THREE
+    ]
+    _, plan = solve(tmp_path, offers, name=name)
+    allocation = plan.allocation
+    return float(allocation.loc[allocation["provider"] == provider, "tokens_per_s"].sum())
+
+
+@pytest.fixture
+def three(tmp_path):
+    inputs, plan = solve(tmp_path, THREE)
+    return leverage(inputs, plan)
+
+
+def test_revenue_peaks_where_an_alternative_becomes_cheaper(three, tmp_path):
+    """aws sells o1's capped 500 tok/s (10,950 chip-hours) until o1 costs more than o3 (3 USD,
+    factor 3); above it o2 and o3 serve 500 each and aws sells nothing. Revenue f x 10,950
+    rises on [0.5, 3] and peaks at +200%: 32,850 USD. gcp: o2 at 2f keeps 500 until 2f = 3,
+    f = 1.5 (+50%), revenue 1.5 x 2 x 10,950 = 32,850; above, o3 takes gcp's 500.
+    """
+    aws = by(three.suppliers, dimension="provider", supplier="aws")
+    assert aws["revenue_peak_pct"] == pytest.approx(200, rel=1e-6)
+    assert aws["revenue_peak_usd"] == pytest.approx(32_850, rel=1e-6)
+    assert aws["revenue_peak_method"] == "breakpoints by ranging"
+    gcp = by(three.suppliers, dimension="provider", supplier="gcp")
+    assert gcp["revenue_peak_pct"] == pytest.approx(50, rel=1e-6)
+    assert gcp["revenue_peak_usd"] == pytest.approx(32_850, rel=1e-6)
+    for supplier, peak in (("aws", 3.0), ("gcp", 1.5)):
+        assert volume_of(tmp_path, supplier, peak * 0.999, f"{supplier}-below") == pytest.approx(500)
+        assert volume_of(tmp_path, supplier, peak * 1.001, f"{supplier}-above") == pytest.approx(0, abs=1e-6)
