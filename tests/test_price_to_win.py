@@ -45,3 +45,21 @@ def test_revenue_peaks_where_an_alternative_becomes_cheaper(three, tmp_path):
     for supplier, peak in (("aws", 3.0), ("gcp", 1.5)):
         assert volume_of(tmp_path, supplier, peak * 0.999, f"{supplier}-below") == pytest.approx(500)
         assert volume_of(tmp_path, supplier, peak * 1.001, f"{supplier}-above") == pytest.approx(0, abs=1e-6)
+
+
+def test_an_unused_supplier_must_undercut_the_marginal_offer(three, tmp_path):
+    """oci (o3 at 3) sells nothing: aws is capped at 500, so o3 must undercut o2 (2 USD):
+    a factor of 2/3 ties, strictly below it o3 takes gcp's 500 tok/s (50%, so 10% too).
+    The bracket straddles -33.33%: -33.33% proven not to win, just below it proven to win.
+    """
+    oci = by(three.supplier_price_to_win, dimension="provider", supplier="oci")
+    assert oci["volume_tokens_per_s"] == 0
+    for column in ("win_any", "win_share"):
+        assert oci[f"{column}_pct"] < -100 / 3 < oci[f"{column}_pct"] + 1e-4
+        assert oci[f"{column}_not_pct"] == pytest.approx(-100 / 3, rel=1e-6)
+        assert oci[f"{column}_method"] == "ranging"
+    assert volume_of(tmp_path, "oci", 1 + oci["win_any_not_pct"] / 100, "oci-not") == pytest.approx(0, abs=1e-6)
+    assert volume_of(tmp_path, "oci", 1 + oci["win_any_pct"] / 100, "oci-win") == pytest.approx(500)
+    for supplier in ("aws", "gcp"):  # 50% each today
+        row = by(three.supplier_price_to_win, dimension="provider", supplier=supplier)
+        assert (row["win_share_pct"], row["win_share_method"]) == (0.0, "already wins")

@@ -20,6 +20,7 @@ from optimizer.analysis.price_pieces import (
     PriceCurve,
     search_volume,
 )
+from optimizer.analysis.price_to_win import prices_to_win
 from optimizer.errors import SolveError
 from optimizer.solver.whatif import Outcome
 
@@ -55,6 +56,7 @@ BEYOND_GRID = [1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 11.0]  # re-solves past +100% where
 class SupplierPrices:
     suppliers: pd.DataFrame  # SUPPLIER_PRICE_COLUMNS, joined onto suppliers.csv
     response: pd.DataFrame  # price_response.csv
+    to_win: pd.DataFrame  # supplier_price_to_win.csv (WIN_COLUMNS), every supplier with offers
     solves: int
 
 
@@ -71,8 +73,9 @@ def price_suppliers(context: Context, dimension: str) -> SupplierPrices:
     whatif, mip, handles, minimum = price_handles(context, groups, {g: 1.0 for g in groups})
     rows, response_rows = [], []
     factors = [1 + step for step in PRICE_STEPS]
+    curves = {s: price_curve(context, whatif, handles[s], groups[s], 1.0, mip) for s in groups}
     for supplier, _, pairs in context.in_use(dimension):
-        curve = price_curve(context, whatif, handles[supplier], groups[supplier], 1.0, mip)
+        curve = curves[supplier]
         up = curve.beside(+1)
         ceiling = moves = None
         ceiling_method = "no volume beyond take-or-pay"
@@ -126,9 +129,11 @@ def price_suppliers(context: Context, dimension: str) -> SupplierPrices:
                 "revenue_peak_method": peak[2],
             }
         )
+    to_win = prices_to_win(context, dimension, curves)
     return SupplierPrices(
         suppliers=pd.DataFrame(rows, columns=SUPPLIER_PRICE_COLUMNS),
         response=pd.DataFrame(response_rows, columns=RESPONSE_COLUMNS),
+        to_win=to_win,
         solves=solves_of(whatif, mip),
     )
 
