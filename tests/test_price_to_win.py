@@ -7,7 +7,9 @@ Optimum: o1 500 (capped), o2 500.
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
+from conftest import offer
 from test_leverage import THREE, by, solve
 
 from optimizer.analysis.negotiation import leverage
@@ -63,3 +65,19 @@ def test_an_unused_supplier_must_undercut_the_marginal_offer(three, tmp_path):
     for supplier in ("aws", "gcp"):  # 50% each today
         row = by(three.supplier_price_to_win, dimension="provider", supplier=supplier)
         assert (row["win_share_pct"], row["win_share_method"]) == (0.0, "already wins")
+
+
+def test_ten_percent_out_of_reach_of_a_small_supplier(tmp_path):
+    """tiny (o4 at 3 USD, 0.5 chips = 50 tok/s) wins its 50 tok/s once it undercuts o2 (2 USD,
+    factor 2/3), but 50 tok/s is 5% of the 1000: no cut wins 10%, down to -99.9%.
+    """
+    offers = [*THREE, offer("o4", "tiny", "r4", "d", 3.0, 0.5)]
+    inputs, plan = solve(tmp_path, offers)
+    tiny = by(leverage(inputs, plan).supplier_price_to_win, dimension="provider", supplier="tiny")
+    assert tiny["win_any_not_pct"] == pytest.approx(-100 / 3, rel=1e-6)
+    assert tiny["win_any_pct"] < -100 / 3 < tiny["win_any_pct"] + 1e-4
+    assert pd.isna(tiny["win_share_pct"]) and pd.isna(tiny["win_share_not_pct"])
+    assert tiny["win_share_method"] == "no cut down to -99.9% wins: ranging"
+    deepest = [dict(o, usd_per_chip_hour=0.003) if o["offer"] == "o4" else o for o in offers]
+    served = solve(tmp_path, deepest, name="deepest")[1].allocation
+    assert served.loc[served["provider"] == "tiny", "tokens_per_s"].sum() == pytest.approx(50)
