@@ -10,17 +10,17 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 from conftest import offer
-from test_leverage import THREE, by, solve
+from test_leverage import CAP, THREE, by, solve
 
 from optimizer.analysis.negotiation import leverage
 
 
-def volume_of(tmp_path, provider, factor, name):
+def volume_of(tmp_path, provider, factor, name, offers=THREE, policy=CAP):
     """Tokens/s served by ``provider``'s offers in a cold re-solve with its prices x ``factor``."""
-    offers = [
-        dict(o, usd_per_chip_hour=o["usd_per_chip_hour"] * factor) if o["provider"] == provider else o for o in THREE
+    changed = [
+        dict(o, usd_per_chip_hour=o["usd_per_chip_hour"] * factor) if o["provider"] == provider else o for o in offers
     ]
-    _, plan = solve(tmp_path, offers, name=name)
+    _, plan = solve(tmp_path, changed, policy, name=name)
     allocation = plan.allocation
     return float(allocation.loc[allocation["provider"] == provider, "tokens_per_s"].sum())
 
@@ -81,3 +81,13 @@ def test_ten_percent_out_of_reach_of_a_small_supplier(tmp_path):
     deepest = [dict(o, usd_per_chip_hour=0.003) if o["offer"] == "o4" else o for o in offers]
     served = solve(tmp_path, deepest, name="deepest")[1].allocation
     assert served.loc[served["provider"] == "tiny", "tokens_per_s"].sum() == pytest.approx(50)
+
+
+def test_revenue_still_rising_without_an_alternative(tmp_path):
+    """aws alone (o1, no share cap) serves all 1000 tok/s at any price: revenue f x 21,900
+    rises to the end of the range, so no peak is reported (+1000% is the search's limit)."""
+    inputs, plan = solve(tmp_path, THREE[:1], policy="{}\n")
+    aws = by(leverage(inputs, plan).suppliers, dimension="provider", supplier="aws")
+    assert pd.isna(aws["revenue_peak_pct"]) and pd.isna(aws["revenue_peak_usd"])
+    assert aws["revenue_peak_method"] == "still rising at +1000%"
+    assert volume_of(tmp_path, "aws", 11.0, "aws-limit", offers=THREE[:1], policy="{}\n") == pytest.approx(1000)
