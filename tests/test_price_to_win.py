@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 from conftest import offer
-from test_leverage import CAP, THREE, by, solve
+from test_leverage import AMD, CAP, NV, THREE, by, port_case, solve
 
 from optimizer.analysis.negotiation import leverage
 
@@ -91,3 +91,26 @@ def test_revenue_still_rising_without_an_alternative(tmp_path):
     assert pd.isna(aws["revenue_peak_pct"]) and pd.isna(aws["revenue_peak_usd"])
     assert aws["revenue_peak_method"] == "still rising at +1000%"
     assert volume_of(tmp_path, "aws", 11.0, "aws-limit", offers=THREE[:1], policy="{}\n") == pytest.approx(1000)
+
+
+def test_a_port_sets_the_price_to_win_on_a_mixed_integer_plan(tmp_path):
+    """tests/test_leverage.py's port case: o1 (aws, 2 USD) serves 4 quarters x 1000 tok/s;
+    oci (o2, 1 USD, chip b needs an 80,000 USD port of one quarter) sells nothing. Ported,
+    o2 serves Q2-Q4 (3000 of 4000 tok/s, so 10% too) once 43,800 + 80,000 + 65,700 f <
+    175,200: f < 0.78234 (-21.77%). Found by bisection on MIP re-solves, a 0.5% bracket.
+    aws, ported away from above +10.9%, keeps Q1 up to 18 x its price: revenue still rises
+    at +1000% (grid of re-solves).
+    """
+    inputs, plan = port_case(tmp_path, [NV, AMD])
+    report = leverage(inputs, plan, workers=1)
+    oci = by(report.supplier_price_to_win, dimension="provider", supplier="oci")
+    win = (51_400 / 65_700 - 1) * 100
+    for column in ("win_any", "win_share"):
+        assert oci[f"{column}_not_pct"] > win > oci[f"{column}_pct"]
+        assert oci[f"{column}_not_pct"] - oci[f"{column}_pct"] < 0.5
+        assert oci[f"{column}_method"] == "bisection on MIP re-solves"
+    for pct, ported in ((oci["win_any_not_pct"], False), (oci["win_any_pct"], True)):
+        changed = [dict(AMD, usd_per_chip_hour=1 + pct / 100), NV]
+        assert (not port_case(tmp_path, changed, name=f"p{pct}")[1].ports.empty) == ported
+    aws = by(report.suppliers, dimension="provider", supplier="aws")
+    assert aws["revenue_peak_method"] == "still rising at +1000%"
