@@ -515,6 +515,7 @@ def leverage_files(report) -> dict:
         "policy_rules.csv": csv_writer(report.policy_rules),
         "walk_away_curve.csv": csv_writer(report.walk_away_curve),
         "price_response.csv": csv_writer(report.price_response),
+        "supplier_price_to_win.csv": csv_writer(report.supplier_price_to_win),
         "outage.csv": csv_writer(report.outage),
         "ports.csv": csv_writer(report.ports),
         "tiers.csv": csv_writer(report.tiers),

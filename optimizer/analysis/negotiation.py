@@ -34,6 +34,7 @@ from optimizer.analysis.discounts import DISCOUNT_COLUMNS, discount_table
 from optimizer.analysis.offer_prices import OfferPrices, price_offers
 from optimizer.analysis.outage import outage_table
 from optimizer.analysis.port_break_even import BreakEvens, break_evens
+from optimizer.analysis.price_to_win import WIN_COLUMNS
 from optimizer.analysis.renewal import RENEWAL_COLUMNS, RenewalView, beside_today, renewal_costs
 from optimizer.analysis.rules import SETTING_COLUMNS, PolicySettings, RuleCosts, policy_setting_costs, rule_costs
 from optimizer.analysis.supplier_prices import SupplierPrices, price_suppliers
@@ -67,6 +68,7 @@ class Leverage:
     spend_discounts: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=DISCOUNT_COLUMNS))
     capacity_sensitivity: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=SENSITIVITY_COLUMNS))
     renewal: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=RENEWAL_COLUMNS))
+    supplier_price_to_win: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=WIN_COLUMNS))
     seconds: float = 0.0
     solves: int = 0
     task_seconds: dict[str, float] = field(default_factory=dict)  # where the time went, per analysis
@@ -142,6 +144,7 @@ def leverage(inputs, plan: Plan | None = None, workers: int = 2, sensitivity: bo
         tiers=tiers,
         spend_discounts=discounts,
         renewal=beside_today(renewal, walk.suppliers),
+        supplier_price_to_win=pd.concat([provider.to_win, vendor.to_win], ignore_index=True),
     )
     if sensitivity:
         result.capacity_sensitivity = capacity_sensitivity(inputs, plan)

@@ -20,6 +20,7 @@ from optimizer.analysis.price_pieces import (
     PriceCurve,
     search_volume,
 )
+from optimizer.analysis.price_to_win import prices_to_win
 from optimizer.errors import SolveError
 from optimizer.solver.whatif import Outcome
 
@@ -43,13 +44,19 @@ SUPPLIER_PRICE_COLUMNS = [
     "half_volume_pct",
     "half_volume_above_pct",
     "half_volume_method",
+    "revenue_peak_pct",
+    "revenue_peak_usd",
+    "revenue_peak_method",
 ]
+REVENUE_PEAK_LIMIT = 11.0  # search price rises for the revenue peak up to +1000%
+BEYOND_GRID = [1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 11.0]  # re-solves past +100% where pieces cannot be walked
 
 
 @dataclass(frozen=True)
 class SupplierPrices:
     suppliers: pd.DataFrame  # SUPPLIER_PRICE_COLUMNS, joined onto suppliers.csv
     response: pd.DataFrame  # price_response.csv
+    to_win: pd.DataFrame  # supplier_price_to_win.csv (WIN_COLUMNS), every supplier with offers
     solves: int
 
 
@@ -66,8 +73,9 @@ def price_suppliers(context: Context, dimension: str) -> SupplierPrices:
     whatif, mip, handles, minimum = price_handles(context, groups, {g: 1.0 for g in groups})
     rows, response_rows = [], []
     factors = [1 + step for step in PRICE_STEPS]
+    curves = {s: price_curve(context, whatif, handles[s], groups[s], 1.0, mip) for s in groups}
     for supplier, _, pairs in context.in_use(dimension):
-        curve = price_curve(context, whatif, handles[supplier], groups[supplier], 1.0, mip)
+        curve = curves[supplier]
         up = curve.beside(+1)
         ceiling = moves = None
         ceiling_method = "no volume beyond take-or-pay"
@@ -102,6 +110,10 @@ def price_suppliers(context: Context, dimension: str) -> SupplierPrices:
             )
         except SolveError as error:
             half = (None, None, f"a re-solve failed: {error}")
+        try:
+            peak = _revenue_peak(curve, response) if up.optimal else (None, None, "")
+        except SolveError as error:
+            peak = (None, None, f"a re-solve failed: {error}")
         rows.append(
             {
                 "dimension": dimension,
@@ -112,11 +124,16 @@ def price_suppliers(context: Context, dimension: str) -> SupplierPrices:
                 "half_volume_pct": half[0],
                 "half_volume_above_pct": half[1],
                 "half_volume_method": half[2],
+                "revenue_peak_pct": peak[0],
+                "revenue_peak_usd": peak[1],
+                "revenue_peak_method": peak[2],
             }
         )
+    to_win = prices_to_win(context, dimension, curves)
     return SupplierPrices(
         suppliers=pd.DataFrame(rows, columns=SUPPLIER_PRICE_COLUMNS),
         response=pd.DataFrame(response_rows, columns=RESPONSE_COLUMNS),
+        to_win=to_win,
         solves=solves_of(whatif, mip),
     )
 
@@ -194,6 +211,57 @@ def _half_volume(
         if b - a <= RESOLUTION * a:
             break
     return (b - 1) * 100, (a - 1) * 100, "bracket of MIP re-solves"
+
+
+def _revenue_peak(curve: PriceCurve, response: dict[float, Outcome]) -> tuple[float | None, float | None, str]:
+    """(price change %, supplier revenue USD, method) where the supplier's revenue from us,
+    factor x V's slope, is highest for a uniform factor from -50% up to +1000%.
+
+    V's slope (the supplier's chip-hours at today's prices) is constant on each piece of
+    V, so revenue is linear and rising on a piece and highest at its right end, a
+    breakpoint: on an LP the pieces are walked by cost ranging from the first response
+    point and each right end is a candidate (method ``breakpoints by ranging``). Where the
+    pieces cannot be walked (mixed-integer plans, spend rows moving with the price) the
+    response points plus a grid of re-solves past +100% are the candidates (method
+    ``grid of re-solves``): a lower bound on the peak, located to the grid. A peak on the
+    last piece, which ends beyond the limit, is reported as still rising.
+    """
+    limit = REVENUE_PEAK_LIMIT
+    rising = f"still rising at +{(limit - 1) * 100:.0f}%"
+    if curve.mip is None and curve.exact:
+        candidates = _piece_right_ends(curve, min(response), limit)
+        method = "breakpoints by ranging"
+    else:
+        grid = {f: response[f] for f in response} | {f: curve.full_at(f) for f in BEYOND_GRID if f not in response}
+        candidates = [(f, f * curve.slope(o)) for f, o in sorted(grid.items()) if o.optimal]
+        method = "grid of re-solves"
+    if not candidates:
+        return None, None, "no plan meets the hard rules on the range"
+    factor, revenue = max(candidates, key=lambda c: (c[1], -c[0]))
+    if revenue <= 0:
+        return None, None, "no volume on the range"
+    if factor >= limit:
+        return None, None, rising
+    return (factor - 1) * 100, revenue, method
+
+
+def _piece_right_ends(curve: PriceCurve, start: float, limit: float) -> list[tuple[float, float]]:
+    """(right end, revenue there) of each LP piece of V from ``start`` up to ``limit`` (the
+    last piece cut at it), by cost ranging; a walk longer than ``MAX_PIECES`` is an error,
+    since a partial walk proves no peak."""
+    found: list[tuple[float, float]] = []
+    price = start
+    for _ in range(MAX_PIECES):
+        outcome = curve.at(price, ranging=True)
+        if not outcome.optimal:  # no plan meets the hard rules from here up
+            return found
+        assert outcome.cost_range is not None, "an exact curve ranges its outcomes"
+        bound = min(outcome.cost_range[1], limit)
+        found.append((bound, bound * curve.slope(outcome)))
+        if bound >= limit:
+            return found
+        price = bound * (1 + BEYOND)
+    raise SolveError(f"more than {MAX_PIECES} pieces of V below +{(limit - 1) * 100:.0f}%")
 
 
 def _switch_point(first: PriceCurve, second: PriceCurve, low: float, high: float) -> tuple[float, float]:
