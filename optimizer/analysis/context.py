@@ -180,9 +180,8 @@ def _discounted_columns(plan: Plan, paying: pd.DataFrame) -> pd.DataFrame:
     if parts.empty:
         return pd.DataFrame(columns=paying.columns)
     cost = model.lp.cost[columns["discount_a"]]
-    per_cost = paying.set_index("column")
-    held = per_cost["minimum"] / per_cost["cost"].where(per_cost["cost"] != 0)
-    minimum_chips = parts["column"].map(held.groupby(level=0).first()).fillna(0.0).to_numpy(dtype=float)
+    held = (paying["minimum"] / paying["cost"].where(paying["cost"] != 0)).set_axis(paying["column"])
+    minimum_chips = parts["column"].map(held).fillna(0.0).to_numpy(dtype=float)
     reached = plan.solution.discount_z[parts["k"].to_numpy(dtype=np.int64)] > 0.5
     return pd.DataFrame(
         {

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 
 from optimizer.analysis.context import Context, full_copy
@@ -42,24 +43,13 @@ def discount_table(context: Context) -> tuple[pd.DataFrame, int]:
         return pd.DataFrame(columns=DISCOUNT_COLUMNS), 0
     plain = full_copy(context)
     columns = context.columns["discount_z"]
-    records = []
-    for k, level in enumerate(levels.itertuples(index=False)):
-        held = (0.0, 0.0) if level.reached else (1.0, 1.0)
+    moved = []
+    for k, taken in enumerate(levels["reached"]):
+        held = (0.0, 0.0) if taken else (1.0, 1.0)
         outcome = plain.solve(Change(col_bounds={int(columns[k]): held}))
-        moved = outcome.objective - context.v0 if outcome.optimal else math.nan
-        records.append(
-            {
-                "provider": level.provider,
-                "first": level.first,
-                "last": level.last,
-                "from_in_horizon_usd": level.from_in_horizon_usd,
-                "discount": level.discount,
-                "spend_usd": level.spend_usd,
-                "reached": level.reached,
-                "to_reach_usd": level.to_reach_usd,
-                "rebate_usd": level.rebate_usd,
-                "value_usd": moved if level.reached else math.nan,
-                "cost_of_reaching_usd": math.nan if level.reached else moved,
-            }
-        )
-    return pd.DataFrame(records, columns=DISCOUNT_COLUMNS), plain.solves
+        moved.append(outcome.objective - context.v0 if outcome.optimal else math.nan)
+    reached = levels["reached"].to_numpy(dtype=bool)
+    table = levels.assign(
+        value_usd=np.where(reached, moved, math.nan), cost_of_reaching_usd=np.where(reached, math.nan, moved)
+    )
+    return table[DISCOUNT_COLUMNS], plain.solves

@@ -232,7 +232,7 @@ def _revenue_peak(curve: PriceCurve, response: dict[float, Outcome]) -> tuple[fl
         candidates = _piece_right_ends(curve, min(response), limit)
         method = "breakpoints by ranging"
     else:
-        grid = {f: response[f] for f in response} | {f: curve.full_at(f) for f in BEYOND_GRID if f not in response}
+        grid = dict(response) | {f: curve.full_at(f) for f in BEYOND_GRID if f not in response}
         candidates = [(f, f * curve.slope(o)) for f, o in sorted(grid.items()) if o.optimal]
         method = "grid of re-solves"
     if not candidates:

@@ -433,24 +433,12 @@ def _outside_horizon(inputs: Inputs) -> list[Problem]:
             for q in budgets
             if q not in horizon
         ]
-    for _, row in inputs.spend_commitments.iterrows():
-        if not quarters.within(row["first"], row["last"], inputs.horizon):
-            warnings.append(
-                warning(
-                    row["_file"],
-                    f"spend commitment to {row['provider']} falls outside the horizon: ignored",
-                    row["_line"],
-                )
-            )
-    for _, row in inputs.spend_discounts.iterrows():
-        if not quarters.within(row["first"], row["last"], inputs.horizon):
-            warnings.append(
-                warning(
-                    row["_file"],
-                    f"spend discount of {row['provider']} falls outside the horizon: ignored",
-                    row["_line"],
-                )
-            )
+    periods = ((inputs.spend_commitments, "spend commitment to"), (inputs.spend_discounts, "spend discount of"))
+    for frame, what in periods:
+        for _, row in frame.iterrows():
+            if not quarters.within(row["first"], row["last"], inputs.horizon):
+                message = f"{what} {row['provider']} falls outside the horizon: ignored"
+                warnings.append(warning(row["_file"], message, row["_line"]))
     return warnings
 
 
