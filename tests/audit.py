@@ -60,8 +60,8 @@ Changed inputs, per figure family (V = the optimal ``total_cost_usd`` of a plan)
   rightly flag the lifted rule). ``rule_point``: the same with the limit relaxed by one
   point, per point. ``spend_commitment`` / ``budget`` rows: the row removed from
   ``spend_commitments`` / the quarter's budget removed. ``premium``: V - V(all share
-  rules lifted). ``rule_setting`` (``policy_rules``): V - V(one ``policy.yaml`` line
-  removed in every quarter).
+  rules lifted). ``rule_setting`` (``policy_rules``): V - V(one ``policy.yaml`` line,
+  or one part of a ``workload_rules`` entry, removed in every quarter).
 - ``port_saving`` (plan.ports): V(the pair's performance row removed, i.e. the port
   forbidden) - V. ``port_break_even`` (leverage.ports): V(forbidden) - V(``port_usd`` = 0).
   ``port_price_cut``: the chip's offers cut by the reported % + 0.5 point choose the port,
@@ -94,7 +94,7 @@ import pandas as pd
 
 import optimizer
 import optimizer.model.builder as lp_model
-from optimizer.io.schema import MaxShare, MinShare, ShareOverrides
+from optimizer.io.schema import MaxShare, MinShare, ShareOverrides, WorkloadRule
 
 COST_REL, COST_ABS = 1e-6, 1.0
 SLOPE_REL, SLOPE_ABS = 1e-9, 1e-6
@@ -223,6 +223,11 @@ def _lift(rules, key: tuple[str, ...]):
 def setting_lifted(inputs: optimizer.Inputs, key: tuple[str, ...]) -> optimizer.Inputs:
     """One ``policy.yaml`` line lifted (a ``policy_settings`` key)."""
     policy = inputs.policy
+    if key[0] == "workload_rules":  # ("workload_rules", k, "exclude" | "max_share", dimension)
+        k, part, dimension = int(key[1]), key[2], key[3]
+        rules = [rule.model_dump() for rule in policy.workload_rules]
+        rules[k][part].pop(dimension)
+        return replace(inputs, policy=policy.model_copy(update={"workload_rules": [WorkloadRule(**r) for r in rules]}))
     if key[0] != "extra_share_bases":
         return replace(inputs, policy=_lift(policy, key))
     bases = dict(policy.extra_share_bases)
@@ -232,7 +237,8 @@ def setting_lifted(inputs: optimizer.Inputs, key: tuple[str, ...]) -> optimizer.
 
 def policy_settings(inputs: optimizer.Inputs) -> list[tuple[str, ...]]:
     """Every share line of the policy, as its path: on ``share_basis`` at the top level, on
-    other bases under ``extra_share_bases.<basis>``."""
+    other bases under ``extra_share_bases.<basis>``; then each part of each workload rule,
+    ``workload_rules.<k>.<exclude|max_share>.<dimension>``."""
     policy = inputs.policy
     owners = [((), policy)] + [
         (("extra_share_bases", basis), rules) for basis, rules in policy.extra_share_bases.items()
@@ -248,6 +254,9 @@ def policy_settings(inputs: optimizer.Inputs) -> list[tuple[str, ...]]:
         for kind, block in rules.share_overrides.model_dump().items():
             for dimension, groups in block.items():
                 keys += [(*prefix, "share_overrides", kind, dimension, group) for group in groups]
+    for k, rule in enumerate(policy.workload_rules):  # each part of each workload rule
+        keys += [("workload_rules", str(k), "exclude", dimension) for dimension in rule.exclude]
+        keys += [("workload_rules", str(k), "max_share", dimension) for dimension in rule.max_share]
     return keys
 
 
@@ -982,7 +991,7 @@ class Audit:
         )
 
     def rule_settings(self) -> None:
-        """What each policy.yaml share line costs, lifted in every quarter: the report's
+        """What each policy.yaml share line and workload-rule part costs, lifted in every quarter: the report's
         ``policy_rules`` figure against V - V(that line removed)."""
         reported_by = dict(
             zip(self.report.policy_rules["setting"], self.report.policy_rules["cost_of_setting_usd"], strict=True)

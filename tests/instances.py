@@ -9,7 +9,8 @@ about half the instances rules on a second basis (``extra_share_bases``); penalt
 zero to far above any chip price; in about a quarter of the instances the cost of moving
 (``switching`` on one or two of provider, vendor and accelerator: costs, group overrides,
 model factors, continuity limits that sometimes bind or leave no plan), in half of those
-with a starting fleet (``fleet.csv``). Numbers are decimals with one or two places, so the
+with a starting fleet (``fleet.csv``); in about a quarter, ``workload_rules`` (exclusions
+and per-workload caps on named workloads). Numbers are decimals with one or two places, so the
 CSV text is exactly the float both formulations read.
 
 Nothing here imports the optimizer package except :func:`tool_cost`, which runs the tool.
@@ -288,7 +289,35 @@ def instances(draw, max_offers: int = 6, revenue: bool = False) -> Case:
             case.policy["switching"] = draw(switching(case))
             if revenue and "discount_rate_per_year" not in case.policy and _sometimes(draw):
                 case.policy["discount_rate_per_year"] = draw(st.sampled_from([0.08, 0.35]))  # moves discounted
+    if _sometimes(draw):  # where named workloads may run
+        case.policy["workload_rules"] = draw(workload_rules(case))
     return case
+
+
+@st.composite
+def workload_rules(draw, case: Case) -> list[dict]:
+    """One or two ``workload_rules``, each naming one or two workloads with an exclusion
+    (one or two groups of one dimension), a cap (0.3 to 1 on one or two dimensions), or both."""
+    groups = case.groups()
+    groups["accelerator"] = sorted({o["accelerator"] for o in case.tables["offers"]})
+    names = sorted({row["workload"] for row in case.tables["workloads"]})
+    rules = []
+    for _ in range(draw(st.integers(1, 2))):
+        rule: dict = {"workloads": draw(st.lists(st.sampled_from(names), min_size=1, max_size=2, unique=True))}
+        parts = draw(st.sampled_from([("exclude",), ("max_share",), ("exclude", "max_share")]))
+        if "exclude" in parts:
+            dimension = draw(st.sampled_from(sorted(groups)))
+            rule["exclude"] = {
+                dimension: draw(st.lists(st.sampled_from(groups[dimension]), min_size=1, max_size=2, unique=True))
+            }
+        if "max_share" in parts:
+            # mostly on dimensions of two groups or more (on one group a cap below 1 serves nothing)
+            several = [d for d in sorted(groups) if len(groups[d]) > 1]
+            choices = several if several and not _rarely(draw) else sorted(groups)
+            capped = draw(st.lists(st.sampled_from(choices), min_size=1, max_size=2, unique=True))
+            rule["max_share"] = {d: draw(st.sampled_from([0.5, 0.3]) | _decimal(30, 100, 2)) for d in capped}
+        rules.append(rule)
+    return rules
 
 
 @st.composite

@@ -58,7 +58,9 @@ def reference(case: Case) -> Reference:
     and a starting fleet with the cost of moving (contract, "Extension: starting fleet and
     the cost of moving": volume per model, group and quarter, on/off moves between
     consecutive quarters at discounted costs with group overrides and model factors, the
-    first quarter measured from the fleet, continuity limits as rows)."""
+    first quarter measured from the fleet, continuity limits as rows), and workload rules
+    (contract, "Extension: where workloads may run": excluded pairs dropped, per-workload
+    caps as rows over each named row's x)."""
     tables, policy = case.tables, case.policy
     hours = float(policy.get("hours_per_quarter", HOURS_PER_QUARTER))
     penalty = float(policy.get("unmet_penalty_usd_per_mtok", 100.0)) * hours * 3600 / 1e6
@@ -119,6 +121,17 @@ def reference(case: Case) -> Reference:
     def group(offer: dict, dimension: str) -> str:
         return vendor[offer["accelerator"]] if dimension == "vendor" else offer[dimension]
 
+    # Contract, "where workloads may run": a rule's exclusions remove the pairs of its
+    # workloads (every quarter's row) whose offer is in an excluded group.
+    workload_rules = policy.get("workload_rules", [])
+
+    def excluded(workload: str, offer: dict) -> bool:
+        return any(
+            workload in rule["workloads"] and group(offer, dimension) in names
+            for rule in workload_rules
+            for dimension, names in rule.get("exclude", {}).items()
+        )
+
     # Contract, "share rules on several bases": the policy's own keys are the rules on
     # share_basis, each extra_share_bases entry the rules on its basis.
     rules_by_basis = {basis: policy, **policy.get("extra_share_bases", {})}
@@ -134,7 +147,7 @@ def reference(case: Case) -> Reference:
     cost: list[float] = []
     bounds: list[tuple[float, float | None]] = []
     x_of_row: dict[int, list[int]] = {}
-    boundary = 0
+    boundary = exclusions = 0
     for w, row in enumerate(tables["workloads"]):
         q = ordinal(row["quarter"])
         x_of_row[w] = []
@@ -144,6 +157,9 @@ def reference(case: Case) -> Reference:
             if pair is None or link is None or not holds(offer, q):
                 continue
             if link + float(pair["ttft_ms"]) <= float(row["latency_slo_ms"]) + LATENCY_SLACK_MS:
+                if excluded(row["workload"], offer):  # an allowed pair a workload rule removes
+                    exclusions += 1
+                    continue
                 boundary += abs(link + float(pair["ttft_ms"]) - float(row["latency_slo_ms"])) <= 1e-6
                 x_of_row[w].append(len(columns))
                 columns.append(("x", w, offer, q, float(pair["tokens_per_s_per_chip"])))
@@ -356,6 +372,17 @@ def reference(case: Case) -> Reference:
                             fixed - floor * fixed_total,
                         )
 
+    # workload caps: per named row w and group g of a capped dimension that w has pairs on,
+    # sum_{o in g} x[w,o] - cap x sum_o x[w,o] <= 0
+    for rule in workload_rules:
+        for dimension, cap in sorted(rule.get("max_share", {}).items()):
+            for w, row in enumerate(tables["workloads"]):
+                if row["workload"] not in rule["workloads"]:
+                    continue
+                for name in sorted({group(columns[i][2], dimension) for i in x_of_row[w]}):
+                    entries = {i: float(group(columns[i][2], dimension) == name) - float(cap) for i in x_of_row[w]}
+                    add_row(entries, ("workload cap", row["workload"], dimension, name))
+
     # continuity: sum_m moved[m,g,q] - share V[g,q-1] <= allowance + share fleet[g]
     for direction, dimension, g, q, share_limit, allowance, moved_columns, previous, before in limits:
         entries = {j: 1.0 for j in moved_columns}
@@ -387,6 +414,8 @@ def reference(case: Case) -> Reference:
         families.add("several bases")
     if boundary:
         families.add("latency boundary")
+    if exclusions:
+        families.add("workload exclusion")
     if sum(values[j] for j in u_of.values()) > ACTIVE:
         families.add("unmet")
     if contracts:
@@ -422,4 +451,6 @@ def reference(case: Case) -> Reference:
             families.add(f"{kind[0]} binding on {kind[2]}")
         if kind[0] in ("move_off_limit", "move_onto_limit") and abs(result.ineqlin.marginals[r]) > ACTIVE:
             families.add(kind[0])  # the limit holds the cost up (nonzero dual)
+        if kind[0] == "workload cap" and abs(result.ineqlin.marginals[r]) > ACTIVE:
+            families.add("workload cap binding")  # the same for a workload's cap
     return Reference("optimal", float(result.fun) + sunk, families)

@@ -188,6 +188,8 @@ def test_random_cases_exercise_every_family():
         "fleet",
         "move",
         "move limits infeasible",
+        "workload exclusion",
+        "workload cap binding",
     }, seen
     # A continuity limit with a nonzero dual comes up in only one or two of these draws, and
     # which one varies between runs (duals at degenerate optima): one of them must, and the
@@ -411,3 +413,57 @@ def test_the_hand_cases_reach_each_continuity_limit() -> None:
     gcp = {"gcp": {"max_onto_share": 0.1, "allowance_tokens_per_s": 300}}
     onto = reference(_moving_case({"switching": {"provider": {"groups": gcp}}})).families
     assert "move_off_limit" in off and "move_onto_limit" in onto, (off, onto)
+
+
+def _two_clouds(rules: list[dict]) -> Case:
+    """tests/test_workload_rules.py's case: aws at 2.00, azure at 1.90 USD per chip-hour on
+    chips serving 100 tokens/s; critical and bulk ask 1,000 tokens/s each in 2026Q1."""
+    offers = [
+        {"offer": name, "provider": provider, "region": region, "accelerator": "a", "usd_per_chip_hour": price}
+        | {"max_chips": 100.0, "min_chips": None, "available_from": None, "available_until": None}
+        for name, provider, region, price in (("o1", "aws", "r1", 2.0), ("o2", "azure", "r2", 1.9))
+    ]
+    workloads = [
+        {"workload": name, "model": "m", "geography": "g", "quarter": "2026Q1", "tokens_per_s": 1000.0}
+        | {"latency_slo_ms": 1000.0}
+        for name in ("critical", "bulk")
+    ]
+    return Case(
+        {
+            "accelerators": [{"accelerator": "a", "vendor": "nvidia"}],
+            "offers": offers,
+            "offer_quarters": [],
+            "performance": [{"model": "m", "accelerator": "a", "tokens_per_s_per_chip": 100.0, "ttft_ms": 100.0}],
+            "workloads": workloads,
+            "latency": [{"geography": "g", "region": r, "rtt_ms": 50.0} for r in ("r1", "r2")],
+        },
+        {"workload_rules": rules},
+    )
+
+
+@pytest.mark.parametrize(
+    ("rules", "cost", "family"),
+    [
+        pytest.param(
+            [{"workloads": ["critical"], "exclude": {"provider": ["azure"]}}],
+            43_800.0 + 41_610.0,  # critical 10 chips on aws, bulk 10 on azure
+            "workload exclusion",
+            id="exclusion",
+        ),
+        pytest.param(
+            [{"workloads": ["bulk"], "max_share": {"provider": 0.6}}],
+            (6 * 1.9 + 4 * 2.0) * 2190 + 41_610.0,  # bulk split 600/400, critical on azure
+            "workload cap binding",
+            id="cap",
+        ),
+    ],
+)
+def test_reference_solves_the_hand_cases_of_workload_rules(rules: list[dict], cost: float, family: str) -> None:
+    """The reference's workload rules reach tests/test_workload_rules.py's hand-solved
+    costs, the rule's family is seen, and the tool agrees."""
+    case = _two_clouds(rules)
+    found = reference(case)
+    assert found.status == "optimal" and found.cost == pytest.approx(cost, rel=1e-9)
+    assert family in found.families, found.families
+    tool, _ = tool_cost(case)
+    assert tool is not None and costs_agree(tool, found.cost)

@@ -45,6 +45,7 @@ from conftest import write_folder
 from hypothesis import HealthCheck, Phase, assume, given, settings
 from hypothesis import strategies as st
 from instances import examples as example_count
+from instances import workload_rules
 from mip_instances import mip_cases
 
 import optimizer
@@ -164,6 +165,17 @@ def test_capacity_values_equal_resolves_on_mip_instances(pair, data):
 @given(pair=mip_cases(), data=st.data())
 def test_rule_costs_and_premium_equal_resolves_on_mip_instances(pair, data):
     assert_agree(audited(pair, data, ("rule", "rule_point", "spend_commitment", "budget", "premium")))
+
+
+@examples(8)
+@given(pair=mip_cases(), data=st.data())
+def test_workload_rule_costs_and_walk_away_equal_resolves_on_mip_instances(pair, data):
+    """Every instance with ``workload_rules``: what each part of each rule costs (and each
+    share line) against V - V(that part removed), and walk-away costs with the rules kept."""
+    case, _ = pair
+    if "workload_rules" not in case.policy:
+        case.policy["workload_rules"] = data.draw(workload_rules(case), label="workload rules")
+    assert_agree(audited(pair, data, ("rule_setting", "walk_away", "walk_away_unserved")))
 
 
 @examples(8)

@@ -100,3 +100,18 @@ def test_leverage_prices_each_part_of_a_workload_rule(tmp_path):
     for kept, saving in ((cap, 2_190.0), (exclusion, 876.0)):
         alone = plan_for(tmp_path / str(saving), "workload_rules:\n" + kept)
         assert plan.totals["total_cost_usd"] - alone.totals["total_cost_usd"] == pytest.approx(saving, rel=1e-9)
+
+
+def test_a_workload_every_option_of_which_is_excluded(tmp_path):
+    """critical excluded from both providers: nothing may serve it. The load warns once,
+    naming the rule as the reason; the plan leaves its 1,000 tokens/s unserved at the
+    penalty (1,000 x 100 USD/Mtok x 2,190 h x 3,600 s / 1e6 = 788,400) and bulk on azure
+    (41,610): 830,010 in all."""
+    policy = "workload_rules:\n  - workloads: [critical]\n    exclude: {provider: [azure, aws]}\n"
+    inputs = optimizer.load(folder_for(tmp_path, policy))
+    assert [w for w in inputs.warnings if "workload_rules exclude every offer" in w.message] != []
+    plan = optimizer.solve(inputs, payback=False)
+    assert plan.totals["total_cost_usd"] == pytest.approx(788_400.0 + 41_610.0, rel=1e-9)
+    unmet = plan.unmet.set_index("workload")
+    assert unmet.loc["critical", "unmet_tokens_per_s"] == pytest.approx(1000.0)
+    assert "workload_rules exclude every offer" in unmet.loc["critical", "reason"]

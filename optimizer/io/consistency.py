@@ -608,10 +608,11 @@ def unservable_reasons(inputs: Inputs, terms: pd.DataFrame, rows: pd.DataFrame) 
     reach = available.merge(inputs.latency[["geography", "region", "rtt_ms"]], on="region")
     fastest = (reach["rtt_ms"] + reach["ttft_ms"]).groupby([reach["model"], reach["quarter"], reach["geography"]]).min()
     best = dict(zip(fastest.index, fastest.to_numpy(), strict=True))
+    ruled = {name for rule in inputs.policy.workload_rules if rule.exclude for name in rule.workloads}
     reasons = []
     lines = rows["_line"] if "_line" in rows else [None] * len(rows)
-    for model, quarter, geography, slo, line in zip(
-        rows["model"], rows["quarter"], rows["geography"], rows["latency_slo_ms"], lines, strict=True
+    for workload, model, quarter, geography, slo, line in zip(
+        rows["workload"], rows["model"], rows["quarter"], rows["geography"], rows["latency_slo_ms"], lines, strict=True
     ):
         if model not in runs:
             reasons.append(f"no accelerator runs model {model!r} (performance.csv)")
@@ -621,6 +622,8 @@ def unservable_reasons(inputs: Inputs, terms: pd.DataFrame, rows: pd.DataFrame) 
             reasons.append(f"no offer running model {model!r} is available in {quarter} (availability)")
         elif (model, quarter, geography) not in best:
             reasons.append(f"no latency row links geography {geography!r} to a region selling it (latency)")
+        elif best[model, quarter, geography] <= slo + LATENCY_SLACK_MS and workload in ruled:
+            reasons.append("policy.yaml workload_rules exclude every offer within its latency SLO")
         elif best[model, quarter, geography] <= slo + LATENCY_SLACK_MS:  # a pair exists: the caller asked wrongly
             raise RuntimeError(f"workload row {line} has an allowed pair; it is not unservable")
         else:
