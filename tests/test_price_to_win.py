@@ -10,9 +10,11 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 from conftest import offer
+from rich.console import Console
 from test_leverage import AMD, CAP, NV, THREE, by, port_case, solve
 
 from optimizer.analysis.negotiation import leverage
+from optimizer.reporting.console import show_leverage
 
 
 def volume_of(tmp_path, provider, factor, name, offers=THREE, policy=CAP):
@@ -114,3 +116,16 @@ def test_a_port_sets_the_price_to_win_on_a_mixed_integer_plan(tmp_path):
         assert (not port_case(tmp_path, changed, name=f"p{pct}")[1].ports.empty) == ported
     aws = by(report.suppliers, dimension="provider", supplier="aws")
     assert aws["revenue_peak_method"] == "still rising at +1000%"
+
+
+def test_the_console_shows_each_suppliers_price_to_win_and_peak(three):
+    """The leverage console lists oci, unused, with its cut to win (-33.3%) and aws with its
+    revenue peak (+200.0%), the figures of the hand cases above."""
+    console = Console(width=200, record=True)
+    show_leverage(three, console)
+    lines = console.export_text().splitlines()
+    start = next(i for i, line in enumerate(lines) if "price cut to win" in line)
+    oci = next(line for line in lines[start:] if " oci " in line)
+    aws = next(line for line in lines[start:] if " aws " in line)
+    assert "-33.3%" in oci and "0.0%" in oci
+    assert "+200.0%" in aws and "breakpoints by ranging" in aws

@@ -212,6 +212,7 @@ def show_leverage(report, console: Console) -> None:
             },
         )
     )
+    _show_prices_to_win(report, console)
     offers = report.offer_prices.sort_values("chip_hours", ascending=False)
     columns = [
         "offer",
@@ -338,6 +339,30 @@ def show_leverage(report, console: Console) -> None:
                 },
             )
         )
+
+
+def _show_prices_to_win(report, console: Console) -> None:
+    """What each supplier, used or not, must cut across its offers to win any volume and
+    10% of it, beside the price rise at which its revenue from us peaks."""
+    table = report.supplier_price_to_win
+    if table.empty:
+        return
+    peaks = report.suppliers[["dimension", "supplier", "revenue_peak_pct", "revenue_peak_method"]]
+    table = table.merge(peaks, on=["dimension", "supplier"], how="left").fillna({"revenue_peak_method": "-"})
+    columns = ["dimension", "supplier", "share_pct", "win_any_pct", "win_share_pct", "revenue_peak_pct"]
+    columns += ["revenue_peak_method"]
+    console.print(
+        frame_table(
+            table.sort_values(["dimension", "share_pct"], ascending=[True, False])[columns],
+            "Suppliers: uniform price cut to win any volume and 10% of it; price at which their revenue from us peaks",
+            {
+                "share_pct": lambda v: percent(None if pd.isna(v) else v / 100),
+                "win_any_pct": pct_change,
+                "win_share_pct": pct_change,
+                "revenue_peak_pct": pct_change,
+            },
+        )
+    )
 
 
 def show_comparison(table: pd.DataFrame, console: Console) -> None:
