@@ -11,12 +11,14 @@ versions. ::
     optimizer.solve(inputs, solver="PULP_CBC_CMD")   # another solver PuLP drives
     optimizer.write_model(inputs, "model.mps")        # the model, for audit (.mps or .lp)
     report = optimizer.leverage(inputs, plan)         # walk-away costs, price ceilings, ...
+    room = optimizer.negotiating_room(plan)           # volume movable within 0.5% more cost
     table = optimizer.compare(["scenarios/base.yaml", optimizer.Scenario(...)])
 """
 
 import logging
 
 from optimizer.analysis.negotiation import Leverage, leverage
+from optimizer.analysis.room import Room, negotiating_room
 from optimizer.errors import InputError, OptimizerError, Problem, SolveError, VerificationError
 from optimizer.io.loading import bundled_data, load
 from optimizer.io.tables import Inputs
@@ -40,6 +42,7 @@ __all__ = [
     "PolicyChange",
     "Problem",
     "Remove",
+    "Room",
     "Scale",
     "Scenario",
     "Set",
@@ -50,6 +53,7 @@ __all__ = [
     "compare",
     "leverage",
     "load",
+    "negotiating_room",
     "read_scenario",
     "read_sweep",
     "run_sweep",

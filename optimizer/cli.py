@@ -344,6 +344,41 @@ def leverage(
     _run(action)
 
 
+@app.command()
+def room(
+    data: DataOption = None,
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("out/room"),
+    slack: Annotated[
+        float,
+        typer.Option("--slack", min=0.0, max=100.0, help="Cost slack in percent of today's optimum (0.5 = 0.5%)."),
+    ] = 0.5,
+    time_limit: TimeLimit = None,
+    integer: Integer = False,
+) -> None:
+    """Negotiating room: volume movable away from each supplier, and the most diversified plan, within a cost slack."""
+    from optimizer.analysis.room import negotiating_room
+    from optimizer.reporting.console import show_room
+    from optimizer.reporting.manifest import folder_inputs, new_manifest
+
+    def action() -> None:
+        folder = data or bundled_data()
+        inputs, loaded = _loaded(folder)
+        with output_batch(out, inputs=[folder], command="room") as batch, deadline.budget(time_limit):
+            plan_ = _planned(inputs, loaded, time_limit, integer, payback=False)
+            started = time.perf_counter()
+            found = negotiating_room(plan_, slack=slack / 100)
+            options = {"data": str(folder.resolve()), "out": str(out), "slack_pct": slack, "integer": integer}
+            seconds = {**plan_.seconds, "room": time.perf_counter() - started}
+            manifest = new_manifest("room", options, folder_inputs(folder), seconds, _result(plan_))
+            batch.write(
+                {"movable.csv": csv_writer(found.movable), "diversified.csv": csv_writer(found.diversified)}, manifest
+            )
+        show_room(found, console)
+        _say(f"Negotiating room written to {out}/ ({found.solves} re-solves, each alternative verified)")
+
+    _run(action)
+
+
 Workers = Annotated[int | None, typer.Option("--workers", min=1, help="Local worker processes (default: all cores).")]
 Scheduler = Annotated[
     str | None, typer.Option("--scheduler", help="Dask scheduler address (tcp://host:8786): run there.")

@@ -87,12 +87,16 @@ def price_tiers(draw, case: Case) -> list[dict]:
     kind = draw(st.sampled_from(["all_units", "incremental"]))
     shares = sorted(draw(st.lists(st.sampled_from([0.05, 0.2, 0.5]), min_size=1, max_size=2, unique=True)))
     factors = [0.9, 0.75] if kind == "all_units" else draw(st.sampled_from([[0.85, 0.7], [1.1, 1.3], [0.8, 1.2]]))
+    # all_units breaks lower the price in every quarter: below the offer's lowest override too
+    overrides = [q["usd_per_chip_hour"] for q in case.tables["offer_quarters"] if q["offer"] == chosen["offer"]]
+    lowest = min([chosen["usd_per_chip_hour"], *(p for p in overrides if p is not None)])
+    base = lowest if kind == "all_units" else chosen["usd_per_chip_hour"]
     return [
         {
             "offer": chosen["offer"],
             "quarter": None,
             "from_chips": round(share * chosen["max_chips"], 3),
-            "usd_per_chip_hour": round(chosen["usd_per_chip_hour"] * factor, 4),
+            "usd_per_chip_hour": round(base * factor, 4),
             "kind": kind,
         }
         for share, factor in zip(shares, factors, strict=False)

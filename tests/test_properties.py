@@ -306,6 +306,10 @@ def renamed(draw) -> tuple[Case, Case, dict]:
                 rules["share_overrides"][kind][dimension] = {
                     mapping[dimension][group]: value for group, value in groups.items()
                 }
+    for rule in copy.policy.get("workload_rules", []):
+        rule["workloads"] = [mapping["workload"][name] for name in rule["workloads"]]
+        for dimension, groups in rule.get("exclude", {}).items():
+            rule["exclude"][dimension] = [mapping[dimension][group] for group in groups]
     return case, copy, mapping
 
 

@@ -365,6 +365,35 @@ def _show_prices_to_win(report, console: Console) -> None:
     )
 
 
+def show_room(room, console: Console) -> None:
+    """The volume movable away from each supplier at each slack, then the most diversified plans."""
+    if not room.movable.empty:
+        curve = room.movable.pivot_table(
+            index=["dimension", "supplier"], columns="slack_pct", values="movable_share", sort=False
+        )
+        curve.columns = [f"within +{k:g}%" for k in curve.columns]
+        console.print(
+            frame_table(
+                curve.reset_index(),
+                "Share of each supplier's volume movable elsewhere, within a cost slack (same demand served)",
+                {column: percent for column in curve.columns},
+            )
+        )
+    if not room.diversified.empty:
+        console.print(
+            frame_table(
+                room.diversified,
+                "Most diversified plan within the slack: the smallest largest share of the horizon's volume",
+                {
+                    "slack_pct": pct_change,
+                    "largest_share_today": percent,
+                    "largest_share": percent,
+                    "extra_cost_usd": usd,
+                },
+            )
+        )
+
+
 def show_comparison(table: pd.DataFrame, console: Console) -> None:
     head = table[
         [

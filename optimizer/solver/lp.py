@@ -121,7 +121,7 @@ def solve_lp(model: LpModel, time_limit: float | None = None, method: str = "aut
             f"HiGHS reported an objective of {reported:,.2f} USD for a solution that costs "
             f"{objective:,.2f} USD; no plan is reported"
         )
-    return _solution(
+    return solution_from_values(
         model,
         values,
         np.asarray(solution.row_dual),
@@ -141,7 +141,7 @@ def solve_elsewhere(model: LpModel, solver: type, time_limit: float | None = Non
     lp = model.lp.highs_lp()
     found = external_solver.solve(lp, solver, time_limit, cost_scale(model), model.objective_constant)
     duals = found.row_dual if found.row_dual is not None else np.full(lp.num_row_, np.nan)
-    return _solution(
+    return solution_from_values(
         model,
         found.values,
         duals,
@@ -154,7 +154,9 @@ def solve_elsewhere(model: LpModel, solver: type, time_limit: float | None = Non
     )
 
 
-def _solution(model: LpModel, values: np.ndarray, row_dual: np.ndarray, objective: float, **given) -> Solution:
+def solution_from_values(
+    model: LpModel, values: np.ndarray, row_dual: np.ndarray, objective: float, **given
+) -> Solution:
     """The solution's values, read by the model's column groups."""
     columns = column_positions(model)
     return Solution(

@@ -1,0 +1,247 @@
+"""Negotiating room around the optimum: plans that cost at most a little more than it.
+
+A supplier believes a threat it can check: "we can move 30% of your volume for under 1%
+more". For a cost slack k, every plan that keeps every rule, serves each workload row
+exactly what today's plan serves (so volume is moved, never dropped) and costs at most
+(1 + k) x V (V today's optimal cost, as the objective counts it) is a credible
+alternative. Two of them are reported, each the optimum of a linear objective over that
+set, solved on a copy of the plan's model with one budget row added:
+
+- per supplier (provider, vendor), the plan that moves the most volume away from it
+  (least tokens/s on its offers, summed over the horizon's quarters), at each slack of
+  a curve: the volume-movable curve;
+- per dimension, the most diversified plan: the smallest largest share of the horizon's
+  served tokens/s on any one group (HHI would be quadratic; the largest share stays
+  linear, one row per group).
+
+Every alternative is assembled as a plan and checked by the verifier against the rules
+and its claimed cost before a figure of it is reported.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from optimizer.errors import SolveError
+from optimizer.model.arrays import dot
+from optimizer.plan.assembly import Plan, assemble
+from optimizer.plan.verification import verify
+from optimizer.solver.lp import solution_from_values
+from optimizer.solver.whatif import INF, Change, WhatIf
+from optimizer.tolerances import mip_gap_usd
+
+DEFAULT_SLACK = 0.005  # 0.5% of today's cost
+CURVE_SLACKS = (0.0, 0.001, 0.0025, 0.005, 0.01, 0.02, 0.05)
+DIMENSIONS = ("provider", "vendor")
+MOVABLE_COLUMNS = [
+    "dimension",
+    "supplier",
+    "slack_pct",
+    "budget_usd",
+    "volume_today_tokens_per_s",
+    "volume_tokens_per_s",
+    "movable_tokens_per_s",
+    "movable_share",
+    "extra_cost_usd",
+]
+DIVERSIFIED_COLUMNS = [
+    "dimension",
+    "slack_pct",
+    "largest_share_today",
+    "largest_group_today",
+    "largest_share",
+    "largest_group",
+    "extra_cost_usd",
+]
+
+
+@dataclass(frozen=True)
+class Room:
+    movable: pd.DataFrame  # room_movable.csv (MOVABLE_COLUMNS)
+    diversified: pd.DataFrame  # room_diversified.csv (DIVERSIFIED_COLUMNS)
+    solves: int
+
+
+class _Alternatives:
+    """A copy of the plan's model restricted to today's service and a cost budget."""
+
+    def __init__(self, plan: Plan):
+        self.plan = plan
+        model = plan.model
+        self.n = model.lp.num_col
+        self.what = WhatIf(plan)
+        self.cost = np.asarray(model.lp.cost, dtype=float)
+        paying = np.flatnonzero(self.cost)
+        self.budget_row = int(self.what.add_rows(np.array([-INF]), np.array([INF]), [(paying, self.cost[paying])])[0])
+        u = np.asarray(model.u)
+        served = plan.solution.u
+        self.hold_service = {int(j): (float(v), float(v)) for j, v in zip(u, served, strict=True)}
+        self.zero_costs = {int(j): 0.0 for j in paying}
+        self.pair_group = {
+            "provider": model.terms["provider"].to_numpy()[model.pairs["t"].to_numpy()],
+            "vendor": model.terms["vendor"].to_numpy()[model.pairs["t"].to_numpy()],
+        }
+        self.x = np.asarray(model.x)
+        self.cost_gap = mip_gap_usd(plan.solution.objective)  # the gap WhatIf sets for costs
+        self.solves = 0
+
+    def extra(self, cost: float) -> float:
+        """What an alternative costs beyond the optimum; 0 within the solver's noise (1e-9 of V)."""
+        extra = cost - self.plan.solution.objective
+        return 0.0 if abs(extra) <= 1e-9 * max(1.0, abs(self.plan.solution.objective)) else extra
+
+    def add_inactive_rows(self, entries: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+        """Rows -inf <= a x <= inf, switched on by a solve's ``rows``."""
+        return self.what.add_rows(np.full(len(entries), -INF), np.full(len(entries), INF), entries)
+
+    def budget(self, slack: float) -> float:
+        """(1 + slack) V, less the sunk constant the row cannot see."""
+        return (1 + slack) * self.plan.solution.objective - self.plan.model.objective_constant
+
+    def solve(
+        self,
+        objective: dict[int, float] | None,
+        slack: float,
+        rows: dict[int, tuple[float, float]] | None = None,
+        columns: dict[int, tuple[float, float]] | None = None,
+        gap: float = 1e-9,
+    ) -> tuple[np.ndarray, float] | None:
+        """The alternative minimising ``objective`` (None: the plan's own cost) within the
+        slack, with extra row and column bounds: its values and cost (verified as a plan),
+        or None when HiGHS proves none."""
+        self.what.highs.setOptionValue("mip_abs_gap", gap if objective is not None else self.cost_gap)
+        change = Change(
+            cost={} if objective is None else {**self.zero_costs, **objective},
+            col_bounds={**self.hold_service, **(columns or {})},
+            row_bounds={self.budget_row: (-INF, self.budget(slack)), **(rows or {})},
+        )
+        outcome = self.what.solve(change)
+        self.solves += 1
+        if not outcome.optimal:
+            return None
+        values = outcome.values[: self.n]
+        cost = dot(self.cost, values) + self.plan.model.objective_constant
+        self._verify(values, cost)
+        return outcome.values, cost
+
+    def _verify(self, values: np.ndarray, cost: float) -> None:
+        """The alternative assembled as a plan and held to every rule and its cost."""
+        model = self.plan.model
+        alternative = assemble(model, solution_from_values(model, values, np.zeros(0), cost, method="simplex"))
+        verify(
+            self.plan.inputs,
+            alternative.allocation,
+            alternative.purchases,
+            cost,
+            alternative.commitments,
+            alternative.ports,
+            alternative.recourse,
+            integer=model.integer,
+        )
+
+    def volume(self, values: np.ndarray, dimension: str) -> pd.Series:
+        """Served tokens/s per group of ``dimension``, summed over the horizon's quarters."""
+        return pd.Series(values[self.x]).groupby(self.pair_group[dimension]).sum()
+
+
+def negotiating_room(plan: Plan, slack: float = DEFAULT_SLACK, slacks: tuple[float, ...] = CURVE_SLACKS) -> Room:
+    """The volume-movable curve of every supplier with volume today (at ``slacks`` and
+    ``slack``), and the most diversified plan of each dimension at ``slack``."""
+    if plan.solution.highs is None:
+        raise SolveError("the negotiating room re-solves the plan's HiGHS model: solve it without --solver")
+    room = _Alternatives(plan)
+    total = float(room.plan.solution.x.sum())
+    steps = sorted({*slacks, slack})
+    movable, diversified = [], []
+    for dimension in DIMENSIONS:
+        today = room.volume(plan.solution.x, dimension)
+        for supplier, volume_today in today.items():
+            if volume_today <= 0:
+                continue
+            mine = room.x[room.pair_group[dimension] == supplier]
+            (limit,) = room.add_inactive_rows([(mine, np.ones(len(mine)))])
+            for k in steps:
+                movable.append(
+                    _moved_away(room, dimension, str(supplier), float(volume_today), mine, int(limit), k, total)
+                )
+        diversified.append(_most_diversified(room, dimension, today, slack, total))
+    return Room(
+        pd.DataFrame(movable, columns=MOVABLE_COLUMNS),
+        pd.DataFrame(diversified, columns=DIVERSIFIED_COLUMNS),
+        room.solves,
+    )
+
+
+def _moved_away(
+    room: _Alternatives,
+    dimension: str,
+    supplier: str,
+    today: float,
+    mine: np.ndarray,
+    limit: int,
+    slack: float,
+    total: float,
+) -> dict:
+    """The least volume left on ``supplier`` within the slack, then the least cost at
+    which that volume is reached (so the extra cost is what the move needs, not the slack)."""
+    least_plan = room.solve({int(j): 1.0 for j in mine}, slack, gap=1e-9 * max(total, 1.0))
+    row = {
+        "dimension": dimension,
+        "supplier": supplier,
+        "slack_pct": 100 * slack,
+        "budget_usd": (1 + slack) * room.plan.solution.objective,
+        "volume_today_tokens_per_s": today,
+        "volume_tokens_per_s": None,
+        "movable_tokens_per_s": None,
+        "movable_share": None,
+        "extra_cost_usd": None,
+    }
+    if least_plan is None:
+        return row
+    least = float(least_plan[0][mine].sum())
+    cheapest = room.solve(None, slack, rows={limit: (-INF, least)})
+    cost = least_plan[1] if cheapest is None else cheapest[1]
+    return row | {
+        "volume_tokens_per_s": least,
+        "movable_tokens_per_s": max(0.0, today - least),
+        "movable_share": max(0.0, 1 - least / today),
+        "extra_cost_usd": room.extra(cost),
+    }
+
+
+def _most_diversified(room: _Alternatives, dimension: str, today: pd.Series, slack: float, total: float) -> dict:
+    """min t subject to sum_q x[g] <= t x (today's served total), for every group g: the
+    served total is held, so t is the largest share of the alternative."""
+    groups = sorted(set(room.pair_group[dimension]))
+    (share,) = room.what.add_columns(np.zeros(1), [([], [])])
+    entries = []
+    for group in groups:
+        mine = room.x[room.pair_group[dimension] == group]
+        entries.append((np.append(mine, share), np.append(np.ones(len(mine)), -total)))
+    rows = {int(r): (-INF, 0.0) for r in room.add_inactive_rows(entries)}
+    found = room.solve({int(share): 1.0}, slack, rows=rows, columns=None)
+    if found is not None:  # the least cost at that largest share
+        largest = float(found[0][share])
+        cheapest = room.solve(None, slack, rows=rows, columns={int(share): (0.0, largest)})
+        found = found if cheapest is None else cheapest
+    shares_today = today / total if total > 0 else today * 0.0
+    row = {
+        "dimension": dimension,
+        "slack_pct": 100 * slack,
+        "largest_share_today": float(shares_today.max()) if len(today) else None,
+        "largest_group_today": str(shares_today.idxmax()) if len(today) else None,
+        "largest_share": None,
+        "largest_group": None,
+        "extra_cost_usd": None,
+    }
+    if found is not None and total > 0:
+        shares = room.volume(found[0], dimension) / total
+        row |= {
+            "largest_share": float(shares.max()),
+            "largest_group": str(shares.idxmax()),
+            "extra_cost_usd": room.extra(found[1]),
+        }
+    return row
