@@ -30,6 +30,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 
 import optimizer
+from optimizer.io.yaml_reader import EXPONENT_FLOAT
 
 # Costs of two solves of the same LP are compared with |a - b| <= REL_TOL * max(|a|, |b|)
 # + ABS_TOL_USD. HiGHS (in the tool and behind scipy's linprog) stops at primal and dual
@@ -62,6 +63,18 @@ def examples(fraction: float, least: int = 10) -> int:
     return max(least, round(settings.default.max_examples * fraction))
 
 
+class _PolicyDumper(yaml.SafeDumper):
+    """Quotes text such as 1e-3 that the tool's reader, unlike YAML 1.1, takes as a number."""
+
+
+_PolicyDumper.add_implicit_resolver("tag:yaml.org,2002:float", EXPONENT_FLOAT, list("-+0123456789"))
+
+
+def policy_yaml(policy: dict) -> str:
+    """``policy`` as YAML text the tool reads back to the same values."""
+    return yaml.dump(policy, Dumper=_PolicyDumper, sort_keys=False)
+
+
 @dataclass
 class Case:
     """One input folder: CSV tables as lists of row dicts (None = blank cell) and the policy."""
@@ -71,7 +84,7 @@ class Case:
 
     @property
     def policy_text(self) -> str:
-        return yaml.safe_dump(self.policy, sort_keys=False) if self.policy else "{}\n"
+        return policy_yaml(self.policy) if self.policy else "{}\n"
 
     def copy(self) -> Case:
         return copy.deepcopy(self)

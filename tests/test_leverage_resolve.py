@@ -42,12 +42,12 @@ from typing import Any
 
 import pandas as pd
 import pytest
-import yaml
 from conftest import offer, workload, write_folder
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context
 from instances import examples as example_count
+from instances import policy_yaml
 
 import optimizer
 from optimizer.analysis.negotiation import Leverage, leverage
@@ -220,7 +220,7 @@ def cases(draw, max_offers: int = 5, spend: bool = False) -> dict[str, Any]:
 
 
 def write(instance: dict[str, Any], folder: Path) -> Path:
-    return write_folder(folder, policy=yaml.safe_dump(instance["policy"]), **instance["tables"])
+    return write_folder(folder, policy=policy_yaml(instance["policy"]), **instance["tables"])
 
 
 def solve(instance: dict[str, Any]) -> optimizer.Plan:

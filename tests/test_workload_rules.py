@@ -80,6 +80,17 @@ def test_rules_name_known_workloads_and_groups(tmp_path):
     assert (3, "provider 'oracle' has no offers in offers.csv") in messages
 
 
+def test_an_id_yaml_reads_as_a_number_is_told_to_be_quoted(tmp_path):
+    """A workload named 1e-3 or 2026 must be quoted in policy.yaml: YAML reads it as a number."""
+    policy = "workload_rules:\n  - workloads: [critical, 1e-3]\n    exclude: {provider: [azure, 2026]}\n"
+    with pytest.raises(InputError) as caught:
+        optimizer.load(folder_for(tmp_path, policy))
+    messages = [(p.line, p.message) for p in caught.value.problems]
+    quote = "expected text: YAML read this as a number or true/false; put the id in quotes"
+    assert (2, f"value 0.001: {quote}") in messages
+    assert (3, f"value 2026: {quote}") in messages
+
+
 def test_leverage_prices_each_part_of_a_workload_rule(tmp_path):
     """critical never on azure and bulk at most 60% on any one provider: 43,800 (critical
     on aws) + 42,486 (bulk split) = 86,286. Without the exclusion critical goes to azure,

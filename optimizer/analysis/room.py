@@ -108,10 +108,11 @@ class _Alternatives:
         rows: dict[int, tuple[float, float]] | None = None,
         columns: dict[int, tuple[float, float]] | None = None,
         gap: float = 1e-9,
+        verified: bool = True,
     ) -> tuple[np.ndarray, float] | None:
         """The alternative minimising ``objective`` (None: the plan's own cost) within the
-        slack, with extra row and column bounds: its values and cost (verified as a plan),
-        or None when HiGHS proves none."""
+        slack, with extra row and column bounds: its values and cost (``verified``: held
+        to every rule and its cost as a plan), or None when HiGHS proves none."""
         self.what.highs.setOptionValue("mip_abs_gap", gap if objective is not None else self.cost_gap)
         change = Change(
             cost={} if objective is None else {**self.zero_costs, **objective},
@@ -124,13 +125,15 @@ class _Alternatives:
             return None
         values = outcome.values[: self.n]
         cost = dot(self.cost, values) + self.plan.model.objective_constant
-        self._verify(values, cost)
+        if verified:
+            self._verify(values, cost)
         return outcome.values, cost
 
     def _verify(self, values: np.ndarray, cost: float) -> None:
         """The alternative assembled as a plan and held to every rule and its cost."""
         model = self.plan.model
-        alternative = assemble(model, solution_from_values(model, values, np.zeros(0), cost, method="simplex"))
+        no_duals = np.full(model.lp.num_row, np.nan)  # an alternative is not an optimum: its duals mean nothing
+        alternative = assemble(model, solution_from_values(model, values, no_duals, cost, method="simplex"))
         verify(
             self.plan.inputs,
             alternative.allocation,
@@ -163,10 +166,7 @@ def negotiating_room(plan: Plan, slack: float = DEFAULT_SLACK, slacks: tuple[flo
                 continue
             mine = room.x[room.pair_group[dimension] == supplier]
             (limit,) = room.add_inactive_rows([(mine, np.ones(len(mine)))])
-            for k in steps:
-                movable.append(
-                    _moved_away(room, dimension, str(supplier), float(volume_today), mine, int(limit), k, total)
-                )
+            movable += _curve(room, dimension, str(supplier), float(volume_today), int(limit), steps, total)
         diversified.append(_most_diversified(room, dimension, today, slack, total))
     return Room(
         pd.DataFrame(movable, columns=MOVABLE_COLUMNS),
@@ -175,41 +175,43 @@ def negotiating_room(plan: Plan, slack: float = DEFAULT_SLACK, slacks: tuple[flo
     )
 
 
-def _moved_away(
-    room: _Alternatives,
-    dimension: str,
-    supplier: str,
-    today: float,
-    mine: np.ndarray,
-    limit: int,
-    slack: float,
-    total: float,
-) -> dict:
-    """The least volume left on ``supplier`` within the slack, then the least cost at
-    which that volume is reached (so the extra cost is what the move needs, not the slack)."""
-    least_plan = room.solve({int(j): 1.0 for j in mine}, slack, gap=1e-9 * max(total, 1.0))
-    row = {
-        "dimension": dimension,
-        "supplier": supplier,
-        "slack_pct": 100 * slack,
-        "budget_usd": (1 + slack) * room.plan.solution.objective,
-        "volume_today_tokens_per_s": today,
-        "volume_tokens_per_s": None,
-        "movable_tokens_per_s": None,
-        "movable_share": None,
-        "extra_cost_usd": None,
-    }
-    if least_plan is None:
-        return row
-    least = float(least_plan[0][mine].sum())
-    cheapest = room.solve(None, slack, rows={limit: (-INF, least)})
-    cost = least_plan[1] if cheapest is None else cheapest[1]
-    return row | {
-        "volume_tokens_per_s": least,
-        "movable_tokens_per_s": max(0.0, today - least),
-        "movable_share": max(0.0, 1 - least / today),
-        "extra_cost_usd": room.extra(cost),
-    }
+def _curve(
+    room: _Alternatives, dimension: str, supplier: str, today: float, limit: int, slacks: list[float], total: float
+) -> list[dict]:
+    """At each slack the least volume left on ``supplier``, then the least cost at which
+    that volume is reached (so the extra cost is what the move needs, not the slack; and
+    the verified plan is a cost-minimal one: the first solve, indifferent to cost within
+    the budget, may buy what it does not need). All volume solves first, then all cost
+    solves, so each starts warm from a basis of the same objective."""
+    mine = room.x[room.pair_group[dimension] == supplier]
+    volume = {int(j): 1.0 for j in mine}
+    leasts = []
+    for k in slacks:
+        found = room.solve(volume, k, gap=1e-9 * max(total, 1.0), verified=False)
+        leasts.append(None if found is None else float(found[0][mine].sum()))
+    rows = []
+    for k, least in zip(slacks, leasts, strict=True):
+        cheapest = None if least is None else room.solve(None, k, rows={limit: (-INF, least)})
+        row = {
+            "dimension": dimension,
+            "supplier": supplier,
+            "slack_pct": 100 * k,
+            "budget_usd": (1 + k) * room.plan.solution.objective,
+            "volume_today_tokens_per_s": today,
+            "volume_tokens_per_s": None,
+            "movable_tokens_per_s": None,
+            "movable_share": None,
+            "extra_cost_usd": None,
+        }
+        if cheapest is not None and least is not None:
+            row |= {
+                "volume_tokens_per_s": least,
+                "movable_tokens_per_s": max(0.0, today - least),
+                "movable_share": max(0.0, 1 - least / today),
+                "extra_cost_usd": room.extra(cheapest[1]),
+            }
+        rows.append(row)
+    return rows
 
 
 def _most_diversified(room: _Alternatives, dimension: str, today: pd.Series, slack: float, total: float) -> dict:
@@ -222,11 +224,9 @@ def _most_diversified(room: _Alternatives, dimension: str, today: pd.Series, sla
         mine = room.x[room.pair_group[dimension] == group]
         entries.append((np.append(mine, share), np.append(np.ones(len(mine)), -total)))
     rows = {int(r): (-INF, 0.0) for r in room.add_inactive_rows(entries)}
-    found = room.solve({int(share): 1.0}, slack, rows=rows, columns=None)
-    if found is not None:  # the least cost at that largest share
-        largest = float(found[0][share])
-        cheapest = room.solve(None, slack, rows=rows, columns={int(share): (0.0, largest)})
-        found = found if cheapest is None else cheapest
+    found = room.solve({int(share): 1.0}, slack, rows=rows, verified=False)
+    if found is not None:  # the least cost at that largest share, a plan the verifier checks
+        found = room.solve(None, slack, rows=rows, columns={int(share): (0.0, float(found[0][share]))})
     shares_today = today / total if total > 0 else today * 0.0
     row = {
         "dimension": dimension,

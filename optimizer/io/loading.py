@@ -437,6 +437,9 @@ def describe(detail: Mapping[str, Any]) -> str:
             expected = "expected a lowercase id: letters a-z, digits, '.', '_' or '-'" + _first_misfit(value)
     elif kind == "literal_error":
         expected = f"expected {ctx.get('expected', '')}"
+    elif kind == "string_type" and isinstance(value, (bool, int, float)):
+        # YAML reads 1e-3, 2026 and yes as a number or a boolean; an id so spelled needs quotes.
+        expected = "expected text: YAML read this as a number or true/false; put the id in quotes"
     else:
         expected = _EXPECTED.get(kind, detail["msg"])
     return f"value {_short_repr(value)}: {expected}"
