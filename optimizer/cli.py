@@ -354,6 +354,14 @@ def room(
     ] = 0.5,
     time_limit: TimeLimit = None,
     integer: Integer = False,
+    reopen: Annotated[
+        bool,
+        typer.Option(
+            "--reopen-integers",
+            help="Let alternatives change tiers, ports and whole instances (MIP re-solves, far slower); "
+            "by default they keep today's, and the room found is a floor.",
+        ),
+    ] = False,
 ) -> None:
     """Negotiating room: volume movable away from each supplier, and the most diversified plan, within a cost slack."""
     from optimizer.analysis.room import negotiating_room
@@ -366,8 +374,14 @@ def room(
         with output_batch(out, inputs=[folder], command="room") as batch, deadline.budget(time_limit):
             plan_ = _planned(inputs, loaded, time_limit, integer, payback=False)
             started = time.perf_counter()
-            found = negotiating_room(plan_, slack=slack / 100)
-            options = {"data": str(folder.resolve()), "out": str(out), "slack_pct": slack, "integer": integer}
+            found = negotiating_room(plan_, slack=slack / 100, hold_integers=not reopen)
+            options = {
+                "data": str(folder.resolve()),
+                "out": str(out),
+                "slack_pct": slack,
+                "integer": integer,
+                "reopen_integers": reopen,
+            }
             seconds = {**plan_.seconds, "room": time.perf_counter() - started}
             manifest = new_manifest("room", options, folder_inputs(folder), seconds, _result(plan_))
             batch.write(

@@ -27,15 +27,15 @@ REL = 1e-7
 EXCLUSION = "workload_rules:\n  - workloads: [critical]\n    exclude: {provider: [azure]}\n"
 
 
-def folder_for(tmp_path, policy=EXCLUSION):
+def folder_for(tmp_path, policy=EXCLUSION, **offer_extra):
     return write_folder(
         tmp_path / "in",
         policy=policy,
         accelerators=[{"accelerator": "a", "vendor": "nvidia"}, {"accelerator": "b", "vendor": "amd"}],
         offers=[
-            offer("o1", "aws", "r1", "a", 2.0, 100),
-            offer("o2", "azure", "r2", "a", 1.9, 100),
-            offer("o3", "oci", "r3", "b", 2.5, 100),
+            offer("o1", "aws", "r1", "a", 2.0, 100, **offer_extra),
+            offer("o2", "azure", "r2", "a", 1.9, 100, **offer_extra),
+            offer("o3", "oci", "r3", "b", 2.5, 100, **offer_extra),
         ],
         performance=[{"model": "m", "accelerator": a, "tokens_per_s_per_chip": 100, "ttft_ms": 100} for a in "ab"],
         workloads=[workload("critical", "2026Q1", 1000), workload("bulk", "2026Q1", 1000)],
@@ -66,7 +66,9 @@ def test_volume_movable_off_azure_at_each_slack(room):
     five = point(room, "azure", 5.0)
     assert five["movable_tokens_per_s"] == pytest.approx(1000.0, rel=REL)
     assert five["extra_cost_usd"] == pytest.approx(2190.0, rel=REL)
-    assert point(room, "azure", 0.0)["movable_tokens_per_s"] == pytest.approx(0.0, abs=1e-6)
+    # At 0% the budget is V plus the solver's cost tolerance, 1e-9 V = 8.5e-5 USD: room for
+    # 8.5e-5 / 2.19 = 3.9e-5 tokens/s at most.
+    assert point(room, "azure", 0.0)["movable_tokens_per_s"] == pytest.approx(0.0, abs=4e-5)
 
 
 def test_volume_movable_off_aws_and_off_nvidia(room):
@@ -128,3 +130,18 @@ def test_cli_writes_the_room_and_refuses_a_negative_slack(tmp_path):
     assert pd.read_csv(out / "diversified.csv")["slack_pct"].tolist() == [1.0, 1.0]
     refused = runner.invoke(app, ["room", "--data", str(data), "--out", str(tmp_path / "r2"), "--slack", "-1"])
     assert refused.exit_code != 0 and not (tmp_path / "r2").exists()
+
+
+def test_whole_instances_held_or_reopened(tmp_path):
+    """Chips in whole instances of one, solved with --integer: each alternative by default
+    keeps today's chips: bulk cannot leave azure's 10 chips for aws, which has none spare, so nothing
+    moves within 0.5%. Reopened, a whole aws chip replaces an azure one for 2.00 x 2,190 -
+    1.90 x 2,190 = 219 USD <= 427.05, moving 100 tokens/s (a second chip would take 438)."""
+    inputs = optimizer.load(folder_for(tmp_path, chips_per_instance=1))
+    plan = optimizer.solve(inputs, payback=False, integer=True)
+    assert plan.totals["total_cost_usd"] == pytest.approx(V, rel=1e-12)
+    held = point(negotiating_room(plan, slack=0.005, slacks=(0.005,)), "azure", 0.5)
+    assert held["movable_tokens_per_s"] == pytest.approx(0.0, abs=1e-6)
+    reopened = point(negotiating_room(plan, slack=0.005, slacks=(0.005,), hold_integers=False), "azure", 0.5)
+    assert reopened["movable_tokens_per_s"] == pytest.approx(100.0, rel=REL)
+    assert reopened["extra_cost_usd"] == pytest.approx(219.0, rel=REL)

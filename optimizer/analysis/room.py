@@ -16,6 +16,11 @@ set, solved on a copy of the plan's model with one budget row added:
 
 Every alternative is assembled as a plan and checked by the verifier against the rules
 and its claimed cost before a figure of it is reported.
+
+Integer decisions (tiers, ports, whole instances) are held at today's plan by default, so
+each solve is an LP: every figure is then room a plan keeping today's signatures has, a
+floor on the room with them reopened. Reopened (``hold_integers=False``) each solve is the
+full MIP; on the bundled data one of them takes up to a minute against a second.
 """
 
 from __future__ import annotations
@@ -68,11 +73,11 @@ class Room:
 class _Alternatives:
     """A copy of the plan's model restricted to today's service and a cost budget."""
 
-    def __init__(self, plan: Plan):
+    def __init__(self, plan: Plan, hold_integers: bool = True):
         self.plan = plan
         model = plan.model
         self.n = model.lp.num_col
-        self.what = WhatIf(plan)
+        self.what = WhatIf(plan, fix_integers=hold_integers)
         self.cost = np.asarray(model.lp.cost, dtype=float)
         paying = np.flatnonzero(self.cost)
         self.budget_row = int(self.what.add_rows(np.array([-INF]), np.array([INF]), [(paying, self.cost[paying])])[0])
@@ -98,8 +103,11 @@ class _Alternatives:
         return self.what.add_rows(np.full(len(entries), -INF), np.full(len(entries), INF), entries)
 
     def budget(self, slack: float) -> float:
-        """(1 + slack) V, less the sunk constant the row cannot see."""
-        return (1 + slack) * self.plan.solution.objective - self.plan.model.objective_constant
+        """(1 + slack) V, less the sunk constant the row cannot see; at least V plus the
+        solver's cost tolerance, since at slack 0 a row of 1e10 USD is otherwise infeasible
+        by rounding alone."""
+        value = self.plan.solution.objective
+        return max((1 + slack) * value, value + self.cost_gap) - self.plan.model.objective_constant
 
     def solve(
         self,
@@ -129,6 +137,18 @@ class _Alternatives:
             self._verify(values, cost)
         return outcome.values, cost
 
+    def cheapest_within(
+        self, slack: float, rows: dict[int, tuple[float, float]], columns: dict[int, tuple[float, float]] | None = None
+    ) -> tuple[np.ndarray, float] | None:
+        """The least-cost plan keeping ``rows`` and ``columns``, limits a first solve within
+        ``slack`` reached. The budget row is lifted (that first solve proves a plan within
+        it exists, so the cheapest is one too): a budget and a limit both at their optimum
+        leave HiGHS a degenerate vertex it can fail to settle. Held to the budget after."""
+        found = self.solve(None, slack, rows={self.budget_row: (-INF, INF), **rows}, columns=columns)
+        if found is not None and dot(self.cost, found[0][: self.n]) > self.budget(slack) + self.cost_gap:
+            raise SolveError(f"the cheapest alternative within {100 * slack:g}% costs more than its budget")
+        return found
+
     def _verify(self, values: np.ndarray, cost: float) -> None:
         """The alternative assembled as a plan and held to every rule and its cost."""
         model = self.plan.model
@@ -150,12 +170,15 @@ class _Alternatives:
         return pd.Series(values[self.x]).groupby(self.pair_group[dimension]).sum()
 
 
-def negotiating_room(plan: Plan, slack: float = DEFAULT_SLACK, slacks: tuple[float, ...] = CURVE_SLACKS) -> Room:
+def negotiating_room(
+    plan: Plan, slack: float = DEFAULT_SLACK, slacks: tuple[float, ...] = CURVE_SLACKS, hold_integers: bool = True
+) -> Room:
     """The volume-movable curve of every supplier with volume today (at ``slacks`` and
-    ``slack``), and the most diversified plan of each dimension at ``slack``."""
+    ``slack``), and the most diversified plan of each dimension at ``slack``; integer
+    decisions held at today's unless ``hold_integers`` is False (module docstring)."""
     if plan.solution.highs is None:
         raise SolveError("the negotiating room re-solves the plan's HiGHS model: solve it without --solver")
-    room = _Alternatives(plan)
+    room = _Alternatives(plan, hold_integers)
     total = float(room.plan.solution.x.sum())
     steps = sorted({*slacks, slack})
     movable, diversified = [], []
@@ -191,7 +214,9 @@ def _curve(
         leasts.append(None if found is None else float(found[0][mine].sum()))
     rows = []
     for k, least in zip(slacks, leasts, strict=True):
-        cheapest = None if least is None else room.solve(None, k, rows={limit: (-INF, least)})
+        cheapest = None if least is None else room.cheapest_within(k, {limit: (-INF, least)})
+        if cheapest is not None:
+            least = float(cheapest[0][mine].sum())
         row = {
             "dimension": dimension,
             "supplier": supplier,
@@ -226,7 +251,7 @@ def _most_diversified(room: _Alternatives, dimension: str, today: pd.Series, sla
     rows = {int(r): (-INF, 0.0) for r in room.add_inactive_rows(entries)}
     found = room.solve({int(share): 1.0}, slack, rows=rows, verified=False)
     if found is not None:  # the least cost at that largest share, a plan the verifier checks
-        found = room.solve(None, slack, rows=rows, columns={int(share): (0.0, float(found[0][share]))})
+        found = room.cheapest_within(slack, rows, columns={int(share): (0.0, float(found[0][share]))})
     shares_today = today / total if total > 0 else today * 0.0
     row = {
         "dimension": dimension,
