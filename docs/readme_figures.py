@@ -26,6 +26,7 @@ import pandas as pd
 
 import optimizer
 from optimizer.analysis.negotiation import leverage
+from optimizer.analysis.room import negotiating_room
 from optimizer.io.loading import bundled_data
 from optimizer.io.tables import TABLES
 from optimizer.scenarios.comparison import compare
@@ -66,6 +67,10 @@ def signed_usd(amount: float) -> str:
 
 def pct(value: float | None, digits: int = 1) -> str:
     return "-" if value is None or pd.isna(value) else f"{value:+z.{digits}f}%"
+
+
+def share(value: float | None) -> str:
+    return "-" if value is None or pd.isna(value) else f"{100 * value:.1f}%"
 
 
 def count(value: float | None) -> str:
@@ -267,6 +272,29 @@ def moving_block(plan, inputs) -> str:
     return "\n".join(lines) + "\n"
 
 
+def room_block(plan) -> str:
+    """``optimizer room`` on the bundled plan: the share of each supplier's volume that
+    plans within a few tenths of a percent of the optimum move elsewhere."""
+    room = negotiating_room(plan)
+    shown = (0.1, 0.5, 1.0, 5.0)
+    total = float(plan.solution.x.sum())
+    head = "| dimension | supplier | share of all volume today | " + " | ".join(f"within +{k:g}%" for k in shown)
+    lines = [head + " |", "|---|---|---|" + "---|" * len(shown)]
+    for (dimension, supplier), curve in room.movable.groupby(["dimension", "supplier"], sort=True):
+        at = curve.set_index("slack_pct")
+        cells = [share(at.loc[k, "movable_share"]) for k in shown]
+        today = at["volume_today_tokens_per_s"].iloc[0] / total
+        lines.append(f"| {dimension} | {supplier} | {share(today)} | " + " | ".join(cells) + " |")
+    lines.append("")
+    for row in room.diversified.itertuples(index=False):
+        lines.append(
+            f"- **Most diversified {row.dimension} plan within +{row.slack_pct:g}%**: the largest share falls from "
+            f"{share(row.largest_share_today)} ({row.largest_group_today}) to {share(row.largest_share)} "
+            f"({row.largest_group}), for {usd(row.extra_cost_usd)}."
+        )
+    return "\n".join(lines) + "\n"
+
+
 def scenario_comparison() -> pd.DataFrame:
     files = sorted((ROOT / "scenarios").glob("*.yaml"))
     files.sort(key=lambda path: path.stem != "base")  # base first: the reference
@@ -349,6 +377,7 @@ def blocks() -> dict[str, str]:
         "renewal": renewal_block(plan, report),
         "findings": findings_block(plan, report),
         "porting": porting_block(plan, report),
+        "room": room_block(plan),
         "moving": moving_block(plan, inputs),
         "trust": trust_block(plan, report, table),
         "scenarios": scenarios_block(table),

@@ -45,6 +45,7 @@ def test_every_generated_block_is_known_to_the_script():
         "trust",
         "findings",
         "porting",
+        "room",
         "moving",
         "scenarios",
         "scenario-tables",

@@ -240,18 +240,20 @@ def _curve(
 
 
 def _most_diversified(room: _Alternatives, dimension: str, today: pd.Series, slack: float, total: float) -> dict:
-    """min t subject to sum_q x[g] <= t x (today's served total), for every group g: the
-    served total is held, so t is the largest share of the alternative."""
+    """min s subject to sum_q x[g] <= s, for every group g: the served total is held, so
+    s / total is the largest share of the alternative. s is in tokens/s, not a share, so
+    each row's coefficients are 1 and -1 (a share t would need -total, about 1e9, beside
+    ones: a row that badly scaled let HiGHS stop short of the optimum)."""
     groups = sorted(set(room.pair_group[dimension]))
-    (share,) = room.what.add_columns(np.zeros(1), [([], [])])
+    (largest,) = room.what.add_columns(np.zeros(1), [([], [])])
     entries = []
     for group in groups:
         mine = room.x[room.pair_group[dimension] == group]
-        entries.append((np.append(mine, share), np.append(np.ones(len(mine)), -total)))
+        entries.append((np.append(mine, largest), np.append(np.ones(len(mine)), -1.0)))
     rows = {int(r): (-INF, 0.0) for r in room.add_inactive_rows(entries)}
-    found = room.solve({int(share): 1.0}, slack, rows=rows, verified=False)
-    if found is not None:  # the least cost at that largest share, a plan the verifier checks
-        found = room.cheapest_within(slack, rows, columns={int(share): (0.0, float(found[0][share]))})
+    found = room.solve({int(largest): 1.0}, slack, rows=rows, verified=False)
+    if found is not None:  # the least cost at that largest volume, a plan the verifier checks
+        found = room.cheapest_within(slack, rows, columns={int(largest): (0.0, float(found[0][largest]))})
     shares_today = today / total if total > 0 else today * 0.0
     row = {
         "dimension": dimension,
@@ -264,9 +266,10 @@ def _most_diversified(room: _Alternatives, dimension: str, today: pd.Series, sla
     }
     if found is not None and total > 0:
         shares = room.volume(found[0], dimension) / total
+        largest = float(shares.max())
         row |= {
-            "largest_share": float(shares.max()),
-            "largest_group": str(shares.idxmax()),
+            "largest_share": largest,
+            "largest_group": ", ".join(str(g) for g in shares.index[shares >= largest - 1e-7]),
             "extra_cost_usd": room.extra(found[1]),
         }
     return row
