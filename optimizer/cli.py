@@ -509,6 +509,9 @@ def report_command(
     out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("out/report"),
     workers: Workers = None,
     integer: Integer = False,
+    room: Annotated[
+        bool, typer.Option("--room/--no-room", help="Include the negotiating room (optimizer room's defaults).")
+    ] = True,
 ) -> None:
     """Finance reports: an Excel workbook with native charts and a self-contained HTML page."""
     from optimizer.reporting.manifest import folder_inputs, new_manifest, scenario_inputs
@@ -529,7 +532,7 @@ def report_command(
 
     def _report(batch, sources):
         started = time.perf_counter()
-        content = make_report(data, files, workers=workers or default_workers(), integer=integer)
+        content = make_report(data, files, workers=workers or default_workers(), integer=integer, room=room)
         read = scenario_inputs(files) if files else folder_inputs(sources[0])
         options = {
             "data": str(sources[0].resolve()) if not files else None,
@@ -537,6 +540,7 @@ def report_command(
             "out": str(out),
             "workers": workers,
             "integer": integer,
+            "room": room,
         }
         manifest = new_manifest("report", options, read, {"report": time.perf_counter() - started})
         batch.write(report_files(content), manifest)

@@ -65,6 +65,7 @@ def test_workbook_numbers_formats_and_charts(case, tmp_path):
         "Spend",
         "Leverage",
         "Price response",
+        "Negotiating room",
         "Scenarios",
     ]
     summary = book["Summary"]
@@ -92,6 +93,20 @@ def test_workbook_numbers_formats_and_charts(case, tmp_path):
     assert all(r.startswith("Spend!") and r.endswith("$3") for r in refs)  # two quarters: rows 2-3
     assert categories.endswith("$2:$F$3") or categories.endswith("$3")
     assert len(book["Leverage"]._charts) == 1 and len(book["Price response"]._charts) == 1
+    room_sheet = book["Negotiating room"]
+    assert len(room_sheet._charts) == 1
+    rows = list(room_sheet.iter_rows(values_only=True))
+    columns = rows[0]
+    movable = {(r[1], r[2]): r for r in rows[1:] if r[0] == "provider"}
+    # Per token/s and quarter aws costs 2.00 x 2,190 / 100 = 43.80 and gcp 3.00 x 2,190 / 200 =
+    # 32.85; gcp sits at its 70% cap, so nothing moves onto it and aws keeps its 600. Off gcp
+    # within 0.5% (361.35 USD): 361.35 / 10.95 = 33 of its 1,400 tokens/s-quarters.
+    half = dict(zip(columns, movable[("gcp", 0.5)], strict=True))
+    assert half["movable_tokens_per_s"] == pytest.approx(33.0, rel=1e-7)
+    assert half["extra_cost_usd"] == pytest.approx(361.35, rel=1e-7)
+    aws = dict(zip(columns, movable[("aws", 0.5)], strict=True))
+    assert aws["movable_tokens_per_s"] == pytest.approx(0.0, abs=1e-6)
+    assert room_sheet.cell(2, columns.index("movable_share") + 1).number_format == "0.0%"
     scenarios = book["Scenarios"]
     assert len(scenarios._charts) == 1
     costs = [c.value for c in scenarios["E"][1:3]]
@@ -136,8 +151,9 @@ def test_html_parses_and_embeds_every_image(case, tmp_path):
                 self.sources.append(dict(attrs)["src"])
 
     parser = Images()
-    parser.feed((out / "report.html").read_text())
-    assert len(parser.sources) >= 3
+    page = (out / "report.html").read_text()
+    parser.feed(page)
+    assert len(parser.sources) >= 4 and 'alt="room"' in page
     assert all(src.startswith("data:image/png;base64,") for src in parser.sources)
 
 
@@ -155,3 +171,11 @@ def test_existing_report_survives_a_failed_run(case, tmp_path, monkeypatch):
     assert result.exit_code == 1 and "disk full" in result.output  # the HTML writer failed, after the workbook's
     assert (out / "report.xlsx").read_bytes() == before
     assert not list(out.glob(".writing-*"))
+
+
+def test_no_room_leaves_the_sheet_out(case, tmp_path):
+    folder, _, _ = case
+    out = tmp_path / "report"
+    run(["report", "--data", str(folder), "--out", str(out), "--no-room"])
+    assert "Negotiating room" not in openpyxl.load_workbook(out / "report.xlsx").sheetnames
+    assert 'alt="room"' not in (out / "report.html").read_text()

@@ -81,6 +81,17 @@ def _charts(data: ReportData, plt: ModuleType) -> dict[str, bytes]:
         axis.legend(ncol=4, fontsize=8)
         save("price_response", figure)
 
+    if data.room is not None and not data.room.movable.empty:
+        figure, axis = plt.subplots(figsize=(9, 4.5))
+        for key, block in data.room.movable.groupby(["dimension", "supplier"], sort=False):
+            label = visible(": ".join(str(part) for part in key))
+            axis.plot(block["slack_pct"], block["movable_share"] * 100, marker=".", label=label)
+        axis.set_xlabel("cost slack (% of the optimum)")
+        axis.set_ylabel("share of its volume movable elsewhere (%)")
+        axis.set_title("Negotiating room: volume movable away from each supplier")
+        axis.legend(ncol=3, fontsize=8)
+        save("room", figure)
+
     if data.scenarios is not None and len(data.scenarios) > 1:
         figure, axis = plt.subplots(figsize=(9, 4.5))
         names = [visible(name) for name in data.scenarios["scenario"]]

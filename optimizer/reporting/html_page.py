@@ -88,6 +88,21 @@ def write_html(path: Path, data: ReportData) -> None:
         "<h2>Price response</h2>",
         image("price_response"),
     ]
+    if data.room is not None:
+        curves = data.room.movable.pivot_table(
+            index=["dimension", "supplier"], columns="slack_pct", values="movable_share", sort=False
+        )
+        curves.columns = [f"share_within_+{k:g}%" for k in curves.columns]
+        sections += [
+            "<h2>Negotiating room</h2>",
+            "<p>Share of each supplier's volume (tokens/s summed over the horizon) that a plan serving "
+            "the same demand, keeping every rule and today's tiers, ports and whole instances, moves "
+            "elsewhere for at most the stated extra cost; each such plan verified.</p>",
+            image("room"),
+            _html_table(curves.reset_index()),
+            "<h3>Most diversified plan within the slack</h3>",
+            _html_table(data.room.diversified),
+        ]
     if data.scenarios is not None and len(data.scenarios) > 1:
         sections += [
             "<h2>Scenarios</h2>",

@@ -15,11 +15,17 @@ from optimizer.reporting.report_data import ReportData, gather
 
 
 def make_report(
-    data: Path | None = None, scenarios: list[Path] | None = None, workers: int | None = 1, integer: bool = False
+    data: Path | None = None,
+    scenarios: list[Path] | None = None,
+    workers: int | None = 1,
+    integer: bool = False,
+    room: bool = True,
 ) -> ReportData:
     """The report for a data folder (default: the bundled data) or for scenario files (the
-    first one's plan and leverage, and every scenario side by side)."""
+    first one's plan and leverage, and every scenario side by side); with ``room``, the
+    negotiating room around that plan too (``optimizer room``'s defaults)."""
     from optimizer.analysis.negotiation import leverage
+    from optimizer.analysis.room import negotiating_room
     from optimizer.io.loading import bundled_data, load
     from optimizer.plan.pipeline import solve
     from optimizer.scenarios.comparison import compare, failures
@@ -40,7 +46,7 @@ def make_report(
         comparison = None
         title = f"Compute procurement plan: {folder}"
     plan = solve(inputs, integer=integer, payback=False)  # the report shows no payback
-    return gather(plan, leverage(inputs, plan), comparison, title)
+    return gather(plan, leverage(inputs, plan), comparison, title, negotiating_room(plan) if room else None)
 
 
 def report_files(data: ReportData) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from optimizer.analysis.negotiation import Leverage
+from optimizer.analysis.room import Room
 from optimizer.io.tables import named_rows
 from optimizer.plan.assembly import Plan
 from optimizer.reporting.formats import pct_change, usd
@@ -41,6 +42,7 @@ class ReportData:
     price_response: pd.DataFrame
     scenarios: pd.DataFrame | None
     money: pd.DataFrame = field(default_factory=pd.DataFrame)  # money_by_quarter.csv
+    room: Room | None = None  # the negotiating room around the plan (optimizer room), when asked for
     narrative: list[str] = field(default_factory=list)
 
 
@@ -56,9 +58,11 @@ def _shares_against_cap(plan: Plan) -> dict[str, pd.DataFrame]:
     return tables
 
 
-def gather(plan: Plan, report: Leverage, comparison: pd.DataFrame | None, title: str) -> ReportData:
-    """The report's data from a plan, its leverage report and the scenario comparison (None
-    for a single plan)."""
+def gather(
+    plan: Plan, report: Leverage, comparison: pd.DataFrame | None, title: str, room: Room | None = None
+) -> ReportData:
+    """The report's data from a plan, its leverage report, the scenario comparison (None
+    for a single plan) and the negotiating room (None when not asked for)."""
     totals = plan.totals
     total_label = "the plan's objective" if totals["discount_rate_per_year"] is None else "undiscounted"
     spend = plan.shares[["dimension", "group", "quarter", "spend_usd"]].copy()
@@ -143,6 +147,7 @@ def gather(plan: Plan, report: Leverage, comparison: pd.DataFrame | None, title:
         price_response=report.price_response,
         scenarios=comparison,
         money=plan.money,
+        room=room,
     )
     data.narrative = narrative(plan, report, comparison)
     return data
@@ -238,8 +243,10 @@ def column_kind(column: str) -> str:
         or column == "usd_per_share_point"
     ):
         return "usd"
-    if column in ("share", "volume_share", "spend_share", "stranded_share", "limit", "cap") or column.startswith(
-        "share_"
+    if (
+        column in ("share", "limit", "cap")
+        or column.startswith("share_")
+        or column.endswith(("_share", "_share_today"))
     ):
         return "pct"
     if column.endswith("_pct"):

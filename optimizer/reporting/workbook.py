@@ -21,8 +21,8 @@ FIXED_CREATED = datetime(1980, 1, 1)  # the zip epoch, which the workbook's memb
 
 
 def write_excel(path: Path, data: ReportData) -> None:
-    """Summary, Purchases, Allocation, Spend, Leverage, Price response and, with several
-    scenarios, Scenarios: one sheet each."""
+    """Summary, Purchases, Allocation, Spend, Leverage, Price response, Negotiating room
+    (when gathered) and, with several scenarios, Scenarios: one sheet each."""
     import xlsxwriter
 
     book = xlsxwriter.Workbook(str(path), {"nan_inf_to_errors": True})
@@ -95,6 +95,13 @@ def write_excel(path: Path, data: ReportData) -> None:
 
     response = _sheet(book, "Price response", data.price_response, formats)
     _price_response_chart(book, response, data.price_response)
+
+    if data.room is not None:
+        room = _sheet(book, "Negotiating room", data.room.movable, formats)
+        below = len(data.room.movable) + 3
+        room.write_string(below - 1, 0, "Most diversified plan within the slack", formats["title"])
+        _block(room, data.room.diversified, below, 0, formats)
+        _room_chart(book, room, data.room.movable)
 
     if data.scenarios is not None and len(data.scenarios) > 1:
         scenarios = _sheet(book, "Scenarios", data.scenarios, formats)
@@ -216,6 +223,29 @@ def _price_response_chart(book, sheet, table: pd.DataFrame) -> None:
     chart.set_title({"name": "Price response: provider revenue from us as its prices move"})
     chart.set_x_axis({"name": "price change (%)"})
     chart.set_y_axis({"name": "revenue (USD)", "num_format": '"$"#,##0,,,"B"'})
+    sheet.insert_chart(1, len(columns) + 1, chart, {"x_scale": 1.8, "y_scale": 1.6})
+
+
+def _room_chart(book, sheet, table: pd.DataFrame) -> None:
+    """Volume-movable curves: each supplier's movable share against the cost slack."""
+    if table.empty:
+        return
+    chart = book.add_chart({"type": "scatter", "subtype": "straight_with_markers"})
+    columns = list(table.columns)
+    x, y = columns.index("slack_pct"), columns.index("movable_share")
+    rows = table.reset_index(drop=True)
+    for (dimension, supplier), block in rows.groupby(["dimension", "supplier"], sort=False):
+        first, last = block.index.min() + 1, block.index.max() + 1
+        chart.add_series(
+            {
+                "name": cell(f"{dimension}: {supplier}"),
+                "categories": ["Negotiating room", first, x, last, x],
+                "values": ["Negotiating room", first, y, last, y],
+            }
+        )
+    chart.set_title({"name": "Share of each supplier's volume movable elsewhere, against the extra cost allowed"})
+    chart.set_x_axis({"name": "cost slack (% of the optimum)"})
+    chart.set_y_axis({"name": "movable share", "num_format": "0%", "min": 0, "max": 1})
     sheet.insert_chart(1, len(columns) + 1, chart, {"x_scale": 1.8, "y_scale": 1.6})
 
 
