@@ -292,6 +292,12 @@ def room_block(plan) -> str:
             f"{share(row.largest_share_today)} ({row.largest_group_today}) to {share(row.largest_share)} "
             f"({row.largest_group}), for {usd(row.extra_cost_usd)}."
         )
+    for row in room.fleet.itertuples(index=False):
+        lines.append(
+            f"- **Least change from the starting fleet within +{row.slack_pct:g}%**: "
+            f"{share(row.kept_share)} of the fleet's tokens/s kept where they run, against "
+            f"{share(row.kept_share_today)} in the optimal plan, for {usd(row.extra_cost_usd)}."
+        )
     return "\n".join(lines) + "\n"
 
 

@@ -385,7 +385,12 @@ def room(
             seconds = {**plan_.seconds, "room": time.perf_counter() - started}
             manifest = new_manifest("room", options, folder_inputs(folder), seconds, _result(plan_))
             batch.write(
-                {"movable.csv": csv_writer(found.movable), "diversified.csv": csv_writer(found.diversified)}, manifest
+                {
+                    "movable.csv": csv_writer(found.movable),
+                    "diversified.csv": csv_writer(found.diversified),
+                    "fleet_kept.csv": csv_writer(found.fleet),
+                },
+                manifest,
             )
         show_room(found, console)
         _say(f"Negotiating room written to {out}/ ({found.solves} re-solves, each alternative verified)")

@@ -16,11 +16,13 @@ import pytest
 from conftest import offer, workload, write_folder
 from hypothesis import HealthCheck, given, settings
 from instances import examples, instances, tool_cost
+from rich.console import Console
 from typer.testing import CliRunner
 
 import optimizer
 from optimizer.analysis.room import negotiating_room
 from optimizer.cli import app
+from optimizer.reporting.console import show_room
 
 V = 85_410.0
 # Each figure is a HiGHS optimum held to the budget row within its feasibility tolerance
@@ -29,10 +31,11 @@ REL = 1e-7
 EXCLUSION = "workload_rules:\n  - workloads: [critical]\n    exclude: {provider: [azure]}\n"
 
 
-def folder_for(tmp_path, policy=EXCLUSION, **offer_extra):
+def folder_for(tmp_path, policy=EXCLUSION, fleet=None, **offer_extra):
     return write_folder(
         tmp_path / "in",
         policy=policy,
+        **({"fleet": fleet} if fleet else {}),
         accelerators=[{"accelerator": "a", "vendor": "nvidia"}, {"accelerator": "b", "vendor": "amd"}],
         offers=[
             offer("o1", "aws", "r1", "a", 2.0, 100, **offer_extra),
@@ -130,6 +133,7 @@ def test_cli_writes_the_room_and_refuses_a_negative_slack(tmp_path):
     azure = movable[(movable["supplier"] == "azure") & (movable["slack_pct"] == 1.0)].iloc[0]
     assert azure["movable_tokens_per_s"] == pytest.approx(854.1 / 2.19, rel=REL)
     assert pd.read_csv(out / "diversified.csv")["slack_pct"].tolist() == [1.0, 1.0]
+    assert pd.read_csv(out / "fleet_kept.csv").empty  # no starting fleet: the header only
     refused = runner.invoke(app, ["room", "--data", str(data), "--out", str(tmp_path / "r2"), "--slack", "-1"])
     assert refused.exit_code != 0 and not (tmp_path / "r2").exists()
 
@@ -176,3 +180,22 @@ def test_room_figures_do_not_depend_on_the_solves_before_them(case):
     assert np.allclose(*moved, rtol=0, atol=1e-7 * scale)
     shares = [room.diversified["largest_share"].astype(float) for room in (curve, alone)]
     assert np.allclose(*shares, rtol=0, atol=1e-7, equal_nan=True)
+
+
+def test_the_plan_that_changes_least_from_the_starting_fleet(tmp_path):
+    """A starting fleet of 5 oci chips serving 500 tokens/s of m (no switching costs, so
+    the optimum is unchanged and keeps none of it). Within 0.5% (427.05 USD) the cheapest
+    way to keep fleet volume on oci is critical's aws -> oci at 10.95 a token/s: 39
+    tokens/s, 7.8% of the fleet's, for the whole 427.05."""
+    fleet = [{"offer": "o3", "model": "m", "chips": 5, "tokens_per_s": 500}]
+    plan = optimizer.solve(optimizer.load(folder_for(tmp_path, fleet=fleet)), payback=False)
+    assert plan.totals["total_cost_usd"] == pytest.approx(V, rel=1e-12)
+    found = negotiating_room(plan, slack=0.005)
+    kept = found.fleet.iloc[0]
+    assert kept["fleet_tokens_per_s"] == 500.0 and kept["kept_today_tokens_per_s"] == pytest.approx(0.0, abs=1e-9)
+    assert kept["kept_tokens_per_s"] == pytest.approx(39.0, rel=REL)
+    assert kept["kept_share"] == pytest.approx(0.078, rel=REL)
+    assert kept["extra_cost_usd"] == pytest.approx(427.05, rel=REL)
+    console = Console(record=True, width=200)
+    show_room(found, console)
+    assert "changes least from the starting fleet" in " ".join(console.export_text().split())

@@ -12,7 +12,9 @@ set, solved on a copy of the plan's model with one budget row added:
   a curve: the volume-movable curve;
 - per dimension, the most diversified plan: the smallest largest share of the horizon's
   served tokens/s on any one group (HHI would be quadratic; the largest share stays
-  linear, one row per group).
+  linear, one row per group);
+- with a starting fleet, the plan that changes least from it: the most of the fleet's
+  tokens/s kept where it runs (each fleet row's offer and model, every quarter).
 
 Every alternative is assembled as a plan and checked by the verifier against the rules
 and its claimed cost before a figure of it is reported.
@@ -62,11 +64,22 @@ DIVERSIFIED_COLUMNS = [
     "extra_cost_usd",
 ]
 
+FLEET_COLUMNS = [
+    "slack_pct",
+    "fleet_tokens_per_s",
+    "kept_today_tokens_per_s",
+    "kept_tokens_per_s",
+    "kept_share_today",
+    "kept_share",
+    "extra_cost_usd",
+]
+
 
 @dataclass(frozen=True)
 class Room:
-    movable: pd.DataFrame  # room_movable.csv (MOVABLE_COLUMNS)
-    diversified: pd.DataFrame  # room_diversified.csv (DIVERSIFIED_COLUMNS)
+    movable: pd.DataFrame  # movable.csv (MOVABLE_COLUMNS)
+    diversified: pd.DataFrame  # diversified.csv (DIVERSIFIED_COLUMNS)
+    fleet: pd.DataFrame  # fleet_kept.csv (FLEET_COLUMNS; no rows without a starting fleet)
     solves: int
 
 
@@ -191,9 +204,11 @@ def negotiating_room(
             (limit,) = room.add_inactive_rows([(mine, np.ones(len(mine)))])
             movable += _curve(room, dimension, str(supplier), float(volume_today), int(limit), steps, total)
         diversified.append(_most_diversified(room, dimension, today, slack, total))
+    kept = [] if plan.inputs.fleet.empty else [_least_change(room, slack)]
     return Room(
         pd.DataFrame(movable, columns=MOVABLE_COLUMNS),
         pd.DataFrame(diversified, columns=DIVERSIFIED_COLUMNS),
+        pd.DataFrame(kept, columns=FLEET_COLUMNS),
         room.solves,
     )
 
@@ -270,6 +285,62 @@ def _most_diversified(room: _Alternatives, dimension: str, today: pd.Series, sla
         row |= {
             "largest_share": largest,
             "largest_group": ", ".join(str(g) for g in shares.index[shares >= largest - 1e-7]),
+            "extra_cost_usd": room.extra(found[1]),
+        }
+    return row
+
+
+def _least_change(room: _Alternatives, slack: float) -> dict:
+    """The most of the starting fleet kept where it runs: per fleet row (offer o, model m,
+    F tokens/s) and quarter q a column d >= 0 with sum of x[w, o, q] over m's workloads
+    + d >= F; min sum d is the fleet volume the alternative takes elsewhere (or leaves).
+    What a plan keeps is read from its x, sum of min(F, served), not from d."""
+    model = room.plan.model
+    pairs = model.pairs.assign(model=model.workloads["model"].to_numpy()[model.pairs["w"].to_numpy()])
+    quarters = sorted(model.workloads["quarter"].unique())
+    fleet = room.plan.inputs.fleet.groupby(["offer", "model"], as_index=False)["tokens_per_s"].sum()
+    targets = [
+        (str(offer), str(name), q, float(f))
+        for offer, name, f in fleet[["offer", "model", "tokens_per_s"]].itertuples(index=False)
+        for q in quarters
+        if f > 0
+    ]
+    positions = [
+        room.x[((pairs["offer"] == offer) & (pairs["model"] == name) & (pairs["quarter"] == q)).to_numpy()]
+        for offer, name, q, _ in targets
+    ]
+    amounts = np.array([amount for *_, amount in targets])
+
+    def kept(values: np.ndarray) -> float:
+        return float(np.minimum(amounts, [values[cols].sum() for cols in positions]).sum())
+
+    shortfall = room.what.add_columns(np.zeros(len(targets)), [([], [])] * len(targets))
+    entries = [
+        (np.append(cols, d), np.append(np.ones(len(cols)), 1.0)) for cols, d in zip(positions, shortfall, strict=True)
+    ]
+    rows = {int(r): (float(f), INF) for r, f in zip(room.add_inactive_rows(entries), amounts, strict=True)}
+    (total_row,) = room.add_inactive_rows([(shortfall, np.ones(len(shortfall)))])
+    fleet_total = float(amounts.sum())
+    values_today = np.zeros(room.n)
+    values_today[room.x] = room.plan.solution.x
+    today = kept(values_today)
+    row = {
+        "slack_pct": 100 * slack,
+        "fleet_tokens_per_s": fleet_total,
+        "kept_today_tokens_per_s": today,
+        "kept_tokens_per_s": None,
+        "kept_share_today": today / fleet_total if fleet_total > 0 else None,
+        "kept_share": None,
+        "extra_cost_usd": None,
+    }
+    found = room.solve({int(d): 1.0 for d in shortfall}, slack, rows=rows, verified=False)
+    if found is not None:
+        least = float(found[0][shortfall].sum())
+        found = room.cheapest_within(slack, {**rows, int(total_row): (-INF, least)})
+    if found is not None and fleet_total > 0:
+        row |= {
+            "kept_tokens_per_s": kept(found[0]),
+            "kept_share": kept(found[0]) / fleet_total,
             "extra_cost_usd": room.extra(found[1]),
         }
     return row

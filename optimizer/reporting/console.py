@@ -366,7 +366,8 @@ def _show_prices_to_win(report, console: Console) -> None:
 
 
 def show_room(room, console: Console) -> None:
-    """The volume movable away from each supplier at each slack, then the most diversified plans."""
+    """The volume movable away from each supplier at each slack, then the most diversified
+    plans and the plan that changes least from the starting fleet."""
     if not room.movable.empty:
         curve = room.movable.pivot_table(
             index=["dimension", "supplier"], columns="slack_pct", values="movable_share", sort=False
@@ -390,6 +391,14 @@ def show_room(room, console: Console) -> None:
                     "largest_share": percent,
                     "extra_cost_usd": usd,
                 },
+            )
+        )
+    if not room.fleet.empty:
+        console.print(
+            frame_table(
+                room.fleet[["slack_pct", "kept_share_today", "kept_share", "extra_cost_usd"]],
+                "Plan within the slack that changes least from the starting fleet: its tokens/s kept where they run",
+                {"slack_pct": pct_change, "kept_share_today": percent, "kept_share": percent, "extra_cost_usd": usd},
             )
         )
 

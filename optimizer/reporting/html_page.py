@@ -103,6 +103,8 @@ def write_html(path: Path, data: ReportData) -> None:
             "<h3>Most diversified plan within the slack</h3>",
             _html_table(data.room.diversified),
         ]
+        if not data.room.fleet.empty:
+            sections += ["<h3>Plan that changes least from the starting fleet</h3>", _html_table(data.room.fleet)]
     if data.scenarios is not None and len(data.scenarios) > 1:
         sections += [
             "<h2>Scenarios</h2>",

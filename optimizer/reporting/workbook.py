@@ -101,6 +101,10 @@ def write_excel(path: Path, data: ReportData) -> None:
         below = len(data.room.movable) + 3
         room.write_string(below - 1, 0, "Most diversified plan within the slack", formats["title"])
         _block(room, data.room.diversified, below, 0, formats)
+        if not data.room.fleet.empty:
+            below += len(data.room.diversified) + 3
+            room.write_string(below - 1, 0, "Plan that changes least from the starting fleet", formats["title"])
+            _block(room, data.room.fleet, below, 0, formats)
         _room_chart(book, room, data.room.movable)
 
     if data.scenarios is not None and len(data.scenarios) > 1:
