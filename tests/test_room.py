@@ -92,6 +92,8 @@ def test_most_diversified_provider_plan(room):
     provider = room.diversified.set_index("dimension").loc["provider"]
     d = 427.05 / 24.09
     assert provider["largest_share_today"] == pytest.approx(0.5)
+    assert provider["largest_group_today"] == "aws, azure"  # a tie names both
+    assert provider["largest_group"] == "aws, azure"
     assert provider["largest_share"] == pytest.approx((1000 - d) / 2000, rel=REL)
     assert provider["extra_cost_usd"] == pytest.approx(427.05, rel=REL)
 

@@ -269,25 +269,26 @@ def _most_diversified(room: _Alternatives, dimension: str, today: pd.Series, sla
     found = room.solve({int(largest): 1.0}, slack, rows=rows, verified=False)
     if found is not None:  # the least cost at that largest volume, a plan the verifier checks
         found = room.cheapest_within(slack, rows, columns={int(largest): (0.0, float(found[0][largest]))})
-    shares_today = today / total if total > 0 else today * 0.0
+    share_today, group_today = _largest(today / total) if total > 0 and len(today) else (None, None)
     row = {
         "dimension": dimension,
         "slack_pct": 100 * slack,
-        "largest_share_today": float(shares_today.max()) if len(today) else None,
-        "largest_group_today": str(shares_today.idxmax()) if len(today) else None,
+        "largest_share_today": share_today,
+        "largest_group_today": group_today,
         "largest_share": None,
         "largest_group": None,
         "extra_cost_usd": None,
     }
     if found is not None and total > 0:
-        shares = room.volume(found[0], dimension) / total
-        largest = float(shares.max())
-        row |= {
-            "largest_share": largest,
-            "largest_group": ", ".join(str(g) for g in shares.index[shares >= largest - 1e-7]),
-            "extra_cost_usd": room.extra(found[1]),
-        }
+        share_found, group_found = _largest(room.volume(found[0], dimension) / total)
+        row |= {"largest_share": share_found, "largest_group": group_found, "extra_cost_usd": room.extra(found[1])}
     return row
+
+
+def _largest(shares: pd.Series) -> tuple[float, str]:
+    """The largest share and every group at it within 1e-7 (an even spread ties them all)."""
+    top = float(shares.max())
+    return top, ", ".join(str(group) for group in shares.index[shares >= top - 1e-7])
 
 
 def _least_change(room: _Alternatives, slack: float) -> dict:
