@@ -191,3 +191,17 @@ def test_the_verifier_holds_the_first_quarter_to_the_fleets_ramp(tmp_path):
     inputs = optimizer.load(folder_for(tmp_path / "fleet", policy))
     with pytest.raises(VerificationError, match="ramp of provider gcp into 2026Q1"):
         verify(inputs, free.allocation, free.purchases, free.totals["total_cost_usd"])
+
+
+def test_the_finance_report_reconciles_with_a_move(tmp_path):
+    """The 4 USD case: the report's compute lines are 83,220 of compute spend and the
+    4,000 move, reconciling with the compute cost of 87,220 (the bundled report once left
+    the move out and missed by its 38.6M USD of moving costs)."""
+    from optimizer.reporting.report import make_report
+
+    data = make_report(folder_for(tmp_path, off_cost(4)), room=False)
+    lines = dict(data.reconciliation)
+    assert lines["Compute spend in the horizon (the Spend sheet, by provider)"] == pytest.approx(MOVE_USD)
+    assert lines["Moving workloads between suppliers (switching costs)"] == pytest.approx(4_000.0)
+    assert lines["Compute cost (sum of the lines above)"] == pytest.approx(MOVE_USD + 4_000.0)
+    assert data.reconciles

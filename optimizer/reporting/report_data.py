@@ -78,6 +78,7 @@ def gather(
         ("Spend-commitment shortfalls", float(totals.get("spend_shortfall_usd", 0.0))),
         ("Minimum-spend discounts (rebated)", -float(totals.get("spend_discount_usd", 0.0))),
         ("Porting (one-time)", float(totals.get("port_cost_usd", 0.0))),
+        ("Moving workloads between suppliers (switching costs)", float(totals.get("moving_cost_usd", 0.0))),
     ]
     gap = sum(v for _, v in lines) - float(totals["compute_cost_usd"])
     reconciliation = lines + [
