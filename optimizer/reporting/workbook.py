@@ -209,48 +209,58 @@ def _walk_away_chart(book, sheet, table: pd.DataFrame, top: int) -> None:
 def _price_response_chart(book, sheet, table: pd.DataFrame) -> None:
     if table.empty or not (table["dimension"] == "provider").any():
         return
-    chart = book.add_chart({"type": "scatter", "subtype": "straight_with_markers"})
-    columns = list(table.columns)
-    x, y = columns.index("price_change_pct"), columns.index("supplier_revenue_usd")
-    rows = table.reset_index(drop=True)
-    for (dimension, supplier), block in rows.groupby(["dimension", "supplier"], sort=False):
-        if dimension != "provider":
-            continue
-        first, last = block.index.min() + 1, block.index.max() + 1
-        chart.add_series(
-            {
-                "name": cell(str(supplier)),
-                "categories": ["Price response", first, x, last, x],
-                "values": ["Price response", first, y, last, y],
-            }
-        )
+    chart = _curves_chart(
+        book,
+        "Price response",
+        table,
+        "price_change_pct",
+        "supplier_revenue_usd",
+        lambda dimension, supplier: str(supplier) if dimension == "provider" else None,
+    )
     chart.set_title({"name": "Price response: provider revenue from us as its prices move"})
     chart.set_x_axis({"name": "price change (%)"})
     chart.set_y_axis({"name": "revenue (USD)", "num_format": '"$"#,##0,,,"B"'})
-    sheet.insert_chart(1, len(columns) + 1, chart, {"x_scale": 1.8, "y_scale": 1.6})
+    sheet.insert_chart(1, len(table.columns) + 1, chart, {"x_scale": 1.8, "y_scale": 1.6})
 
 
 def _room_chart(book, sheet, table: pd.DataFrame) -> None:
     """Volume-movable curves: each supplier's movable share against the cost slack."""
     if table.empty:
         return
-    chart = book.add_chart({"type": "scatter", "subtype": "straight_with_markers"})
-    columns = list(table.columns)
-    x, y = columns.index("slack_pct"), columns.index("movable_share")
-    rows = table.reset_index(drop=True)
-    for (dimension, supplier), block in rows.groupby(["dimension", "supplier"], sort=False):
-        first, last = block.index.min() + 1, block.index.max() + 1
-        chart.add_series(
-            {
-                "name": cell(f"{dimension}: {supplier}"),
-                "categories": ["Negotiating room", first, x, last, x],
-                "values": ["Negotiating room", first, y, last, y],
-            }
-        )
+    chart = _curves_chart(
+        book,
+        "Negotiating room",
+        table,
+        "slack_pct",
+        "movable_share",
+        lambda dimension, supplier: f"{dimension}: {supplier}",
+    )
     chart.set_title({"name": "Share of each supplier's volume movable elsewhere, against the extra cost allowed"})
     chart.set_x_axis({"name": "cost slack (% of the optimum)"})
     chart.set_y_axis({"name": "movable share", "num_format": "0%", "min": 0, "max": 1})
-    sheet.insert_chart(1, len(columns) + 1, chart, {"x_scale": 1.8, "y_scale": 1.6})
+    sheet.insert_chart(1, len(table.columns) + 1, chart, {"x_scale": 1.8, "y_scale": 1.6})
+
+
+def _curves_chart(book, sheet_name: str, table: pd.DataFrame, x_column: str, y_column: str, label):
+    """A scatter chart with one line per (dimension, supplier) block of ``table``, written at
+    the top left of ``sheet_name``; ``label`` names a block's series, or None to leave it out."""
+    chart = book.add_chart({"type": "scatter", "subtype": "straight_with_markers"})
+    columns = list(table.columns)
+    x, y = columns.index(x_column), columns.index(y_column)
+    rows = table.reset_index(drop=True)
+    for (dimension, supplier), block in rows.groupby(["dimension", "supplier"], sort=False):
+        name = label(dimension, supplier)
+        if name is None:
+            continue
+        first, last = block.index.min() + 1, block.index.max() + 1
+        chart.add_series(
+            {
+                "name": cell(name),
+                "categories": [sheet_name, first, x, last, x],
+                "values": [sheet_name, first, y, last, y],
+            }
+        )
+    return chart
 
 
 def _scenario_chart(book, sheet, table: pd.DataFrame) -> None:
