@@ -93,7 +93,7 @@ class _Alternatives:
         self.what = WhatIf(plan, fix_integers=hold_integers)
         self.cost = np.asarray(model.lp.cost, dtype=float)
         paying = np.flatnonzero(self.cost)
-        self.budget_row = int(self.what.add_rows(np.array([-INF]), np.array([INF]), [(paying, self.cost[paying])])[0])
+        self.budget_row = int(self.add_inactive_rows([(paying, self.cost[paying])])[0])
         u = np.asarray(model.u)
         served = plan.solution.u
         self.hold_service = {int(j): (float(v), float(v)) for j, v in zip(u, served, strict=True)}
