@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
@@ -496,6 +497,127 @@ def sweep(
         return points, summary
 
     _run(action)
+
+
+@app.command()
+def hedge(
+    file: Annotated[Path, typer.Argument(help="Monte Carlo sweep file (monte_carlo and/or delivery).")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("out/hedge"),
+    samples: Annotated[
+        int | None, typer.Option("--samples", min=1, max=10_000, help="In-sample draws (default: the file's samples).")
+    ] = None,
+    test_samples: Annotated[
+        int | None,
+        typer.Option(
+            "--test-samples", min=0, max=10_000, help="Fresh draws to price the plans on (default: as many; 0: none)."
+        ),
+    ] = None,
+    test_seed: Annotated[
+        int | None, typer.Option("--test-seed", min=0, help="Seed of the fresh draws (default: the file's seed + 1).")
+    ] = None,
+    cvar_weight: Annotated[
+        float,
+        typer.Option(
+            "--cvar-weight", min=0.0, max=100.0, help="Weight on CVaR added to expected cost (0: expected cost only)."
+        ),
+    ] = 0.0,
+    cvar_level: Annotated[
+        float,
+        typer.Option("--cvar-level", min=0.5, max=0.999, help="CVaR level: the mean of the worst 1 - level of draws."),
+    ] = 0.95,
+    time_limit: TimeLimit = None,
+) -> None:
+    """Commit now, adjust later: commitments hedged over a sweep's draws, with VSS and EVPI."""
+    from optimizer.hedge.hedge import hedge as run_hedge
+    from optimizer.reporting.console import show_hedge
+    from optimizer.reporting.manifest import file_entries, folder_inputs, new_manifest, scenario_inputs
+    from optimizer.scenarios.sweeps import read_sweep
+
+    def action() -> None:
+        spec, base = read_sweep(file)
+        bases = _bases([file.parent / spec.scenario]) if spec.scenario else [bundled_data()]
+        with (
+            output_batch(out, inputs=bases, beside=[file.parent], command="hedge") as batch,
+            deadline.budget(time_limit),
+        ):
+            started = time.perf_counter()
+            with _steps() as progress:
+                result = run_hedge(
+                    spec,
+                    base,
+                    samples=samples,
+                    test_samples=test_samples,
+                    test_seed=test_seed,
+                    cvar_weight=cvar_weight,
+                    cvar_level=cvar_level,
+                    progress=progress,
+                )
+            read = file_entries([file], "sweep") + (
+                scenario_inputs([file.parent / spec.scenario]) if spec.scenario else folder_inputs(bundled_data())
+            )
+            options = {
+                "sweep": str(file.resolve()),
+                "out": str(out),
+                "samples": samples,
+                "test_samples": test_samples,
+                "test_seed": test_seed,
+                "cvar_weight": cvar_weight,
+                "cvar_level": cvar_level,
+            }
+            seconds = {**result.seconds, "hedge": time.perf_counter() - started}
+            manifest = new_manifest("hedge", options, read, seconds)
+            batch.write(
+                {
+                    "commitments.csv": csv_writer(result.commitments),
+                    "draws.csv": csv_writer(result.draws),
+                    "summary.csv": csv_writer(result.summary),
+                },
+                manifest,
+            )
+        show_hedge(result, console)
+        size = result.size
+        _say(
+            f"Hedge written to {out}/ (commitments.csv, draws.csv, summary.csv): extensive form of "
+            f"{size['scenarios']} draws, {size['columns']:,} columns, {size['rows']:,} rows"
+        )
+
+    _run(action)
+
+
+@contextmanager
+def _steps():
+    """Progress of a long command on standard error: a bar on a terminal, otherwise a line
+    at every tenth of each step (so a log or CI shows it is alive)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
+
+    if errors.is_terminal:
+        bar = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=errors,
+            transient=True,
+        )
+        tasks: dict[str, TaskID] = {}
+
+        def advance(step: str, done: int, total: int) -> None:
+            if step not in tasks:
+                tasks[step] = bar.add_task(step, total=total)
+            bar.update(tasks[step], completed=done)
+
+        with bar:
+            yield advance
+        return
+    shown: dict[str, int] = {}
+
+    def log(step: str, done: int, total: int) -> None:
+        tenth = done * 10 // max(total, 1)
+        if shown.get(step, -1) < tenth:
+            shown[step] = tenth
+            errors.print(f"{step}: {done}/{total}", markup=False, highlight=False)
+
+    yield log
 
 
 @app.command("report")

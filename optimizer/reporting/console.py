@@ -494,3 +494,47 @@ def _metric(value) -> str:
     if value is None or pd.isna(value):
         return "-"
     return usd(value) if abs(value) >= 1000 else f"{value:,.4f}"
+
+
+HEDGE_HEADLINES = {
+    "hedged_expected_cost": "expected cost, hedged plan",
+    "deterministic_expected_cost": "expected cost, deterministic plan (today's commitments)",
+    "hindsight_expected_cost": "expected cost with hindsight (each draw's own optimum)",
+    "value_of_stochastic_solution": "value of the stochastic solution (deterministic - hedged)",
+    "expected_value_of_perfect_information": "expected value of perfect information (hedged - hindsight)",
+}
+
+
+def show_hedge(result, console: Console) -> None:
+    """The hedged commitments against today's, then VSS, EVPI and the cost spread, in and out of sample."""
+    if result.commitments.empty:
+        console.print("Neither plan signs any commitment, tier, port or spend level.")
+    else:
+        console.print(
+            frame_table(
+                result.commitments.drop(columns=["detail"]),
+                "First-stage decisions: the hedged plan against the deterministic one (chips, or 1 = chosen)",
+                {"hedged": count, "deterministic": count, "change": count},
+            )
+        )
+    summary = result.summary
+    headline = summary[summary["metric"].isin(list(HEDGE_HEADLINES))].assign(
+        metric=lambda frame: frame["metric"].map(HEDGE_HEADLINES)
+    )
+    console.print(
+        frame_table(
+            headline[["sample", "metric", "value_usd", "ci95_low_usd", "ci95_high_usd", "draws", "infeasible_draws"]],
+            "What flexibility is worth (out of sample: fresh draws, 95% interval of the mean)",
+            {"value_usd": usd, "ci95_low_usd": usd, "ci95_high_usd": usd},
+        )
+    )
+    spread = summary[summary["metric"].str.contains("_cost_p|_cost_cvar|_margin_p", regex=True)]
+    if not spread.empty:
+        table = spread.pivot_table(index="metric", columns="sample", values="value_usd", sort=False).reset_index()
+        console.print(
+            frame_table(
+                table,
+                f"Distribution of total cost (and margin) per plan; CVaR at {result.cvar_level:.0%}",
+                {column: usd for column in table.columns if column != "metric"},
+            )
+        )

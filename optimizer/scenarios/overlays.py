@@ -15,6 +15,9 @@ A scenario file::
       - set: offers                # same selectors, `value:` instead of `by:`
       - add: contracts             # `rows:` a list of rows in the table's columns
       - remove: spend_commitments  # `where:` the rows to drop
+      - delay: offers              # the matched offers arrive `quarters` late: no chips in
+        where: {accelerator: nvidia-rubin}  #   their first quarters of availability
+        quarters: 2
       - policy: {max_share: {provider: 1.0}}   # policy keys, merged into the base policy
 
 Every input table of :data:`optimizer.io.tables.TABLES` can be changed. Changes apply in
@@ -33,7 +36,7 @@ import math
 import os
 from pathlib import Path
 from types import UnionType
-from typing import Annotated, Any, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -58,6 +61,7 @@ QuarterLabel = Annotated[str, Field(pattern=QUARTER_PATTERN)]
 VIRTUAL_VENDOR = tuple(s.name for s in TABLES if "accelerator" in s.columns and "vendor" not in s.columns)
 # from/until select rows by their quarter; on offers they write per-quarter overrides.
 RANGED = ("offers", *(s.name for s in TABLES if "quarter" in s.required_columns))
+MAX_DELAY_QUARTERS = 40  # ten years: a longer slip is an offer that never comes (remove it)
 
 
 class _Change(BaseModel):
@@ -92,12 +96,29 @@ class Set(_Change):
     last: QuarterLabel | None = Field(default=None, alias="until")
 
 
+class Delay(_Change):
+    """Offers that arrive ``quarters`` late: no chips (max_chips and min_chips 0) in their
+    first ``quarters`` quarters of availability, each offer counted from its own
+    ``available_from`` (the horizon's first quarter when blank)."""
+
+    delay: Literal["offers"]
+    where: Selector = Field(default_factory=dict)
+    quarters: Annotated[int, Field(ge=0, le=MAX_DELAY_QUARTERS)]
+
+
 class PolicyChange(_Change):
     policy: dict[str, Any]
 
 
-Change = Add | Remove | Scale | Set | PolicyChange
-KINDS: dict[str, type[_Change]] = {"add": Add, "remove": Remove, "scale": Scale, "set": Set, "policy": PolicyChange}
+Change = Add | Remove | Scale | Set | Delay | PolicyChange
+KINDS: dict[str, type[_Change]] = {
+    "add": Add,
+    "remove": Remove,
+    "scale": Scale,
+    "set": Set,
+    "delay": Delay,
+    "policy": PolicyChange,
+}
 
 
 class Scenario(BaseModel):
@@ -216,7 +237,7 @@ def _parse_change(raw: Any, file: str, line: int | None, lines: dict, path: tupl
         return None, [
             Problem(
                 file,
-                f"a change names exactly one of add, remove, scale, set, policy (found {', '.join(kinds) or 'none'})",
+                f"a change names exactly one of {', '.join(KINDS)} (found {', '.join(kinds) or 'none'})",
                 line,
             )
         ]
@@ -288,6 +309,8 @@ def apply_changes(raw: RawInputs, scenario: Scenario) -> RawInputs:
             problems += _remove(raw, change, origin)
         elif isinstance(change, Scale | Set):
             problems += _update(raw, change, origin)
+        elif isinstance(change, Delay):
+            problems += _delay(raw, change, origin)
         else:
             problems.append(Problem(scenario.file, f"not a change: {change!r}", line))
     if problems:
@@ -449,7 +472,10 @@ def _update(raw: RawInputs, change: Scale | Set, origin: Origin) -> list[Problem
         file, line, values = raw.records[table][i]
         if ranged and not _in_range(values.get("quarter"), change):
             continue
-        updated, problem = _new_value(values.get(change.column), change, origin)
+        current = values.get(change.column)
+        if change.column == "min_chips" and (current is None or not str(current).strip()):
+            current = 0.0  # blank min_chips is 0 (the contract's default), as in quarter overrides
+        updated, problem = _new_value(current, change, origin)
         if problem:
             return [problem]
         raw.records[table][i] = (origin[0], origin[1], {**values, change.column: updated})
@@ -466,6 +492,34 @@ def _update(raw: RawInputs, change: Scale | Set, origin: Origin) -> list[Problem
     if table == "offers":
         return _follow_overrides(raw, change, matched, origin) or _follow_tiers(raw, change, matched, origin)
     return []
+
+
+def _delay(raw: RawInputs, change: Delay, origin: Origin) -> list[Problem]:
+    """Each matched offer's first ``change.quarters`` quarters of availability lose their chips."""
+    problems = _check_selector("offers", change.where, origin)
+    if problems:
+        return problems
+    vendors = _vendors(raw)
+    matched = [
+        i for i, r in enumerate(raw.records.get("offers", [])) if _matches("offers", r[2], change.where, vendors)
+    ]
+    if not matched:
+        return [_no_match(raw, "offers", change.where, origin)]
+    horizon = _horizon(raw)
+    if change.quarters == 0 or not horizon:
+        return []
+    for i in matched:
+        offer = raw.records["offers"][i][2]
+        first = str(offer.get("available_from") or "").strip() or horizon[0]
+        try:
+            start = quarters.ordinal(first)
+        except ValueError:  # the offer's own row names the bad quarter when validated
+            continue
+        until = quarters.label(start + change.quarters - 1)
+        for column in ("max_chips", "min_chips"):
+            scale = Scale(scale="offers", where={}, column=column, by=0.0, first=first, last=until)
+            problems += _update_offer_quarters(raw, scale, [i], origin)
+    return problems
 
 
 def _follow_tiers(raw: RawInputs, change: Scale | Set, matched: list[int], origin: Origin) -> list[Problem]:

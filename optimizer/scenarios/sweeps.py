@@ -22,6 +22,12 @@ A sweep file::
         column: tokens_per_s
         from: 2027Q1
         factor: {distribution: triangular, low: 0.8, mode: 1.0, high: 1.5}
+    delivery:                          # optional: capacity that arrives late or short
+      - where: {accelerator: nvidia-rubin}
+        delay_quarters: {quarters: [0, 1, 2], probabilities: [0.5, 0.3, 0.2]}
+      - where: {accelerator: google-tpu7x}
+        from: 2027Q1
+        capacity_factor: {distribution: uniform, low: 0.6, high: 1.0}
 
 Distributions of the factor: ``normal`` (mean, sd; negative draws count as 0),
 ``lognormal`` (mu, sigma of its logarithm), ``uniform`` (low, high), ``triangular``
@@ -48,6 +54,8 @@ from optimizer.io.tables import TableName
 from optimizer.io.yaml_reader import read_yaml
 from optimizer.scenarios.comparison import Job, as_scenario, evaluate, lost, results_table
 from optimizer.scenarios.overlays import (
+    MAX_DELAY_QUARTERS,
+    Delay,
     QuarterLabel,
     Scale,
     Scenario,
@@ -139,6 +147,74 @@ class Triangular(_Strict):
 Distribution = Annotated[Normal | LogNormal | Uniform | Triangular, Field(discriminator="distribution")]
 
 
+def _draw(d: Normal | LogNormal | Uniform | Triangular, generator: np.random.Generator, count: int) -> np.ndarray:
+    if isinstance(d, Normal):
+        return np.maximum(generator.normal(d.mean, d.sd, count), 0.0)
+    if isinstance(d, LogNormal):
+        return generator.lognormal(d.mu, d.sigma, count)
+    if isinstance(d, Uniform):
+        return generator.uniform(d.low, d.high, count)
+    return generator.triangular(d.low, d.mode, d.high, count)
+
+
+class Delays(_Strict):
+    """A discrete distribution of whole quarters of delay: ``quarters[k]`` with ``probabilities[k]``."""
+
+    quarters: Annotated[list[Annotated[int, Field(ge=0, le=MAX_DELAY_QUARTERS)]], Field(min_length=1)]
+    probabilities: Annotated[list[Annotated[float, Field(ge=0, le=1)]], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _a_distribution(self) -> Delays:
+        if len(self.quarters) != len(self.probabilities):
+            raise ValueError(
+                f"{len(self.quarters)} quarters but {len(self.probabilities)} probabilities: give one each"
+            )
+        if abs(sum(self.probabilities) - 1.0) > 1e-9:
+            raise ValueError(f"the probabilities add up to {sum(self.probabilities):g}, not 1")
+        return self
+
+
+class Delivery(_Strict):
+    """Capacity of the offers matched by ``where`` that arrives late or short, drawn per sample:
+    ``delay_quarters`` (whole quarters, each matched offer counted from its own first quarter)
+    or ``capacity_factor`` (a factor on max_chips and min_chips, within from/until)."""
+
+    where: Selector = Field(default_factory=dict)
+    first: QuarterLabel | None = Field(default=None, alias="from")
+    last: QuarterLabel | None = Field(default=None, alias="until")
+    delay_quarters: Delays | None = None
+    capacity_factor: Distribution | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Delivery:
+        if (self.delay_quarters is None) == (self.capacity_factor is None):
+            raise ValueError("a delivery entry gives either delay_quarters or capacity_factor")
+        if self.delay_quarters is not None and (self.first or self.last):
+            raise ValueError("from/until go with capacity_factor; a delay counts from each offer's first quarter")
+        return self
+
+    @property
+    def label(self) -> str:
+        where = ",".join(f"{k}={v}" for k, v in self.where.items())
+        kind = "delay_quarters" if self.delay_quarters is not None else "capacity_factor"
+        return f"delivery[{where}] {kind}"
+
+    def changes(self, value: float) -> list[Delay | Scale]:
+        if self.delay_quarters is not None:
+            return [Delay(delay="offers", where=self.where, quarters=int(value))]
+        return [
+            Scale(scale="offers", where=self.where, column=column, by=float(value), first=self.first, last=self.last)
+            for column in ("max_chips", "min_chips")
+        ]
+
+    def draw(self, generator: np.random.Generator, count: int) -> np.ndarray:
+        if self.delay_quarters is not None:
+            delays = self.delay_quarters
+            return generator.choice(np.array(delays.quarters, dtype=float), size=count, p=delays.probabilities)
+        assert self.capacity_factor is not None, "one of the two (Delivery._one_kind)"
+        return _draw(self.capacity_factor, generator, count)
+
+
 class Parameter(_Strict):
     """Which numbers move (as in a scenario's ``scale``) and how: grid steps or a distribution."""
 
@@ -166,15 +242,8 @@ class Parameter(_Strict):
         )
 
     def draw(self, generator: np.random.Generator, count: int) -> np.ndarray:
-        d = self.factor
-        assert d is not None, "a monte_carlo parameter has a factor (Sweep._one_kind)"
-        if isinstance(d, Normal):
-            return np.maximum(generator.normal(d.mean, d.sd, count), 0.0)
-        if isinstance(d, LogNormal):
-            return generator.lognormal(d.mu, d.sigma, count)
-        if isinstance(d, Uniform):
-            return generator.uniform(d.low, d.high, count)
-        return generator.triangular(d.low, d.mode, d.high, count)
+        assert self.factor is not None, "a monte_carlo parameter has a factor (Sweep._one_kind)"
+        return _draw(self.factor, generator, count)
 
 
 class Sweep(_Strict):
@@ -183,6 +252,7 @@ class Sweep(_Strict):
     scenario: str | None = None
     grid: Annotated[list[Parameter], Field(min_length=1, max_length=2)] | None = None
     monte_carlo: Annotated[list[Parameter], Field(min_length=1)] | None = None
+    delivery: Annotated[list[Delivery], Field(min_length=1)] | None = None
     samples: Annotated[int, Field(gt=0, le=MAX_POINTS)] = 100
     seed: Annotated[int, Field(ge=0, lt=2**63)] = 0  # numpy's generators take a non-negative seed
 
@@ -198,8 +268,8 @@ class Sweep(_Strict):
 
     @model_validator(mode="after")
     def _one_kind(self) -> Sweep:
-        if (self.grid is None) == (self.monte_carlo is None):
-            raise ValueError("a sweep has either grid or monte_carlo")
+        if (self.grid is None) == (self.monte_carlo is None and self.delivery is None):
+            raise ValueError("a sweep has either grid or monte_carlo (and delivery)")
         for p in self.grid or []:
             if p.change_pct is None or p.factor is not None:
                 raise ValueError(f"grid parameter {p.label}: give change_pct (from, to, step), not factor")
@@ -252,35 +322,53 @@ def _check_parameters(sweep: Sweep, base: Scenario, path: Path, lines: dict[tupl
     kind = "grid" if sweep.grid else "monte_carlo"
     parameters = sweep.grid or sweep.monte_carlo or []
     raw = apply_changes(base_records(Path(base.base or bundled_data())), base)
-    probe = Scenario(
-        name=sweep.name,
-        changes=[p.change(1.0) for p in parameters],
-        file=str(path),
-        change_lines=[lines.get((kind, i)) for i in range(len(parameters))],
-    )
+    changes: list[Any] = [p.change(1.0) for p in parameters]
+    change_lines = [lines.get((kind, i)) for i in range(len(parameters))]
+    for i, entry in enumerate(sweep.delivery or []):
+        unchanged = entry.changes(0.0 if entry.delay_quarters is not None else 1.0)
+        changes += unchanged
+        change_lines += [lines.get(("delivery", i))] * len(unchanged)
+    probe = Scenario(name=sweep.name, changes=changes, file=str(path), change_lines=change_lines)
     validate(apply_changes(raw, probe))
 
 
-def jobs_of(sweep: Sweep, base: Scenario) -> tuple[list[Job], pd.DataFrame]:
-    """One job per grid point or sample, and the table of their parameter values."""
+def draws_of(sweep: Sweep, seed: int | None = None, samples: int | None = None) -> pd.DataFrame:
+    """The value of every parameter at every grid point or sample (one column each): grid
+    points in order, or draws of one generator seeded with ``seed`` (the file's by default),
+    parameter by parameter, the monte_carlo ones first, then the delivery ones."""
     parameters = sweep.grid or sweep.monte_carlo or []
     if sweep.grid:
         # Every grid parameter has its steps (Sweep._one_kind).
         steps = [p.change_pct.values() for p in parameters if p.change_pct is not None]
-        points = list(itertools.product(*steps))
-        factors = [[1 + pct / 100 for pct in point] for point in points]
-        table = pd.DataFrame(points, columns=[f"{p.label} change_pct" for p in parameters])
-    else:
-        generator = np.random.default_rng(sweep.seed)
-        draws = np.column_stack([p.draw(generator, sweep.samples) for p in parameters])
-        factors = draws.tolist()
-        table = pd.DataFrame(draws, columns=[f"{p.label} factor" for p in parameters])
-    jobs = []
-    for index, point in enumerate(factors):
-        changes = list(base.changes) + [p.change(f) for p, f in zip(parameters, point, strict=True)]
-        lines = list(base.change_lines or [None] * len(base.changes)) + [None] * len(parameters)
-        scenario = base.model_copy(update={"name": f"{sweep.name}-{index}", "changes": changes, "change_lines": lines})
-        jobs.append(Job(scenario, walk_away=False))
+        return pd.DataFrame(list(itertools.product(*steps)), columns=[f"{p.label} change_pct" for p in parameters])
+    generator = np.random.default_rng(sweep.seed if seed is None else seed)
+    count = sweep.samples if samples is None else samples
+    columns = {f"{p.label} factor": p.draw(generator, count) for p in parameters}
+    columns.update({entry.label: entry.draw(generator, count) for entry in sweep.delivery or []})
+    return pd.DataFrame(columns)
+
+
+def point_scenario(sweep: Sweep, base: Scenario, values: list[float], index: int, delivery: bool = True) -> Scenario:
+    """The base scenario with one point's changes (a row of :func:`draws_of`) added;
+    ``delivery=False`` leaves out the delivery entries (what was signed, before what arrives)."""
+    parameters = sweep.grid or sweep.monte_carlo or []
+    factors = [1 + v / 100 for v in values] if sweep.grid else values
+    changes: list[Any] = [p.change(f) for p, f in zip(parameters, factors, strict=False)]
+    if delivery:
+        entries = zip(sweep.delivery or [], values[len(parameters) :], strict=True)
+        changes += [change for entry, value in entries for change in entry.changes(value)]
+    lines = list(base.change_lines or [None] * len(base.changes)) + [None] * len(changes)
+    update = {"name": f"{sweep.name}-{index}", "changes": list(base.changes) + changes, "change_lines": lines}
+    return base.model_copy(update=update)
+
+
+def jobs_of(sweep: Sweep, base: Scenario) -> tuple[list[Job], pd.DataFrame]:
+    """One job per grid point or sample, and the table of their parameter values."""
+    table = draws_of(sweep)
+    jobs = [
+        Job(point_scenario(sweep, base, [float(v) for v in row], index), walk_away=False)
+        for index, row in enumerate(table.itertuples(index=False))
+    ]
     return jobs, table
 
 

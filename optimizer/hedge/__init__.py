@@ -1,0 +1,1 @@
+"""Two-stage plans: commitments chosen before uncertainty resolves, recourse per scenario."""
