@@ -531,6 +531,7 @@ def hedge(
     from optimizer.hedge.hedge import hedge as run_hedge
     from optimizer.reporting.console import show_hedge
     from optimizer.reporting.manifest import file_entries, folder_inputs, new_manifest, scenario_inputs
+    from optimizer.reporting.workbook import write_hedge_excel
     from optimizer.scenarios.sweeps import read_sweep
 
     def action() -> None:
@@ -571,13 +572,16 @@ def hedge(
                     "commitments.csv": csv_writer(result.commitments),
                     "draws.csv": csv_writer(result.draws),
                     "summary.csv": csv_writer(result.summary),
+                    "hedge.xlsx": lambda path: write_hedge_excel(
+                        path, result.summary, result.commitments, result.draws
+                    ),
                 },
                 manifest,
             )
         show_hedge(result, console)
         size = result.size
         _say(
-            f"Hedge written to {out}/ (commitments.csv, draws.csv, summary.csv): extensive form of "
+            f"Hedge written to {out}/ (commitments.csv, draws.csv, summary.csv, hedge.xlsx): extensive form of "
             f"{size['scenarios']} draws, {size['columns']:,} columns, {size['rows']:,} rows"
         )
 

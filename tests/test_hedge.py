@@ -200,3 +200,32 @@ def test_bad_delivery_entries_are_named_with_their_line(tmp_path):
             "delivery:\n  - where: {offer: nothing}\n    delay_quarters: {quarters: [1], probabilities: [1]}\n",
         )
     assert "no offers row matches" in caught.value.problems[0].message
+
+
+def test_the_command_writes_the_hedge_and_its_workbook(tmp_path):
+    """End to end on the two-demand case with the fresh draws switched off: the in-sample
+    VSS (8 H = 17,520 USD) is printed and every output file is written with a manifest."""
+    from typer.testing import CliRunner
+
+    from optimizer import cli
+
+    newsvendor(tmp_path, DEMAND_SWEEP.replace("low: 0.5, high: 1.5", "low: 0.6, high: 0.6"))
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        cli.app, ["hedge", str(tmp_path / "sweep.yaml"), "--samples", "2", "--test-samples", "0", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    for name in ("commitments.csv", "draws.csv", "summary.csv", "hedge.xlsx", "manifest.json"):
+        assert (out / name).is_file(), name
+    summary = pd.read_csv(out / "summary.csv")
+    # Both draws are demand 60: the hedge commits 60 and pays 60 H; the deterministic plan pays 100 H.
+    vss = summary[summary["metric"] == "value_of_stochastic_solution"]["value_usd"].iloc[0]
+    assert vss == pytest.approx(40 * H)
+    assert "value of the stochastic solution" in result.output
+
+
+def test_a_grid_sweep_is_refused_with_a_reason(tmp_path):
+    body = "grid:\n  - table: workloads\n    column: tokens_per_s\n    change_pct: {from: -10, to: 10, step: 10}\n"
+    sweep, base = newsvendor(tmp_path, body)
+    with pytest.raises(InputError, match="needs monte_carlo or delivery draws"):
+        hedge(sweep, base)

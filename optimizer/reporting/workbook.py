@@ -23,23 +23,9 @@ FIXED_CREATED = datetime(1980, 1, 1)  # the zip epoch, which the workbook's memb
 def write_excel(path: Path, data: ReportData) -> None:
     """Summary, Purchases, Allocation, Spend, Leverage, Price response, Negotiating room
     (when gathered) and, with several scenarios, Scenarios: one sheet each."""
-    import xlsxwriter
 
-    book = xlsxwriter.Workbook(str(path), {"nan_inf_to_errors": True})
-    # A fixed creation stamp keeps the workbook byte-identical for the same inputs; when the
-    # run happened is in manifest.json.
-    book.set_properties({"title": "Compute procurement plan", "created": FIXED_CREATED})
-    formats = {
-        "usd": book.add_format({"num_format": '"$"#,##0.00'}),
-        "pct": book.add_format({"num_format": "0.0%"}),
-        "pct_points": book.add_format({"num_format": '0.0"%"'}),
-        "chips": book.add_format({"num_format": "#,##0.0"}),
-        "number": book.add_format({"num_format": "#,##0.00"}),
-        "text": book.add_format({}),
-        "header": book.add_format({"bold": True, "bottom": 1}),
-        "title": book.add_format({"bold": True, "font_size": 14}),
-        "bold": book.add_format({"bold": True}),
-    }
+    book = _new_book(path, "Compute procurement plan")
+    formats = _formats(book)
 
     summary = book.add_worksheet("Summary")
     summary.write_string(0, 0, cell(data.title), formats["title"])
@@ -111,6 +97,84 @@ def write_excel(path: Path, data: ReportData) -> None:
         scenarios = _sheet(book, "Scenarios", data.scenarios, formats)
         _scenario_chart(book, scenarios, data.scenarios)
     book.close()
+
+
+def _new_book(path: Path, title: str):
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(str(path), {"nan_inf_to_errors": True})
+    # A fixed creation stamp keeps the workbook byte-identical for the same inputs; when the
+    # run happened is in manifest.json.
+    book.set_properties({"title": title, "created": FIXED_CREATED})
+    return book
+
+
+def _formats(book) -> dict:
+    return {
+        "usd": book.add_format({"num_format": '"$"#,##0.00'}),
+        "pct": book.add_format({"num_format": "0.0%"}),
+        "pct_points": book.add_format({"num_format": '0.0"%"'}),
+        "chips": book.add_format({"num_format": "#,##0.0"}),
+        "number": book.add_format({"num_format": "#,##0.00"}),
+        "text": book.add_format({}),
+        "header": book.add_format({"bold": True, "bottom": 1}),
+        "title": book.add_format({"bold": True, "font_size": 14}),
+        "bold": book.add_format({"bold": True}),
+    }
+
+
+def write_hedge_excel(path: Path, summary: pd.DataFrame, commitments: pd.DataFrame, draws: pd.DataFrame) -> None:
+    """Hedge (VSS, EVPI, cost spread) with the cost distribution of the hedged and the
+    deterministic plan as a chart, Commitments (first stage of both plans) and Draws."""
+    book = _new_book(path, "Two-stage plan: hedged commitments")
+    formats = _formats(book)
+    sheet = _sheet(book, "Hedge", summary, formats)
+    _cost_distribution_chart(book, sheet, draws, len(summary.columns) + 1, formats)
+    _sheet(book, "Commitments", commitments, formats)
+    _sheet(book, "Draws", draws, formats)
+    book.close()
+
+
+def _cost_distribution_chart(book, sheet, draws: pd.DataFrame, left: int, formats: dict) -> None:
+    """Each plan's costs over the fresh draws (the in-sample ones when there are none),
+    sorted, against the share of draws at or below: the empirical distribution function."""
+    sample = "out" if (draws["sample"] == "out").any() else "in"
+    chosen = draws[draws["sample"] == sample]
+    if chosen.empty:
+        return
+    n = len(chosen)
+    curves = pd.DataFrame(
+        {
+            "share_of_draws": (pd.RangeIndex(n) + 1) / n,
+            "hedged_cost_usd": sorted(chosen["hedged_cost_usd"]),
+            "deterministic_cost_usd": sorted(chosen["deterministic_cost_usd"]),
+        }
+    )
+    top = 0
+    _block(sheet, curves, top, left, formats)
+    chart = book.add_chart({"type": "scatter", "subtype": "straight"})
+    for k, plan in ((1, "hedged plan"), (2, "deterministic plan")):
+        chart.add_series(
+            {
+                "name": plan,
+                "categories": [sheet.name, top + 1, left + k, top + n, left + k],
+                "values": [sheet.name, top + 1, left, top + n, left],
+            }
+        )
+    where = "fresh" if sample == "out" else "in-sample"
+    chart.set_title({"name": f"Cost distribution over the {where} draws"})
+    largest = float(curves[["hedged_cost_usd", "deterministic_cost_usd"]].abs().max().max())
+    chart.set_x_axis({"name": "total cost (USD)", "num_format": _scaled_usd(largest)})
+    chart.set_y_axis({"name": "share of draws at or below", "num_format": "0%", "min": 0, "max": 1})
+    sheet.insert_chart(n + 3, left, chart, {"x_scale": 1.6, "y_scale": 1.4})
+
+
+def _scaled_usd(largest: float) -> str:
+    """An Excel number format in the unit the figures need: B, M or k of dollars."""
+    for commas, unit, size in ((",,,", "B", 1e9), (",,", "M", 1e6), (",", "k", 1e3)):
+        if largest >= size:
+            return f'"$"#,##0.0{commas}"{unit}"'
+    return '"$"#,##0'
 
 
 def _widths(table: pd.DataFrame) -> list[int]:
