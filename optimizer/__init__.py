@@ -1,7 +1,7 @@
 """Compute procurement optimizer: allocate AI inference volume across chips, clouds and regions.
 
 The public API is the names below; the subpackages behind them (``io``, ``model``,
-``solver``, ``plan``, ``analysis``, ``scenarios``, ``reporting``) may move between
+``solver``, ``plan``, ``analysis``, ``scenarios``, ``hedge``, ``reporting``) may move between
 versions. ::
 
     import optimizer
@@ -12,6 +12,8 @@ versions. ::
     optimizer.write_model(inputs, "model.mps")        # the model, for audit (.mps or .lp)
     report = optimizer.leverage(inputs, plan)         # walk-away costs, price ceilings, ...
     room = optimizer.negotiating_room(plan)           # volume movable within 0.5% more cost
+    sweep, base = optimizer.read_sweep("scenarios/sweeps/open-questions.yaml")
+    hedged = optimizer.hedge(sweep, base, samples=20)   # commitments hedged over the draws
     table = optimizer.compare(["scenarios/base.yaml", optimizer.Scenario(...)])
 """
 
@@ -20,6 +22,7 @@ import logging
 from optimizer.analysis.negotiation import Leverage, leverage
 from optimizer.analysis.room import Room, negotiating_room
 from optimizer.errors import InputError, OptimizerError, Problem, SolveError, VerificationError
+from optimizer.hedge.hedge import Hedge, hedge
 from optimizer.io.loading import bundled_data, load
 from optimizer.io.tables import Inputs
 from optimizer.plan.assembly import Plan
@@ -34,6 +37,7 @@ logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 __all__ = [
     "Add",
+    "Hedge",
     "InputError",
     "Inputs",
     "Leverage",
@@ -51,6 +55,7 @@ __all__ = [
     "apply",
     "bundled_data",
     "compare",
+    "hedge",
     "leverage",
     "load",
     "negotiating_room",

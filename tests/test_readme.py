@@ -46,6 +46,7 @@ def test_every_generated_block_is_known_to_the_script():
         "findings",
         "porting",
         "room",
+        "hedge",
         "moving",
         "scenarios",
         "scenario-tables",

@@ -18,14 +18,17 @@ price x H x d(q) x (1 - f[o,q]) for every quarter q of the horizon it runs undel
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
 from optimizer.io.allowed import offer_terms
 from optimizer.io.tables import Inputs
 from optimizer.model.builder import LpModel, build
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 FIRST_STAGE = ("c", "tier_b", "z", "discount_z")
 
@@ -118,6 +121,8 @@ def delivered_fraction(model: LpModel, signed: Inputs) -> np.ndarray:
 def scenario_block(inputs: Inputs, signed: Inputs | None = None) -> Block:
     """The block of a scenario whose ``inputs`` hold its delivery; ``signed`` the same
     scenario before delivery (None: everything arrives as planned)."""
+    import scipy.sparse as sp  # here, not at start-up (optimizer.model.arrays says why)
+
     model = build(inputs)
     lp = model.lp
     csc = lp.csc

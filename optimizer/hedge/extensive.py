@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import highspy
 import numpy as np
-import scipy.sparse as sp
 
 from optimizer import deadline
 from optimizer.errors import SolveError, TimeLimitReached
@@ -24,6 +24,9 @@ from optimizer.hedge.blocks import Block, first_stage_keys
 from optimizer.model.arrays import INF
 from optimizer.solver.highs import new_highs, set_mip_gap
 from optimizer.solver.lp import cost_scale
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,8 @@ def solve_extensive(
     cvar_level: float = 0.95,
 ) -> Extensive:
     """Build and solve the extensive form over ``blocks`` with scenario ``probability``."""
+    import scipy.sparse as sp  # here, not at start-up (optimizer.model.arrays says why)
+
     started = time.perf_counter()
     check_aligned(blocks)
     shared = len(blocks[0].first)
