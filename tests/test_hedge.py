@@ -229,3 +229,16 @@ def test_a_grid_sweep_is_refused_with_a_reason(tmp_path):
     sweep, base = newsvendor(tmp_path, body)
     with pytest.raises(InputError, match="needs monte_carlo or delivery draws"):
         hedge(sweep, base)
+
+
+def test_a_sweep_solves_each_delay_with_hindsight(tmp_path):
+    """In ``optimizer sweep`` a delay is capacity that is not there: one quarter late, the
+    commitment offer has no chips in the horizon's only quarter, so demand 100 is bought on
+    demand at 1.6: 160 H (against 100 H when it arrives)."""
+    from optimizer.scenarios.sweeps import run_sweep
+
+    body = "samples: 3\ndelivery:\n  - where: {offer: cm}\n    delay_quarters: {quarters: [1], probabilities: [1]}\n"
+    sweep, base = newsvendor(tmp_path, body)
+    points, _ = run_sweep(sweep, base, workers=1)
+    assert list(points["delivery[offer=cm] delay_quarters"]) == [1, 1, 1]
+    assert list(points["total_cost_usd"]) == pytest.approx([160 * H] * 3)

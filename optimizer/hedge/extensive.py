@@ -62,16 +62,28 @@ def _shared_bounds(blocks: list[Block]) -> tuple[np.ndarray, np.ndarray, np.ndar
     return lower, upper, integer
 
 
-def solve_extensive(
+@dataclass(frozen=True)
+class Loaded:
+    """The extensive form handed to HiGHS: where each block's columns went, and the CVaR's eta."""
+
+    highs: highspy.Highs
+    positions: list[np.ndarray]
+    shared: int
+    eta: int | None
+    columns: int
+    rows: int
+
+
+def load_extensive(
     blocks: list[Block],
     probability: np.ndarray,
     cvar_weight: float = 0.0,
     cvar_level: float = 0.95,
-) -> Extensive:
-    """Build and solve the extensive form over ``blocks`` with scenario ``probability``."""
+) -> Loaded:
+    """Build the extensive form over ``blocks`` (scenario ``probability``) as one sparse
+    matrix and hand it to a new HiGHS in one call."""
     import scipy.sparse as sp  # here, not at start-up (optimizer.model.arrays says why)
 
-    started = time.perf_counter()
     check_aligned(blocks)
     shared = len(blocks[0].first)
     lower, upper, integer = _shared_bounds(blocks)
@@ -129,30 +141,42 @@ def solve_extensive(
     num_col = len(cost)
     matrix = sp.csc_matrix((value, (row, column)), shape=(num_row, num_col))
     matrix.sum_duplicates()
-    built = time.perf_counter() - started
     scale = float(np.dot(probability, [cost_scale(b.model) for b in blocks]))
     highs = _loaded(matrix, cost, column_lower, column_upper, row_low, row_up, kinds, scale)
-    _run(highs, "the extensive form")
-    values = np.asarray(highs.getSolution().col_value)
+    return Loaded(highs, positions, shared, eta, num_col, num_row)
+
+
+def solve_extensive(
+    blocks: list[Block],
+    probability: np.ndarray,
+    cvar_weight: float = 0.0,
+    cvar_level: float = 0.95,
+) -> Extensive:
+    """Build and solve the extensive form; each draw's cost read from its own columns."""
+    started = time.perf_counter()
+    loaded = load_extensive(blocks, probability, cvar_weight, cvar_level)
+    built = time.perf_counter() - started
+    _run(loaded.highs, "the extensive form")
+    values = np.asarray(loaded.highs.getSolution().col_value)
     costs = np.array(
         [
             float(block.cost @ values[position]) + block.constant
-            for block, position in zip(blocks, positions, strict=True)
+            for block, position in zip(blocks, loaded.positions, strict=True)
         ]
     )
     objective = float(np.dot(probability, costs))
     value_at_risk = None
-    if eta is not None:
-        value_at_risk = float(values[eta])
+    if loaded.eta is not None:
+        value_at_risk = float(values[loaded.eta])
         objective += cvar_weight * cvar(costs, probability, cvar_level)
     return Extensive(
-        first=values[:shared],
+        first=values[: loaded.shared],
         costs=costs,
         objective=objective,
         value_at_risk=value_at_risk,
-        seconds={"build": built, "solve": float(highs.getRunTime())},
-        columns=num_col,
-        rows=num_row,
+        seconds={"build": built, "solve": float(loaded.highs.getRunTime())},
+        columns=loaded.columns,
+        rows=loaded.rows,
     )
 
 

@@ -51,7 +51,7 @@ class Hedge:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
-def _quiet(step: str, done: int, total: int) -> None:
+def no_progress(step: str, done: int, total: int) -> None:
     """No progress shown."""
 
 
@@ -63,7 +63,7 @@ def hedge(
     test_seed: int | None = None,
     cvar_weight: float = 0.0,
     cvar_level: float = 0.95,
-    progress: Progress = _quiet,
+    progress: Progress = no_progress,
     inside: pd.DataFrame | None = None,
     outside: pd.DataFrame | None = None,
 ) -> Hedge:
@@ -83,7 +83,7 @@ def hedge(
     if outside is None:
         outside = draws_of(sweep, seed=sweep.seed + 1 if test_seed is None else test_seed, samples=test_samples)
     base_block = scenario_block(apply(base))
-    blocks = _blocks(sweep, base, inside, "in", progress)
+    blocks = draw_blocks(sweep, base, inside, "in", progress)
     check_aligned([base_block, *blocks])
     seconds["build_scenarios"] = time.perf_counter() - started
     probability = np.full(len(blocks), 1.0 / len(blocks))
@@ -98,7 +98,7 @@ def hedge(
     deterministic_first = deterministic[1][base_block.first]
     rows = _price(blocks, inside, "in", extensive.first, deterministic_first, progress, extensive.costs)
     if len(outside):
-        fresh = _blocks(sweep, base, outside, "out", progress)
+        fresh = draw_blocks(sweep, base, outside, "out", progress)
         rows += _price(fresh, outside, "out", extensive.first, deterministic_first, progress)
     seconds["price_draws"] = time.perf_counter() - started
     draws = pd.DataFrame(rows)
@@ -115,7 +115,7 @@ def _rounded(first: np.ndarray, block: Block) -> np.ndarray:
     return np.where(block.integer[block.first], np.round(first), first)
 
 
-def _blocks(sweep: Sweep, base: Scenario, table: pd.DataFrame, sample: str, progress: Progress) -> list[Block]:
+def draw_blocks(sweep: Sweep, base: Scenario, table: pd.DataFrame, sample: str, progress: Progress) -> list[Block]:
     blocks = []
     step = f"building the {'in-sample' if sample == 'in' else 'fresh'} draws"
     for index, row in enumerate(table.itertuples(index=False)):
