@@ -242,3 +242,22 @@ def test_a_sweep_solves_each_delay_with_hindsight(tmp_path):
     points, _ = run_sweep(sweep, base, workers=1)
     assert list(points["delivery[offer=cm] delay_quarters"]) == [1, 1, 1]
     assert list(points["total_cost_usd"]) == pytest.approx([160 * H] * 3)
+
+
+def test_on_the_bundled_data_draws_equal_to_the_base_hedge_to_the_plan():
+    """Two draws with every factor 1 and no delay are the base twice: the hedge's expected
+    cost is then the plan's own optimum (``optimizer.solve``'s present value, solved
+    independently of the extensive form), and VSS and EVPI are 0 within the MIP gap."""
+    import optimizer
+    from optimizer.tolerances import mip_gap_usd
+
+    sweep, base = read_sweep(Path(__file__).parent.parent / "scenarios" / "sweeps" / "open-questions.yaml")
+    columns = draws_of(sweep, samples=1).columns
+    unchanged = pd.DataFrame([[0.0 if "delay" in c else 1.0 for c in columns]] * 2, columns=columns)
+    result = hedge(sweep, base, inside=unchanged, outside=unchanged.iloc[:0])
+    plan = optimizer.solve(optimizer.load(optimizer.bundled_data()))
+    optimum = plan.totals["total_cost_pv_usd"]
+    gap = mip_gap_usd(abs(optimum))
+    assert figure(result, "in-sample", "hedged_expected_cost") == pytest.approx(optimum, abs=2 * gap)
+    assert abs(figure(result, "in-sample", "value_of_stochastic_solution")) <= 2 * gap
+    assert abs(figure(result, "in-sample", "expected_value_of_perfect_information")) <= 2 * gap
