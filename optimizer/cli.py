@@ -643,10 +643,14 @@ def report_command(
     room: Annotated[
         bool, typer.Option("--room/--no-room", help="Include the negotiating room (optimizer room's defaults).")
     ] = True,
+    hedge: Annotated[
+        Path | None,
+        typer.Option("--hedge", help="An `optimizer hedge` output folder to include (checked against its manifest)."),
+    ] = None,
 ) -> None:
     """Finance reports: an Excel workbook with native charts and a self-contained HTML page."""
-    from optimizer.reporting.manifest import folder_inputs, new_manifest, scenario_inputs
-    from optimizer.reporting.report import make_report, report_files
+    from optimizer.reporting.manifest import file_entries, folder_inputs, new_manifest, scenario_inputs
+    from optimizer.reporting.report import HEDGE_FILES, make_report, report_files
 
     files = list(scenarios or []) + list(more or [])
 
@@ -656,14 +660,21 @@ def report_command(
         if data is not None and files:
             raise InputError([Problem("--data/--scenarios", "give a data folder or scenario files, not both")])
         sources = _bases(files) if files else [data or bundled_data()]
-        with output_batch(out, inputs=sources, beside=[p.parent for p in files], command="report") as batch:
+        with output_batch(
+            out,
+            inputs=sources + ([hedge] if hedge is not None else []),
+            beside=[p.parent for p in files],
+            command="report",
+        ) as batch:
             content = _report(batch, sources)
         verdict = "reconcile" if content.reconciles else "DO NOT reconcile"
         _say(f"Report written to {out}/ (report.xlsx, report.html); compute lines {verdict} to the cent")
 
     def _report(batch, sources):
         started = time.perf_counter()
-        content = make_report(data, files, workers=workers or default_workers(), integer=integer, room=room)
+        content = make_report(
+            data, files, workers=workers or default_workers(), integer=integer, room=room, hedge=hedge
+        )
         read = scenario_inputs(files) if files else folder_inputs(sources[0])
         options = {
             "data": str(sources[0].resolve()) if not files else None,
@@ -672,7 +683,10 @@ def report_command(
             "workers": workers,
             "integer": integer,
             "room": room,
+            "hedge": str(hedge.resolve()) if hedge is not None else None,
         }
+        if hedge is not None:
+            read += file_entries([hedge / name for name in HEDGE_FILES], "hedge")
         manifest = new_manifest("report", options, read, {"report": time.perf_counter() - started})
         batch.write(report_files(content), manifest)
         return content

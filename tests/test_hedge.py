@@ -261,3 +261,38 @@ def test_on_the_bundled_data_draws_equal_to_the_base_hedge_to_the_plan():
     assert figure(result, "in-sample", "hedged_expected_cost") == pytest.approx(optimum, abs=2 * gap)
     assert abs(figure(result, "in-sample", "value_of_stochastic_solution")) <= 2 * gap
     assert abs(figure(result, "in-sample", "expected_value_of_perfect_information")) <= 2 * gap
+
+
+def test_the_finance_report_takes_a_hedge_run_checked_against_its_manifest(tmp_path):
+    """``optimizer report --hedge DIR`` adds the Hedge sheet (with its cost-distribution
+    chart) and an HTML section quoting the run's own figures; a file edited after the run is
+    refused, named, before anything is solved."""
+    import openpyxl
+    from typer.testing import CliRunner
+
+    from optimizer import cli
+
+    newsvendor(tmp_path, DEMAND_SWEEP)
+    hedged, report = tmp_path / "hedged", tmp_path / "report"
+    run = CliRunner().invoke
+    command = ["hedge", str(tmp_path / "sweep.yaml"), "--samples", "3", "--test-samples", "3", "--out", str(hedged)]
+    assert run(cli.app, command).exit_code == 0
+    command = ["report", "--data", str(tmp_path / "case"), "--no-room", "--hedge", str(hedged), "--out", str(report)]
+    result = run(cli.app, command)
+    assert result.exit_code == 0, result.output
+    book = openpyxl.load_workbook(report / "report.xlsx")
+    assert "Hedge" in book.sheetnames and len(book["Hedge"]._charts) == 1
+    vss = (
+        pd.read_csv(hedged / "summary.csv")
+        .set_index(["sample", "metric"])
+        .loc[("out-of-sample", "value_of_stochastic_solution"), "value_usd"]
+    )
+    sheet = book["Hedge"]
+    quoted = [row[2].value for row in sheet.iter_rows(min_row=2) if row[1].value == "value_of_stochastic_solution"]
+    assert vss in quoted
+    assert "the hedged plan</h2>" in (report / "report.html").read_text(encoding="utf-8")
+    with (hedged / "summary.csv").open("a", encoding="utf-8") as handle:
+        handle.write("in-sample,made_up,1,,,1,0\n")
+    result = run(cli.app, command)
+    assert result.exit_code == 2
+    assert "summary.csv" in result.output and "changed since the run" in result.output

@@ -92,6 +92,20 @@ def _charts(data: ReportData, plt: ModuleType) -> dict[str, bytes]:
         axis.legend(ncol=3, fontsize=8)
         save("room", figure)
 
+    if data.hedge is not None and not data.hedge.draws.empty:
+        draws = data.hedge.draws
+        sample = "out" if (draws["sample"] == "out").any() else "in"
+        chosen = draws[draws["sample"] == sample]
+        figure, axis = plt.subplots(figsize=(9, 4.5))
+        share = [(k + 1) / len(chosen) * 100 for k in range(len(chosen))]
+        for plan, label in (("hedged", "hedged plan"), ("deterministic", "deterministic plan")):
+            axis.step(sorted(chosen[f"{plan}_cost_usd"] / 1e9), share, where="post", label=label)
+        axis.set_xlabel("total cost, USD billions")
+        axis.set_ylabel("share of draws at or below (%)")
+        axis.set_title(f"Cost distribution over the {'fresh' if sample == 'out' else 'in-sample'} draws")
+        axis.legend(fontsize=8)
+        save("hedge", figure)
+
     if data.scenarios is not None and len(data.scenarios) > 1:
         figure, axis = plt.subplots(figsize=(9, 4.5))
         names = [visible(name) for name in data.scenarios["scenario"]]

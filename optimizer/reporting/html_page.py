@@ -105,6 +105,28 @@ def write_html(path: Path, data: ReportData) -> None:
         ]
         if not data.room.fleet.empty:
             sections += ["<h3>Plan that changes least from the starting fleet</h3>", _html_table(data.room.fleet)]
+    if data.hedge is not None:
+        headline = data.hedge.summary[
+            data.hedge.summary["metric"].isin(
+                [
+                    "hedged_expected_cost",
+                    "deterministic_expected_cost",
+                    "hindsight_expected_cost",
+                    "value_of_stochastic_solution",
+                    "expected_value_of_perfect_information",
+                ]
+            )
+        ]
+        sections += [
+            "<h2>Commit now, adjust later: the hedged plan</h2>",
+            "<p>Commitments chosen once against every draw of the sweep, against today's deterministic "
+            "commitments and against hindsight; out of sample: fresh draws, with the 95% interval of the mean "
+            "of the per-draw differences.</p>",
+            image("hedge"),
+            _html_table(headline),
+            "<h3>First-stage decisions</h3>",
+            _html_table(data.hedge.commitments),
+        ]
     if data.scenarios is not None and len(data.scenarios) > 1:
         sections += [
             "<h2>Scenarios</h2>",

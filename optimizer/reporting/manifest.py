@@ -154,10 +154,8 @@ class _PlanManifest(_Strict):
     result: dict[str, Any] = {}
 
 
-def read_manifest(path: Path) -> dict[str, Any]:
-    """A plan's manifest, or :class:`InputError` saying why it cannot serve for a check:
-    at most ``MAX_MANIFEST_BYTES``, valid JSON, every key it reads present and of its type,
-    every output a plain file name beside the manifest (never a path elsewhere)."""
+def _raw_manifest(path: Path) -> dict[str, Any]:
+    """The JSON of a manifest this tool wrote (at most ``MAX_MANIFEST_BYTES``, its format), or :class:`InputError`."""
     file = str(path)
     try:
         with path.open("rb") as handle:
@@ -177,6 +175,15 @@ def read_manifest(path: Path) -> dict[str, Any]:
         raise InputError([Problem(file, f"not a manifest written by this tool (unreadable JSON: {reason})")]) from None
     if not isinstance(manifest, dict) or manifest.get("manifest_format") != FORMAT:
         raise InputError([Problem(file, f"not a manifest of format {FORMAT} written by this tool")])
+    return manifest
+
+
+def read_manifest(path: Path) -> dict[str, Any]:
+    """A plan's manifest, or :class:`InputError` saying why it cannot serve for a check:
+    at most ``MAX_MANIFEST_BYTES``, valid JSON, every key it reads present and of its type,
+    every output a plain file name beside the manifest (never a path elsewhere)."""
+    file = str(path)
+    manifest = _raw_manifest(path)
     if manifest.get("command") != "plan":
         raise InputError(
             [Problem(file, f"a manifest of `optimizer {manifest.get('command')}`: only plan manifests can be checked")]
@@ -192,6 +199,45 @@ def read_manifest(path: Path) -> dict[str, Any]:
                 for item in error.errors(include_url=False)
             ]
         ) from None
+    return manifest
+
+
+class _Outputs(_Strict):
+    command: str
+    outputs: list[_Output]
+
+
+def read_outputs(folder: Path, command: str, needed: list[str]) -> dict[str, Any]:
+    """The manifest of ``command``'s outputs in ``folder``, every file it lists unchanged
+    since (its SHA-256) and every ``needed`` file among them, or :class:`InputError` naming
+    each problem: a report built on another command's outputs quotes only what that run wrote."""
+    path = folder / MANIFEST
+    file = str(path)
+    manifest = _raw_manifest(path)
+    if manifest.get("command") != command:
+        message = f"a manifest of `optimizer {manifest.get('command')}`, not of `optimizer {command}`"
+        raise InputError([Problem(file, message)])
+    if "schema_version" in manifest and manifest["schema_version"] != SCHEMA_VERSION:
+        raise InputError([Problem(file, schema_mismatch(manifest))])
+    try:
+        listed = _Outputs.model_validate(manifest).outputs
+    except ValidationError as error:
+        problems = [
+            Problem(file, item["msg"], column=".".join(str(part) for part in item["loc"]))
+            for item in error.errors(include_url=False)
+        ]
+        raise InputError(problems) from None
+    recorded = {entry.file: entry.sha256 for entry in listed}
+    problems = [
+        Problem(str(folder / name), "missing from the manifest's outputs") for name in needed if name not in recorded
+    ]
+    for name, digest in recorded.items():
+        if not (folder / name).is_file():
+            problems.append(Problem(str(folder / name), "listed in the manifest but missing"))
+        elif sha256(folder / name) != digest:
+            problems.append(Problem(str(folder / name), "changed since the run that wrote it (its SHA-256 differs)"))
+    if problems:
+        raise InputError(problems)
     return manifest
 
 

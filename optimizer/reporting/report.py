@@ -7,9 +7,11 @@ writers (:mod:`~optimizer.reporting.workbook`, :mod:`~optimizer.reporting.html_p
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from optimizer.hedge.hedge import Hedge
 from optimizer.reporting import html_page, workbook
 from optimizer.reporting.report_data import ReportData, gather
 
@@ -20,10 +22,12 @@ def make_report(
     workers: int | None = 1,
     integer: bool = False,
     room: bool = True,
+    hedge: Path | None = None,
 ) -> ReportData:
     """The report for a data folder (default: the bundled data) or for scenario files (the
     first one's plan and leverage, and every scenario side by side); with ``room``, the
-    negotiating room around that plan too (``optimizer room``'s defaults)."""
+    negotiating room around that plan too (``optimizer room``'s defaults); with ``hedge``,
+    an ``optimizer hedge`` output folder's figures (read, not solved again)."""
     from optimizer.analysis.negotiation import leverage
     from optimizer.analysis.room import negotiating_room
     from optimizer.io.loading import bundled_data, load
@@ -45,8 +49,32 @@ def make_report(
         inputs = load(folder)
         comparison = None
         title = f"Compute procurement plan: {folder}"
+    hedged = read_hedge(hedge) if hedge is not None else None  # a bad folder fails before any solve
     plan = solve(inputs, integer=integer, payback=False)  # the report shows no payback
-    return gather(plan, leverage(inputs, plan), comparison, title, negotiating_room(plan) if room else None)
+    content = gather(plan, leverage(inputs, plan), comparison, title, negotiating_room(plan) if room else None)
+    return replace(content, hedge=hedged)
+
+
+HEDGE_FILES = ["commitments.csv", "draws.csv", "summary.csv"]
+
+
+def read_hedge(folder: Path) -> Hedge:
+    """An ``optimizer hedge`` run's tables from its output folder, each file checked against
+    its manifest (so the report quotes what that run wrote)."""
+    import pandas as pd
+
+    from optimizer.reporting.manifest import read_outputs
+
+    manifest = read_outputs(folder, "hedge", HEDGE_FILES)
+    tables = {name: pd.read_csv(folder / name, keep_default_na=False, na_values=[""]) for name in HEDGE_FILES}
+    options = manifest.get("options", {})
+    return Hedge(
+        commitments=tables["commitments.csv"],
+        draws=tables["draws.csv"],
+        summary=tables["summary.csv"],
+        cvar_level=float(options.get("cvar_level", 0.95)),
+        cvar_weight=float(options.get("cvar_weight", 0.0)),
+    )
 
 
 def report_files(data: ReportData) -> dict[str, Any]:

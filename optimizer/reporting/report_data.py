@@ -15,6 +15,7 @@ import pandas as pd
 
 from optimizer.analysis.negotiation import Leverage
 from optimizer.analysis.room import Room
+from optimizer.hedge.hedge import Hedge
 from optimizer.io.tables import named_rows
 from optimizer.plan.assembly import Plan
 from optimizer.reporting.formats import pct_change, usd
@@ -43,6 +44,7 @@ class ReportData:
     scenarios: pd.DataFrame | None
     money: pd.DataFrame = field(default_factory=pd.DataFrame)  # money_by_quarter.csv
     room: Room | None = None  # the negotiating room around the plan (optimizer room), when asked for
+    hedge: Hedge | None = None  # an optimizer hedge run's outputs (report --hedge DIR), when given
     narrative: list[str] = field(default_factory=list)
 
 

@@ -93,6 +93,9 @@ def write_excel(path: Path, data: ReportData) -> None:
             _block(room, data.room.fleet, below, 0, formats)
         _room_chart(book, room, data.room.movable)
 
+    if data.hedge is not None:
+        _hedge_sheet(book, data.hedge.summary, data.hedge.commitments, data.hedge.draws, formats)
+
     if data.scenarios is not None and len(data.scenarios) > 1:
         scenarios = _sheet(book, "Scenarios", data.scenarios, formats)
         _scenario_chart(book, scenarios, data.scenarios)
@@ -128,11 +131,18 @@ def write_hedge_excel(path: Path, summary: pd.DataFrame, commitments: pd.DataFra
     deterministic plan as a chart, Commitments (first stage of both plans) and Draws."""
     book = _new_book(path, "Two-stage plan: hedged commitments")
     formats = _formats(book)
-    sheet = _sheet(book, "Hedge", summary, formats)
-    _cost_distribution_chart(book, sheet, draws, len(summary.columns) + 1, formats)
-    _sheet(book, "Commitments", commitments, formats)
+    _hedge_sheet(book, summary, commitments, draws, formats)
     _sheet(book, "Draws", draws, formats)
     book.close()
+
+
+def _hedge_sheet(book, summary: pd.DataFrame, commitments: pd.DataFrame, draws: pd.DataFrame, formats: dict) -> None:
+    """The summary, the first-stage decisions below it, and the cost distribution chart beside."""
+    sheet = _sheet(book, "Hedge", summary, formats)
+    below = len(summary) + 3
+    sheet.write_string(below - 1, 0, "First-stage decisions: hedged against deterministic", formats["title"])
+    _block(sheet, commitments, below, 0, formats)
+    _cost_distribution_chart(book, sheet, draws, max(len(summary.columns), len(commitments.columns)) + 1, formats)
 
 
 def _cost_distribution_chart(book, sheet, draws: pd.DataFrame, left: int, formats: dict) -> None:
