@@ -227,7 +227,8 @@ def _run(highs: highspy.Highs, what: str, infeasible_ok: bool = False) -> bool:
     deadline.limit(highs)
     highs.run()
     status = highs.getModelStatus()
-    if status == highspy.HighsModelStatus.kInfeasible and infeasible_ok:
+    infeasible = (highspy.HighsModelStatus.kInfeasible, highspy.HighsModelStatus.kUnboundedOrInfeasible)
+    if status in infeasible and infeasible_ok:
         return False
     if status == highspy.HighsModelStatus.kTimeLimit:
         raise TimeLimitReached(deadline.exhausted())
