@@ -261,6 +261,9 @@ def test_on_the_bundled_data_draws_equal_to_the_base_hedge_to_the_plan():
     assert figure(result, "in-sample", "hedged_expected_cost") == pytest.approx(optimum, abs=2 * gap)
     assert abs(figure(result, "in-sample", "value_of_stochastic_solution")) <= 2 * gap
     assert abs(figure(result, "in-sample", "expected_value_of_perfect_information")) <= 2 * gap
+    # Margin: the present value of all demand's revenue less the cost, the plan's own gross margin.
+    margin = result.draws["hedged_margin_usd"].to_numpy()
+    assert margin == pytest.approx([plan.totals["gross_margin_pv_usd"]] * 2, abs=2 * gap)
 
 
 def test_the_finance_report_takes_a_hedge_run_checked_against_its_manifest(tmp_path):

@@ -123,12 +123,12 @@ def scenario_block(inputs: Inputs, signed: Inputs | None = None) -> Block:
     scenario before delivery (None: everything arrives as planned)."""
     import scipy.sparse as sp  # here, not at start-up (optimizer.model.arrays says why)
 
-    model = build(inputs)
+    model = build(inputs.canonical())  # as the planner builds it: the same columns in the same order
     lp = model.lp
     csc = lp.csc
     matrix = sp.csc_matrix((csc.value.copy(), csc.index, csc.start), shape=(lp.num_row, lp.num_col))
     cost = lp.cost.copy()
-    delivered = np.ones(len(model.terms)) if signed is None else delivered_fraction(model, signed)
+    delivered = np.ones(len(model.terms)) if signed is None else delivered_fraction(model, signed.canonical())
     short = delivered < 1.0
     if short.any() and "commitment" in model.rows and len(model.c):
         _deliver(model, matrix, cost, delivered)

@@ -5,7 +5,8 @@ in-sample draw at once (the extensive form); each draw then buys its own recours
 compared with two others on the same draws:
 
 - the deterministic plan: the first stage of the sweep's base plan (every factor 1, no
-  delay), held fixed in every draw: what signing today's plan commits to;
+  delay; ``optimizer plan``'s own plan, verified), held fixed in every draw: what signing
+  today's plan commits to;
 - hindsight: each draw's own optimum, as if its numbers had been known when signing.
 
 VSS (value of the stochastic solution) = E[deterministic] - E[hedged]; EVPI (expected
@@ -25,8 +26,9 @@ import numpy as np
 import pandas as pd
 
 from optimizer.errors import InputError, Problem, SolveError
-from optimizer.hedge.blocks import Block, first_stage_keys, scenario_block
+from optimizer.hedge.blocks import FIRST_STAGE, Block, first_stage_keys, scenario_block
 from optimizer.hedge.extensive import check_aligned, cvar, solve_extensive, solve_scenario
+from optimizer.plan.pipeline import solve
 from optimizer.scenarios.overlays import Scenario, apply
 from optimizer.scenarios.sweeps import PERCENTILES, Sweep, draws_of, point_scenario
 from optimizer.tolerances import objectives_agree
@@ -82,7 +84,8 @@ def hedge(
         inside = draws_of(sweep, samples=samples)
     if outside is None:
         outside = draws_of(sweep, seed=sweep.seed + 1 if test_seed is None else test_seed, samples=test_samples)
-    base_block = scenario_block(apply(base))
+    base_inputs = apply(base)
+    base_block = scenario_block(base_inputs)
     blocks = draw_blocks(sweep, base, inside, "in", progress)
     check_aligned([base_block, *blocks])
     seconds["build_scenarios"] = time.perf_counter() - started
@@ -92,10 +95,8 @@ def hedge(
     progress("solving the extensive form", 1, 1)
     seconds.update({f"extensive_{k}": v for k, v in extensive.seconds.items()})
     started = time.perf_counter()
-    deterministic = solve_scenario(base_block)
-    if deterministic is None:  # a free solve is never "infeasible": _run raises
-        raise SolveError("the base plan has no optimum")
-    deterministic_first = deterministic[1][base_block.first]
+    plan = solve(base_inputs, payback=False)  # the deterministic plan: optimizer plan's, verified
+    deterministic_first = np.concatenate([np.asarray(getattr(plan.solution, name), float) for name in FIRST_STAGE])
     rows = _price(blocks, inside, "in", extensive.first, deterministic_first, progress, extensive.costs)
     if len(outside):
         fresh = draw_blocks(sweep, base, outside, "out", progress)
@@ -103,7 +104,9 @@ def hedge(
     seconds["price_draws"] = time.perf_counter() - started
     draws = pd.DataFrame(rows)
     keys = first_stage_keys(base_block.model)
-    commitments = keys.assign(hedged=_rounded(extensive.first, base_block), deterministic=deterministic_first)
+    commitments = keys.assign(
+        hedged=_rounded(extensive.first, base_block), deterministic=_rounded(deterministic_first, base_block)
+    )
     moved = (commitments["hedged"].abs() > 1e-6) | (commitments["deterministic"].abs() > 1e-6)
     commitments = commitments[moved].reset_index(drop=True)
     commitments["change"] = commitments["hedged"] - commitments["deterministic"]
