@@ -464,13 +464,13 @@ def sweep(
 ) -> None:
     """Sweep a grid of one or two parameters, or run a seeded Monte Carlo."""
     from optimizer.reporting.console import show_sweep
-    from optimizer.reporting.manifest import file_entries, folder_inputs, new_manifest, scenario_inputs
+    from optimizer.reporting.manifest import new_manifest
     from optimizer.scenarios.comparison import failures
     from optimizer.scenarios.sweeps import read_sweep, run_sweep
 
     def action() -> None:
         spec, base = read_sweep(file)
-        bases = _bases([file.parent / spec.scenario]) if spec.scenario else [bundled_data()]
+        bases = _sweep_bases(file, spec)
         with output_batch(out, inputs=bases, beside=[file.parent], command="sweep") as batch:
             points, summary = _sweep(batch, spec, base)
         show_sweep(spec, points, summary, console)
@@ -482,9 +482,7 @@ def sweep(
     def _sweep(batch, spec, base):
         started = time.perf_counter()
         points, summary = run_sweep(spec, base, workers=workers or default_workers(), scheduler=scheduler)
-        read = file_entries([file], "sweep") + (
-            scenario_inputs([file.parent / spec.scenario]) if spec.scenario else folder_inputs(bundled_data())
-        )
+        read = _sweep_read(file, spec)
         options = {
             "sweep": str(file.resolve()),
             "out": str(out),
@@ -530,13 +528,13 @@ def hedge(
     """Commit now, adjust later: commitments hedged over a sweep's draws, with VSS and EVPI."""
     from optimizer.hedge.hedge import hedge as run_hedge
     from optimizer.reporting.console import show_hedge
-    from optimizer.reporting.manifest import file_entries, folder_inputs, new_manifest, scenario_inputs
+    from optimizer.reporting.manifest import new_manifest
     from optimizer.reporting.workbook import write_hedge_excel
     from optimizer.scenarios.sweeps import read_sweep
 
     def action() -> None:
         spec, base = read_sweep(file)
-        bases = _bases([file.parent / spec.scenario]) if spec.scenario else [bundled_data()]
+        bases = _sweep_bases(file, spec)
         with (
             output_batch(out, inputs=bases, beside=[file.parent], command="hedge") as batch,
             deadline.budget(time_limit),
@@ -553,9 +551,7 @@ def hedge(
                     cvar_level=cvar_level,
                     progress=progress,
                 )
-            read = file_entries([file], "sweep") + (
-                scenario_inputs([file.parent / spec.scenario]) if spec.scenario else folder_inputs(bundled_data())
-            )
+            read = _sweep_read(file, spec)
             options = {
                 "sweep": str(file.resolve()),
                 "out": str(out),
@@ -692,6 +688,19 @@ def report_command(
         return content
 
     _run(action)
+
+
+def _sweep_bases(file: Path, spec) -> list[Path]:
+    """The data folder a sweep file builds on (through its base scenario, or the bundled data)."""
+    return _bases([file.parent / spec.scenario]) if spec.scenario else [bundled_data()]
+
+
+def _sweep_read(file: Path, spec) -> list[dict]:
+    """A sweep's inputs for its manifest: the file, then its base scenario's or the bundled data's."""
+    from optimizer.reporting.manifest import file_entries, folder_inputs, scenario_inputs
+
+    base = scenario_inputs([file.parent / spec.scenario]) if spec.scenario else folder_inputs(bundled_data())
+    return file_entries([file], "sweep") + base
 
 
 def _bases(scenario_files: list[Path]) -> list[Path]:

@@ -35,8 +35,6 @@ class Extensive:
 
     first: np.ndarray  # first-stage values, in FIRST_STAGE order
     costs: np.ndarray  # each scenario's cost at the optimum
-    objective: float
-    value_at_risk: float | None
     seconds: dict[str, float]
     columns: int
     rows: int
@@ -164,16 +162,9 @@ def solve_extensive(
             for block, position in zip(blocks, loaded.positions, strict=True)
         ]
     )
-    objective = float(np.dot(probability, costs))
-    value_at_risk = None
-    if loaded.eta is not None:
-        value_at_risk = float(values[loaded.eta])
-        objective += cvar_weight * cvar(costs, probability, cvar_level)
     return Extensive(
         first=values[: loaded.shared],
         costs=costs,
-        objective=objective,
-        value_at_risk=value_at_risk,
         seconds={"build": built, "solve": float(loaded.highs.getRunTime())},
         columns=loaded.columns,
         rows=loaded.rows,

@@ -496,13 +496,13 @@ def _metric(value) -> str:
     return usd(value) if abs(value) >= 1000 else f"{value:,.4f}"
 
 
-HEDGE_HEADLINES = {
-    "hedged_expected_cost": "expected cost, hedged plan",
-    "deterministic_expected_cost": "expected cost, deterministic plan (today's commitments)",
-    "hindsight_expected_cost": "expected cost with hindsight (each draw's own optimum)",
-    "value_of_stochastic_solution": "value of the stochastic solution (deterministic - hedged)",
-    "expected_value_of_perfect_information": "expected value of perfect information (hedged - hindsight)",
-}
+HEDGE_LABELS = (  # for hedge.HEADLINES, in its order
+    "expected cost, hedged plan",
+    "expected cost, deterministic plan (today's commitments)",
+    "expected cost with hindsight (each draw's own optimum)",
+    "value of the stochastic solution (deterministic - hedged)",
+    "expected value of perfect information (hedged - hindsight)",
+)
 
 
 def show_hedge(result, console: Console) -> None:
@@ -518,9 +518,10 @@ def show_hedge(result, console: Console) -> None:
             )
         )
     summary = result.summary
-    headline = summary[summary["metric"].isin(list(HEDGE_HEADLINES))].assign(
-        metric=lambda frame: frame["metric"].map(HEDGE_HEADLINES)
-    )
+    from optimizer.hedge.hedge import HEADLINES
+
+    labels = dict(zip(HEADLINES, HEDGE_LABELS, strict=True))
+    headline = summary[summary["metric"].isin(HEADLINES)].assign(metric=lambda frame: frame["metric"].map(labels))
     console.print(
         frame_table(
             headline[["sample", "metric", "value_usd", "ci95_low_usd", "ci95_high_usd", "draws", "infeasible_draws"]],

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from optimizer.hedge.hedge import HEADLINES
 from optimizer.reporting.figures import chart_images, share_chart_name
 from optimizer.reporting.formats import count, percent, usd, usd_exact
 from optimizer.reporting.report_data import ReportData, column_kind
@@ -106,17 +107,7 @@ def write_html(path: Path, data: ReportData) -> None:
         if not data.room.fleet.empty:
             sections += ["<h3>Plan that changes least from the starting fleet</h3>", _html_table(data.room.fleet)]
     if data.hedge is not None:
-        headline = data.hedge.summary[
-            data.hedge.summary["metric"].isin(
-                [
-                    "hedged_expected_cost",
-                    "deterministic_expected_cost",
-                    "hindsight_expected_cost",
-                    "value_of_stochastic_solution",
-                    "expected_value_of_perfect_information",
-                ]
-            )
-        ]
+        headline = data.hedge.summary[data.hedge.summary["metric"].isin(HEADLINES)]
         sections += [
             "<h2>Commit now, adjust later: the hedged plan</h2>",
             "<p>Commitments chosen once against every draw of the sweep, against today's deterministic "
